@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/spf13/cobra"
+	"github.com/tokenlab/tokenlab/mockserver"
+	"github.com/tokenlab/tokenlab/mockserver/store"
+)
+
+// serveOptions are the flags of `tokenlab serve`, as typed.
+type serveOptions struct {
+	addr           string
+	db             string // "" means the user's data dir
+	accessTTL      string
+	refreshTTL     string
+	sessionMax     string
+	reuseGrace     string
+	accessSecret   string
+	refreshSecret  string
+	alg            string
+	rotation       bool
+	reuseDetection bool
+	accessDenylist bool
+	clock          string
+	adminToken     string
+	users          []string
+	issuer         string
+	audience       string
+	json           bool
+	logFormat      string
+	quiet          bool
+}
+
+func defaultServeOptions() serveOptions {
+	return serveOptions{
+		addr: "127.0.0.1:8080", db: "./tokenlab.db", accessTTL: "15m", refreshTTL: "7d", sessionMax: "30d",
+		reuseGrace: "0s", alg: "HS256", rotation: true, reuseDetection: true, clock: mockserver.ClockReal,
+		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
+	}
+}
+
+// envFallbacks are the environment names the seed articles use; a flag
+// given on the command line wins over them.
+var envFallbacks = []struct{ flag, env string }{
+	{"addr", "TOKENLAB_ADDR"},
+	{"db", "TOKENLAB_DB"},
+	{"access-ttl", "ACCESS_TOKEN_EXPIRY"},
+	{"refresh-ttl", "REFRESH_TOKEN_EXPIRY"},
+	{"access-secret", "ACCESS_TOKEN_SECRET"},
+	{"refresh-secret", "REFRESH_TOKEN_SECRET"},
+	{"alg", "TOKENLAB_ALG"},
+	{"admin-token", "TOKENLAB_ADMIN_TOKEN"},
+}
+
+func newServeCmd(std streams) *cobra.Command {
+	opts := defaultServeOptions()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the mock auth server in the foreground",
+		Long: `Run the mock auth server: the seed dialect (/login, /token, /logout, /protected),
+OAuth 2.0 (/oauth/token, /oauth/revoke, /oauth/introspect, discovery, JWKS) and the
+admin routes (/admin/clock, /admin/events, /admin/sessions) that need the admin token.
+
+Settings come from flags, then the environment, then a .env file in the working
+directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
+		Example: `  tokenlab serve
+  tokenlab serve --clock frozen --access-ttl 1m --admin-token "$TOKEN"
+  ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyEnv(cmd, std.env); err != nil {
+				return err
+			}
+			return serveRun(cmd.Context(), std, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.addr, "addr", opts.addr, "address to listen on (env TOKENLAB_ADDR)")
+	f.StringVar(&opts.db, "db", opts.db, "SQLite file, or :memory: (env TOKENLAB_DB)")
+	f.StringVar(&opts.accessTTL, "access-ttl", opts.accessTTL, "access-token lifetime (env ACCESS_TOKEN_EXPIRY)")
+	f.StringVar(&opts.refreshTTL, "refresh-ttl", opts.refreshTTL, "refresh-token lifetime (env REFRESH_TOKEN_EXPIRY)")
+	f.StringVar(&opts.sessionMax, "session-max", opts.sessionMax, "absolute lifetime of a session, however often it rotates")
+	f.StringVar(&opts.reuseGrace, "reuse-grace", opts.reuseGrace, "a used refresh token replayed within this window gets a fresh pair instead of revocation")
+	f.StringVar(&opts.accessSecret, "access-secret", "", "HS256 secret for access tokens; generated and kept in the DB when unset (env ACCESS_TOKEN_SECRET)")
+	f.StringVar(&opts.refreshSecret, "refresh-secret", "", "HS256 secret for refresh tokens (env REFRESH_TOKEN_SECRET)")
+	f.StringVar(&opts.alg, "alg", opts.alg, "signing algorithm: HS256, RS256, ES256 or EdDSA (env TOKENLAB_ALG)")
+	f.BoolVar(&opts.rotation, "rotation", opts.rotation, "every refresh returns a new refresh token")
+	f.BoolVar(&opts.reuseDetection, "reuse-detection", opts.reuseDetection, "replaying a used refresh token revokes its whole family")
+	f.BoolVar(&opts.accessDenylist, "access-denylist", false, "logout also rejects the session's unexpired access tokens")
+	f.StringVar(&opts.clock, "clock", opts.clock, "real, offset (real time plus moves) or frozen")
+	f.StringVar(&opts.adminToken, "admin-token", "", "token for the /admin routes; generated and printed when unset (env TOKENLAB_ADMIN_TOKEN)")
+	f.StringArrayVar(&opts.users, "user", opts.users, "a user to create, as name:password (repeatable)")
+	f.StringVar(&opts.issuer, "issuer", "", "iss of the tokens (default: http://<listen address>)")
+	f.StringVar(&opts.audience, "audience", opts.audience, "aud of access tokens")
+	f.BoolVar(&opts.json, "json", false, "print the start-up banner as one JSON line")
+	f.StringVar(&opts.logFormat, "log-format", opts.logFormat, "access log format: text or json")
+	f.BoolVar(&opts.quiet, "quiet", false, "log only warnings and errors, not every request")
+	return cmd
+}
+
+// applyEnv sets every flag not given on the command line from the
+// environment, or else from ./.env.
+func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
+	dotenv, err := readDotEnv(".env")
+	if err != nil {
+		return usageError{err}
+	}
+	for _, fe := range envFallbacks {
+		if cmd.Flags().Changed(fe.flag) {
+			continue
+		}
+		v, ok := lookup(fe.env)
+		if !ok {
+			v, ok = dotenv[fe.env]
+		}
+		if !ok || v == "" {
+			continue
+		}
+		if err := cmd.Flags().Set(fe.flag, v); err != nil {
+			return usagef("%s=%q: %v", fe.env, v, err)
+		}
+	}
+	return nil
+}
+
+// serveConfig is serveOptions checked and converted.
+type serveConfig struct {
+	mockserver.Config
+	addr, db, clock string
+}
+
+func (o serveOptions) resolve() (serveConfig, error) {
+	cfg := serveConfig{Config: mockserver.DefaultConfig(), addr: o.addr, db: o.db, clock: o.clock}
+	for _, d := range []struct {
+		name string
+		in   string
+		out  *time.Duration
+	}{
+		{"access-ttl", o.accessTTL, &cfg.AccessTTL},
+		{"refresh-ttl", o.refreshTTL, &cfg.RefreshTTL},
+		{"session-max", o.sessionMax, &cfg.SessionMax},
+		{"reuse-grace", o.reuseGrace, &cfg.ReuseGrace},
+	} {
+		v, err := mockserver.ParseDuration(d.in)
+		if err != nil {
+			return cfg, usagef("--%s: %v", d.name, err)
+		}
+		*d.out = v
+	}
+	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
+	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
+	cfg.Rotation, cfg.ReuseDetection, cfg.AccessDenylist = o.rotation, o.reuseDetection, o.accessDenylist
+	cfg.Users = nil
+	for _, u := range o.users {
+		name, pass, ok := strings.Cut(u, ":")
+		if !ok || name == "" || pass == "" {
+			return cfg, usagef("--user %q: write it as name:password", u)
+		}
+		cfg.Users = append(cfg.Users, mockserver.Credentials{Username: name, Password: pass})
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = "tla_" + randomHex(24)
+	}
+	if cfg.db == "" {
+		dir, err := dataDir()
+		if err != nil {
+			return cfg, usagef("cannot find a data directory (%v); pass --db", err)
+		}
+		cfg.db = filepath.Join(dir, "tokenlab.db")
+	}
+	return cfg, nil
+}
+
+func serveRun(ctx context.Context, std streams, opts serveOptions) error {
+	cfg, err := opts.resolve()
+	if err != nil {
+		return err
+	}
+	clock, err := mockserver.NewClock(cfg.clock, time.Now)
+	if err != nil {
+		return usageError{err}
+	}
+	if cfg.db != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(cfg.db), 0o700); err != nil {
+			return fmt.Errorf("create the database folder: %w", err)
+		}
+	}
+	db, err := store.Open(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return usagef("%s is already in use; pick another address with --addr (127.0.0.1:0 picks a free port)", cfg.addr)
+		}
+		return usagef("cannot listen on %s: %v", cfg.addr, err)
+	}
+	defer ln.Close()
+	url := "http://" + ln.Addr().String()
+	if cfg.Issuer == "" {
+		cfg.Issuer = url
+	}
+	cfg.SecureCookies = !isLoopback(ln.Addr())
+	cfg.Logger = newLogger(std, opts)
+	srv, err := mockserver.New(ctx, db, clock, cfg.Config)
+	if err != nil {
+		return usageError{err}
+	}
+	printBanner(std, opts.json, url, cfg, clock)
+
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	cfg.Logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdownCtx)
+}
+
+func newLogger(std streams, opts serveOptions) *slog.Logger {
+	level := slog.LevelInfo
+	if opts.quiet {
+		level = slog.LevelWarn
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if opts.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(std.err, ho))
+	}
+	return slog.New(slog.NewTextHandler(std.err, ho))
+}
+
+// banner is the start-up summary; --json prints it as one line for scripts.
+type banner struct {
+	URL        string   `json:"url"`
+	AdminToken string   `json:"adminToken"`
+	DB         string   `json:"db"`
+	Clock      string   `json:"clock"`
+	Now        string   `json:"now"`
+	Alg        string   `json:"alg"`
+	AccessTTL  string   `json:"accessTtl"`
+	RefreshTTL string   `json:"refreshTtl"`
+	Users      []string `json:"users"`
+}
+
+func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
+	b := banner{URL: url, AdminToken: cfg.AdminToken, DB: cfg.db, Clock: clock.Mode(),
+		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL)}
+	for _, u := range cfg.Users {
+		b.Users = append(b.Users, u.Username)
+	}
+	if asJSON {
+		json.NewEncoder(std.out).Encode(b)
+		return
+	}
+	title := lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#7D56F4"))
+	key := lipgloss.NewStyle().Foreground(lipgloss.Color("#888888")).Width(13)
+	val := lipgloss.NewStyle().Foreground(lipgloss.Color("#04B575"))
+	onOff := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return "off"
+	}
+	var demo string
+	for _, u := range cfg.Users {
+		demo += u.Username + " / " + u.Password + "  "
+	}
+	rows := [][2]string{
+		{"url", url},
+		{"demo user", strings.TrimSpace(demo)},
+		{"admin token", cfg.AdminToken},
+		{"database", cfg.db},
+		{"clock", b.Clock + " (now " + b.Now + ")"},
+		{"tokens", fmt.Sprintf("%s · access %s · refresh %s · session max %s", cfg.Alg, b.AccessTTL, b.RefreshTTL, mockserver.FormatDuration(cfg.SessionMax))},
+		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
+			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
+	}
+	w := colorWriter(std, std.out)
+	fmt.Fprintln(w, title.Render("tokenlab mock server")+" ready")
+	for _, r := range rows {
+		fmt.Fprintln(w, "  "+key.Render(r[0])+val.Render(r[1]))
+	}
+	fmt.Fprintln(w, "  "+key.Render("try")+"curl -s "+url+`/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"password123"}'`)
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+func dataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "tokenlab"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".local", "share", "tokenlab"), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

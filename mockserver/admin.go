@@ -1,0 +1,149 @@
+package mockserver
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/store"
+)
+
+// Admin routes: move the clock, read events and sessions. All need the
+// admin token (see requireAdmin).
+
+type clockResponse struct {
+	Now  time.Time `json:"now"`
+	Mode string    `json:"mode"`
+}
+
+type clockRequest struct {
+	Advance string `json:"advance"` // a duration: "16m", "1d"
+	Set     string `json:"set"`     // an RFC 3339 time
+}
+
+func (s *Server) handleGetClock(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, clockResponse{Now: s.clock.Now(), Mode: s.clock.Mode()})
+	return nil
+}
+
+func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
+	var req clockRequest
+	if _, err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case (req.Advance == "") == (req.Set == ""):
+		return badRequest(`send exactly one of {"advance": "16m"} or {"set": "2026-01-02T15:04:05Z"}`)
+	case req.Advance != "":
+		d, perr := ParseDuration(req.Advance)
+		if perr != nil {
+			return badRequest("advance: %v", perr)
+		}
+		err = s.clock.Advance(d)
+	default:
+		t, perr := time.Parse(time.RFC3339, req.Set)
+		if perr != nil {
+			return badRequest("set: %q is not an RFC 3339 time like 2026-01-02T15:04:05Z", req.Set)
+		}
+		err = s.clock.Set(t)
+	}
+	if errors.Is(err, ErrClockFixed) {
+		return &apiError{Status: http.StatusConflict, Code: "clock_fixed", Message: err.Error()}
+	}
+	now := s.clock.Now()
+	s.event(r.Context(), store.Event{At: now, Kind: store.EventClock, Reason: "now " + now.Format(time.RFC3339)})
+	writeJSON(w, http.StatusOK, clockResponse{Now: now, Mode: s.clock.Mode()})
+	return nil
+}
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
+	after, err := queryInt(r, "after", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 500, 1, 5000)
+	if err != nil {
+		return err
+	}
+	events, err := s.db.Events(r.Context(), after, int(limit))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": events})
+	return nil
+}
+
+type sessionView struct {
+	ID           string      `json:"id"`
+	Username     string      `json:"username"`
+	ClientID     string      `json:"clientId,omitempty"`
+	Scope        string      `json:"scope,omitempty"`
+	CreatedAt    time.Time   `json:"createdAt"`
+	ExpiresAt    time.Time   `json:"expiresAt"`
+	RevokedAt    *time.Time  `json:"revokedAt,omitempty"`
+	RevokeReason string      `json:"revokeReason,omitempty"`
+	State        string      `json:"state"`
+	Tokens       []tokenView `json:"tokens"`
+}
+
+type tokenView struct {
+	JTI       string     `json:"jti"`
+	ParentJTI string     `json:"parentJti,omitempty"`
+	IssuedAt  time.Time  `json:"issuedAt"`
+	ExpiresAt time.Time  `json:"expiresAt"`
+	UsedAt    *time.Time `json:"usedAt,omitempty"`
+	State     string     `json:"state"`
+}
+
+func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	sessions, err := s.db.Sessions(r.Context(), int(limit))
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	views := make([]sessionView, 0, len(sessions))
+	for _, ss := range sessions {
+		f := ss.Family
+		v := sessionView{ID: f.ID, Username: f.Username, ClientID: f.ClientID, Scope: f.Scope, CreatedAt: f.CreatedAt,
+			ExpiresAt: f.ExpiresAt, RevokedAt: timePtr(f.RevokedAt), RevokeReason: f.RevokeReason, State: store.StateActive,
+			Tokens: []tokenView{}}
+		switch {
+		case f.Revoked():
+			v.State = store.StateRevoked
+		case !now.Before(f.ExpiresAt):
+			v.State = store.StateExpired
+		}
+		for _, t := range ss.Tokens {
+			v.Tokens = append(v.Tokens, tokenView{JTI: t.JTI, ParentJTI: t.ParentJTI, IssuedAt: t.IssuedAt,
+				ExpiresAt: t.ExpiresAt, UsedAt: timePtr(t.UsedAt), State: t.State(f, now)})
+		}
+		views = append(views, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": views})
+	return nil
+}
+
+func queryInt(r *http.Request, name string, def, lo, hi int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest("%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,252 @@
+package mockserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tokenlab/tokenlab/mockserver/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// errInvalidCredentials is a failed password check; each dialect words it.
+var errInvalidCredentials = errors.New("wrong username or password")
+
+// grant is what a login or refresh hands the client.
+type grant struct {
+	Access     string
+	AccessExp  time.Time
+	Refresh    string
+	RefreshExp time.Time
+	Scope      string
+	Rotated    bool
+}
+
+// Limits on what a user may choose.
+const (
+	maxUsernameRunes = 64
+	minPasswordBytes = 8
+	maxPasswordBytes = 72 // bcrypt ignores the rest
+)
+
+func validateCredentials(username, password string) error {
+	switch n := utf8.RuneCountInString(username); {
+	case username == "":
+		return badRequest("username is required")
+	case !utf8.ValidString(username):
+		return badRequest("username must be valid UTF-8")
+	case n > maxUsernameRunes:
+		return badRequest("username must be at most %d characters, not %d", maxUsernameRunes, n)
+	case strings.IndexFunc(username, unicode.IsControl) >= 0 || strings.TrimSpace(username) != username:
+		return badRequest("username must not contain control characters or surrounding spaces")
+	case password == "":
+		return badRequest("password is required")
+	case len(password) > maxPasswordBytes:
+		return badRequest("password must be at most %d bytes", maxPasswordBytes)
+	}
+	return nil
+}
+
+func (s *Server) register(ctx context.Context, username, password string) (store.User, error) {
+	if err := validateCredentials(username, password); err != nil {
+		return store.User{}, err
+	}
+	if len(password) < minPasswordBytes {
+		return store.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	if err != nil {
+		return store.User{}, err
+	}
+	now := s.clock.Now()
+	u, err := s.db.CreateUser(ctx, username, hash, now)
+	if errors.Is(err, store.ErrUserExists) {
+		return u, &apiError{Status: http.StatusConflict, Code: "username_taken", Message: fmt.Sprintf("the username %q is taken", username)}
+	}
+	if err != nil {
+		return u, err
+	}
+	return u, s.db.AddEvents(ctx, store.Event{At: now, Kind: store.EventRegister, Username: username})
+}
+
+// login checks a password and starts a new refresh-token family.
+func (s *Server) login(ctx context.Context, username, password, clientID, scope string) (grant, error) {
+	if err := validateCredentials(username, password); err != nil {
+		return grant{}, err
+	}
+	now := s.clock.Now()
+	u, err := s.db.UserByName(ctx, username)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return grant{}, err
+	}
+	hash := s.dummyHash
+	if known {
+		hash = u.PasswordHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+		reason := "wrong password"
+		if !known {
+			reason = "unknown user"
+		}
+		s.event(ctx, store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: reason})
+		return grant{}, errInvalidCredentials
+	}
+	fam := store.Family{ID: newID(), UserID: u.ID, Username: u.Username, ClientID: clientID, Scope: scope,
+		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
+	refreshExp := earliest(now.Add(s.cfg.RefreshTTL), fam.ExpiresAt)
+	rt, rc, err := s.tokens.signRefresh(u.ID, fam.ID, now, refreshExp)
+	if err != nil {
+		return grant{}, err
+	}
+	first := store.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
+	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
+		return grant{}, err
+	}
+	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope}, now, s.cfg.AccessTTL)
+	if err != nil {
+		return grant{}, err
+	}
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, Refresh: rt, RefreshExp: refreshExp, Scope: scope}, nil
+}
+
+// refresh redeems a refresh token for a new access token and, with
+// rotation, a new refresh token.
+func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
+	now := s.clock.Now()
+	c, err := s.tokens.verifyRefresh(raw)
+	if err != nil {
+		te := err.(*tokenError)
+		if te.code == codeTokenExpired && c.FamilyID != "" {
+			if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && !now.Before(fam.ExpiresAt) {
+				te = &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
+			}
+		}
+		s.event(ctx, store.Event{At: now, Kind: store.EventRefreshFailed, FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+		return grant{}, te
+	}
+	var next string
+	res, err := s.db.Redeem(ctx, store.RedeemRequest{
+		JTI: c.ID, Hash: hashToken(raw), Now: now,
+		Rotate: s.cfg.Rotation, DetectReuse: s.cfg.ReuseDetection, Grace: s.cfg.ReuseGrace,
+		Mint: func(f store.Family) (store.RefreshToken, error) {
+			exp := earliest(now.Add(s.cfg.RefreshTTL), f.ExpiresAt)
+			tok, rc, err := s.tokens.signRefresh(f.UserID, f.ID, now, exp)
+			next = tok
+			return store.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
+		},
+	})
+	if err != nil {
+		te := redeemFailure(err)
+		if te == nil {
+			return grant{}, err
+		}
+		if te.code != codeTokenReused { // the store logged reuse with the revocation
+			s.event(ctx, store.Event{At: now, Kind: store.EventRefreshFailed, Username: res.Family.Username,
+				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+		}
+		return grant{}, te
+	}
+	fam := res.Family
+	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope}, now, s.cfg.AccessTTL)
+	if err != nil {
+		return grant{}, err
+	}
+	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
+	if next != "" {
+		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
+	}
+	return g, nil
+}
+
+// redeemFailure words the store's refusals; nil for internal errors.
+func redeemFailure(err error) *tokenError {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &tokenError{codeInvalidToken, "the refresh token is unknown to this server"}
+	case errors.Is(err, store.ErrRevoked):
+		return &tokenError{codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again"}
+	case errors.Is(err, store.ErrReused):
+		return &tokenError{codeTokenReused, "this refresh token was already used; replaying it revoked the whole session"}
+	case errors.Is(err, store.ErrSessionExpired):
+		return &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
+	case errors.Is(err, store.ErrExpired):
+		return &tokenError{codeTokenExpired, "the refresh token has expired; log in again"}
+	}
+	return nil
+}
+
+// logout revokes the family of a refresh token. An expired token may still
+// end its session; a forged or unknown one may not.
+func (s *Server) logout(ctx context.Context, raw string) error {
+	c, err := s.tokens.verifyRefresh(raw)
+	if err != nil && err.(*tokenError).code != codeTokenExpired {
+		return err
+	}
+	_, fam, err := s.db.MatchRefreshToken(ctx, c.ID, hashToken(raw))
+	if errors.Is(err, store.ErrNotFound) {
+		return &tokenError{codeInvalidToken, "the refresh token is unknown to this server"}
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.db.RevokeFamily(ctx, fam.ID, store.EventLogout, "logout", s.clock.Now())
+	return err
+}
+
+// authenticate checks the access token of a request to a protected route.
+func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
+	raw, ok := bearer(r)
+	if !ok {
+		if ck, err := r.Cookie(cookieAccess); err == nil && ck.Value != "" {
+			raw, ok = ck.Value, true
+		}
+	}
+	if !ok {
+		return nil, &apiError{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
+			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
+	}
+	c, err := s.tokens.verifyAccess(raw)
+	if err == nil && s.cfg.AccessDenylist && c.SessionID != "" {
+		fam, ferr := s.db.Family(r.Context(), c.SessionID)
+		if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {
+			return nil, ferr
+		}
+		if ferr == nil && fam.Revoked() {
+			err = &tokenError{codeTokenRevoked, "the session of this access token was revoked (" + fam.RevokeReason + ")"}
+		}
+	}
+	if err != nil {
+		te := err.(*tokenError)
+		s.event(r.Context(), store.Event{At: s.clock.Now(), Kind: store.EventAccessRejected, Username: c.Username,
+			FamilyID: c.SessionID, JTI: c.ID, Reason: te.code})
+		return nil, &apiError{Status: http.StatusUnauthorized, Code: te.code, Message: te.msg, Bearer: true}
+	}
+	return c, nil
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
+// event logs an event; a failure to log must not fail the request.
+func (s *Server) event(ctx context.Context, e store.Event) {
+	if err := s.db.AddEvents(ctx, e); err != nil {
+		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

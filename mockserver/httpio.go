@@ -1,0 +1,170 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// maxBody bounds every request body; auth requests are tiny.
+const maxBody = 64 << 10
+
+// apiError is an answer the client caused: a 4xx with a JSON body.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	// Bearer, when set, becomes a WWW-Authenticate challenge (RFC 6750).
+	Bearer bool
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the seed dialect's error answer.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// oauthErrorBody is RFC 6749 §5.2's error answer.
+type oauthErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// writeError answers err: an *apiError as itself, anything else as a 500
+// that is logged (with no request data) and described vaguely.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{Status: http.StatusInternalServerError, Code: "server_error", Message: "the server failed; see its log"}
+	}
+	if ae.Bearer {
+		challenge := `Bearer realm="tokenlab"`
+		if ae.Code != "missing_token" {
+			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, ae.Message)
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	if strings.HasPrefix(r.URL.Path, "/oauth/") {
+		writeJSON(w, ae.Status, oauthErrorBody{Error: ae.Code, Description: ae.Message})
+		return
+	}
+	writeJSON(w, ae.Status, errorBody{Error: ae.Code, Message: ae.Message})
+}
+
+// writeJSON writes v as the JSON answer.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"server_error","message":"could not encode the answer"}` + "\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// decodeJSON reads a JSON object into dst strictly: one object, known
+// fields, right types, within maxBody. An empty body leaves dst alone and
+// reports empty, so cookie-only requests work.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) (empty bool, err error) {
+	body, err := readBody(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err == nil, err
+	}
+	if ct := r.Header.Get("Content-Type"); !isMediaType(ct, "application/json") {
+		return false, &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: fmt.Sprintf("send the body as application/json, not %q", ct)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return false, jsonProblem(err)
+	}
+	if dec.More() {
+		return false, badRequest("the body must hold exactly one JSON object")
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err != io.EOF {
+		return false, badRequest("the body must hold exactly one JSON object")
+	}
+	return false, nil
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
+			Message: fmt.Sprintf("the body is larger than %d bytes", maxBody)}
+	}
+	if err != nil {
+		return nil, badRequest("the body could not be read")
+	}
+	return body, nil
+}
+
+// jsonProblem names what is wrong with a JSON body.
+func jsonProblem(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return badRequest("malformed JSON at byte %d: %v", syntax.Offset, syntax)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("the JSON body ends too early")
+	case errors.As(err, &typ) && typ.Field != "":
+		return badRequest("field %q must be a %s, not %s", typ.Field, typ.Type, typ.Value)
+	case errors.As(err, &typ):
+		return badRequest("the body must be a JSON object, not %s", typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return badRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return badRequest("the JSON body is invalid: %v", err)
+}
+
+// readForm parses an application/x-www-form-urlencoded body (RFC 6749
+// §3.2: parameters in the body, each at most once).
+func readForm(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+	if ct := r.Header.Get("Content-Type"); !isMediaType(ct, "application/x-www-form-urlencoded") {
+		return nil, badRequest("send the parameters as application/x-www-form-urlencoded, not %q", ct)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
+				Message: fmt.Sprintf("the body is larger than %d bytes", maxBody)}
+		}
+		return nil, badRequest("the form body is malformed")
+	}
+	form := make(map[string]string, len(r.PostForm))
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return nil, badRequest("parameter %q appears more than once", k)
+		}
+		form[k] = v[0]
+	}
+	return form, nil
+}
+
+func isMediaType(header, want string) bool {
+	mt, _, err := mime.ParseMediaType(header)
+	return err == nil && mt == want
+}

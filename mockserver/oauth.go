@@ -1,0 +1,186 @@
+package mockserver
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/tokenlab/tokenlab/mockserver/store"
+)
+
+// The OAuth 2.0 dialect: form-encoded requests, JSON answers, RFC 6749
+// errors. Any client_id is accepted: the mock has no client registry.
+
+type oauthTokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error {
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	clientID := form["client_id"]
+	if id, _, ok := r.BasicAuth(); ok {
+		clientID = id
+	}
+	var g grant
+	switch gt := form["grant_type"]; gt {
+	case "password":
+		if form["username"] == "" || form["password"] == "" {
+			return badRequest("the password grant needs username and password")
+		}
+		g, err = s.login(r.Context(), form["username"], form["password"], clientID, form["scope"])
+	case "refresh_token":
+		if form["refresh_token"] == "" {
+			return badRequest("the refresh_token grant needs refresh_token")
+		}
+		g, err = s.refresh(r.Context(), form["refresh_token"])
+	case "":
+		return badRequest("grant_type is required")
+	default:
+		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+			Message: "grant_type " + quote(gt) + " is not supported; use password or refresh_token"}
+	}
+	if err != nil {
+		return oauthError(err)
+	}
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
+		ExpiresIn: int64(g.AccessExp.Sub(s.clock.Now()).Seconds()), RefreshToken: g.Refresh, Scope: g.Scope})
+	return nil
+}
+
+// oauthError turns login and refresh failures into RFC 6749 invalid_grant.
+func oauthError(err error) error {
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: te.msg + " (" + te.code + ")"}
+	case errors.Is(err, errInvalidCredentials):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: err.Error()}
+	}
+	return err
+}
+
+// handleOAuthRevoke is RFC 7009: revoking a refresh token (or an access
+// token that names its session) ends the session. Unknown and invalid
+// tokens get 200 too, as §2.2 asks.
+func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error {
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	raw := form["token"]
+	if raw == "" {
+		return badRequest("token is required")
+	}
+	familyID := ""
+	if c, err := s.tokens.verifyRefresh(raw); err == nil || err.(*tokenError).code == codeTokenExpired {
+		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
+			familyID = fam.ID
+		}
+	} else if c, err := s.tokens.verifyAccess(raw); err == nil {
+		familyID = c.SessionID
+	}
+	if familyID != "" {
+		if _, err := s.db.RevokeFamily(r.Context(), familyID, store.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// introspection is RFC 7662's answer.
+type introspection struct {
+	Active    bool     `json:"active"`
+	TokenType string   `json:"token_type,omitempty"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Username  string   `json:"username,omitempty"`
+	Sub       string   `json:"sub,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Nbf       int64    `json:"nbf,omitempty"`
+	Jti       string   `json:"jti,omitempty"`
+	Sid       string   `json:"sid,omitempty"`
+}
+
+func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) error {
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	raw := form["token"]
+	if raw == "" {
+		return badRequest("token is required")
+	}
+	writeJSON(w, http.StatusOK, s.introspect(r, raw))
+	return nil
+}
+
+func (s *Server) introspect(r *http.Request, raw string) introspection {
+	if c, err := s.tokens.verifyAccess(raw); err == nil {
+		if s.cfg.AccessDenylist && c.SessionID != "" {
+			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
+				return introspection{}
+			}
+		}
+		return introspection{Active: true, TokenType: "access_token", Scope: c.Scope, ClientID: c.ClientID,
+			Username: c.Username, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Exp: c.ExpiresAt.Unix(),
+			Iat: c.IssuedAt.Unix(), Nbf: c.NotBefore.Unix(), Jti: c.ID, Sid: c.SessionID}
+	}
+	c, err := s.tokens.verifyRefresh(raw)
+	if err != nil {
+		return introspection{}
+	}
+	tok, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw))
+	if err != nil || tok.State(fam, s.clock.Now()) != store.StateActive {
+		return introspection{}
+	}
+	return introspection{Active: true, TokenType: "refresh_token", Scope: fam.Scope, ClientID: fam.ClientID,
+		Username: fam.Username, Sub: c.Subject, Iss: c.Issuer, Exp: c.ExpiresAt.Unix(), Iat: c.IssuedAt.Unix(),
+		Jti: c.ID, Sid: fam.ID}
+}
+
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
+	iss := s.cfg.Issuer
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                iss,
+		"token_endpoint":                        iss + "/oauth/token",
+		"revocation_endpoint":                   iss + "/oauth/revoke",
+		"introspection_endpoint":                iss + "/oauth/introspect",
+		"jwks_uri":                              iss + "/.well-known/jwks.json",
+		"grant_types_supported":                 []string{"password", "refresh_token"},
+		"response_types_supported":              []string{"token"},
+		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
+		"id_token_signing_alg_values_supported": []string{s.cfg.Alg},
+		"subject_types_supported":               []string{"public"},
+	})
+	return nil
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
+	keys := []jwk{}
+	for _, sg := range []*signer{s.tokens.access, s.tokens.refresh} {
+		if k, ok := sg.jwk(); ok {
+			keys = append(keys, k)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	return nil
+}
+
+func quote(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	return `"` + s + `"`
+}

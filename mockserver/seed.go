@@ -1,0 +1,168 @@
+package mockserver
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// The seed dialect: JSON bodies, tokens also as cookies.
+
+const (
+	cookieAccess  = "AccessToken"
+	cookieRefresh = "RefreshToken"
+)
+
+type credentialsRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+type loginResponse struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"`
+	ExpiresIn    int64  `json:"expiresIn"`
+}
+
+type userResponse struct {
+	ID        int64     `json:"id"`
+	Username  string    `json:"username"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
+	var req credentialsRequest
+	if _, err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	u, err := s.register(r.Context(), req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, userResponse{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt})
+	return nil
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	var req credentialsRequest
+	if _, err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	g, err := s.login(r.Context(), req.Username, req.Password, "", "")
+	if err != nil {
+		return seedError(err)
+	}
+	s.setCookies(w, g)
+	writeJSON(w, http.StatusOK, loginResponse{AccessToken: g.Access, RefreshToken: g.Refresh, TokenType: "Bearer",
+		ExpiresIn: int64(g.AccessExp.Sub(s.clock.Now()).Seconds())})
+	return nil
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
+	raw, err := refreshTokenOf(w, r)
+	if err != nil {
+		return err
+	}
+	g, err := s.refresh(r.Context(), raw)
+	if err != nil {
+		return seedError(err)
+	}
+	s.setCookies(w, g)
+	writeJSON(w, http.StatusOK, loginResponse{AccessToken: g.Access, RefreshToken: g.Refresh, TokenType: "Bearer",
+		ExpiresIn: int64(g.AccessExp.Sub(s.clock.Now()).Seconds())})
+	return nil
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	raw, err := refreshTokenOf(w, r)
+	if err != nil {
+		return err
+	}
+	if err := s.logout(r.Context(), raw); err != nil {
+		return seedError(err)
+	}
+	s.clearCookies(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleProtected(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Message string        `json:"message"`
+		User    *AccessClaims `json:"user"`
+	}{"you reached a protected route with a valid access token", c})
+	return nil
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.UserByName(r.Context(), c.Username)
+	if err != nil {
+		return &apiError{Status: http.StatusUnauthorized, Code: codeInvalidToken, Bearer: true, Message: "the token's user no longer exists"}
+	}
+	writeJSON(w, http.StatusOK, userResponse{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt})
+	return nil
+}
+
+// refreshTokenOf takes the refresh token from the JSON body or, failing
+// that, the RefreshToken cookie.
+func refreshTokenOf(w http.ResponseWriter, r *http.Request) (string, error) {
+	var req tokenRequest
+	if _, err := decodeJSON(w, r, &req); err != nil {
+		return "", err
+	}
+	if req.Token != "" {
+		return req.Token, nil
+	}
+	if ck, err := r.Cookie(cookieRefresh); err == nil && ck.Value != "" {
+		return ck.Value, nil
+	}
+	return "", badRequest("send the refresh token as {\"token\": \"...\"} or the RefreshToken cookie")
+}
+
+// seedError words login and token failures the seed way: 401 with the code.
+func seedError(err error) error {
+	switch e := err.(type) {
+	case *tokenError:
+		return &apiError{Status: http.StatusUnauthorized, Code: e.code, Message: e.msg}
+	}
+	if err == errInvalidCredentials {
+		return &apiError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: err.Error()}
+	}
+	return err
+}
+
+func (s *Server) setCookies(w http.ResponseWriter, g grant) {
+	now := s.clock.Now()
+	http.SetCookie(w, s.cookie(cookieAccess, g.Access, g.AccessExp.Sub(now)))
+	http.SetCookie(w, s.cookie(cookieRefresh, g.Refresh, g.RefreshExp.Sub(now)))
+}
+
+func (s *Server) clearCookies(w http.ResponseWriter) {
+	http.SetCookie(w, s.cookie(cookieAccess, "", -1))
+	http.SetCookie(w, s.cookie(cookieRefresh, "", -1))
+}
+
+func (s *Server) cookie(name, value string, ttl time.Duration) *http.Cookie {
+	maxAge := int(ttl.Seconds())
+	if ttl < 0 {
+		maxAge = -1
+	}
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookies}
+}
+
+var _ jwt.Claims = (*AccessClaims)(nil)

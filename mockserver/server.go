@@ -1,0 +1,166 @@
+// Package mockserver is tokenlab's mock auth server. One server speaks the
+// seed dialect (JSON bodies and cookies), OAuth 2.0 (RFC 6749, 7009, 7662,
+// discovery and JWKS) and an admin API that moves its clock and shows its
+// events and sessions.
+package mockserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Config holds the server's settings; DefaultConfig gives DESIGN.md's
+// defaults.
+type Config struct {
+	Issuer         string // the server's base URL; tokens carry it as iss
+	Audience       string // aud of access tokens
+	Alg            string // HS256, RS256, ES256 or EdDSA
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
+	SessionMax     time.Duration // absolute lifetime of a family
+	ReuseGrace     time.Duration
+	Rotation       bool
+	ReuseDetection bool
+	AccessDenylist bool
+	AccessSecret   string // HS256 only; generated and stored when empty
+	RefreshSecret  string
+	AdminToken     string // required for /admin routes
+	Users          []Credentials
+	SecureCookies  bool
+	BcryptCost     int
+	Logger         *slog.Logger
+}
+
+// Credentials are a user to create at start-up when absent.
+type Credentials struct {
+	Username string
+	Password string
+}
+
+// DefaultConfig returns the defaults of DESIGN.md.
+func DefaultConfig() Config {
+	return Config{
+		Issuer:         "http://127.0.0.1:8080",
+		Audience:       "tokenlab",
+		Alg:            "HS256",
+		AccessTTL:      15 * time.Minute,
+		RefreshTTL:     7 * 24 * time.Hour,
+		SessionMax:     30 * 24 * time.Hour,
+		Rotation:       true,
+		ReuseDetection: true,
+		Users:          []Credentials{{Username: "alice", Password: "password123"}},
+		BcryptCost:     bcrypt.DefaultCost,
+	}
+}
+
+// Server is the mock auth server. Make one with New.
+type Server struct {
+	cfg    Config
+	db     *store.DB
+	clock  *Clock
+	tokens *tokens
+	log    *slog.Logger
+	admin  [32]byte // SHA-256 of the admin token: compared in constant time
+	// dummyHash is compared against when a user is unknown, so a login
+	// takes as long whether or not the name exists.
+	dummyHash []byte
+	handler   http.Handler
+}
+
+// New prepares a server on db: it loads or generates the signing keys and
+// creates the configured users that are missing.
+func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	access, err := loadSigner(ctx, db, "access", cfg.Alg, cfg.AccessSecret)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := loadSigner(ctx, db, "refresh", cfg.Alg, cfg.RefreshSecret)
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := bcrypt.GenerateFromPassword(randomBytes(16), cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:       cfg,
+		db:        db,
+		clock:     clock,
+		tokens:    newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now),
+		log:       cfg.Logger,
+		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
+		dummyHash: dummy,
+	}
+	for _, u := range cfg.Users {
+		if err := s.ensureUser(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Issuer == "":
+		return errors.New("the issuer must not be empty")
+	case c.AccessTTL <= 0 || c.RefreshTTL <= 0 || c.SessionMax <= 0:
+		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
+	case c.ReuseGrace < 0:
+		return errors.New("reuse-grace must not be negative")
+	case len(c.AdminToken) < 16:
+		return errors.New("the admin token must be at least 16 characters")
+	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
+		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	for _, u := range c.Users {
+		if err := validateCredentials(u.Username, u.Password); err != nil {
+			return fmt.Errorf("user %q: %s", u.Username, err.(*apiError).Message)
+		}
+	}
+	return nil
+}
+
+func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
+	if _, err := s.db.UserByName(ctx, u.Username); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.cfg.BcryptCost)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.CreateUser(ctx, u.Username, hash, s.clock.Now()); err != nil && !errors.Is(err, store.ErrUserExists) {
+		return fmt.Errorf("create user %s: %w", u.Username, err)
+	}
+	return nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Clock returns the server's clock.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// checkAdmin reports whether r carries the admin token.
+func (s *Server) checkAdmin(r *http.Request) bool {
+	tok, ok := bearer(r)
+	sum := sha256.Sum256([]byte(tok))
+	return ok && subtle.ConstantTimeCompare(sum[:], s.admin[:]) == 1
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Event kinds written to the event log.
+const (
+	EventRegister       = "register"
+	EventLogin          = "login"
+	EventLoginFailed    = "login_failed"
+	EventRefresh        = "refresh"
+	EventRotation       = "rotation"
+	EventRefreshFailed  = "refresh_rejected"
+	EventReuseDetected  = "reuse_detected"
+	EventFamilyRevoked  = "family_revoked"
+	EventLogout         = "logout"
+	EventAccessRejected = "access_rejected"
+	EventClock          = "clock_moved"
+)
+
+// Event is one entry of the server's event log. It names tokens by jti,
+// never by value.
+type Event struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Username string    `json:"username,omitempty"`
+	FamilyID string    `json:"familyId,omitempty"`
+	JTI      string    `json:"jti,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// AddEvents appends events to the log.
+func (db *DB) AddEvents(ctx context.Context, events ...Event) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return addEvents(ctx, tx, events...) })
+}
+
+func addEvents(ctx context.Context, tx *sql.Tx, events ...Event) error {
+	for _, e := range events {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, username, family_id, jti, reason) VALUES (?, ?, ?, ?, ?, ?)`,
+			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Events returns up to limit events with an ID above after, oldest first.
+func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason
+		FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	events := []Event{}
+	for rows.Next() {
+		var e Event
+		var at sql.NullInt64
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason); err != nil {
+			return nil, err
+		}
+		e.At = fromNanos(at)
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}

@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Family is one login session: the chain of refresh tokens rotated from a
+// single login. Revoking it ends every token in it.
+type Family struct {
+	ID           string
+	UserID       int64
+	Username     string
+	ClientID     string
+	Scope        string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time // absolute session lifetime, however often it rotates
+	RevokedAt    time.Time
+	RevokeReason string
+}
+
+// Revoked reports whether the family has been revoked.
+func (f Family) Revoked() bool { return !f.RevokedAt.IsZero() }
+
+// RefreshToken is what the store knows of an issued refresh token: its
+// SHA-256, never the token.
+type RefreshToken struct {
+	JTI       string
+	FamilyID  string
+	Hash      []byte
+	ParentJTI string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
+}
+
+// Token states reported by Sessions.
+const (
+	StateActive  = "active"
+	StateUsed    = "used"
+	StateRevoked = "revoked"
+	StateExpired = "expired"
+)
+
+// State is the token's state at now within its family.
+func (t RefreshToken) State(f Family, now time.Time) string {
+	switch {
+	case f.Revoked():
+		return StateRevoked
+	case !t.UsedAt.IsZero():
+		return StateUsed
+	case !now.Before(t.ExpiresAt) || !now.Before(f.ExpiresAt):
+		return StateExpired
+	}
+	return StateActive
+}
+
+// StartSession stores a new family with its first refresh token and a login
+// event, atomically.
+func (db *DB) StartSession(ctx context.Context, f Family, first RefreshToken, now time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
+			return err
+		}
+		if err := insertToken(ctx, tx, first); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, Event{At: now, Kind: EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI})
+	})
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, t RefreshToken) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (jti, family_id, token_hash, parent_jti, issued_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, t.JTI, t.FamilyID, t.Hash, t.ParentJTI, t.IssuedAt.UnixNano(), t.ExpiresAt.UnixNano())
+	return err
+}
+
+// RedeemRequest asks to exchange a refresh token for a successor.
+type RedeemRequest struct {
+	JTI         string
+	Hash        []byte // SHA-256 of the presented token
+	Now         time.Time
+	Rotate      bool          // mark the token used and mint a successor
+	DetectReuse bool          // a used token revokes its family
+	Grace       time.Duration // a used token replayed this soon gets a successor instead
+	// Mint signs the successor; it runs inside the transaction and only
+	// when a successor is due. Its record is stored before Redeem returns.
+	Mint func(Family) (RefreshToken, error)
+}
+
+// Redeemed is the outcome of a successful redeem.
+type Redeemed struct {
+	Family    Family
+	Old       RefreshToken
+	Successor RefreshToken // zero when rotation is off
+	Grace     bool         // the successor was given inside the reuse grace window
+}
+
+// Redeem checks a refresh token and, in one transaction, marks it used and
+// stores its successor. A replay of a used token outside the grace window
+// revokes the whole family (when DetectReuse) and returns ErrReused. The
+// other failures are ErrNotFound, ErrRevoked, ErrSessionExpired, ErrExpired.
+func (db *DB) Redeem(ctx context.Context, req RedeemRequest) (Redeemed, error) {
+	var out Redeemed
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = redeem(ctx, tx, req)
+		return err
+	})
+	return out, err // on error, out still names the family when it was found
+}
+
+func redeem(ctx context.Context, tx *sql.Tx, req RedeemRequest) (Redeemed, error) {
+	now := req.Now
+	old, err := tokenByJTI(ctx, tx, req.JTI)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	if subtle.ConstantTimeCompare(old.Hash, req.Hash) != 1 {
+		return Redeemed{}, ErrNotFound
+	}
+	fam, err := familyByID(ctx, tx, old.FamilyID)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	out := Redeemed{Family: fam, Old: old}
+	ev := Event{At: now, Username: fam.Username, FamilyID: fam.ID, JTI: old.JTI}
+	switch {
+	case fam.Revoked():
+		return out, ErrRevoked
+	case !now.Before(fam.ExpiresAt):
+		return out, ErrSessionExpired
+	case !now.Before(old.ExpiresAt):
+		return out, ErrExpired
+	case !old.UsedAt.IsZero() && req.Grace > 0 && now.Sub(old.UsedAt) <= req.Grace:
+		out.Grace = true
+	case !old.UsedAt.IsZero():
+		if !req.DetectReuse {
+			return out, ErrReused
+		}
+		if err := revokeFamily(ctx, tx, fam.ID, "reuse_detected", now); err != nil {
+			return out, err
+		}
+		reuse, revoked := ev, ev
+		reuse.Kind, revoked.Kind, revoked.Reason = EventReuseDetected, EventFamilyRevoked, "reuse_detected"
+		if err := addEvents(ctx, tx, reuse, revoked); err != nil {
+			return out, err
+		}
+		return out, commitErr{ErrReused}
+	}
+
+	refresh := ev
+	refresh.Kind = EventRefresh
+	if out.Grace {
+		refresh.Reason = "reuse_grace"
+	}
+	if !req.Rotate && !out.Grace {
+		return out, addEvents(ctx, tx, refresh)
+	}
+	if !out.Grace {
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE jti = ?`, now.UnixNano(), old.JTI); err != nil {
+			return out, err
+		}
+		out.Old.UsedAt = now
+	}
+	next, err := req.Mint(fam)
+	if err != nil {
+		return out, fmt.Errorf("mint successor: %w", err)
+	}
+	next.FamilyID, next.ParentJTI = fam.ID, old.JTI
+	if err := insertToken(ctx, tx, next); err != nil {
+		return out, err
+	}
+	out.Successor = next
+	rotation := ev
+	rotation.Kind, rotation.JTI, rotation.Reason = EventRotation, next.JTI, "replaces "+old.JTI
+	return out, addEvents(ctx, tx, refresh, rotation)
+}
+
+// RevokeFamily revokes a family (idempotently) and logs the given event
+// kind (such as logout) followed by family_revoked. It reports whether the
+// family was active before.
+func (db *DB) RevokeFamily(ctx context.Context, familyID, kind, reason string, now time.Time) (bool, error) {
+	var was bool
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		fam, err := familyByID(ctx, tx, familyID)
+		if err != nil {
+			return err
+		}
+		if fam.Revoked() {
+			return nil
+		}
+		was = true
+		if err := revokeFamily(ctx, tx, familyID, reason, now); err != nil {
+			return err
+		}
+		ev := Event{At: now, Kind: kind, Username: fam.Username, FamilyID: fam.ID, Reason: reason}
+		revoked := ev
+		revoked.Kind = EventFamilyRevoked
+		return addEvents(ctx, tx, ev, revoked)
+	})
+	return was, err
+}
+
+func revokeFamily(ctx context.Context, tx *sql.Tx, id, reason string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`,
+		now.UnixNano(), reason, id)
+	return err
+}
+
+// Family returns a family by ID, or ErrNotFound.
+func (db *DB) Family(ctx context.Context, id string) (Family, error) {
+	return familyByID(ctx, db.read, id)
+}
+
+// RefreshToken returns a refresh token's record by jti, or ErrNotFound.
+func (db *DB) RefreshToken(ctx context.Context, jti string) (RefreshToken, error) {
+	return tokenByJTI(ctx, db.read, jti)
+}
+
+// MatchRefreshToken returns the token record and family for jti when hash
+// matches the stored one; ErrNotFound otherwise.
+func (db *DB) MatchRefreshToken(ctx context.Context, jti string, hash []byte) (RefreshToken, Family, error) {
+	t, err := tokenByJTI(ctx, db.read, jti)
+	if err != nil {
+		return t, Family{}, err
+	}
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
+		return RefreshToken{}, Family{}, ErrNotFound
+	}
+	f, err := familyByID(ctx, db.read, t.FamilyID)
+	return t, f, err
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func tokenByJTI(ctx context.Context, q querier, jti string) (RefreshToken, error) {
+	var t RefreshToken
+	var issued, expires, used sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at
+		FROM refresh_tokens WHERE jti = ?`, jti).
+		Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	t.IssuedAt, t.ExpiresAt, t.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
+	return t, err
+}
+
+const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFamily(s scanner) (Family, error) {
+	var f Family
+	var created, expires, revoked sql.NullInt64
+	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &created, &expires, &revoked, &f.RevokeReason)
+	f.CreatedAt, f.ExpiresAt, f.RevokedAt = fromNanos(created), fromNanos(expires), fromNanos(revoked)
+	return f, err
+}
+
+func familyByID(ctx context.Context, q querier, id string) (Family, error) {
+	f, err := scanFamily(q.QueryRowContext(ctx, `SELECT `+familyColumns+`
+		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, ErrNotFound
+	}
+	return f, err
+}
+
+// Session is a family with its tokens, newest first.
+type Session struct {
+	Family Family
+	Tokens []RefreshToken
+}
+
+// Sessions returns up to limit families, newest first, with their tokens.
+func (db *DB) Sessions(ctx context.Context, limit int) ([]Session, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+familyColumns+`
+		FROM families f JOIN users u ON u.id = f.user_id ORDER BY f.created_at DESC, f.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	var sessions []Session
+	index := map[string]int{}
+	for rows.Next() {
+		f, err := scanFamily(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		index[f.ID] = len(sessions)
+		sessions = append(sessions, Session{Family: f})
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	for i := range sessions {
+		if sessions[i].Tokens, err = db.familyTokens(ctx, sessions[i].Family.ID); err != nil {
+			return nil, err
+		}
+	}
+	return sessions, nil
+}
+
+func (db *DB) familyTokens(ctx context.Context, familyID string) ([]RefreshToken, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at
+		FROM refresh_tokens WHERE family_id = ? ORDER BY issued_at DESC, rowid DESC`, familyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tokens []RefreshToken
+	for rows.Next() {
+		var t RefreshToken
+		var issued, expires, used sql.NullInt64
+		if err := rows.Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used); err != nil {
+			return nil, err
+		}
+		t.IssuedAt, t.ExpiresAt, t.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
+		tokens = append(tokens, t)
+	}
+	return tokens, rows.Err()
+}

@@ -1,0 +1,218 @@
+// Package store keeps the mock server's state in SQLite: users, generated
+// signing keys, refresh-token families and the event log.
+//
+// Every write runs in one transaction on one connection, so concurrent
+// writers queue in Go instead of spinning in SQLite's busy handler, and a
+// refresh (check, mark, insert) is atomic.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Sentinel errors for the outcomes callers branch on.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrUserExists     = errors.New("user already exists")
+	ErrRevoked        = errors.New("refresh token family revoked")
+	ErrReused         = errors.New("refresh token already used")
+	ErrExpired        = errors.New("refresh token expired")
+	ErrSessionExpired = errors.New("session reached its maximum lifetime")
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the mock server's database.
+type DB struct {
+	write *sql.DB // exactly one connection: serialises write transactions
+	read  *sql.DB // a pool for reads; the same handle as write for :memory:
+}
+
+// Open opens (creating if needed) the database at path and applies
+// migrations. path ":memory:" gives a private in-memory database.
+func Open(ctx context.Context, path string) (*DB, error) {
+	db, err := open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, path string) (*DB, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	if path == ":memory:" {
+		// A bare :memory: gives each pooled connection its own empty
+		// database, so one connection serves reads and writes.
+		h, err := sql.Open("sqlite", "file::memory:?"+pragmas)
+		if err != nil {
+			return nil, err
+		}
+		h.SetMaxOpenConns(1)
+		db := &DB{write: h, read: h}
+		return db, db.init(ctx)
+	}
+	if path == "" {
+		return nil, errors.New("empty path")
+	}
+	// WAL keeps readers off the writer's back; synchronous=NORMAL in WAL
+	// mode loses nothing when the process is killed (only on power loss).
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas +
+		"&_pragma=journal_mode(wal)&_pragma=synchronous(normal)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	db := &DB{write: w, read: r}
+	if err := db.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+func (db *DB) init(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrate(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrate applies one migration in its own transaction, once.
+func (db *DB) migrate(ctx context.Context, name string) error {
+	base := strings.TrimPrefix(name, "migrations/")
+	version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+	if err != nil {
+		return fmt.Errorf("name must start with a number: %w", err)
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, version, base)
+		return err
+	})
+}
+
+// tx runs fn in a write transaction, committing when it returns nil.
+// An error that carries a commit request (see commitErr) is committed too.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	ferr := fn(tx)
+	var ce commitErr
+	if ferr != nil && !errors.As(ferr, &ce) {
+		tx.Rollback()
+		return ferr
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if ferr != nil {
+		return ce.err
+	}
+	return nil
+}
+
+// commitErr asks tx to commit what was written and still return err: a
+// detected reuse revokes the family and reports the reuse.
+type commitErr struct{ err error }
+
+func (c commitErr) Error() string { return c.err.Error() }
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its answer ("ok").
+func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	err := db.read.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res)
+	return res, err
+}
+
+// Setting returns a stored setting, or ErrNotFound.
+func (db *DB) Setting(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+// SettingOrInit returns the stored setting, storing value first when there
+// is none. Two processes racing get the same answer.
+func (db *DB) SettingOrInit(ctx context.Context, key string, value []byte) ([]byte, error) {
+	var v []byte
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)`, key, value); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	})
+	return v, err
+}
+
+// nanos stores times as Unix nanoseconds; zero time is NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}

@@ -1,0 +1,200 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Token types in the JWT header: RFC 9068 for access tokens, and a private
+// one for refresh tokens so neither can stand in for the other.
+const (
+	typAccess  = "at+jwt"
+	typRefresh = "rt+jwt"
+)
+
+// AccessClaims are the claims of an access token.
+type AccessClaims struct {
+	jwt.RegisteredClaims
+	Username  string `json:"username"`
+	SessionID string `json:"sid,omitempty"` // the refresh-token family, for the logout denylist
+	ClientID  string `json:"client_id,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+}
+
+// RefreshClaims are the claims of a refresh token.
+type RefreshClaims struct {
+	jwt.RegisteredClaims
+	FamilyID string `json:"fid"`
+}
+
+// tokens issues and verifies both kinds of token.
+type tokens struct {
+	issuer   string
+	audience string
+	access   *signer
+	refresh  *signer
+
+	accessParser  *jwt.Parser
+	refreshParser *jwt.Parser
+}
+
+func newTokens(issuer, audience string, access, refresh *signer, now func() time.Time) *tokens {
+	parser := func(s *signer, extra ...jwt.ParserOption) *jwt.Parser {
+		return jwt.NewParser(append([]jwt.ParserOption{
+			jwt.WithValidMethods([]string{s.alg}),
+			jwt.WithIssuer(issuer),
+			jwt.WithExpirationRequired(),
+			jwt.WithTimeFunc(now),
+		}, extra...)...)
+	}
+	return &tokens{
+		issuer: issuer, audience: audience, access: access, refresh: refresh,
+		accessParser:  parser(access, jwt.WithAudience(audience)),
+		refreshParser: parser(refresh),
+	}
+}
+
+func (t *tokens) signAccess(user string, userID int64, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
+	c := AccessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.issuer,
+			Subject:   strconv.FormatInt(userID, 10),
+			Audience:  jwt.ClaimStrings{t.audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ID:        newID(),
+		},
+		Username:  user,
+		SessionID: fam.id,
+		ClientID:  fam.clientID,
+		Scope:     fam.scope,
+	}
+	s, err := sign(t.access, typAccess, c)
+	return s, c, err
+}
+
+func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) (string, RefreshClaims, error) {
+	c := RefreshClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.issuer,
+			Subject:   strconv.FormatInt(userID, 10),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        newID(),
+		},
+		FamilyID: familyID,
+	}
+	s, err := sign(t.refresh, typRefresh, c)
+	return s, c, err
+}
+
+// familyRef is what an access token says of its session.
+type familyRef struct{ id, clientID, scope string }
+
+func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
+	tok := jwt.NewWithClaims(s.method, claims)
+	tok.Header["typ"] = typ
+	tok.Header["kid"] = s.kid
+	out, err := tok.SignedString(s.sign)
+	if err != nil {
+		return "", fmt.Errorf("sign %s: %w", typ, err)
+	}
+	return out, nil
+}
+
+// verifyAccess checks an access token: pinned algorithm, key ID, typ,
+// issuer, audience, exp and nbf.
+func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
+	c := &AccessClaims{}
+	_, err := t.accessParser.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
+	if err != nil {
+		return c, tokenFailure(err)
+	}
+	if c.ID == "" || c.Subject == "" {
+		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti or sub claim"}
+	}
+	return c, nil
+}
+
+// verifyRefresh checks a refresh token's signature and claims. An expired
+// token still returns its claims with an error of code token_expired, so
+// the caller can tell an expired token from an expired session.
+func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
+	c := &RefreshClaims{}
+	_, err := t.refreshParser.ParseWithClaims(raw, c, keyFunc(t.refresh, typRefresh))
+	if err != nil {
+		return c, tokenFailure(err)
+	}
+	if c.ID == "" || c.FamilyID == "" || c.Subject == "" {
+		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
+	}
+	return c, nil
+}
+
+// keyFunc pins the key: the header must name our key ID and the expected
+// typ, so a refresh token is never accepted as an access token or back.
+func keyFunc(s *signer, typ string) jwt.Keyfunc {
+	return func(tok *jwt.Token) (any, error) {
+		if got, _ := tok.Header["typ"].(string); got != typ {
+			return nil, fmt.Errorf("token type is %q, want %q", got, typ)
+		}
+		if kid, _ := tok.Header["kid"].(string); kid != s.kid {
+			return nil, fmt.Errorf("unknown key id %q", kid)
+		}
+		return s.verify, nil
+	}
+}
+
+// Codes in error answers, shared by both dialects' JSON.
+const (
+	codeInvalidToken   = "invalid_token"
+	codeTokenExpired   = "token_expired"
+	codeTokenRevoked   = "token_revoked"
+	codeTokenReused    = "token_reused"
+	codeSessionExpired = "session_expired"
+)
+
+// tokenError is why a token was refused, in words for the client.
+type tokenError struct {
+	code string
+	msg  string
+}
+
+func (e *tokenError) Error() string { return e.msg }
+
+// tokenFailure turns a jwt error into a tokenError naming the problem.
+func tokenFailure(err error) *tokenError {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return &tokenError{codeInvalidToken, "the token is malformed"}
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		// jwt's own text names the cause: the algorithm, typ or key ID.
+		return &tokenError{codeInvalidToken, "the token was refused: " + err.Error()}
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return &tokenError{codeTokenExpired, "the token has expired"}
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return &tokenError{codeInvalidToken, "the token is not valid yet (nbf is in the future)"}
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return &tokenError{codeInvalidToken, "the token was issued by another issuer"}
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return &tokenError{codeInvalidToken, "the token is meant for another audience"}
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return &tokenError{codeInvalidToken, "the token lacks the exp claim"}
+	}
+	return &tokenError{codeInvalidToken, "the token is invalid"}
+}
+
+// hashToken is what the database keeps of a refresh token.
+func hashToken(raw string) []byte {
+	sum := sha256.Sum256([]byte(raw))
+	return sum[:]
+}
+
+// newID returns a random 128-bit identifier as 32 hex digits.
+func newID() string { return fmt.Sprintf("%x", randomBytes(16)) }
