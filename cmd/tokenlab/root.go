@@ -14,10 +14,10 @@ import (
 
 // Exit codes of DESIGN.md.
 const (
-	exitOK       = 0
-	exitFailed   = 1 // a scenario or check failed
-	exitUsage    = 2 // usage or configuration error
-	exitNoLogin  = 3 // not logged in, or the session was revoked
+	exitOK      = 0
+	exitFailed  = 1 // a scenario or check failed
+	exitUsage   = 2 // usage or configuration error
+	exitNoLogin = 3 // not logged in, or the session was revoked
 )
 
 // usageError is a mistake in how tokenlab was called or configured.

@@ -1,0 +1,125 @@
+package mockserver
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSeedWalk is the life of a session in the seed dialect: expiry,
+// refresh with rotation, reuse detection revoking the family.
+func TestSeedWalk(t *testing.T) {
+	ts := newTestServer(t)
+	access, refresh := ts.login(t)
+
+	if r := ts.do(t, "GET", "/protected", nil, bearerHeader(access)...); r.Status != 200 {
+		t.Fatalf("protected with a fresh token: %d %s", r.Status, r.Raw)
+	}
+	if r := ts.admin(t, "POST", "/admin/clock", map[string]string{"advance": "16m"}); r.Status != 200 {
+		t.Fatalf("advance clock: %d %s", r.Status, r.Raw)
+	}
+	r := ts.do(t, "GET", "/protected", nil, bearerHeader(access)...)
+	if r.Status != 401 || r.str("error") != "token_expired" ||
+		!strings.Contains(r.Header.Get("WWW-Authenticate"), `Bearer realm="tokenlab", error="invalid_token"`) {
+		t.Fatalf("protected with an expired token: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+
+	r = ts.do(t, "POST", "/token", map[string]string{"token": refresh})
+	if r.Status != 200 {
+		t.Fatalf("refresh: %d %s", r.Status, r.Raw)
+	}
+	access2, refresh2 := r.str("accessToken"), r.str("refreshToken")
+	if access2 == "" || access2 == access || refresh2 == "" || refresh2 == refresh {
+		t.Fatalf("refresh must give a new access and refresh token: %s", r.Raw)
+	}
+	if r := ts.do(t, "GET", "/protected", nil, bearerHeader(access2)...); r.Status != 200 {
+		t.Fatalf("protected with the refreshed token: %d %s", r.Status, r.Raw)
+	}
+
+	r = ts.do(t, "POST", "/token", map[string]string{"token": refresh})
+	if r.Status != 401 || r.str("error") != "token_reused" {
+		t.Fatalf("replay of the used refresh token: %d %s", r.Status, r.Raw)
+	}
+	r = ts.do(t, "POST", "/token", map[string]string{"token": refresh2})
+	if r.Status != 401 || r.str("error") != "token_revoked" {
+		t.Fatalf("newest token of a revoked family: %d %s", r.Status, r.Raw)
+	}
+	kinds := ts.eventKinds(t)
+	for _, want := range []string{"login", "access_rejected", "refresh", "rotation", "reuse_detected", "family_revoked"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("events %v lack %s", kinds, want)
+		}
+	}
+	ev := ts.admin(t, "GET", "/admin/events?after=0", nil)
+	if ev.Status != 200 || !strings.Contains(string(ev.Raw), `"kind":"reuse_detected"`) {
+		t.Errorf("/admin/events: %d %s", ev.Status, ev.Raw)
+	}
+}
+
+func TestOAuthWalk(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.form(t, "/oauth/token", "grant_type", "password", "username", "alice", "password", "password123", "scope", "read")
+	if r.Status != 200 || r.str("token_type") != "Bearer" || r.str("scope") != "read" {
+		t.Fatalf("password grant: %d %s", r.Status, r.Raw)
+	}
+	access, refresh := r.str("access_token"), r.str("refresh_token")
+	if r := ts.do(t, "GET", "/protected", nil, bearerHeader(access)...); r.Status != 200 {
+		t.Fatalf("protected: %d %s", r.Status, r.Raw)
+	}
+	ts.admin(t, "POST", "/admin/clock", map[string]string{"advance": "16m"})
+	if r := ts.do(t, "GET", "/protected", nil, bearerHeader(access)...); r.Status != 401 {
+		t.Fatalf("protected after expiry: %d %s", r.Status, r.Raw)
+	}
+	r = ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", refresh)
+	if r.Status != 200 || r.str("refresh_token") == refresh {
+		t.Fatalf("refresh grant: %d %s", r.Status, r.Raw)
+	}
+	refresh2 := r.str("refresh_token")
+	r = ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", refresh)
+	if r.Status != 400 || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "token_reused") {
+		t.Fatalf("replay: %d %s", r.Status, r.Raw)
+	}
+	r = ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", refresh2)
+	if r.Status != 400 || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "token_revoked") {
+		t.Fatalf("newest after revocation: %d %s", r.Status, r.Raw)
+	}
+	if r := ts.form(t, "/oauth/introspect", "token", refresh2); r.Status != 200 || r.Body["active"] != false {
+		t.Fatalf("introspect revoked: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestLogoutAndDenylist(t *testing.T) {
+	for _, denylist := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "denylist"}[denylist], func(t *testing.T) {
+			ts := newTestServer(t, func(c *Config) { c.AccessDenylist = denylist })
+			access, refresh := ts.login(t)
+			if r := ts.do(t, "POST", "/logout", map[string]string{"token": refresh}); r.Status != http.StatusNoContent {
+				t.Fatalf("logout: %d %s", r.Status, r.Raw)
+			}
+			if r := ts.do(t, "POST", "/token", map[string]string{"token": refresh}); r.str("error") != "token_revoked" {
+				t.Fatalf("refresh after logout: %d %s", r.Status, r.Raw)
+			}
+			want := map[bool]int{false: 200, true: 401}[denylist]
+			if r := ts.do(t, "GET", "/protected", nil, bearerHeader(access)...); r.Status != want {
+				t.Fatalf("access token after logout: %d, want %d (%s)", r.Status, want, r.Raw)
+			}
+		})
+	}
+}
+
+func TestRotationOffAndSessionMax(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Rotation = false; c.SessionMax = c.AccessTTL * 3; c.RefreshTTL = c.AccessTTL * 10 })
+	_, refresh := ts.login(t)
+	for i := 0; i < 2; i++ {
+		ts.admin(t, "POST", "/admin/clock", map[string]string{"advance": "16m"})
+		r := ts.do(t, "POST", "/token", map[string]string{"token": refresh})
+		if r.Status != 200 || r.str("refreshToken") != refresh {
+			t.Fatalf("refresh %d without rotation: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	ts.admin(t, "POST", "/admin/clock", map[string]string{"advance": "16m"})
+	if r := ts.do(t, "POST", "/token", map[string]string{"token": refresh}); r.str("error") != "session_expired" {
+		t.Fatalf("refresh past session max: %d %s", r.Status, r.Raw)
+	}
+}
