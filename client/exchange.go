@@ -1,0 +1,378 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// maxAnswer bounds an answer read from the auth endpoints.
+const maxAnswer = 1 << 20
+
+// tokenAnswer is what a login or refresh answer carried.
+type tokenAnswer struct {
+	access    string
+	refresh   string
+	expiresIn int64 // seconds; 0 when not given
+}
+
+// answer is a read HTTP answer.
+type answer struct {
+	status  int
+	header  http.Header
+	body    []byte
+	cookies []*http.Cookie
+}
+
+func (c *Client) url(path string) string {
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		return path
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	return c.server + path
+}
+
+// send performs one exchange with the auth endpoints and reads its answer.
+func (c *Client) send(req *http.Request, why string) (answer, error) {
+	c.emit(Event{Kind: EventRequest, Method: req.Method, URL: req.URL.String(), Detail: why})
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return answer{}, unreachable(c.server, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return answer{}, fmt.Errorf("the answer from %s broke off: %w", req.URL.Host, err)
+	}
+	if len(body) > maxAnswer {
+		return answer{}, fmt.Errorf("the answer from %s %s is larger than %d bytes; is this the right server?", req.Method, req.URL.Path, maxAnswer)
+	}
+	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode})
+	return answer{status: resp.StatusCode, header: resp.Header, body: body, cookies: resp.Cookies()}, nil
+}
+
+// unreachable words a transport failure.
+func unreachable(server string, err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("%s did not answer in time: %w", server, err)
+	}
+	return fmt.Errorf("cannot reach %s (is the server running?): %w", server, err)
+}
+
+func (c *Client) jsonRequest(ctx context.Context, path string, body map[string]string) (*http.Request, error) {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(path), rd)
+	if err != nil {
+		return nil, fmt.Errorf("bad endpoint %q: %w", path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+func (c *Client) formRequest(ctx context.Context, endpoint string, form url.Values) (*http.Request, error) {
+	o := c.profile.OAuth
+	if o.ClientID != "" && (o.ClientSecret == "" || o.ClientAuth == "post") {
+		form.Set("client_id", o.ClientID)
+		if o.ClientSecret != "" {
+			form.Set("client_secret", o.ClientSecret)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("bad endpoint %q: %w", endpoint, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if o.ClientID != "" && o.ClientSecret != "" && o.ClientAuth != "post" {
+		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret)) // RFC 6749 §2.3.1
+	}
+	return req, nil
+}
+
+func (c *Client) loginExchange(ctx context.Context, password string) (tokenAnswer, error) {
+	var req *http.Request
+	var err error
+	p := c.profile
+	if p.Dialect == DialectOAuth2 {
+		ep, derr := c.endpoints(ctx)
+		if derr != nil {
+			return tokenAnswer{}, derr
+		}
+		form := url.Values{"grant_type": {"password"}, "username": {c.username}, "password": {password}}
+		if p.OAuth.Scope != "" {
+			form.Set("scope", p.OAuth.Scope)
+		}
+		req, err = c.formRequest(ctx, ep.Token, form)
+	} else {
+		req, err = c.jsonRequest(ctx, p.Paths.Login, map[string]string{p.Fields.Username: c.username, p.Fields.Password: password})
+	}
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	a, err := c.send(req, "log in as "+c.username)
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	if a.status/100 != 2 {
+		return tokenAnswer{}, apiError(a)
+	}
+	return c.parseTokens(a)
+}
+
+// refreshExchange trades the session's refresh token for new tokens and
+// keeps the result in the store before returning it. A refusal (400, 401
+// or 403) ends the session: the error then wraps ErrLoginRequired.
+func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Session, error) {
+	var req *http.Request
+	var err error
+	p := c.profile
+	switch {
+	case p.Dialect == DialectOAuth2:
+		ep, derr := c.endpoints(ctx)
+		if derr != nil {
+			return Session{}, derr
+		}
+		req, err = c.formRequest(ctx, ep.Token, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.RefreshToken}})
+	case p.Transport == ViaCookie:
+		req, err = c.jsonRequest(ctx, p.Paths.Refresh, nil)
+		if req != nil {
+			req.AddCookie(&http.Cookie{Name: p.Cookies.Refresh, Value: s.RefreshToken})
+		}
+	default:
+		req, err = c.jsonRequest(ctx, p.Paths.Refresh, map[string]string{p.Fields.RefreshRequest: s.RefreshToken})
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	c.emit(Event{Kind: EventRefresh, Detail: why})
+	a, err := c.send(req, "refresh: "+why)
+	if err != nil {
+		return Session{}, err
+	}
+	if a.status/100 != 2 {
+		ae := apiError(a)
+		if a.status == http.StatusBadRequest || a.status == http.StatusUnauthorized || a.status == http.StatusForbidden {
+			return Session{}, loginRequired{ae}
+		}
+		return Session{}, ae
+	}
+	ans, err := c.parseTokens(a)
+	if err != nil {
+		return Session{}, err
+	}
+	next := s
+	next.AccessToken, next.AccessExpiry = ans.access, c.expiry(ans)
+	next.Refreshes++
+	rotated := ans.refresh != "" && ans.refresh != s.RefreshToken
+	if rotated {
+		next.RefreshToken, next.RefreshExpiry = ans.refresh, jwtExpiry(ans.refresh)
+	}
+	// The rotated refresh token is saved before the new access token is
+	// used: the old one is spent, and losing the new one ends the session.
+	if err := c.save(ctx, next, "refresh: the new tokens are kept before use"); err != nil {
+		return Session{}, err
+	}
+	if rotated {
+		c.emit(Event{Kind: EventRotation, Detail: "the server rotated the refresh token; the old one is now spent"})
+	}
+	return next, nil
+}
+
+func (c *Client) logoutExchange(ctx context.Context, s Session) error {
+	var req *http.Request
+	var err error
+	p := c.profile
+	switch {
+	case p.Dialect == DialectOAuth2:
+		ep, derr := c.endpoints(ctx)
+		if derr != nil {
+			return derr
+		}
+		if ep.Revocation == "" {
+			return errors.New("the server publishes no revocation_endpoint")
+		}
+		req, err = c.formRequest(ctx, ep.Revocation, url.Values{"token": {s.RefreshToken}, "token_type_hint": {"refresh_token"}})
+	case p.Paths.Logout == "":
+		return errors.New("the profile has no logout path")
+	case p.Transport == ViaCookie:
+		req, err = c.jsonRequest(ctx, p.Paths.Logout, nil)
+		if req != nil {
+			req.AddCookie(&http.Cookie{Name: p.Cookies.Refresh, Value: s.RefreshToken})
+		}
+	default:
+		req, err = c.jsonRequest(ctx, p.Paths.Logout, map[string]string{p.Fields.RefreshRequest: s.RefreshToken})
+	}
+	if err != nil {
+		return err
+	}
+	a, err := c.send(req, "log out: revoke the session on the server")
+	if err != nil {
+		return err
+	}
+	if a.status/100 != 2 {
+		return apiError(a)
+	}
+	return nil
+}
+
+// parseTokens reads tokens from a 2xx answer: the body's fields, or the
+// profile's cookies.
+func (c *Client) parseTokens(a answer) (tokenAnswer, error) {
+	p := c.profile
+	accessF, refreshF, expF := p.Fields.AccessToken, p.Fields.RefreshToken, p.Fields.ExpiresIn
+	if p.Dialect == DialectOAuth2 {
+		accessF, refreshF, expF = "access_token", "refresh_token", "expires_in"
+	}
+	var ans tokenAnswer
+	var body map[string]any
+	if len(bytes.TrimSpace(a.body)) > 0 {
+		if err := json.Unmarshal(a.body, &body); err != nil {
+			return ans, fmt.Errorf("the server answered %d with something that is not a JSON object: %s", a.status, snippet(a.body))
+		}
+	}
+	ans.access, _ = body[accessF].(string)
+	ans.refresh, _ = body[refreshF].(string)
+	switch v := body[expF].(type) {
+	case float64:
+		ans.expiresIn = int64(v)
+	case string: // some APIs send "900"
+		fmt.Sscan(v, &ans.expiresIn)
+	}
+	for _, ck := range a.cookies {
+		switch {
+		case ans.access == "" && ck.Name == p.Cookies.Access && p.Cookies.Access != "":
+			ans.access = ck.Value
+		case ans.refresh == "" && ck.Name == p.Cookies.Refresh && p.Cookies.Refresh != "":
+			ans.refresh = ck.Value
+		}
+	}
+	if ans.access == "" {
+		return ans, fmt.Errorf("the answer holds no access token (field %q); check the profile", accessF)
+	}
+	return ans, nil
+}
+
+// apiError reads the error of a non-2xx answer: the seed's {error,
+// message}, OAuth's {error, error_description}, or a description of
+// whatever came back.
+func apiError(a answer) *APIError {
+	e := &APIError{Status: a.status}
+	var body struct {
+		Error       any    `json:"error"`
+		Message     string `json:"message"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(a.body, &body) == nil {
+		switch v := body.Error.(type) {
+		case string:
+			e.Code = v
+		case map[string]any: // {"error": {"code": ..., "message": ...}}
+			e.Code, _ = v["code"].(string)
+			e.Message, _ = v["message"].(string)
+		}
+		if body.Message != "" {
+			e.Message = body.Message
+		}
+		if body.Description != "" {
+			e.Message = body.Description
+		}
+	}
+	if e.Code == "" && e.Message == "" {
+		e.Message = http.StatusText(a.status)
+		if s := snippet(a.body); s != "" {
+			e.Message += " (" + s + ")"
+		}
+	}
+	return e
+}
+
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:80]) + "…"
+	}
+	return s
+}
+
+// discovery is the part of an OAuth server's metadata the client uses.
+type discovery struct {
+	Issuer        string `json:"issuer"`
+	Token         string `json:"token_endpoint"`
+	Revocation    string `json:"revocation_endpoint"`
+	Introspection string `json:"introspection_endpoint"`
+	JWKS          string `json:"jwks_uri"`
+}
+
+// endpoints discovers the OAuth endpoints from the issuer (RFC 8414 or
+// OpenID discovery), once.
+func (c *Client) endpoints(ctx context.Context) (discovery, error) {
+	c.discoMu.Lock()
+	defer c.discoMu.Unlock()
+	if c.disco != nil {
+		return *c.disco, nil
+	}
+	issuer := strings.TrimRight(c.profile.OAuth.Issuer, "/")
+	if issuer == "" {
+		issuer = c.server
+	}
+	var lastErr error
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+path, nil)
+		if err != nil {
+			return discovery{}, fmt.Errorf("bad issuer %q: %w", issuer, err)
+		}
+		a, err := c.send(req, "discover the OAuth endpoints")
+		if err != nil {
+			return discovery{}, err
+		}
+		if a.status != http.StatusOK {
+			lastErr = apiError(a)
+			continue
+		}
+		var d discovery
+		if err := json.Unmarshal(a.body, &d); err != nil || d.Token == "" {
+			lastErr = fmt.Errorf("the discovery document at %s has no token_endpoint", issuer+path)
+			continue
+		}
+		c.disco = &d
+		return d, nil
+	}
+	return discovery{}, fmt.Errorf("OAuth discovery at %s failed: %w", issuer, lastErr)
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it; zero when
+// the token is not a JWT or has no exp.
+func jwtExpiry(tok string) time.Time {
+	claims, err := unverifiedClaims(tok)
+	if err != nil {
+		return time.Time{}
+	}
+	if exp, ok := claims["exp"].(float64); ok {
+		return time.Unix(int64(exp), 0)
+	}
+	return time.Time{}
+}

@@ -1,0 +1,211 @@
+package client
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Profile says how to talk to one kind of API: where to log in, refresh
+// and log out, what the fields are called, where tokens travel, and which
+// statuses mean "the access token was rejected".
+type Profile struct {
+	Name string `yaml:"name"`
+	// Extends names a built-in profile whose settings this one starts from
+	// (only in profile files).
+	Extends string `yaml:"extends,omitempty"`
+	// Dialect is "json" (JSON bodies, like the seed articles) or "oauth2"
+	// (form-encoded RFC 6749 with discovery from Issuer).
+	Dialect string `yaml:"dialect"`
+	// Transport is where the access token travels: "bearer" (the
+	// Authorization header) or "cookie".
+	Transport      string        `yaml:"transport"`
+	Paths          Paths         `yaml:"paths"`
+	Fields         Fields        `yaml:"fields"`
+	Cookies        Cookies       `yaml:"cookies"`
+	RejectStatuses []int         `yaml:"reject_statuses"`
+	OAuth          OAuthSettings `yaml:"oauth"`
+}
+
+// Paths are the API's endpoints, relative to the server URL (or absolute).
+type Paths struct {
+	Login     string `yaml:"login"`
+	Refresh   string `yaml:"refresh"`
+	Logout    string `yaml:"logout"`
+	Protected string `yaml:"protected"`
+}
+
+// Fields are the JSON field names of the json dialect.
+type Fields struct {
+	Username       string `yaml:"username"`
+	Password       string `yaml:"password"`
+	AccessToken    string `yaml:"access_token"`
+	RefreshToken   string `yaml:"refresh_token"`
+	ExpiresIn      string `yaml:"expires_in"`
+	RefreshRequest string `yaml:"refresh_request"` // the field that carries the refresh token to Paths.Refresh and Paths.Logout
+}
+
+// Cookies are the cookie names when tokens travel as cookies.
+type Cookies struct {
+	Access  string `yaml:"access"`
+	Refresh string `yaml:"refresh"`
+}
+
+// OAuthSettings are the oauth2 dialect's client settings.
+type OAuthSettings struct {
+	Issuer       string `yaml:"issuer"` // discovery base; the server URL when empty
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	ClientAuth   string `yaml:"client_auth"` // "basic" (default when a secret is set) or "post"
+	Scope        string `yaml:"scope"`
+}
+
+// Dialects and transports.
+const (
+	DialectJSON   = "json"
+	DialectOAuth2 = "oauth2"
+	ViaBearer     = "bearer"
+	ViaCookie     = "cookie"
+)
+
+// BuiltinProfiles returns the built-in profiles by name.
+func BuiltinProfiles() map[string]Profile {
+	seed := Profile{
+		Dialect:   DialectJSON,
+		Transport: ViaBearer,
+		Paths:     Paths{Login: "/login", Refresh: "/token", Logout: "/logout", Protected: "/protected"},
+		Fields: Fields{Username: "username", Password: "password", AccessToken: "accessToken",
+			RefreshToken: "refreshToken", ExpiresIn: "expiresIn", RefreshRequest: "token"},
+		Cookies: Cookies{Access: "AccessToken", Refresh: "RefreshToken"},
+	}
+	tokenlab := seed
+	tokenlab.Name, tokenlab.RejectStatuses = "tokenlab", []int{401}
+	seedJSON := seed
+	// The seed articles answer 403 to an expired or invalid token.
+	seedJSON.Name, seedJSON.RejectStatuses = "seed-json", []int{401, 403}
+	seedCookie := seedJSON
+	seedCookie.Name, seedCookie.Transport = "seed-cookie", ViaCookie
+	oauth := Profile{
+		Name:           "oauth2",
+		Dialect:        DialectOAuth2,
+		Transport:      ViaBearer,
+		Paths:          Paths{Protected: "/protected"},
+		RejectStatuses: []int{401},
+	}
+	return map[string]Profile{"tokenlab": tokenlab, "seed-json": seedJSON, "seed-cookie": seedCookie, "oauth2": oauth}
+}
+
+// BuiltinProfileNames lists the built-in profiles, sorted.
+func BuiltinProfileNames() []string {
+	var names []string
+	for n := range BuiltinProfiles() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ResolveProfile returns the built-in profile of that name, or loads the
+// profile file at that path.
+func ResolveProfile(nameOrPath string) (Profile, error) {
+	if p, ok := BuiltinProfiles()[nameOrPath]; ok {
+		return p, nil
+	}
+	if strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml") || strings.ContainsRune(nameOrPath, os.PathSeparator) {
+		return LoadProfile(nameOrPath)
+	}
+	return Profile{}, fmt.Errorf("unknown profile %q: use one of %s, or the path of a profile YAML file",
+		nameOrPath, strings.Join(BuiltinProfileNames(), ", "))
+}
+
+// LoadProfile reads a profile from a YAML file. Unknown keys are errors.
+func LoadProfile(path string) (Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Profile{}, fmt.Errorf("read profile: %w", err)
+	}
+	p, err := ParseProfile(data)
+	if err != nil {
+		return p, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): `)
+
+// ParseProfile parses a profile document.
+func ParseProfile(data []byte) (Profile, error) {
+	var head Profile
+	if err := decodeStrict(data, &head); err != nil {
+		return head, err
+	}
+	p := Profile{}
+	if head.Extends != "" {
+		base, ok := BuiltinProfiles()[head.Extends]
+		if !ok {
+			return p, fmt.Errorf("extends: unknown built-in profile %q (want one of %s)", head.Extends, strings.Join(BuiltinProfileNames(), ", "))
+		}
+		p = base
+		p.RejectStatuses = slices.Clone(base.RejectStatuses)
+	}
+	if err := decodeStrict(data, &p); err != nil {
+		return p, err
+	}
+	if p.Name == "" {
+		p.Name = "custom"
+	}
+	return p, p.Validate()
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return fmt.Errorf("line %s: %s", m[1], strings.TrimSpace(msg[len(m[0]):]))
+		}
+		return fmt.Errorf("%s", strings.TrimPrefix(msg, "yaml: "))
+	}
+	return nil
+}
+
+// Validate reports the first thing wrong with a profile.
+func (p Profile) Validate() error {
+	switch {
+	case p.Dialect != DialectJSON && p.Dialect != DialectOAuth2:
+		return fmt.Errorf("dialect must be json or oauth2, not %q", p.Dialect)
+	case p.Transport != ViaBearer && p.Transport != ViaCookie:
+		return fmt.Errorf("transport must be bearer or cookie, not %q", p.Transport)
+	case p.Transport == ViaCookie && (p.Cookies.Access == "" || p.Cookies.Refresh == ""):
+		return fmt.Errorf("transport cookie needs cookies.access and cookies.refresh")
+	case len(p.RejectStatuses) == 0:
+		return fmt.Errorf("reject_statuses must list at least one status, such as 401")
+	case p.OAuth.ClientAuth != "" && p.OAuth.ClientAuth != "basic" && p.OAuth.ClientAuth != "post":
+		return fmt.Errorf("oauth.client_auth must be basic or post, not %q", p.OAuth.ClientAuth)
+	}
+	for _, st := range p.RejectStatuses {
+		if st < 400 || st > 499 {
+			return fmt.Errorf("reject_statuses must be 4xx statuses, not %d", st)
+		}
+	}
+	if p.Dialect == DialectJSON {
+		for name, v := range map[string]string{"paths.login": p.Paths.Login, "paths.refresh": p.Paths.Refresh,
+			"fields.username": p.Fields.Username, "fields.password": p.Fields.Password,
+			"fields.access_token": p.Fields.AccessToken} {
+			if v == "" {
+				return fmt.Errorf("%s is required for the json dialect", name)
+			}
+		}
+	}
+	return nil
+}
+
+// rejects reports whether status means the access token was rejected.
+func (p Profile) rejects(status int) bool { return slices.Contains(p.RejectStatuses, status) }

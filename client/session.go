@@ -1,0 +1,52 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Session is what a login leaves behind: the tokens and when they expire.
+// It is stored as one small JSON value (under 2 KB, below Windows
+// Credential Manager's 2,560-byte limit).
+type Session struct {
+	Server        string    `json:"server"`
+	Profile       string    `json:"profile"`
+	Username      string    `json:"user"`
+	AccessToken   string    `json:"at"`
+	AccessExpiry  time.Time `json:"atExp,omitzero"`
+	RefreshToken  string    `json:"rt"`
+	RefreshExpiry time.Time `json:"rtExp,omitzero"`
+	// Refreshes counts the refreshes since login, for status and reports.
+	Refreshes int `json:"n,omitempty"`
+}
+
+// MaxSessionBytes bounds a stored session.
+const MaxSessionBytes = 2048
+
+// Key names a session in a store: one per profile, server and user.
+func Key(profile, server, username string) string {
+	return profile + "|" + server + "|" + username
+}
+
+// Key returns the session's store key.
+func (s Session) Key() string { return Key(s.Profile, s.Server, s.Username) }
+
+func (s Session) marshal() ([]byte, error) {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSessionBytes {
+		return nil, fmt.Errorf("the session is %d bytes, more than the %d a keyring entry may hold", len(data), MaxSessionBytes)
+	}
+	return data, nil
+}
+
+func unmarshalSession(data []byte) (Session, error) {
+	var s Session
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("the stored session is unreadable: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,95 @@
+package client
+
+import (
+	"io"
+	"net/http"
+)
+
+// Transport is an http.RoundTripper that attaches the client's access
+// token, refreshes it before it expires, and after the API rejects it
+// refreshes once and retries the request once (when its body can be sent
+// again). Any Go program can use it:
+//
+//	hc := &http.Client{Transport: &client.Transport{Client: c}}
+type Transport struct {
+	Client *Client
+	// Base sends the requests; the client's HTTP transport when nil.
+	Base http.RoundTripper
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// HTTPClient returns an http.Client whose requests go through a Transport.
+func (c *Client) HTTPClient() *http.Client {
+	return &http.Client{Transport: &Transport{Client: c}, Timeout: c.http.Timeout}
+}
+
+func (t *Transport) base() http.RoundTripper {
+	switch {
+	case t.Base != nil:
+		return t.Base
+	case t.Client.http.Transport != nil:
+		return t.Client.http.Transport
+	}
+	return http.DefaultTransport
+}
+
+// RoundTrip implements http.RoundTripper. It never changes req: each try
+// is a clone with the token added.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := t.Client
+	ctx := req.Context()
+	s, gen, err := c.validSession(ctx)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.try(req, s.AccessToken, "call the API with the access token")
+	if err != nil || !c.profile.rejects(resp.StatusCode) {
+		return resp, err
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode,
+			Detail: "the access token was rejected; not retried because the request body cannot be sent twice"})
+		return resp, nil
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	s, _, err = c.refresh(ctx, gen, "the API rejected the access token with "+resp.Status)
+	if err != nil {
+		return nil, err
+	}
+	retry := req
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		retry = req.Clone(ctx)
+		retry.Body = body
+	}
+	return t.try(retry, s.AccessToken, "retry once with the refreshed access token")
+}
+
+func (t *Transport) try(req *http.Request, token, why string) (*http.Response, error) {
+	c := t.Client
+	r := req.Clone(req.Context())
+	if c.profile.Transport == ViaCookie {
+		r.AddCookie(&http.Cookie{Name: c.profile.Cookies.Access, Value: token})
+	} else {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.String(), Detail: why})
+	resp, err := t.base().RoundTrip(r)
+	if err != nil {
+		return nil, unreachable(r.URL.Scheme+"://"+r.URL.Host, err)
+	}
+	c.emit(Event{Kind: EventResponse, Method: r.Method, URL: r.URL.String(), Status: resp.StatusCode})
+	return resp, nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
