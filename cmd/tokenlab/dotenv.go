@@ -38,11 +38,9 @@ func parseDotEnv(name string, data []byte) (map[string]string, error) {
 		if !ok || key == "" || strings.ContainsAny(key, " \t\"'") {
 			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE", name, n)
 		}
-		val = strings.TrimSpace(val)
-		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
-			val = val[1 : len(val)-1]
-		} else if i := strings.Index(val, " #"); i >= 0 {
-			val = strings.TrimSpace(val[:i]) // a trailing comment on an unquoted value
+		val, err := dotEnvValue(strings.TrimSpace(val))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", name, n, err)
 		}
 		vars[key] = val
 	}
@@ -50,4 +48,24 @@ func parseDotEnv(name string, data []byte) (map[string]string, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return vars, nil
+}
+
+// dotEnvValue unquotes a value; after a closing quote only a comment may
+// follow, and an unquoted value ends where " #" starts a comment.
+func dotEnvValue(val string) (string, error) {
+	if val == "" || (val[0] != '"' && val[0] != '\'') {
+		if i := strings.Index(val, " #"); i >= 0 {
+			val = strings.TrimSpace(val[:i])
+		}
+		return val, nil
+	}
+	end := strings.IndexByte(val[1:], val[0])
+	if end < 0 {
+		return val, nil // a lone quote is part of the value, as in dotenv
+	}
+	rest := strings.TrimSpace(val[end+2:])
+	if rest != "" && !strings.HasPrefix(rest, "#") {
+		return "", fmt.Errorf("unexpected %q after the quoted value", rest)
+	}
+	return val[1 : end+1], nil
 }

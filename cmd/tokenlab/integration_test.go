@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	authclient "github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
 	"github.com/tokenlab/tokenlab/mockserver/store"
 	"golang.org/x/crypto/bcrypt"
@@ -63,8 +63,8 @@ func startEmbedded(t *testing.T, mutate ...func(*mockserver.Config)) *embedded {
 // request must succeed.
 func TestTransportSingleFlightAgainstServer(t *testing.T) {
 	srv := startEmbedded(t)
-	profile, _ := authclient.ResolveProfile("tokenlab")
-	c, err := authclient.New(srv.URL, "alice", profile, authclient.NewMemoryStore())
+	profile, _ := client.ResolveProfile("tokenlab")
+	c, err := client.New(srv.URL, "alice", profile, client.NewMemoryStore())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,14 +125,22 @@ func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
 			continue
 		}
 		v, ok := lookup(fe.env)
+		source := "the environment"
 		if !ok {
 			v, ok = dotenv[fe.env]
+			source = ".env"
 		}
 		if !ok || v == "" {
 			continue
 		}
+		// Check durations here, where the message can name their source.
+		if strings.HasSuffix(fe.flag, "-ttl") {
+			if _, err := mockserver.ParseDuration(v); err != nil {
+				return usagef("%s=%q in %s: %v", fe.env, v, source, err)
+			}
+		}
 		if err := cmd.Flags().Set(fe.flag, v); err != nil {
-			return usagef("%s=%q: %v", fe.env, v, err)
+			return usagef("%s=%q in %s: %v", fe.env, v, source, err)
 		}
 	}
 	return nil
