@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
+	"github.com/tokenlab/tokenlab/client"
 )
 
 // Exit codes of DESIGN.md.
@@ -59,6 +60,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), isFlagError(err):
 		return exitUsage
+	case errors.Is(err, client.ErrLoginRequired):
+		return exitNoLogin
 	}
 	return exitFailed
 }
@@ -108,7 +111,8 @@ and scripted scenarios.`,
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServeCmd(std))
+	root.AddCommand(newServeCmd(std), newLoginCmd(std), newStatusCmd(std), newTokenCmd(std),
+		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std))
 	return root
 }
 
