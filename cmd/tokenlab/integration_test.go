@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -94,5 +95,80 @@ func TestTransportSingleFlightAgainstServer(t *testing.T) {
 	wg.Wait()
 	if n := srv.refreshes.Load(); n != 1 || failed.Load() != 0 {
 		t.Fatalf("server saw %d refreshes and %d requests failed; want exactly 1 refresh and no failure", n, failed.Load())
+	}
+}
+
+// TestProfilesAgainstServerDialects: each built-in profile completes
+// login → protected → expiry → automatic refresh → logout against the
+// server's matching dialect.
+func TestProfilesAgainstServerDialects(t *testing.T) {
+	for _, name := range []string{"tokenlab", "seed-json", "seed-cookie", "oauth2"} {
+		t.Run(name, func(t *testing.T) {
+			srv := startEmbedded(t)
+			profile, err := client.ResolveProfile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var events []client.Event
+			var mu sync.Mutex
+			c, err := client.New(srv.URL, "alice", profile, client.NewMemoryStore(),
+				client.WithEvents(func(e client.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := c.Login(t.Context(), "password123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			get := func() int {
+				t.Helper()
+				resp, err := c.HTTPClient().Get(srv.URL + "/protected")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if st := get(); st != 200 {
+				t.Fatalf("protected: %d", st)
+			}
+			srv.Clock.Advance(16 * time.Minute)
+			if st := get(); st != 200 {
+				t.Fatalf("protected after expiry: %d", st)
+			}
+			if n := srv.refreshes.Load(); n != 1 {
+				t.Fatalf("server saw %d refreshes, want 1", n)
+			}
+			now, err := c.Session(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if now.RefreshToken == first.RefreshToken || now.Refreshes != 1 {
+				t.Fatalf("the refresh token must have rotated once: %+v", now)
+			}
+			if err := c.Logout(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Token(t.Context()); !errors.Is(err, client.ErrLoginRequired) {
+				t.Fatalf("after logout Token must need a login, got %v", err)
+			}
+			// The server revoked the family: the last refresh token is dead.
+			again, _ := client.New(srv.URL, "alice", profile, client.NewMemoryStore())
+			st := client.NewMemoryStore()
+			st.Save(t.Context(), again.Key(), now)
+			again, _ = client.New(srv.URL, "alice", profile, st)
+			if _, err := again.Refresh(t.Context()); !errors.Is(err, client.ErrLoginRequired) {
+				t.Fatalf("refresh after logout must be refused, got %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			kinds := map[string]int{}
+			for _, e := range events {
+				kinds[e.Kind]++
+			}
+			if kinds[client.EventRotation] != 1 || kinds[client.EventLogout] != 1 || kinds[client.EventLogin] != 1 {
+				t.Fatalf("events: %v", kinds)
+			}
+		})
 	}
 }
