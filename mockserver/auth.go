@@ -97,9 +97,10 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 		s.event(ctx, store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: reason})
 		return grant{}, errInvalidCredentials
 	}
+	pol := s.Policy()
 	fam := store.Family{ID: newID(), UserID: u.ID, Username: u.Username, ClientID: clientID, Scope: scope,
-		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
-	refreshExp := earliest(now.Add(s.cfg.RefreshTTL), fam.ExpiresAt)
+		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
+	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
 	rt, rc, err := s.tokens.signRefresh(u.ID, fam.ID, now, refreshExp)
 	if err != nil {
 		return grant{}, err
@@ -108,7 +109,7 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
 		return grant{}, err
 	}
-	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope}, now, s.cfg.AccessTTL)
+	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope}, now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
@@ -131,11 +132,12 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		return grant{}, te
 	}
 	var next string
+	pol := s.Policy()
 	res, err := s.db.Redeem(ctx, store.RedeemRequest{
 		JTI: c.ID, Hash: hashToken(raw), Now: now,
-		Rotate: s.cfg.Rotation, DetectReuse: s.cfg.ReuseDetection, Grace: s.cfg.ReuseGrace,
+		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
 		Mint: func(f store.Family) (store.RefreshToken, error) {
-			exp := earliest(now.Add(s.cfg.RefreshTTL), f.ExpiresAt)
+			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
 			tok, rc, err := s.tokens.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
 			return store.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
@@ -153,7 +155,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		return grant{}, te
 	}
 	fam := res.Family
-	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope}, now, s.cfg.AccessTTL)
+	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope}, now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
@@ -212,7 +214,7 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
 	}
 	c, err := s.tokens.verifyAccess(raw)
-	if err == nil && s.cfg.AccessDenylist && c.SessionID != "" {
+	if err == nil && s.Policy().AccessDenylist && c.SessionID != "" {
 		fam, ferr := s.db.Family(r.Context(), c.SessionID)
 		if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {
 			return nil, ferr

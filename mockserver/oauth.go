@@ -128,7 +128,7 @@ func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) e
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
 	if c, err := s.tokens.verifyAccess(raw); err == nil {
-		if s.cfg.AccessDenylist && c.SessionID != "" {
+		if s.Policy().AccessDenylist && c.SessionID != "" {
 			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
 				return introspection{}
 			}

@@ -47,6 +47,8 @@ func (s *Server) routes() http.Handler {
 	handle("POST /admin/clock", admin(s.handleSetClock))
 	handle("GET /admin/events", admin(s.handleEvents))
 	handle("GET /admin/sessions", admin(s.handleSessions))
+	handle("GET /admin/settings", admin(s.handleGetSettings))
+	handle("PUT /admin/settings", admin(s.handleSetSettings))
 
 	// Anything else: a JSON 404 or 405 instead of the mux's plain text.
 	mux.Handle("/", s.errorHandler(func(w http.ResponseWriter, r *http.Request) error {

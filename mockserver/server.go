@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenlab/tokenlab/mockserver/store"
@@ -21,9 +22,23 @@ import (
 // Config holds the server's settings; DefaultConfig gives DESIGN.md's
 // defaults.
 type Config struct {
-	Issuer         string // the server's base URL; tokens carry it as iss
-	Audience       string // aud of access tokens
-	Alg            string // HS256, RS256, ES256 or EdDSA
+	Issuer   string // the server's base URL; tokens carry it as iss
+	Audience string // aud of access tokens
+	Alg      string // HS256, RS256, ES256 or EdDSA
+	// Policy holds the settings that PUT /admin/settings can change later.
+	Policy
+	AccessSecret  string // HS256 only; generated and stored when empty
+	RefreshSecret string
+	AdminToken    string // required for /admin routes
+	Users         []Credentials
+	SecureCookies bool
+	BcryptCost    int
+	Logger        *slog.Logger
+}
+
+// Policy is the part of the configuration that may change while the
+// server runs: lifetimes and the rotation rules.
+type Policy struct {
 	AccessTTL      time.Duration
 	RefreshTTL     time.Duration
 	SessionMax     time.Duration // absolute lifetime of a family
@@ -31,13 +46,17 @@ type Config struct {
 	Rotation       bool
 	ReuseDetection bool
 	AccessDenylist bool
-	AccessSecret   string // HS256 only; generated and stored when empty
-	RefreshSecret  string
-	AdminToken     string // required for /admin routes
-	Users          []Credentials
-	SecureCookies  bool
-	BcryptCost     int
-	Logger         *slog.Logger
+}
+
+// Validate reports the first impossible setting.
+func (p Policy) Validate() error {
+	switch {
+	case p.AccessTTL <= 0 || p.RefreshTTL <= 0 || p.SessionMax <= 0:
+		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
+	case p.ReuseGrace < 0:
+		return errors.New("reuse-grace must not be negative")
+	}
+	return nil
 }
 
 // Credentials are a user to create at start-up when absent.
@@ -49,16 +68,18 @@ type Credentials struct {
 // DefaultConfig returns the defaults of DESIGN.md.
 func DefaultConfig() Config {
 	return Config{
-		Issuer:         "http://127.0.0.1:8080",
-		Audience:       "tokenlab",
-		Alg:            "HS256",
-		AccessTTL:      15 * time.Minute,
-		RefreshTTL:     7 * 24 * time.Hour,
-		SessionMax:     30 * 24 * time.Hour,
-		Rotation:       true,
-		ReuseDetection: true,
-		Users:          []Credentials{{Username: "alice", Password: "password123"}},
-		BcryptCost:     bcrypt.DefaultCost,
+		Issuer:   "http://127.0.0.1:8080",
+		Audience: "tokenlab",
+		Alg:      "HS256",
+		Policy: Policy{
+			AccessTTL:      15 * time.Minute,
+			RefreshTTL:     7 * 24 * time.Hour,
+			SessionMax:     30 * 24 * time.Hour,
+			Rotation:       true,
+			ReuseDetection: true,
+		},
+		Users:      []Credentials{{Username: "alice", Password: "password123"}},
+		BcryptCost: bcrypt.DefaultCost,
 	}
 }
 
@@ -74,6 +95,7 @@ type Server struct {
 	// takes as long whether or not the name exists.
 	dummyHash []byte
 	handler   http.Handler
+	policy    atomic.Pointer[Policy] // read once per request
 }
 
 // New prepares a server on db: it loads or generates the signing keys and
@@ -106,6 +128,7 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
 		dummyHash: dummy,
 	}
+	s.policy.Store(&cfg.Policy)
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
 			return nil, err
@@ -119,10 +142,8 @@ func (c Config) validate() error {
 	switch {
 	case c.Issuer == "":
 		return errors.New("the issuer must not be empty")
-	case c.AccessTTL <= 0 || c.RefreshTTL <= 0 || c.SessionMax <= 0:
-		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
-	case c.ReuseGrace < 0:
-		return errors.New("reuse-grace must not be negative")
+	case c.Policy.Validate() != nil:
+		return c.Policy.Validate()
 	case len(c.AdminToken) < 16:
 		return errors.New("the admin token must be at least 16 characters")
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
@@ -154,6 +175,19 @@ func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Policy returns the lifetimes and rotation rules in force.
+func (s *Server) Policy() Policy { return *s.policy.Load() }
+
+// SetPolicy changes the lifetimes and rotation rules for the requests that
+// follow; tokens already issued keep their expiry.
+func (s *Server) SetPolicy(p Policy) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	s.policy.Store(&p)
+	return nil
+}
 
 // Clock returns the server's clock.
 func (s *Server) Clock() *Clock { return s.clock }

@@ -123,3 +123,51 @@ func TestRotationOffAndSessionMax(t *testing.T) {
 		t.Fatalf("refresh past session max: %d %s", r.Status, r.Raw)
 	}
 }
+
+func TestAdminSettings(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.admin(t, "GET", "/admin/settings", nil)
+	if r.Status != 200 || r.str("accessTtl") != "15m" || r.Body["rotation"] != true {
+		t.Fatalf("settings: %d %s", r.Status, r.Raw)
+	}
+	r = ts.admin(t, "PUT", "/admin/settings", map[string]any{"accessTtl": "1m", "rotation": false})
+	if r.Status != 200 || r.str("accessTtl") != "1m" || r.Body["rotation"] != false || r.str("refreshTtl") != "7d" {
+		t.Fatalf("change settings: %d %s", r.Status, r.Raw)
+	}
+	login := ts.do(t, "POST", "/login", map[string]string{"username": "alice", "password": "password123"})
+	if login.Body["expiresIn"] != float64(60) {
+		t.Fatalf("a login after the change must use the new lifetime: %s", login.Raw)
+	}
+	if r := ts.do(t, "POST", "/token", map[string]string{"token": login.str("refreshToken")}); r.str("refreshToken") != login.str("refreshToken") {
+		t.Fatalf("with rotation off the refresh token stays: %s", r.Raw)
+	}
+	for _, bad := range []any{map[string]any{"accessTtl": "0s"}, map[string]any{"reuseGrace": "soon"}, map[string]any{"rotation": "yes"}} {
+		if r := ts.admin(t, "PUT", "/admin/settings", bad); r.Status != 400 {
+			t.Errorf("PUT %v: %d %s", bad, r.Status, r.Raw)
+		}
+	}
+	if r := ts.do(t, "PUT", "/admin/settings", map[string]any{"rotation": true}); r.Status != 401 {
+		t.Errorf("settings without the admin token: %d", r.Status)
+	}
+}
+
+func TestStartEmbedded(t *testing.T) {
+	e, err := StartEmbedded(t.Context(), EmbeddedOptions{Configure: func(c *Config) { c.BcryptCost = 4 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(e.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if e.Clock.Mode() != ClockFrozen {
+		t.Errorf("clock mode %s", e.Clock.Mode())
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(e.URL + "/healthz"); err == nil {
+		t.Fatal("the server still answers after Close")
+	}
+}
