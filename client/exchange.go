@@ -147,24 +147,7 @@ func (c *Client) loginExchange(ctx context.Context, password string) (tokenAnswe
 // keeps the result in the store before returning it. A refusal (400, 401
 // or 403) ends the session: the error then wraps ErrLoginRequired.
 func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Session, error) {
-	var req *http.Request
-	var err error
-	p := c.profile
-	switch {
-	case p.Dialect == DialectOAuth2:
-		ep, derr := c.endpoints(ctx)
-		if derr != nil {
-			return Session{}, derr
-		}
-		req, err = c.formRequest(ctx, ep.Token, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.RefreshToken}})
-	case p.Transport == ViaCookie:
-		req, err = c.jsonRequest(ctx, p.Paths.Refresh, nil)
-		if req != nil {
-			req.AddCookie(&http.Cookie{Name: p.Cookies.Refresh, Value: s.RefreshToken})
-		}
-	default:
-		req, err = c.jsonRequest(ctx, p.Paths.Refresh, map[string]string{p.Fields.RefreshRequest: s.RefreshToken})
-	}
+	req, err := c.refreshRequest(ctx, s.RefreshToken)
 	if err != nil {
 		return Session{}, err
 	}
@@ -200,6 +183,46 @@ func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Se
 		c.emit(Event{Kind: EventRotation, Detail: "the server rotated the refresh token; the old one is now spent"})
 	}
 	return next, nil
+}
+
+// refreshRequest builds the request that trades a refresh token, in the
+// profile's dialect.
+func (c *Client) refreshRequest(ctx context.Context, token string) (*http.Request, error) {
+	p := c.profile
+	switch {
+	case p.Dialect == DialectOAuth2:
+		ep, err := c.endpoints(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return c.formRequest(ctx, ep.Token, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}})
+	case p.Transport == ViaCookie:
+		req, err := c.jsonRequest(ctx, p.Paths.Refresh, nil)
+		if req != nil {
+			req.AddCookie(&http.Cookie{Name: p.Cookies.Refresh, Value: token})
+		}
+		return req, err
+	}
+	return c.jsonRequest(ctx, p.Paths.Refresh, map[string]string{p.Fields.RefreshRequest: token})
+}
+
+// Replay sends a refresh token to the refresh endpoint as an attacker who
+// copied it would, without touching the session: nil when the server
+// accepted it, an *APIError when it refused. Teaching tools use it to show
+// reuse detection.
+func (c *Client) Replay(ctx context.Context, refreshToken string) error {
+	req, err := c.refreshRequest(ctx, refreshToken)
+	if err != nil {
+		return err
+	}
+	a, err := c.send(req, "replay a refresh token, as an attacker who copied it would")
+	if err != nil {
+		return err
+	}
+	if a.status/100 != 2 {
+		return apiError(a)
+	}
+	return nil
 }
 
 func (c *Client) logoutExchange(ctx context.Context, s Session) error {
