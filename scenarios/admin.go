@@ -1,0 +1,101 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// adminAPI talks to a tokenlab server's admin routes.
+type adminAPI struct {
+	url   string
+	token string
+}
+
+type serverEvent struct {
+	ID   int64  `json:"id"`
+	Kind string `json:"kind"`
+}
+
+func (a *adminAPI) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.url+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		code, msg := errorCode(data)
+		if resp.StatusCode == http.StatusUnauthorized {
+			return fmt.Errorf("%s %s: the admin token was refused", method, path)
+		}
+		return fmt.Errorf("%s %s answered %d %s %s", method, path, resp.StatusCode, code, msg)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func (a *adminAPI) clockMode(ctx context.Context) (string, error) {
+	var c struct{ Mode string }
+	err := a.do(ctx, http.MethodGet, "/admin/clock", nil, &c)
+	return c.Mode, err
+}
+
+func (a *adminAPI) advance(ctx context.Context, d time.Duration) error {
+	return a.do(ctx, http.MethodPost, "/admin/clock", map[string]string{"advance": d.String()}, nil)
+}
+
+// settings reads the server's settings and, when set is not nil, changes
+// them first; it returns what the server holds afterwards.
+func (a *adminAPI) settings(ctx context.Context, set map[string]any) (map[string]any, error) {
+	var out map[string]any
+	method := http.MethodGet
+	var in any
+	if set != nil {
+		method, in = http.MethodPut, set
+	}
+	err := a.do(ctx, method, "/admin/settings", in, &out)
+	return out, err
+}
+
+// events returns the server's events after the given ID, following pages.
+func (a *adminAPI) events(ctx context.Context, after int64) ([]serverEvent, error) {
+	const page = 5000
+	var all []serverEvent
+	for {
+		var body struct{ Events []serverEvent }
+		if err := a.do(ctx, http.MethodGet, fmt.Sprintf("/admin/events?after=%d&limit=%d", after, page), nil, &body); err != nil {
+			return nil, err
+		}
+		all = append(all, body.Events...)
+		if len(body.Events) < page {
+			return all, nil
+		}
+		after = body.Events[len(body.Events)-1].ID
+	}
+}
