@@ -52,6 +52,9 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, ErrClockFixed) {
 		return &apiError{Status: http.StatusConflict, Code: "clock_fixed", Message: err.Error()}
 	}
+	if errors.Is(err, ErrClockRange) {
+		return badRequest("%v", err)
+	}
 	now := s.clock.Now()
 	s.event(r.Context(), store.Event{At: now, Kind: store.EventClock, Reason: "now " + now.Format(time.RFC3339)})
 	writeJSON(w, http.StatusOK, clockResponse{Now: now, Mode: s.clock.Mode()})

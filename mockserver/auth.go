@@ -128,7 +128,11 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 				te = &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
 			}
 		}
-		s.event(ctx, store.Event{At: now, Kind: store.EventRefreshFailed, FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+		ev := store.Event{At: now, Kind: store.EventRefreshFailed, Reason: te.code}
+		if te.code == codeTokenExpired || te.code == codeSessionExpired { // the signature was verified
+			ev.FamilyID, ev.JTI = c.FamilyID, c.ID
+		}
+		s.event(ctx, ev)
 		return grant{}, te
 	}
 	var next string
@@ -225,8 +229,12 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 	}
 	if err != nil {
 		te := err.(*tokenError)
-		s.event(r.Context(), store.Event{At: s.clock.Now(), Kind: store.EventAccessRejected, Username: c.Username,
-			FamilyID: c.SessionID, JTI: c.ID, Reason: te.code})
+		ev := store.Event{At: s.clock.Now(), Kind: store.EventAccessRejected, Reason: te.code}
+		if te.code == codeTokenExpired || te.code == codeTokenRevoked {
+			// Only a verified signature makes the claims worth logging.
+			ev.Username, ev.FamilyID, ev.JTI = c.Username, c.SessionID, c.ID
+		}
+		s.event(r.Context(), ev)
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: te.code, Message: te.msg, Bearer: true}
 	}
 	return c, nil

@@ -17,6 +17,19 @@ const (
 // ErrClockFixed is returned when a real clock is asked to move.
 var ErrClockFixed = errors.New("the server runs on the real clock; start it with --clock offset or --clock frozen to move time")
 
+// ErrClockRange is returned for a move outside the years the database can
+// store (times are kept as Unix nanoseconds).
+var ErrClockRange = fmt.Errorf("the clock can only be set between %d and %d", minTime.Year(), maxTime.Year())
+
+// The span of Unix nanoseconds in an int64, less a margin for lifetimes
+// added to the clock's time.
+var (
+	minTime = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func inRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
+
 // Clock is the server's sense of time. Its zero value is not usable; make
 // one with NewClock. It is safe for concurrent use.
 type Clock struct {
@@ -49,6 +62,10 @@ func (c *Clock) Mode() string { return c.mode }
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *Clock) nowLocked() time.Time {
 	switch c.mode {
 	case ClockFrozen:
 		return c.frozen
@@ -62,13 +79,17 @@ func (c *Clock) Now() time.Time {
 func (c *Clock) Advance(d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch c.mode {
-	case ClockFrozen:
-		c.frozen = c.frozen.Add(d)
-	case ClockOffset:
-		c.offset += d
-	default:
+	if c.mode == ClockReal {
 		return ErrClockFixed
+	}
+	now := c.nowLocked()
+	if d > maxTime.Sub(now) || d < minTime.Sub(now) || !inRange(now.Add(d)) {
+		return ErrClockRange
+	}
+	if c.mode == ClockFrozen {
+		c.frozen = c.frozen.Add(d)
+	} else {
+		c.offset += d
 	}
 	return nil
 }
@@ -77,13 +98,15 @@ func (c *Clock) Advance(d time.Duration) error {
 func (c *Clock) Set(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch c.mode {
-	case ClockFrozen:
-		c.frozen = t.UTC()
-	case ClockOffset:
-		c.offset = t.Sub(c.wall())
-	default:
+	switch {
+	case c.mode == ClockReal:
 		return ErrClockFixed
+	case !inRange(t):
+		return ErrClockRange
+	case c.mode == ClockFrozen:
+		c.frozen = t.UTC()
+	default:
+		c.offset = t.Sub(c.wall())
 	}
 	return nil
 }

@@ -34,21 +34,46 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	neg := strings.HasPrefix(in, "-")
 	body := strings.TrimSpace(strings.TrimPrefix(in, "-"))
-	i := strings.IndexFunc(body, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
-	num, unit := body, "ms"
-	if i >= 0 {
-		num, unit = body[:i], strings.ToLower(strings.TrimSpace(body[i:]))
+	if isNumber(body) { // a bare number is milliseconds, as in ms
+		body += "ms"
 	}
-	n, err := strconv.ParseFloat(num, 64)
-	scale, ok := msUnits[unit]
-	if err != nil || !ok || n > float64(1<<62)/float64(scale) {
-		return 0, fmt.Errorf("invalid duration %q (use forms like 90s, 15m, 1h30m, 7d)", s)
+	// One or more number-unit pairs: "7d", "2.5 hrs", "1d1h30m".
+	var total float64
+	for body != "" {
+		i := strings.IndexFunc(body, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
+		if i <= 0 {
+			return 0, badDuration(s)
+		}
+		n, err := strconv.ParseFloat(body[:i], 64)
+		rest := strings.TrimLeft(body[i:], " ")
+		j := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
+		if j < 0 {
+			j = len(rest)
+		}
+		scale, ok := msUnits[strings.ToLower(rest[:j])]
+		if err != nil || !ok {
+			return 0, badDuration(s)
+		}
+		total += n * float64(scale)
+		body = strings.TrimLeft(rest[j:], " ")
 	}
-	d := time.Duration(n * float64(scale))
+	if total > float64(1<<62) {
+		return 0, badDuration(s)
+	}
+	d := time.Duration(total)
 	if neg {
 		d = -d
 	}
 	return d, nil
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' }) < 0
+}
+
+func badDuration(s string) error {
+	return fmt.Errorf("invalid duration %q (use forms like 90s, 15m, 1h30m, 7d)", s)
 }
 
 // FormatDuration writes d the short way people write lifetimes: 7d, 15m,

@@ -477,8 +477,6 @@ func TestHostileSQLUsernames(t *testing.T) {
 // bits, or a CR LF inside the segment. DESIGN.md: a changed byte is
 // rejected.
 func TestHostileTokenMalleability(t *testing.T) {
-	t.Skip("BUG: the token parsers decode base64 leniently (jwt's default), so these variants verify; " +
-		"fix with jwt.WithStrictDecoding() plus a check that a token holds only base64url characters and dots")
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
@@ -533,8 +531,6 @@ func wantRefused[C any](_ C, err error) error {
 // it, but then it must keep working at that time: never a 5xx, and a login
 // must refresh.
 func TestHostileClockRange(t *testing.T) {
-	t.Skip("BUG: the admin clock accepts times the server cannot represent: past 9999 every answer holding the time is a 500; " +
-		"outside 1678-2262 the store's UnixNano wraps and a fresh session is session_expired")
 	for _, tc := range []struct {
 		name  string
 		moves []map[string]string

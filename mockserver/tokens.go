@@ -47,6 +47,7 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 	parser := func(s *signer, extra ...jwt.ParserOption) *jwt.Parser {
 		return jwt.NewParser(append([]jwt.ParserOption{
 			jwt.WithValidMethods([]string{s.alg}),
+			jwt.WithStrictDecoding(), // no padding, no non-zero trailing bits
 			jwt.WithIssuer(issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithTimeFunc(now),
@@ -112,6 +113,9 @@ func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
 // issuer, audience, exp and nbf.
 func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
 	c := &AccessClaims{}
+	if !canonical(raw) {
+		return c, errNotCanonical
+	}
 	_, err := t.accessParser.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
 		return c, tokenFailure(err)
@@ -127,6 +131,9 @@ func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
 // the caller can tell an expired token from an expired session.
 func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 	c := &RefreshClaims{}
+	if !canonical(raw) {
+		return c, errNotCanonical
+	}
 	_, err := t.refreshParser.ParseWithClaims(raw, c, keyFunc(t.refresh, typRefresh))
 	if err != nil {
 		return c, tokenFailure(err)
@@ -135,6 +142,25 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
 	}
 	return c, nil
+}
+
+var errNotCanonical = &tokenError{codeInvalidToken, "the token is malformed: only base64url characters and two dots are allowed"}
+
+// canonical reports whether raw is three base64url segments and nothing
+// else. With strict decoding this gives every token one spelling, so a
+// re-encoded copy of a spent refresh token cannot pass as an unknown one.
+func canonical(raw string) bool {
+	dots := 0
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == '.':
+			dots++
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return dots == 2
 }
 
 // keyFunc pins the key: the header must name our key ID and the expected

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSeedWalk is the life of a session in the seed dialect: expiry,
@@ -169,5 +170,27 @@ func TestStartEmbedded(t *testing.T) {
 	}
 	if _, err := http.Get(e.URL + "/healthz"); err == nil {
 		t.Fatal("the server still answers after Close")
+	}
+}
+
+func TestDurationRoundTrip(t *testing.T) {
+	for _, in := range []string{"15m", "7d", "1d1h", "1m30s", "1h30m", "250ms", "2d3h4m5s"} {
+		d, err := ParseDuration(in)
+		if err != nil {
+			t.Fatalf("ParseDuration(%q): %v", in, err)
+		}
+		if back := FormatDuration(d); back != in {
+			t.Errorf("FormatDuration(ParseDuration(%q)) = %q", in, back)
+		}
+	}
+	for in, want := range map[string]time.Duration{"2.5 hrs": 150 * time.Minute, "10 days": 240 * time.Hour, "1500": 1500 * time.Millisecond, "-5m": -5 * time.Minute} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "soon", "5 parsecs", "1d-1h", "d", ".m"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) must fail", bad)
+		}
 	}
 }
