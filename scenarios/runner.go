@@ -78,8 +78,8 @@ type Runner struct {
 	// Wall is the real time source for the clocks; time.Now when nil.
 	Wall func() time.Time
 
-	// External servers are shared: a scenario that changes their settings
-	// runs alone.
+	// External servers are shared: a scenario that moves their clock or
+	// changes their settings runs alone.
 	settingsMu sync.RWMutex
 }
 
@@ -170,13 +170,18 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	if skip := w.checkRequirements(ctx); skip != "" {
 		return nil, skip, nil
 	}
-	if sc.Server.empty() {
+	// A shared server's clock and settings are global: a scenario that
+	// moves or changes them runs alone; the others may share.
+	if sc.Server.empty() && !slices.Contains(sc.Requires, RequiresClock) {
 		r.settingsMu.RLock()
 		w.cleanup = append(w.cleanup, r.settingsMu.RUnlock)
 		return w, "", nil
 	}
 	r.settingsMu.Lock()
 	w.cleanup = append(w.cleanup, r.settingsMu.Unlock)
+	if sc.Server.empty() {
+		return w, "", nil
+	}
 	before, err := w.admin.settings(ctx, nil)
 	if err != nil {
 		w.close()

@@ -112,7 +112,7 @@ and scripted scenarios.`,
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(std), newLoginCmd(std), newStatusCmd(std), newTokenCmd(std),
-		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std))
+		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std))
 	return root
 }
 
