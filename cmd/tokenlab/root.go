@@ -29,6 +29,12 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// silentFailure is a failure the command has already shown in its output
+// (an invalid signature, a failed scenario): exit 1 without another line.
+type silentFailure struct{ reason string }
+
+func (e silentFailure) Error() string { return e.reason }
+
 // streams are a command's standard streams, swapped for buffers in tests.
 type streams struct {
 	in       io.Reader
@@ -48,7 +54,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "tokenlab: "+sentence(err.Error()))
+	if !errors.As(err, new(silentFailure)) {
+		fmt.Fprintln(stderr, "tokenlab: "+sentence(err.Error()))
+	}
 	return exitCode(err)
 }
 
