@@ -3,6 +3,8 @@ package client
 import (
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // Transport is an http.RoundTripper that attaches the client's access
@@ -39,6 +41,10 @@ func (t *Transport) base() http.RoundTripper {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := t.Client
 	ctx := req.Context()
+	if !c.sameOrigin(req.URL.Scheme + "://" + req.URL.Host) {
+		// Never hand the token to another host, such as a redirect target.
+		return t.base().RoundTrip(req)
+	}
 	s, gen, err := c.validSession(ctx)
 	if err != nil {
 		closeBody(req)
@@ -92,4 +98,10 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+}
+
+// sameOrigin reports whether origin (scheme://host) is the session's server.
+func (c *Client) sameOrigin(origin string) bool {
+	u, err := url.Parse(c.server)
+	return err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, origin)
 }

@@ -1,23 +1,425 @@
 package main
 
-import (
-	"errors"
+// The client commands that manage a session: login, status, token, logout.
+// request is in request.go; what they share is in session.go.
 
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"github.com/tokenlab/tokenlab/client"
 )
 
-// Placeholders until the client commands are written.
-
+// notYet is a command that is not built yet.
 func notYet(use, short string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, RunE: func(*cobra.Command, []string) error {
 		return errors.New(use + " is not built yet")
 	}}
 }
 
-func newLoginCmd(std streams) *cobra.Command  { return notYet("login", "Log in and keep the session") }
-func newStatusCmd(std streams) *cobra.Command { return notYet("status", "Show the current session") }
-func newTokenCmd(std streams) *cobra.Command  { return notYet("token", "Print a valid access token") }
-func newLogoutCmd(std streams) *cobra.Command { return notYet("logout", "Log out") }
-func newRequestCmd(std streams) *cobra.Command {
-	return notYet("request", "Send a request with the session")
+// ---- login ----
+
+type loginOptions struct {
+	server, profile, username     string
+	passwordStdin                 bool
+	tokenStore                    string
+	clientID, clientSecret, scope string
+	json                          bool
+}
+
+func newLoginCmd(std streams) *cobra.Command {
+	opts := loginOptions{server: defaultServer, profile: defaultProfile, tokenStore: client.StoreKeyring}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Log in and keep the session",
+		Long: `Log in with a username and password and keep the session: the refresh and access
+tokens go to the OS keyring (or, when asked, memory or a plaintext file), and the
+session becomes the current one for status, token, request and logout.
+
+The password is read from the first line of stdin with --password-stdin, or else
+asked for on the terminal without echo.`,
+		Example: `  printf %s "$PASSWORD" | tokenlab login --username alice --password-stdin
+  tokenlab login --server https://api.example.com --profile seed-json --username bob
+  tokenlab login --profile oauth2 --client-id cli --scope read --username alice --password-stdin <pw.txt
+  tokenlab login --username alice --token-store file --json --password-stdin <pw.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return oneLine(loginRun(cmd.Context(), std, opts))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.server, "server", opts.server, "base URL of the API")
+	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: "+strings.Join(client.BuiltinProfileNames(), ", ")+", or a profile YAML file")
+	f.StringVar(&opts.username, "username", "", "the user to log in as (required)")
+	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	f.StringVar(&opts.tokenStore, "token-store", opts.tokenStore, "where to keep the tokens: keyring, memory or file (plaintext)")
+	f.StringVar(&opts.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
+	f.StringVar(&opts.clientSecret, "client-secret", "", "OAuth client secret, for the oauth2 dialect")
+	f.StringVar(&opts.scope, "scope", "", "OAuth scope to ask for, for the oauth2 dialect")
+	f.BoolVar(&opts.json, "json", false, "print the session as JSON")
+	return cmd
+}
+
+// loginResult is login's --json output. It holds no token.
+type loginResult struct {
+	Server           string    `json:"server"`
+	Profile          string    `json:"profile"`
+	Username         string    `json:"username"`
+	Store            string    `json:"store"`
+	AccessExpiresAt  time.Time `json:"accessExpiresAt,omitzero"`
+	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitzero"`
+}
+
+func loginRun(ctx context.Context, std streams, opts loginOptions) error {
+	if opts.username == "" {
+		return usagef("--username is required, e.g. tokenlab login --username alice --password-stdin")
+	}
+	p, profileRef, err := resolveProfile(opts.profile)
+	if err != nil {
+		return err
+	}
+	if err := applyOAuth(&p, opts.clientID, opts.clientSecret, opts.scope); err != nil {
+		return err
+	}
+	st, where, err := openStore(opts.tokenStore)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(opts.server, opts.username, p, st, lockDirOption())
+	if err != nil {
+		return usageError{err}
+	}
+	tty, isTTY := terminal(std.in)
+	if !opts.passwordStdin && !isTTY {
+		return usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin")
+	}
+	// Check the keyring before anything reaches the server or the disk.
+	if ks, ok := st.(*client.KeyringStore); ok {
+		pctx, cancel := context.WithTimeout(ctx, keyringProbeTimeout)
+		err := ks.Probe(pctx)
+		cancel()
+		if err != nil {
+			if errors.Is(err, client.ErrNoKeyring) || errors.Is(err, context.DeadlineExceeded) {
+				return noKeyring(err)
+			}
+			return err
+		}
+	}
+	// A damaged index fails the login before the server is asked.
+	ix, err := loadIndex()
+	if err != nil {
+		return err
+	}
+	var password string
+	if opts.passwordStdin {
+		password, err = passwordFromStdin(std.in)
+	} else {
+		password, err = passwordFromTerminal(ctx, std, tty, fmt.Sprintf("Password for %s at %s: ", opts.username, c.Server()))
+	}
+	if err != nil {
+		return err
+	}
+	if fs, ok := st.(*client.FileStore); ok {
+		where = "plaintext file " + fs.Path(c.Key())
+		fmt.Fprintf(std.err, "warning: --token-store file keeps the tokens in plaintext in %s (readable only by you); anyone who can read it holds the session\n", fs.Path(c.Key()))
+	}
+	sess, err := c.Login(ctx, password)
+	if err != nil {
+		if errors.Is(err, client.ErrNoKeyring) {
+			return noKeyring(err)
+		}
+		return fmt.Errorf("login failed: %w", explain(err))
+	}
+	entry := client.IndexEntry{Server: c.Server(), Profile: profileRef, Username: opts.username, Store: opts.tokenStore}
+	if opts.tokenStore != client.StoreMemory {
+		ix.Put(entry, true)
+		if err := ix.Save(); err != nil {
+			return fmt.Errorf("logged in, but the session index could not be written (%v); tokenlab token will not find this session", err)
+		}
+	}
+	if opts.json {
+		return writeJSON(std.out, loginResult{Server: entry.Server, Profile: entry.Profile, Username: entry.Username,
+			Store: entry.Store, AccessExpiresAt: sess.AccessExpiry, RefreshExpiresAt: sess.RefreshExpiry})
+	}
+	sty := newAuthStyles()
+	now := time.Now()
+	w := colorWriter(std, std.out)
+	fmt.Fprintln(w, sty.good.Render("✓")+" Logged in as "+sty.title.Render(opts.username)+" at "+c.Server())
+	rows := [][2]string{
+		{"profile", profileRef},
+		{"tokens kept in", where},
+		{"access token", expiryLine(sty, sess.AccessExpiry, now)},
+		{"refresh token", expiryLine(sty, sess.RefreshExpiry, now)},
+	}
+	for _, r := range rows {
+		fmt.Fprintln(w, "  "+sty.key.Render(r[0])+r[1])
+	}
+	if opts.tokenStore == client.StoreMemory {
+		fmt.Fprintln(w, "  "+sty.warn.Render("the session lived in memory only: nothing was kept, so other tokenlab commands will not find it"))
+	}
+	return nil
+}
+
+func expiryLine(st authStyles, exp, now time.Time) string {
+	if exp.IsZero() {
+		return st.faint.Render("expiry unknown (not a JWT, and no expires_in)")
+	}
+	return timeText(exp) + " " + st.expiry(exp, now).Render("("+expiresPhrase(exp, now)+")")
+}
+
+// terminal returns stdin as a file when it is a terminal.
+func terminal(in io.Reader) (*os.File, bool) {
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return nil, false
+	}
+	return f, true
+}
+
+// passwordFromStdin reads the first line of stdin.
+func passwordFromStdin(in io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(in, 64<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", usagef("--password-stdin: stdin holds no password; pipe it in, e.g. printf %%s \"$PASSWORD\" | tokenlab login --username alice --password-stdin")
+	}
+	return pw, nil
+}
+
+// passwordFromTerminal asks for the password without echo. Ctrl-C gives
+// the terminal back as it was.
+func passwordFromTerminal(ctx context.Context, std streams, tty *os.File, prompt string) (string, error) {
+	fd := tty.Fd()
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("read the terminal's state: %w", err)
+	}
+	fmt.Fprint(std.err, prompt)
+	type result struct {
+		pw  []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		pw, err := term.ReadPassword(fd)
+		done <- result{pw, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(std.err)
+		if r.err != nil {
+			return "", fmt.Errorf("read the password: %w", r.err)
+		}
+		if len(r.pw) == 0 {
+			return "", usagef("no password given")
+		}
+		return string(r.pw), nil
+	case <-ctx.Done():
+		term.Restore(fd, state)
+		fmt.Fprintln(std.err)
+		return "", errors.New("login cancelled")
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// ---- status ----
+
+type statusOptions struct {
+	session sessionOptions
+	json    bool
+	now     func() time.Time
+}
+
+func newStatusCmd(std streams) *cobra.Command {
+	opts := statusOptions{now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the current session",
+		Long: `Show the current session (or the one chosen with --server and --username): who,
+where, which profile, where the tokens are kept, when the access and refresh tokens
+expire, and how often the session was refreshed. It does not contact the server.`,
+		Example: `  tokenlab status
+  tokenlab status --server http://127.0.0.1:8080 --username bob
+  tokenlab status --json | jq .accessExpiresAt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return oneLine(statusRun(cmd.Context(), std, opts))
+		},
+	}
+	opts.session.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print the session as JSON")
+	return cmd
+}
+
+// statusResult is status's --json output. It holds no token.
+type statusResult struct {
+	Server           string    `json:"server"`
+	Profile          string    `json:"profile"`
+	Username         string    `json:"username"`
+	Store            string    `json:"store"`
+	StoreDescription string    `json:"storeDescription"`
+	Current          bool      `json:"current"`
+	AccessExpiresAt  time.Time `json:"accessExpiresAt,omitzero"`
+	AccessExpired    bool      `json:"accessExpired"`
+	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitzero"`
+	RefreshExpired   bool      `json:"refreshExpired"`
+	Refreshes        int       `json:"refreshes"`
+}
+
+func statusRun(ctx context.Context, std streams, opts statusOptions) error {
+	s, err := opts.session.open()
+	if err != nil {
+		return err
+	}
+	sess, err := s.c.Session(ctx)
+	if err != nil {
+		if errors.Is(err, client.ErrLoginRequired) && s.indexed {
+			s.fail(err) // drop the index entry that points nowhere
+			return notLoggedIn{fmt.Sprintf("not logged in: the session of %s at %s is no longer stored; run tokenlab login", s.entry.Username, s.entry.Server)}
+		}
+		return s.fail(err)
+	}
+	now := opts.now()
+	profile := s.entry.Profile
+	if opts.session.profile != "" {
+		profile = opts.session.profile
+	}
+	res := statusResult{Server: s.c.Server(), Profile: profile, Username: sess.Username, Store: s.kind,
+		StoreDescription: s.where, Current: s.index.Current == s.entry.Key(),
+		AccessExpiresAt: sess.AccessExpiry, AccessExpired: !sess.AccessExpiry.IsZero() && !now.Before(sess.AccessExpiry),
+		RefreshExpiresAt: sess.RefreshExpiry, RefreshExpired: !sess.RefreshExpiry.IsZero() && !now.Before(sess.RefreshExpiry),
+		Refreshes: sess.Refreshes}
+	if res.Username == "" {
+		res.Username = s.entry.Username
+	}
+	if fs, ok := s.store.(*client.FileStore); ok {
+		res.StoreDescription = "plaintext file " + fs.Path(s.c.Key())
+	}
+	if opts.json {
+		return writeJSON(std.out, res)
+	}
+	st := newAuthStyles()
+	w := colorWriter(std, std.out)
+	head := st.title.Render(res.Username) + " at " + res.Server
+	if res.Current {
+		head += st.faint.Render(" (current session)")
+	}
+	fmt.Fprintln(w, head)
+	rows := [][2]string{
+		{"user", res.Username},
+		{"server", res.Server},
+		{"profile", res.Profile},
+		{"tokens kept in", res.StoreDescription},
+		{"access token", expiryLine(st, res.AccessExpiresAt, now)},
+		{"refresh token", expiryLine(st, res.RefreshExpiresAt, now)},
+		{"refreshes", fmt.Sprintf("%d since login", res.Refreshes)},
+	}
+	for _, r := range rows {
+		fmt.Fprintln(w, "  "+st.key.Render(r[0])+r[1])
+	}
+	return nil
+}
+
+// ---- token ----
+
+func newTokenCmd(std streams) *cobra.Command {
+	var opts sessionOptions
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token",
+		Long: `Print the session's access token on stdout and nothing else, refreshing it first
+when it expires within 30 seconds. Several tokenlab processes refresh one session
+only once between them.`,
+		Example: `  curl -H "Authorization: Bearer $(tokenlab token)" http://127.0.0.1:8080/protected
+  tokenlab token --server http://127.0.0.1:8080 --username bob | tokenlab decode`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return oneLine(tokenRun(cmd.Context(), std, opts))
+		},
+	}
+	opts.addFlags(cmd.Flags())
+	return cmd
+}
+
+func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
+	s, err := opts.open()
+	if err != nil {
+		return err
+	}
+	tok, err := s.c.Token(ctx)
+	if err != nil {
+		return s.fail(err)
+	}
+	_, err = fmt.Fprintln(std.out, tok)
+	return err
+}
+
+// ---- logout ----
+
+func newLogoutCmd(std streams) *cobra.Command {
+	var opts sessionOptions
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Log out: revoke the session and forget it",
+		Long: `Revoke the session on the server, then remove its tokens from the store and the
+session from the index. The local session is removed even when the server cannot
+be told, and tokenlab says so.`,
+		Example: `  tokenlab logout
+  tokenlab logout --server http://127.0.0.1:8080 --username bob`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return oneLine(logoutRun(cmd.Context(), std, opts))
+		},
+	}
+	opts.addFlags(cmd.Flags())
+	return cmd
+}
+
+func logoutRun(ctx context.Context, std streams, opts sessionOptions) error {
+	s, err := opts.open()
+	if err != nil {
+		return err
+	}
+	err = s.c.Logout(ctx)
+	if errors.Is(err, client.ErrLoginRequired) {
+		if s.indexed {
+			s.fail(err)
+		}
+		return notLoggedIn{fmt.Sprintf("not logged in as %s at %s; nothing to log out", s.entry.Username, s.entry.Server)}
+	}
+	if errors.Is(err, client.ErrNoKeyring) {
+		return explain(err)
+	}
+	// When the local session is gone (the client removes it even when the
+	// server could not be told), so is its index entry.
+	if _, lerr := s.store.Load(ctx, s.c.Key()); errors.Is(lerr, client.ErrNoSession) && s.kind == s.entry.Store {
+		s.index.Remove(s.entry.Key())
+		if serr := s.index.Save(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("the session index could not be updated: %w", serr))
+		}
+	}
+	if err != nil {
+		return explain(err)
+	}
+	st := newAuthStyles()
+	fmt.Fprintln(colorWriter(std, std.out), st.good.Render("✓")+" Logged out "+st.title.Render(s.entry.Username)+" at "+s.c.Server()+
+		": the session is revoked on the server and removed from the "+s.where)
+	return nil
 }

@@ -1,0 +1,339 @@
+package main
+
+// What the client commands share: the flags that choose a session, the
+// token stores, the session index, and turning the client's errors into
+// one sentence that says what to do next.
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/spf13/pflag"
+	"github.com/tokenlab/tokenlab/client"
+)
+
+const (
+	defaultServer  = "http://127.0.0.1:8080"
+	defaultProfile = "tokenlab"
+	// keyringProbeTimeout bounds the check that the keyring answers, so
+	// that a login without one fails fast.
+	keyringProbeTimeout = 5 * time.Second
+)
+
+// sessionOptions choose a stored session: the current one by default, or
+// the newest one matching --server and --username. --profile and
+// --token-store override what the index says.
+type sessionOptions struct {
+	server       string
+	username     string
+	profile      string
+	tokenStore   string
+	clientID     string
+	clientSecret string
+}
+
+func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.server, "server", "", "the session's server (default: the current session's)")
+	f.StringVar(&o.username, "username", "", "the session's user (default: the current session's)")
+	f.StringVar(&o.profile, "profile", "", "profile name or YAML file (default: the one the session logged in with)")
+	f.StringVar(&o.tokenStore, "token-store", "", "keyring, memory or file (default: where the session was kept at login)")
+	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
+	f.StringVar(&o.clientSecret, "client-secret", "", "OAuth client secret, for the oauth2 dialect")
+}
+
+// session is a chosen session and the client that works with it.
+type session struct {
+	c     *client.Client
+	entry client.IndexEntry // as the index has it (or as the flags named it)
+	store client.Store
+	kind  string // the store kind in use
+	where string // where the tokens are kept, in words
+	index *client.Index
+	// indexed says the entry came from the index and is used as it was
+	// recorded there, so an ended session may be removed from it.
+	indexed bool
+}
+
+// notLoggedIn is "there is no session": exit code 3, in our own words.
+type notLoggedIn struct{ msg string }
+
+func (e notLoggedIn) Error() string { return e.msg }
+func (e notLoggedIn) Unwrap() error { return client.ErrLoginRequired }
+
+// open finds the session chosen by the flags and returns a client for it.
+func (o sessionOptions) open(opts ...client.Option) (*session, error) {
+	ix, err := loadIndex()
+	if err != nil {
+		return nil, err
+	}
+	server := strings.TrimRight(o.server, "/")
+	e, found := ix.Find(server, o.username)
+	switch {
+	case found:
+	case server != "" && o.username != "":
+		// Not in the index: look in the store all the same.
+		e = client.IndexEntry{Server: server, Username: o.username, Profile: defaultProfile, Store: client.StoreKeyring}
+	case server == "" && o.username == "":
+		return nil, notLoggedIn{"not logged in; run tokenlab login"}
+	default:
+		return nil, notLoggedIn{fmt.Sprintf("no session matches %s; run tokenlab login", describeChoice(server, o.username))}
+	}
+	s := &session{entry: e, index: ix, indexed: found}
+	use := e
+	if o.profile != "" && o.profile != e.Profile {
+		use.Profile, s.indexed = o.profile, false
+	}
+	if o.tokenStore != "" && o.tokenStore != e.Store {
+		use.Store, s.indexed = o.tokenStore, false
+	}
+	p, _, err := resolveProfile(use.Profile)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyOAuth(&p, o.clientID, o.clientSecret, ""); err != nil {
+		return nil, err
+	}
+	s.store, s.where, err = openStore(use.Store)
+	if err != nil {
+		return nil, err
+	}
+	s.kind = use.Store
+	s.c, err = client.New(use.Server, use.Username, p, s.store, append([]client.Option{lockDirOption()}, opts...)...)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return s, nil
+}
+
+func describeChoice(server, username string) string {
+	switch {
+	case server != "" && username != "":
+		return fmt.Sprintf("user %s at %s", username, server)
+	case server != "":
+		return "server " + server
+	}
+	return "user " + username
+}
+
+// fail is the last word on an error of the client: a session that ended
+// (refresh refused, or no longer stored) leaves the index too.
+func (s *session) fail(err error) error {
+	if errors.Is(err, client.ErrLoginRequired) && s.indexed {
+		s.index.Remove(s.entry.Key())
+		if serr := s.index.Save(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("the session index could not be updated: %w", serr))
+		}
+		return fmt.Errorf("%w; run tokenlab login --server %s --username %s", explain(err), s.entry.Server, s.entry.Username)
+	}
+	return explain(err)
+}
+
+// explain turns the client's errors into what the user can act on.
+func explain(err error) error {
+	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
+		// From http.Client.Do: its "Get "…": " prefix repeats what the
+		// client's own error says.
+		err = ue.Err
+	}
+	if errors.Is(err, client.ErrNoKeyring) {
+		return usageError{fmt.Errorf("%w; this session's tokens are in the OS keyring, so run tokenlab where the keyring is reachable, or log in again with --token-store memory or --token-store file", err)}
+	}
+	return err
+}
+
+// noKeyring is login's answer when the keyring cannot be reached.
+func noKeyring(err error) error {
+	return usageError{fmt.Errorf("%w; log in with --token-store memory (tokens kept only while the command runs) or --token-store file (a plaintext file readable only by you)", err)}
+}
+
+// resolveProfile returns the profile and how the index should name it: a
+// built-in name, or a profile file's absolute path.
+func resolveProfile(nameOrPath string) (client.Profile, string, error) {
+	if nameOrPath == "" {
+		nameOrPath = defaultProfile
+	}
+	p, err := client.ResolveProfile(nameOrPath)
+	if err != nil {
+		return p, "", usagef("profile: %v", err)
+	}
+	ref := nameOrPath
+	if _, builtin := client.BuiltinProfiles()[nameOrPath]; !builtin {
+		if abs, err := filepath.Abs(nameOrPath); err == nil {
+			ref = abs
+		}
+	}
+	return p, ref, nil
+}
+
+// applyOAuth sets the OAuth client settings given on the command line.
+func applyOAuth(p *client.Profile, id, secret, scope string) error {
+	if id == "" && secret == "" && scope == "" {
+		return nil
+	}
+	if p.Dialect != client.DialectOAuth2 {
+		return usagef("--client-id, --client-secret and --scope apply to the oauth2 dialect only, and profile %s speaks %s", p.Name, p.Dialect)
+	}
+	if id != "" {
+		p.OAuth.ClientID = id
+	}
+	if secret != "" {
+		p.OAuth.ClientSecret = secret
+	}
+	if scope != "" {
+		p.OAuth.Scope = scope
+	}
+	return nil
+}
+
+// openStore returns the store of that kind and where it keeps tokens, in
+// words.
+func openStore(kind string) (client.Store, string, error) {
+	switch kind {
+	case client.StoreKeyring:
+		st := client.NewKeyringStore()
+		return st, fmt.Sprintf("OS keyring (service %q)", st.Service), nil
+	case client.StoreMemory:
+		return client.NewMemoryStore(), "memory only (gone when this command ends)", nil
+	case client.StoreFile:
+		dir, err := sessionsDir()
+		if err != nil {
+			return nil, "", err
+		}
+		return &client.FileStore{Dir: dir}, "plaintext file in " + dir, nil
+	}
+	return nil, "", usagef("--token-store %q: use keyring, memory or file", kind)
+}
+
+// sessionsDir is where the file store keeps sessions.
+func sessionsDir() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", usagef("cannot find a config directory (%v); set XDG_CONFIG_HOME", err)
+	}
+	return filepath.Join(dir, "tokenlab", "sessions"), nil
+}
+
+// lockDirOption makes refreshes of several tokenlab processes take turns.
+func lockDirOption() client.Option {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return func(*client.Client) {} // no cache dir: refresh without the cross-process lock
+	}
+	return client.WithLockDir(filepath.Join(dir, "tokenlab", "locks"))
+}
+
+func loadIndex() (*client.Index, error) {
+	path, err := client.DefaultIndexPath()
+	if err != nil {
+		return nil, usagef("cannot find a config directory (%v); set XDG_CONFIG_HOME", err)
+	}
+	ix, err := client.LoadIndex(path)
+	if err != nil {
+		return nil, usagef("session index: %v", err)
+	}
+	return ix, nil
+}
+
+// oneLine keeps an error to one line (YAML errors can span several) while
+// keeping what it wraps, so exitCode still sees it.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string {
+	var parts []string
+	for _, line := range strings.Split(e.err.Error(), "\n") {
+		if line = strings.Join(strings.Fields(line), " "); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+func (e oneLineError) Unwrap() error { return e.err }
+
+func oneLine(err error) error {
+	if err == nil {
+		return nil
+	}
+	return oneLineError{err}
+}
+
+// human says a duration the way people do: "14m 52s", "6d 23h", "3m".
+func human(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	d = d.Round(time.Second)
+	units := []struct {
+		n    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
+	for i, u := range units {
+		if d < u.n && u.n != time.Second {
+			continue
+		}
+		s := fmt.Sprintf("%d%s", d/u.n, u.name)
+		if i+1 < len(units) {
+			next := units[i+1]
+			if rest := (d % u.n) / next.n; rest > 0 {
+				s += fmt.Sprintf(" %d%s", rest, next.name)
+			}
+		}
+		return s
+	}
+	return "0s"
+}
+
+// expiresPhrase says when exp is relative to now: "expires in 14m 52s" or
+// "expired 3m ago".
+func expiresPhrase(exp, now time.Time) string {
+	switch {
+	case exp.IsZero():
+		return "expiry unknown"
+	case now.Before(exp):
+		return "expires in " + human(exp.Sub(now))
+	}
+	return "expired " + human(now.Sub(exp)) + " ago"
+}
+
+// timeText is how the client commands show a time.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}
+
+// styles of the client commands' output.
+type authStyles struct {
+	title, key, value, good, warn, bad, faint lipgloss.Style
+}
+
+func newAuthStyles() authStyles {
+	return authStyles{
+		title: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#7D56F4")),
+		key:   lipgloss.NewStyle().Foreground(lipgloss.Color("#888888")).Width(16),
+		value: lipgloss.NewStyle(),
+		good:  lipgloss.NewStyle().Foreground(lipgloss.Color("#04B575")),
+		warn:  lipgloss.NewStyle().Foreground(lipgloss.Color("#E5C07B")),
+		bad:   lipgloss.NewStyle().Foreground(lipgloss.Color("#E06C75")),
+		faint: lipgloss.NewStyle().Foreground(lipgloss.Color("#888888")),
+	}
+}
+
+// expiryStyle colours an expiry: red when past, yellow within a minute.
+func (st authStyles) expiry(exp, now time.Time) lipgloss.Style {
+	switch {
+	case exp.IsZero():
+		return st.faint
+	case !now.Before(exp):
+		return st.bad
+	case exp.Sub(now) < time.Minute:
+		return st.warn
+	}
+	return st.good
+}
