@@ -43,7 +43,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if !c.sameOrigin(req.URL.Scheme + "://" + req.URL.Host) {
 		// Never hand the token to another host, such as a redirect target.
-		return t.base().RoundTrip(req)
+		resp, err := t.base().RoundTrip(req)
+		if err != nil {
+			return nil, unreachable(req.URL.Scheme+"://"+req.URL.Host, err)
+		}
+		return resp, nil
 	}
 	s, gen, err := c.validSession(ctx)
 	if err != nil {
