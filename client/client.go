@@ -168,7 +168,7 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	s, _, err := c.refresh(ctx, gen, "refresh asked for")
+	s, _, err := c.refresh(ctx, gen, "a refresh was asked for")
 	return s, err
 }
 

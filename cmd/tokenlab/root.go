@@ -99,28 +99,23 @@ func sentence(s string) string {
 }
 
 func newRootCmd(std streams) *cobra.Command {
+	var lab tuiOptions
 	root := &cobra.Command{
 		Use:   "tokenlab",
 		Short: "A terminal lab for JWT access and refresh tokens",
 		Long: `tokenlab shows and tests the life of JWT access and refresh tokens: a mock auth
 server with rotation and reuse detection, a client that refreshes automatically,
 and scripted scenarios.`,
-		Example:       "  tokenlab            # start the lab (for now: the mock server with a movable clock)\n  tokenlab serve --clock frozen --access-ttl 1m",
+		Example:       "  tokenlab            # the terminal UI on an embedded mock server (alice / password123)\n  tokenlab serve --clock frozen --access-ttl 1m\n  tokenlab run       # every built-in scenario",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			// Until the TUI exists, the lab is the mock server on a clock
-			// that the admin route can move, with its data kept per user.
-			opts := defaultServeOptions()
-			opts.clock = "offset"
-			opts.db = ""
-			return serveRun(cmd.Context(), std, opts)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return tuiRun(cmd.Context(), std, lab) },
 	}
+	addTUIFlags(root, &lab)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(std), newLoginCmd(std), newStatusCmd(std), newTokenCmd(std),
-		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std))
+		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std), newTUICmd(std))
 	return root
 }
 

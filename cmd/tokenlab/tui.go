@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/spf13/cobra"
+	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/mockserver"
+	"github.com/tokenlab/tokenlab/tui"
+)
+
+// tuiOptions are the flags of `tokenlab tui` (and of `tokenlab` alone).
+type tuiOptions struct {
+	server     string
+	profile    string
+	tokenStore string
+	username   string
+	db         string
+}
+
+func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.server, "server", "", "another API to log in to (default: an embedded mock server)")
+	f.StringVar(&o.profile, "profile", defaultProfile, "how to talk to the API: tokenlab, seed-json, seed-cookie, oauth2 or a profile YAML file")
+	f.StringVar(&o.tokenStore, "token-store", client.StoreKeyring, "where tokens are kept: keyring, memory or file")
+	f.StringVar(&o.username, "username", "", "user to prefill (default: the demo user alice on the embedded server)")
+	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
+}
+
+func newTUICmd(std streams) *cobra.Command {
+	var o tuiOptions
+	cmd := &cobra.Command{
+		Use:   "tui",
+		Short: "Watch tokens live in the terminal UI (the default command)",
+		Long: `The terminal UI: log in, then watch the access and refresh tokens age, refresh,
+rotate and die. With no --server it runs against an embedded mock server on
+loopback whose clock the keys can move; the demo user is alice / password123.`,
+		Example: `  tokenlab
+  tokenlab tui --token-store memory
+  tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return tuiRun(cmd.Context(), std, o) },
+	}
+	addTUIFlags(cmd, &o)
+	return cmd
+}
+
+func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
+	profile, _, err := resolveProfile(o.profile)
+	if err != nil {
+		return err
+	}
+	st, _, err := openStore(o.tokenStore)
+	if err != nil {
+		return err
+	}
+	opts := tui.Options{Server: o.server, Profile: profile, Store: st, Username: o.username}
+	if v, ok := std.env("NO_COLOR"); ok && v != "" {
+		opts.NoColor = true
+	}
+	if o.server == "" {
+		e, err := startLabServer(ctx, o.db)
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		opts.Embedded = e
+		if opts.Username == "" {
+			opts.Username, opts.Password = "alice", "password123"
+		}
+	}
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(std.in), tea.WithOutput(std.out)}
+	if opts.NoColor {
+		progOpts = append(progOpts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	final, err := tea.NewProgram(tui.New(ctx, opts), progOpts...).Run()
+	if m, ok := final.(tui.Model); ok {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if cerr := m.Close(closeCtx); cerr != nil {
+			fmt.Fprintln(std.err, "tokenlab: could not remove the lab's session: "+cerr.Error())
+		}
+	}
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil // interrupted: a normal way to leave
+	}
+	return err
+}
+
+// startLabServer starts the embedded server the TUI runs against: a
+// movable (offset) clock and a database in the user's data dir.
+func startLabServer(ctx context.Context, db string) (*mockserver.Embedded, error) {
+	if db == "" {
+		dir, err := dataDir()
+		if err != nil {
+			return nil, usagef("cannot find a data directory (%v); pass --db", err)
+		}
+		db = filepath.Join(dir, "tokenlab.db")
+	}
+	if db != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
+			return nil, fmt.Errorf("create the data folder: %w", err)
+		}
+	}
+	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset})
+}

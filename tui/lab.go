@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/mockserver"
+	"github.com/tokenlab/tokenlab/mockserver/store"
+)
+
+// Clock is the time the lab shows: the embedded server's movable clock,
+// or the wall clock against another API.
+type Clock interface{ Now() time.Time }
+
+// Messages: every piece of I/O runs in a command and reports back with one.
+type (
+	tickMsg        struct{ now time.Time }
+	clientEventMsg client.Event
+	serverEventMsg struct {
+		events []store.Event
+		err    error
+	}
+	loginDoneMsg struct {
+		session client.Session
+		err     error
+	}
+	// actionDoneMsg ends a dashboard action; session is what the client
+	// holds afterwards (zero when the session ended).
+	actionDoneMsg struct {
+		what    string
+		status  int
+		session client.Session
+		err     error
+	}
+	clockMovedMsg struct {
+		by  time.Duration
+		now time.Time
+		err error
+	}
+	attackDoneMsg struct {
+		replayErr  error // the server's answer to the attacker
+		refreshErr error // the owner's next refresh
+		session    client.Session
+	}
+)
+
+// events is the channel from the client's event callback to the UI. The
+// callback never blocks: when the UI falls behind, events are dropped.
+type events chan client.Event
+
+func (ch events) report(e client.Event) {
+	select {
+	case ch <- e:
+	default:
+	}
+}
+
+// waitEvent reads one client event; Update re-arms it after each.
+func waitEvent(ch events) tea.Cmd {
+	return func() tea.Msg { return clientEventMsg(<-ch) }
+}
+
+func tick(clock Clock) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clock.Now()} })
+}
+
+func loginCmd(ctx context.Context, c *client.Client, password string) tea.Cmd {
+	return func() tea.Msg {
+		s, err := c.Login(ctx, password)
+		return loginDoneMsg{session: s, err: err}
+	}
+}
+
+func callCmd(ctx context.Context, c *client.Client, url string) tea.Cmd {
+	return func() tea.Msg {
+		msg := actionDoneMsg{what: "GET " + url}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			msg.err = err
+			return msg
+		}
+		resp, err := c.HTTPClient().Do(req)
+		if err == nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			msg.status = resp.StatusCode
+		}
+		msg.err = err
+		msg.session, _ = c.Session(ctx)
+		return msg
+	}
+}
+
+func refreshCmd(ctx context.Context, c *client.Client) tea.Cmd {
+	return func() tea.Msg {
+		s, err := c.Refresh(ctx)
+		return actionDoneMsg{what: "refresh", session: s, err: err}
+	}
+}
+
+func logoutCmd(ctx context.Context, c *client.Client) tea.Cmd {
+	return func() tea.Msg {
+		return actionDoneMsg{what: "logout", err: c.Logout(ctx)}
+	}
+}
+
+// attackCmd replays an old refresh token as an attacker would, then lets
+// the owner refresh, which shows what the replay did to the session.
+func attackCmd(ctx context.Context, c *client.Client, stolen string) tea.Cmd {
+	return func() tea.Msg {
+		msg := attackDoneMsg{replayErr: c.Replay(ctx, stolen)}
+		msg.session, msg.refreshErr = c.Refresh(ctx)
+		return msg
+	}
+}
+
+func advanceCmd(clock *mockserver.Clock, d time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		err := clock.Advance(d)
+		return clockMovedMsg{by: d, now: clock.Now(), err: err}
+	}
+}
+
+// serverEventsCmd reads the embedded server's events after the given ID.
+func serverEventsCmd(ctx context.Context, db *store.DB, after int64) tea.Cmd {
+	if db == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		evs, err := db.Events(ctx, after, 500)
+		return serverEventMsg{events: evs, err: err}
+	}
+}
+
+// sentence words an error for the status line: one sentence, no trace.
+func sentence(err error) string {
+	switch {
+	case errors.Is(err, client.ErrNoKeyring):
+		return "No OS keyring is reachable (" + err.Error() + "); restart with --token-store memory or --token-store file."
+	case errors.Is(err, client.ErrLoginRequired):
+		return "The server ended the session (" + reason(err) + "): press L to log in again."
+	case errors.Is(err, context.Canceled):
+		return "Cancelled."
+	}
+	return fmt.Sprintf("%s.", trimDot(err.Error()))
+}
+
+func reason(err error) string {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Code != "" {
+		return ae.Code
+	}
+	return "login required"
+}
+
+func trimDot(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,250 @@
+// Package tui is tokenlab's terminal UI: log in, then watch the access and
+// refresh tokens live, age, refresh, rotate and die, with a timeline that
+// says why each exchange happened, a token inspector and a scenario player.
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/mockserver"
+	"github.com/tokenlab/tokenlab/scenarios"
+)
+
+// Options configure the TUI.
+type Options struct {
+	// Embedded is the in-process server the lab runs against; nil means
+	// Server, another API, whose clock cannot be moved.
+	Embedded *mockserver.Embedded
+	Server   string
+	Profile  client.Profile
+	Store    client.Store
+	Username string // prefilled on the login screen
+	Password string // prefilled (the embedded demo user's)
+	NoColor  bool
+	// Clock is the lab's time (the embedded server's clock; the wall clock
+	// otherwise). Tests pin it.
+	Clock Clock
+	// Runner plays scenarios; scenarios.NewRunner() when nil.
+	Runner *scenarios.Runner
+}
+
+type screen int
+
+const (
+	screenLogin screen = iota
+	screenDashboard
+	screenInspector
+	screenPlayer
+	screenHelp
+)
+
+// Model is the root model: it routes messages to the screen in front,
+// keeps the session state all screens share, and alone builds the view.
+type Model struct {
+	ctx    context.Context
+	opts   Options
+	styles Styles
+	keys   keyMap
+	help   help.Model
+	spin   spinner.Model
+
+	width, height int
+	screen, back  screen
+	now           time.Time
+
+	// The session and what happened to it.
+	client      *client.Client
+	session     client.Session
+	prevRefresh string // the refresh token before the last rotation: the attacker's copy
+	rotated     bool
+	revoked     bool
+	events      events
+	timeline    []entry
+	lastEvent   int64 // last server event shown
+	busy        string
+	status      string // the last outcome or error, one sentence
+	statusTone  string
+
+	login  loginModel
+	dash   dashboardModel
+	insp   inspectorModel
+	player playerModel
+}
+
+// New returns the TUI's root model.
+func New(ctx context.Context, opts Options) Model {
+	if opts.Clock == nil {
+		opts.Clock = wallClock{}
+		if opts.Embedded != nil {
+			opts.Clock = opts.Embedded.Clock
+		}
+	}
+	if opts.Runner == nil {
+		opts.Runner = scenarios.NewRunner()
+	}
+	m := Model{
+		ctx:    ctx,
+		opts:   opts,
+		styles: NewStyles(true, opts.NoColor),
+		keys:   newKeyMap(),
+		help:   help.New(),
+		spin:   spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		events: make(events, 256),
+		now:    opts.Clock.Now(),
+		width:  80, height: 24,
+	}
+	m.login = newLoginModel(opts)
+	m.dash = newDashboardModel()
+	m.player = newPlayerModel()
+	m.applyStyles()
+	return m
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (m *Model) applyStyles() {
+	if m.opts.NoColor {
+		m.help.Styles = help.Styles{}
+	} else {
+		m.help.Styles = help.DefaultStyles(true)
+	}
+	m.login.setStyles(m.styles)
+}
+
+// Init starts the clock tick, the client event reader and asks for the
+// terminal's background colour.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(tick(m.opts.Clock), waitEvent(m.events), tea.RequestBackgroundColor, m.login.focus())
+}
+
+// Update routes a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.login.resize(msg.Width)
+		m.dash.resize(msg.Width, m.timelineHeight())
+		m.insp.resize(msg.Width, msg.Height-4)
+		m.player.resize(msg.Width, msg.Height)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.styles = NewStyles(msg.IsDark(), m.opts.NoColor)
+		m.applyStyles()
+		return m, nil
+	case tickMsg:
+		m.now = msg.now
+		return m, tick(m.opts.Clock)
+	case spinner.TickMsg:
+		if m.busy == "" && !m.player.running {
+			return m, nil // stop spinning when idle
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case clientEventMsg:
+		if en, ok := clientEntry(client.Event(msg), client.StoreName(m.opts.Store)); ok {
+			m.addEntries(en)
+		}
+		return m, waitEvent(m.events)
+	case serverEventMsg:
+		for _, e := range msg.events {
+			m.addEntries(serverEntry(e))
+			m.lastEvent = max(m.lastEvent, e.ID)
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		if key.Matches(msg, m.keys.Quit) && (m.screen != screenLogin || msg.String() == "ctrl+c") {
+			return m, tea.Quit
+		}
+	}
+	switch m.screen {
+	case screenLogin:
+		return m.updateLogin(msg)
+	case screenInspector, screenHelp:
+		return m.updateOverlay(msg)
+	case screenPlayer:
+		return m.updatePlayer(msg)
+	}
+	return m.updateDashboard(msg)
+}
+
+// addEntries appends to the timeline and keeps the view at its end.
+func (m *Model) addEntries(es ...entry) {
+	m.timeline = append(m.timeline, es...)
+	if n := len(m.timeline); n > 1000 {
+		m.timeline = m.timeline[n-1000:]
+	}
+	m.dash.setEntries(m.timeline, m.styles)
+}
+
+// setStatus shows one sentence under the timeline.
+func (m *Model) setStatus(tone, text string) { m.statusTone, m.status = tone, text }
+
+// serverEvents fetches new events of the embedded server.
+func (m Model) serverEvents() tea.Cmd {
+	if m.opts.Embedded == nil {
+		return nil
+	}
+	return serverEventsCmd(m.ctx, m.opts.Embedded.DB, m.lastEvent)
+}
+
+func (m Model) startBusy(what string) (Model, tea.Cmd) {
+	m.busy = what
+	return m, m.spin.Tick
+}
+
+// View builds the whole screen.
+func (m Model) View() tea.View {
+	var body string
+	switch m.screen {
+	case screenLogin:
+		body = m.loginView()
+	case screenInspector:
+		body = m.inspectorView()
+	case screenPlayer:
+		body = m.playerView()
+	case screenHelp:
+		body = m.helpView()
+	default:
+		body = m.dashboardView()
+	}
+	v := tea.NewView(fit(body, m.width, m.height))
+	v.AltScreen = true
+	v.WindowTitle = "tokenlab"
+	return v
+}
+
+// fit cuts the view to the window so nothing wraps or scrolls.
+func fit(s string, width, height int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > width {
+			lines[i] = truncate(l, width)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Close removes what the lab left behind: against the embedded server,
+// whose address changes every start, the stored session is of no further
+// use, so it is deleted rather than left in the keyring.
+func (m Model) Close(ctx context.Context) error {
+	if m.client == nil || m.opts.Embedded == nil {
+		return nil
+	}
+	return m.opts.Store.Delete(ctx, m.client.Key())
+}
