@@ -51,9 +51,9 @@ func (d *dashboardModel) resize(width, height int) {
 }
 
 func (d *dashboardModel) setEntries(es []entry, s Styles) {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = entryLine(e, s, d.timeline.Width())
+	var lines []string
+	for _, e := range es {
+		lines = append(lines, entryLines(e, s, d.timeline.Width())...)
 	}
 	d.timeline.SetContentLines(lines)
 	if d.follow {
@@ -61,16 +61,26 @@ func (d *dashboardModel) setEntries(es []entry, s Styles) {
 	}
 }
 
-// entryLine is one timeline line: time, source, what, and why.
-func entryLine(e entry, s Styles, width int) string {
+// entryLines renders one timeline entry: time, source and what, then the
+// why, wrapped under its own column so no narration is cut.
+func entryLines(e entry, s Styles, width int) []string {
 	tone := map[string]lipgloss.Style{"good": s.Good, "warn": s.Warn, "bad": s.Bad}[e.Tone]
 	if e.Tone == "info" || e.Tone == "" {
 		tone = s.Info
 	}
-	what := fmt.Sprintf("%-19s", truncate(e.What, 19))
-	line := s.Subtle.Render(e.At.Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-6s", e.Source)) + " " +
-		tone.Render(what) + " " + s.Value.Render(e.Why)
-	return truncate(line, width)
+	prefix := s.Subtle.Render(e.At.Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-6s", e.Source)) + " " +
+		tone.Render(fmt.Sprintf("%-19s", truncate(e.What, 19))) + " "
+	indent := lipgloss.Width(prefix)
+	room := width - indent
+	if room < 20 { // too narrow for a column: the why goes on its own lines
+		return append([]string{truncate(prefix, width)}, strings.Split(lipgloss.NewStyle().Width(max(width-2, 1)).Render(e.Why), "\n")...)
+	}
+	why := strings.Split(lipgloss.NewStyle().Width(room).Render(e.Why), "\n")
+	lines := []string{prefix + s.Value.Render(strings.TrimRight(why[0], " "))}
+	for _, w := range why[1:] {
+		lines = append(lines, strings.Repeat(" ", indent)+s.Value.Render(strings.TrimRight(w, " ")))
+	}
+	return lines
 }
 
 // timelineHeight is what is left of the window for the timeline.
@@ -250,11 +260,7 @@ func (m Model) headerText() string {
 	if m.client != nil {
 		who = m.session.Username + " @ " + strings.TrimPrefix(m.client.Server(), "http://")
 	}
-	clock := "clock " + m.now.Format("2006-01-02 15:04:05")
-	if m.opts.Embedded != nil {
-		clock += " (" + m.opts.Embedded.Clock.Mode() + ")"
-	}
-	return "· " + who + " · " + m.opts.Profile.Name + " profile · " + clock
+	return "· " + who + " (" + m.opts.Profile.Name + ") · clock " + m.now.Format("Jan 02 15:04:05")
 }
 
 func (m Model) accessState() string {

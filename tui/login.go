@@ -120,7 +120,10 @@ func (m Model) submitLogin() (tea.Model, tea.Cmd) {
 	// The client keeps the wall clock: when the lab moves the server's
 	// clock, the client learns of the expiry the way real clients do, from
 	// the API's 401, and refreshes reactively.
-	opts := []client.Option{client.WithEvents(m.events.report)}
+	// Its events are stamped with the lab's clock, as the server's are, so
+	// the timeline reads in one time.
+	lab := m.opts.Clock
+	opts := []client.Option{client.WithEvents(func(e client.Event) { e.At = lab.Now(); m.events.report(e) })}
 	c, err := client.New(v(fieldServer), v(fieldUser), profile, m.opts.Store, opts...)
 	if err != nil {
 		m.setStatus("bad", sentence(err))

@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,9 +180,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m.updateDashboard(msg)
 }
 
-// addEntries appends to the timeline and keeps the view at its end.
+// addEntries adds to the timeline in time order (client and server events
+// arrive separately) and keeps the view at its end.
 func (m *Model) addEntries(es ...entry) {
-	m.timeline = append(m.timeline, es...)
+	for _, e := range es {
+		i := len(m.timeline)
+		for i > 0 && m.timeline[i-1].At.After(e.At) {
+			i--
+		}
+		m.timeline = slices.Insert(m.timeline, i, e)
+	}
 	if n := len(m.timeline); n > 1000 {
 		m.timeline = m.timeline[n-1000:]
 	}

@@ -34,7 +34,7 @@ func clientEntry(e client.Event, storeName string) (entry, bool) {
 	case client.EventRotation:
 		en.What, en.Why, en.Tone = "rotation", "The server sent a new refresh token; the old one is spent and must never come back.", "info"
 	case client.EventStoreWrite:
-		en.What, en.Why = "saved", "The tokens were written to the "+storeName+" before being used."
+		en.What, en.Why = "saved", "The tokens were saved ("+storeName+") before being used."
 	case client.EventLogout:
 		en.What, en.Why = "logout", "The session was revoked on the server and removed here."
 	case client.EventSessionEnded:
