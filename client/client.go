@@ -12,9 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Clock tells the client the time.
@@ -67,10 +72,22 @@ type Client struct {
 	loaded bool
 	gen    uint64 // bumped whenever the session changes
 
-	refreshMu sync.Mutex // one refresh at a time in this process
+	refreshMu sync.Mutex         // one refresh at a time in this process
+	flight    singleflight.Group // callers of one generation share its refresh, failures included
+	attempts  atomic.Uint64      // refresh exchanges finished
+	lastFail  failedRefresh      // the latest failed one, guarded by mu
+	origin    string             // scheme://host of the server: the only place tokens are sent
 
 	discoMu sync.Mutex
 	disco   *discovery
+}
+
+// failedRefresh remembers a refresh that failed, so that callers who
+// needed it before it started share its error instead of trying again.
+type failedRefresh struct {
+	attempt uint64
+	gen     uint64
+	err     error
 }
 
 // Option configures a Client.
@@ -102,7 +119,11 @@ func New(server, username string, p Profile, st Store, opts ...Option) (*Client,
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("profile %s: %w", p.Name, err)
 	}
-	c := &Client{server: server, username: username, profile: p, store: st,
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("the server %q is not a valid URL", server)
+	}
+	c := &Client{server: server, origin: strings.ToLower(u.Scheme + "://" + u.Host), username: username, profile: p, store: st,
 		http: &http.Client{Timeout: 30 * time.Second}, clock: wallClock{}, skew: DefaultSkew}
 	for _, o := range opts {
 		o(c)
@@ -168,7 +189,7 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	s, _, err := c.refresh(ctx, gen, "a refresh was asked for")
+	s, _, err := c.refresh(ctx, gen, c.attempts.Load(), "a refresh was asked for")
 	return s, err
 }
 
@@ -194,11 +215,19 @@ func (c *Client) Logout(ctx context.Context) error {
 // validSession returns the session, with an access token that is not
 // about to expire, and its generation.
 func (c *Client) validSession(ctx context.Context) (Session, uint64, error) {
+	seen := c.attempts.Load()
 	s, gen, err := c.current(ctx)
 	if err != nil || !c.expiring(s) {
 		return s, gen, err
 	}
-	return c.refresh(ctx, gen, "the access token expires within "+c.skew.String())
+	next, nextGen, err := c.refresh(ctx, gen, seen, "the access token expires within "+c.skew.String())
+	if err != nil && !errors.Is(err, ErrLoginRequired) && c.clock.Now().Before(s.AccessExpiry) {
+		// The refresh failed (server down, 5xx) but the token still has a
+		// little life: use it, and try again next time.
+		c.emit(Event{Kind: EventRefresh, Detail: "the early refresh failed (" + err.Error() + "); the access token is still valid, so it is used"})
+		return s, gen, nil
+	}
+	return next, nextGen, err
 }
 
 func (c *Client) expiring(s Session) bool {
@@ -254,7 +283,34 @@ func (c *Client) snapshot() (Session, uint64, bool) {
 // is expiring or was rejected). Callers that queued behind another refresh
 // get its result; a process that finds the stored session changed by
 // another process adopts it instead of refreshing.
-func (c *Client) refresh(ctx context.Context, gen uint64, why string) (Session, uint64, error) {
+//
+// seen is how many refresh attempts had finished when the caller sent the
+// request that showed it needed one: a failure that finished after that
+// answers it too (it was the refresh of that moment).
+func (c *Client) refresh(ctx context.Context, gen, seen uint64, why string) (Session, uint64, error) {
+	if cur, curGen, loaded := c.snapshot(); loaded && curGen != gen {
+		return cur, curGen, nil // already refreshed
+	}
+	c.mu.Lock()
+	fail := c.lastFail
+	c.mu.Unlock()
+	if fail.err != nil && fail.gen == gen && fail.attempt > seen {
+		return Session{}, 0, fail.err
+	}
+	type result struct {
+		s   Session
+		gen uint64
+	}
+	v, err, _ := c.flight.Do(strconv.FormatUint(gen, 10), func() (any, error) {
+		s, g, err := c.refreshOnce(ctx, gen, why)
+		return result{s, g}, err
+	})
+	r := v.(result)
+	return r.s, r.gen, err
+}
+
+// refreshOnce does the refresh that refresh shares.
+func (c *Client) refreshOnce(ctx context.Context, gen uint64, why string) (Session, uint64, error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	cur, curGen, loaded := c.snapshot()
@@ -282,6 +338,12 @@ func (c *Client) refresh(ctx context.Context, gen uint64, why string) (Session, 
 		cur = stored
 	}
 	next, err := c.refreshExchange(ctx, cur, why)
+	attempt := c.attempts.Add(1)
+	if err != nil && !errors.Is(err, ErrLoginRequired) {
+		c.mu.Lock()
+		c.lastFail = failedRefresh{attempt: attempt, gen: gen, err: err}
+		c.mu.Unlock()
+	}
 	if errors.Is(err, ErrLoginRequired) {
 		if derr := c.store.Delete(ctx, c.Key()); derr != nil {
 			err = errors.Join(err, derr)

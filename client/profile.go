@@ -142,6 +142,9 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+):
 // ParseProfile parses a profile document.
 func ParseProfile(data []byte) (Profile, error) {
 	var head Profile
+	if len(bytes.TrimSpace(stripComments(data))) == 0 {
+		return head, fmt.Errorf("the profile is empty")
+	}
 	if err := decodeStrict(data, &head); err != nil {
 		return head, err
 	}
@@ -157,7 +160,8 @@ func ParseProfile(data []byte) (Profile, error) {
 	if err := decodeStrict(data, &p); err != nil {
 		return p, err
 	}
-	if p.Name == "" {
+	if head.Name == "" {
+		// Not the base's name: a profile of its own needs its own store key.
 		p.Name = "custom"
 	}
 	return p, p.Validate()
@@ -209,3 +213,14 @@ func (p Profile) Validate() error {
 
 // rejects reports whether status means the access token was rejected.
 func (p Profile) rejects(status int) bool { return slices.Contains(p.RejectStatuses, status) }
+
+// stripComments drops YAML comment lines, to tell an empty file.
+func stripComments(data []byte) []byte {
+	var out []byte
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' && !bytes.Equal(t, []byte("---")) {
+			out = append(out, line...)
+		}
+	}
+	return out
+}

@@ -3,7 +3,6 @@ package client
 import (
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -54,18 +53,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
+	seen := c.attempts.Load()
 	resp, err := t.try(req, s.AccessToken, "call the API with the access token")
-	if err != nil || !c.profile.rejects(resp.StatusCode) {
-		return resp, err
+	if err != nil {
+		return nil, err
 	}
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode,
-			Detail: "the access token was rejected; not retried because the request body cannot be sent twice"})
+	if !c.profile.rejects(resp.StatusCode) {
+		t.answered(req, resp, "")
 		return resp, nil
 	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		t.answered(req, resp, "the access token was rejected; not retried because the request body cannot be sent twice")
+		return resp, nil
+	}
+	t.answered(req, resp, "the access token was rejected: refresh, then retry once")
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	s, _, err = c.refresh(ctx, gen, "the API rejected the access token with "+resp.Status)
+	s, _, err = c.refresh(ctx, gen, seen, "the API rejected the access token with "+resp.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +82,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry = req.Clone(ctx)
 		retry.Body = body
 	}
-	return t.try(retry, s.AccessToken, "retry once with the refreshed access token")
+	resp, err = t.try(retry, s.AccessToken, "retry once with the refreshed access token")
+	if err == nil {
+		t.answered(retry, resp, "")
+	}
+	return resp, err
+}
+
+// answered reports an answer, with why it matters when it does.
+func (t *Transport) answered(req *http.Request, resp *http.Response, detail string) {
+	if t.Client.onEvent != nil {
+		t.Client.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode, Detail: detail})
+	}
 }
 
 func (t *Transport) try(req *http.Request, token, why string) (*http.Response, error) {
@@ -89,12 +104,13 @@ func (t *Transport) try(req *http.Request, token, why string) (*http.Response, e
 	} else {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
-	c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.String(), Detail: why})
+	if c.onEvent != nil {
+		c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.String(), Detail: why})
+	}
 	resp, err := t.base().RoundTrip(r)
 	if err != nil {
 		return nil, unreachable(r.URL.Scheme+"://"+r.URL.Host, err)
 	}
-	c.emit(Event{Kind: EventResponse, Method: r.Method, URL: r.URL.String(), Status: resp.StatusCode})
 	return resp, nil
 }
 
@@ -105,7 +121,4 @@ func closeBody(req *http.Request) {
 }
 
 // sameOrigin reports whether origin (scheme://host) is the session's server.
-func (c *Client) sameOrigin(origin string) bool {
-	u, err := url.Parse(c.server)
-	return err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, origin)
-}
+func (c *Client) sameOrigin(origin string) bool { return strings.EqualFold(c.origin, origin) }
