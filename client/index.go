@@ -25,6 +25,10 @@ type IndexEntry struct {
 	Profile  string `json:"profile"` // a built-in name or a profile file's path
 	Username string `json:"user"`
 	Store    string `json:"store"` // keyring, file or memory
+	// The OAuth client settings used at login (never the secret), so later
+	// commands refresh as the same client.
+	ClientID string `json:"clientId,omitempty"`
+	Scope    string `json:"scope,omitempty"`
 }
 
 // Key identifies the entry in the index (the profile as given, not its

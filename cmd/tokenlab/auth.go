@@ -139,7 +139,8 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 		}
 		return fmt.Errorf("login failed: %w", explain(err))
 	}
-	entry := client.IndexEntry{Server: c.Server(), Profile: profileRef, Username: opts.username, Store: opts.tokenStore}
+	entry := client.IndexEntry{Server: c.Server(), Profile: profileRef, Username: opts.username, Store: opts.tokenStore,
+		ClientID: c.Profile().OAuth.ClientID, Scope: c.Profile().OAuth.Scope}
 	if opts.tokenStore != client.StoreMemory {
 		ix.Put(entry, true)
 		if err := ix.Save(); err != nil {

@@ -96,7 +96,11 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := applyOAuth(&p, o.clientID, o.clientSecret, ""); err != nil {
+	clientID := o.clientID
+	if clientID == "" {
+		clientID = e.ClientID // as at login
+	}
+	if err := applyOAuth(&p, clientID, o.clientSecret, e.Scope); err != nil {
 		return nil, err
 	}
 	s.store, s.where, err = openStore(use.Store)
