@@ -61,7 +61,7 @@ func oauthError(err error) error {
 	case errors.As(err, &te):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: te.msg + " (" + te.code + ")"}
 	case errors.Is(err, errInvalidCredentials):
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: err.Error()}
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: err.Error() + " (invalid_credentials)"}
 	}
 	return err
 }

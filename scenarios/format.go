@@ -49,7 +49,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := mockserver.ParseDuration(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %w", n.Line, err) // yaml adds no line to an unmarshaler's error
 	}
 	*d = Duration(v)
 	return nil
@@ -183,14 +183,29 @@ func (p parser) errf(line int, format string, args ...any) error {
 
 // yamlErr turns a yaml error into a LoadError with its line.
 func (p parser) yamlErr(err error, fallback int) error {
+	if le := (*LoadError)(nil); errors.As(err, &le) {
+		return err
+	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
 	msg = strings.TrimSpace(msg)
 	line := fallback
 	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
 		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+		if slices.Contains(yamlParserProblems, msg) {
+			line++ // yaml counts a parser error's lines from 0, a scanner error's from 1
+		}
 	}
 	return p.errf(line, "%s", msg)
+}
+
+// yamlParserProblems are the messages of yaml's parser errors, whose line
+// is the start of the block or flow collection they break.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected '-' indicator",
+	"did not find expected <document start>", "did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found undefined tag handle",
 }
 
 func (p parser) parse(data []byte) (*Scenario, error) {

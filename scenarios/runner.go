@@ -75,6 +75,9 @@ type Runner struct {
 	Password   string
 	// OnStep, when set, sees every step as it finishes (live output).
 	OnStep func(*Scenario, StepResult)
+	// OnScenario, when set, sees every scenario as it finishes; under
+	// RunAll it may be called from several goroutines at once.
+	OnScenario func(*Scenario, Result)
 	// Wall is the real time source for the clocks; time.Now when nil.
 	Wall func() time.Time
 
@@ -90,14 +93,15 @@ func NewRunner() *Runner {
 }
 
 // RunAll runs scenarios, up to parallel at once, and returns their
-// results in the given order.
+// results in the given order. They start in that order too, so with
+// parallel 1 they run one after another as listed.
 func (r *Runner) RunAll(ctx context.Context, scs []*Scenario, parallel int) []Result {
 	results := make([]Result, len(scs))
 	sem := make(chan struct{}, max(parallel, 1))
 	var wg sync.WaitGroup
 	for i, sc := range scs {
+		sem <- struct{}{}
 		wg.Go(func() {
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			results[i] = r.Run(ctx, sc)
 		})
@@ -108,8 +112,16 @@ func (r *Runner) RunAll(ctx context.Context, scs []*Scenario, parallel int) []Re
 
 // Run runs one scenario.
 func (r *Runner) Run(ctx context.Context, sc *Scenario) Result {
+	res := r.run(ctx, sc)
+	if r.OnScenario != nil {
+		r.OnScenario(sc, res)
+	}
+	return res
+}
+
+func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 	start := time.Now()
-	res := Result{Name: sc.Name, File: sc.File, Description: sc.Description, Status: Passed}
+	res = Result{Name: sc.Name, File: sc.File, Description: sc.Description, Status: Passed}
 	defer func() {
 		res.Duration = time.Since(start)
 		res.DurationMS = ms(res.Duration)
@@ -147,7 +159,12 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	if wall == nil {
 		wall = time.Now
 	}
-	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, plain: &http.Client{Timeout: 30 * time.Second}}
+	// Each scenario has its own connections, closed with it: a connection
+	// dialled but never used would hold the embedded server's Shutdown
+	// for its 5-second grace.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr,
+		plain: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 	if r.Server == "" {
 		e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, Configure: func(c *mockserver.Config) {
 			c.BcryptCost = bcrypt.MinCost // a scenario logs in often; hashing is not what it shows
@@ -266,17 +283,19 @@ type world struct {
 	admin   *adminAPI         // nil when the server's admin API is out of reach
 	cleanup []func()
 
-	client *client.Client
-	plain  *http.Client // for requests that must not refresh
-	user   string
-	saved  map[string]string
-	last   Observed
+	transport *http.Transport // the client's and plain's connections
+	client    *client.Client
+	plain     *http.Client // for requests that must not refresh
+	user      string
+	saved     map[string]string
+	last      Observed
 
 	mu     sync.Mutex
 	events []client.Event
 }
 
 func (w *world) close() {
+	w.transport.CloseIdleConnections()
 	for i := len(w.cleanup) - 1; i >= 0; i-- {
 		w.cleanup[i]()
 	}
@@ -284,6 +303,7 @@ func (w *world) close() {
 
 func (w *world) newClient(username string) error {
 	c, err := client.New(w.server, username, w.profile, client.NewMemoryStore(),
+		client.WithHTTPClient(&http.Client{Transport: w.transport, Timeout: 30 * time.Second}),
 		client.WithClock(w.clock), client.WithEvents(func(e client.Event) {
 			w.mu.Lock()
 			w.events = append(w.events, e)

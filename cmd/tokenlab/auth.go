@@ -19,13 +19,6 @@ import (
 	"github.com/tokenlab/tokenlab/client"
 )
 
-// notYet is a command that is not built yet.
-func notYet(use, short string) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, RunE: func(*cobra.Command, []string) error {
-		return errors.New(use + " is not built yet")
-	}}
-}
-
 // ---- login ----
 
 type loginOptions struct {

@@ -1,8 +1,247 @@
 package main
 
-import "github.com/spf13/cobra"
+// The scenario commands: run and scenarios.
 
-func newRunCmd(std streams) *cobra.Command { return notYet("run", "Run scenarios") }
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/spf13/cobra"
+	"github.com/tokenlab/tokenlab/scenarios"
+)
+
+// runOptions are the flags of `tokenlab run`.
+type runOptions struct {
+	format     string
+	out        string
+	jobs       int
+	server     string
+	adminToken string
+	profile    string
+	username   string
+	password   string
+}
+
+func newRunCmd(std streams) *cobra.Command {
+	demo := scenarios.NewRunner()
+	opts := runOptions{format: scenarios.FormatText, jobs: 1, profile: defaultProfile, username: demo.Username, password: demo.Password}
+	cmd := &cobra.Command{
+		Use:   "run [FILE or NAME ...]",
+		Short: "Run scenarios and report what happened",
+		Long: `Run scenarios: YAML files, or built-in scenarios by name (all eleven when none is
+given; see tokenlab scenarios). Every file is read and checked before anything
+runs; a broken one is reported as file:line: what is wrong, and nothing runs.
+
+Each scenario gets a fresh embedded server (in-memory SQLite, a frozen clock that
+the scenario moves). With --server the scenarios run against that API instead;
+scenarios that move the clock or change settings need a tokenlab server and its
+--admin-token, and are skipped, with the reason, when they cannot run there.
+
+The text report shows the narration and a ✓ or ✗ per step as they happen, and
+ends with "N passed, N failed, N skipped in Xs". --format json, junit or tap
+give reports for programs and CI systems; with --out the report goes to a file
+and the text progress still goes to stdout.
+
+Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
+2 a broken scenario file or a bad flag.`,
+		Example: `  tokenlab run
+  tokenlab run reuse-detection logout
+  tokenlab run -j 4 --format junit --out scenarios.xml my-api.yaml
+  tokenlab run --server http://127.0.0.1:8080 --admin-token "$TOKENLAB_ADMIN_TOKEN"
+  tokenlab run --server https://api.example.com --profile seed-json --username qa --password "$QA_PASSWORD" basic-login tampered-token`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScenarios(cmd.Context(), std, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.format, "format", opts.format, "report format: "+strings.Join(scenarios.Formats, ", "))
+	f.StringVar(&opts.out, "out", "", "write the report to this file (text progress still goes to stdout)")
+	f.IntVarP(&opts.jobs, "jobs", "j", opts.jobs, "scenarios to run at once")
+	f.StringVar(&opts.server, "server", "", "run against this API instead of a fresh embedded server per scenario")
+	f.StringVar(&opts.adminToken, "admin-token", "", "admin token of the tokenlab server at --server, to move its clock, read its events and change its settings")
+	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file")
+	f.StringVar(&opts.username, "username", opts.username, "the user that login steps use when they name none")
+	f.StringVar(&opts.password, "password", opts.password, "that user's password")
+	return cmd
+}
+
+func runScenarios(ctx context.Context, std streams, opts runOptions, args []string) error {
+	runner, err := opts.runner()
+	if err != nil {
+		return err
+	}
+	scs, err := loadScenarios(std, args)
+	if err != nil {
+		return err
+	}
+	var file *os.File
+	if opts.out != "" {
+		if file, err = os.Create(opts.out); err != nil {
+			return usagef("--out %s: %v", opts.out, errors.Unwrap(err))
+		}
+		defer file.Close()
+	}
+
+	// Text goes to stdout as it happens unless stdout carries another format.
+	var live *scenarios.Text
+	if opts.format == scenarios.FormatText || file != nil {
+		live = scenarios.NewText(colorWriter(std, std.out))
+		runner.OnScenario = live.Done
+		if opts.jobs == 1 {
+			runner.OnStep = live.Step
+		}
+	}
+	start := time.Now()
+	results := runner.RunAll(ctx, scs, opts.jobs)
+	elapsed := time.Since(start)
+	if live != nil {
+		live.Summary(results, elapsed)
+		if err := live.Err(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case file != nil:
+		if err := scenarios.WriteReport(colorWriter(std, file), opts.format, results, elapsed); err != nil {
+			return fmt.Errorf("write %s: %w", opts.out, err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", opts.out, err)
+		}
+	case opts.format != scenarios.FormatText:
+		if err := scenarios.WriteReport(std.out, opts.format, results, elapsed); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return errors.New("interrupted; the report covers what ran")
+	}
+	if c := scenarios.Count(results); c.Failed > 0 {
+		return silentFailure{fmt.Sprintf("%d of %d scenarios failed", c.Failed, len(results))}
+	}
+	return nil
+}
+
+// runner checks the flags and makes the runner they describe.
+func (o runOptions) runner() (*scenarios.Runner, error) {
+	if !slices.Contains(scenarios.Formats, o.format) {
+		return nil, usagef("--format %q: use one of %s", o.format, strings.Join(scenarios.Formats, ", "))
+	}
+	if o.jobs < 1 {
+		return nil, usagef("-j %d: run at least one scenario at a time", o.jobs)
+	}
+	if o.server != "" {
+		u, err := url.Parse(o.server)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usagef("--server %q is not an http(s) URL; write it like http://127.0.0.1:8080", o.server)
+		}
+	} else if o.adminToken != "" {
+		return nil, usagef("--admin-token is for the server given with --server; the embedded servers need none")
+	}
+	if o.username == "" {
+		return nil, usagef("--username is empty")
+	}
+	p, _, err := resolveProfile(o.profile)
+	if err != nil {
+		return nil, err
+	}
+	r := scenarios.NewRunner()
+	r.Server, r.AdminToken, r.Profile, r.Username, r.Password = o.server, o.adminToken, p, o.username, o.password
+	return r, nil
+}
+
+// loadScenarios reads and checks every scenario before any runs: all the
+// built-ins when args is empty. Each broken file is one line on stderr,
+// file:line: what is wrong.
+func loadScenarios(std streams, args []string) ([]*scenarios.Scenario, error) {
+	if len(args) == 0 {
+		scs, err := scenarios.Builtins()
+		if err != nil {
+			return nil, err // a broken built-in is a bug, not a usage error
+		}
+		return scs, nil
+	}
+	var scs []*scenarios.Scenario
+	broken := 0
+	for _, arg := range args {
+		sc, err := scenarios.Load(arg)
+		if err != nil {
+			fmt.Fprintln(std.err, strings.Join(strings.Fields(err.Error()), " "))
+			broken++
+			continue
+		}
+		scs = append(scs, sc)
+	}
+	if broken > 0 {
+		return nil, usageError{silentFailure{fmt.Sprintf("%d of %d scenarios cannot be loaded", broken, len(args))}}
+	}
+	return scs, nil
+}
+
+// ---- scenarios ----
+
+// scenarioInfo is one line of `tokenlab scenarios --json`.
+type scenarioInfo struct {
+	Name        string   `json:"name"`
+	Summary     string   `json:"summary"`
+	Description string   `json:"description"`
+	Requires    []string `json:"requires"`
+	Steps       int      `json:"steps"`
+}
+
 func newScenariosCmd(std streams) *cobra.Command {
-	return notYet("scenarios", "List the built-in scenarios")
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "scenarios",
+		Short: "List the built-in scenarios",
+		Long: `List the built-in scenarios with the first sentence of what each one shows.
+Run one with tokenlab run NAME, or all of them with tokenlab run.`,
+		Example: `  tokenlab scenarios
+  tokenlab scenarios --json | jq -r '.[] | select(.requires | index("clock") | not) | .name'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return listScenarios(std, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires and steps as JSON")
+	return cmd
+}
+
+func listScenarios(std streams, asJSON bool) error {
+	scs, err := scenarios.Builtins()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		infos := make([]scenarioInfo, len(scs))
+		for i, sc := range scs {
+			infos[i] = scenarioInfo{Name: sc.Name, Summary: sc.Summary(), Description: sc.Description,
+				Requires: append([]string{}, sc.Requires...), Steps: len(sc.Steps)}
+		}
+		enc := json.NewEncoder(std.out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(infos)
+	}
+	width := 0
+	for _, sc := range scs {
+		width = max(width, len(sc.Name))
+	}
+	name := lipgloss.NewStyle().Bold(true).Width(width + 2)
+	w := colorWriter(std, std.out)
+	for _, sc := range scs {
+		if _, err := io.WriteString(w, name.Render(sc.Name)+sc.Summary()+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,355 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenlab/tokenlab/scenarios"
+)
+
+// runScenarioCmd runs tokenlab in-process with buffers for its streams.
+func runScenarioCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func writeScenario(t *testing.T, name, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// lastLine is the closing line of a text report.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+var countLine = regexp.MustCompile(`^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped in [0-9]+\.[0-9]{2}s$`)
+
+func wantCounts(t *testing.T, out, counts string) {
+	t.Helper()
+	last := lastLine(out)
+	if !countLine.MatchString(last) || !strings.HasPrefix(last, counts+" in ") {
+		t.Errorf("last line %q, want %q in Xs; output:\n%s", last, counts, out)
+	}
+}
+
+const failingScenario = `name: expects-too-much
+description: Expects a refresh to work after the family was revoked.
+steps:
+  - login: {}
+  - save: {token: refresh, as: stolen}
+  - refresh:
+  - replay: stolen
+    expect: {status: 401, error: token_reused}
+  - refresh:
+    say: Alice refreshes as if nothing happened.
+    expect: {status: 200}
+  - request: /protected
+`
+
+func TestRunCmdBuiltins(t *testing.T) {
+	code, stdout, stderr := runScenarioCmd(t, "run")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q, want 0 and nothing", code, stderr)
+	}
+	wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+	if strings.Contains(stdout, "\x1b") {
+		t.Error("ANSI escapes in output that is not a terminal")
+	}
+	// Each built-in, in teaching order, with its narration.
+	at := 0
+	for _, name := range scenarios.BuiltinNames {
+		i := strings.Index(stdout[at:], "✓ "+name+" passed")
+		if i < 0 {
+			t.Fatalf("%s did not pass, or not in order:\n%s", name, stdout)
+		}
+		at += i
+	}
+	if !strings.Contains(stdout, "An attacker copies her refresh token.") {
+		t.Error("no narration in the text report")
+	}
+}
+
+func TestRunCmdReportFormats(t *testing.T) {
+	t.Run("junit to a file, progress to stdout", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "report.xml")
+		code, stdout, stderr := runScenarioCmd(t, "run", "--format", "junit", "--out", out, "-j", "4")
+		if code != exitOK || stderr != "" {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Suite struct {
+				Name  string `xml:"name,attr"`
+				Tests int    `xml:"tests,attr"`
+				Cases []struct {
+					Name string `xml:"name,attr"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s does not parse: %v\n%s", out, err, data)
+		}
+		if doc.Suite.Name != "tokenlab scenarios" || doc.Suite.Tests != 11 || len(doc.Suite.Cases) != 11 {
+			t.Errorf("suite %q with %d tests and %d cases", doc.Suite.Name, doc.Suite.Tests, len(doc.Suite.Cases))
+		}
+		for i, c := range doc.Suite.Cases {
+			if c.Name != scenarios.BuiltinNames[i] {
+				t.Errorf("case %d is %q, want %q", i, c.Name, scenarios.BuiltinNames[i])
+			}
+		}
+	})
+	t.Run("json to stdout is only JSON", func(t *testing.T) {
+		code, stdout, _ := runScenarioCmd(t, "run", "--format", "json", "basic-login", "logout")
+		var rep struct {
+			Passed    int
+			Scenarios []struct{ Name string }
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitOK {
+			t.Fatalf("exit %d; stdout is not one JSON document (%v):\n%s", code, err, stdout)
+		}
+		if rep.Passed != 2 || len(rep.Scenarios) != 2 || rep.Scenarios[1].Name != "logout" {
+			t.Errorf("report = %+v", rep)
+		}
+	})
+	t.Run("tap to stdout", func(t *testing.T) {
+		code, stdout, _ := runScenarioCmd(t, "run", "--format", "tap", "tampered-token")
+		if code != exitOK || stdout != "TAP version 14\n1..1\nok 1 - tampered-token\n" {
+			t.Errorf("exit %d, stdout:\n%s", code, stdout)
+		}
+	})
+	t.Run("text to a file is plain", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "report.txt")
+		code, stdout, _ := runScenarioCmd(t, "run", "--out", out, "basic-login")
+		data, err := os.ReadFile(out)
+		if err != nil || code != exitOK {
+			t.Fatalf("exit %d, %v", code, err)
+		}
+		if strings.Contains(string(data), "\x1b") || lastLine(string(data)) != lastLine(stdout) {
+			t.Errorf("file:\n%s\nstdout:\n%s", data, stdout)
+		}
+	})
+}
+
+func TestRunCmdBrokenFiles(t *testing.T) {
+	good := writeScenario(t, "good.yaml", "name: good\nsteps:\n  - login: {}\n")
+	badKind := writeScenario(t, "kind.yaml", "name: kind\nsteps:\n  - login: {}\n  - fly: away\n")
+	badWait := writeScenario(t, "wait.yaml", "name: wait\ndescription: too long\nsteps:\n  - login: {}\n  - wait: 5m\n")
+	code, stdout, stderr := runScenarioCmd(t, "run", good, badKind, badWait, "no-such-scenario")
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if stdout != "" {
+		t.Errorf("something ran:\n%s", stdout)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	want := []string{badKind + `:4: unknown step kind "fly"`, badWait + ":5: wait takes real time: at most 1m", `no built-in scenario "no-such-scenario"`}
+	if len(lines) != len(want) {
+		t.Fatalf("stderr has %d lines, want one per broken file:\n%s", len(lines), stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("stderr line %d = %q, want it to start %q", i+1, lines[i], w)
+		}
+	}
+}
+
+func TestRunCmdFailingScenario(t *testing.T) {
+	file := writeScenario(t, "failing.yaml", failingScenario)
+	for _, format := range []string{"text", "tap", "junit"} {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := runScenarioCmd(t, "run", "--format", format, file, "basic-login")
+			if code != exitFailed {
+				t.Errorf("exit %d, want %d", code, exitFailed)
+			}
+			if stderr != "" {
+				t.Errorf("stderr = %q; the report already says it", stderr)
+			}
+			for _, w := range []string{"expects-too-much", "5", file + ":9", "expected status 200", "401 token_revoked"} {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("the report does not say %q:\n%s", w, stdout)
+				}
+			}
+			if format == "text" {
+				wantCounts(t, stdout, "1 passed, 1 failed, 0 skipped")
+				if !strings.Contains(stdout, "✗ 5 refresh now") || strings.Contains(stdout, "✓ 6") {
+					t.Errorf("want step 5 failed and no step 6:\n%s", stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestRunCmdUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown format", []string{"run", "--format", "xml"}, "--format"},
+		{"no jobs", []string{"run", "-j", "0"}, "-j"},
+		{"admin token without a server", []string{"run", "--admin-token", "x"}, "--server"},
+		{"server that is not a URL", []string{"run", "--server", "localhost:8080"}, "http(s) URL"},
+		{"unknown profile", []string{"run", "--profile", "soap"}, "profile"},
+		{"out in a missing folder", []string{"run", "--out", "/nonexistent/dir/r.xml", "basic-login"}, "--out"},
+		{"scenarios takes no arguments", []string{"scenarios", "extra"}, "unknown command"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runScenarioCmd(t, tc.args...)
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one line naming %s", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunCmdHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "scenarios"} {
+		code, stdout, _ := runScenarioCmd(t, cmd, "--help")
+		if code != exitOK || !strings.Contains(stdout, "Examples:\n  tokenlab "+cmd) {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, stdout)
+		}
+	}
+}
+
+func TestScenariosCmd(t *testing.T) {
+	code, stdout, _ := runScenarioCmd(t, "scenarios", "--json")
+	var list []struct {
+		Name, Summary, Description string
+		Requires                   []string
+		Steps                      int
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); err != nil || code != exitOK {
+		t.Fatalf("exit %d, %v:\n%s", code, err, stdout)
+	}
+	if len(list) != len(scenarios.BuiltinNames) {
+		t.Fatalf("%d scenarios listed, want %d", len(list), len(scenarios.BuiltinNames))
+	}
+	for i, sc := range list {
+		if sc.Name != scenarios.BuiltinNames[i] || sc.Steps == 0 || sc.Requires == nil ||
+			!strings.HasSuffix(sc.Summary, ".") || !strings.HasPrefix(strings.Join(strings.Fields(sc.Description), " "), sc.Summary) {
+			t.Errorf("entry %d = %+v", i, sc)
+		}
+	}
+	if list[0].Summary != "Logging in trades a password for two tokens." {
+		t.Errorf("basic-login's summary is %q", list[0].Summary)
+	}
+
+	code, stdout, _ = runScenarioCmd(t, "scenarios")
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	if code != exitOK || len(lines) != len(list) {
+		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), stdout)
+	}
+	column := len("concurrent-refresh  ") // the longest name and two spaces
+	for i, line := range lines {
+		if line[:column] != list[i].Name+strings.Repeat(" ", column-len(list[i].Name)) || line[column:] != list[i].Summary {
+			t.Errorf("line %q, want %s then its summary from column %d", line, list[i].Name, column)
+		}
+	}
+}
+
+// runBinary runs the real tokenlab binary to completion.
+func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tokenlabBinary(t), args...)
+	cmd.Env = serveSpec{}.environ()
+	cmd.Dir = t.TempDir()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run %v: %v", cmd.Args, err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// TestRunE2EExternalServer runs the built-ins with the real binary against
+// a separate `tokenlab serve --clock frozen` process.
+func TestRunE2EExternalServer(t *testing.T) {
+	t.Parallel()
+	clockOrAdmin := map[string]bool{}
+	for _, name := range scenarios.BuiltinNames {
+		sc, _ := scenarios.Builtin(name)
+		clockOrAdmin[name] = len(sc.Requires) > 0
+	}
+
+	t.Run("with the admin token all eleven pass", func(t *testing.T) {
+		t.Parallel()
+		p := startServe(t)
+		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", e2eAdminToken, "-j", "4")
+		if code != exitOK {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+	})
+	t.Run("without it the clock-moving ones are skipped with the reason", func(t *testing.T) {
+		t.Parallel()
+		p := startServe(t, "--admin-token", "tla_another_admin_token_9876543210")
+		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL)
+		if code != exitOK {
+			t.Errorf("exit %d (skips are not failures), stderr %q", code, stderr)
+		}
+		wantCounts(t, stdout, "2 passed, 0 failed, 9 skipped")
+		for name, skipped := range clockOrAdmin {
+			if skipped && !strings.Contains(stdout, "○ "+name+" skipped: it ") {
+				t.Errorf("%s is not skipped with a reason", name)
+			}
+			if !skipped && !strings.Contains(stdout, "✓ "+name+" passed") {
+				t.Errorf("%s did not pass", name)
+			}
+		}
+		if !strings.Contains(stdout, "○ access-expiry skipped: it moves the server's clock, which needs a tokenlab server and its --admin-token") {
+			t.Errorf("the reason does not say what is needed:\n%s", stdout)
+		}
+	})
+	t.Run("with a wrong admin token they are skipped as refused", func(t *testing.T) {
+		t.Parallel()
+		p := startServe(t)
+		code, stdout, _ := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", "tla_wrong", "--format", "tap")
+		if code != exitOK || !strings.Contains(stdout, "ok 2 - access-expiry # SKIP it moves the server's clock, but the admin API did not answer: GET /admin/clock: the admin token was refused") {
+			t.Errorf("exit %d:\n%s", code, stdout)
+		}
+	})
+}
+
+func TestRunCmdColour(t *testing.T) {
+	t.Setenv("CLICOLOR_FORCE", "1") // colour as if stdout were a terminal
+	t.Setenv("TERM", "xterm-256color")
+	t.Setenv("NO_COLOR", "")
+	_, stdout, _ := runScenarioCmd(t, "run", "basic-login")
+	if !strings.Contains(stdout, "\x1b[") {
+		t.Errorf("no colour on a terminal:\n%q", stdout)
+	}
+	if last := lastLine(stdout); !countLine.MatchString(last) {
+		t.Errorf("the closing line %q is not plain", last)
+	}
+	t.Setenv("NO_COLOR", "yes")
+	_, stdout, _ = runScenarioCmd(t, "run", "basic-login")
+	if strings.Contains(stdout, "\x1b") {
+		t.Errorf("ANSI escapes with NO_COLOR set:\n%q", stdout)
+	}
+}

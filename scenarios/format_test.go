@@ -1,0 +1,253 @@
+package scenarios
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// head is the start of most test documents: the broken step is then on
+// line 6 or later.
+const head = `name: broken
+description: A scenario with a mistake.
+steps:
+  - login: {}
+  - request: /protected
+`
+
+func TestParseBrokenFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  string
+		line int
+		msg  string // part of the message
+	}{
+		{"bad YAML: a tab for indentation", head + "  - refresh: {}\n\t- logout:\n", 7, "cannot start any token"},
+		// Some YAML errors are found at the end of what they break; the line
+		// is where that starts: the quote, the bracket, the list.
+		{"bad YAML: unclosed quote", head + "  - request: \"/protected\n  - refresh:\n", 6, "unexpected end of stream"},
+		{"bad YAML: unclosed flow sequence", head + "  - request: [/protected\n", 6, "did not find expected ',' or ']'"},
+		{"bad YAML: unclosed flow mapping", head + "  - request: {path: /protected\n  - refresh:\n", 6, "did not find expected ',' or '}'"},
+		{"bad YAML: a key inside a value", head + "  - request: path: /protected\n", 6, "mapping values are not allowed"},
+		{"bad YAML: indented too little", head + "  - refresh:\n say: out of line\n", 7, "did not find expected key"},
+		{"bad YAML: indented too much", head + "  - request: /me\n   say: out of line\n", 4, "did not find expected '-' indicator"},
+		{"not a mapping", "- login: {}\n- refresh:\n", 1, "a scenario is a mapping"},
+		{"empty file", "", 0, "the file is empty"},
+		{"unknown top-level key", "name: x\ncolour: blue\nsteps:\n  - login: {}\n", 2, `unknown key "colour"`},
+		{"name is a list", "name: [a, b]\nsteps:\n  - login: {}\n", 1, "cannot unmarshal"},
+		{"unknown step kind", head + "  - fly: away\n", 6, `unknown step kind "fly"`},
+		{"step without a kind", head + "  - say: only words\n", 6, "the step has no kind"},
+		{"step that is not a mapping", head + "  - refresh\n", 6, "a step is a mapping"},
+		{"two kinds in a step", head + "  - refresh:\n    logout:\n", 7, "this one has refresh and logout"},
+		{"expect given twice", head + "  - refresh:\n    expect: {status: 200}\n    expect: {status: 401}\n", 8, "expect given twice"},
+		{"expect first", "name: x\nsteps:\n  - expect: {status: 200}\n  - login: {}\n", 3, "cannot come first"},
+		{"missing name", "description: nameless\nsteps:\n  - login: {}\n", 1, "has no name"},
+		{"missing steps", "name: x\ndescription: stepless\n", 1, "has no steps"},
+		{"empty steps", "name: x\nsteps: []\n", 1, "has no steps"},
+		{"unknown key in request", head + "  - request: {path: /protected, verb: GET}\n", 6, `unknown key "verb" (want method, path, body, token)`},
+		{"unknown key in login", head + "  - login: {user: bob}\n", 6, `unknown key "user" (want username, password)`},
+		{"unknown key in save", head + "  - save: {token: access, name: a}\n", 6, `unknown key "name"`},
+		{"unknown key in tamper", head + "  - tamper:\n      how: payload\n      clams: {sub: x}\n", 8, `unknown key "clams"`},
+		{"unknown key in concurrent", head + "  - concurrent: {n: 2, burst: 3}\n", 6, `unknown key "burst" in concurrent`},
+		{"unknown key in expect", head + "  - refresh:\n    expect:\n      status: 200\n      statuss: 200\n", 9, `unknown key "statuss"`},
+		{"unknown key in server", "name: x\nserver:\n  refresh_ttl: 7d\n  acces_ttl: 1m\nsteps:\n  - login: {}\n", 4, `unknown key "acces_ttl"`},
+		{"expect status not a number", head + "  - refresh:\n    expect: {status: ok}\n", 7, "cannot unmarshal"},
+		{"refresh with arguments", head + "  - refresh: {now: true}\n", 6, "refresh takes no arguments"},
+		{"bad advance duration", head + "  - advance: soon\n", 6, `advance needs a duration such as 16m, 90s or 7d, not "soon"`},
+		{"bad wait duration", head + "  - wait: later\n", 6, `wait needs a duration such as 16m, 90s or 7d, not "later"`},
+		{"bad server duration", "name: x\nserver:\n  refresh_ttl: 7d\n  access_ttl: forever\nsteps:\n  - login: {}\n", 4, `invalid duration "forever"`},
+		{"wait over 1m", head + "  - wait: 2m\n", 6, "at most 1m"},
+		{"negative wait", head + "  - wait: -1s\n", 6, "at most 1m"},
+		{"concurrent n of 0", head + "  - concurrent: {n: 0, request: /protected}\n", 6, "from 1 to 1000"},
+		{"concurrent n over 1000", head + "  - concurrent:\n      n: 1001\n", 7, "from 1 to 1000"},
+		{"concurrent n not a number", head + "  - concurrent: {n: lots}\n", 6, "cannot unmarshal"},
+		{"tamper how unknown", head + "  - tamper: {how: rot13}\n", 6, `tamper how must be one of payload, alg-none, strip-signature, signature, not "rot13"`},
+		{"save of an id token", head + "  - save: {token: id, as: x}\n", 6, "save needs token: access or refresh"},
+		{"replay without a name", head + "  - replay:\n", 6, "replay needs the name of a saved refresh token"},
+		{"request without a path", head + "  - request: {method: POST}\n", 6, "request needs a path"},
+		{"unknown saved name in replay", head + "  - replay: ghost\n", 6, `unknown saved name "ghost"`},
+		{"unknown saved name in request", head + "  - request: {path: /protected, token: ghost}\n", 6, `unknown saved name "ghost"`},
+		{"unknown saved name in tamper", head + "  - tamper: {how: payload, token: ghost}\n", 6, `unknown saved name "ghost"`},
+		{"saved name used before it is saved", head + "  - replay: later\n  - save: {token: refresh, as: later}\n", 6, `unknown saved name "later"`},
+		{"requires unknown", "name: x\nrequires: [clock, moon]\nsteps:\n  - login: {}\n", 2, `unknown requirement "moon"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := Parse("broken.yaml", []byte(tc.src))
+			if err == nil {
+				t.Fatalf("parsed %+v, want an error", sc)
+			}
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %T %v, want a *LoadError", err, err)
+			}
+			if le.File != "broken.yaml" || le.Line != tc.line || !strings.Contains(le.Msg, tc.msg) {
+				t.Errorf("error = %s:%d: %s\nwant      broken.yaml:%d: …%s…", le.File, le.Line, le.Msg, tc.line, tc.msg)
+			}
+			want := "broken.yaml:" + strconv.Itoa(tc.line) + ": "
+			if tc.line == 0 {
+				want = "broken.yaml: "
+			}
+			if s := err.Error(); !strings.HasPrefix(s, want) || strings.Count(s, "broken.yaml") != 1 || strings.Contains(s, "\n") {
+				t.Errorf("Error() = %q, want one line starting %q", s, want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestParseEveryStepKind(t *testing.T) {
+	const src = `name: every-kind
+description: |
+  Every step kind, long and short.
+server:
+  access_ttl: 1m
+  refresh_ttl: 1d
+  session_max: 30d
+  reuse_grace: 2s
+  rotation: true
+  reuse_detection: false
+  access_denylist: true
+requires: [admin]
+steps:
+  - login:
+    say: The demo user.
+  - login: {username: bob, password: secret}
+  - request: /protected
+  - request: POST /orders
+  - request: {method: put, path: /me, body: '{"a":1}'}
+  - save: {token: access, as: at}
+  - save: {token: refresh, as: rt}
+  - request: {path: /protected, token: at}
+  - refresh:
+  - refresh: {}
+  - advance: 16m
+  - advance: 7d
+  - wait: 10ms
+  - replay: rt
+  - tamper: {how: payload, claims: {username: mallory}}
+  - tamper: {how: alg-none, token: at, path: /me, as: forged}
+  - request: {path: /protected, token: forged}
+  - concurrent: {n: 20}
+  - concurrent: {n: 3, request: POST /orders}
+  - concurrent:
+      n: 2
+      request: {method: GET, path: /me}
+  - logout:
+  - expect:
+      status: 401
+      error: token_revoked
+      refreshes: 1
+      rotations: 0
+      token_changed: true
+      refresh_changed: false
+      login_required: true
+      body_contains: revoked
+      claims: {username: alice, aud: tokenlab}
+      events: [logout, family_revoked]
+  - request: /protected
+    expect: {status: 200}
+`
+	sc, err := Parse("every.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "every-kind" || sc.File != "every.yaml" || sc.Description != "Every step kind, long and short.\n" {
+		t.Errorf("name %q, file %q, description %q", sc.Name, sc.File, sc.Description)
+	}
+	d := func(s time.Duration) *Duration { v := Duration(s); return &v }
+	wantServer := ServerSettings{AccessTTL: d(time.Minute), RefreshTTL: d(24 * time.Hour), SessionMax: d(30 * 24 * time.Hour),
+		ReuseGrace: d(2 * time.Second), Rotation: ptr(true), ReuseDetection: ptr(false), AccessDenylist: ptr(true)}
+	if !reflect.DeepEqual(sc.Server, wantServer) {
+		t.Errorf("server = %+v", sc.Server)
+	}
+	if !reflect.DeepEqual(sc.Requires, []string{RequiresAdmin, RequiresClock}) {
+		t.Errorf("requires = %v, want admin (given) and clock (from advance)", sc.Requires)
+	}
+
+	get := RequestArgs{Method: "GET", Path: "/protected"}
+	want := []Step{
+		{Kind: KindLogin, Line: 14, Say: "The demo user."},
+		{Kind: KindLogin, Line: 16, Login: LoginArgs{Username: "bob", Password: "secret"}},
+		{Kind: KindRequest, Line: 17, Request: get},
+		{Kind: KindRequest, Line: 18, Request: RequestArgs{Method: "POST", Path: "/orders"}},
+		{Kind: KindRequest, Line: 19, Request: RequestArgs{Method: "PUT", Path: "/me", Body: `{"a":1}`}},
+		{Kind: KindSave, Line: 20, Save: SaveArgs{Token: "access", As: "at"}},
+		{Kind: KindSave, Line: 21, Save: SaveArgs{Token: "refresh", As: "rt"}},
+		{Kind: KindRequest, Line: 22, Request: RequestArgs{Method: "GET", Path: "/protected", Token: "at"}},
+		{Kind: KindRefresh, Line: 23},
+		{Kind: KindRefresh, Line: 24},
+		{Kind: KindAdvance, Line: 25, Duration: 16 * time.Minute},
+		{Kind: KindAdvance, Line: 26, Duration: 7 * 24 * time.Hour},
+		{Kind: KindWait, Line: 27, Duration: 10 * time.Millisecond},
+		{Kind: KindReplay, Line: 28, Replay: "rt"},
+		{Kind: KindTamper, Line: 29, Tamper: TamperArgs{Token: "access", How: "payload", Claims: map[string]any{"username": "mallory"}}},
+		{Kind: KindTamper, Line: 30, Tamper: TamperArgs{Token: "at", How: "alg-none", Path: "/me", As: "forged"}},
+		{Kind: KindRequest, Line: 31, Request: RequestArgs{Method: "GET", Path: "/protected", Token: "forged"}},
+		{Kind: KindConcurrent, Line: 32, Concurrent: ConcurrentArgs{N: 20, Request: get}},
+		{Kind: KindConcurrent, Line: 33, Concurrent: ConcurrentArgs{N: 3, Request: RequestArgs{Method: "POST", Path: "/orders"}}},
+		{Kind: KindConcurrent, Line: 34, Concurrent: ConcurrentArgs{N: 2, Request: RequestArgs{Method: "GET", Path: "/me"}}},
+		{Kind: KindLogout, Line: 37},
+		{Kind: KindExpect, Line: 38, Expect: &Expect{Status: ptr(401), Error: ptr("token_revoked"), Refreshes: ptr(1), Rotations: ptr(0),
+			TokenChanged: ptr(true), RefreshChanged: ptr(false), LoginRequired: ptr(true), BodyContains: ptr("revoked"),
+			Claims: map[string]any{"username": "alice", "aud": "tokenlab"}, Events: []string{"logout", "family_revoked"}}},
+		{Kind: KindRequest, Line: 49, Request: get, Expect: &Expect{Status: ptr(200)}},
+	}
+	if len(sc.Steps) != len(want) {
+		t.Fatalf("%d steps, want %d", len(sc.Steps), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(sc.Steps[i], want[i]) {
+			t.Errorf("step %d:\n got %+v\nwant %+v", i+1, sc.Steps[i], want[i])
+		}
+	}
+}
+
+func TestParseRequirements(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"none", "name: x\nsteps:\n  - login: {}\n  - request: /protected\n", nil},
+		{"advance needs the clock", "name: x\nsteps:\n  - login: {}\n  - advance: 1m\n", []string{RequiresClock}},
+		{"server settings need the admin API", "name: x\nserver: {rotation: false}\nsteps:\n  - login: {}\n", []string{RequiresAdmin}},
+		{"expected events need the admin API", "name: x\nsteps:\n  - login: {}\n    expect: {events: [login]}\n", []string{RequiresAdmin}},
+		{"given and derived, once each", "name: x\nrequires: [clock]\nsteps:\n  - login: {}\n  - advance: 1m\n", []string{RequiresClock}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := Parse("r.yaml", []byte(tc.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(sc.Requires, tc.want) {
+				t.Errorf("requires = %v, want %v", sc.Requires, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if sc, err := Load("reuse-detection"); err != nil || sc.Name != "reuse-detection" || sc.File != "builtin/reuse-detection.yaml" {
+		t.Errorf("Load(reuse-detection) = %v, %v", sc, err)
+	}
+	if _, err := Load("no-such-scenario"); err == nil || !strings.Contains(err.Error(), "tokenlab scenarios") {
+		t.Errorf("Load of an unknown name: %v, want a hint to list the scenarios", err)
+	}
+	var le *LoadError
+	missing := t.TempDir() + "/missing.yaml"
+	if _, err := Load(missing); !errors.As(err, &le) || le.File != missing || le.Line != 0 {
+		t.Errorf("Load of a missing file: %v, want a LoadError naming it", err)
+	}
+	for _, name := range BuiltinNames {
+		sc, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Name != name || sc.Summary() == "" || !strings.HasSuffix(sc.Summary(), ".") || strings.Contains(sc.Summary(), "\n") {
+			t.Errorf("%s: name %q, summary %q", name, sc.Name, sc.Summary())
+		}
+	}
+}

@@ -1,0 +1,510 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"go.yaml.in/yaml/v3"
+)
+
+// Report formats.
+const (
+	FormatText  = "text"  // for people: narration, ✓/✗ per step, a closing count
+	FormatJSON  = "json"  // every scenario and step with timings
+	FormatJUnit = "junit" // JUnit XML, for CI systems' test tabs
+	FormatTAP   = "tap"   // TAP version 14
+)
+
+// Formats lists the report formats.
+var Formats = []string{FormatText, FormatJSON, FormatJUnit, FormatTAP}
+
+// WriteReport writes results in a format. elapsed is the wall time of the
+// whole run, which is less than the sum of the results' durations when
+// they ran in parallel.
+func WriteReport(w io.Writer, format string, results []Result, elapsed time.Duration) error {
+	switch format {
+	case FormatText:
+		return WriteText(w, results, elapsed)
+	case FormatJSON:
+		return WriteJSON(w, results, elapsed)
+	case FormatJUnit:
+		return WriteJUnit(w, results, elapsed)
+	case FormatTAP:
+		return WriteTAP(w, results)
+	}
+	return fmt.Errorf("unknown report format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// Counts are how many scenarios passed, failed and were skipped.
+type Counts struct {
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+}
+
+// Count counts results by status.
+func Count(results []Result) Counts {
+	var c Counts
+	for _, r := range results {
+		switch r.Status {
+		case Passed:
+			c.Passed++
+		case Failed:
+			c.Failed++
+		case Skipped:
+			c.Skipped++
+		}
+	}
+	return c
+}
+
+// line is the closing line of a text report, in a form CI log readers
+// can count: "10 passed, 1 failed, 0 skipped in 0.42s".
+func (c Counts) line(elapsed time.Duration) string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped in %.2fs", c.Passed, c.Failed, c.Skipped, elapsed.Seconds())
+}
+
+// Summary is the first sentence of the scenario's description, on one
+// line: what `tokenlab scenarios` lists.
+func (s *Scenario) Summary() string { return firstSentence(s.Description) }
+
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	for i := 0; i < len(s); i++ {
+		if (s[i] == '.' || s[i] == '!' || s[i] == '?') && (i+1 == len(s) || s[i+1] == ' ') {
+			return s[:i+1]
+		}
+	}
+	return s
+}
+
+// failedStep returns the step that failed a scenario, if one did.
+func failedStep(r Result) (StepResult, bool) {
+	for _, st := range r.Steps {
+		if st.Status == Failed {
+			return st, true
+		}
+	}
+	return StepResult{}, false
+}
+
+// at is where a step is written: "file:line".
+func at(file string, line int) string { return file + ":" + strconv.Itoa(line) }
+
+// expectation splits a failure written as "expected X, got Y" (or
+// "expected X, but it Y") into its halves; ok is false for failures of
+// another form, such as a broken connection.
+func expectation(failure string) (expected, got string, ok bool) {
+	rest, ok := strings.CutPrefix(failure, "expected ")
+	if !ok {
+		return "", "", false
+	}
+	if e, g, ok := strings.Cut(rest, ", got "); ok {
+		return e, g, true
+	}
+	if e, g, ok := strings.Cut(rest, ", but it "); ok {
+		return e, "it " + g, true
+	}
+	return rest, "", true
+}
+
+// ---- text ----
+
+// textStyles are the text report's colours. Which of them reach the
+// terminal is the writer's choice (see colorprofile.Writer).
+type textStyles struct {
+	name, file, desc, say, pass, fail, skip, where, failure lipgloss.Style
+}
+
+func newTextStyles() textStyles {
+	s := lipgloss.NewStyle()
+	return textStyles{
+		name:    s.Bold(true),
+		file:    s.Faint(true),
+		desc:    s.Faint(true),
+		say:     s.Italic(true).Foreground(lipgloss.Cyan),
+		pass:    s.Foreground(lipgloss.Green),
+		fail:    s.Bold(true).Foreground(lipgloss.Red),
+		skip:    s.Foreground(lipgloss.Yellow),
+		where:   s.Faint(true),
+		failure: s.Foreground(lipgloss.Red),
+	}
+}
+
+// Text is the report for people: each scenario's teaching text, its
+// narration, ✓ or ✗ with a summary per step, failures as "expected …,
+// got …" with the file and line, and a closing count. It can print as
+// the steps happen (Step as Runner.OnStep, Done as Runner.OnScenario) or
+// a scenario at a time (Done alone, which is safe from parallel runs).
+type Text struct {
+	mu   sync.Mutex
+	w    io.Writer
+	s    textStyles
+	open *Scenario // the scenario whose steps are being printed live
+	err  error
+}
+
+// NewText returns a text reporter writing to w.
+func NewText(w io.Writer) *Text { return &Text{w: w, s: newTextStyles()} }
+
+// Err returns the first write error.
+func (t *Text) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+func (t *Text) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+// Step prints one step as it finishes, after the scenario's header when
+// it is the scenario's first.
+func (t *Text) Step(sc *Scenario, sr StepResult) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open != sc {
+		t.open = sc
+		t.header(sc.Name, sc.File, sc.Description)
+	}
+	t.step(sc.File, sr)
+}
+
+// Done prints the end of a scenario: only its outcome when its steps were
+// printed live, the whole scenario otherwise.
+func (t *Text) Done(sc *Scenario, res Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if sc == nil || t.open != sc {
+		t.header(res.Name, res.File, res.Description)
+		for _, st := range res.Steps {
+			t.step(res.File, st)
+		}
+	}
+	t.open = nil
+	t.outcome(res)
+}
+
+// Summary prints the failures again, then the closing count as the last
+// line.
+func (t *Text) Summary(results []Result, elapsed time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := Count(results)
+	if c.Failed > 0 {
+		t.printf("%s\n", t.s.fail.Render("Failed:"))
+		for _, r := range results {
+			if r.Status == Failed {
+				t.printf("  %s %s\n", t.s.fail.Render("✗ "+r.Name), t.s.failure.Render(r.Reason))
+			}
+		}
+		t.printf("\n")
+	}
+	t.printf("%s\n", c.line(elapsed))
+}
+
+func (t *Text) header(name, file, desc string) {
+	t.printf("%s  %s\n", t.s.name.Render(name), t.s.file.Render(file))
+	if desc = strings.TrimSpace(desc); desc != "" {
+		for line := range strings.Lines(desc) {
+			t.printf("  %s\n", t.s.desc.Render(strings.TrimRight(line, "\n")))
+		}
+	}
+	t.printf("\n")
+}
+
+func (t *Text) step(file string, sr StepResult) {
+	if sr.Say != "" {
+		t.printf("  %s\n", t.s.say.Render(strings.TrimSpace(sr.Say)))
+	}
+	summary := sr.Summary
+	if summary == "" {
+		summary = sr.Kind
+	}
+	if sr.Status == Failed {
+		t.printf("  %s %s\n", t.s.fail.Render(fmt.Sprintf("✗ %d", sr.N)), summary)
+		for _, f := range sr.Failures {
+			t.printf("      %s\n", t.s.failure.Render(f))
+		}
+		t.printf("      %s\n", t.s.where.Render("at "+at(file, sr.Line)))
+		return
+	}
+	t.printf("  %s %s\n", t.s.pass.Render(fmt.Sprintf("✓ %d", sr.N)), summary)
+}
+
+func (t *Text) outcome(r Result) {
+	took := r.Duration.Round(time.Millisecond)
+	if took == 0 && r.DurationMS > 0 {
+		took = time.Duration(r.DurationMS * float64(time.Millisecond)).Round(time.Millisecond)
+	}
+	switch r.Status {
+	case Passed:
+		t.printf("%s %s\n\n", t.s.pass.Render("✓ "+r.Name+" passed"), t.s.where.Render(fmt.Sprintf("(%d steps, %v)", len(r.Steps), took)))
+	case Skipped:
+		t.printf("%s %s\n\n", t.s.skip.Render("○ "+r.Name+" skipped:"), r.Reason)
+	default:
+		if _, ok := failedStep(r); ok {
+			t.printf("%s %s\n\n", t.s.fail.Render("✗ "+r.Name+" failed"), t.s.where.Render(fmt.Sprintf("(%v)", took)))
+		} else { // it failed before its first step
+			t.printf("%s %s\n\n", t.s.fail.Render("✗ "+r.Name+" failed:"), t.s.failure.Render(r.Reason))
+		}
+	}
+}
+
+// WriteText writes finished results as the text report.
+func WriteText(w io.Writer, results []Result, elapsed time.Duration) error {
+	t := NewText(w)
+	for _, r := range results {
+		t.Done(nil, r)
+	}
+	t.Summary(results, elapsed)
+	return t.Err()
+}
+
+// ---- JSON ----
+
+// jsonReport is the JSON report.
+type jsonReport struct {
+	Counts
+	DurationMS float64  `json:"durationMs"`
+	Scenarios  []Result `json:"scenarios"`
+}
+
+// WriteJSON writes every scenario and step, with timings, as one JSON
+// document.
+func WriteJSON(w io.Writer, results []Result, elapsed time.Duration) error {
+	rep := jsonReport{Counts: Count(results), DurationMS: ms(elapsed), Scenarios: make([]Result, len(results))}
+	for i, r := range results {
+		if r.Steps == nil {
+			r.Steps = []StepResult{}
+		}
+		rep.Scenarios[i] = r
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(rep)
+}
+
+// ---- JUnit ----
+
+// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut xmlText       `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string
+	Type    string
+	Text    xmlText
+}
+
+func (f junitFailure) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "message"}, Value: f.Message},
+		xml.Attr{Name: xml.Name{Local: "type"}, Value: f.Type})
+	return f.Text.MarshalXML(e, start)
+}
+
+// xmlText is an element's text with its line breaks kept as they are;
+// encoding/xml would write them as &#xA;, which is as valid and harder to
+// read in a CI artifact.
+type xmlText string
+
+func (t xmlText) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	for _, tok := range []xml.Token{start, xml.CharData(t), start.End()} {
+		if err := e.EncodeToken(tok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+
+// WriteJUnit writes the results as a JUnit XML test suite, one test case
+// per scenario, with the narration as its output.
+func WriteJUnit(w io.Writer, results []Result, elapsed time.Duration) error {
+	c := Count(results)
+	suite := junitSuite{Name: "tokenlab scenarios", Tests: len(results), Failures: c.Failed, Skipped: c.Skipped, Time: seconds(elapsed)}
+	for _, r := range results {
+		tc := junitCase{Name: r.Name, Classname: "tokenlab.scenarios", File: r.File, Time: seconds(r.Duration), SystemOut: xmlText(narration(r))}
+		switch r.Status {
+		case Skipped:
+			tc.Skipped = &junitSkipped{Message: r.Reason}
+		case Failed:
+			tc.Failure = &junitFailure{Message: r.Reason, Type: "setup", Text: xmlText(r.Reason)}
+			if st, ok := failedStep(r); ok {
+				tc.Failure.Type = "step " + strconv.Itoa(st.N) + " (" + st.Kind + ")"
+				tc.Failure.Text = xmlText(failureText(r.File, st))
+			}
+		}
+		suite.Cases = append(suite.Cases, tc)
+	}
+	doc := junitSuites{Name: "tokenlab", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped,
+		Time: suite.Time, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// failureText says which step failed, where, what it did, and each
+// expected/got pair.
+func failureText(file string, st StepResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "step %d (%s) at %s: %s\n", st.N, st.Kind, at(file, st.Line), st.Summary)
+	for _, f := range st.Failures {
+		if e, g, ok := expectation(f); ok {
+			fmt.Fprintf(&b, "expected: %s\ngot:      %s\n", e, g)
+		} else {
+			fmt.Fprintf(&b, "%s\n", f)
+		}
+	}
+	return b.String()
+}
+
+// narration is a scenario's story in plain text: each step's say line
+// and outcome.
+func narration(r Result) string {
+	var b strings.Builder
+	for _, st := range r.Steps {
+		if st.Say != "" {
+			fmt.Fprintf(&b, "%s\n", strings.TrimSpace(st.Say))
+		}
+		mark := "✓"
+		if st.Status == Failed {
+			mark = "✗"
+		}
+		fmt.Fprintf(&b, "  %s %d %s\n", mark, st.N, st.Summary)
+		for _, f := range st.Failures {
+			fmt.Fprintf(&b, "      %s\n", f)
+		}
+	}
+	return b.String()
+}
+
+// ---- TAP ----
+
+// tapDiagnostic is the YAML block under a "not ok" line.
+type tapDiagnostic struct {
+	Message  string `yaml:"message"`
+	Severity string `yaml:"severity"`
+	At       string `yaml:"at,omitempty"`
+	Step     int    `yaml:"step,omitempty"`
+	Kind     string `yaml:"kind,omitempty"`
+	Summary  string `yaml:"summary,omitempty"`
+	Expected any    `yaml:"expected,omitempty"` // a string, or a list when several checks failed
+	Got      any    `yaml:"got,omitempty"`
+}
+
+// WriteTAP writes the results as TAP version 14: one test point per
+// scenario, a YAML diagnostic under each failure, and SKIP directives.
+func WriteTAP(w io.Writer, results []Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "TAP version 14\n1..%d\n", len(results))
+	for i, r := range results {
+		name := tapEscape(r.Name)
+		switch r.Status {
+		case Passed:
+			fmt.Fprintf(&b, "ok %d - %s\n", i+1, name)
+		case Skipped:
+			fmt.Fprintf(&b, "ok %d - %s # SKIP %s\n", i+1, name, oneLine(r.Reason))
+		default:
+			fmt.Fprintf(&b, "not ok %d - %s\n", i+1, name)
+			block, err := yaml.Marshal(diagnostic(r))
+			if err != nil {
+				return err
+			}
+			b.WriteString("  ---\n")
+			for line := range strings.Lines(string(block)) {
+				b.WriteString("  " + line)
+			}
+			b.WriteString("  ...\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func diagnostic(r Result) tapDiagnostic {
+	d := tapDiagnostic{Message: r.Reason, Severity: "fail"}
+	st, ok := failedStep(r)
+	if !ok {
+		return d
+	}
+	d.At, d.Step, d.Kind, d.Summary = at(r.File, st.Line), st.N, st.Kind, st.Summary
+	var expected, got []string
+	for _, f := range st.Failures {
+		if e, g, ok := expectation(f); ok {
+			expected, got = append(expected, e), append(got, g)
+		}
+	}
+	switch len(expected) {
+	case 0:
+	case 1:
+		d.Expected, d.Got = expected[0], got[0]
+	default:
+		d.Expected, d.Got = expected, got
+	}
+	if len(st.Failures) > 0 {
+		d.Message = strings.Join(st.Failures, "; ")
+	}
+	return d
+}
+
+// tapEscape escapes what TAP reads as a directive or an escape in a
+// description, and keeps it on one line.
+func tapEscape(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return oneLine(strings.ReplaceAll(s, "#", `\#`))
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
