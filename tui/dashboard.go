@@ -203,6 +203,9 @@ func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	case errors.Is(msg.err, client.ErrLoginRequired):
 		m.revoked = true
 		m.setStatus("bad", sentence(msg.err))
+	case msg.what == "logout" && msg.err != nil:
+		m.revoked = true // the server revoked the session, or this client forgot it: either way it is over
+		m.setStatus("bad", sentence(msg.err))
 	case msg.err != nil:
 		m.setStatus("bad", sentence(msg.err))
 	case msg.what == "logout":
@@ -251,7 +254,14 @@ func (m Model) dashboardView() string {
 	if m.busy != "" {
 		status = m.spin.View() + " " + m.busy + "…"
 	}
-	return strings.Join([]string{truncate(header, m.width), cards, title, m.dash.timeline.View(), status,
+	timeline := m.dash.timeline // a copy: a long status takes its lines from the timeline
+	if extra := lipgloss.Height(status) - 1; extra > 0 {
+		timeline.SetHeight(max(timeline.Height()-extra, 1))
+		if m.dash.follow {
+			timeline.GotoBottom()
+		}
+	}
+	return strings.Join([]string{truncate(header, m.width), cards, title, timeline.View(), status,
 		m.help.ShortHelpView(dashboardHelp{m.keys}.ShortHelp())}, "\n")
 }
 

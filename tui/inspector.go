@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tokenlab/tokenlab/client"
 )
 
@@ -60,6 +61,8 @@ func (m Model) updateOverlay(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.insp.showRefresh = !m.insp.showRefresh
 		m.insp.view.GotoTop()
 	case m.screen == screenInspector:
+		_, tok := m.insp.token()
+		m.insp.view.SetContent(m.inspect(tok)) // the viewport scrolls over what it holds
 		var cmd tea.Cmd
 		m.insp.view, cmd = m.insp.view.Update(msg)
 		return m, cmd
@@ -67,12 +70,17 @@ func (m Model) updateOverlay(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// token is the token in view and its name.
+func (in inspectorModel) token() (which, tok string) {
+	if in.showRefresh {
+		return "refresh token", in.session.RefreshToken
+	}
+	return "access token", in.session.AccessToken
+}
+
 func (m Model) inspectorView() string {
 	s := m.styles
-	which, tok := "access token", m.insp.session.AccessToken
-	if m.insp.showRefresh {
-		which, tok = "refresh token", m.insp.session.RefreshToken
-	}
+	which, tok := m.insp.token()
 	title := s.Title.Render("Token inspector") + s.Subtle.Render(" · "+which+" (tab: the other one)")
 	m.insp.view.SetContent(m.inspect(tok))
 	help := m.help.ShortHelpView([]key.Binding{m.keys.Tab, m.keys.Up, m.keys.Down, m.keys.Back})
@@ -111,14 +119,21 @@ func (m Model) inspect(tok string) string {
 			}
 			b.WriteString(fmt.Sprintf("  %s %s\n", s.Selected.Render(fmt.Sprintf("%-9s", k)), s.Value.Render(val)))
 			if h := claimHelp[k]; h != "" {
-				b.WriteString("            " + s.Subtle.Render(h) + "\n")
+				const indent = "            "
+				for _, l := range strings.Split(ansi.Wordwrap(h, max(m.insp.view.Width()-len(indent), 20), ""), "\n") {
+					b.WriteString(indent + s.Subtle.Render(l) + "\n")
+				}
 			}
 		}
 		b.WriteString("\n")
 	}
 	section("Header", d.Header)
 	section("Claims", d.Claims)
-	b.WriteString(s.Label.Render("Signature") + "\n  " + s.Subtle.Render(fmt.Sprintf("%d bytes, checked by the server with its %s key; the client cannot check it and does not need to.", len(d.Signature), d.Alg())) + "\n")
+	sig := fmt.Sprintf("%d bytes, checked by the server with its %s key; the client cannot check it and does not need to.", len(d.Signature), d.Alg())
+	b.WriteString(s.Label.Render("Signature") + "\n")
+	for _, l := range strings.Split(ansi.Wordwrap(sig, max(m.insp.view.Width()-2, 20), ""), "\n") {
+		b.WriteString("  " + s.Subtle.Render(l) + "\n")
+	}
 	return b.String()
 }
 

@@ -38,8 +38,12 @@ func newKeyMap() keyMap {
 // dashboardHelp is the dashboard's key map for the help bubble.
 type dashboardHelp struct{ k keyMap }
 
+// ShortHelp fits in 80 columns, so ? and q are always on screen; ? shows
+// every key with its full description.
 func (h dashboardHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.Protected, h.k.Refresh, h.k.Forward, h.k.Attack, h.k.Logout, h.k.Scenarios, h.k.Inspect, h.k.Help, h.k.Quit}
+	short := func(b key.Binding, desc string) key.Binding { b.SetHelp(b.Help().Key, desc); return b }
+	return []key.Binding{short(h.k.Protected, "call API"), short(h.k.Refresh, "refresh"), short(h.k.Forward, "+16m"),
+		short(h.k.Attack, "attack"), h.k.Scenarios, short(h.k.Help, "all keys"), h.k.Quit}
 }
 
 func (h dashboardHelp) FullHelp() [][]key.Binding {

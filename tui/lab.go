@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -140,15 +142,25 @@ func serverEventsCmd(ctx context.Context, db *store.DB, after int64) tea.Cmd {
 
 // sentence words an error for the status line: one sentence, no trace.
 func sentence(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		err = ue.Err // not `Get "http://…": ` in front of what went wrong
+	}
 	switch {
-	case errors.Is(err, client.ErrNoKeyring):
-		return "No OS keyring is reachable (" + err.Error() + "); restart with --token-store memory or --token-store file."
+	case errors.Is(err, client.ErrNoKeyring): // its text already says no keyring is reachable, and why
+		return upperFirst(trimDot(err.Error())) + "; restart with --token-store memory or --token-store file."
 	case errors.Is(err, client.ErrLoginRequired):
 		return "The server ended the session (" + reason(err) + "): press L to log in again."
 	case errors.Is(err, context.Canceled):
 		return "Cancelled."
 	}
-	return fmt.Sprintf("%s.", trimDot(err.Error()))
+	return fmt.Sprintf("%s.", upperFirst(trimDot(err.Error())))
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func reason(err error) string {

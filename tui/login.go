@@ -54,7 +54,15 @@ func newLoginModel(opts Options) loginModel {
 	return l
 }
 
-func (l *loginModel) setStyles(s Styles) { l.styles = s }
+func (l *loginModel) setStyles(s Styles, noColor bool) {
+	l.styles = s
+	if noColor { // the inputs' default styles are coloured
+		plain := textinput.Styles{Cursor: textinput.CursorStyle{Blink: true}}
+		for i := range l.inputs {
+			l.inputs[i].SetStyles(plain)
+		}
+	}
+}
 
 func (l *loginModel) resize(width int) {
 	for i := range l.inputs {
@@ -183,7 +191,8 @@ func (m Model) loginView() string {
 	return b.String() + m.help.ShortHelpView(help.ShortHelp())
 }
 
-// statusLine is the last outcome, coloured by its tone.
+// statusLine is the last outcome, coloured by its tone, wrapped to the
+// window in at most three lines: a cut sentence would lose what to do next.
 func (m Model) statusLine() string {
 	if m.status == "" {
 		return ""
@@ -192,7 +201,15 @@ func (m Model) statusLine() string {
 	if m.statusTone == "info" || m.statusTone == "" {
 		style = m.styles.Note
 	}
-	return style.Render(truncate(m.status, max(m.width, 20)))
+	width := max(m.width, 20)
+	lines := strings.Split(ansi.Wrap(m.status, width, ""), "\n")
+	if len(lines) > 3 {
+		lines = append(lines[:2], truncate(strings.Join(lines[2:], " "), width))
+	}
+	for i, l := range lines {
+		lines[i] = style.Render(strings.TrimRight(l, " "))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func truncate(s string, width int) string { return ansi.Truncate(s, width, "…") }

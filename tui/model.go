@@ -119,7 +119,7 @@ func (m *Model) applyStyles() {
 	} else {
 		m.help.Styles = help.DefaultStyles(true)
 	}
-	m.login.setStyles(m.styles)
+	m.login.setStyles(m.styles, m.opts.NoColor)
 }
 
 // Init starts the clock tick, the client event reader and asks for the

@@ -174,7 +174,8 @@ func (m Model) playSteps() string {
 	sc := p.play.Scenario
 	var b strings.Builder
 	b.WriteString(s.Selected.Render(sc.Name) + "\n")
-	desc := lipgloss.NewStyle().Width(max(m.width-2, 20)).Render(strings.TrimSpace(sc.Description))
+	// One paragraph, rewrapped: the YAML's own line breaks would leave ragged lines.
+	desc := lipgloss.NewStyle().Width(max(m.width-2, 20)).Render(strings.Join(strings.Fields(sc.Description), " "))
 	b.WriteString(s.Subtle.Render(desc) + "\n\n")
 	lines := []string{}
 	for i, st := range sc.Steps {
@@ -194,7 +195,7 @@ func (m Model) playSteps() string {
 		}
 	}
 	// Keep the newest steps in view.
-	room := max(m.height-lipgloss.Height(b.String())-4, 3)
+	room := max(m.height-lipgloss.Height(b.String())-3-lipgloss.Height(m.statusLine()), 3)
 	if len(lines) > room {
 		lines = lines[len(lines)-room:]
 	}

@@ -1,0 +1,323 @@
+package main
+
+// End-to-end test of the TUI: the real binary in a real terminal (tmux) at
+// 100×30, on its embedded server, with the tokens in the real OS keyring
+// (gnome-keyring over D-Bus, see .ci/run). Keys are typed with send-keys
+// and the screen is read with capture-pane, polled every 50 ms until the
+// expected text shows or a time limit passes: no fixed sleeps.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/scenarios"
+)
+
+const (
+	tuiCols, tuiRows = 100, 30
+	screenTimeout    = 20 * time.Second // an upper bound, not a delay
+	screenPoll       = 50 * time.Millisecond
+)
+
+// needTmux skips the test when tmux is not installed, but fails it when
+// CI=true: CI installs tmux (.ci/run).
+func needTmux(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("tmux"); err == nil {
+		return
+	}
+	msg := "needs tmux to drive the TUI in a real terminal (apt-get install tmux)"
+	if os.Getenv("CI") == "true" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+}
+
+var tmuxSockets atomic.Int64
+
+// tmuxTerm is a private tmux server (its own socket, its own config) with
+// one pane running one command.
+type tmuxTerm struct {
+	tb         testing.TB
+	socket     string
+	config     string
+	exitFile   string
+	env        []string
+	lastScreen string
+}
+
+// newTmuxTerm prepares a tmux server whose panes get env (the tmux server
+// takes the environment of the process that starts it).
+func newTmuxTerm(tb testing.TB, env []string) *tmuxTerm {
+	tb.Helper()
+	dir := tb.TempDir()
+	// The socket goes in the test's temp dir too (TMUX_TMPDIR), so nothing
+	// is left in /tmp/tmux-UID.
+	env = append(env[:len(env):len(env)], "TMUX_TMPDIR="+dir)
+	tt := &tmuxTerm{tb: tb, env: env,
+		socket:   fmt.Sprintf("tokenlab-tui-%d-%d", os.Getpid(), tmuxSockets.Add(1)),
+		config:   filepath.Join(dir, "tmux.conf"),
+		exitFile: filepath.Join(dir, "exit")}
+	// remain-on-exit keeps the pane, and its last screen, after the
+	// program exits; no status bar, so the program gets all 30 rows.
+	conf := "set -g remain-on-exit on\nset -g status off\nset -g history-limit 5000\n"
+	if err := os.WriteFile(tt.config, []byte(conf), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { tt.tmux("kill-server") })
+	return tt
+}
+
+func (tt *tmuxTerm) tmux(args ...string) (string, error) {
+	cmd := exec.Command("tmux", append([]string{"-L", tt.socket, "-f", tt.config}, args...)...)
+	cmd.Env = tt.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// start runs argv in a cols×rows pane; its exit status goes to a file
+// (tmux 3.3a's pane_dead_status is unreliable).
+func (tt *tmuxTerm) start(dir string, argv ...string) {
+	tt.tb.Helper()
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = shellQuote(a)
+	}
+	line := fmt.Sprintf("cd %s && %s; echo $? > %s", shellQuote(dir), strings.Join(quoted, " "), shellQuote(tt.exitFile))
+	if _, err := tt.tmux("new-session", "-d", "-s", "tui", "-x", fmt.Sprint(tuiCols), "-y", fmt.Sprint(tuiRows), line); err != nil {
+		tt.tb.Fatal(err)
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func (tt *tmuxTerm) screen() string {
+	out, err := tt.tmux("capture-pane", "-p", "-t", "tui")
+	if err != nil {
+		return err.Error()
+	}
+	tt.lastScreen = out
+	return out
+}
+
+// keys types tmux key names (Enter, Escape, Down) or single characters.
+func (tt *tmuxTerm) keys(keys ...string) {
+	tt.tb.Helper()
+	if _, err := tt.tmux(append([]string{"send-keys", "-t", "tui"}, keys...)...); err != nil {
+		tt.tb.Fatal(err)
+	}
+}
+
+// wait polls the screen until every pattern matches it, and returns it.
+func (tt *tmuxTerm) wait(what string, patterns ...string) string {
+	tt.tb.Helper()
+	res := make([]*regexp.Regexp, len(patterns))
+	for i, p := range patterns {
+		res[i] = regexp.MustCompile(p)
+	}
+	deadline := time.Now().Add(screenTimeout)
+	for {
+		s := tt.screen()
+		missing := ""
+		for _, re := range res {
+			if !re.MatchString(s) {
+				missing = re.String()
+				break
+			}
+		}
+		if missing == "" {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tt.tb.Fatalf("%s: after %s the screen still lacks /%s/:\n%s", what, screenTimeout, missing, indent(s))
+		}
+		time.Sleep(screenPoll)
+	}
+}
+
+// exitStatus waits for the program to exit and returns its status.
+func (tt *tmuxTerm) exitStatus() string {
+	tt.tb.Helper()
+	deadline := time.Now().Add(screenTimeout)
+	for {
+		if b, err := os.ReadFile(tt.exitFile); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		if time.Now().After(deadline) {
+			tt.tb.Fatalf("the program did not exit within %s; screen:\n%s", screenTimeout, indent(tt.screen()))
+		}
+		time.Sleep(screenPoll)
+	}
+}
+
+func indent(s string) string {
+	return "  | " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  | ")
+}
+
+// keyringEntries lists the keyring items of service tokenlab whose
+// attributes mention server.
+func keyringEntries(tb testing.TB, server string) []string {
+	tb.Helper()
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		s, err := client.NewKeyringStore().Load(tb.Context(), client.Key("tokenlab", server, "alice"))
+		if err == nil {
+			return []string{"alice's session at " + s.Server}
+		}
+		return nil
+	}
+	out, _ := exec.Command("secret-tool", "search", "--all", "service", client.KeyringService).CombinedOutput()
+	var found []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, server) {
+			found = append(found, strings.TrimSpace(line))
+		}
+	}
+	return found
+}
+
+// tuiEnv is the environment of a TUI process: its own data (the embedded
+// database), config and cache dirs, and none of tokenlab's settings or of
+// an enclosing tmux from this environment.
+func tuiEnv(tb testing.TB, data string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "XDG_DATA_HOME", name == "XDG_CONFIG_HOME", name == "XDG_CACHE_HOME", name == "NO_COLOR",
+			name == "TMUX", name == "TMUX_PANE", name == "TMUX_TMPDIR", isSettingEnv(name):
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "XDG_DATA_HOME="+data, "XDG_CONFIG_HOME="+tb.TempDir(), "XDG_CACHE_HOME="+tb.TempDir())
+}
+
+var embeddedURL = regexp.MustCompile(`Embedded mock server at (http://127\.0\.0\.1:\d+)`)
+
+// TestTUIE2E walks the lab in the real binary: log in with the prefilled
+// demo user, call the API, expire the access token, watch the reactive
+// refresh and rotation, let the attacker replay, play reuse-detection to
+// the end, quit; the session it kept in the OS keyring is gone afterwards.
+func TestTUIE2E(t *testing.T) {
+	needTmux(t)
+	needKeyring(t)
+	bin := tokenlabBinary(t)
+	sc, err := scenarios.Builtin("reuse-detection")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scenarios.BuiltinNames[3] != sc.Name {
+		t.Fatalf("reuse-detection is not the 4th built-in scenario (%v): the walk below picks the 4th", scenarios.BuiltinNames)
+	}
+
+	data := t.TempDir()
+	env := tuiEnv(t, data)
+
+	tt := newTmuxTerm(t, env)
+	started := time.Now()
+	tt.start(t.TempDir(), bin) // no arguments: the TUI, the default --token-store keyring
+	screen := tt.wait("the login screen", `Demo user: alice / password password123`, `› password`, `Tokens will be kept in: OS keyring`)
+	t.Logf("login screen after %v (start to text, polled every %v)", time.Since(started).Round(time.Millisecond), screenPoll)
+	m := embeddedURL.FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("the login screen does not name the embedded server:\n%s", indent(screen))
+	}
+	server := m[1]
+	cleanKeyring(t, server) // should the walk stop half-way
+	if _, err := os.Stat(filepath.Join(data, "tokenlab", "tokenlab.db")); err != nil {
+		t.Errorf("the embedded database is not in XDG_DATA_HOME: %v", err)
+	}
+
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `kept in OS keyring`, `Logged in\.`)
+	if got := keyringEntries(t, server); len(got) == 0 {
+		t.Errorf("after login the OS keyring holds no entry for %s", server)
+	}
+
+	tt.keys("p")
+	tt.wait("p", `GET /protected 200`, `/protected → 200\.`)
+
+	tt.keys("f")
+	tt.wait("f", `ACCESS TOKEN\s+EXPIRED.*REFRESH TOKEN\s+VALID`, `clock \+16m`)
+
+	tt.keys("p")
+	screen = tt.wait("p after expiry", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+ROTATED`, `/protected → 200\.`)
+	for _, want := range []string{`GET /protected 401`, `client refresh `, `rotation `, `access_rejected`} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("after p the timeline lacks %q:\n%s", want, indent(screen))
+		}
+	}
+	if n := strings.Count(screen, "GET /protected 200"); n < 2 {
+		t.Errorf("the timeline shows %d GET /protected 200, want the first call and the retry:\n%s", n, indent(screen))
+	}
+
+	tt.keys("a")
+	tt.wait("a", `ACCESS TOKEN\s+REVOKED.*REFRESH TOKEN\s+REVOKED`, `reuse_detected`, `family_revoked`, `Reuse detected`, `log in`)
+
+	tt.keys("s")
+	tt.wait("s", `Scenarios ·`, `› basic-login`)
+	tt.keys("Down", "Down", "Down")
+	tt.wait("the 4th scenario", `› reuse-detection`)
+	tt.keys("Enter")
+	tt.wait("reuse-detection started", `Press n or space`)
+	tt.keys("R")
+	tt.wait("R", fmt.Sprintf(`All %d steps passed`, len(sc.Steps)))
+	tt.keys("Escape")
+	tt.wait("esc to the list", `› reuse-detection`)
+	tt.keys("Escape")
+	tt.wait("esc to the dashboard", `Timeline`, `ACCESS TOKEN\s+REVOKED`)
+
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0; screen:\n%s", status, indent(tt.screen()))
+	}
+	last := tt.screen()
+	for _, bad := range []string{"tokenlab:", "panic", "goroutine"} {
+		if strings.Contains(last, bad) {
+			t.Errorf("after exit the terminal shows %q:\n%s", bad, indent(last))
+		}
+	}
+	if got := keyringEntries(t, server); len(got) > 0 {
+		t.Errorf("after exit the OS keyring still holds the lab's session: %q", got)
+	}
+}
+
+// TestTUIE2EQuitRemovesSession: quitting with a live session removes it
+// from the OS keyring (the embedded server's address changes every start,
+// so the session would be of no further use).
+func TestTUIE2EQuitRemovesSession(t *testing.T) {
+	needTmux(t)
+	needKeyring(t)
+	bin := tokenlabBinary(t)
+	tt := newTmuxTerm(t, tuiEnv(t, t.TempDir()))
+	tt.start(t.TempDir(), bin, "tui")
+	screen := tt.wait("the login screen", `Demo user: alice`, `› password`)
+	m := embeddedURL.FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("the login screen does not name the embedded server:\n%s", indent(screen))
+	}
+	cleanKeyring(t, m[1])
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	if got := keyringEntries(t, m[1]); len(got) == 0 {
+		t.Fatalf("after login the OS keyring holds no entry for %s", m[1])
+	}
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0; screen:\n%s", status, indent(tt.screen()))
+	}
+	if got := keyringEntries(t, m[1]); len(got) > 0 {
+		t.Errorf("after q the OS keyring still holds the lab's session: %q", got)
+	}
+}

@@ -1,0 +1,287 @@
+package tui
+
+import (
+	"flag"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// screens walks the logged-in lab through every screen and calls check
+// on each; it comes back to the dashboard.
+func (l *lab) screens(check func(name string)) {
+	l.tb.Helper()
+	check("dashboard")
+	l.key("i")
+	check("inspector access")
+	l.key("tab")
+	check("inspector refresh")
+	l.key("esc", "?")
+	check("help")
+	l.key("esc", "s")
+	check("player list")
+	l.key("esc", "L")
+	check("login")
+	l.key("esc")
+	if l.m.screen != screenDashboard {
+		l.tb.Fatalf("the screens walk did not end on the dashboard (screen %d)", l.m.screen)
+	}
+}
+
+// wantFits fails unless the view fits the window.
+func (l *lab) wantFits(name string) {
+	l.tb.Helper()
+	w, h := l.m.width, l.m.height
+	v := l.view()
+	lines := strings.Split(v, "\n")
+	if len(lines) > h {
+		l.tb.Errorf("%s at %dx%d: %d lines:\n%s", name, w, h, len(lines), v)
+	}
+	for i, line := range lines {
+		if got := lipgloss.Width(line); got > w {
+			l.tb.Errorf("%s at %dx%d: line %d is %d cells wide: %q", name, w, h, i+1, got, line)
+		}
+		if got := ansi.StringWidth(l.rawLine(i)); got > w {
+			l.tb.Errorf("%s at %dx%d: line %d is %d cells wide with its ANSI codes", name, w, h, i+1, got)
+		}
+	}
+}
+
+func (l *lab) rawLine(i int) string {
+	lines := strings.Split(l.rawView(), "\n")
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+var (
+	cardTop    = regexp.MustCompile(`^╭─+╮ ╭─+╮$`)
+	cardMiddle = regexp.MustCompile(`^│ .* │ │ .* │$`)
+	cardBottom = regexp.MustCompile(`^╰─+╯ ╰─+╯$`)
+)
+
+// wantCardsIntact fails unless the two cards are whole boxes side by side:
+// every line starts and ends with a border rune, all as wide as the top.
+func (l *lab) wantCardsIntact() {
+	l.tb.Helper()
+	lines := strings.Split(l.view(), "\n")
+	if len(lines) < 1+cardHeight {
+		l.tb.Fatalf("the dashboard has %d lines", len(lines))
+	}
+	card := lines[1 : 1+cardHeight]
+	width := lipgloss.Width(card[0])
+	for i, line := range card {
+		re := cardMiddle
+		switch i {
+		case 0:
+			re = cardTop
+		case len(card) - 1:
+			re = cardBottom
+		}
+		if !re.MatchString(line) || lipgloss.Width(line) != width {
+			l.tb.Errorf("at %dx%d card line %d is broken: %q", l.m.width, l.m.height, i+1, line)
+		}
+	}
+}
+
+// TestLayout: every screen fits 80×24 and each size the window is resized
+// to, the cards stay whole, and the dashboard's help and status stay on
+// screen.
+func TestLayout(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	l.key("p", "f", "p")
+	for _, size := range []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 120, Height: 40}, {Width: 60, Height: 20}, {Width: 100, Height: 30}} {
+		t.Run(fmt.Sprintf("%dx%d", size.Width, size.Height), func(t *testing.T) {
+			l.tb = t
+			l.send(size)
+			l.screens(func(name string) { l.wantFits(name) })
+			l.wantCardsIntact()
+			lines := strings.Split(l.view(), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "p call") {
+				t.Errorf("the dashboard's last line is %q, want the short help", last)
+			}
+			if size.Width >= 80 {
+				l.wantView("? all keys", "q quit")
+			}
+			// A played scenario at this size.
+			l.key("s", "up", "up", "up", "up", "up", "up", "up", "up", "up", "up", "down", "down", "down", "enter", "R")
+			l.wantFits("player")
+			l.wantView("All 7 steps passed")
+			lines = strings.Split(l.view(), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "n/space") {
+				t.Errorf("the player's last line is %q, want its help", last)
+			}
+			l.key("esc", "esc")
+			// A long status takes its lines from the timeline, not from the help.
+			l.key("a")
+			l.wantFits("dashboard after the attack")
+			l.wantCardsIntact()
+			l.wantView("Press L to log in again.")
+			lines = strings.Split(l.view(), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "p call") {
+				t.Errorf("after the attack the dashboard's last line is %q, want the short help", last)
+			}
+			// Back to a live session for the next size.
+			l.key("L")
+			for _, r := range "password123" {
+				l.key(string(r))
+			}
+			l.login()
+			l.key("p", "f", "p")
+		})
+	}
+}
+
+// TestLayoutErrorStatus: the longest sentence, a keyring error, fits.
+func TestLayoutErrorStatus(t *testing.T) {
+	st := newSwitchStore()
+	l := newLab(t, func(o *Options) { o.Store = st })
+	l.login()
+	st.locked.Store(true)
+	l.key("r")
+	l.wantFits("dashboard with a keyring error")
+	l.wantCardsIntact()
+	l.wantView("restart with --token-store", "q quit")
+}
+
+// colour escapes: SGR foreground and background, 16-colour and extended.
+var colourSGR = []string{"\x1b[3", "\x1b[4", "\x1b[9", "\x1b[10", "38;", "48;"}
+
+func hasColour(s string) string {
+	for _, c := range colourSGR {
+		if strings.Contains(s, c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// TestNoColor: with NO_COLOR no screen has a colour escape, whatever the
+// terminal's background; without it the same screens are coloured.
+func TestNoColor(t *testing.T) {
+	for _, noColor := range []bool{true, false} {
+		t.Run(fmt.Sprintf("NoColor=%t", noColor), func(t *testing.T) {
+			l := newLab(t, func(o *Options) { o.NoColor = noColor })
+			coloured := map[string]bool{}
+			check := func(name string) {
+				raw := l.rawView()
+				c := hasColour(raw)
+				coloured[name] = c != ""
+				if noColor && c != "" {
+					t.Errorf("%s: colour escape %q in\n%q", name, c, raw)
+				}
+			}
+			check("login before the background is known")
+			l.send(tea.BackgroundColorMsg{Color: color.White})
+			check("login on a light background")
+			l.send(tea.BackgroundColorMsg{Color: color.Black})
+			l.login()
+			l.key("p", "f")
+			check("dashboard with an expired token")
+			l.screens(check)
+			l.key("a")
+			check("dashboard revoked")
+			l.key("s", "enter", "R")
+			check("player")
+			if !noColor {
+				for name, c := range coloured {
+					if !c {
+						t.Errorf("%s has no colour without NO_COLOR: the check above would prove nothing", name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Golden files: the dashboard after a login and one protected call, at
+// 80×24 and 100×30, ANSI codes stripped. The frozen clock pins every time
+// on screen: the server's, and the client's events, which the TUI stamps
+// with the lab's clock. What still differs from run to run is masked
+// before the comparison, keeping its width so the layout is compared as
+// is: the embedded server's port (127.0.0.1:#####) and the random IDs
+// shown as 8-hex-digit prefixes cut with "…" after "jti " and "family "
+// (######…; the refresh card may cut them shorter at 80 columns).
+// Trailing spaces are trimmed: the width checks above cover them.
+var (
+	maskPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	maskID   = regexp.MustCompile(`(jti|family) [0-9a-f]+…`)
+)
+
+func masked(view string) string {
+	hashes := func(s string) string {
+		return regexp.MustCompile(`[0-9a-f]`).ReplaceAllString(s, "#")
+	}
+	view = maskPort.ReplaceAllStringFunc(view, func(s string) string {
+		return "127.0.0.1:" + strings.Repeat("#", len(s)-len("127.0.0.1:"))
+	})
+	view = maskID.ReplaceAllStringFunc(view, func(s string) string {
+		name, id, _ := strings.Cut(s, " ")
+		return name + " " + hashes(id)
+	})
+	lines := strings.Split(view, "\n")
+	for i, line := range lines {
+		lines[i] = strings.TrimRight(line, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func TestGoldenDashboard(t *testing.T) {
+	for _, size := range []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 100, Height: 30}} {
+		name := fmt.Sprintf("dashboard-%dx%d.golden", size.Width, size.Height)
+		t.Run(name, func(t *testing.T) {
+			l := newLab(t)
+			l.send(size)
+			l.login()
+			l.key("p")
+			got := masked(l.view())
+			path := filepath.Join("testdata", name)
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./tui -update to write it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs (review, then go test ./tui -update):\n%s", path, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// lineDiff shows the lines that differ, numbered.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := range max(len(w), len(g)) {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "%3d - %s\n%3d + %s\n", i+1, wl, i+1, gl)
+		}
+	}
+	return b.String()
+}

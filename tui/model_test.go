@@ -1,0 +1,335 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/scenarios"
+)
+
+// TestLoginScreen: the lab opens on the login screen, prefilled with the
+// embedded server's demo user and the focus on the password, so enter
+// logs in.
+func TestLoginScreen(t *testing.T) {
+	l := newLab(t)
+	if l.m.screen != screenLogin {
+		t.Fatalf("screen = %d, want the login screen", l.m.screen)
+	}
+	if l.m.login.active != fieldPassword {
+		t.Errorf("focus on field %s, want password", fieldNames[l.m.login.active])
+	}
+	l.wantView("Embedded mock server at "+l.e.URL, "Demo user: alice / password password123",
+		"› password", "•••••••••••", "alice", "tokenlab", "Tokens will be kept in: memory")
+	for _, line := range strings.Split(l.view(), "\n") {
+		if strings.HasPrefix(line, "› password") && !strings.Contains(line, "•••••••••••") || strings.Contains(line, "password  password123") {
+			t.Errorf("the password field shows the password in clear: %q", line)
+		}
+	}
+	// q types into the form instead of quitting; ctrl+c quits.
+	l.key("q")
+	if l.quit {
+		t.Fatal("q quit from the login screen, where it is a letter of a password")
+	}
+	l.key("ctrl+c")
+	if !l.quit {
+		t.Fatal("ctrl+c did not quit")
+	}
+}
+
+// TestDashboardWalk is the lab's story in one session: log in, call the
+// API, expire the access token, watch the reactive refresh and rotation,
+// let an attacker replay the spent refresh token, log in again, log out.
+func TestDashboardWalk(t *testing.T) {
+	l := newLab(t)
+	l.login()
+
+	t.Run("login shows two valid cards", func(t *testing.T) {
+		l.wantCards(StateValid, StateValid)
+		l.wantTimeline(0, "POST /login 200", "login")
+		l.wantView("alice @ 127.0.0.1:", "clock Jan 02 09:00:00", "15m left", "7d left", "kept in memory", "Logged in.")
+		if l.m.session.RefreshToken == "" || l.m.session.AccessToken == "" {
+			t.Fatalf("no session after login: %+v", l.m.session)
+		}
+	})
+
+	t.Run("p calls the protected route", func(t *testing.T) {
+		mark := len(l.m.timeline)
+		l.key("p")
+		l.wantTimeline(mark, "GET /protected 200")
+		l.wantView("GET /protected 200", "/protected → 200.")
+		if l.m.busy != "" {
+			t.Errorf("still busy: %q", l.m.busy)
+		}
+		l.wantCards(StateValid, StateValid)
+	})
+
+	t.Run("f expires the access token", func(t *testing.T) {
+		l.key("f")
+		l.wantCards(StateExpired, StateValid)
+		l.wantView("clock Jan 02 09:16:00", "clock +16m", "expired 1m ago", "The clock moved 16m forward.")
+	})
+
+	t.Run("p after expiry: 401, refresh, rotation, retried 200", func(t *testing.T) {
+		before := l.m.session
+		mark := len(l.m.timeline)
+		l.key("p")
+		l.wantTimeline(mark, "GET /protected 401", "refresh", "POST /token 200", "rotation", "GET /protected 200")
+		l.wantTimeline(mark, "access_rejected", "refresh", "rotation")
+		l.wantCards(StateValid, StateRotated)
+		if l.m.session.RefreshToken == before.RefreshToken || l.m.prevRefresh != before.RefreshToken {
+			t.Errorf("the rotation was not noted: prevRefresh is not the old refresh token")
+		}
+		l.wantView("GET /protected 200", "15m left", "/protected → 200.")
+	})
+
+	t.Run("a: the attacker's replay revokes the family", func(t *testing.T) {
+		mark := len(l.m.timeline)
+		l.key("a")
+		l.wantCards(StateRevoked, StateRevoked)
+		l.wantTimeline(mark, "attacker replay", "POST /token 401")
+		l.wantTimeline(mark, "reuse_detected", "family_revoked")
+		l.wantTimeline(mark, "session ended")
+		l.wantSentence("Reuse detected", "log in")
+		l.wantView("REVOKED", "family_revoked", "log in")
+		l.key("p")
+		l.wantSentence("No session", "log in")
+	})
+
+	t.Run("L logs in again", func(t *testing.T) {
+		l.key("L")
+		if l.m.screen != screenLogin {
+			t.Fatalf("screen = %d after L, want login", l.m.screen)
+		}
+		l.key("esc") // no way back to a revoked dashboard
+		if l.m.screen != screenLogin {
+			t.Fatalf("esc left the login screen for a revoked session")
+		}
+		l.key("enter")
+		l.wantSentence("Type a user and a password") // the password is not kept after a login
+		for _, r := range "password123" {
+			l.key(string(r))
+		}
+		l.login()
+		l.wantCards(StateValid, StateValid)
+		if l.m.prevRefresh != "" || l.m.rotated || l.m.revoked {
+			t.Errorf("the new session inherits the old one's state: prev %t rotated %t revoked %t", l.m.prevRefresh != "", l.m.rotated, l.m.revoked)
+		}
+	})
+
+	t.Run("x logs out", func(t *testing.T) {
+		key := l.m.client.Key()
+		mark := len(l.m.timeline)
+		l.key("x")
+		l.wantSentence("Logged out", "log in")
+		l.wantCards(StateRevoked, StateRevoked)
+		l.wantTimeline(mark, "POST /logout", "logout")
+		if _, err := l.store.Load(t.Context(), key); !errors.Is(err, client.ErrNoSession) {
+			t.Errorf("the store still answers %v after logout, want no session", err)
+		}
+		l.key("r")
+		l.wantSentence("No session", "log in")
+	})
+
+	if l.quit {
+		t.Error("the TUI quit during the walk")
+	}
+	l.key("q")
+	if !l.quit {
+		t.Error("q on the dashboard did not quit")
+	}
+}
+
+// TestErrorsAreSentences: failures show as one sentence in the status
+// line, the screen stays, and the program keeps running.
+func TestErrorsAreSentences(t *testing.T) {
+	t.Run("server stopped", func(t *testing.T) {
+		l := newLab(t)
+		l.login()
+		l.stopServer()
+		for _, k := range []string{"p", "r", "x"} {
+			l.key(k)
+			l.wantSentence("annot reach", "is the server running?")
+			if l.m.screen != screenDashboard || l.m.busy != "" {
+				t.Errorf("after %s: screen %d, busy %q", k, l.m.screen, l.m.busy)
+			}
+			l.wantView("annot reach")
+		}
+		// The client forgot the session even though the server could not
+		// be told: the cards say it is over.
+		l.wantCards(StateRevoked, StateRevoked)
+	})
+
+	t.Run("keyring locked at login", func(t *testing.T) {
+		st := newSwitchStore()
+		st.locked.Store(true)
+		l := newLab(t, func(o *Options) { o.Store = st })
+		l.key("enter")
+		if l.m.screen != screenLogin {
+			t.Fatalf("screen = %d, want to stay on the login screen", l.m.screen)
+		}
+		l.wantSentence("keyring is locked", "--token-store memory")
+		l.wantView("keyring", "--token-store", "file.") // the whole sentence, wrapped
+	})
+
+	t.Run("keyring locked after login", func(t *testing.T) {
+		st := newSwitchStore()
+		l := newLab(t, func(o *Options) { o.Store = st })
+		l.login()
+		st.locked.Store(true)
+		l.key("r")
+		l.wantSentence("keyring is locked", "--token-store memory")
+		l.wantView("keyring", "--token-store", "file.")
+		if l.m.screen != screenDashboard {
+			t.Errorf("screen = %d, want the dashboard", l.m.screen)
+		}
+	})
+
+	t.Run("session revoked elsewhere", func(t *testing.T) {
+		l := newLab(t)
+		l.login()
+		// Another device logs the same session out on the server.
+		other := client.NewMemoryStore()
+		c, err := client.New(l.e.URL, "alice", l.m.opts.Profile, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Save(t.Context(), c.Key(), l.m.session); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Logout(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		l.key("r")
+		l.wantSentence("The server ended the session", "log in")
+		l.wantCards(StateRevoked, StateRevoked)
+		l.wantView("log in")
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		l := newLab(t, func(o *Options) { o.Password = "not-the-password" })
+		l.key("enter")
+		if l.m.screen != screenLogin {
+			t.Fatalf("screen = %d, want to stay on the login screen", l.m.screen)
+		}
+		l.wantSentence("401")
+		l.wantTimeline(0, "login_failed")
+	})
+
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		l := newLab(t)
+		l.m.ctx = ctx
+		l.login()
+		cancel()
+		l.key("p")
+		l.wantSentence("Cancelled")
+	})
+}
+
+// TestInspector shows both tokens' header and claims, explained.
+func TestInspector(t *testing.T) {
+	l := newLab(t)
+	l.key("i") // before login: nothing to show, and no crash
+	l.login()
+	l.key("i")
+	if l.m.screen != screenInspector {
+		t.Fatalf("screen = %d after i, want the inspector", l.m.screen)
+	}
+	l.wantView("Token inspector · access token", "Header", "alg", "HS256", "typ", "at+jwt", "Claims",
+		"exp", "2030-01-02 09:15:00 UTC (expires in 15m)", "signing algorithm")
+	l.key("tab")
+	l.wantView("Token inspector · refresh token", "rt+jwt", "fid", "2030-01-09 09:00:00 UTC (expires in 7d)")
+	for range 40 { // scroll to the end: the signature's explanation
+		l.key("down")
+	}
+	l.wantView("Signature", "checked by the server")
+	l.key("tab")
+	l.wantView("access token", "Header")
+	l.key("esc")
+	if l.m.screen != screenDashboard {
+		t.Fatalf("esc from the inspector: screen %d, want the dashboard", l.m.screen)
+	}
+	l.key("i", "i")
+	if l.m.screen != screenDashboard {
+		t.Fatalf("i toggles the inspector: screen %d, want the dashboard", l.m.screen)
+	}
+}
+
+// TestHelpScreen lists every key and every card state.
+func TestHelpScreen(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	l.key("?")
+	if l.m.screen != screenHelp {
+		t.Fatalf("screen = %d after ?, want help", l.m.screen)
+	}
+	k := newKeyMap()
+	for _, b := range []struct{ key, desc string }{
+		{k.Protected.Help().Key, k.Protected.Help().Desc}, {"r", "refresh now"}, {"f", "clock +16m"}, {"d", "clock +1d"},
+		{"w", "clock +8d"}, {"a", "replay old refresh token (attacker)"}, {"x", "log out"}, {"L", "log in again"},
+		{"s", "scenarios"}, {"i", "inspect tokens"}, {"?", "help"}, {"q", "quit"},
+	} {
+		l.wantView(b.key, b.desc)
+	}
+	l.wantView("Card states", StateValid, StateExpiring, StateExpired, StateRotated, StateRevoked)
+	l.key("?")
+	if l.m.screen != screenDashboard {
+		t.Fatalf("? again: screen %d, want the dashboard", l.m.screen)
+	}
+}
+
+// TestPlayer picks reuse-detection, steps once, runs it to the end and
+// goes back, without touching the dashboard's session.
+func TestPlayer(t *testing.T) {
+	sc, err := scenarios.Builtin("reuse-detection")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLab(t)
+	l.login()
+	session := l.m.session
+	l.key("s")
+	if l.m.screen != screenPlayer {
+		t.Fatalf("screen = %d after s, want the player", l.m.screen)
+	}
+	for _, name := range scenarios.BuiltinNames {
+		l.wantView(name)
+	}
+	l.wantView("› basic-login")
+	l.key("down", "down", "down")
+	l.wantView("› reuse-detection")
+	l.key("enter")
+	if l.m.player.play == nil {
+		t.Fatalf("no play started; status %q", l.m.status)
+	}
+	l.wantView("reuse-detection", "A refresh token is copied by an attacker", "·  1 login", "Press n or space")
+	l.key("n")
+	l.wantView("✓  1 log in as alice → 200", sc.Steps[0].Say, "·  2 save")
+	l.key("space")
+	l.wantView("✓  2 save")
+	l.key("R")
+	if !l.m.player.play.Done() || len(l.m.player.results) != len(sc.Steps) {
+		t.Fatalf("after R: %d of %d steps", len(l.m.player.results), len(sc.Steps))
+	}
+	l.wantSentence("All 7 steps passed")
+	if len(sc.Steps) != 7 {
+		t.Errorf("reuse-detection has %d steps; the end-to-end test expects 7", len(sc.Steps))
+	}
+	l.wantView("✓  7 GET /protected → 200", "All 7 steps passed")
+	l.key("esc")
+	if l.m.player.play != nil {
+		t.Fatal("esc did not close the play")
+	}
+	l.wantView("› reuse-detection")
+	l.key("esc")
+	if l.m.screen != screenDashboard {
+		t.Fatalf("esc from the list: screen %d, want the dashboard", l.m.screen)
+	}
+	if l.m.session != session {
+		t.Error("the scenario changed the dashboard's session")
+	}
+	l.wantCards(StateValid, StateValid)
+}
