@@ -205,7 +205,11 @@ func (c *Client) Logout(ctx context.Context) error {
 		return fmt.Errorf("the session could not be removed from the store: %w", err)
 	}
 	c.forget()
-	c.emit(Event{Kind: EventLogout, Detail: "the session is revoked and removed from the " + storeName(c.store)})
+	detail := "the session is revoked on the server and removed from the " + storeName(c.store)
+	if serverErr != nil {
+		detail = "the session is removed from the " + storeName(c.store) + ", but the server could not be told"
+	}
+	c.emit(Event{Kind: EventLogout, Detail: detail})
 	if serverErr != nil {
 		return fmt.Errorf("the session was removed here, but the server could not revoke it: %w", serverErr)
 	}

@@ -36,7 +36,7 @@ func clientEntry(e client.Event, storeName string) (entry, bool) {
 	case client.EventStoreWrite:
 		en.What, en.Why = "saved", "The tokens were saved ("+storeName+") before being used."
 	case client.EventLogout:
-		en.What, en.Why = "logout", "The session was revoked on the server and removed here."
+		en.What, en.Why = "logout", "Logged out: "+e.Detail+"."
 	case client.EventSessionEnded:
 		en.What, en.Why, en.Tone = "session ended", "The server refused the refresh token, so the local session is gone: log in again.", "bad"
 	default:
