@@ -207,12 +207,7 @@ func (s *Server) logout(ctx context.Context, raw string) error {
 
 // authenticate checks the access token of a request to a protected route.
 func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
-	raw, ok := bearer(r)
-	if !ok {
-		if ck, err := r.Cookie(cookieAccess); err == nil && ck.Value != "" {
-			raw, ok = ck.Value, true
-		}
-	}
+	raw, ok := accessToken(r)
 	if !ok {
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
 			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
@@ -238,6 +233,18 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: te.code, Message: te.msg, Bearer: true}
 	}
 	return c, nil
+}
+
+// accessToken returns the request's access token: the Bearer header, or
+// else the AccessToken cookie.
+func accessToken(r *http.Request) (string, bool) {
+	if raw, ok := bearer(r); ok {
+		return raw, true
+	}
+	if ck, err := r.Cookie(cookieAccess); err == nil && ck.Value != "" {
+		return ck.Value, true
+	}
+	return "", false
 }
 
 // bearer returns the token of an "Authorization: Bearer" header.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -41,6 +42,8 @@ type tokens struct {
 
 	accessParser  *jwt.Parser
 	refreshParser *jwt.Parser
+	now           func() time.Time
+	verified      verifiedCache
 }
 
 func newTokens(issuer, audience string, access, refresh *signer, now func() time.Time) *tokens {
@@ -54,7 +57,8 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 		}, extra...)...)
 	}
 	return &tokens{
-		issuer: issuer, audience: audience, access: access, refresh: refresh,
+		issuer: issuer, audience: audience, access: access, refresh: refresh, now: now,
+		verified:      verifiedCache{max: 10000},
 		accessParser:  parser(access, jwt.WithAudience(audience)),
 		refreshParser: parser(refresh),
 	}
@@ -111,7 +115,22 @@ func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
 
 // verifyAccess checks an access token: pinned algorithm, key ID, typ,
 // issuer, audience, exp and nbf.
+//
+// A token that passed once is remembered by its exact text, and only its
+// time claims are checked again: clients send the same token for its
+// whole life, and the signature and JSON need checking only once. The
+// returned claims are shared: callers must not change them.
 func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
+	if c, ok := t.verified.get(raw); ok {
+		now := t.now()
+		switch {
+		case !now.Before(c.ExpiresAt.Time):
+			return c, &tokenError{codeTokenExpired, "the token has expired"}
+		case now.Before(c.NotBefore.Time):
+			return c, &tokenError{codeInvalidToken, "the token is not valid yet (nbf is in the future)"}
+		}
+		return c, nil
+	}
 	c := &AccessClaims{}
 	if !canonical(raw) {
 		return c, errNotCanonical
@@ -120,10 +139,35 @@ func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
 	if err != nil {
 		return c, tokenFailure(err)
 	}
-	if c.ID == "" || c.Subject == "" {
-		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti or sub claim"}
+	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
+		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
 	}
+	t.verified.put(raw, c)
 	return c, nil
+}
+
+// verifiedCache maps the text of verified access tokens to their claims.
+// When full it starts again empty: simple, and bounded.
+type verifiedCache struct {
+	mu  sync.RWMutex
+	m   map[string]*AccessClaims
+	max int
+}
+
+func (v *verifiedCache) get(raw string) (*AccessClaims, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	c, ok := v.m[raw]
+	return c, ok
+}
+
+func (v *verifiedCache) put(raw string, c *AccessClaims) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= v.max {
+		v.m = make(map[string]*AccessClaims)
+	}
+	v.m[raw] = c
 }
 
 // verifyRefresh checks a refresh token's signature and claims. An expired

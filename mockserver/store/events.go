@@ -35,12 +35,14 @@ type Event struct {
 
 // AddEvents appends events to the log.
 func (db *DB) AddEvents(ctx context.Context, events ...Event) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return addEvents(ctx, tx, events...) })
+	return db.tx(ctx, func(tx wtx) error { return addEvents(ctx, tx, events...) })
 }
 
-func addEvents(ctx context.Context, tx *sql.Tx, events ...Event) error {
+const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason) VALUES (?, ?, ?, ?, ?, ?)`
+
+func addEvents(ctx context.Context, tx wtx, events ...Event) error {
 	for _, e := range events {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, username, family_id, jti, reason) VALUES (?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, qInsertEvent,
 			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason); err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func (t RefreshToken) State(f Family, now time.Time) string {
 // StartSession stores a new family with its first refresh token and a login
 // event, atomically.
 func (db *DB) StartSession(ctx context.Context, f Family, first RefreshToken, now time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
 			return err
@@ -74,9 +74,20 @@ func (db *DB) StartSession(ctx context.Context, f Family, first RefreshToken, no
 	})
 }
 
-func insertToken(ctx context.Context, tx *sql.Tx, t RefreshToken) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (jti, family_id, token_hash, parent_jti, issued_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, t.JTI, t.FamilyID, t.Hash, t.ParentJTI, t.IssuedAt.UnixNano(), t.ExpiresAt.UnixNano())
+// Queries of the refresh path, prepared once on the write connection.
+const (
+	qInsertToken = `INSERT INTO refresh_tokens (jti, family_id, token_hash, parent_jti, issued_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	qMarkUsed     = `UPDATE refresh_tokens SET used_at = ? WHERE jti = ?`
+	qRevokeFamily = `UPDATE families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`
+	qTokenByJTI   = `SELECT jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at
+		FROM refresh_tokens WHERE jti = ?`
+	qFamilyByID = `SELECT ` + familyColumns + `
+		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`
+)
+
+func insertToken(ctx context.Context, tx wtx, t RefreshToken) error {
+	_, err := tx.ExecContext(ctx, qInsertToken, t.JTI, t.FamilyID, t.Hash, t.ParentJTI, t.IssuedAt.UnixNano(), t.ExpiresAt.UnixNano())
 	return err
 }
 
@@ -107,7 +118,7 @@ type Redeemed struct {
 // other failures are ErrNotFound, ErrRevoked, ErrSessionExpired, ErrExpired.
 func (db *DB) Redeem(ctx context.Context, req RedeemRequest) (Redeemed, error) {
 	var out Redeemed
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx wtx) error {
 		var err error
 		out, err = redeem(ctx, tx, req)
 		return err
@@ -115,7 +126,7 @@ func (db *DB) Redeem(ctx context.Context, req RedeemRequest) (Redeemed, error) {
 	return out, err // on error, out still names the family when it was found
 }
 
-func redeem(ctx context.Context, tx *sql.Tx, req RedeemRequest) (Redeemed, error) {
+func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 	now := req.Now
 	old, err := tokenByJTI(ctx, tx, req.JTI)
 	if err != nil {
@@ -163,7 +174,7 @@ func redeem(ctx context.Context, tx *sql.Tx, req RedeemRequest) (Redeemed, error
 		return out, addEvents(ctx, tx, refresh)
 	}
 	if !out.Grace {
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE jti = ?`, now.UnixNano(), old.JTI); err != nil {
+		if _, err := tx.ExecContext(ctx, qMarkUsed, now.UnixNano(), old.JTI); err != nil {
 			return out, err
 		}
 		out.Old.UsedAt = now
@@ -187,7 +198,7 @@ func redeem(ctx context.Context, tx *sql.Tx, req RedeemRequest) (Redeemed, error
 // family was active before.
 func (db *DB) RevokeFamily(ctx context.Context, familyID, kind, reason string, now time.Time) (bool, error) {
 	var was bool
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx wtx) error {
 		fam, err := familyByID(ctx, tx, familyID)
 		if err != nil {
 			return err
@@ -207,9 +218,8 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID, kind, reason string, n
 	return was, err
 }
 
-func revokeFamily(ctx context.Context, tx *sql.Tx, id, reason string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`,
-		now.UnixNano(), reason, id)
+func revokeFamily(ctx context.Context, tx wtx, id, reason string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, qRevokeFamily, now.UnixNano(), reason, id)
 	return err
 }
 
@@ -244,8 +254,7 @@ type querier interface {
 func tokenByJTI(ctx context.Context, q querier, jti string) (RefreshToken, error) {
 	var t RefreshToken
 	var issued, expires, used sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at
-		FROM refresh_tokens WHERE jti = ?`, jti).
+	err := q.QueryRowContext(ctx, qTokenByJTI, jti).
 		Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
@@ -267,8 +276,7 @@ func scanFamily(s scanner) (Family, error) {
 }
 
 func familyByID(ctx context.Context, q querier, id string) (Family, error) {
-	f, err := scanFamily(q.QueryRowContext(ctx, `SELECT `+familyColumns+`
-		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`, id))
+	f, err := scanFamily(q.QueryRowContext(ctx, qFamilyByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, ErrNotFound
 	}

@@ -39,6 +39,47 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB // exactly one connection: serialises write transactions
 	read  *sql.DB // a pool for reads; the same handle as write for :memory:
+	// prepared holds the refresh path's statements, prepared once on the
+	// write connection: SQLite would otherwise parse each one every time.
+	prepared map[string]*sql.Stmt
+	// turn queues writers first come, first served: database/sql hands a
+	// freed connection to a random waiter, which stretches the tail.
+	turn chan struct{}
+}
+
+// wtx is a write transaction that runs known queries as prepared
+// statements.
+type wtx struct {
+	*sql.Tx
+	db *DB
+}
+
+func (t wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := t.db.prepared[query]; ok {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := t.db.prepared[query]; ok {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// prepare readies the hot queries; outside any transaction, since the
+// write pool's only connection would otherwise be taken.
+func (db *DB) prepare(ctx context.Context) error {
+	db.prepared = map[string]*sql.Stmt{}
+	for _, q := range []string{qInsertEvent, qInsertToken, qMarkUsed, qRevokeFamily, qTokenByJTI, qFamilyByID} {
+		st, err := db.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		db.prepared[q] = st
+	}
+	return nil
 }
 
 // Open opens (creating if needed) the database at path and applies
@@ -61,8 +102,12 @@ func open(ctx context.Context, path string) (*DB, error) {
 			return nil, err
 		}
 		h.SetMaxOpenConns(1)
-		db := &DB{write: h, read: h}
-		return db, db.init(ctx)
+		db := &DB{write: h, read: h, turn: make(chan struct{}, 1)}
+		if err := db.init(ctx); err != nil {
+			h.Close()
+			return nil, err
+		}
+		return db, nil
 	}
 	if path == "" {
 		return nil, errors.New("empty path")
@@ -82,7 +127,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{write: w, read: r}
+	db := &DB{write: w, read: r, turn: make(chan struct{}, 1)}
 	if err := db.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -92,7 +137,11 @@ func open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	for _, st := range db.prepared {
+		err = errors.Join(err, st.Close())
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -100,6 +149,13 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) init(ctx context.Context) error {
+	if err := db.migrateAll(ctx); err != nil {
+		return err
+	}
+	return db.prepare(ctx)
+}
+
+func (db *DB) migrateAll(ctx context.Context) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
@@ -124,7 +180,7 @@ func (db *DB) migrate(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("name must start with a number: %w", err)
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx wtx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 			return err
@@ -146,12 +202,18 @@ func (db *DB) migrate(ctx context.Context, name string) error {
 
 // tx runs fn in a write transaction, committing when it returns nil.
 // An error that carries a commit request (see commitErr) is committed too.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) tx(ctx context.Context, fn func(wtx) error) error {
+	select {
+	case db.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.turn }()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	ferr := fn(tx)
+	ferr := fn(wtx{Tx: tx, db: db})
 	var ce commitErr
 	if ferr != nil && !errors.As(ferr, &ce) {
 		tx.Rollback()
@@ -193,7 +255,7 @@ func (db *DB) Setting(ctx context.Context, key string) ([]byte, error) {
 // is none. Two processes racing get the same answer.
 func (db *DB) SettingOrInit(ctx context.Context, key string, value []byte) ([]byte, error) {
 	var v []byte
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)`, key, value); err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ type User struct {
 // CreateUser stores a new user; ErrUserExists when the name is taken.
 func (db *DB) CreateUser(ctx context.Context, username string, passwordHash []byte, now time.Time) (User, error) {
 	u := User{Username: username, PasswordHash: passwordHash, CreatedAt: now.UTC()}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)`,
 			username, passwordHash, now.UnixNano())
 		if err != nil {

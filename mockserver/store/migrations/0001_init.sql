@@ -25,10 +25,12 @@ CREATE TABLE families (
 );
 
 -- Only a SHA-256 of each refresh token is kept, never the token itself.
+-- Lookups go by jti (the token's claim) and then compare the hash, so the
+-- hash needs no index of its own.
 CREATE TABLE refresh_tokens (
     jti        TEXT    PRIMARY KEY,
     family_id  TEXT    NOT NULL REFERENCES families(id),
-    token_hash BLOB    NOT NULL UNIQUE,
+    token_hash BLOB    NOT NULL,
     parent_jti TEXT    NOT NULL DEFAULT '',
     issued_at  INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
@@ -37,7 +39,7 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
 
 CREATE TABLE events (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        INTEGER PRIMARY KEY, -- rowid: events are never deleted, so IDs only grow
     at        INTEGER NOT NULL,
     kind      TEXT    NOT NULL,
     username  TEXT    NOT NULL DEFAULT '',
