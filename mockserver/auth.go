@@ -21,6 +21,7 @@ var errInvalidCredentials = errors.New("wrong username or password")
 type grant struct {
 	Access     string
 	AccessExp  time.Time
+	ExpiresIn  int64 // seconds, as the answer says it
 	Refresh    string
 	RefreshExp time.Time
 	Scope      string
@@ -113,7 +114,8 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, Refresh: rt, RefreshExp: refreshExp, Scope: scope}, nil
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
+		Refresh: rt, RefreshExp: refreshExp, Scope: scope}, nil
 }
 
 // refresh redeems a refresh token for a new access token and, with
@@ -163,7 +165,8 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	if err != nil {
 		return grant{}, err
 	}
-	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
+	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
+		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
 	if next != "" {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
 	}

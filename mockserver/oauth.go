@@ -50,7 +50,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
-		ExpiresIn: int64(g.AccessExp.Sub(s.clock.Now()).Seconds()), RefreshToken: g.Refresh, Scope: g.Scope})
+		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope})
 	return nil
 }
 

@@ -61,9 +61,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return seedError(err)
 	}
-	s.setCookies(w, g)
-	writeJSON(w, http.StatusOK, loginResponse{AccessToken: g.Access, RefreshToken: g.Refresh, TokenType: "Bearer",
-		ExpiresIn: int64(g.AccessExp.Sub(s.clock.Now()).Seconds())})
+	s.writeGrant(w, g)
 	return nil
 }
 
@@ -76,10 +74,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return seedError(err)
 	}
+	s.writeGrant(w, g)
+	return nil
+}
+
+// writeGrant answers a login or refresh: the tokens in the body and as
+// cookies.
+func (s *Server) writeGrant(w http.ResponseWriter, g grant) {
 	s.setCookies(w, g)
 	writeJSON(w, http.StatusOK, loginResponse{AccessToken: g.Access, RefreshToken: g.Refresh, TokenType: "Bearer",
-		ExpiresIn: int64(g.AccessExp.Sub(s.clock.Now()).Seconds())})
-	return nil
+		ExpiresIn: g.ExpiresIn})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
