@@ -104,7 +104,10 @@ func TestRedeemOutcomes(t *testing.T) {
 	t.Run("a wrong hash is an unknown token", func(t *testing.T) {
 		c := newChain(t, db, 24*time.Hour)
 		_, err := db.Redeem(t.Context(), RedeemRequest{JTI: c.fam.ID + "-t0", Hash: hash("forged"), Now: t0, Rotate: true,
-			Mint: func(Family) (RefreshToken, error) { t.Fatal("no successor for a forged token"); return RefreshToken{}, nil }})
+			Mint: func(Family) (RefreshToken, error) {
+				t.Fatal("no successor for a forged token")
+				return RefreshToken{}, nil
+			}})
 		if !errors.Is(err, ErrNotFound) {
 			t.Fatalf("forged: %v", err)
 		}
