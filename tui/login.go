@@ -182,6 +182,9 @@ func (m Model) loginView() string {
 		b.WriteString(style.Render(label) + " " + field + "\n")
 	}
 	b.WriteString("\n" + s.Label.Render("Tokens will be kept in: ") + s.Value.Render(client.StoreName(m.opts.Store)) + "\n")
+	if m.opts.StoreNote != "" {
+		b.WriteString(s.Warn.Render(ansi.Wrap(m.opts.StoreNote, max(m.width, 20), "")) + "\n")
+	}
 	if m.busy != "" {
 		b.WriteString("\n" + m.spin.View() + " " + m.busy + "…\n")
 	}

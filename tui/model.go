@@ -27,7 +27,10 @@ type Options struct {
 	Server   string
 	Profile  client.Profile
 	Store    client.Store
-	Username string // prefilled on the login screen
+	// StoreNote, when set, explains the choice of Store on the login
+	// screen (the lab fell back to memory because no keyring answered).
+	StoreNote string
+	Username  string // prefilled on the login screen
 	Password string // prefilled (the embedded demo user's)
 	NoColor  bool
 	// Clock is the lab's time (the embedded server's clock; the wall clock

@@ -110,7 +110,10 @@ and scripted scenarios.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.NoArgs,
-		RunE:          func(cmd *cobra.Command, args []string) error { return tuiRun(cmd.Context(), std, lab) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lab.storeChosen = cmd.Flags().Changed("token-store")
+			return tuiRun(cmd.Context(), std, lab)
+		},
 	}
 	addTUIFlags(root, &lab)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })

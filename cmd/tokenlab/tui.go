@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -22,6 +23,9 @@ type tuiOptions struct {
 	tokenStore string
 	username   string
 	db         string
+	// storeChosen says --token-store was given: then a missing keyring is
+	// an error, not a reason to keep the lab's tokens in memory.
+	storeChosen bool
 }
 
 func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
@@ -45,7 +49,10 @@ loopback whose clock the keys can move; the demo user is alice / password123.`,
   tokenlab tui --token-store memory
   tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return tuiRun(cmd.Context(), std, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.storeChosen = cmd.Flags().Changed("token-store")
+			return tuiRun(cmd.Context(), std, o)
+		},
 	}
 	addTUIFlags(cmd, &o)
 	return cmd
@@ -61,6 +68,18 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 		return err
 	}
 	opts := tui.Options{Server: o.server, Profile: profile, Store: st, Username: o.username}
+	if ks, ok := st.(*client.KeyringStore); ok && !o.storeChosen {
+		// A newcomer without a keyring (a headless box, a container) still
+		// gets a working lab: tokens in memory, and the screen says so.
+		probeCtx, cancel := context.WithTimeout(ctx, keyringProbeTimeout)
+		err := ks.Probe(probeCtx)
+		cancel()
+		if err != nil {
+			opts.Store = client.NewMemoryStore()
+			why := err.Error() // "no OS keyring is reachable (there is no D-Bus session)"
+			opts.StoreNote = strings.ToUpper(why[:1]) + why[1:] + ", so this run keeps the tokens in memory; pass --token-store file to keep them on disk."
+		}
+	}
 	if v, ok := std.env("NO_COLOR"); ok && v != "" {
 		opts.NoColor = true
 	}

@@ -317,3 +317,35 @@ func TestTUIE2EQuitRemovesSession(t *testing.T) {
 		t.Errorf("after q the OS keyring still holds the lab's session: %q", got)
 	}
 }
+
+// TestTUIE2EWithoutKeyring: a newcomer without a keyring still gets a
+// working lab, with tokens in memory and a sentence saying so; asked for
+// the keyring explicitly, the lab keeps it and login says what to do.
+func TestTUIE2EWithoutKeyring(t *testing.T) {
+	needTmux(t)
+	var env []string
+	for _, kv := range tuiEnv(t, t.TempDir()) {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv)
+		}
+	}
+	tt := newTmuxTerm(t, env)
+	tt.start(t.TempDir(), tokenlabBinary(t))
+	tt.wait("the login screen", `Tokens will be kept in: memory`, `No OS keyring is reachable`, `--token-store file`)
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `kept in memory`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+
+	explicit := newTmuxTerm(t, env)
+	explicit.start(t.TempDir(), tokenlabBinary(t), "--token-store", "keyring")
+	explicit.wait("the login screen", `Tokens will be kept in: OS keyring`)
+	explicit.keys("Enter")
+	explicit.wait("login refused", `(?i)no OS keyring is reachable`, `--token-store memory`)
+	explicit.keys("C-c")
+	if status := explicit.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
