@@ -31,8 +31,8 @@ type Options struct {
 	// screen (the lab fell back to memory because no keyring answered).
 	StoreNote string
 	Username  string // prefilled on the login screen
-	Password string // prefilled (the embedded demo user's)
-	NoColor  bool
+	Password  string // prefilled (the embedded demo user's)
+	NoColor   bool
 	// Clock is the lab's time (the embedded server's clock; the wall clock
 	// otherwise). Tests pin it.
 	Clock Clock
