@@ -93,8 +93,13 @@ type failedRefresh struct {
 // Option configures a Client.
 type Option func(*Client)
 
+// noRedirects keeps the password and the refresh token, which travel in
+// request bodies, from being sent on to wherever a redirect points.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // WithHTTPClient sets the HTTP client used for every exchange; its
-// Transport is the base of the refreshing Transport.
+// Transport is the base of the refreshing Transport. It should not follow
+// redirects: token requests carry secrets in their bodies.
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
 // WithClock sets the clock that decides when a token is about to expire.
@@ -124,7 +129,7 @@ func New(server, username string, p Profile, st Store, opts ...Option) (*Client,
 		return nil, fmt.Errorf("the server %q is not a valid URL", server)
 	}
 	c := &Client{server: server, origin: strings.ToLower(u.Scheme + "://" + u.Host), username: username, profile: p, store: st,
-		http: &http.Client{Timeout: 30 * time.Second}, clock: wallClock{}, skew: DefaultSkew}
+		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects}, clock: wallClock{}, skew: DefaultSkew}
 	for _, o := range opts {
 		o(c)
 	}
@@ -196,6 +201,14 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 // Logout revokes the session on the server and removes it from the store.
 // The local session is removed even when the server cannot be told.
 func (c *Client) Logout(ctx context.Context) error {
+	// No refresh may save a session after it is deleted.
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, _, err := c.current(ctx)
 	if err != nil {
 		return err
@@ -305,13 +318,26 @@ func (c *Client) refresh(ctx context.Context, gen, seen uint64, why string) (Ses
 		s   Session
 		gen uint64
 	}
-	v, err, _ := c.flight.Do(strconv.FormatUint(gen, 10), func() (any, error) {
-		s, g, err := c.refreshOnce(ctx, gen, why)
+	// The exchange outlives the caller's context: once the server has
+	// rotated, the new refresh token must reach the store even if the
+	// caller gave up, or the next refresh would replay a spent token.
+	ch := c.flight.DoChan(strconv.FormatUint(gen, 10), func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+		defer cancel()
+		s, g, err := c.refreshOnce(rctx, gen, why)
 		return result{s, g}, err
 	})
-	r := v.(result)
-	return r.s, r.gen, err
+	select {
+	case res := <-ch:
+		r, _ := res.Val.(result)
+		return r.s, r.gen, res.Err
+	case <-ctx.Done():
+		return Session{}, 0, ctx.Err()
+	}
 }
+
+// refreshTimeout bounds one refresh, which no caller can cancel.
+const refreshTimeout = 30 * time.Second
 
 // refreshOnce does the refresh that refresh shares.
 func (c *Client) refreshOnce(ctx context.Context, gen uint64, why string) (Session, uint64, error) {

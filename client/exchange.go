@@ -44,7 +44,7 @@ func (c *Client) url(path string) string {
 
 // send performs one exchange with the auth endpoints and reads its answer.
 func (c *Client) send(req *http.Request, why string) (answer, error) {
-	c.emit(Event{Kind: EventRequest, Method: req.Method, URL: req.URL.String(), Detail: why})
+	c.emit(Event{Kind: EventRequest, Method: req.Method, URL: req.URL.Redacted(), Detail: why})
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return answer{}, unreachable(c.server, err)
@@ -57,7 +57,7 @@ func (c *Client) send(req *http.Request, why string) (answer, error) {
 	if len(body) > maxAnswer {
 		return answer{}, fmt.Errorf("the answer from %s %s is larger than %d bytes; is this the right server?", req.Method, req.URL.Path, maxAnswer)
 	}
-	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode})
+	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode})
 	return answer{status: resp.StatusCode, header: resp.Header, body: body, cookies: resp.Cookies()}, nil
 }
 
@@ -144,8 +144,9 @@ func (c *Client) loginExchange(ctx context.Context, password string) (tokenAnswe
 }
 
 // refreshExchange trades the session's refresh token for new tokens and
-// keeps the result in the store before returning it. A refusal (400, 401
-// or 403) ends the session: the error then wraps ErrLoginRequired.
+// keeps the result in the store before returning it. A refused token (401,
+// 403, or OAuth's invalid_grant) ends the session: the error then wraps
+// ErrLoginRequired.
 func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Session, error) {
 	req, err := c.refreshRequest(ctx, s.RefreshToken)
 	if err != nil {
@@ -158,7 +159,7 @@ func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Se
 	}
 	if a.status/100 != 2 {
 		ae := apiError(a)
-		if a.status == http.StatusBadRequest || a.status == http.StatusUnauthorized || a.status == http.StatusForbidden {
+		if sessionEnded(ae) {
 			return Session{}, loginRequired{ae}
 		}
 		return Session{}, ae
@@ -225,6 +226,23 @@ func (c *Client) Replay(ctx context.Context, refreshToken string) error {
 	return nil
 }
 
+// sessionEnded tells a refused refresh token (the session is over) from a
+// request the server could not take (a wrong profile, a missing client
+// secret), which must not cost the user the session.
+func sessionEnded(e *APIError) bool {
+	switch e.Code {
+	case "invalid_request", "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope":
+		return false
+	}
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	case http.StatusBadRequest:
+		return e.Code == "invalid_grant" // RFC 6749 §5.2: the refresh token is invalid, expired or revoked
+	}
+	return false
+}
+
 func (c *Client) logoutExchange(ctx context.Context, s Session) error {
 	var req *http.Request
 	var err error
@@ -274,6 +292,9 @@ func (c *Client) parseTokens(a answer) (tokenAnswer, error) {
 	var body map[string]any
 	if len(bytes.TrimSpace(a.body)) > 0 {
 		if err := json.Unmarshal(a.body, &body); err != nil {
+			if mayHoldTokens(a.body) { // a token answer in another format: never quoted
+				return ans, fmt.Errorf("the server answered %d with something that is not a JSON object (%d bytes); is this the right server and profile?", a.status, len(a.body))
+			}
 			return ans, fmt.Errorf("the server answered %d with something that is not a JSON object: %s", a.status, snippet(a.body))
 		}
 	}
@@ -331,6 +352,13 @@ func apiError(a answer) *APIError {
 		}
 	}
 	return e
+}
+
+// mayHoldTokens reports whether an answer looks like it carries a token
+// (a JWT, or a field named like one), so it must not be quoted.
+func mayHoldTokens(b []byte) bool {
+	lower := bytes.ToLower(b)
+	return bytes.Contains(lower, []byte("eyj")) || bytes.Contains(lower, []byte("token"))
 }
 
 func snippet(b []byte) string {

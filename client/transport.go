@@ -92,7 +92,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // answered reports an answer, with why it matters when it does.
 func (t *Transport) answered(req *http.Request, resp *http.Response, detail string) {
 	if t.Client.onEvent != nil {
-		t.Client.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode, Detail: detail})
+		t.Client.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Detail: detail})
 	}
 }
 
@@ -105,7 +105,7 @@ func (t *Transport) try(req *http.Request, token, why string) (*http.Response, e
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
 	if c.onEvent != nil {
-		c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.String(), Detail: why})
+		c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.Redacted(), Detail: why})
 	}
 	resp, err := t.base().RoundTrip(r)
 	if err != nil {

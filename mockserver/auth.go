@@ -130,7 +130,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 				te = &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
 			}
 		}
-		ev := store.Event{At: now, Kind: store.EventRefreshFailed, Reason: te.code}
+		ev := store.Event{At: now, Kind: store.EventRefreshRejected, Reason: te.code}
 		if te.code == codeTokenExpired || te.code == codeSessionExpired { // the signature was verified
 			ev.FamilyID, ev.JTI = c.FamilyID, c.ID
 		}
@@ -154,8 +154,11 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		if te == nil {
 			return grant{}, err
 		}
-		if te.code != codeTokenReused { // the store logged reuse with the revocation
-			s.event(ctx, store.Event{At: now, Kind: store.EventRefreshFailed, Username: res.Family.Username,
+		if te.code == codeTokenReused && !pol.ReuseDetection {
+			te = &tokenError{codeTokenReused, "this refresh token was already used; reuse detection is off, so the session stays"}
+		}
+		if te.code != codeTokenReused || !pol.ReuseDetection { // with detection on, the store logged the reuse and the revocation
+			s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
 				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
 		}
 		return grant{}, te

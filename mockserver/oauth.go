@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/tokenlab/tokenlab/mockserver/store"
 )
 
@@ -134,8 +135,8 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 			}
 		}
 		return introspection{Active: true, TokenType: "access_token", Scope: c.Scope, ClientID: c.ClientID,
-			Username: c.Username, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Exp: c.ExpiresAt.Unix(),
-			Iat: c.IssuedAt.Unix(), Nbf: c.NotBefore.Unix(), Jti: c.ID, Sid: c.SessionID}
+			Username: c.Username, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Exp: unixOf(c.ExpiresAt),
+			Iat: unixOf(c.IssuedAt), Nbf: unixOf(c.NotBefore), Jti: c.ID, Sid: c.SessionID}
 	}
 	c, err := s.tokens.verifyRefresh(raw)
 	if err != nil {
@@ -146,7 +147,7 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 		return introspection{}
 	}
 	return introspection{Active: true, TokenType: "refresh_token", Scope: fam.Scope, ClientID: fam.ClientID,
-		Username: fam.Username, Sub: c.Subject, Iss: c.Issuer, Exp: c.ExpiresAt.Unix(), Iat: c.IssuedAt.Unix(),
+		Username: fam.Username, Sub: c.Subject, Iss: c.Issuer, Exp: unixOf(c.ExpiresAt), Iat: unixOf(c.IssuedAt),
 		Jti: c.ID, Sid: fam.ID}
 }
 
@@ -176,6 +177,15 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 	return nil
+}
+
+// unixOf is a NumericDate as seconds; a token signed with a configured
+// secret by someone else may lack any claim but the required ones.
+func unixOf(d *jwt.NumericDate) int64 {
+	if d == nil {
+		return 0
+	}
+	return d.Unix()
 }
 
 func quote(s string) string {

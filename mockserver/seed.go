@@ -3,11 +3,13 @@ package mockserver
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/tokenlab/tokenlab/mockserver/store"
 )
 
 // The seed dialect: JSON bodies, tokens also as cookies.
@@ -119,8 +121,11 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.db.UserByName(r.Context(), c.Username)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return &apiError{Status: http.StatusUnauthorized, Code: codeInvalidToken, Bearer: true, Message: "the token's user no longer exists"}
+	}
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, userResponse{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt})
 	return nil

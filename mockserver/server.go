@@ -19,6 +19,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// ErrBadConfig wraps every error that New returns for a setting that
+// cannot work, as opposed to a failing database.
+var ErrBadConfig = errors.New("bad configuration")
+
 // Config holds the server's settings; DefaultConfig gives DESIGN.md's
 // defaults.
 type Config struct {
@@ -55,9 +59,15 @@ func (p Policy) Validate() error {
 		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
 	case p.ReuseGrace < 0:
 		return errors.New("reuse-grace must not be negative")
+	case max(p.AccessTTL, p.RefreshTTL, p.SessionMax, p.ReuseGrace) > maxLifetime:
+		return fmt.Errorf("lifetimes are limited to %s, so that every expiry stays storable", FormatDuration(maxLifetime))
 	}
 	return nil
 }
+
+// maxLifetime bounds the lifetimes: with the clock's range it keeps every
+// expiry inside the Unix-nanosecond span the store uses.
+const maxLifetime = 10 * 365 * 24 * time.Hour
 
 // Credentials are a user to create at start-up when absent.
 type Credentials struct {
@@ -102,10 +112,16 @@ type Server struct {
 // creates the configured users that are missing.
 func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if _, ok := algorithms[cfg.Alg]; !ok {
+		return nil, fmt.Errorf("%w: unsupported algorithm %q (want HS256, RS256, ES256 or EdDSA)", ErrBadConfig, cfg.Alg)
+	}
+	if cfg.Alg != "HS256" && (cfg.AccessSecret != "" || cfg.RefreshSecret != "") {
+		return nil, fmt.Errorf("%w: the access and refresh secrets apply only to HS256, not %s", ErrBadConfig, cfg.Alg)
 	}
 	access, err := loadSigner(ctx, db, "access", cfg.Alg, cfg.AccessSecret)
 	if err != nil {
@@ -157,15 +173,22 @@ func (c Config) validate() error {
 	return nil
 }
 
+// ensureUser creates a configured user, or gives an existing one the
+// configured password, so that what the banner prints is what works.
 func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
-	if _, err := s.db.UserByName(ctx, u.Username); err == nil {
-		return nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	existing, err := s.db.UserByName(ctx, u.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.cfg.BcryptCost)
-	if err != nil {
-		return err
+	if err == nil && bcrypt.CompareHashAndPassword(existing.PasswordHash, []byte(u.Password)) == nil {
+		return nil
+	}
+	hash, herr := bcrypt.GenerateFromPassword([]byte(u.Password), s.cfg.BcryptCost)
+	if herr != nil {
+		return herr
+	}
+	if err == nil {
+		return s.db.SetPasswordHash(ctx, u.Username, hash)
 	}
 	if _, err := s.db.CreateUser(ctx, u.Username, hash, s.clock.Now()); err != nil && !errors.Is(err, store.ErrUserExists) {
 		return fmt.Errorf("create user %s: %w", u.Username, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -286,6 +287,7 @@ type world struct {
 	transport *http.Transport // the client's and plain's connections
 	client    *client.Client
 	plain     *http.Client // for requests that must not refresh
+	seenEvent int64        // the newest server event this scenario has read
 	user      string
 	saved     map[string]string
 	last      Observed
@@ -641,31 +643,25 @@ func (w *world) concurrent(ctx context.Context, a ConcurrentArgs, o *Observed) (
 	}
 	o.Error = obs[0].Error
 	var parts []string
-	for _, st := range slices.Sorted(mapsKeys(counts)) {
+	for _, st := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d×%d", counts[st], st))
 	}
 	return *o, fmt.Sprintf("%d × %s %s at once → %s", a.N, a.Request.Method, a.Request.Path, strings.Join(parts, ", ")), nil
-}
-
-func mapsKeys(m map[int]int) func(func(int) bool) {
-	return func(yield func(int) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func (w *world) lastServerEvent(ctx context.Context) (int64, error) {
 	if w.admin == nil {
 		return 0, errors.New("no admin API")
 	}
-	events, err := w.admin.events(ctx, 0)
-	if err != nil || len(events) == 0 {
+	// Page on from the last event this scenario saw, not from the start.
+	events, err := w.admin.events(ctx, w.seenEvent)
+	if err != nil {
 		return 0, err
 	}
-	return events[len(events)-1].ID, nil
+	if len(events) > 0 {
+		w.seenEvent = events[len(events)-1].ID
+	}
+	return w.seenEvent, nil
 }
 
 func (w *world) serverEventsSince(ctx context.Context, after int64) ([]string, error) {

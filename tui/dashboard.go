@@ -25,7 +25,7 @@ const (
 )
 
 // Clock moves offered by the keys.
-var (
+const (
 	moveAccess = 16 * time.Minute
 	moveDay    = 24 * time.Hour
 	moveWeek   = 8 * 24 * time.Hour
@@ -192,7 +192,7 @@ func (m *Model) adopt(s client.Session) {
 		return
 	}
 	if m.session.RefreshToken != "" && s.RefreshToken != m.session.RefreshToken {
-		m.prevRefresh, m.rotated = m.session.RefreshToken, true
+		m.prevRefresh = m.session.RefreshToken
 	}
 	m.session = s
 }
@@ -278,7 +278,7 @@ func (m Model) accessState() string {
 }
 
 func (m Model) refreshState() string {
-	return tokenState(m.session.RefreshToken, m.now, m.revoked, m.rotated, time.Hour)
+	return tokenState(m.session.RefreshToken, m.now, m.revoked, m.prevRefresh != "", time.Hour)
 }
 
 // tokenState judges a token at now. soon is how close to exp counts as

@@ -29,6 +29,8 @@ type (
 		err    error
 	}
 	loginDoneMsg struct {
+		client  *client.Client
+		profile client.Profile
 		session client.Session
 		err     error
 	}
@@ -72,10 +74,10 @@ func tick(clock Clock) tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clock.Now()} })
 }
 
-func loginCmd(ctx context.Context, c *client.Client, password string) tea.Cmd {
+func loginCmd(ctx context.Context, c *client.Client, p client.Profile, password string) tea.Cmd {
 	return func() tea.Msg {
 		s, err := c.Login(ctx, password)
-		return loginDoneMsg{session: s, err: err}
+		return loginDoneMsg{client: c, profile: p, session: s, err: err}
 	}
 }
 

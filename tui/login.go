@@ -131,25 +131,28 @@ func (m Model) submitLogin() (tea.Model, tea.Cmd) {
 	// Its events are stamped with the lab's clock, as the server's are, so
 	// the timeline reads in one time.
 	lab := m.opts.Clock
-	opts := []client.Option{client.WithEvents(func(e client.Event) { e.At = lab.Now(); m.events.report(e) })}
+	opts := append([]client.Option{client.WithEvents(func(e client.Event) { e.At = lab.Now(); m.events.report(e) })},
+		m.opts.ClientOptions...)
 	c, err := client.New(v(fieldServer), v(fieldUser), profile, m.opts.Store, opts...)
 	if err != nil {
 		m.setStatus("bad", sentence(err))
 		return m, nil
 	}
-	m.client, m.opts.Profile = c, profile
 	m.setStatus("info", "Logging in as "+v(fieldUser)+"…")
 	m, spin := m.startBusy("logging in")
-	return m, tea.Batch(spin, loginCmd(m.ctx, c, m.login.inputs[fieldPassword].Value()))
+	return m, tea.Batch(spin, loginCmd(m.ctx, c, profile, m.login.inputs[fieldPassword].Value()))
 }
 
+// loginDone adopts the new client only once its login worked: until then
+// the dashboard keeps the session it had.
 func (m Model) loginDone(msg loginDoneMsg) (tea.Model, tea.Cmd) {
 	m.busy = ""
 	if msg.err != nil {
 		m.setStatus("bad", sentence(msg.err))
 		return m, m.serverEvents()
 	}
-	m.session, m.prevRefresh, m.rotated, m.revoked = msg.session, "", false, false
+	m.client, m.opts.Profile = msg.client, msg.profile
+	m.session, m.prevRefresh, m.revoked = msg.session, "", false
 	m.login.inputs[fieldPassword].SetValue("")
 	m.screen = screenDashboard
 	m.setStatus("good", "Logged in. Press p to call the protected route, f to move the clock, ? for every key.")

@@ -36,6 +36,10 @@ type Options struct {
 	// Clock is the lab's time (the embedded server's clock; the wall clock
 	// otherwise). Tests pin it.
 	Clock Clock
+	// ClientOptions are added to the client's (the cross-process refresh
+	// lock, so the lab and tokenlab commands never refresh one session
+	// twice).
+	ClientOptions []client.Option
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
 }
@@ -65,17 +69,17 @@ type Model struct {
 	now           time.Time
 
 	// The session and what happened to it.
-	client      *client.Client
-	session     client.Session
-	prevRefresh string // the refresh token before the last rotation: the attacker's copy
-	rotated     bool
-	revoked     bool
-	events      events
-	timeline    []entry
-	lastEvent   int64 // last server event shown
-	busy        string
-	status      string // the last outcome or error, one sentence
-	statusTone  string
+	client       *client.Client
+	session      client.Session
+	prevRefresh  string // the refresh token before the last rotation: the attacker's copy
+	revoked      bool
+	events       events
+	timeline     []entry
+	lastEvent    int64 // last server event shown
+	eventsFailed bool  // the last read of server events failed
+	busy         string
+	status       string // the last outcome or error, one sentence
+	statusTone   string
 
 	login  loginModel
 	dash   dashboardModel
@@ -162,9 +166,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, waitEvent(m.events)
 	case serverEventMsg:
+		if msg.err != nil && !m.eventsFailed { // said once, in the timeline: the status keeps the action's outcome
+			m.addEntries(entry{At: m.now, Source: "lab", What: "no server events", Tone: "warn",
+				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
+		}
+		m.eventsFailed = msg.err != nil
 		for _, e := range msg.events {
+			if e.ID <= m.lastEvent {
+				continue // two fetches overlapped
+			}
 			m.addEntries(serverEntry(e))
-			m.lastEvent = max(m.lastEvent, e.ID)
+			m.lastEvent = e.ID
 		}
 		return m, nil
 	case tea.KeyPressMsg:

@@ -9,11 +9,11 @@ import (
 // Styles are every style of the TUI, built once from the terminal's
 // background and NO_COLOR. Nothing else in the package makes styles.
 type Styles struct {
-	Title, Subtle, Label, Value, Help, Error, Note, Selected lipgloss.Style
-	Card, CardFocus                                          lipgloss.Style
-	BarFull, BarEmpty                                        lipgloss.Style
-	Good, Warn, Bad, Info                                    lipgloss.Style
-	badges                                                   map[string]lipgloss.Style
+	Title, Subtle, Label, Value, Error, Note, Selected lipgloss.Style
+	Card                                               lipgloss.Style
+	BarFull, BarEmpty                                  lipgloss.Style
+	Good, Warn, Bad, Info                              lipgloss.Style
+	badges                                             map[string]lipgloss.Style
 }
 
 // NewStyles returns styles for a dark or light background; noColor gives
@@ -35,26 +35,23 @@ func NewStyles(dark, noColor bool) Styles {
 	}
 	green, amber, red, blue, purple := c("#00875F", "#04B575"), c("#AF5F00", "#FFB86C"), c("#D7005F", "#FF5F87"), c("#005FAF", "#5FAFFF"), c("#5F00D7", "#AF87FF")
 	s := Styles{
-		Title:     fg(purple).Bold(true),
-		Subtle:    fg(c("#8A8A8A", "#6C6C6C")),
-		Label:     fg(c("#6C6C6C", "#9E9E9E")),
-		Value:     fg(c("#262626", "#E4E4E4")),
-		Help:      fg(c("#8A8A8A", "#767676")),
-		Error:     fg(red).Bold(true),
-		Note:      fg(blue),
-		Selected:  fg(purple).Bold(true),
-		Card:      lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1),
-		CardFocus: lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1),
-		BarFull:   fg(green),
-		BarEmpty:  fg(c("#D0D0D0", "#3A3A3A")),
-		Good:      fg(green),
-		Warn:      fg(amber),
-		Bad:       fg(red),
-		Info:      fg(blue),
+		Title:    fg(purple).Bold(true),
+		Subtle:   fg(c("#8A8A8A", "#6C6C6C")),
+		Label:    fg(c("#6C6C6C", "#9E9E9E")),
+		Value:    fg(c("#262626", "#E4E4E4")),
+		Error:    fg(red).Bold(true),
+		Note:     fg(blue),
+		Selected: fg(purple).Bold(true),
+		Card:     lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1),
+		BarFull:  fg(green),
+		BarEmpty: fg(c("#D0D0D0", "#3A3A3A")),
+		Good:     fg(green),
+		Warn:     fg(amber),
+		Bad:      fg(red),
+		Info:     fg(blue),
 	}
 	if !noColor {
 		s.Card = s.Card.BorderForeground(c("#BCBCBC", "#4E4E4E"))
-		s.CardFocus = s.CardFocus.BorderForeground(purple)
 	}
 	s.badges = map[string]lipgloss.Style{
 		StateValid: badge(green), StateExpiring: badge(amber), StateExpired: badge(red),

@@ -90,7 +90,7 @@ func serverEntry(e store.Event) entry {
 		en.Why = "The session was ended at the client's request."
 	case store.EventAccessRejected:
 		en.Why, en.Tone = "An access token was refused: "+e.Reason+".", "bad"
-	case store.EventRefreshFailed:
+	case store.EventRefreshRejected:
 		en.Why, en.Tone = "A refresh was refused: "+e.Reason+".", "bad"
 	case store.EventClock:
 		en.Why = "The server's clock moved: " + e.Reason + "."

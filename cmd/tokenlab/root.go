@@ -66,10 +66,10 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), isFlagError(err):
-		return exitUsage
 	case errors.Is(err, client.ErrLoginRequired):
 		return exitNoLogin
+	case errors.As(err, &ue), isFlagError(err):
+		return exitUsage
 	}
 	return exitFailed
 }
@@ -77,7 +77,9 @@ func exitCode(err error) int {
 // isFlagError recognises cobra's and pflag's complaints about arguments.
 func isFlagError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument",
+	// Flag parsing errors come as usageError already; these are cobra's
+	// argument checks. Not "invalid argument": that is also EINVAL's text.
+	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument",
 		"unknown command", "accepts ", "requires at least", "bad flag syntax"} {
 		if strings.Contains(msg, p) {
 			return true

@@ -150,6 +150,7 @@ func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
 type serveConfig struct {
 	mockserver.Config
 	addr, db, clock string
+	adminGenerated  bool // the admin token was made here, so it must be shown
 }
 
 func (o serveOptions) resolve() (serveConfig, error) {
@@ -182,7 +183,7 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		cfg.Users = append(cfg.Users, mockserver.Credentials{Username: name, Password: pass})
 	}
 	if cfg.AdminToken == "" {
-		cfg.AdminToken = "tla_" + randomHex(24)
+		cfg.AdminToken, cfg.adminGenerated = "tla_"+randomHex(24), true
 	}
 	if cfg.db == "" {
 		dir, err := dataDir()
@@ -229,8 +230,11 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	cfg.SecureCookies = !isLoopback(ln.Addr())
 	cfg.Logger = newLogger(std, opts)
 	srv, err := mockserver.New(ctx, db, clock, cfg.Config)
+	if errors.Is(err, mockserver.ErrBadConfig) {
+		return usageError{errors.New(strings.TrimPrefix(err.Error(), mockserver.ErrBadConfig.Error()+": "))}
+	}
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	printBanner(std, opts.json, url, cfg, clock)
 
@@ -271,7 +275,7 @@ func newLogger(std streams, opts serveOptions) *slog.Logger {
 // banner is the start-up summary; --json prints it as one line for scripts.
 type banner struct {
 	URL        string   `json:"url"`
-	AdminToken string   `json:"adminToken"`
+	AdminToken string   `json:"adminToken,omitempty"` // only when generated
 	DB         string   `json:"db"`
 	Clock      string   `json:"clock"`
 	Now        string   `json:"now"`
@@ -282,10 +286,22 @@ type banner struct {
 }
 
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
-	b := banner{URL: url, AdminToken: cfg.AdminToken, DB: cfg.db, Clock: clock.Mode(),
+	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(),
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL)}
+	admin := "(as given; not shown)"
+	if cfg.adminGenerated {
+		// Printed because nobody else knows it; a token that was passed
+		// in may be a CI secret, which must not reach the job's log.
+		b.AdminToken, admin = cfg.AdminToken, cfg.AdminToken
+	}
+	var users []string
 	for _, u := range cfg.Users {
 		b.Users = append(b.Users, u.Username)
+		if u == demoUser {
+			users = append(users, u.Username+" / "+u.Password)
+		} else {
+			users = append(users, u.Username+" (password as given)")
+		}
 	}
 	if asJSON {
 		json.NewEncoder(std.out).Encode(b)
@@ -300,14 +316,10 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		}
 		return "off"
 	}
-	var demo string
-	for _, u := range cfg.Users {
-		demo += u.Username + " / " + u.Password + "  "
-	}
 	rows := [][2]string{
 		{"url", url},
-		{"demo user", strings.TrimSpace(demo)},
-		{"admin token", cfg.AdminToken},
+		{"users", strings.Join(users, ", ")},
+		{"admin token", admin},
 		{"database", cfg.db},
 		{"clock", b.Clock + " (now " + b.Now + ")"},
 		{"tokens", fmt.Sprintf("%s · access %s · refresh %s · session max %s", cfg.Alg, b.AccessTTL, b.RefreshTTL, mockserver.FormatDuration(cfg.SessionMax))},
@@ -321,6 +333,9 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 	}
 	fmt.Fprintln(w, "  "+key.Render("try")+"curl -s "+url+`/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"password123"}'`)
 }
+
+// demoUser is the built-in user; only its password is printed.
+var demoUser = mockserver.Credentials{Username: "alice", Password: "password123"}
 
 func isLoopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)

@@ -67,7 +67,8 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	if err != nil {
 		return err
 	}
-	opts := tui.Options{Server: o.server, Profile: profile, Store: st, Username: o.username}
+	opts := tui.Options{Server: o.server, Profile: profile, Store: st, Username: o.username,
+		ClientOptions: []client.Option{lockDirOption()}}
 	if ks, ok := st.(*client.KeyringStore); ok && !o.storeChosen {
 		// A newcomer without a keyring (a headless box, a container) still
 		// gets a working lab: tokens in memory, and the screen says so.

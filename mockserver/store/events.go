@@ -8,17 +8,17 @@ import (
 
 // Event kinds written to the event log.
 const (
-	EventRegister       = "register"
-	EventLogin          = "login"
-	EventLoginFailed    = "login_failed"
-	EventRefresh        = "refresh"
-	EventRotation       = "rotation"
-	EventRefreshFailed  = "refresh_rejected"
-	EventReuseDetected  = "reuse_detected"
-	EventFamilyRevoked  = "family_revoked"
-	EventLogout         = "logout"
-	EventAccessRejected = "access_rejected"
-	EventClock          = "clock_moved"
+	EventRegister        = "register"
+	EventLogin           = "login"
+	EventLoginFailed     = "login_failed"
+	EventRefresh         = "refresh"
+	EventRotation        = "rotation"
+	EventRefreshRejected = "refresh_rejected"
+	EventReuseDetected   = "reuse_detected"
+	EventFamilyRevoked   = "family_revoked"
+	EventLogout          = "logout"
+	EventAccessRejected  = "access_rejected"
+	EventClock           = "clock_moved"
 )
 
 // Event is one entry of the server's event log. It names tokens by jti,

@@ -228,11 +228,6 @@ func (db *DB) Family(ctx context.Context, id string) (Family, error) {
 	return familyByID(ctx, db.read, id)
 }
 
-// RefreshToken returns a refresh token's record by jti, or ErrNotFound.
-func (db *DB) RefreshToken(ctx context.Context, jti string) (RefreshToken, error) {
-	return tokenByJTI(ctx, db.read, jti)
-}
-
 // MatchRefreshToken returns the token record and family for jti when hash
 // matches the stored one; ErrNotFound otherwise.
 func (db *DB) MatchRefreshToken(ctx context.Context, jti string, hash []byte) (RefreshToken, Family, error) {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +112,18 @@ func open(ctx context.Context, path string) (*DB, error) {
 	}
 	if path == "" {
 		return nil, errors.New("empty path")
+	}
+	// The file holds signing keys and password hashes: only its owner may
+	// read it. SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
 	// WAL keeps readers off the writer's back; synchronous=NORMAL in WAL
 	// mode loses nothing when the process is killed (only on power loss).
@@ -213,10 +226,12 @@ func (db *DB) tx(ctx context.Context, fn func(wtx) error) error {
 	if err != nil {
 		return err
 	}
+	// Even if fn panics (Mint signs inside), the only write connection
+	// must not stay inside a transaction. After Commit this does nothing.
+	defer tx.Rollback()
 	ferr := fn(wtx{Tx: tx, db: db})
 	var ce commitErr
 	if ferr != nil && !errors.As(ferr, &ce) {
-		tx.Rollback()
 		return ferr
 	}
 	if err := tx.Commit(); err != nil {
@@ -239,16 +254,6 @@ func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
 	err := db.read.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res)
 	return res, err
-}
-
-// Setting returns a stored setting, or ErrNotFound.
-func (db *DB) Setting(ctx context.Context, key string) ([]byte, error) {
-	var v []byte
-	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return v, err
 }
 
 // SettingOrInit returns the stored setting, storing value first when there

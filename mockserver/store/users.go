@@ -46,3 +46,17 @@ func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
 	u.CreatedAt = fromNanos(created)
 	return u, err
 }
+
+// SetPasswordHash replaces a user's password hash.
+func (db *DB) SetPasswordHash(ctx context.Context, username string, hash []byte) error {
+	return db.tx(ctx, func(tx wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE username = ?`, hash, username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
