@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"github.com/golang-jwt/jwt/v5"
 	"net/http"
 	"slices"
 	"strings"
@@ -193,4 +194,55 @@ func TestDurationRoundTrip(t *testing.T) {
 			t.Errorf("ParseDuration(%q) must fail", bad)
 		}
 	}
+}
+
+func TestReviewFixes(t *testing.T) {
+	t.Run("a token without iat is introspected, not a 500", func(t *testing.T) {
+		ts := newTestServer(t)
+		now := ts.Clock.Now()
+		c := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: ts.tokens.issuer, Subject: "1", ID: "no-iat",
+			Audience: jwt.ClaimStrings{ts.tokens.audience}, ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
+			NotBefore: jwt.NewNumericDate(now)}, Username: "alice"}
+		raw, err := sign(ts.tokens.access, typAccess, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := ts.form(t, "/oauth/introspect", "token", raw)
+		if r.Status != 200 || r.Body["active"] != true || r.Body["iat"] != nil {
+			t.Fatalf("introspect: %d %s", r.Status, r.Raw)
+		}
+	})
+	t.Run("reuse with detection off is logged and the session stays", func(t *testing.T) {
+		ts := newTestServer(t, func(c *Config) { c.ReuseDetection = false })
+		_, refresh := ts.login(t)
+		next := ts.do(t, "POST", "/token", map[string]string{"token": refresh})
+		r := ts.do(t, "POST", "/token", map[string]string{"token": refresh})
+		if r.str("error") != "token_reused" || !strings.Contains(r.str("message"), "session stays") {
+			t.Fatalf("replay: %d %s", r.Status, r.Raw)
+		}
+		if !slices.Contains(ts.eventKinds(t), "refresh_rejected") || slices.Contains(ts.eventKinds(t), "family_revoked") {
+			t.Fatalf("events: %v", ts.eventKinds(t))
+		}
+		if r := ts.do(t, "POST", "/token", map[string]string{"token": next.str("refreshToken")}); r.Status != 200 {
+			t.Fatalf("the newest token must still work: %d %s", r.Status, r.Raw)
+		}
+	})
+	t.Run("a changed --user password replaces the stored one", func(t *testing.T) {
+		ts := newTestServer(t)
+		cfg := ts.cfg
+		cfg.Users = []Credentials{{Username: "alice", Password: "a-new-password"}}
+		if _, err := New(t.Context(), ts.DB, ts.Clock, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if r := ts.do(t, "POST", "/login", map[string]string{"username": "alice", "password": "a-new-password"}); r.Status != 200 {
+			t.Fatalf("login with the new password: %d %s", r.Status, r.Raw)
+		}
+	})
+	t.Run("lifetimes beyond ten years are refused", func(t *testing.T) {
+		cfg := DefaultConfig()
+		cfg.AdminToken, cfg.RefreshTTL = testAdminToken, 11*365*24*time.Hour
+		if err := cfg.validate(); err == nil || !strings.Contains(err.Error(), "limited") {
+			t.Fatalf("validate: %v", err)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -160,5 +161,24 @@ func TestMemoryDatabaseIsOneDatabase(t *testing.T) {
 	}
 	if u, err := db.UserByName(t.Context(), "bob"); err != nil || u.Username != "bob" {
 		t.Fatalf("read back: %+v %v", u, err)
+	}
+}
+
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	newChain(t, db, time.Hour) // writes, so the WAL exists
+	for _, p := range []string{path, path + "-wal"} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600: it holds signing keys and password hashes", filepath.Base(p), mode)
+		}
 	}
 }
