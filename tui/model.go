@@ -266,6 +266,9 @@ func fit(s string, width, height int) string {
 // whose address changes every start, the stored session is of no further
 // use, so it is deleted rather than left in the keyring.
 func (m Model) Close(ctx context.Context) error {
+	if m.player.play != nil {
+		m.player.play.Close() // its own embedded server
+	}
 	if m.client == nil || m.opts.Embedded == nil {
 		return nil
 	}

@@ -147,7 +147,7 @@ func (m Model) playerView() string {
 	var help []key.Binding
 	if p.play == nil {
 		for i, sc := range p.list {
-			line := fmt.Sprintf("%-20s %s", sc.Name, firstSentence(sc.Description))
+			line := fmt.Sprintf("%-20s %s", sc.Name, sc.Summary())
 			if i == p.cursor {
 				b.WriteString(s.Selected.Render("› "+truncate(line, m.width-2)) + "\n")
 			} else {
@@ -201,12 +201,4 @@ func (m Model) playSteps() string {
 	}
 	b.WriteString(strings.Join(lines, "\n") + "\n")
 	return b.String()
-}
-
-func firstSentence(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
-	}
-	return s
 }

@@ -266,32 +266,6 @@ func oneLine(err error) error {
 	return oneLineError{err}
 }
 
-// human says a duration the way people do: "14m 52s", "6d 23h", "3m".
-func human(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	d = d.Round(time.Second)
-	units := []struct {
-		n    time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
-	for i, u := range units {
-		if d < u.n && u.n != time.Second {
-			continue
-		}
-		s := fmt.Sprintf("%d%s", d/u.n, u.name)
-		if i+1 < len(units) {
-			next := units[i+1]
-			if rest := (d % u.n) / next.n; rest > 0 {
-				s += fmt.Sprintf(" %d%s", rest, next.name)
-			}
-		}
-		return s
-	}
-	return "0s"
-}
-
 // expiresPhrase says when exp is relative to now: "expires in 14m 52s" or
 // "expired 3m ago".
 func expiresPhrase(exp, now time.Time) string {
@@ -299,9 +273,9 @@ func expiresPhrase(exp, now time.Time) string {
 	case exp.IsZero():
 		return "expiry unknown"
 	case now.Before(exp):
-		return "expires in " + human(exp.Sub(now))
+		return "expires in " + client.HumanDuration(exp.Sub(now))
 	}
-	return "expired " + human(now.Sub(exp)) + " ago"
+	return "expired " + client.HumanDuration(now.Sub(exp)) + " ago"
 }
 
 // timeText is how the client commands show a time.
