@@ -56,9 +56,16 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 		Example: `  tokenlab run
   tokenlab run reuse-detection logout
   tokenlab run -j 4 --format junit --out scenarios.xml my-api.yaml
-  tokenlab run --server http://127.0.0.1:8080 --admin-token "$TOKENLAB_ADMIN_TOKEN"
-  tokenlab run --server https://api.example.com --profile seed-json --username qa --password "$QA_PASSWORD" basic-login tampered-token`,
+  TOKENLAB_ADMIN_TOKEN=… tokenlab run --server http://127.0.0.1:8080
+  tokenlab run --server https://api.example.com --profile seed-json --username qa basic-login tampered-token   # TOKENLAB_PASSWORD set`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Secrets may come from the environment, out of ps and shell history.
+			if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && !cmd.Flags().Changed("admin-token") {
+				opts.adminToken = v
+			}
+			if v, ok := std.env("TOKENLAB_PASSWORD"); ok && !cmd.Flags().Changed("password") {
+				opts.password = v
+			}
 			return runScenarios(cmd.Context(), std, opts, args)
 		},
 	}
@@ -67,10 +74,10 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 	f.StringVar(&opts.out, "out", "", "write the report to this file (text progress still goes to stdout)")
 	f.IntVarP(&opts.jobs, "jobs", "j", opts.jobs, "scenarios to run at once")
 	f.StringVar(&opts.server, "server", "", "run against this API instead of a fresh embedded server per scenario")
-	f.StringVar(&opts.adminToken, "admin-token", "", "admin token of the tokenlab server at --server, to move its clock, read its events and change its settings")
+	f.StringVar(&opts.adminToken, "admin-token", "", "admin token of the tokenlab server at --server, to move its clock, read its events and change its settings (env TOKENLAB_ADMIN_TOKEN)")
 	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file")
 	f.StringVar(&opts.username, "username", opts.username, "the user that login steps use when they name none")
-	f.StringVar(&opts.password, "password", opts.password, "that user's password")
+	f.StringVar(&opts.password, "password", opts.password, "that user's password (env TOKENLAB_PASSWORD)")
 	return cmd
 }
 

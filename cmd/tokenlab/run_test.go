@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenlab/tokenlab/mockserver"
 	"github.com/tokenlab/tokenlab/scenarios"
 )
 
@@ -352,4 +353,25 @@ func TestRunCmdColour(t *testing.T) {
 	if strings.Contains(stdout, "\x1b") {
 		t.Errorf("ANSI escapes with NO_COLOR set:\n%q", stdout)
 	}
+}
+
+// TestRunCmdAdminTokenFromEnv: the admin token may come from
+// TOKENLAB_ADMIN_TOKEN, so it needs no place on the command line.
+func TestRunCmdAdminTokenFromEnv(t *testing.T) {
+	e, err := mockserver.StartEmbedded(t.Context(), mockserver.EmbeddedOptions{Configure: func(c *mockserver.Config) { c.BcryptCost = 4 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	code, out, errOut := runScenarioCmd(t, "run", "--server", e.URL, "access-expiry")
+	if code != 0 || !strings.Contains(out, "skipped") {
+		t.Fatalf("without the admin token access-expiry is skipped: exit %d\n%s%s", code, out, errOut)
+	}
+	wantCounts(t, out, "0 passed, 0 failed, 1 skipped")
+	t.Setenv("TOKENLAB_ADMIN_TOKEN", e.AdminToken)
+	code, out, errOut = runScenarioCmd(t, "run", "--server", e.URL, "access-expiry")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	wantCounts(t, out, "1 passed, 0 failed, 0 skipped")
 }
