@@ -74,9 +74,26 @@ func tick(clock Clock) tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clock.Now()} })
 }
 
-func loginCmd(ctx context.Context, c *client.Client, p client.Profile, password string) tea.Cmd {
+// loginRequest is what the login form asks for.
+type loginRequest struct {
+	server, user, profile, password string
+	store                           client.Store
+	opts                            []client.Option
+}
+
+// loginCmd resolves the profile (it may be a file), makes a client and
+// logs in.
+func loginCmd(ctx context.Context, r loginRequest) tea.Cmd {
 	return func() tea.Msg {
-		s, err := c.Login(ctx, password)
+		p, err := client.ResolveProfile(r.profile)
+		if err != nil {
+			return loginDoneMsg{err: err}
+		}
+		c, err := client.New(r.server, r.user, p, r.store, r.opts...)
+		if err != nil {
+			return loginDoneMsg{err: err}
+		}
+		s, err := c.Login(ctx, r.password)
 		return loginDoneMsg{client: c, profile: p, session: s, err: err}
 	}
 }

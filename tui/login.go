@@ -116,11 +116,6 @@ func (m Model) updateLogin(msg tea.Msg) (tea.Model, tea.Cmd) {
 // logs in.
 func (m Model) submitLogin() (tea.Model, tea.Cmd) {
 	v := func(i int) string { return strings.TrimSpace(m.login.inputs[i].Value()) }
-	profile, err := client.ResolveProfile(v(fieldProfile))
-	if err != nil {
-		m.setStatus("bad", sentence(err))
-		return m, nil
-	}
 	if v(fieldUser) == "" || m.login.inputs[fieldPassword].Value() == "" {
 		m.setStatus("bad", "Type a user and a password, then press enter.")
 		return m, nil
@@ -130,17 +125,14 @@ func (m Model) submitLogin() (tea.Model, tea.Cmd) {
 	// the API's 401, and refreshes reactively.
 	// Its events are stamped with the lab's clock, as the server's are, so
 	// the timeline reads in one time.
-	lab := m.opts.Clock
-	opts := append([]client.Option{client.WithEvents(func(e client.Event) { e.At = lab.Now(); m.events.report(e) })},
+	lab, events := m.opts.Clock, m.events
+	opts := append([]client.Option{client.WithEvents(func(e client.Event) { e.At = lab.Now(); events.report(e) })},
 		m.opts.ClientOptions...)
-	c, err := client.New(v(fieldServer), v(fieldUser), profile, m.opts.Store, opts...)
-	if err != nil {
-		m.setStatus("bad", sentence(err))
-		return m, nil
-	}
-	m.setStatus("info", "Logging in as "+v(fieldUser)+"…")
+	req := loginRequest{server: v(fieldServer), user: v(fieldUser), profile: v(fieldProfile),
+		password: m.login.inputs[fieldPassword].Value(), store: m.opts.Store, opts: opts}
+	m.setStatus("info", "Logging in as "+req.user+"…")
 	m, spin := m.startBusy("logging in")
-	return m, tea.Batch(spin, loginCmd(m.ctx, c, profile, m.login.inputs[fieldPassword].Value()))
+	return m, tea.Batch(spin, loginCmd(m.ctx, req))
 }
 
 // loginDone adopts the new client only once its login worked: until then
