@@ -227,6 +227,16 @@ func (d Decoded) Times(now time.Time) []TimeClaim {
 	return out
 }
 
+// Expiry is the token's exp as a time; zero when it has none usable.
+func (d Decoded) Expiry() time.Time {
+	for _, t := range d.Times(time.Time{}) {
+		if t.Claim == "exp" && t.Problem == "" {
+			return t.At
+		}
+	}
+	return time.Time{}
+}
+
 func numericDate(v any) (float64, bool) {
 	n, ok := v.(json.Number)
 	if !ok {

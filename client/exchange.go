@@ -415,15 +415,13 @@ func (c *Client) endpoints(ctx context.Context) (discovery, error) {
 	return discovery{}, fmt.Errorf("OAuth discovery at %s failed: %w", issuer, lastErr)
 }
 
-// jwtExpiry reads the exp claim of a JWT without verifying it; zero when
-// the token is not a JWT or has no exp.
+// jwtExpiry reads the exp claim of a JWT without verifying it (the client
+// only reads its own tokens' exp, it does not trust them); zero when the
+// token is not a JWT or has no exp.
 func jwtExpiry(tok string) time.Time {
-	claims, err := unverifiedClaims(tok)
+	d, err := Decode(tok)
 	if err != nil {
 		return time.Time{}
 	}
-	if exp, ok := claims["exp"].(float64); ok {
-		return time.Unix(int64(exp), 0)
-	}
-	return time.Time{}
+	return d.Expiry()
 }

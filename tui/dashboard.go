@@ -307,12 +307,7 @@ func expiry(tok string) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	for _, t := range d.Times(time.Time{}) {
-		if t.Claim == "exp" {
-			return t.At
-		}
-	}
-	return time.Time{}
+	return d.Expiry()
 }
 
 // card renders one token: claims, a lifetime bar and where it is kept.
