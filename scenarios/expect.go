@@ -82,6 +82,11 @@ func changedPast(b bool) string {
 // sameValue compares a claim with a YAML value: numbers as numbers,
 // everything else by its printed form.
 func sameValue(got, want any) bool {
+	if n, ok := got.(json.Number); ok { // client.Decode keeps numbers as written
+		if f, err := n.Float64(); err == nil {
+			got = f
+		}
+	}
 	if g, ok := got.(float64); ok {
 		switch w := want.(type) {
 		case int:

@@ -109,17 +109,3 @@ func editJSON(seg string, set map[string]any) (string, error) {
 	}
 	return b64.EncodeToString(out), nil
 }
-
-// decodeClaims reads a JWT's claims without verifying it.
-func decodeClaims(tok string) (map[string]any, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return nil, errors.New("not a JWT")
-	}
-	data, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(data, &m)
-}
