@@ -80,9 +80,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?)`
 	qMarkUsed     = `UPDATE refresh_tokens SET used_at = ? WHERE jti = ?`
 	qRevokeFamily = `UPDATE families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`
-	qTokenByJTI   = `SELECT jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at
-		FROM refresh_tokens WHERE jti = ?`
-	qFamilyByID = `SELECT ` + familyColumns + `
+	qTokenByJTI   = `SELECT ` + tokenColumns + ` FROM refresh_tokens WHERE jti = ?`
+	qFamilyByID   = `SELECT ` + familyColumns + `
 		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`
 )
 
@@ -247,13 +246,20 @@ type querier interface {
 }
 
 func tokenByJTI(ctx context.Context, q querier, jti string) (RefreshToken, error) {
-	var t RefreshToken
-	var issued, expires, used sql.NullInt64
-	err := q.QueryRowContext(ctx, qTokenByJTI, jti).
-		Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used)
+	t, err := scanToken(q.QueryRowContext(ctx, qTokenByJTI, jti))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}
+	return t, err
+}
+
+// tokenColumns are what scanToken reads, in its order.
+const tokenColumns = `jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at`
+
+func scanToken(s scanner) (RefreshToken, error) {
+	var t RefreshToken
+	var issued, expires, used sql.NullInt64
+	err := s.Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used)
 	t.IssuedAt, t.ExpiresAt, t.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
 	return t, err
 }
@@ -314,7 +320,7 @@ func (db *DB) Sessions(ctx context.Context, limit int) ([]Session, error) {
 }
 
 func (db *DB) familyTokens(ctx context.Context, familyID string) ([]RefreshToken, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+`
 		FROM refresh_tokens WHERE family_id = ? ORDER BY issued_at DESC, rowid DESC`, familyID)
 	if err != nil {
 		return nil, err
@@ -322,12 +328,10 @@ func (db *DB) familyTokens(ctx context.Context, familyID string) ([]RefreshToken
 	defer rows.Close()
 	var tokens []RefreshToken
 	for rows.Next() {
-		var t RefreshToken
-		var issued, expires, used sql.NullInt64
-		if err := rows.Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used); err != nil {
+		t, err := scanToken(rows)
+		if err != nil {
 			return nil, err
 		}
-		t.IssuedAt, t.ExpiresAt, t.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
 		tokens = append(tokens, t)
 	}
 	return tokens, rows.Err()
