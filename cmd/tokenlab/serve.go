@@ -185,13 +185,6 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	if cfg.AdminToken == "" {
 		cfg.AdminToken, cfg.adminGenerated = "tla_"+randomHex(24), true
 	}
-	if cfg.db == "" {
-		dir, err := dataDir()
-		if err != nil {
-			return cfg, usagef("cannot find a data directory (%v); pass --db", err)
-		}
-		cfg.db = filepath.Join(dir, "tokenlab.db")
-	}
 	return cfg, nil
 }
 
@@ -204,10 +197,8 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if cfg.db != ":memory:" {
-		if err := os.MkdirAll(filepath.Dir(cfg.db), 0o700); err != nil {
-			return fmt.Errorf("create the database folder: %w", err)
-		}
+	if cfg.db, err = databasePath(cfg.db); err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, cfg.db)
 	if err != nil {
@@ -340,6 +331,25 @@ var demoUser = mockserver.Credentials{Username: "alice", Password: "password123"
 func isLoopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// databasePath makes ready the folder of a database file: the user's data
+// dir when path is empty. ":memory:" needs nothing.
+func databasePath(path string) (string, error) {
+	if path == ":memory:" {
+		return path, nil
+	}
+	if path == "" {
+		dir, err := dataDir()
+		if err != nil {
+			return "", usagef("cannot find a data directory (%v); pass --db", err)
+		}
+		path = filepath.Join(dir, "tokenlab.db")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("create the database folder: %w", err)
+	}
+	return path, nil
 }
 
 func dataDir() (string, error) {

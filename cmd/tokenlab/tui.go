@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -116,17 +114,9 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 // startLabServer starts the embedded server the TUI runs against: a
 // movable (offset) clock and a database in the user's data dir.
 func startLabServer(ctx context.Context, db string) (*mockserver.Embedded, error) {
-	if db == "" {
-		dir, err := dataDir()
-		if err != nil {
-			return nil, usagef("cannot find a data directory (%v); pass --db", err)
-		}
-		db = filepath.Join(dir, "tokenlab.db")
-	}
-	if db != ":memory:" {
-		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
-			return nil, fmt.Errorf("create the data folder: %w", err)
-		}
+	db, err := databasePath(db)
+	if err != nil {
+		return nil, err
 	}
 	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset})
 }
