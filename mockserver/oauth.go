@@ -9,51 +9,7 @@ import (
 )
 
 // The OAuth 2.0 dialect: form-encoded requests, JSON answers, RFC 6749
-// errors. Any client_id is accepted: the mock has no client registry.
-
-type oauthTokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
-	Scope        string `json:"scope,omitempty"`
-}
-
-func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error {
-	form, err := readForm(w, r)
-	if err != nil {
-		return err
-	}
-	clientID := form["client_id"]
-	if id, _, ok := r.BasicAuth(); ok {
-		clientID = id
-	}
-	var g grant
-	switch gt := form["grant_type"]; gt {
-	case "password":
-		if form["username"] == "" || form["password"] == "" {
-			return badRequest("the password grant needs username and password")
-		}
-		g, err = s.login(r.Context(), form["username"], form["password"], clientID, form["scope"])
-	case "refresh_token":
-		if form["refresh_token"] == "" {
-			return badRequest("the refresh_token grant needs refresh_token")
-		}
-		g, err = s.refresh(r.Context(), form["refresh_token"])
-	case "":
-		return badRequest("grant_type is required")
-	default:
-		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
-			Message: "grant_type " + quote(gt) + " is not supported; use password or refresh_token"}
-	}
-	if err != nil {
-		return oauthError(err)
-	}
-	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
-		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope})
-	return nil
-}
+// errors. The token endpoint and its grants are in grants.go.
 
 // oauthError turns login and refresh failures into RFC 6749 invalid_grant.
 func oauthError(err error) error {
@@ -128,7 +84,7 @@ func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
-	if c, err := s.tokens.verifyAccess(raw); err == nil {
+	if c, err := s.tokens.describeAccess(raw); err == nil {
 		if s.Policy().AccessDenylist && c.SessionID != "" {
 			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
 				return introspection{}
@@ -154,16 +110,21 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
 	iss := s.cfg.Issuer
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                iss,
-		"token_endpoint":                        iss + "/oauth/token",
-		"revocation_endpoint":                   iss + "/oauth/revoke",
-		"introspection_endpoint":                iss + "/oauth/introspect",
-		"jwks_uri":                              iss + "/.well-known/jwks.json",
-		"grant_types_supported":                 []string{"password", "refresh_token"},
-		"response_types_supported":              []string{"token"},
-		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
-		"id_token_signing_alg_values_supported": []string{s.cfg.Alg},
-		"subject_types_supported":               []string{"public"},
+		"issuer":                                         iss,
+		"token_endpoint":                                 iss + "/oauth/token",
+		"revocation_endpoint":                            iss + "/oauth/revoke",
+		"introspection_endpoint":                         iss + "/oauth/introspect",
+		"jwks_uri":                                       iss + "/.well-known/jwks.json",
+		"authorization_endpoint":                         iss + "/oauth/authorize",
+		"device_authorization_endpoint":                  iss + "/oauth/device_authorization",
+		"grant_types_supported":                          allGrants,
+		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
+		"authorization_response_iss_parameter_supported": true,
+		"id_token_signing_alg_values_supported":          []string{s.cfg.Alg},
+		"subject_types_supported":                        []string{"public"},
 	})
 	return nil
 }
