@@ -102,6 +102,9 @@ func TestPKCEFlow(t *testing.T) {
 		!strings.Contains(r.str("error_description"), "token_revoked") {
 		t.Fatalf("the session of a replayed code must be revoked: %d %s", r.Status, r.Raw)
 	}
+	if bytes.Contains(dbBytes(t, ts), []byte(code)) {
+		t.Error("the database holds the authorization code in clear")
+	}
 	kinds := ts.eventKinds(t)
 	for _, want := range []string{"login_failed", "code_issued", "code_rejected", "code_redeemed", "login", "rotation", "code_reused", "family_revoked"} {
 		if !slices.Contains(kinds, want) {
@@ -366,6 +369,9 @@ func TestDeviceFlow(t *testing.T) {
 	}
 	if r := ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", r.str("refresh_token"), "client_id", DefaultClientID); r.Status != 200 {
 		t.Fatalf("refresh of a device session: %d %s", r.Status, r.Raw)
+	}
+	if bytes.Contains(dbBytes(t, ts), []byte(d.str("device_code"))) {
+		t.Error("the database holds the device code in clear")
 	}
 	kinds := ts.eventKinds(t)
 	for _, want := range []string{"device_code_issued", "device_slow_down", "login_failed", "device_approved", "login"} {
