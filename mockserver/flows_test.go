@@ -299,9 +299,24 @@ func TestCodeExchangeRefusals(t *testing.T) {
 		if rf := ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", r.str("refresh_token"), "client_id", DefaultClientID); rf.str("error") != "invalid_grant" {
 			t.Fatalf("refresh as another client: %d %s", rf.Status, rf.Raw)
 		}
-		if rf := ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", r.str("refresh_token"),
-			"client_id", "app", "client_secret", "app-secret-0123456789"); rf.Status != 200 {
+		rf := ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", r.str("refresh_token"),
+			"client_id", "app", "client_secret", "app-secret-0123456789")
+		if rf.Status != 200 {
 			t.Fatalf("refresh with the secret: %d %s", rf.Status, rf.Raw)
+		}
+		// Revocation (RFC 7009 §2.1) also needs the client's secret.
+		if rv := ts.form(t, "/oauth/revoke", "token", rf.str("refresh_token")); rv.Status != 401 || rv.str("error") != "invalid_client" {
+			t.Fatalf("revoke without the secret: %d %s", rv.Status, rv.Raw)
+		}
+		if rv := ts.form(t, "/oauth/revoke", "token", rf.str("refresh_token"), "client_id", "app", "client_secret", "wrong"); rv.Status != 401 {
+			t.Fatalf("revoke with a wrong secret: %d %s", rv.Status, rv.Raw)
+		}
+		if rv := ts.form(t, "/oauth/revoke", "token", rf.str("refresh_token"), "client_id", "app", "client_secret", "app-secret-0123456789"); rv.Status != 200 {
+			t.Fatalf("revoke with the secret: %d %s", rv.Status, rv.Raw)
+		}
+		if again := ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", rf.str("refresh_token"),
+			"client_id", "app", "client_secret", "app-secret-0123456789"); !strings.Contains(again.str("error_description"), "token_revoked") {
+			t.Fatalf("refresh after revoke: %d %s", again.Status, again.Raw)
 		}
 	})
 }

@@ -35,13 +35,28 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 	if raw == "" {
 		return badRequest("token is required")
 	}
-	familyID := ""
+	// RFC 7009 §2.1: a client that authenticates must do so rightly, and a
+	// confidential client's token may be revoked only by that client.
+	client, known, err := s.authenticateClient(r.Context(), r, form)
+	if err != nil {
+		return err
+	}
+	familyID, owner := "", ""
 	if c, err := s.tokens.verifyRefresh(raw); err == nil || err.(*tokenError).code == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
-			familyID = fam.ID
+			familyID, owner = fam.ID, fam.ClientID
 		}
 	} else if c, err := s.tokens.verifyAccess(raw); err == nil {
-		familyID = c.SessionID
+		familyID, owner = c.SessionID, c.ClientID
+	}
+	if owner != "" {
+		var te *tokenError
+		err := s.checkTokenClient(r.Context(), tokenCall{form: form, client: client, known: known}, owner)
+		if errors.As(err, &te) {
+			familyID = "" // another client's token: nothing happens, and §2.2 still answers 200
+		} else if err != nil {
+			return err
+		}
 	}
 	if familyID != "" {
 		if _, err := s.db.RevokeFamily(r.Context(), familyID, store.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
