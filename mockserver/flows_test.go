@@ -718,3 +718,26 @@ func TestUserCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAuthEventEscapes: a client_id full of terminal escapes reaches
+// the event log (which the TUI prints) quoted, never raw.
+func TestClientAuthEventEscapes(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.form(t, "/oauth/token", "grant_type", "client_credentials", "client_id", "evil\x1b[2J\x07", "client_secret", "x")
+	if r.Status != 401 || strings.Contains(string(r.Raw), "\x1b") {
+		t.Fatalf("%d %q", r.Status, r.Raw)
+	}
+	events, _ := ts.DB.Events(t.Context(), 0, 100)
+	found := false
+	for _, e := range events {
+		if e.Kind == "client_auth_failed" {
+			found = true
+			if strings.ContainsAny(e.Reason, "\x1b\x07") || !strings.Contains(e.Reason, `evil\x1b[2J\a`) {
+				t.Errorf("reason %q", e.Reason)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no client_auth_failed event")
+	}
+}

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/tokenlab/tokenlab/mockserver/store"
@@ -164,9 +165,12 @@ func unixOf(d *jwt.NumericDate) int64 {
 	return d.Unix()
 }
 
+// quote cuts s to 40 runes and quotes it with Go's escapes, so control
+// characters a client sent never reach a terminal that shows the message
+// or the event log.
 func quote(s string) string {
 	if r := []rune(s); len(r) > 40 {
 		s = string(r[:40]) + "…"
 	}
-	return `"` + s + `"`
+	return strconv.Quote(s)
 }
