@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -595,6 +596,96 @@ func TestHostileClockRange(t *testing.T) {
 			_, refresh := ts.login(t)
 			if r := ts.do(t, "POST", "/token", map[string]string{"token": refresh}); r.Status != http.StatusOK {
 				t.Errorf("refresh of a fresh session at %v: %d %s", ts.Clock.Now(), r.Status, r.Raw)
+			}
+		})
+	}
+}
+
+// TestHostileLoginPages puts garbage into every parameter of the HTML
+// pages: never a 5xx, always HTML, nothing echoed unescaped, and a redirect
+// only to the registered loopback URI of the request.
+func TestHostileLoginPages(t *testing.T) {
+	ts := newTestServer(t)
+	garbage := map[string]string{
+		"empty":       "",
+		"script":      `<script>alert(1)</script>`,
+		"quote break": `"><img src=x onerror=alert(1)>`,
+		"javascript":  "javascript:alert(1)",
+		"CR LF":       "a\r\nSet-Cookie: pwned=1",
+		"NUL":         "a\x00b",
+		"escape":      "\x1b[2J",
+		"SQL":         "' OR 1=1 --",
+		"bad UTF-8":   "\xff\xfe",
+		"3000 bytes":  strings.Repeat("x", 3000),
+		"long runes":  strings.Repeat("é", 1500),
+	}
+	check := func(t *testing.T, p page) {
+		t.Helper()
+		if p.Status >= 500 || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%d %s", p.Status, p.Header.Get("Content-Type"))
+		}
+		if strings.Contains(p.Body, "<script>alert") || strings.Contains(p.Body, "<img src=x") {
+			t.Fatalf("garbage echoed unescaped:\n%s", p.Body)
+		}
+		if p.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("a Set-Cookie header: %v", p.Header)
+		}
+		if loc := p.Header.Get("Location"); loc != "" && !strings.HasPrefix(loc, loopbackRedirect+"?") {
+			t.Fatalf("redirect to %q", loc)
+		}
+	}
+	params := []string{"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method", "resource"}
+	good := formOf(t, ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery(loopbackRedirect).Encode(), nil))
+	for _, param := range params {
+		for name, value := range garbage {
+			t.Run("authorize "+param+" "+name, func(t *testing.T) {
+				q := authorizeQuery(loopbackRedirect)
+				q.Set(param, value)
+				check(t, ts.browser(t, "GET", "/oauth/authorize?"+q.Encode(), nil))
+				// The same garbage posted with a valid form token: the token
+				// no longer matches (or the client is refused), never a code.
+				p := ts.submit(t, good, param, value, "username", "alice", "password", "password123")
+				check(t, p)
+				if value != good.Fields[param] && strings.Contains(p.Header.Get("Location"), "code=") {
+					t.Fatalf("a code for a changed form: %s", p.Header.Get("Location"))
+				}
+			})
+		}
+	}
+	for _, field := range []string{"user_code", "username", "password", "action"} {
+		for name, value := range garbage {
+			t.Run("device "+field+" "+name, func(t *testing.T) {
+				form := url.Values{"user_code": {"BCDF-GHJK"}, "username": {"alice"}, "password": {"password123"}, "action": {"approve"}}
+				form.Set(field, value)
+				check(t, ts.browser(t, "POST", "/device", form))
+				check(t, ts.browser(t, "GET", "/device?"+url.Values{field: {value}}.Encode(), nil))
+			})
+		}
+	}
+	for _, tc := range []struct{ name, method, path, contentType, body string }{
+		{"JSON to the authorize form", "POST", "/oauth/authorize", "application/json", `{"client_id":"tokenlab"}`},
+		{"10 MB to the device form", "POST", "/device", formType, "user_code=" + strings.Repeat("A", 10<<20)},
+		{"repeated field on /device", "POST", "/device", formType, "user_code=a&user_code=b"},
+		{"repeated parameter on authorize", "GET", "/oauth/authorize?client_id=tokenlab&client_id=tokenlab", "", ""},
+		{"PUT /device", "PUT", "/device", "", ""},
+		{"DELETE /oauth/authorize", "DELETE", "/oauth/authorize", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tc.method, ts.URL+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.contentType)
+			resp, err := ts.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			p := page{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+			check(t, p)
+			if p.Status < 400 || !strings.Contains(p.Body, `id="error"`) {
+				t.Fatalf("want an HTML error page: %d %s", p.Status, p.Body)
 			}
 		})
 	}
