@@ -99,11 +99,9 @@ func authzCheck(c store.Client, a authzRequest) *apiError {
 	case a.Challenge != "" && (len(a.Challenge) != 43 || !validVerifier(a.Challenge)):
 		return invalid("code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
-	if err := checkScope(c, a.Scope); err != nil {
-		return err.(*apiError)
-	}
-	if err := checkResource(a.Resource); err != nil {
-		return err.(*apiError)
+	var ae *apiError
+	if err := errors.Join(checkScope(c, a.Scope), checkResource(a.Resource)); errors.As(err, &ae) {
+		return ae
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -739,5 +740,47 @@ func TestClientAuthEventEscapes(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no client_auth_failed event")
+	}
+}
+
+// TestConcurrentRedemptions: one code or one approved device code
+// redeemed by many at once gives exactly one set of tokens. (For the code,
+// the others count as replays, so that one session is then revoked.)
+func TestConcurrentRedemptions(t *testing.T) {
+	ts := newTestServer(t)
+	const n = 12
+	race := func(kv ...string) (ok int, refresh string) {
+		results := make(chan reply, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() { defer wg.Done(); results <- ts.form(t, "/oauth/token", kv...) }()
+		}
+		wg.Wait()
+		close(results)
+		for r := range results {
+			switch {
+			case r.Status == 200:
+				ok++
+				refresh = r.str("refresh_token")
+			case r.str("error") != "invalid_grant":
+				t.Errorf("a loser got %d %s", r.Status, r.Raw)
+			}
+		}
+		return ok, refresh
+	}
+	code := ts.authorize(t, authorizeQuery(loopbackRedirect))
+	ok, refresh := race("grant_type", "authorization_code", "code", code, "redirect_uri", loopbackRedirect, "client_id", DefaultClientID, "code_verifier", testVerifier)
+	if ok != 1 {
+		t.Fatalf("%d of %d exchanges of one code succeeded", ok, n)
+	}
+	if r := ts.form(t, "/oauth/token", "grant_type", "refresh_token", "refresh_token", refresh); !strings.Contains(r.str("error_description"), "token_revoked") {
+		t.Fatalf("the racing replays must revoke the session: %d %s", r.Status, r.Raw)
+	}
+
+	d := ts.form(t, "/oauth/device_authorization", "client_id", DefaultClientID)
+	ts.browser(t, "POST", "/device", url.Values{"user_code": {d.str("user_code")}, "username": {"alice"}, "password": {"password123"}})
+	if ok, _ := race("grant_type", grantDeviceCode, "device_code", d.str("device_code"), "client_id", DefaultClientID); ok != 1 {
+		t.Fatalf("%d of %d polls of one approved device code got tokens", ok, n)
 	}
 }
