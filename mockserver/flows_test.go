@@ -784,3 +784,33 @@ func TestConcurrentRedemptions(t *testing.T) {
 		t.Fatalf("%d of %d polls of one approved device code got tokens", ok, n)
 	}
 }
+
+// TestEmbeddedClients: the embedded server (TUI, scenarios) has the public
+// client tokenlab and takes confidential clients from its options.
+func TestEmbeddedClients(t *testing.T) {
+	e, err := StartEmbedded(t.Context(), EmbeddedOptions{Configure: func(c *Config) { c.BcryptCost = 4 },
+		Clients: []ClientConfig{{ID: "svc", Secret: "svc-secret-0123"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	post := func(form url.Values) int {
+		resp, err := http.PostForm(e.URL+"/oauth/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(url.Values{"grant_type": {"client_credentials"}, "client_id": {"svc"}, "client_secret": {"svc-secret-0123"}}); got != 200 {
+		t.Fatalf("client credentials on the embedded server: %d", got)
+	}
+	resp, err := http.PostForm(e.URL+"/oauth/device_authorization", url.Values{"client_id": {DefaultClientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("device authorization for tokenlab on the embedded server: %d", resp.StatusCode)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tokenlab/tokenlab/mockserver/store"
@@ -25,7 +26,7 @@ type oauthTokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 }
 
-// tokenRequest is one call of the token endpoint: its form and its client
+// tokenCall is one call of the token endpoint: its form and its client
 // (known is false when the request names none).
 type tokenCall struct {
 	form   map[string]string
@@ -42,7 +43,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 	if gt == "" {
 		return badRequest("grant_type is required")
 	}
-	if !isKnownGrant(gt) {
+	if !slices.Contains(allGrants, gt) {
 		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Message: "grant_type " + quote(gt) + " is not supported; use one of " + strings.Join(allGrants, ", ")}
 	}
@@ -76,15 +77,6 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
 		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope})
 	return nil
-}
-
-func isKnownGrant(gt string) bool {
-	for _, g := range allGrants {
-		if g == gt {
-			return true
-		}
-	}
-	return false
 }
 
 // passwordGrant works with no client (as in version 1) or a registered one.
