@@ -110,11 +110,11 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
 		return grant{}, err
 	}
-	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope}, now, pol.AccessTTL)
+	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope, fam.ExpiresAt}, now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
 		Refresh: rt, RefreshExp: refreshExp, Scope: scope}, nil
 }
 
@@ -164,11 +164,11 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		return grant{}, te
 	}
 	fam := res.Family
-	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope}, now, pol.AccessTTL)
+	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope, fam.ExpiresAt}, now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
-	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
+	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
 		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
 	if next != "" {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
@@ -265,6 +265,12 @@ func (s *Server) event(ctx context.Context, e store.Event) {
 	if err := s.db.AddEvents(ctx, e); err != nil {
 		s.log.Error("could not record event", "kind", e.Kind, "err", err)
 	}
+}
+
+// expiresIn is the answer's expires_in: the token's real lifetime, which
+// the session's deadline may have shortened.
+func expiresIn(c AccessClaims, now time.Time) int64 {
+	return int64(c.ExpiresAt.Sub(now).Seconds())
 }
 
 func earliest(a, b time.Time) time.Time {

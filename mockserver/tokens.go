@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -43,7 +42,7 @@ type tokens struct {
 	accessParser  *jwt.Parser
 	refreshParser *jwt.Parser
 	now           func() time.Time
-	verified      verifiedCache
+	verified      *verifiedCache
 }
 
 func newTokens(issuer, audience string, access, refresh *signer, now func() time.Time) *tokens {
@@ -58,19 +57,25 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 	}
 	return &tokens{
 		issuer: issuer, audience: audience, access: access, refresh: refresh, now: now,
-		verified:      verifiedCache{max: 10000},
+		verified:      newVerifiedCache(verifiedCacheSize),
 		accessParser:  parser(access, jwt.WithAudience(audience)),
 		refreshParser: parser(refresh),
 	}
 }
 
+// signAccess signs an access token that lives ttl, but never past its
+// session's deadline: a token must not outlive --session-max.
 func (t *tokens) signAccess(user string, userID int64, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
+	exp := now.Add(ttl)
+	if !fam.deadline.IsZero() {
+		exp = earliest(exp, fam.deadline)
+	}
 	c := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   strconv.FormatInt(userID, 10),
 			Audience:  jwt.ClaimStrings{t.audience},
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ID:        newID(),
@@ -99,8 +104,12 @@ func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) 
 	return s, c, err
 }
 
-// familyRef is what an access token says of its session.
-type familyRef struct{ id, clientID, scope string }
+// familyRef is what an access token says of its session, and the
+// session's deadline, which caps the token's exp.
+type familyRef struct {
+	id, clientID, scope string
+	deadline            time.Time
+}
 
 func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
 	tok := jwt.NewWithClaims(s.method, claims)
@@ -144,38 +153,22 @@ func (t *tokens) checkAccess(raw string) (*AccessClaims, error) {
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
+	if te := checkShape(raw); te != nil {
+		return c, te
+	}
 	_, err := t.accessParser.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
 		return c, tokenFailure(err)
+	}
+	if c.IssuedAt != nil {
+		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
+			return &AccessClaims{}, te
+		}
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
 		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
 	}
 	return c, nil
-}
-
-// verifiedCache maps the text of verified access tokens to their claims.
-// When full it starts again empty: simple, and bounded.
-type verifiedCache struct {
-	mu  sync.RWMutex
-	m   map[string]*AccessClaims
-	max int
-}
-
-func (v *verifiedCache) get(raw string) (*AccessClaims, bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	c, ok := v.m[raw]
-	return c, ok
-}
-
-func (v *verifiedCache) put(raw string, c *AccessClaims) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.m == nil || len(v.m) >= v.max {
-		v.m = make(map[string]*AccessClaims)
-	}
-	v.m[raw] = c
 }
 
 // verifyRefresh checks a refresh token's signature and claims. An expired
@@ -186,9 +179,17 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
+	if te := checkShape(raw); te != nil {
+		return c, te
+	}
 	_, err := t.refreshParser.ParseWithClaims(raw, c, keyFunc(t.refresh, typRefresh))
 	if err != nil {
 		return c, tokenFailure(err)
+	}
+	if c.IssuedAt != nil {
+		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
+			return &RefreshClaims{}, te
+		}
 	}
 	if c.ID == "" || c.FamilyID == "" || c.Subject == "" {
 		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
