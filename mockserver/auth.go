@@ -91,11 +91,13 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 		hash = u.PasswordHash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
-		reason := "wrong password"
+		// People type passwords into the user field: an unknown name is
+		// not stored, only that it was unknown.
+		ev := store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: "wrong password"}
 		if !known {
-			reason = "unknown user"
+			ev.Username, ev.Reason = "", "unknown user"
 		}
-		s.event(ctx, store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: reason})
+		s.event(ctx, ev)
 		return grant{}, errInvalidCredentials
 	}
 	pol := s.Policy()

@@ -35,9 +35,12 @@ type Config struct {
 	RefreshSecret string
 	AdminToken    string // required for /admin routes
 	Users         []Credentials
-	SecureCookies bool
-	BcryptCost    int
-	Logger        *slog.Logger
+	// AllowWeakSecrets accepts HS256 secrets shorter than MinSecretBytes,
+	// for teaching how a weak secret is brute-forced.
+	AllowWeakSecrets bool
+	SecureCookies    bool
+	BcryptCost       int
+	Logger           *slog.Logger
 }
 
 // Policy is the part of the configuration that may change while the
@@ -64,6 +67,10 @@ func (p Policy) Validate() error {
 	}
 	return nil
 }
+
+// MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
+// for a key at least as long as the hash output.
+const MinSecretBytes = 32
 
 // maxLifetime bounds the lifetimes: with the clock's range it keeps every
 // expiry inside the Unix-nanosecond span the store uses.
@@ -164,6 +171,12 @@ func (c Config) validate() error {
 		return errors.New("the admin token must be at least 16 characters")
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	for _, sec := range []struct{ name, value string }{{"access", c.AccessSecret}, {"refresh", c.RefreshSecret}} {
+		if sec.value != "" && len(sec.value) < MinSecretBytes && !c.AllowWeakSecrets {
+			return fmt.Errorf("the %s secret is %d bytes; HS256 needs at least %d (RFC 7518 §3.2) or it can be brute-forced: "+
+				"make one with `openssl rand -base64 32`, or pass --allow-weak-secrets for teaching", sec.name, len(sec.value), MinSecretBytes)
+		}
 	}
 	for _, u := range c.Users {
 		if err := validateCredentials(u.Username, u.Password); err != nil {

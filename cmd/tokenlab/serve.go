@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/tokenlab/tokenlab/mockserver"
 	"github.com/tokenlab/tokenlab/mockserver/store"
 )
@@ -44,6 +46,17 @@ type serveOptions struct {
 	json           bool
 	logFormat      string
 	quiet          bool
+
+	// Secrets kept out of the process list: each names a file to read.
+	accessSecretFile  string
+	refreshSecretFile string
+	adminTokenFile    string
+	userFile          string
+	allowWeakSecrets  bool
+
+	// sources says where each setting not left at its default came from:
+	// "flag", "environment", ".env" or "file".
+	sources map[string]string
 }
 
 func defaultServeOptions() serveOptions {
@@ -83,9 +96,11 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
   ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyEnv(cmd, std.env); err != nil {
+			sources, err := applyEnv(cmd, std.env)
+			if err != nil {
 				return err
 			}
+			opts.sources = sources
 			return serveRun(cmd.Context(), std, opts)
 		},
 	}
@@ -110,18 +125,27 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.BoolVar(&opts.json, "json", false, "print the start-up banner as one JSON line")
 	f.StringVar(&opts.logFormat, "log-format", opts.logFormat, "access log format: text or json")
 	f.BoolVar(&opts.quiet, "quiet", false, "log only warnings and errors, not every request")
+	f.StringVar(&opts.accessSecretFile, "access-secret-file", "", "read the HS256 access secret from this file (keeps it out of ps)")
+	f.StringVar(&opts.refreshSecretFile, "refresh-secret-file", "", "read the HS256 refresh secret from this file")
+	f.StringVar(&opts.adminTokenFile, "admin-token-file", "", "read the admin token from this file")
+	f.StringVar(&opts.userFile, "user-file", "", "read users from this file, one name:password a line (# comments)")
+	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	return cmd
 }
 
 // applyEnv sets every flag not given on the command line from the
-// environment, or else from ./.env.
-func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
+// environment, or else from ./.env. It returns where each setting that is
+// not at its default came from, for the banner.
+func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) (map[string]string, error) {
+	sources := map[string]string{}
+	cmd.Flags().Visit(func(f *pflag.Flag) { sources[f.Name] = "flag" })
 	dotenv, err := readDotEnv(".env")
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	for _, fe := range envFallbacks {
-		if cmd.Flags().Changed(fe.flag) {
+		// A secret given as a file is given on the command line too.
+		if cmd.Flags().Changed(fe.flag) || cmd.Flags().Changed(fe.flag+"-file") {
 			continue
 		}
 		v, ok := lookup(fe.env)
@@ -136,14 +160,15 @@ func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
 		// Check durations here, where the message can name their source.
 		if strings.HasSuffix(fe.flag, "-ttl") {
 			if _, err := mockserver.ParseDuration(v); err != nil {
-				return usagef("%s=%q in %s: %v", fe.env, v, source, err)
+				return nil, usagef("%s=%q in %s: %v", fe.env, v, source, err)
 			}
 		}
 		if err := cmd.Flags().Set(fe.flag, v); err != nil {
-			return usagef("%s=%q in %s: %v", fe.env, v, source, err)
+			return nil, usagef("%s=%q in %s: %v", fe.env, v, source, err)
 		}
+		sources[fe.flag] = strings.TrimPrefix(source, "the ")
 	}
-	return nil
+	return sources, nil
 }
 
 // serveConfig is serveOptions checked and converted.
@@ -151,10 +176,21 @@ type serveConfig struct {
 	mockserver.Config
 	addr, db, clock string
 	adminGenerated  bool // the admin token was made here, so it must be shown
+	sources         map[string]string
 }
 
 func (o serveOptions) resolve() (serveConfig, error) {
-	cfg := serveConfig{Config: mockserver.DefaultConfig(), addr: o.addr, db: o.db, clock: o.clock}
+	cfg := serveConfig{Config: mockserver.DefaultConfig(), addr: o.addr, db: o.db, clock: o.clock, sources: map[string]string{}}
+	for k, v := range o.sources {
+		cfg.sources[k] = v
+	}
+	for flag, path := range map[string]string{"access-secret": o.accessSecretFile, "refresh-secret": o.refreshSecretFile,
+		"admin-token": o.adminTokenFile, "user": o.userFile} {
+		if path != "" {
+			delete(cfg.sources, flag+"-file")
+			cfg.sources[flag] = "file"
+		}
+	}
 	for _, d := range []struct {
 		name string
 		in   string
@@ -173,9 +209,41 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	}
 	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
 	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
+	cfg.AllowWeakSecrets = o.allowWeakSecrets
+	for _, sf := range []struct {
+		flag, path string
+		out        *string
+	}{
+		{"access-secret", o.accessSecretFile, &cfg.AccessSecret},
+		{"refresh-secret", o.refreshSecretFile, &cfg.RefreshSecret},
+		{"admin-token", o.adminTokenFile, &cfg.AdminToken},
+	} {
+		if sf.path == "" {
+			continue
+		}
+		if o.sources[sf.flag] == "flag" {
+			return cfg, usagef("give --%s or --%s-file, not both", sf.flag, sf.flag)
+		}
+		v, err := readSecretFile(sf.flag+"-file", sf.path)
+		if err != nil {
+			return cfg, err
+		}
+		*sf.out = v
+	}
 	cfg.Rotation, cfg.ReuseDetection, cfg.AccessDenylist = o.rotation, o.reuseDetection, o.accessDenylist
+	users := o.users
+	if o.userFile != "" {
+		fromFile, err := readUserFile(o.userFile)
+		if err != nil {
+			return cfg, err
+		}
+		if o.sources["user"] != "flag" { // the file replaces the demo user
+			users = nil
+		}
+		users = append(users, fromFile...)
+	}
 	cfg.Users = nil
-	for _, u := range o.users {
+	for _, u := range users {
 		name, pass, ok := strings.Cut(u, ":")
 		if !ok || name == "" || pass == "" {
 			return cfg, usagef("--user %q: write it as name:password", u)
@@ -274,10 +342,39 @@ type banner struct {
 	AccessTTL  string   `json:"accessTtl"`
 	RefreshTTL string   `json:"refreshTtl"`
 	Users      []string `json:"users"`
+	// Sources names where each setting not at its default came from:
+	// flag, environment, .env or file.
+	Sources  map[string]string `json:"sources,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
 }
 
+// sensitiveSettings are the settings a stray ./.env must not change
+// silently: whoever writes that file would hold the server's keys.
+var sensitiveSettings = []string{"addr", "admin-token", "access-secret", "refresh-secret"}
+
+// bannerWarnings are the sentences the banner highlights.
+func bannerWarnings(cfg serveConfig, sources map[string]string) []string {
+	var warnings []string
+	var fromDotEnv []string
+	for _, name := range sensitiveSettings {
+		if sources[name] == ".env" {
+			fromDotEnv = append(fromDotEnv, name)
+		}
+	}
+	if len(fromDotEnv) > 0 {
+		warnings = append(warnings, "./.env sets "+strings.Join(fromDotEnv, ", ")+": check that file is yours")
+	}
+	if cfg.AllowWeakSecrets && cfg.Alg == "HS256" && (weak(cfg.AccessSecret) || weak(cfg.RefreshSecret)) {
+		warnings = append(warnings, fmt.Sprintf("weak HS256 secrets allowed (shorter than %d bytes): anyone can brute-force them and forge tokens; for teaching only",
+			mockserver.MinSecretBytes))
+	}
+	return warnings
+}
+
+func weak(secret string) bool { return secret != "" && len(secret) < mockserver.MinSecretBytes }
+
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
-	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(),
+	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources),
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL)}
 	admin := "(as given; not shown)"
 	if cfg.adminGenerated {
@@ -317,12 +414,69 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
 	}
+	if from := settingSources(cfg.sources); from != "" {
+		rows = append(rows, [2]string{"settings", from})
+	}
 	w := colorWriter(std, std.out)
 	fmt.Fprintln(w, title.Render("tokenlab mock server")+" ready")
 	for _, r := range rows {
 		fmt.Fprintln(w, "  "+key.Render(r[0])+val.Render(r[1]))
 	}
+	warn := lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFAF00"))
+	for _, msg := range b.Warnings {
+		fmt.Fprintln(w, "  "+key.Render("warning")+warn.Render(msg))
+	}
 	fmt.Fprintln(w, "  "+key.Render("try")+"curl -s "+url+`/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"password123"}'`)
+}
+
+// settingSources lists the settings that came from somewhere other than a
+// flag, as "access-ttl from environment · addr from .env".
+func settingSources(sources map[string]string) string {
+	var parts []string
+	for name, src := range sources {
+		if src != "flag" {
+			parts = append(parts, name+" from "+src)
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " · ")
+}
+
+// readSecretFile reads a secret from a file, without its final newline.
+func readSecretFile(flag, path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("--%s: %v", flag, err)
+	}
+	v := strings.TrimRight(string(data), "\r\n")
+	if v == "" {
+		return "", usagef("--%s: %s is empty", flag, path)
+	}
+	return v, nil
+}
+
+// readUserFile reads name:password lines; blank lines and # comments are
+// skipped.
+func readUserFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--user-file: %v", err)
+	}
+	var users []string
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if name, pass, ok := strings.Cut(line, ":"); !ok || name == "" || pass == "" {
+			return nil, usagef("--user-file: %s:%d: write each user as name:password", path, n+1)
+		}
+		users = append(users, line)
+	}
+	if len(users) == 0 {
+		return nil, usagef("--user-file: %s names no user", path)
+	}
+	return users, nil
 }
 
 // demoUser is the built-in user; only its password is printed.
