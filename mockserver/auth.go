@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenlab/tokenlab/mockserver/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // errInvalidCredentials is a failed password check; each dialect words it.
@@ -60,7 +59,7 @@ func (s *Server) register(ctx context.Context, username, password string) (store
 	if len(password) < minPasswordBytes {
 		return store.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	hash, err := s.generateHash(ctx, password)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -90,7 +89,11 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 	if known {
 		hash = u.PasswordHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+	matched, err := s.compareHash(ctx, hash, password)
+	if err != nil {
+		return grant{}, err
+	}
+	if !matched || !known {
 		// People type passwords into the user field: an unknown name is
 		// not stored, only that it was unknown.
 		ev := store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: "wrong password"}

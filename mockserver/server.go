@@ -40,7 +40,14 @@ type Config struct {
 	AllowWeakSecrets bool
 	SecureCookies    bool
 	BcryptCost       int
-	Logger           *slog.Logger
+	// HashWorkers bounds concurrent bcrypt work (0: one per core);
+	// HashQueue more may wait, and the rest get 503 with Retry-After.
+	HashWorkers int
+	HashQueue   int
+	// LoginRate, when positive, limits password checks per client address
+	// to this many a second (429 with Retry-After beyond).
+	LoginRate float64
+	Logger    *slog.Logger
 }
 
 // Policy is the part of the configuration that may change while the
@@ -113,6 +120,8 @@ type Server struct {
 	dummyHash []byte
 	handler   http.Handler
 	policy    atomic.Pointer[Policy] // read once per request
+	hashing   *hashLimiter
+	loginRate *loginRateLimiter
 }
 
 // New prepares a server on db: it loads or generates the signing keys and
@@ -150,7 +159,17 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		log:       cfg.Logger,
 		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
 		dummyHash: dummy,
+		loginRate: newLoginRateLimiter(cfg.LoginRate),
 	}
+	workers := cfg.HashWorkers
+	if workers <= 0 {
+		workers = defaultHashWorkers()
+	}
+	queue := cfg.HashQueue
+	if queue <= 0 {
+		queue = 2 * workers
+	}
+	s.hashing = newHashLimiter(workers, queue)
 	s.policy.Store(&cfg.Policy)
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
@@ -169,6 +188,8 @@ func (c Config) validate() error {
 		return c.Policy.Validate()
 	case len(c.AdminToken) < 16:
 		return errors.New("the admin token must be at least 16 characters")
+	case c.LoginRate < 0 || c.HashWorkers < 0 || c.HashQueue < 0:
+		return errors.New("login-rate, hash workers and hash queue must not be negative")
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
 	}
