@@ -115,6 +115,7 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
 		return grant{}, err
 	}
+	s.wrote(1)
 	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope, fam.ExpiresAt}, now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
@@ -168,6 +169,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		}
 		return grant{}, te
 	}
+	s.wrote(2) // refresh and rotation
 	fam := res.Family
 	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope, fam.ExpiresAt}, now, pol.AccessTTL)
 	if err != nil {
@@ -266,10 +268,20 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // event logs an event; a failure to log must not fail the request.
+// Rejections a client can repeat at will are coalesced: identical ones
+// within a second share one row with a count.
 func (s *Server) event(ctx context.Context, e store.Event) {
-	if err := s.db.AddEvents(ctx, e); err != nil {
-		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+	var err error
+	if isRejection(e.Kind) {
+		err = s.db.AddRejection(ctx, e, coalesceWindow)
+	} else {
+		err = s.db.AddEvents(ctx, e)
 	}
+	if err != nil {
+		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+		return
+	}
+	s.wrote(1)
 }
 
 // expiresIn is the answer's expires_in: the token's real lifetime, which

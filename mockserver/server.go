@@ -44,6 +44,11 @@ type Config struct {
 	// HashQueue more may wait, and the rest get 503 with Retry-After.
 	HashWorkers int
 	HashQueue   int
+	// EventsMax caps the event log's rows; the oldest are pruned.
+	EventsMax int
+	// Retention is how long after a session ends (expiry, revocation or
+	// its last refresh token expiring) its rows are kept.
+	Retention time.Duration
 	// LoginRate, when positive, limits password checks per client address
 	// to this many a second (429 with Retry-After beyond).
 	LoginRate float64
@@ -104,6 +109,8 @@ func DefaultConfig() Config {
 		},
 		Users:      []Credentials{{Username: "alice", Password: "password123"}},
 		BcryptCost: bcrypt.DefaultCost,
+		EventsMax:  DefaultEventsMax,
+		Retention:  DefaultRetention,
 	}
 }
 
@@ -122,10 +129,12 @@ type Server struct {
 	policy    atomic.Pointer[Policy] // read once per request
 	hashing   *hashLimiter
 	loginRate *loginRateLimiter
+	maint     *maintenance
 }
 
 // New prepares a server on db: it loads or generates the signing keys and
-// creates the configured users that are missing.
+// creates the configured users that are missing. It starts a background
+// pruner that runs until ctx ends or Close is called.
 func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
@@ -177,6 +186,7 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		}
 	}
 	s.handler = s.routes()
+	s.startMaintenance(ctx)
 	return s, nil
 }
 
@@ -188,6 +198,10 @@ func (c Config) validate() error {
 		return c.Policy.Validate()
 	case len(c.AdminToken) < 16:
 		return errors.New("the admin token must be at least 16 characters")
+	case c.EventsMax < 1:
+		return errors.New("events-max must be at least 1")
+	case c.Retention < 0 || c.Retention > maxLifetime:
+		return fmt.Errorf("retention must be between 0 and %s", FormatDuration(maxLifetime))
 	case c.LoginRate < 0 || c.HashWorkers < 0 || c.HashQueue < 0:
 		return errors.New("login-rate, hash workers and hash queue must not be negative")
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:

@@ -295,6 +295,7 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	printBanner(std, opts.json, url, cfg, clock)
 
 	hs := &http.Server{
