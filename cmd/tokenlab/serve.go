@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +56,12 @@ type serveOptions struct {
 	userFile          string
 	allowWeakSecrets  bool
 
+	// Bounds on what clients can make the server hold.
+	maxConns  int // 0: below the descriptor limit
+	eventsMax int
+	retention string
+	loginRate string // "N/s"; "" or "0" for none
+
 	// sources says where each setting not left at its default came from:
 	// "flag", "environment", ".env" or "file".
 	sources map[string]string
@@ -64,6 +72,7 @@ func defaultServeOptions() serveOptions {
 		addr: "127.0.0.1:8080", db: "./tokenlab.db", accessTTL: "15m", refreshTTL: "7d", sessionMax: "30d",
 		reuseGrace: "0s", alg: "HS256", rotation: true, reuseDetection: true, clock: mockserver.ClockReal,
 		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
+		eventsMax: mockserver.DefaultEventsMax, retention: mockserver.FormatDuration(mockserver.DefaultRetention),
 	}
 }
 
@@ -129,6 +138,10 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.StringVar(&opts.refreshSecretFile, "refresh-secret-file", "", "read the HS256 refresh secret from this file")
 	f.StringVar(&opts.adminTokenFile, "admin-token-file", "", "read the admin token from this file")
 	f.StringVar(&opts.userFile, "user-file", "", "read users from this file, one name:password a line (# comments)")
+	f.IntVar(&opts.maxConns, "max-conns", 0, "most open connections; at the cap the longest-idle one is closed (default: below the open-files limit, at most 4096)")
+	f.IntVar(&opts.eventsMax, "events-max", opts.eventsMax, "most rows kept in the event log; the oldest are pruned in the background")
+	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
+	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
 	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	return cmd
 }
@@ -175,6 +188,7 @@ func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) (map[strin
 type serveConfig struct {
 	mockserver.Config
 	addr, db, clock string
+	maxConns        int
 	adminGenerated  bool // the admin token was made here, so it must be shown
 	sources         map[string]string
 }
@@ -210,6 +224,9 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
 	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
 	cfg.AllowWeakSecrets = o.allowWeakSecrets
+	if err := o.resolveLimits(&cfg); err != nil {
+		return cfg, err
+	}
 	for _, sf := range []struct {
 		flag, path string
 		out        *string
@@ -256,6 +273,46 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	return cfg, nil
 }
 
+// resolveLimits checks and converts the bounds on connections, events,
+// retention and logins.
+func (o serveOptions) resolveLimits(cfg *serveConfig) error {
+	cfg.maxConns = o.maxConns
+	switch {
+	case o.maxConns < 0:
+		return usagef("--max-conns must not be negative")
+	case o.maxConns == 0:
+		cfg.maxConns = defaultMaxConns()
+	}
+	if o.eventsMax < 1 {
+		return usagef("--events-max must be at least 1")
+	}
+	cfg.EventsMax = o.eventsMax
+	retention, err := mockserver.ParseDuration(o.retention)
+	if err != nil || retention < 0 {
+		return usagef("--retention: %q is not a duration such as 7d or 12h", o.retention)
+	}
+	cfg.Retention = retention
+	if o.loginRate != "" {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(o.loginRate, "/s"), 64)
+		if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+			return usagef("--login-rate: %q is not a rate such as 5/s", o.loginRate)
+		}
+		cfg.LoginRate = n
+	}
+	return nil
+}
+
+// defaultMaxConns stays well below the open-files limit, which the
+// database, the log and the listener need too; 1024 where the limit is
+// unknown.
+func defaultMaxConns() int {
+	limit, ok := descriptorLimit()
+	if !ok {
+		return 1024
+	}
+	return int(min(4096, max(32, limit*3/4)))
+}
+
 func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	cfg, err := opts.resolve()
 	if err != nil {
@@ -298,17 +355,21 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	defer srv.Close()
 	printBanner(std, opts.json, url, cfg, clock)
 
+	// A client sends its headers at once and reuses an idle connection
+	// within seconds; holding more costs a descriptor each (see --max-conns).
+	conns := mockserver.NewConnLimiter(cfg.maxConns)
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       30 * time.Second,
+		ConnState:         conns.ConnState,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(conns.Listener(ln)) }()
 	select {
 	case err := <-served:
 		return err
@@ -346,6 +407,7 @@ type banner struct {
 	// Sources names where each setting not at its default came from:
 	// flag, environment, .env or file.
 	Sources  map[string]string `json:"sources,omitempty"`
+	MaxConns int               `json:"maxConns"`
 	Warnings []string          `json:"warnings,omitempty"`
 }
 
@@ -375,7 +437,7 @@ func bannerWarnings(cfg serveConfig, sources map[string]string) []string {
 func weak(secret string) bool { return secret != "" && len(secret) < mockserver.MinSecretBytes }
 
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
-	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources),
+	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources), MaxConns: cfg.maxConns,
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL)}
 	admin := "(as given; not shown)"
 	if cfg.adminGenerated {
@@ -415,6 +477,12 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
 	}
+	loginRate := "off"
+	if cfg.LoginRate > 0 {
+		loginRate = fmt.Sprintf("%g/s per address", cfg.LoginRate)
+	}
+	rows = append(rows, [2]string{"limits", fmt.Sprintf("%d connections · %d events · sessions kept %s after they end · login rate %s",
+		cfg.maxConns, cfg.EventsMax, mockserver.FormatDuration(cfg.Retention), loginRate)})
 	if from := settingSources(cfg.sources); from != "" {
 		rows = append(rows, [2]string{"settings", from})
 	}
