@@ -46,7 +46,9 @@ func (l *ConnLimiter) Refused() int64 { return l.refused.Load() }
 func (l *ConnLimiter) Evicted() int64 { return l.evicted.Load() }
 
 // Listener wraps ln so that Accept admits connections within the cap.
-func (l *ConnLimiter) Listener(ln net.Listener) net.Listener { return &limitedListener{Listener: ln, limiter: l} }
+func (l *ConnLimiter) Listener(ln net.Listener) net.Listener {
+	return &limitedListener{Listener: ln, limiter: l}
+}
 
 type limitedListener struct {
 	net.Listener
