@@ -263,7 +263,7 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	for _, u := range users {
 		name, pass, ok := strings.Cut(u, ":")
 		if !ok || name == "" || pass == "" {
-			return cfg, usagef("--user %q: write it as name:password", u)
+			return cfg, usagef("--user: write each user as name:password (the value is not repeated here: it may hold a password)")
 		}
 		cfg.Users = append(cfg.Users, mockserver.Credentials{Username: name, Password: pass})
 	}
