@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenlab/tokenlab/mockserver/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // errInvalidCredentials is a failed password check; each dialect words it.
@@ -61,7 +60,7 @@ func (s *Server) register(ctx context.Context, username, password string) (store
 	if len(password) < minPasswordBytes {
 		return store.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	hash, err := s.generateHash(ctx, password)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -108,15 +107,21 @@ func (s *Server) checkPassword(ctx context.Context, username, password, where st
 	if known {
 		hash = u.PasswordHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
-		reason := "wrong password"
+	matched, err := s.compareHash(ctx, hash, password)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !matched || !known {
+		// People type passwords into the user field: an unknown name is
+		// not stored, only that it was unknown.
+		ev := store.Event{At: s.clock.Now(), Kind: store.EventLoginFailed, Username: username, Reason: "wrong password"}
 		if !known {
-			reason = "unknown user"
+			ev.Username, ev.Reason = "", "unknown user"
 		}
 		if where != "" {
-			reason += " " + where
+			ev.Reason += " " + where
 		}
-		s.event(ctx, store.Event{At: s.clock.Now(), Kind: store.EventLoginFailed, Username: username, Reason: reason})
+		s.event(ctx, ev)
 		return store.User{}, errInvalidCredentials
 	}
 	return u, nil
@@ -151,18 +156,21 @@ func (s *Server) starter(clientID string, now time.Time, out *minted) store.Star
 	}
 }
 
-// sessionGrant signs the access token of a freshly started family.
+// sessionGrant signs the access token of a freshly started family; its exp
+// never passes the family's deadline.
 func (s *Server) sessionGrant(fam store.Family, refresh string, refreshExp, now time.Time) (grant, error) {
-	ttl := s.Policy().AccessTTL
-	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, ttl)
+	s.wrote(1)
+	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(ttl.Seconds()),
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
 		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
 }
 
-func refOf(f store.Family) familyRef { return familyRef{f.ID, f.ClientID, f.Scope, f.Resource} }
+func refOf(f store.Family) familyRef {
+	return familyRef{f.ID, f.ClientID, f.Scope, f.Resource, f.ExpiresAt}
+}
 
 // refresh redeems a refresh token for a new access token and, with
 // rotation, a new refresh token.
@@ -209,12 +217,13 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		}
 		return grant{}, te
 	}
+	s.wrote(2) // refresh and rotation
 	fam := res.Family
 	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
-	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
+	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
 		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
 	if next != "" {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
@@ -307,10 +316,26 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // event logs an event; a failure to log must not fail the request.
+// Rejections a client can repeat at will are coalesced: identical ones
+// within a second share one row with a count.
 func (s *Server) event(ctx context.Context, e store.Event) {
-	if err := s.db.AddEvents(ctx, e); err != nil {
-		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+	var err error
+	if isRejection(e.Kind) {
+		err = s.db.AddRejection(ctx, e, coalesceWindow)
+	} else {
+		err = s.db.AddEvents(ctx, e)
 	}
+	if err != nil {
+		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+		return
+	}
+	s.wrote(1)
+}
+
+// expiresIn is the answer's expires_in: the token's real lifetime, which
+// the session's deadline may have shortened.
+func expiresIn(c AccessClaims, now time.Time) int64 {
+	return int64(c.ExpiresAt.Sub(now).Seconds())
 }
 
 func earliest(a, b time.Time) time.Time {

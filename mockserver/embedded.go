@@ -87,6 +87,7 @@ func (e *Embedded) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := e.http.Shutdown(ctx)
+	e.Server.Close()
 	if serr := <-e.done; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

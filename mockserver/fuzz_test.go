@@ -265,6 +265,13 @@ func tokenMutations(tok, other string) []string {
 		p[0] + "." + b64([]byte(`[]`)) + "." + p[2],
 		p[0] + "." + b64([]byte(`{"exp":1e400,"nbf":"soon","aud":7}`)) + "." + p[2],
 		"", ".", "..", "a.b.c", strings.Repeat("A", 5000),
+		// Shapes refused before any signature work (checkShape).
+		b64([]byte(`{"alg":"HS256","typ":"at+jwt","crit":["exp"]}`)) + "." + p[1] + "." + p[2],
+		b64([]byte(`{"alg":"HS256","typ":"at+jwt","b64":false}`)) + "." + p[1] + "." + p[2],
+		b64([]byte(`{"alg":"HS256","alg":"HS256","typ":"at+jwt"}`)) + "." + p[1] + "." + p[2],
+		p[0] + "." + b64([]byte(`{"exp":"2000000000","sub":"1","sub":"2"}`)) + "." + p[2],
+		p[0] + "." + b64([]byte(`{"iat":4000000000,"a":{"b":[{"c":1,"c":2}]}}`)) + "." + p[2],
+		p[0] + "." + b64([]byte(strings.Repeat(`{"a":`, 100)+"1"+strings.Repeat("}", 100))) + "." + p[2],
 	}
 	return out
 }

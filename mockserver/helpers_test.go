@@ -56,6 +56,7 @@ func newTestServer(tb testing.TB, mutate ...func(*Config)) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { srv.Close() }) // before the database closes
 	hs.Config.Handler = srv
 	hs.Start()
 	tb.Cleanup(hs.Close)

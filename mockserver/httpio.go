@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // maxBody bounds every request body; auth requests are tiny.
@@ -23,6 +26,9 @@ type apiError struct {
 	Bearer bool
 	// Basic asks for HTTP Basic client authentication (invalid_client).
 	Basic bool
+	// RetryAfter, when set, becomes a Retry-After header (whole seconds,
+	// at least one).
+	RetryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -60,6 +66,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if ae.Basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="tokenlab"`)
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ae.RetryAfter.Seconds())))))
 	}
 	if isPage(r) {
 		s.writeErrorPage(w, ae)

@@ -371,9 +371,9 @@ func TestJWKSCrossServer(t *testing.T) {
 	}
 	var peers []*peer
 	for _, p := range []struct{ name, alg, secret string }{
-		{"HS256", "HS256", "shared-access-secret-0123456789"},
-		{"HS256 same secret", "HS256", "shared-access-secret-0123456789"},
-		{"HS256 other secret", "HS256", "other-access-secret-0123456789"},
+		{"HS256", "HS256", "shared-access-secret-0123456789abcdef"},
+		{"HS256 same secret", "HS256", "shared-access-secret-0123456789abcdef"},
+		{"HS256 other secret", "HS256", "other-access-secret-0123456789abcdef"},
 		{"RS256", "RS256", ""},
 		{"RS256 other key", "RS256", ""},
 		{"ES256", "ES256", ""},

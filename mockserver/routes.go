@@ -27,15 +27,15 @@ func (s *Server) routes() http.Handler {
 	handle("GET /healthz", s.handleHealth)
 
 	// Seed dialect.
-	handle("POST /register", s.handleRegister)
-	handle("POST /login", s.handleLogin)
+	handle("POST /register", withClientAddr(s.handleRegister))
+	handle("POST /login", withClientAddr(s.handleLogin))
 	handle("POST /token", s.handleToken)
 	handle("POST /logout", s.handleLogout)
 	handle("GET /protected", s.handleProtected)
 	handle("GET /me", s.handleMe)
 
 	// OAuth 2.0 dialect.
-	handle("POST /oauth/token", s.handleOAuthToken)
+	handle("POST /oauth/token", withClientAddr(s.handleOAuthToken))
 	handle("POST /oauth/revoke", s.handleOAuthRevoke)
 	handle("POST /oauth/introspect", s.handleOAuthIntrospect)
 	handle("GET /oauth/authorize", s.handleAuthorize)

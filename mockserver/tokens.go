@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -46,7 +45,7 @@ type tokens struct {
 	anyAudParser  *jwt.Parser // introspection: tokens for other resources too
 	refreshParser *jwt.Parser
 	now           func() time.Time
-	verified      verifiedCache
+	verified      *verifiedCache
 }
 
 func newTokens(issuer, audience string, access, refresh *signer, now func() time.Time) *tokens {
@@ -61,7 +60,7 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 	}
 	return &tokens{
 		issuer: issuer, audience: audience, access: access, refresh: refresh, now: now,
-		verified:      verifiedCache{max: 10000},
+		verified:      newVerifiedCache(verifiedCacheSize),
 		accessParser:  parser(access, jwt.WithAudience(audience)),
 		anyAudParser:  parser(access),
 		refreshParser: parser(refresh),
@@ -69,14 +68,19 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 }
 
 // signAccess signs an access token for sub (a user's numeric ID, or a
-// client ID for client credentials).
+// client ID for client credentials) that lives ttl, but never past its
+// session's deadline: a token must not outlive --session-max.
 func (t *tokens) signAccess(sub, user string, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
+	exp := now.Add(ttl)
+	if !fam.deadline.IsZero() {
+		exp = earliest(exp, fam.deadline)
+	}
 	c := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   sub,
 			Audience:  t.audienceFor(fam.resource),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ID:        newID(),
@@ -105,8 +109,12 @@ func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) 
 	return s, c, err
 }
 
-// familyRef is what an access token says of its session.
-type familyRef struct{ id, clientID, scope, resource string }
+// familyRef is what an access token says of its session, and the
+// session's deadline, which caps the token's exp.
+type familyRef struct {
+	id, clientID, scope, resource string
+	deadline                      time.Time
+}
 
 // audienceFor is the aud of an access token. Without an RFC 8707 resource
 // it is the configured audience. A resource on this server's own origin is
@@ -175,38 +183,22 @@ func (t *tokens) parseAccess(p *jwt.Parser, raw string) (*AccessClaims, error) {
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
+	if te := checkShape(raw); te != nil {
+		return c, te
+	}
 	_, err := p.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
 		return c, tokenFailure(err)
+	}
+	if c.IssuedAt != nil {
+		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
+			return &AccessClaims{}, te
+		}
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
 		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
 	}
 	return c, nil
-}
-
-// verifiedCache maps the text of verified access tokens to their claims.
-// When full it starts again empty: simple, and bounded.
-type verifiedCache struct {
-	mu  sync.RWMutex
-	m   map[string]*AccessClaims
-	max int
-}
-
-func (v *verifiedCache) get(raw string) (*AccessClaims, bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	c, ok := v.m[raw]
-	return c, ok
-}
-
-func (v *verifiedCache) put(raw string, c *AccessClaims) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.m == nil || len(v.m) >= v.max {
-		v.m = make(map[string]*AccessClaims)
-	}
-	v.m[raw] = c
 }
 
 // verifyRefresh checks a refresh token's signature and claims. An expired
@@ -217,9 +209,17 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
+	if te := checkShape(raw); te != nil {
+		return c, te
+	}
 	_, err := t.refreshParser.ParseWithClaims(raw, c, keyFunc(t.refresh, typRefresh))
 	if err != nil {
 		return c, tokenFailure(err)
+	}
+	if c.IssuedAt != nil {
+		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
+			return &RefreshClaims{}, te
+		}
 	}
 	if c.ID == "" || c.FamilyID == "" || c.Subject == "" {
 		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
