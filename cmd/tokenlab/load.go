@@ -136,7 +136,9 @@ func loadPassword(std streams, opts loadOptions) (string, error) {
 
 // loadTable renders a report as an aligned table.
 func loadTable(r loadgen.Report) string {
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms" }
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
+	}
 	rows := [][]string{
 		{"target", r.Target},
 		{"profile · mode", r.Profile + " · " + string(r.Mode)},
