@@ -75,6 +75,8 @@ type Report struct {
 	// Relogins counts chains that ended (a refused refresh or access
 	// token) and were started again with an untimed login.
 	Relogins int `json:"relogins"`
+	// Rotated counts refresh answers that carried a new refresh token.
+	Rotated int `json:"rotated"`
 	// Reused and Revoked count answers saying a refresh token was already
 	// used or its session revoked. Following its own chain, a worker
 	// should cause neither.
@@ -108,6 +110,7 @@ func report(cfg Config, workers []*worker, elapsed time.Duration) Report {
 		r.Non2xx += w.non2xx.Load()
 		r.Errors += w.errors.Load()
 		r.Relogins += w.relogins
+		r.Rotated += w.rotated
 		r.Reused += w.reused
 		r.Revoked += w.revoked
 		for st, n := range w.statuses {

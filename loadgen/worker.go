@@ -33,6 +33,7 @@ type worker struct {
 	non2xx   atomic.Int64
 	errors   atomic.Int64
 	relogins int
+	rotated  int // refresh answers that carried a new refresh token
 	reused   int // answers saying the token was already used
 	revoked  int // answers saying the session was revoked
 	statuses map[int]int64
@@ -169,8 +170,12 @@ func (w *worker) record(ctx context.Context, kind Mode, st int, body []byte, err
 	w.statuses[st]++
 	if st/100 == 2 {
 		if kind != ModeProtected {
+			sent := w.refresh
 			if err := w.keepTokens(body, kind == ModeLogin); err != nil {
 				w.errors.Add(1)
+			}
+			if kind == ModeRefresh && w.refresh != sent {
+				w.rotated++
 			}
 		}
 		return

@@ -150,7 +150,7 @@ func loadTable(r loadgen.Report) string {
 		{"p99 · max", ms(r.P99) + " · " + ms(r.Max)},
 		{"non-2xx", strconv.FormatInt(r.Non2xx, 10)},
 		{"errors", strconv.FormatInt(r.Errors, 10)},
-		{"re-logins", strconv.Itoa(r.Relogins)},
+		{"rotated · re-logins", strconv.Itoa(r.Rotated) + " · " + strconv.Itoa(r.Relogins)},
 		{"reuse · revoked", strconv.Itoa(r.Reused) + " · " + strconv.Itoa(r.Revoked)},
 	}
 	bold := lipgloss.NewStyle().Bold(true)

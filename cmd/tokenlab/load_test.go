@@ -24,6 +24,7 @@ type loadJSON struct {
 	P99       float64          `json:"p99Micros"`
 	Max       float64          `json:"maxMicros"`
 	Relogins  int              `json:"relogins"`
+	Rotated   int              `json:"rotated"`
 	Reused    int              `json:"reused"`
 	Revoked   int              `json:"revoked"`
 	Statuses  map[string]int64 `json:"statuses"`
@@ -91,8 +92,8 @@ func TestLoadE2EEveryModeAgainstServe(t *testing.T) {
 			t.Fatalf("%s: --json output is not JSON: %v\n%s", tc.mode, err, out)
 		}
 		wantCleanRun(t, tc.mode, r, tc.requests)
-		if tc.mode == "refresh" && r.Requests != tc.requests {
-			t.Errorf("refresh: %d requests, want exactly the bound %d (no duration was reached)", r.Requests, tc.requests)
+		if tc.mode == "refresh" && (r.Requests != tc.requests || int64(r.Rotated) != r.Requests) {
+			t.Errorf("refresh: %d requests, %d rotated; want exactly the bound %d, every answer a new refresh token", r.Requests, r.Rotated, tc.requests)
 		}
 	}
 	// Each refresh followed its own chain: the server saw no reuse at all.

@@ -93,8 +93,22 @@ func (db *DB) failQueued() {
 	}
 }
 
+// Savepoint statements, prepared with the refresh path's.
+const (
+	qSavepoint  = `SAVEPOINT request`
+	qRollbackTo = `ROLLBACK TO request`
+	qRelease    = `RELEASE request`
+)
+
+// WriteStats reports how many write transactions (batches) have run and
+// how many writes they held: their ratio is the mean batch size.
+func (db *DB) WriteStats() (batches, writes int64) {
+	return db.batches.Load(), db.writesDone.Load()
+}
+
 // runBatch runs the requests in one transaction and answers each.
 func (db *DB) runBatch(batch []*writeRequest) {
+	db.batches.Add(1)
 	errs := make([]error, len(batch))
 	err := db.commitBatch(batch, errs)
 	for i, req := range batch {
@@ -122,6 +136,7 @@ func (db *DB) commitBatch(batch []*writeRequest, errs []error) error {
 			continue
 		}
 		errs[i], err = runSavepoint(w, req.fn)
+		db.writesDone.Add(1)
 		if err != nil {
 			return fmt.Errorf("savepoint: %w", err)
 		}
@@ -133,19 +148,19 @@ func (db *DB) commitBatch(batch []*writeRequest, errs []error) error {
 // (or panics: Mint signs inside, and the writer must live on). The first
 // result is fn's outcome; the second a failure of the savepoint itself.
 func runSavepoint(w wtx, fn func(wtx) error) (fnErr, err error) {
-	if _, err := w.ExecContext(w.ctx, `SAVEPOINT request`); err != nil {
+	if _, err := w.ExecContext(w.ctx, qSavepoint); err != nil {
 		return nil, err
 	}
 	fnErr = callSafely(w, fn)
 	var ce commitErr
 	if fnErr != nil && !errors.As(fnErr, &ce) {
-		if _, err := w.ExecContext(w.ctx, `ROLLBACK TO request`); err != nil {
+		if _, err := w.ExecContext(w.ctx, qRollbackTo); err != nil {
 			return fnErr, err
 		}
 	} else if ce.err != nil {
 		fnErr = ce.err
 	}
-	_, err = w.ExecContext(w.ctx, `RELEASE request`)
+	_, err = w.ExecContext(w.ctx, qRelease)
 	return fnErr, err
 }
 

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -50,6 +51,8 @@ type DB struct {
 	writes  chan *writeRequest
 	closing chan struct{}
 	stopped chan struct{}
+	// batches and writesDone count transactions and the writes they held.
+	batches, writesDone atomic.Int64
 }
 
 // wtx is one write request's view of the batch transaction: it runs known
@@ -80,7 +83,8 @@ func (t wtx) QueryRowContext(_ context.Context, query string, args ...any) *sql.
 // write pool's only connection would otherwise be taken.
 func (db *DB) prepare(ctx context.Context) error {
 	db.prepared = map[string]*sql.Stmt{}
-	for _, q := range []string{qInsertEvent, qInsertToken, qMarkUsed, qRevokeFamily, qTokenByJTI, qFamilyByID} {
+	for _, q := range []string{qInsertEvent, qInsertToken, qMarkUsed, qRevokeFamily, qTokenByJTI, qFamilyByID, qSuccessor,
+		qSavepoint, qRollbackTo, qRelease} {
 		st, err := db.write.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
