@@ -153,12 +153,12 @@ func (t *tokens) checkAccess(raw string) (*AccessClaims, error) {
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
-	if t.access.alg == "ES256" && highS(raw) {
-		return c, errHighS
-	}
 	_, err := t.accessParser.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
 		return c, tokenFailure(err)
+	}
+	if t.access.alg == "ES256" && highS(raw) { // verified as ES256: its second spelling
+		return c, errHighS
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
 		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
