@@ -53,7 +53,18 @@ func (db *DB) tx(ctx context.Context, fn func(wtx) error) error {
 	case <-db.closing:
 		return ErrClosed
 	}
-	return <-req.done
+	select {
+	case err := <-req.done:
+		return err
+	case <-db.stopped:
+		// Queued just as the writer stopped: answered, or never seen.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
 }
 
 // writer serves batches until the database closes.

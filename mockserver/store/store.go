@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,9 +49,10 @@ type DB struct {
 	prepared map[string]*sql.Stmt
 	// writes queues write requests, first come first served, for the
 	// writer goroutine (see group.go).
-	writes  chan *writeRequest
-	closing chan struct{}
-	stopped chan struct{}
+	writes    chan *writeRequest
+	closing   chan struct{}
+	closeOnce sync.Once
+	stopped   chan struct{}
 	// batches and writesDone count transactions and the writes they held.
 	batches, writesDone atomic.Int64
 }
@@ -162,7 +164,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 // Close stops the writer (queued writes fail with ErrClosed) and closes
 // the database.
 func (db *DB) Close() error {
-	close(db.closing)
+	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.stopped
 	var err error
 	for _, st := range db.prepared {
