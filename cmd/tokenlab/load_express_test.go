@@ -1,12 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
-	"net"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,28 +41,35 @@ func TestLoadE2ESeedExpressRefresh(t *testing.T) {
 			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 		}
 	}
-	port := freePort(t)
-	cmd := exec.CommandContext(t.Context(), node, ".")
+	// Port 0: the server picks one and says it on its first line.
+	cmd := exec.CommandContext(t.Context(), node, "server.js", "0")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(30 * time.Second) // a bound, not a delay
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
+	first := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Scan()
+		first <- sc.Text()
+		io.Copy(io.Discard, stdout)
+	}()
+	var url string
+	select {
+	case line := <-first:
+		_, url, _ = strings.Cut(line, "listening on ")
+		if !strings.HasPrefix(url, "http://127.0.0.1:") {
+			t.Fatalf("seed-express said %q, want its URL", line)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the Express server did not listen on %s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	case <-time.After(30 * time.Second): // a bound, not a delay
+		t.Fatal("seed-express did not start within 30 s")
 	}
-	code, out, errOut := runLoadCmd(t, "http://"+addr, "--profile", "seed-json", "--mode", "refresh", "--clients", "2",
+	code, out, errOut := runLoadCmd(t, url, "--profile", "seed-json", "--mode", "refresh", "--clients", "2",
 		"--requests", "100", "--duration", "60s", "--register", "--prefix", "loadtest",
 		"--password-file", passwordFile(t, "load-test-password-1"), "--json")
 	if code != 0 {
@@ -75,14 +83,4 @@ func TestLoadE2ESeedExpressRefresh(t *testing.T) {
 	if int64(r.Rotated) != r.Requests {
 		t.Errorf("%d of %d refreshes rotated; the seed server rotates every refresh token", r.Rotated, r.Requests)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
