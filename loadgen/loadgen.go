@@ -4,8 +4,9 @@
 // tools (wrk, hey) replay one token, which a rotating server refuses after
 // the first use.
 //
-// It speaks a client.Profile's json dialect with bearer tokens, so it works
-// against the seed articles' servers and tokenlab's own.
+// It speaks a client.Profile's json dialect (the seed articles' servers,
+// tokenlab's) or its oauth2 dialect (the password and refresh_token grants at
+// the discovered token endpoint), with bearer tokens.
 package loadgen
 
 import (
@@ -86,8 +87,10 @@ func (c Config) Validate() error {
 		return errors.New("a username is needed (or register users with a prefix)")
 	case c.Password == "":
 		return errors.New("a password is needed")
-	case c.Profile.Dialect != client.DialectJSON:
-		return fmt.Errorf("profile %q uses the %s dialect; load speaks the json dialect only", c.Profile.Name, c.Profile.Dialect)
+	case c.Profile.Dialect != client.DialectJSON && c.Profile.Dialect != client.DialectOAuth2:
+		return fmt.Errorf("profile %q uses the %s dialect; load speaks json and oauth2", c.Profile.Name, c.Profile.Dialect)
+	case c.Profile.Dialect == client.DialectOAuth2 && c.Register:
+		return errors.New("--register needs the json dialect (OAuth 2.0 has no registration route)")
 	case c.Profile.Transport != client.ViaBearer:
 		return fmt.Errorf("profile %q sends tokens as %s; load sends bearer tokens only", c.Profile.Name, c.Profile.Transport)
 	}
@@ -97,7 +100,8 @@ func (c Config) Validate() error {
 	if (c.Mode == ModeProtected || c.Mode == ModeMixed) && c.Profile.Paths.Protected == "" {
 		return fmt.Errorf("profile %q has no protected path", c.Profile.Name)
 	}
-	if (c.Mode == ModeRefresh || c.Mode == ModeMixed) && (c.Profile.Fields.RefreshToken == "" || c.Profile.Fields.RefreshRequest == "") {
+	if (c.Mode == ModeRefresh || c.Mode == ModeMixed) && c.Profile.Dialect == client.DialectJSON &&
+		(c.Profile.Fields.RefreshToken == "" || c.Profile.Fields.RefreshRequest == "") {
 		return fmt.Errorf("profile %q names no refresh-token fields", c.Profile.Name)
 	}
 	u, err := url.Parse(c.Target)
@@ -135,9 +139,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
 	}
+	var tokenURL string
+	if cfg.Profile.Dialect == client.DialectOAuth2 {
+		var err error
+		if tokenURL, err = discoverTokenEndpoint(ctx, cfg); err != nil {
+			return Report{}, err
+		}
+	}
 	workers := make([]*worker, cfg.Clients)
 	for i := range workers {
 		workers[i] = newWorker(cfg, i+1)
+		workers[i].tokenURL = tokenURL
 	}
 	defer func() {
 		for _, w := range workers {

@@ -25,13 +25,16 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mutate := range map[string]func(*Config){
-		"remote":        func(c *Config) { c.Target = "http://192.0.2.1" },
-		"no bound":      func(c *Config) { c.Duration = 0 },
-		"no clients":    func(c *Config) { c.Clients = 0 },
-		"bad mode":      func(c *Config) { c.Mode = "flood" },
-		"oauth dialect": func(c *Config) { c.Profile = client.BuiltinProfiles()["oauth2"] },
-		"not http":      func(c *Config) { c.Target = "ftp://127.0.0.1" },
-		"no password":   func(c *Config) { c.Password = "" },
+		"remote":     func(c *Config) { c.Target = "http://192.0.2.1" },
+		"no bound":   func(c *Config) { c.Duration = 0 },
+		"no clients": func(c *Config) { c.Clients = 0 },
+		"bad mode":   func(c *Config) { c.Mode = "flood" },
+		"oauth register": func(c *Config) {
+			c.Profile, c.Register, c.Prefix = client.BuiltinProfiles()["oauth2"], true, "load"
+		},
+		"cookie transport": func(c *Config) { c.Profile = client.BuiltinProfiles()["seed-cookie"] },
+		"not http":         func(c *Config) { c.Target = "ftp://127.0.0.1" },
+		"no password":      func(c *Config) { c.Password = "" },
 	} {
 		c := good
 		mutate(&c)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -23,6 +24,7 @@ type worker struct {
 	cfg      Config
 	http     *http.Client
 	base     string
+	tokenURL string // the OAuth token endpoint (oauth2 dialect)
 	username string
 	access   string
 	refresh  string
@@ -78,7 +80,7 @@ func (w *worker) credentials() map[string]string {
 }
 
 func (w *worker) login(ctx context.Context) error {
-	st, body, err := w.post(ctx, w.cfg.Profile.Paths.Login, w.credentials())
+	st, body, err := w.sendLogin(ctx)
 	if err != nil {
 		return fmt.Errorf("log in as %s: %w", w.username, err)
 	}
@@ -96,6 +98,9 @@ func (w *worker) keepTokens(body []byte, login bool) error {
 		return fmt.Errorf("the answer is not JSON: %s", snippet(body))
 	}
 	f := w.cfg.Profile.Fields
+	if w.tokenURL != "" {
+		f.AccessToken, f.RefreshToken = "access_token", "refresh_token"
+	}
 	at, _ := m[f.AccessToken].(string)
 	if at == "" {
 		return fmt.Errorf("the answer has no %q field: %s", f.AccessToken, snippet(body))
@@ -151,10 +156,47 @@ func (w *worker) send(ctx context.Context, kind Mode) (int, []byte, error) {
 		req.Header.Set("Authorization", "Bearer "+w.access)
 		return w.do(req)
 	case ModeRefresh:
+		if w.tokenURL != "" {
+			return w.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
+		}
 		return w.post(ctx, p.Paths.Refresh, map[string]string{p.Fields.RefreshRequest: w.refresh})
 	default:
-		return w.post(ctx, p.Paths.Login, w.credentials())
+		return w.sendLogin(ctx)
 	}
+}
+
+// sendLogin logs in: the login path (json) or the password grant (oauth2).
+func (w *worker) sendLogin(ctx context.Context) (int, []byte, error) {
+	if w.tokenURL == "" {
+		return w.post(ctx, w.cfg.Profile.Paths.Login, w.credentials())
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {w.username}, "password": {w.cfg.Password}}
+	if s := w.cfg.Profile.OAuth.Scope; s != "" {
+		form.Set("scope", s)
+	}
+	return w.grant(ctx, form)
+}
+
+// grant posts a form to the OAuth token endpoint with the profile's
+// client authentication.
+func (w *worker) grant(ctx context.Context, form url.Values) (int, []byte, error) {
+	o := w.cfg.Profile.OAuth
+	basic := o.ClientSecret != "" && o.ClientAuth != "post"
+	if o.ClientID != "" && !basic {
+		form.Set("client_id", o.ClientID)
+		if o.ClientSecret != "" {
+			form.Set("client_secret", o.ClientSecret)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret))
+	}
+	return w.do(req)
 }
 
 // record counts an answer and keeps the chain going; when it has ended,

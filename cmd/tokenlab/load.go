@@ -47,7 +47,10 @@ requests of the chosen mode on its own keep-alive connection:
   login      POST the login path
   mixed      8 protected, 1 refresh and 1 login in every 10
 
-A chain that ends (a refused token) is started again with an untimed login. The
+With the oauth2 dialect a client logs in with the password grant at the token
+endpoint named by the issuer's discovery document, and refreshes with the
+refresh_token grant. A chain that ends (a refused token) is started again with
+an untimed login. The
 report gives requests per second, latency percentiles, non-2xx answers and
 errors, and any reuse or revocation the run caused (there should be none).
 
@@ -55,14 +58,15 @@ The password comes from --password-file, --password-stdin or TOKENLAB_PASSWORD,
 never from the command line. Only targets on this machine are loaded unless
 --allow-remote is given.`,
 		Example: `  TOKENLAB_PASSWORD=password123 tokenlab load http://127.0.0.1:8080 --mode refresh --clients 32 --duration 60s
-  tokenlab load http://localhost:3000 --profile seed-json --register --prefix bench --password-file pw.txt --json`,
+  tokenlab load http://localhost:3000 --profile seed-json --register --prefix bench --password-file pw.txt --json
+  tokenlab load http://127.0.0.1:8080 --profile oauth2 --mode refresh --password-stdin <pw.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLoad(cmd.Context(), std, opts, args[0])
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file (json dialect, bearer tokens)")
+	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file (json or oauth2 dialect, bearer tokens)")
 	f.StringVar(&opts.mode, "mode", opts.mode, "protected, refresh, login or mixed")
 	f.IntVar(&opts.clients, "clients", opts.clients, "concurrent clients, each with its own connection and chain")
 	f.DurationVar(&opts.duration, "duration", opts.duration, "how long to run (0: until --requests are sent)")

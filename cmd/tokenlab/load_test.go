@@ -79,6 +79,8 @@ func TestLoadE2EEveryModeAgainstServe(t *testing.T) {
 		{"login", 6, nil},
 		{"mixed", 40, nil},
 		{"refresh", 100, []string{"--register", "--prefix", "loadtest"}},
+		{"refresh", 100, []string{"--profile", "oauth2"}},
+		{"mixed", 40, []string{"--profile", "oauth2"}},
 	} {
 		args := append([]string{p.banner.URL, "--mode", tc.mode, "--clients", "2", "--requests",
 			strconv.FormatInt(tc.requests, 10), "--duration", "60s",
