@@ -59,7 +59,13 @@ func TestConcurrentRefreshOneWinner(t *testing.T) {
 // grace window all succeed, and all get the same successor: one chain, not
 // 100 (token rule 7). It failed before the rule, with 100 live chains.
 func TestConcurrentRefreshWithinGrace(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.ReuseGrace = 10 * time.Second })
+	for _, alg := range []string{"HS256", "ES256"} {
+		t.Run(alg, func(t *testing.T) { testConcurrentRefreshWithinGrace(t, alg) })
+	}
+}
+
+func testConcurrentRefreshWithinGrace(t *testing.T, alg string) {
+	ts := newTestServer(t, func(c *Config) { c.ReuseGrace, c.Alg = 10*time.Second, alg })
 	_, refresh := ts.login(t)
 	seen := map[string]bool{}
 	for _, r := range refreshAll(t, ts, refresh, 100) {
@@ -69,7 +75,7 @@ func TestConcurrentRefreshWithinGrace(t *testing.T) {
 		seen[r.str("refreshToken")] = true
 	}
 	if len(seen) != 1 {
-		t.Errorf("got %d distinct successors, want 1 (HS256 signs the same successor to the same bytes)", len(seen))
+		t.Errorf("got %d distinct successors, want 1 (the same successor signed again is the same bytes)", len(seen))
 	}
 	sessions, err := ts.DB.Sessions(t.Context(), 10)
 	if err != nil {

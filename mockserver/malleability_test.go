@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokenlab/tokenlab/mockserver/store"
 )
@@ -79,5 +80,29 @@ func TestES256HighSAccessTokenRefused(t *testing.T) {
 	}
 	if r := ts.do(t, http.MethodGet, "/protected", nil, "Authorization", "Bearer "+highSTwin(t, access)); r.Status != 401 {
 		t.Fatalf("its high-s twin: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestES256SigningIsDeterministicAndLowS: the same claims give the same
+// token (RFC 6979), in the low-s form, and it verifies.
+func TestES256SigningIsDeterministicAndLowS(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Alg = "ES256" })
+	now := ts.Clock.Now()
+	for i := range 50 {
+		jti := "jti-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		a, _, err := ts.tokens.signRefreshAs(jti, 1, "fam", now, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := ts.tokens.signRefreshAs(jti, 1, "fam", now, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a != b || highS(a) {
+			t.Fatalf("signing twice gave %q and %q (high-s: %v)", a, b, highS(a))
+		}
+		if _, err := ts.tokens.verifyRefresh(a); err != nil {
+			t.Fatalf("the token does not verify: %v", err)
+		}
 	}
 }

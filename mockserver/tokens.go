@@ -116,9 +116,6 @@ func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sign %s: %w", typ, err)
 	}
-	if s.alg == "ES256" {
-		out = lowS(out)
-	}
 	return out, nil
 }
 
