@@ -177,6 +177,9 @@ func refOf(f store.Family) familyRef {
 func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	now := s.clock.Now()
 	c, err := s.tokens.verifyRefresh(raw)
+	if err == errHighS {
+		return grant{}, s.refuseHighS(ctx, c, now)
+	}
 	if err != nil {
 		te := err.(*tokenError)
 		if te.code == codeTokenExpired && c.FamilyID != "" {
@@ -194,13 +197,18 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	var next string
 	pol := s.Policy()
 	res, err := s.db.Redeem(ctx, store.RedeemRequest{
-		JTI: c.ID, Hash: hashToken(raw), Now: now,
+		JTI: c.ID, Now: now,
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
 		Mint: func(f store.Family) (store.RefreshToken, error) {
 			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
 			tok, rc, err := s.tokens.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
 			return store.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
+		},
+		Resign: func(f store.Family, again store.RefreshToken) error {
+			tok, _, err := s.tokens.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
+			next = tok
+			return err
 		},
 	})
 	if err != nil {
@@ -229,6 +237,26 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
 	}
 	return g, nil
+}
+
+// refuseHighS answers a refresh token whose ECDSA signature is genuine but
+// in its second (high-s) spelling: never redeemed, but a replay of a spent
+// token in that form is a reuse like the original, and revokes the family.
+func (s *Server) refuseHighS(ctx context.Context, c *RefreshClaims, now time.Time) error {
+	pol := s.Policy()
+	res, err := s.db.Redeem(ctx, store.RedeemRequest{JTI: c.ID, Now: now, DetectReuse: pol.ReuseDetection, ReuseCheckOnly: true})
+	te := redeemFailure(err)
+	if err != nil && te == nil {
+		return err
+	}
+	if te == nil || te.code == codeInvalidToken {
+		te = errHighS
+	}
+	if te.code != codeTokenReused || !pol.ReuseDetection {
+		s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
+			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+	}
+	return te
 }
 
 // redeemFailure words the store's refusals; nil for internal errors.

@@ -127,7 +127,7 @@ func BenchmarkRefreshTransaction(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := db.Redeem(ctx, store.RedeemRequest{JTI: cur.JTI, Hash: cur.Hash, Now: benchNow,
+		res, err := db.Redeem(ctx, store.RedeemRequest{JTI: cur.JTI, Now: benchNow,
 			Rotate: true, DetectReuse: true, Mint: mint})
 		if err != nil {
 			b.Fatal(err)

@@ -95,13 +95,19 @@ func (t *tokens) signAccess(sub, user string, fam familyRef, now time.Time, ttl 
 }
 
 func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) (string, RefreshClaims, error) {
+	return t.signRefreshAs(newID(), userID, familyID, now, exp)
+}
+
+// signRefreshAs signs a refresh token with a given identity: a replay
+// inside the grace window gets its successor again, not a new one.
+func (t *tokens) signRefreshAs(jti string, userID int64, familyID string, now, exp time.Time) (string, RefreshClaims, error) {
 	c := RefreshClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   strconv.FormatInt(userID, 10),
 			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        newID(),
+			ID:        jti,
 		},
 		FamilyID: familyID,
 	}
@@ -195,6 +201,9 @@ func (t *tokens) parseAccess(p *jwt.Parser, raw string) (*AccessClaims, error) {
 			return &AccessClaims{}, te
 		}
 	}
+	if t.access.alg == "ES256" && highS(raw) { // verified as ES256: its second spelling
+		return c, errHighS
+	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
 		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
 	}
@@ -224,8 +233,16 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 	if c.ID == "" || c.FamilyID == "" || c.Subject == "" {
 		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
 	}
+	if t.refresh.alg == "ES256" && highS(raw) {
+		// The signature is genuine, so c names a real token: the caller
+		// may still treat a replay of it as a reuse.
+		return c, errHighS
+	}
 	return c, nil
 }
+
+// errHighS refuses the second (high-s) spelling of an ES256 signature.
+var errHighS = &tokenError{codeInvalidToken, "the token's ECDSA signature is not in canonical (low-s) form"}
 
 var errNotCanonical = &tokenError{codeInvalidToken, "the token is malformed: only base64url characters and two dots are allowed"}
 

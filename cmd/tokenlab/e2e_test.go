@@ -618,7 +618,7 @@ func refreshOnce(ctx context.Context, hc *http.Client, base, token string) (int,
 func TestServeE2EKill9(t *testing.T) {
 	t.Parallel()
 	const (
-		clients             = 8
+		clients             = 32 // enough waiting writers that refreshes are group-committed in batches
 		refreshesBeforeKill = 300
 		maxRefreshes        = 20000 // a bound, should the kill never come
 		issuer              = "http://tokenlab.test"
