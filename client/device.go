@@ -100,7 +100,7 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 		}
 		if !c.clock.Now().Before(deadline) {
 			c.emit(Event{Kind: EventDeviceExpired, Detail: "the user code expired before anyone approved it"})
-			return Session{}, fmt.Errorf("%w: nobody approved the device login within %s; start it again", ErrLoginTimeout, code.ExpiresIn)
+			return Session{}, sentinelf(ErrLoginTimeout, "nobody approved the device login within %s; start it again", code.ExpiresIn)
 		}
 		form := c.grantForm(grantDeviceCode)
 		form.Set("device_code", got.DeviceCode)
@@ -129,10 +129,10 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 			c.emit(Event{Kind: EventDevicePoll, Status: a.status, Detail: "slow_down: polled too fast, so the interval grows by 5s to " + interval.String()})
 		case "access_denied":
 			c.emit(Event{Kind: EventDeviceDenied, Status: a.status, Detail: "the user denied the login"})
-			return Session{}, fmt.Errorf("%w: the device login was denied", ErrLoginDenied)
+			return Session{}, sentinelf(ErrLoginDenied, "the device login was denied")
 		case "expired_token":
 			c.emit(Event{Kind: EventDeviceExpired, Status: a.status, Detail: "the server says the device code expired"})
-			return Session{}, fmt.Errorf("%w: the device code expired before the login was approved; start it again", ErrLoginTimeout)
+			return Session{}, sentinelf(ErrLoginTimeout, "the device code expired before the login was approved; start it again")
 		default:
 			return Session{}, ae
 		}

@@ -140,8 +140,7 @@ func (c *Client) checkEndpointOrigins(issuer string, d discovery) error {
 			return fmt.Errorf("the discovery document's %s %w", ep.name, err)
 		}
 		if got != want {
-			return fmt.Errorf("%w: the discovery document at %s points its %s at %s, another origin than the issuer %s; refused so that no secret goes elsewhere (allow it with the profile key oauth.allow_cross_origin_endpoints or --allow-cross-origin-endpoints if that server is really yours)",
-				ErrCrossOriginEndpoint, issuer, ep.name, got, want)
+			return sentinelf(ErrCrossOriginEndpoint, "the discovery document at %s points its %s at %s, another origin than the issuer %s; refused so that no secret goes elsewhere (allow it with the profile key oauth.allow_cross_origin_endpoints or --allow-cross-origin-endpoints if that server is really yours)", issuer, ep.name, got, want)
 		}
 	}
 	return nil
@@ -201,10 +200,9 @@ func (c *Client) ChooseFlow(ctx context.Context, browser bool) (FlowChoice, erro
 			ch.Reason += " (and no browser can be opened here for PKCE)"
 		}
 	case d.offers(grantAuthorizationCode):
-		return FlowChoice{}, fmt.Errorf("%w: the server offers only the browser login (%s) and no browser can be opened here; run it where one can, or pass --flow pkce and open the printed URL yourself",
-			ErrFlowNotOffered, d.offered())
+		return FlowChoice{}, sentinelf(ErrFlowNotOffered, "the server offers only the browser login (%s) and no browser can be opened here; run it where one can, or pass --flow pkce and open the printed URL yourself", d.offered())
 	default:
-		return FlowChoice{}, fmt.Errorf("%w: the server offers %s, and none of pkce, device or password fits", ErrFlowNotOffered, d.offered())
+		return FlowChoice{}, sentinelf(ErrFlowNotOffered, "the server offers %s, and none of pkce, device or password fits", d.offered())
 	}
 	c.emit(Event{Kind: EventFlowChosen, Detail: ch.Flow + ": " + ch.Reason})
 	return ch, nil
@@ -221,7 +219,7 @@ func (c *Client) CheckFlow(ctx context.Context, flow string) error {
 	}
 	if c.profile.Dialect != DialectOAuth2 {
 		if flow != FlowPassword {
-			return fmt.Errorf("%w: profile %s speaks the %s dialect, which logs in only with a password; use an oauth2 profile for %s", ErrFlowNotOffered, c.profile.Name, c.profile.Dialect, flow)
+			return sentinelf(ErrFlowNotOffered, "profile %s speaks the %s dialect, which logs in only with a password; use an oauth2 profile for %s", c.profile.Name, c.profile.Dialect, flow)
 		}
 		return nil
 	}
@@ -230,7 +228,7 @@ func (c *Client) CheckFlow(ctx context.Context, flow string) error {
 		return err
 	}
 	if !d.offers(grant) {
-		return fmt.Errorf("%w: the server does not offer the %s grant (it offers %s)", ErrFlowNotOffered, grant, d.offered())
+		return sentinelf(ErrFlowNotOffered, "the server does not offer the %s grant (it offers %s)", grant, d.offered())
 	}
 	return nil
 }

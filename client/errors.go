@@ -67,3 +67,18 @@ func (e loginRequired) Error() string {
 	return "login required: " + e.cause.Error()
 }
 func (e loginRequired) Unwrap() []error { return []error{ErrLoginRequired, e.cause} }
+
+// flowError is a sentence that matches a sentinel (ErrFlowNotOffered,
+// ErrLoginTimeout, ErrLoginDenied, ErrCrossOriginEndpoint) without
+// repeating the sentinel's own words.
+type flowError struct {
+	is  error
+	msg string
+}
+
+func (e *flowError) Error() string { return e.msg }
+func (e *flowError) Unwrap() error { return e.is }
+
+func sentinelf(is error, format string, args ...any) error {
+	return &flowError{is: is, msg: fmt.Sprintf(format, args...)}
+}

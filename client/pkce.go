@@ -118,7 +118,7 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 		if ctx.Err() != nil {
 			return Session{}, ctx.Err()
 		}
-		return Session{}, fmt.Errorf("%w: the browser did not come back with a code within %s", ErrLoginTimeout, timeout)
+		return Session{}, sentinelf(ErrLoginTimeout, "the browser did not come back with a code within %s", timeout)
 	}
 	if res.err != nil {
 		c.emit(Event{Kind: EventBrowserRefused, Detail: res.err.Error()})
@@ -164,7 +164,7 @@ func loopbackHandler(state string, results chan<- callbackResult) http.Handler {
 			res.err = errors.New("the browser came back with a wrong state, so the answer is not for this login (a forged or stale redirect); nothing was exchanged")
 			loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer did not carry this login's state, so tokenlab ignored it. Start the login again.")
 		case q.Get("error") == "access_denied":
-			res.err = fmt.Errorf("%w: the login was denied in the browser", ErrLoginDenied)
+			res.err = sentinelf(ErrLoginDenied, "the login was denied in the browser")
 			loopbackPage(w, http.StatusOK, "Login denied", "You denied the login. You can close this tab.")
 		case q.Get("error") != "":
 			res.err = fmt.Errorf("the server answered the authorization request with %s: %s", q.Get("error"), q.Get("error_description"))
