@@ -79,7 +79,6 @@ or a bad flag, secret or key set.`,
 	f.StringVar(&opts.secretFile, "secret-file", "", "verify an HS256/384/512 signature with the shared secret on this file's first line")
 	f.BoolVar(&opts.secretPrompt, "secret-prompt", false, "ask for the shared secret on the terminal, without echo")
 	f.StringVar(&opts.secret, "secret", "", "the shared secret itself (deprecated: visible in ps; use --secret-file, --secret-prompt or TOKENLAB_DECODE_SECRET)")
-	f.MarkDeprecated("secret", "it is visible to every user in ps; use --secret-file, --secret-prompt or TOKENLAB_DECODE_SECRET")
 	f.StringVar(&opts.jwks, "jwks", "", "verify with a JWK set: a URL, a file, or inline JSON")
 	f.BoolVar(&opts.json, "json", false, "print {header, claims, times, signature, reason} as JSON")
 	f.StringVar(&opts.at, "now", "", "judge the times as of this RFC 3339 moment, e.g. the mock server's moved clock")
@@ -97,6 +96,9 @@ func (o *decodeOptions) resolveSecret(std streams) error {
 	}
 	if n > 1 {
 		return usagef("give one of --secret-file, --secret-prompt and --secret")
+	}
+	if o.secret != "" {
+		warnVisibleSecret(std, "--secret", "--secret-file, --secret-prompt or TOKENLAB_DECODE_SECRET")
 	}
 	switch {
 	case o.secretFile != "":

@@ -60,7 +60,12 @@ type clientSecretOptions struct {
 func (o *clientSecretOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.file, "client-secret-file", "", "read the OAuth client secret from the first line of this file")
 	f.StringVar(&o.inline, "client-secret", "", "the OAuth client secret (deprecated: visible in ps; use --client-secret-file or TOKENLAB_CLIENT_SECRET)")
-	f.MarkDeprecated("client-secret", "it is visible to every user in ps; use --client-secret-file or TOKENLAB_CLIENT_SECRET")
+}
+
+// warnVisibleSecret warns on stderr when a secret was given as a flag,
+// which every user on the machine can read with ps.
+func warnVisibleSecret(std streams, flag, instead string) {
+	fmt.Fprintf(std.err, "warning: %s is deprecated: every user on this machine can read it with ps; use %s\n", flag, instead)
 }
 
 // secret returns the client secret: --client-secret-file, else
@@ -71,6 +76,7 @@ func (o clientSecretOptions) secret(std streams, tty *os.File, required bool) (s
 	case o.file != "":
 		return readSecretFile("--client-secret-file", o.file)
 	case o.inline != "":
+		warnVisibleSecret(std, "--client-secret", "--client-secret-file or TOKENLAB_CLIENT_SECRET")
 		return o.inline, nil
 	}
 	if v, ok := std.env("TOKENLAB_CLIENT_SECRET"); ok && v != "" {
@@ -166,7 +172,7 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	if clientID == "" {
 		clientID = e.ClientID // as at login
 	}
-	secret, err := o.client.secret(streams{env: os.LookupEnv}, nil, false) // else the one kept with the session
+	secret, err := o.client.secret(streams{err: os.Stderr, env: os.LookupEnv}, nil, false) // else the one kept with the session
 	if err != nil {
 		return nil, err
 	}
