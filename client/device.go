@@ -26,6 +26,9 @@ type DeviceOptions struct {
 	// Sleep waits between polls; a real timer when nil. Tests replace it
 	// (and move the client's clock) so they never sleep.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Timeout stops waiting for the approval earlier than the code's
+	// expiry, by the client's clock; 0 waits until the code expires.
+	Timeout time.Duration
 }
 
 // slowDownStep is how much the interval grows on slow_down (RFC 8628 §3.5).
@@ -87,6 +90,10 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 		code.ExpiresIn = 10 * time.Minute
 	}
 	deadline := c.clock.Now().Add(code.ExpiresIn)
+	giveUp := deadline
+	if opts.Timeout > 0 && opts.Timeout < code.ExpiresIn {
+		giveUp = c.clock.Now().Add(opts.Timeout)
+	}
 	c.emit(Event{Kind: EventDeviceCode, URL: code.VerificationURI,
 		Detail: "the server issued a user code for a person to enter at " + code.VerificationURI + " on any device (valid " + code.ExpiresIn.String() + "); this machine polls every " + code.Interval.String() + " meanwhile"})
 	if err := opts.Show(ctx, code); err != nil {
@@ -95,6 +102,9 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 
 	interval := code.Interval
 	for {
+		if giveUp.Before(deadline) && c.clock.Now().Add(interval).After(giveUp) {
+			return Session{}, sentinelf(ErrLoginTimeout, "nobody approved the device login within %s", opts.Timeout)
+		}
 		if err := sleep(ctx, interval); err != nil {
 			return Session{}, err
 		}

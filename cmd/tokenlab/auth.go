@@ -83,7 +83,7 @@ where ps shows it); it is kept with the session so refresh and logout work later
 	f.StringVar(&opts.flow, "flow", "", "password, pkce, device or client-credentials (default: chosen from the profile and the server)")
 	f.BoolVar(&opts.noBrowser, "no-browser", false, "do not open a browser: print the URL (pkce) or the code and URL (device) on stderr")
 	f.IntVar(&opts.redirectPort, "redirect-port", 0, "the loopback port for the PKCE redirect (default: a free one)")
-	f.DurationVar(&opts.loginTimeout, "login-timeout", opts.loginTimeout, "how long to wait for the browser (pkce)")
+	f.DurationVar(&opts.loginTimeout, "login-timeout", opts.loginTimeout, "how long to wait for the browser (pkce) or the approval (device)")
 	f.StringVar(&opts.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
 	opts.client.addFlags(f)
 	f.StringVar(&opts.scope, "scope", "", "OAuth scope to ask for, for the oauth2 dialect")
@@ -258,7 +258,11 @@ func runFlow(ctx context.Context, std streams, c *client.Client, flow string, op
 			}
 			return nil
 		}
-		return c.LoginDevice(ctx, client.DeviceOptions{Show: show})
+		sess, err := c.LoginDevice(ctx, client.DeviceOptions{Show: show, Timeout: opts.loginTimeout})
+		if errors.Is(err, client.ErrLoginTimeout) {
+			err = fmt.Errorf("%w; run tokenlab login again (--login-timeout waits longer)", err)
+		}
+		return sess, err
 	case client.FlowClientCredentials:
 		return c.LoginClientCredentials(ctx)
 	}

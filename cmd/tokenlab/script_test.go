@@ -267,8 +267,12 @@ func scriptLoginDevice(ts *testscript.TestScript, neg bool, args []string) {
 	})
 }
 
-// formField finds <input name=… value=…> pairs in tokenlab's HTML pages.
-var formInput = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*?(?:value="([^"]*)")?[^>]*>`)
+// formInput finds <input …> tags in tokenlab's HTML pages, and
+// inputAttr their name and value attributes.
+var (
+	formInput = regexp.MustCompile(`<input\b[^>]*>`)
+	inputAttr = regexp.MustCompile(`\b(name|value)="([^"]*)"`)
+)
 
 // fillLoginForm is the browser: it GETs the page, fills the form's
 // username and password (and extra fields), keeps the hidden fields, and
@@ -287,8 +291,14 @@ func fillLoginForm(pageURL, user, pass string, extra map[string]string) error {
 		return fmt.Errorf("GET %s: %s", pageURL, resp.Status)
 	}
 	form := url.Values{}
-	for _, m := range formInput.FindAllStringSubmatch(string(page), -1) {
-		form.Set(m[1], htmlUnescape(m[2]))
+	for _, tag := range formInput.FindAllString(string(page), -1) {
+		attrs := map[string]string{}
+		for _, a := range inputAttr.FindAllStringSubmatch(tag, -1) {
+			attrs[a[1]] = htmlUnescape(a[2])
+		}
+		if name := attrs["name"]; name != "" {
+			form.Set(name, attrs["value"])
+		}
 	}
 	form.Set("username", user)
 	form.Set("password", pass)
