@@ -1,4 +1,8 @@
-package client
+// Package jwtx reads JWTs without trusting them (header, claims, times in
+// words) and verifies their signatures with a shared secret or a JWK set.
+// It never talks to a server and never holds a session: the auth client
+// (package client) and the CLI, TUI and scenarios use it to show tokens.
+package jwtx
 
 import (
 	"bytes"
