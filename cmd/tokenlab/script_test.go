@@ -167,8 +167,12 @@ func scriptAdvance(ts *testscript.TestScript, neg bool, args []string) {
 // the walks of flows the server does not have yet are skipped (and fail
 // under CI=true, where everything must run).
 func offeredGrants(t *testing.T) []string {
-	e := startEmbedded(t)
-	resp, err := (&http.Client{Timeout: httpTimeout}).Get(e.URL + "/.well-known/openid-configuration")
+	return discoveredGrants(t, startEmbedded(t).URL)
+}
+
+// discoveredGrants reads grant_types_supported from a server's discovery.
+func discoveredGrants(t *testing.T, server string) []string {
+	resp, err := (&http.Client{Timeout: httpTimeout}).Get(server + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
 	}
