@@ -184,7 +184,7 @@ func loopbackHandler(state string, results chan<- callbackResult) http.Handler {
 
 var loopbackTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tokenlab: {{.Title}}</title></head>
-<body style="font-family: sans-serif; margin: 3em"><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>
+<body id="tokenlab-loopback" style="font-family: sans-serif; margin: 3em"><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>
 `))
 
 func loopbackPage(w http.ResponseWriter, status int, title, text string) {

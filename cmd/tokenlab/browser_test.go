@@ -50,7 +50,7 @@ func chromiumOpener(t *testing.T, execPath, user, password string) client.Opener
 			chromedp.SendKeys(chromedp.ID("username"), user),
 			chromedp.SendKeys(chromedp.ID("password"), password),
 			chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
-			chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.WaitVisible(chromedp.ID("tokenlab-loopback")), // the loopback listener's page
 		)
 		if err != nil {
 			return err
