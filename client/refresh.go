@@ -57,7 +57,7 @@ const refreshTimeout = 30 * time.Second
 // validSession returns the session, with an access token that is not
 // about to expire, and its generation.
 func (c *Client) validSession(ctx context.Context) (Session, uint64, error) {
-	seen := c.attempts.Load()
+	seen := c.refreshAttempts()
 	s, gen, err := c.current(ctx)
 	if err != nil || !c.expiring(s) {
 		return s, gen, err
@@ -71,6 +71,11 @@ func (c *Client) validSession(ctx context.Context) (Session, uint64, error) {
 	}
 	return next, nextGen, err
 }
+
+// refreshAttempts is how many refresh exchanges have finished: a caller
+// notes it before sending a request, and hands it to refresh if the
+// answer shows the token was rejected.
+func (c *Client) refreshAttempts() uint64 { return c.attempts.Load() }
 
 // skewFor is how long before its expiry s's access token is renewed.
 func (c *Client) skewFor(s Session) time.Duration {

@@ -63,12 +63,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	seen := c.attempts.Load()
+	seen := c.refreshAttempts()
 	resp, err := t.try(req, s.AccessToken, "call the API with the access token")
 	if err != nil {
 		return nil, err
 	}
-	if !c.profile.rejects(resp.StatusCode, resp.Header) {
+	if !c.rejected(resp) {
 		c.answered(req, resp, "")
 		return resp, nil
 	}
@@ -97,6 +97,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.answered(retry, resp, "")
 	}
 	return resp, err
+}
+
+// rejected reports whether an API answer refuses the access token.
+func (c *Client) rejected(resp *http.Response) bool {
+	return c.profile.rejects(resp.StatusCode, resp.Header)
 }
 
 // answered reports an answer, with why it matters when it does.

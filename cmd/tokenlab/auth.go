@@ -492,11 +492,7 @@ only once between them.`,
 func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
 	// stdout carries only the token; a wait on another process's refresh
 	// is said on stderr, naming that process.
-	s, err := opts.open(client.WithEvents(func(e client.Event) {
-		if e.Kind == client.EventLockWait {
-			fmt.Fprintln(std.err, "tokenlab: "+sentence(e.Detail))
-		}
-	}))
+	s, err := opts.open(client.WithEvents(sayLockWaits(std, nil)))
 	if err != nil {
 		return err
 	}

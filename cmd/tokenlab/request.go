@@ -116,7 +116,7 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 	}
 
 	var log eventLog
-	s, err := opts.session.open(client.WithEvents(log.add))
+	s, err := opts.session.open(client.WithEvents(sayLockWaits(std, log.add)))
 	if err != nil {
 		return err
 	}

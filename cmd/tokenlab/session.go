@@ -119,6 +119,20 @@ func secretFromTerminal(std streams, tty *os.File, prompt string) (string, error
 	return string(b), nil
 }
 
+// sayLockWaits passes the client's events to next (when not nil) and
+// says on stderr when this process waits for another one's refresh,
+// naming its PID.
+func sayLockWaits(std streams, next func(client.Event)) func(client.Event) {
+	return func(e client.Event) {
+		if e.Kind == client.EventLockWait {
+			fmt.Fprintln(std.err, "tokenlab: "+sentence(e.Detail))
+		}
+		if next != nil {
+			next(e)
+		}
+	}
+}
+
 // session is a chosen session and the client that works with it.
 type session struct {
 	c     *client.Client
