@@ -33,6 +33,9 @@ type EmbeddedOptions struct {
 	Configure func(*Config)
 	// Wall is the real time source; time.Now when nil.
 	Wall func() time.Time
+	// Clients are confidential (or extra public) clients to register
+	// besides the built-in public client tokenlab.
+	Clients []ClientConfig
 }
 
 // StartEmbedded starts a server on 127.0.0.1 with a random port.
@@ -63,6 +66,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	cfg := DefaultConfig()
 	cfg.Issuer = url
 	cfg.AdminToken = "tla_" + newID()
+	cfg.Clients = append(cfg.Clients, opts.Clients...)
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
