@@ -162,6 +162,14 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	}
 	browser := !opts.noBrowser && canOpenBrowser(std)
 	flow := opts.flow
+	if flow == "" && opts.passwordStdin && p.Dialect == client.DialectOAuth2 {
+		// A piped password says which flow is meant.
+		flow = client.FlowPassword
+		if err := c.CheckFlow(ctx, flow); err != nil {
+			return fmt.Errorf("login failed: %w", explain(err))
+		}
+		fmt.Fprintln(std.err, "Using the password flow: --password-stdin was given.")
+	}
 	if flow == "" {
 		choice, err := c.ChooseFlow(ctx, browser)
 		if err != nil {
