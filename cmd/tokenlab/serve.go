@@ -266,7 +266,7 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		if o.sources[sf.flag] == "flag" {
 			return cfg, usagef("give --%s or --%s-file, not both", sf.flag, sf.flag)
 		}
-		v, err := readSecretFile(sf.flag+"-file", sf.path)
+		v, err := readSecretFile("--"+sf.flag+"-file", sf.path)
 		if err != nil {
 			return cfg, err
 		}
@@ -586,19 +586,6 @@ func settingSources(sources map[string]string) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " · ")
-}
-
-// readSecretFile reads a secret from a file, without its final newline.
-func readSecretFile(flag, path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", usagef("--%s: %v", flag, err)
-	}
-	v := strings.TrimRight(string(data), "\r\n")
-	if v == "" {
-		return "", usagef("--%s: %s is empty", flag, path)
-	}
-	return v, nil
 }
 
 // readUserFile reads name:password lines; blank lines and # comments are
