@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -106,6 +107,8 @@ type Server struct {
 	dummyHash []byte
 	handler   http.Handler
 	policy    atomic.Pointer[Policy] // read once per request
+	faults    faultTable             // see faults.go
+	keysMu    sync.RWMutex           // a key rotation holds requests back (keyrotate.go)
 }
 
 // New prepares a server on db: it loads or generates the signing keys and
