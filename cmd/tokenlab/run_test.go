@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,12 +66,17 @@ steps:
   - request: /protected
 `
 
+// allPassed is the closing count of a run of every built-in that passed.
+func allPassed() string {
+	return fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(scenarios.BuiltinNames))
+}
+
 func TestRunCmdBuiltins(t *testing.T) {
 	code, stdout, stderr := runScenarioCmd(t, "run")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q, want 0 and nothing", code, stderr)
 	}
-	wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+	wantCounts(t, stdout, allPassed())
 	if strings.Contains(stdout, "\x1b") {
 		t.Error("ANSI escapes in output that is not a terminal")
 	}
@@ -95,7 +101,7 @@ func TestRunCmdReportFormats(t *testing.T) {
 		if code != exitOK || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
-		wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+		wantCounts(t, stdout, allPassed())
 		data, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +118,7 @@ func TestRunCmdReportFormats(t *testing.T) {
 		if err := xml.Unmarshal(data, &doc); err != nil {
 			t.Fatalf("%s does not parse: %v\n%s", out, err, data)
 		}
-		if doc.Suite.Name != "tokenlab scenarios" || doc.Suite.Tests != 11 || len(doc.Suite.Cases) != 11 {
+		if doc.Suite.Name != "tokenlab scenarios" || doc.Suite.Tests != len(scenarios.BuiltinNames) || len(doc.Suite.Cases) != len(scenarios.BuiltinNames) {
 			t.Errorf("suite %q with %d tests and %d cases", doc.Suite.Name, doc.Suite.Tests, len(doc.Suite.Cases))
 		}
 		for i, c := range doc.Suite.Cases {
@@ -262,7 +268,7 @@ func TestScenariosCmd(t *testing.T) {
 	if code != exitOK || len(lines) != len(list) {
 		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), stdout)
 	}
-	column := len("concurrent-refresh  ") // the longest name and two spaces
+	column := len("lost-refresh-response-grace  ") // the longest name and two spaces
 	for i, line := range lines {
 		if line[:column] != list[i].Name+strings.Repeat(" ", column-len(list[i].Name)) || line[column:] != list[i].Summary {
 			t.Errorf("line %q, want %s then its summary from column %d", line, list[i].Name, column)
@@ -298,41 +304,55 @@ func TestRunE2EExternalServer(t *testing.T) {
 		clockOrAdmin[name] = len(sc.Requires) > 0
 	}
 
-	t.Run("with the admin token all eleven pass", func(t *testing.T) {
+	t.Run("with the admin token every built-in passes but the restart", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t)
 		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", e2eAdminToken, "-j", "4")
 		if code != exitOK {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
-		wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+		// server-restart cannot restart another process: skipped, naming the step.
+		wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, 1 skipped", len(scenarios.BuiltinNames)-1))
+		if !strings.Contains(stdout, "○ server-restart skipped: step 2 (restart) restarts the server, which only the embedded server can do") {
+			t.Errorf("the restart skip does not name its step:\n%s", stdout)
+		}
 	})
-	t.Run("without it the clock-moving ones are skipped with the reason", func(t *testing.T) {
+	t.Run("without it what needs the admin API is skipped, naming the step", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t, "--admin-token", "tla_another_admin_token_9876543210")
 		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL)
 		if code != exitOK {
 			t.Errorf("exit %d (skips are not failures), stderr %q", code, stderr)
 		}
-		wantCounts(t, stdout, "2 passed, 0 failed, 9 skipped")
-		for name, skipped := range clockOrAdmin {
-			if skipped && !strings.Contains(stdout, "○ "+name+" skipped: it ") {
-				t.Errorf("%s is not skipped with a reason", name)
+		free := 0
+		for name, needs := range clockOrAdmin {
+			if needs && !strings.Contains(stdout, "○ "+name+" skipped: step ") && !strings.Contains(stdout, "○ "+name+" skipped: its server: settings need") {
+				t.Errorf("%s is not skipped with a reason naming its step", name)
 			}
-			if !skipped && !strings.Contains(stdout, "✓ "+name+" passed") {
-				t.Errorf("%s did not pass", name)
+			if !needs {
+				free++
+				if !strings.Contains(stdout, "✓ "+name+" passed") {
+					t.Errorf("%s did not pass", name)
+				}
 			}
 		}
-		if !strings.Contains(stdout, "○ access-expiry skipped: it moves the server's clock, which needs a tokenlab server and its --admin-token") {
+		wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, %d skipped", free, len(clockOrAdmin)-free))
+		if !strings.Contains(stdout, "○ access-expiry skipped: step 4 (advance) needs the admin clock of a tokenlab server: give its --admin-token") {
 			t.Errorf("the reason does not say what is needed:\n%s", stdout)
 		}
+		// reuse-detection reads server events: without the admin API that
+		// check is skipped, and the rest of the scenario runs.
+		if !strings.Contains(stdout, "✓ reuse-detection passed") || !strings.Contains(stdout, "1 check skipped") ||
+			!strings.Contains(stdout, "○ check skipped: events: step 4 (replay) checks server events") {
+			t.Errorf("reuse-detection does not report its skipped check:\n%s", stdout)
+		}
 	})
-	t.Run("with a wrong admin token they are skipped as refused", func(t *testing.T) {
+	t.Run("a wrong admin token is a configuration error", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t)
-		code, stdout, _ := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", "tla_wrong", "--format", "tap")
-		if code != exitOK || !strings.Contains(stdout, "ok 2 - access-expiry # SKIP it moves the server's clock, but the admin API did not answer: GET /admin/clock: the admin token was refused") {
-			t.Errorf("exit %d:\n%s", code, stdout)
+		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", "tla_wrong", "--format", "tap")
+		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "refused the admin token") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one sentence", code, stdout, stderr)
 		}
 	})
 }
