@@ -135,8 +135,8 @@ type LoginArgs struct {
 // which refreshes as needed; with Token (a saved name) that exact access
 // token is sent and nothing is refreshed.
 type RequestArgs struct {
-	Method string `yaml:"method"`
-	Path   string `yaml:"path"`
+	Method  string            `yaml:"method"`
+	Path    string            `yaml:"path"`
 	Body    string            `yaml:"body"`
 	Token   string            `yaml:"token"`
 	Headers map[string]string `yaml:"headers"`
@@ -169,19 +169,19 @@ type ConcurrentArgs struct {
 
 // Expect is what must hold after a step. Unset fields are not checked.
 type Expect struct {
-	Status         *StatusSet     `yaml:"status"` // for concurrent: every request's status
-	Error          StringList     `yaml:"error"`  // the error code in the answer, or one of several
-	Refreshes      *int           `yaml:"refreshes"`
-	Rotations      *int           `yaml:"rotations"`
-	TokenChanged   *bool          `yaml:"token_changed"`   // the access token changed during the step
-	RefreshChanged *bool          `yaml:"refresh_changed"` // the refresh token changed during the step
-	LoginRequired  *bool          `yaml:"login_required"`  // the client's session ended
-	BodyContains   *string        `yaml:"body_contains"`
-	Claims         map[string]any `yaml:"claims"` // claims of the current access token
-	Events         *EventCheck    `yaml:"events"`    // server event kinds that happened during the step
-	NoEvents       []string       `yaml:"no_events"` // server event kinds that must not have happened
-	Headers        map[string]string      `yaml:"headers"` // response header (any case) -> a part of its value
-	Cookies        map[string]CookieCheck `yaml:"cookies"` // cookies the answer sets, and their flags
+	Status         *StatusSet             `yaml:"status"` // for concurrent: every request's status
+	Error          StringList             `yaml:"error"`  // the error code in the answer, or one of several
+	Refreshes      *int                   `yaml:"refreshes"`
+	Rotations      *int                   `yaml:"rotations"`
+	TokenChanged   *bool                  `yaml:"token_changed"`   // the access token changed during the step
+	RefreshChanged *bool                  `yaml:"refresh_changed"` // the refresh token changed during the step
+	LoginRequired  *bool                  `yaml:"login_required"`  // the client's session ended
+	BodyContains   *string                `yaml:"body_contains"`
+	Claims         map[string]any         `yaml:"claims"`    // claims of the current access token
+	Events         *EventCheck            `yaml:"events"`    // server event kinds that happened during the step
+	NoEvents       []string               `yaml:"no_events"` // server event kinds that must not have happened
+	Headers        map[string]string      `yaml:"headers"`   // response header (any case) -> a part of its value
+	Cookies        map[string]CookieCheck `yaml:"cookies"`   // cookies the answer sets, and their flags
 }
 
 // LoadError is a problem in a scenario file, with where it is.

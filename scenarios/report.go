@@ -335,14 +335,14 @@ type junitSuite struct {
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped    *junitSkipped   `xml:"skipped,omitempty"`
+	Name       string           `xml:"name,attr"`
+	Classname  string           `xml:"classname,attr"`
+	File       string           `xml:"file,attr,omitempty"`
+	Time       string           `xml:"time,attr"`
+	Failure    *junitFailure    `xml:"failure,omitempty"`
+	Skipped    *junitSkipped    `xml:"skipped,omitempty"`
 	Properties *junitProperties `xml:"properties,omitempty"`
-	SystemOut  xmlText         `xml:"system-out,omitempty"`
+	SystemOut  xmlText          `xml:"system-out,omitempty"`
 }
 
 // junitProperties say what the pass/fail/skip of a test case cannot: how

@@ -2,14 +2,14 @@ package scenarios
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
-	"path/filepath"
+	"errors"
+	"fmt"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -29,16 +29,16 @@ const (
 
 // Result is the outcome of one scenario.
 type Result struct {
-	Name        string        `json:"name"`
-	File        string        `json:"file"`
-	Description string        `json:"description"`
-	Status      string        `json:"status"`
-	Reason      string        `json:"reason,omitempty"` // why it was skipped, or its first failure
+	Name        string `json:"name"`
+	File        string `json:"file"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+	Reason      string `json:"reason,omitempty"` // why it was skipped, or its first failure
 	// SkippedChecks counts the checks that could not be made here (server
 	// events without the admin API); the rest of the scenario ran.
 	SkippedChecks int `json:"skippedChecks,omitempty"`
 	// Interrupted is set when Ctrl-C stopped the scenario before its end.
-	Interrupted bool `json:"interrupted,omitempty"`
+	Interrupted bool          `json:"interrupted,omitempty"`
 	Steps       []StepResult  `json:"steps"`
 	Duration    time.Duration `json:"-"`
 	DurationMS  float64       `json:"durationMs"`
@@ -46,19 +46,19 @@ type Result struct {
 
 // StepResult is the outcome of one step.
 type StepResult struct {
-	N          int           `json:"n"`
-	Line       int           `json:"line"`
-	Kind       string        `json:"kind"`
-	Say        string        `json:"say,omitempty"`
-	Summary    string        `json:"summary"`
-	Status     string        `json:"status"`
-	Failures   []string      `json:"failures,omitempty"` // expected …, got …
-	Client     string        `json:"client,omitempty"`   // when not the main client
+	N        int      `json:"n"`
+	Line     int      `json:"line"`
+	Kind     string   `json:"kind"`
+	Say      string   `json:"say,omitempty"`
+	Summary  string   `json:"summary"`
+	Status   string   `json:"status"`
+	Failures []string `json:"failures,omitempty"` // expected …, got …
+	Client   string   `json:"client,omitempty"`   // when not the main client
 	// SkippedChecks are the checks this run could not make, each with why.
-	SkippedChecks []string `json:"skippedChecks,omitempty"`
-	Got        Observed      `json:"got"`
-	Duration   time.Duration `json:"-"`
-	DurationMS float64       `json:"durationMs"`
+	SkippedChecks []string      `json:"skippedChecks,omitempty"`
+	Got           Observed      `json:"got"`
+	Duration      time.Duration `json:"-"`
+	DurationMS    float64       `json:"durationMs"`
 }
 
 // Observed is what a step saw. Tokens are never kept here.
@@ -142,7 +142,6 @@ func (r *Runner) RunAll(ctx context.Context, scs []*Scenario, parallel int) []Re
 	}
 	return out
 }
-
 
 // Run runs one scenario.
 func (r *Runner) Run(ctx context.Context, sc *Scenario) Result {
