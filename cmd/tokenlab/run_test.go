@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -394,4 +395,118 @@ func TestRunCmdAdminTokenFromEnv(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	wantCounts(t, out, "1 passed, 0 failed, 0 skipped")
+}
+
+func TestRunCmdCheckAndTags(t *testing.T) {
+	good := writeScenario(t, "good.yaml", "name: good\ntags: [smoke]\nsteps:\n  - login: {}\n")
+	other := writeScenario(t, "other.yaml", "name: other\ntags: [slow]\nsteps:\n  - login: {}\n  - wait: 1m\n")
+	code, stdout, stderr := runScenarioCmd(t, "run", "--check", good, other)
+	if code != exitOK || stdout != "2 scenarios are valid; nothing was run\n" || stderr != "" {
+		t.Errorf("--check: exit %d, %q, %q", code, stdout, stderr)
+	}
+	broken := writeScenario(t, "broken.yaml", "name: b\nsteps:\n  - advance: -1m\n")
+	code, _, stderr = runScenarioCmd(t, "run", "--check", good, broken)
+	if code != exitUsage || !strings.Contains(stderr, "broken.yaml:3: advance moves the clock forward") {
+		t.Errorf("--check of a broken file: exit %d, %q", code, stderr)
+	}
+	// --tag runs only the tagged scenario (other would wait a minute).
+	code, stdout, _ = runScenarioCmd(t, "run", "--tag", "smoke", good, other)
+	if code != exitOK || !strings.Contains(stdout, "✓ good passed (1 step,") || strings.Contains(stdout, "other") {
+		t.Errorf("--tag smoke: exit %d\n%s", code, stdout)
+	}
+	wantCounts(t, stdout, "1 passed, 0 failed, 0 skipped")
+	code, _, stderr = runScenarioCmd(t, "run", "--tag", "nightly", good)
+	if code != exitUsage || !strings.Contains(stderr, "no scenario has the tag nightly") {
+		t.Errorf("--tag nightly: exit %d, %q", code, stderr)
+	}
+	code, stdout, _ = runScenarioCmd(t, "run", "--tag", "faults", "--check")
+	if code != exitOK || !strings.Contains(stdout, "3 scenarios are valid") {
+		t.Errorf("--tag faults on the built-ins: exit %d, %q", code, stdout)
+	}
+}
+
+// The password needs no place on the command line.
+func TestRunCmdPasswordWithoutTheCommandLine(t *testing.T) {
+	sc := writeScenario(t, "pw.yaml", "name: pw\nsteps:\n  - login: {}\n")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("password123\n"), 0o600)
+	wrongFile := filepath.Join(t.TempDir(), "wrong")
+	os.WriteFile(wrongFile, []byte("not-the-password\n"), 0o600)
+	if code, out, errOut := runScenarioCmd(t, "run", "--password-file", pwFile, sc); code != exitOK {
+		t.Errorf("--password-file: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, _ := runScenarioCmd(t, "run", "--password-file", wrongFile, sc); code != exitFailed {
+		t.Errorf("--password-file with a wrong password: exit %d, want 1 (the file was read)", code)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"run", "--password-stdin", sc}, strings.NewReader("password123\n"), &out, &errOut); code != exitOK {
+		t.Errorf("--password-stdin: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"run", "--password-stdin", sc}, strings.NewReader("wrong-one\n"), &out, &errOut); code != exitFailed {
+		t.Errorf("--password-stdin with a wrong password: exit %d", code)
+	}
+	if code, _, stderr := runScenarioCmd(t, "run", "--password-file", "/nonexistent/pw", sc); code != exitUsage || !strings.Contains(stderr, "--password-file") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+}
+
+// Ctrl-C: "interrupted", exit 130, and the report of what ran is written.
+func TestRunCmdInterrupted(t *testing.T) {
+	slow := writeScenario(t, "slow.yaml", "name: slow\nsteps:\n  - login: {}\n  - wait: 1m\n")
+	report := filepath.Join(t.TempDir(), "r.xml")
+	ctx, cancel := context.WithCancel(t.Context())
+	// Ctrl-C once the slow scenario has logged in and waits its minute.
+	out := &watchedBuffer{watch: "✓ 1 log in", seen: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, []string{"run", "--format", "junit", "--out", report, "basic-login", slow, "tampered-token"}, strings.NewReader(""), out, &errOut)
+	cancel()
+	if code != exitInterrupted || strings.TrimSpace(errOut.String()) != "tokenlab: interrupted; the report covers what ran." {
+		t.Fatalf("exit %d, stderr %q; want 130 and interrupted", code, errOut.String())
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Suite struct {
+			Tests int `xml:"tests,attr"`
+			Cases []struct {
+				Name       string    `xml:"name,attr"`
+				Skipped    *struct{} `xml:"skipped"`
+				Properties []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:"value,attr"`
+				} `xml:"properties>property"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("the report does not parse: %v\n%s", err, data)
+	}
+	c := doc.Suite.Cases
+	if doc.Suite.Tests != 2 || len(c) != 2 || c[0].Name != "basic-login" || c[1].Name != "slow" || c[1].Skipped == nil ||
+		len(c[1].Properties) != 1 || c[1].Properties[0].Name != "interrupted" {
+		t.Errorf("report of what ran: %+v\n%s", doc.Suite, data)
+	}
+}
+
+// watchedBuffer calls seen once its text holds watch after "slow".
+type watchedBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	watch string
+	seen  func()
+	done  bool
+}
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if _, after, ok := strings.Cut(w.buf.String(), "slow"); ok && !w.done && strings.Contains(after, w.watch) {
+		w.done = true
+		w.seen()
+	}
+	return n, err
 }
