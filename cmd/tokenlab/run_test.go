@@ -510,3 +510,33 @@ func (w *watchedBuffer) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// TestDocExamples: every scenario example in docs/scenarios.md (a yaml
+// block that starts with name:) passes tokenlab run --check, and runs
+// green against the embedded server.
+func TestDocExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "scenarios.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for i, block := range strings.Split(string(data), "```yaml\n")[1:] {
+		src, _, _ := strings.Cut(block, "```")
+		if !strings.HasPrefix(src, "name:") {
+			continue // a CI configuration, not a scenario
+		}
+		files = append(files, writeScenario(t, fmt.Sprintf("example-%d.yaml", i+1), src))
+	}
+	if len(files) < 8 {
+		t.Fatalf("%d scenario examples in the docs; the new keys each have one", len(files))
+	}
+	code, stdout, stderr := runScenarioCmd(t, append([]string{"run", "--check"}, files...)...)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("--check: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runScenarioCmd(t, append([]string{"run"}, files...)...)
+	if code != exitOK {
+		t.Errorf("the examples do not pass: exit %d\n%s%s", code, stdout, stderr)
+	}
+	wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(files)))
+}
