@@ -141,7 +141,7 @@ func TestAdminRotateKeys(t *testing.T) {
 func TestTokenErrorsInOwnWords(t *testing.T) {
 	e := startForFaults(t)
 	for _, tok := range []string{
-		"eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiIxIn0.",                            // alg none
+		"eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiIxIn0.",                                // alg none
 		"eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Im5vcGUifQ.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", // unknown kid
 		"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",                       // wrong typ
 		"abc.def.ghi",
