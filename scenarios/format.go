@@ -545,15 +545,21 @@ func (p parser) steps(list *yaml.Node) ([]Step, error) {
 		if err != nil {
 			return nil, err
 		}
+		grows := 1
+		if st.Kind == KindRepeat {
+			grows = st.times * len(st.repeated)
+		}
+		// Checked before unrolling: nested repeats must not build a
+		// million steps to find out there are too many.
+		if len(out)+grows > maxSteps {
+			return nil, p.errf(n.Line, "the scenario has more than %d steps once its repeats are unrolled", maxSteps)
+		}
 		if st.Kind != KindRepeat {
 			out = append(out, st)
 		} else {
 			for range st.times {
 				out = append(out, st.repeated...)
 			}
-		}
-		if len(out) > maxSteps {
-			return nil, p.errf(n.Line, "the scenario has more than %d steps once its repeats are unrolled", maxSteps)
 		}
 	}
 	return out, nil
