@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -262,4 +263,35 @@ func TestCookieChecksInTheCookieDialect(t *testing.T) {
 		t.Fatalf("%s: %s", res.Status, res.Reason)
 	}
 	_ = http.SameSiteStrictMode
+}
+
+// Wrong today 6: a restore that fails is reported, not ignored.
+func TestFailedRestoreIsReported(t *testing.T) {
+	puts := 0
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/admin/clock":
+			w.Write([]byte(`{"mode": "frozen"}`))
+		case r.URL.Path == "/admin/settings" && r.Method == http.MethodGet:
+			w.Write([]byte(`{"rotation": true}`))
+		case r.URL.Path == "/admin/settings": // the first PUT applies, the second (the restore) fails
+			if puts++; puts > 1 {
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte(`{"error": "invalid_request", "message": "the disk is full"}`))
+				return
+			}
+			w.Write([]byte(`{"rotation": false}`))
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error": "missing_token"}`))
+		}
+	}))
+	defer api.Close()
+	r := NewRunner()
+	r.Server, r.AdminToken = api.URL, "tla_fake_admin_token"
+	res := r.Run(t.Context(), mustParse(t, "r.yaml", "name: r\nserver: {rotation: false}\nsteps:\n  - request: {path: /protected, auth: none}\n    expect: {status: 401}\n"))
+	if res.Status != Failed || !strings.Contains(res.Reason, "restore the server's settings") || !strings.Contains(res.Reason, "the disk is full") {
+		t.Errorf("%s: %q, want failed because the restore failed", res.Status, res.Reason)
+	}
 }
