@@ -264,8 +264,10 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		return nil, skip, err
 	}
 	// A shared server's clock, settings, faults and keys are global: a
-	// scenario that changes them runs alone; the others may share.
-	if sc.Server.empty() && len(sc.needs) == 0 {
+	// scenario that changes them runs alone, and so does one that counts
+	// events exactly (another scenario's events would be counted too); the
+	// others may share.
+	if sc.Server.empty() && len(sc.needs) == 0 && !sc.countsEvents() {
 		r.settingsMu.RLock()
 		w.cleanup = append(w.cleanup, func() error { r.settingsMu.RUnlock(); return nil })
 		return w, "", nil
@@ -305,6 +307,14 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		return nil
 	})
 	return w, "", nil
+}
+
+// countsEvents reports whether a step expects exact event counts or
+// events that must not happen.
+func (sc *Scenario) countsEvents() bool {
+	return slices.ContainsFunc(sc.Steps, func(st Step) bool {
+		return st.Expect != nil && (len(st.Expect.NoEvents) > 0 || st.Expect.Events != nil && len(st.Expect.Events.Counts) > 0)
+	})
 }
 
 // startEmbedded starts (or, with addr, restarts) the scenario's own
