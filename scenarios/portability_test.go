@@ -139,6 +139,9 @@ func TestPortabilityTable(t *testing.T) {
 			return []Result{r.Run(t.Context(), sc)}
 		}},
 	}
+	// The login-flows work adds the independent OAuth server here: a
+	// column{title, run} whose runner has Server set to that server and
+	// Profile to oauth2; the placeholder column below then goes.
 	var b strings.Builder
 	b.WriteString("| built-in |")
 	for _, c := range columns {

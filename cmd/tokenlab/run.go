@@ -309,6 +309,7 @@ type scenarioInfo struct {
 	Summary     string   `json:"summary"`
 	Description string   `json:"description"`
 	Requires    []string `json:"requires"`
+	Tags        []string `json:"tags"`
 	Steps       int      `json:"steps"`
 }
 
@@ -326,7 +327,7 @@ Run one with tokenlab run NAME, or all of them with tokenlab run.`,
 			return listScenarios(std, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires and steps as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires, tags and steps as JSON")
 	return cmd
 }
 
@@ -339,7 +340,7 @@ func listScenarios(std streams, asJSON bool) error {
 		infos := make([]scenarioInfo, len(scs))
 		for i, sc := range scs {
 			infos[i] = scenarioInfo{Name: sc.Name, Summary: sc.Summary(), Description: sc.Description,
-				Requires: append([]string{}, sc.Requires...), Steps: len(sc.Steps)}
+				Requires: append([]string{}, sc.Requires...), Tags: append([]string{}, sc.Tags...), Steps: len(sc.Steps)}
 		}
 		enc := json.NewEncoder(std.out)
 		enc.SetIndent("", "  ")

@@ -245,7 +245,7 @@ func TestScenariosCmd(t *testing.T) {
 	code, stdout, _ := runScenarioCmd(t, "scenarios", "--json")
 	var list []struct {
 		Name, Summary, Description string
-		Requires                   []string
+		Requires, Tags             []string
 		Steps                      int
 	}
 	if err := json.Unmarshal([]byte(stdout), &list); err != nil || code != exitOK {
@@ -255,7 +255,7 @@ func TestScenariosCmd(t *testing.T) {
 		t.Fatalf("%d scenarios listed, want %d", len(list), len(scenarios.BuiltinNames))
 	}
 	for i, sc := range list {
-		if sc.Name != scenarios.BuiltinNames[i] || sc.Steps == 0 || sc.Requires == nil ||
+		if sc.Name != scenarios.BuiltinNames[i] || sc.Steps == 0 || sc.Requires == nil || sc.Tags == nil ||
 			!strings.HasSuffix(sc.Summary, ".") || !strings.HasPrefix(strings.Join(strings.Fields(sc.Description), " "), sc.Summary) {
 			t.Errorf("entry %d = %+v", i, sc)
 		}
