@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,8 @@ type Fault struct {
 type faultTable struct {
 	mu     sync.Mutex
 	faults []Fault
+	// pending mirrors len(faults), so requests skip the lock when none wait.
+	pending atomic.Int32
 }
 
 func (t *faultTable) add(f Fault) error {
@@ -55,12 +58,14 @@ func (t *faultTable) add(f Fault) error {
 		return fmt.Errorf("at most %d faults may wait at once; DELETE /admin/faults clears them", maxFaults)
 	}
 	t.faults = append(t.faults, f)
+	t.pending.Store(int32(len(t.faults)))
 	return nil
 }
 
 func (t *faultTable) clear() {
 	t.mu.Lock()
 	t.faults = nil
+	t.pending.Store(0)
 	t.mu.Unlock()
 }
 
@@ -76,6 +81,7 @@ func (t *faultTable) take(route string) (Fault, bool) {
 	t.faults[i].Times--
 	if t.faults[i].Times <= 0 {
 		t.faults = slices.Delete(t.faults, i, i+1)
+		t.pending.Store(int32(len(t.faults)))
 	}
 	return f, true
 }
@@ -100,10 +106,12 @@ func faultRoute(r *http.Request) string {
 	case "/oauth/token":
 		// The grant type is in the form body: read it, and put it back.
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		// The handler reads the whole body again: what was read, then the
+		// rest, so its own size limit still applies.
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
 		if err != nil {
 			return ""
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
 		switch form.Get("grant_type") {
 		case "refresh_token":
@@ -118,7 +126,7 @@ func faultRoute(r *http.Request) string {
 // injectFaults answers a request as a pending fault says, when one does.
 func (s *Server) injectFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/admin/") || len(s.faults.list()) == 0 {
+		if s.faults.pending.Load() == 0 || strings.HasPrefix(r.URL.Path, "/admin/") {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -192,4 +200,9 @@ func (s *Server) handleClearFaults(w http.ResponseWriter, r *http.Request) error
 	s.faults.clear()
 	writeJSON(w, http.StatusOK, map[string]any{"faults": []Fault{}})
 	return nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

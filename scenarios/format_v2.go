@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -157,11 +156,6 @@ type FaultArgs struct {
 
 var faultRoutes = []string{"token", "login", "protected", "logout"}
 
-// RepeatArgs run steps several times; the parser unrolls them.
-type RepeatArgs struct {
-	Times int
-}
-
 // maxSteps bounds a scenario once its repeats are unrolled.
 const maxSteps = 10000
 
@@ -208,6 +202,3 @@ func checkCapture(expr string) error {
 	}
 	return nil
 }
-
-// durationText is how a duration reads in a summary.
-func durationText(d time.Duration) string { return d.String() }

@@ -92,15 +92,21 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
 	if rerr != nil {
+		resp.Body.Close()
 		return nil, rerr
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	// The caller reads the whole answer: what was read, then the rest.
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	r.mu.Lock()
 	r.last = &recorded{header: resp.Header.Clone(), cookies: resp.Cookies(), body: body}
 	r.mu.Unlock()
 	return resp, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 func (r *recorder) reset() {
