@@ -225,7 +225,7 @@ steps:
     client: other
     expect: {status: 500, error: fault_injected}
 `)
-	if !strings.Contains(res.Steps[1].Summary, "next 2 calls to protected normally after 50ms") {
+	if !strings.Contains(res.Steps[1].Summary, "the server will answer the next 2 calls to the protected route late, after 50ms") {
 		t.Errorf("summary %q", res.Steps[1].Summary)
 	}
 }

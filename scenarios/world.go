@@ -473,14 +473,18 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 		if err := w.admin.fault(ctx, f); err != nil {
 			return o, "fault", err
 		}
-		what := fmt.Sprintf("%d", f.Status)
-		if f.Status == 0 {
-			what = "normally"
+		calls := "call"
+		if f.Times > 1 {
+			calls = plural(f.Times, "call")
 		}
-		if f.Delay > 0 {
-			what += " after " + time.Duration(f.Delay).String()
+		what := fmt.Sprintf("with %d", f.Status)
+		switch {
+		case f.Status == 0:
+			what = "late, after " + time.Duration(f.Delay).String()
+		case f.Delay > 0:
+			what += ", after " + time.Duration(f.Delay).String()
 		}
-		return o, fmt.Sprintf("the server will answer the next %s to %s %s", plural(f.Times, "call"), f.Route, what), nil
+		return o, fmt.Sprintf("the server will answer the next %s to the %s route %s", calls, f.Route, what), nil
 	case KindRestart:
 		if err := w.restart(ctx); err != nil {
 			return o, "restart", err
