@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -76,15 +77,32 @@ func (s *Server) register(ctx context.Context, username, password string) (store
 }
 
 // login checks a password and starts a new refresh-token family.
-func (s *Server) login(ctx context.Context, username, password, clientID, scope string) (grant, error) {
-	if err := validateCredentials(username, password); err != nil {
+func (s *Server) login(ctx context.Context, username, password, clientID, scope, resource string) (grant, error) {
+	u, err := s.checkPassword(ctx, username, password, "")
+	if err != nil {
 		return grant{}, err
 	}
 	now := s.clock.Now()
+	fam, first, rt, err := s.newFamily(u.ID, u.Username, clientID, scope, resource, now)
+	if err != nil {
+		return grant{}, err
+	}
+	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
+		return grant{}, err
+	}
+	return s.sessionGrant(fam, rt, first.ExpiresAt, now)
+}
+
+// checkPassword returns the user when the password is right, and logs
+// login_failed (with where, e.g. "on the authorize page") when not.
+func (s *Server) checkPassword(ctx context.Context, username, password, where string) (store.User, error) {
+	if err := validateCredentials(username, password); err != nil {
+		return store.User{}, err
+	}
 	u, err := s.db.UserByName(ctx, username)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return grant{}, err
+		return store.User{}, err
 	}
 	hash := s.dummyHash
 	if known {
@@ -95,28 +113,56 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 		if !known {
 			reason = "unknown user"
 		}
-		s.event(ctx, store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: reason})
-		return grant{}, errInvalidCredentials
+		if where != "" {
+			reason += " " + where
+		}
+		s.event(ctx, store.Event{At: s.clock.Now(), Kind: store.EventLoginFailed, Username: username, Reason: reason})
+		return store.User{}, errInvalidCredentials
 	}
+	return u, nil
+}
+
+// newFamily makes a family and its first refresh token (not yet stored).
+func (s *Server) newFamily(userID int64, username, clientID, scope, resource string, now time.Time) (store.Family, store.RefreshToken, string, error) {
 	pol := s.Policy()
-	fam := store.Family{ID: newID(), UserID: u.ID, Username: u.Username, ClientID: clientID, Scope: scope,
+	fam := store.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
 		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
 	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
-	rt, rc, err := s.tokens.signRefresh(u.ID, fam.ID, now, refreshExp)
+	rt, rc, err := s.tokens.signRefresh(userID, fam.ID, now, refreshExp)
 	if err != nil {
-		return grant{}, err
+		return fam, store.RefreshToken{}, "", err
 	}
 	first := store.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
-	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
-		return grant{}, err
+	return fam, first, rt, nil
+}
+
+// minted is the first refresh token a Starter made.
+type minted struct {
+	raw string
+	exp time.Time
+}
+
+// starter adapts newFamily to the store's Starter, keeping the raw token.
+func (s *Server) starter(clientID string, now time.Time, out *minted) store.Starter {
+	return func(userID int64, username, scope, resource string) (store.Family, store.RefreshToken, error) {
+		fam, first, rt, err := s.newFamily(userID, username, clientID, scope, resource, now)
+		*out = minted{rt, first.ExpiresAt}
+		return fam, first, err
 	}
-	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope}, now, pol.AccessTTL)
+}
+
+// sessionGrant signs the access token of a freshly started family.
+func (s *Server) sessionGrant(fam store.Family, refresh string, refreshExp, now time.Time) (grant, error) {
+	ttl := s.Policy().AccessTTL
+	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, ttl)
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
-		Refresh: rt, RefreshExp: refreshExp, Scope: scope}, nil
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(ttl.Seconds()),
+		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
 }
+
+func refOf(f store.Family) familyRef { return familyRef{f.ID, f.ClientID, f.Scope, f.Resource} }
 
 // refresh redeems a refresh token for a new access token and, with
 // rotation, a new refresh token.
@@ -164,7 +210,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		return grant{}, te
 	}
 	fam := res.Family
-	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope}, now, pol.AccessTTL)
+	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}

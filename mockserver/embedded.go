@@ -38,6 +38,9 @@ type EmbeddedOptions struct {
 	Addr string
 	// Clock, when set, is used instead of a new one (a restart keeps its time).
 	Clock *Clock
+	// Clients are confidential (or extra public) clients to register
+	// besides the built-in public client tokenlab.
+	Clients []ClientConfig
 }
 
 // StartEmbedded starts a server on 127.0.0.1 with a random port.
@@ -74,6 +77,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	cfg := DefaultConfig()
 	cfg.Issuer = url
 	cfg.AdminToken = "tla_" + newID()
+	cfg.Clients = append(cfg.Clients, opts.Clients...)
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}

@@ -20,7 +20,7 @@ import (
 // Routes a fault can target.
 const (
 	FaultToken     = "token"     // refresh: POST /token, or /oauth/token with grant_type=refresh_token
-	FaultLogin     = "login"     // POST /login, or /oauth/token with grant_type=password
+	FaultLogin     = "login"     // POST /login, or /oauth/token with a grant that starts a session (password, code, device, client credentials)
 	FaultProtected = "protected" // GET /protected and /me
 	FaultLogout    = "logout"    // POST /logout and /oauth/revoke
 )
@@ -116,8 +116,8 @@ func faultRoute(r *http.Request) string {
 		switch form.Get("grant_type") {
 		case "refresh_token":
 			return FaultToken
-		case "password":
-			return FaultLogin
+		case "password", "authorization_code", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code":
+			return FaultLogin // every grant that starts a session
 		}
 	}
 	return ""

@@ -21,6 +21,8 @@ type apiError struct {
 	Message string
 	// Bearer, when set, becomes a WWW-Authenticate challenge (RFC 6750).
 	Bearer bool
+	// Basic asks for HTTP Basic client authentication (invalid_client).
+	Basic bool
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -55,6 +57,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, ae.Message)
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	if ae.Basic {
+		w.Header().Set("WWW-Authenticate", `Basic realm="tokenlab"`)
+	}
+	if isPage(r) {
+		s.writeErrorPage(w, ae)
+		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/oauth/") {
 		writeJSON(w, ae.Status, oauthErrorBody{Error: ae.Code, Description: ae.Message})

@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -39,6 +40,14 @@ type Config struct {
 	SecureCookies bool
 	BcryptCost    int
 	Logger        *slog.Logger
+	// Clients are registered besides the built-in public client tokenlab.
+	Clients []ClientConfig
+	// CodeTTL is the lifetime of an authorization code.
+	CodeTTL time.Duration
+	// DeviceTTL and DeviceInterval are a device code's lifetime and the
+	// polling interval it starts with (RFC 8628).
+	DeviceTTL      time.Duration
+	DeviceInterval time.Duration
 }
 
 // Policy is the part of the configuration that may change while the
@@ -89,8 +98,11 @@ func DefaultConfig() Config {
 			Rotation:       true,
 			ReuseDetection: true,
 		},
-		Users:      []Credentials{{Username: "alice", Password: "password123"}},
-		BcryptCost: bcrypt.DefaultCost,
+		Users:          []Credentials{{Username: "alice", Password: "password123"}},
+		BcryptCost:     bcrypt.DefaultCost,
+		CodeTTL:        60 * time.Second,
+		DeviceTTL:      10 * time.Minute,
+		DeviceInterval: 5 * time.Second,
 	}
 }
 
@@ -109,6 +121,10 @@ type Server struct {
 	policy    atomic.Pointer[Policy] // read once per request
 	faults    faultTable             // see faults.go
 	keysMu    sync.RWMutex           // a key rotation holds requests back (keyrotate.go)
+	// formKey signs the hidden form_token of the authorize page; it lives
+	// only in memory, so a restart voids the forms on screen.
+	formKey []byte
+	pages   *template.Template
 }
 
 // New prepares a server on db: it loads or generates the signing keys and
@@ -146,12 +162,17 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		log:       cfg.Logger,
 		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
 		dummyHash: dummy,
+		formKey:   randomBytes(32),
+		pages:     pageTemplates,
 	}
 	s.policy.Store(&cfg.Policy)
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.registerClients(ctx); err != nil {
+		return nil, err
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -165,8 +186,22 @@ func (c Config) validate() error {
 		return c.Policy.Validate()
 	case len(c.AdminToken) < 16:
 		return errors.New("the admin token must be at least 16 characters")
+	case c.CodeTTL <= 0 || c.CodeTTL > time.Hour:
+		return errors.New("code-ttl must be positive and at most 1h")
+	case c.DeviceTTL <= 0 || c.DeviceTTL > 24*time.Hour:
+		return errors.New("device-ttl must be positive and at most 24h")
+	case c.DeviceInterval < time.Second || c.DeviceInterval > time.Hour:
+		return errors.New("device-interval must be from 1s to 1h")
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	for _, cl := range c.Clients {
+		if err := cl.validate(); err != nil {
+			return err
+		}
+		if cl.ID == DefaultClientID {
+			return fmt.Errorf("%s is the built-in public client; give your client another id", DefaultClientID)
+		}
 	}
 	for _, u := range c.Users {
 		if err := validateCredentials(u.Username, u.Password); err != nil {

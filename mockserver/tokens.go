@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,8 @@ const (
 // AccessClaims are the claims of an access token.
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	Username  string `json:"username"`
-	SessionID string `json:"sid,omitempty"` // the refresh-token family, for the logout denylist
+	Username  string `json:"username,omitempty"` // empty for client credentials
+	SessionID string `json:"sid,omitempty"`      // the refresh-token family, for the logout denylist
 	ClientID  string `json:"client_id,omitempty"`
 	Scope     string `json:"scope,omitempty"`
 }
@@ -44,6 +45,7 @@ type tokens struct {
 	refresh  *signer
 
 	accessParser  *jwt.Parser
+	anyAudParser  *jwt.Parser // introspection: tokens for other resources too
 	refreshParser *jwt.Parser
 	now           func() time.Time
 	verified      verifiedCache
@@ -63,16 +65,19 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 		issuer: issuer, audience: audience, access: access, refresh: refresh, now: now,
 		verified:      verifiedCache{max: 10000},
 		accessParser:  parser(access, jwt.WithAudience(audience)),
+		anyAudParser:  parser(access),
 		refreshParser: parser(refresh),
 	}
 }
 
-func (t *tokens) signAccess(user string, userID int64, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
+// signAccess signs an access token for sub (a user's numeric ID, or a
+// client ID for client credentials).
+func (t *tokens) signAccess(sub, user string, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
 	c := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
-			Subject:   strconv.FormatInt(userID, 10),
-			Audience:  jwt.ClaimStrings{t.audience},
+			Subject:   sub,
+			Audience:  t.audienceFor(fam.resource),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
@@ -103,7 +108,22 @@ func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) 
 }
 
 // familyRef is what an access token says of its session.
-type familyRef struct{ id, clientID, scope string }
+type familyRef struct{ id, clientID, scope, resource string }
+
+// audienceFor is the aud of an access token. Without an RFC 8707 resource
+// it is the configured audience. A resource on this server's own origin is
+// added to it (this server's routes still accept the token); any other
+// resource replaces it, so this server's routes refuse the token as meant
+// for another audience, while introspection still describes it.
+func (t *tokens) audienceFor(resource string) jwt.ClaimStrings {
+	switch {
+	case resource == "":
+		return jwt.ClaimStrings{t.audience}
+	case sameOrigin(resource, t.issuer):
+		return jwt.ClaimStrings{t.audience, resource}
+	}
+	return jwt.ClaimStrings{resource}
+}
 
 func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
 	tok := jwt.NewWithClaims(s.method, claims)
@@ -143,11 +163,21 @@ func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
 
 // checkAccess verifies an access token in full, remembering nothing.
 func (t *tokens) checkAccess(raw string) (*AccessClaims, error) {
+	return t.parseAccess(t.accessParser, raw)
+}
+
+// describeAccess verifies an access token whatever its audience, for
+// introspection: a resource server elsewhere may ask about its tokens.
+func (t *tokens) describeAccess(raw string) (*AccessClaims, error) {
+	return t.parseAccess(t.anyAudParser, raw)
+}
+
+func (t *tokens) parseAccess(p *jwt.Parser, raw string) (*AccessClaims, error) {
 	c := &AccessClaims{}
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
-	_, err := t.accessParser.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
+	_, err := p.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
 		return c, tokenFailure(err, raw, t.access.alg)
 	}
@@ -304,4 +334,11 @@ func headerAlg(raw string) string {
 		return ""
 	}
 	return h.Alg
+}
+
+// sameOrigin reports whether two absolute URLs share scheme and host:port.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Scheme != "" && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
 }

@@ -44,6 +44,11 @@ type serveOptions struct {
 	json           bool
 	logFormat      string
 	quiet          bool
+	clients        []string // ID:SECRET
+	clientFile     string
+	codeTTL        string
+	deviceTTL      string
+	deviceInterval string
 }
 
 func defaultServeOptions() serveOptions {
@@ -51,6 +56,7 @@ func defaultServeOptions() serveOptions {
 		addr: "127.0.0.1:8080", db: "./tokenlab.db", accessTTL: "15m", refreshTTL: "7d", sessionMax: "30d",
 		reuseGrace: "0s", alg: "HS256", rotation: true, reuseDetection: true, clock: mockserver.ClockReal,
 		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
+		codeTTL: "60s", deviceTTL: "10m", deviceInterval: "5s",
 	}
 }
 
@@ -65,6 +71,8 @@ var envFallbacks = []struct{ flag, env string }{
 	{"refresh-secret", "REFRESH_TOKEN_SECRET"},
 	{"alg", "TOKENLAB_ALG"},
 	{"admin-token", "TOKENLAB_ADMIN_TOKEN"},
+	{"client-file", "TOKENLAB_CLIENT_FILE"},
+	{"code-ttl", "TOKENLAB_CODE_TTL"},
 }
 
 func newServeCmd(std streams) *cobra.Command {
@@ -73,14 +81,22 @@ func newServeCmd(std streams) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the mock auth server in the foreground",
 		Long: `Run the mock auth server: the seed dialect (/login, /token, /logout, /protected),
-OAuth 2.0 (/oauth/token, /oauth/revoke, /oauth/introspect, discovery, JWKS) and the
-admin routes (/admin/clock, /admin/events, /admin/sessions) that need the admin token.
+OAuth 2.0 (/oauth/token, /oauth/revoke, /oauth/introspect, discovery, JWKS), the login
+flows (authorization code + PKCE on /oauth/authorize, device authorization on
+/oauth/device_authorization and /device, client credentials) and the admin routes
+(/admin/clock, /admin/events, /admin/sessions) that need the admin token.
+
+Every server has the public client "tokenlab" (no secret, loopback redirect URIs on any
+port). Confidential clients come from --client-file (a YAML or JSON list; see
+docs/login-flows.md) or --client ID:SECRET, which shows the secret to anyone who can list
+processes: prefer the file.
 
 Settings come from flags, then the environment, then a .env file in the working
 directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 		Example: `  tokenlab serve
   tokenlab serve --clock frozen --access-ttl 1m --admin-token "$TOKEN"
-  ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:`,
+  ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:
+  tokenlab serve --client-file clients.yaml --code-ttl 2m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyEnv(cmd, std.env); err != nil {
@@ -110,6 +126,11 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.BoolVar(&opts.json, "json", false, "print the start-up banner as one JSON line")
 	f.StringVar(&opts.logFormat, "log-format", opts.logFormat, "access log format: text or json")
 	f.BoolVar(&opts.quiet, "quiet", false, "log only warnings and errors, not every request")
+	f.StringArrayVar(&opts.clients, "client", nil, "a confidential client as ID:SECRET (repeatable; the secret shows in ps, prefer --client-file)")
+	f.StringVar(&opts.clientFile, "client-file", "", "YAML or JSON list of clients: id, secret or secret_file, redirect_uris, grant_types, scopes (env TOKENLAB_CLIENT_FILE)")
+	f.StringVar(&opts.codeTTL, "code-ttl", opts.codeTTL, "lifetime of an authorization code (env TOKENLAB_CODE_TTL)")
+	f.StringVar(&opts.deviceTTL, "device-ttl", opts.deviceTTL, "lifetime of a device code")
+	f.StringVar(&opts.deviceInterval, "device-interval", opts.deviceInterval, "polling interval a device code starts with")
 	return cmd
 }
 
@@ -149,8 +170,9 @@ func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
 // serveConfig is serveOptions checked and converted.
 type serveConfig struct {
 	mockserver.Config
-	addr, db, clock string
-	adminGenerated  bool // the admin token was made here, so it must be shown
+	addr, db, clock     string
+	adminGenerated      bool // the admin token was made here, so it must be shown
+	secretOnCommandLine bool // --client was used: warn
 }
 
 func (o serveOptions) resolve() (serveConfig, error) {
@@ -164,6 +186,9 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		{"refresh-ttl", o.refreshTTL, &cfg.RefreshTTL},
 		{"session-max", o.sessionMax, &cfg.SessionMax},
 		{"reuse-grace", o.reuseGrace, &cfg.ReuseGrace},
+		{"code-ttl", o.codeTTL, &cfg.CodeTTL},
+		{"device-ttl", o.deviceTTL, &cfg.DeviceTTL},
+		{"device-interval", o.deviceInterval, &cfg.DeviceInterval},
 	} {
 		v, err := mockserver.ParseDuration(d.in)
 		if err != nil {
@@ -185,7 +210,44 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	if cfg.AdminToken == "" {
 		cfg.AdminToken, cfg.adminGenerated = "tla_"+randomHex(24), true
 	}
+	clients, err := o.clientConfigs()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Clients, cfg.secretOnCommandLine = clients, len(o.clients) > 0
 	return cfg, nil
+}
+
+// clientConfigs reads --client-file and --client. A relative secret_file
+// is found beside the client file.
+func (o serveOptions) clientConfigs() ([]mockserver.ClientConfig, error) {
+	var clients []mockserver.ClientConfig
+	if o.clientFile != "" {
+		data, err := os.ReadFile(o.clientFile)
+		if err != nil {
+			return nil, usagef("--client-file: %v", err)
+		}
+		dir := filepath.Dir(o.clientFile)
+		clients, err = mockserver.ParseClientFile(data, func(name string) ([]byte, error) {
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(dir, name)
+			}
+			return os.ReadFile(name)
+		})
+		if err != nil {
+			return nil, usagef("--client-file %s: %v", o.clientFile, err)
+		}
+	}
+	for _, v := range o.clients {
+		c, err := mockserver.ParseClientFlag(v)
+		if err != nil {
+			// The flag's value holds a secret: name only the client.
+			id, _, _ := strings.Cut(v, ":")
+			return nil, usagef("--client %s:…: %v", id, strings.Replace(err.Error(), fmt.Sprintf("--client %q: ", v), "", 1))
+		}
+		clients = append(clients, c)
+	}
+	return clients, nil
 }
 
 func serveRun(ctx context.Context, std streams, opts serveOptions) error {
@@ -274,11 +336,24 @@ type banner struct {
 	AccessTTL  string   `json:"accessTtl"`
 	RefreshTTL string   `json:"refreshTtl"`
 	Users      []string `json:"users"`
+	Clients    []string `json:"clients"` // IDs; the first is the public client tokenlab
+	CodeTTL    string   `json:"codeTtl"`
+	DeviceTTL  string   `json:"deviceTtl"`
 }
 
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
 	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(),
-		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL)}
+		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL),
+		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL)}
+	clients := []string{mockserver.DefaultClientID + " (public, loopback redirects)"}
+	for _, c := range cfg.Clients {
+		b.Clients = append(b.Clients, c.ID)
+		clients = append(clients, c.ID+" (confidential)")
+	}
+	if cfg.secretOnCommandLine {
+		// On stderr, in both forms: scripts read stdout's JSON line.
+		fmt.Fprintln(std.err, "warning: --client puts a client secret on the command line, where ps and shell history show it; use --client-file (with secret_file) instead")
+	}
 	admin := "(as given; not shown)"
 	if cfg.adminGenerated {
 		// Printed because nobody else knows it; a token that was passed
@@ -314,6 +389,8 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"database", cfg.db},
 		{"clock", b.Clock + " (now " + b.Now + ")"},
 		{"tokens", fmt.Sprintf("%s · access %s · refresh %s · session max %s", cfg.Alg, b.AccessTTL, b.RefreshTTL, mockserver.FormatDuration(cfg.SessionMax))},
+		{"clients", strings.Join(clients, ", ")},
+		{"login flows", fmt.Sprintf("PKCE %s/oauth/authorize · device %s/device (code %s, device %s)", url, url, b.CodeTTL, b.DeviceTTL)},
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
 	}

@@ -70,3 +70,19 @@ func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, erro
 	}
 	return events, rows.Err()
 }
+
+// Event kinds of the login flows (authorization code, device, client
+// credentials). Their Reason is a sentence that says why.
+const (
+	EventCodeIssued              = "code_issued"
+	EventCodeRedeemed            = "code_redeemed"
+	EventCodeReused              = "code_reused"
+	EventCodeRejected            = "code_rejected"
+	EventDeviceCodeIssued        = "device_code_issued"
+	EventDeviceApproved          = "device_approved"
+	EventDeviceDenied            = "device_denied"
+	EventDeviceSlowDown          = "device_slow_down"
+	EventDeviceExpired           = "device_expired"
+	EventClientCredentialsIssued = "client_credentials_issued"
+	EventClientAuthFailed        = "client_auth_failed"
+)

@@ -17,6 +17,7 @@ type Family struct {
 	Username     string
 	ClientID     string
 	Scope        string
+	Resource     string // RFC 8707 resource indicator: the access tokens' aud
 	CreatedAt    time.Time
 	ExpiresAt    time.Time // absolute session lifetime, however often it rotates
 	RevokedAt    time.Time
@@ -62,16 +63,7 @@ func (t RefreshToken) State(f Family, now time.Time) string {
 // StartSession stores a new family with its first refresh token and a login
 // event, atomically.
 func (db *DB) StartSession(ctx context.Context, f Family, first RefreshToken, now time.Time) error {
-	return db.tx(ctx, func(tx wtx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
-			return err
-		}
-		if err := insertToken(ctx, tx, first); err != nil {
-			return err
-		}
-		return addEvents(ctx, tx, Event{At: now, Kind: EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI})
-	})
+	return db.tx(ctx, func(tx wtx) error { return startSession(ctx, tx, f, first, now, "") })
 }
 
 // Queries of the refresh path, prepared once on the write connection.
@@ -264,14 +256,14 @@ func scanToken(s scanner) (RefreshToken, error) {
 	return t, err
 }
 
-const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason`
+const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.resource, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanFamily(s scanner) (Family, error) {
 	var f Family
 	var created, expires, revoked sql.NullInt64
-	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &created, &expires, &revoked, &f.RevokeReason)
+	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &f.Resource, &created, &expires, &revoked, &f.RevokeReason)
 	f.CreatedAt, f.ExpiresAt, f.RevokedAt = fromNanos(created), fromNanos(expires), fromNanos(revoked)
 	return f, err
 }
