@@ -41,6 +41,9 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
 		if perr != nil {
 			return badRequest("advance: %v", perr)
 		}
+		if d < 0 {
+			return badRequest("advance moves the clock forward; %q is negative (use set to go back to a time)", req.Advance)
+		}
 		err = s.clock.Advance(d)
 	default:
 		t, perr := time.Parse(time.RFC3339, req.Set)

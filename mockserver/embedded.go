@@ -33,6 +33,11 @@ type EmbeddedOptions struct {
 	Configure func(*Config)
 	// Wall is the real time source; time.Now when nil.
 	Wall func() time.Time
+	// Addr is where to listen; 127.0.0.1 with a random port when empty.
+	// A restart passes the address it had, so clients keep their URL.
+	Addr string
+	// Clock, when set, is used instead of a new one (a restart keeps its time).
+	Clock *Clock
 	// Clients are confidential (or extra public) clients to register
 	// besides the built-in public client tokenlab.
 	Clients []ClientConfig
@@ -49,15 +54,21 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	if opts.Wall == nil {
 		opts.Wall = time.Now
 	}
-	clock, err := NewClock(opts.ClockMode, opts.Wall)
-	if err != nil {
-		return nil, err
+	clock := opts.Clock
+	if clock == nil {
+		var err error
+		if clock, err = NewClock(opts.ClockMode, opts.Wall); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
 	}
 	db, err := store.Open(ctx, opts.DB)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen on loopback: %w", err)

@@ -54,6 +54,9 @@ func (s *Server) routes() http.Handler {
 	handle("GET /admin/sessions", admin(s.handleSessions))
 	handle("GET /admin/settings", admin(s.handleGetSettings))
 	handle("PUT /admin/settings", admin(s.handleSetSettings))
+	handle("POST /admin/faults", admin(s.handleAddFault))
+	handle("DELETE /admin/faults", admin(s.handleClearFaults))
+	handle("POST "+rotatePath, admin(s.handleRotateKeys))
 
 	// Anything else: a JSON 404 or 405 instead of the mux's plain text.
 	mux.Handle("/", s.errorHandler(func(w http.ResponseWriter, r *http.Request) error {
@@ -64,7 +67,7 @@ func (s *Server) routes() http.Handler {
 		}
 		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.URL.Path}
 	}))
-	return s.accessLog(s.recoverPanics(mux))
+	return s.accessLog(s.recoverPanics(s.injectFaults(s.gateKeys(mux))))
 }
 
 func (s *Server) errorHandler(h handlerFunc) http.Handler {

@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -139,6 +140,8 @@ type Server struct {
 	dummyHash []byte
 	handler   http.Handler
 	policy    atomic.Pointer[Policy] // read once per request
+	faults    faultTable             // see faults.go
+	keysMu    sync.RWMutex           // a key rotation holds requests back (keyrotate.go)
 	// formKey signs the hidden form_token of the authorize page; it lives
 	// only in memory, so a restart voids the forms on screen.
 	formKey   []byte

@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -194,7 +196,7 @@ func (t *tokens) parseAccess(p *jwt.Parser, raw string) (*AccessClaims, error) {
 	}
 	_, err := p.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
-		return c, tokenFailure(err)
+		return c, tokenFailure(err, raw, t.access.alg)
 	}
 	if c.IssuedAt != nil {
 		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
@@ -223,7 +225,7 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 	}
 	_, err := t.refreshParser.ParseWithClaims(raw, c, keyFunc(t.refresh, typRefresh))
 	if err != nil {
-		return c, tokenFailure(err)
+		return c, tokenFailure(err, raw, t.refresh.alg)
 	}
 	if c.IssuedAt != nil {
 		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
@@ -268,10 +270,10 @@ func canonical(raw string) bool {
 func keyFunc(s *signer, typ string) jwt.Keyfunc {
 	return func(tok *jwt.Token) (any, error) {
 		if got, _ := tok.Header["typ"].(string); got != typ {
-			return nil, fmt.Errorf("token type is %q, want %q", got, typ)
+			return nil, &tokenError{codeInvalidToken, fmt.Sprintf("the token is of type %q where %q was expected (an access token cannot stand in for a refresh token, nor back)", got, typ)}
 		}
 		if kid, _ := tok.Header["kid"].(string); kid != s.kid {
-			return nil, fmt.Errorf("unknown key id %q", kid)
+			return nil, &tokenError{codeInvalidToken, "the token was signed with a key this server does not use (an old key after a rotation, or another server's)"}
 		}
 		return s.verify, nil
 	}
@@ -294,14 +296,24 @@ type tokenError struct {
 
 func (e *tokenError) Error() string { return e.msg }
 
-// tokenFailure turns a jwt error into a tokenError naming the problem.
-func tokenFailure(err error) *tokenError {
+// tokenFailure turns a jwt error into a tokenError naming the problem in
+// the server's own words (never the library's). raw is the token, alg the
+// one algorithm accepted.
+func tokenFailure(err error, raw, alg string) *tokenError {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return &tokenError{codeInvalidToken, "the token is malformed"}
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		// jwt's own text names the cause: the algorithm, typ or key ID.
-		return &tokenError{codeInvalidToken, "the token was refused: " + err.Error()}
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// The key function's own words: a wrong typ or key ID.
+		if te := (*tokenError)(nil); errors.As(err, &te) {
+			return te
+		}
+		return &tokenError{codeInvalidToken, "the token cannot be checked: its header names no key this server has"}
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if got := headerAlg(raw); got != alg {
+			return &tokenError{codeInvalidToken, fmt.Sprintf("the token is signed with %q, but this server accepts only %s", got, alg)}
+		}
+		return &tokenError{codeInvalidToken, "the token's signature does not match its contents: it was altered, or signed with another key"}
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return &tokenError{codeTokenExpired, "the token has expired"}
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
@@ -324,6 +336,22 @@ func hashToken(raw string) []byte {
 
 // newID returns a random 128-bit identifier as 32 hex digits.
 func newID() string { return fmt.Sprintf("%x", randomBytes(16)) }
+
+// headerAlg reads the alg a token's header names, "" when it cannot.
+func headerAlg(raw string) string {
+	head, _, _ := strings.Cut(raw, ".")
+	data, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(data, &h) != nil {
+		return ""
+	}
+	return h.Alg
+}
 
 // sameOrigin reports whether two absolute URLs share scheme and host:port.
 func sameOrigin(a, b string) bool {

@@ -70,6 +70,8 @@ func exitCode(err error) int {
 		return exitNoLogin
 	case errors.As(err, &ue), isFlagError(err):
 		return exitUsage
+	case errors.As(err, new(interrupted)):
+		return exitInterrupted
 	}
 	return exitFailed
 }
