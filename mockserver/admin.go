@@ -53,7 +53,7 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
 		err = s.clock.Set(t)
 	}
 	if errors.Is(err, ErrClockFixed) {
-		return &apiError{Status: http.StatusConflict, Code: "clock_fixed", Message: err.Error()}
+		return &Error{Status: http.StatusConflict, Code: "clock_fixed", Message: err.Error()}
 	}
 	if errors.Is(err, ErrClockRange) {
 		return badRequest("%v", err)

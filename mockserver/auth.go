@@ -15,7 +15,7 @@ import (
 )
 
 // errInvalidCredentials is a failed password check; each dialect words it.
-var errInvalidCredentials = errors.New("wrong username or password")
+var errInvalidCredentials = refused("invalid_credentials", "wrong username or password")
 
 // grant is what a login or refresh hands the client.
 type grant struct {
@@ -67,7 +67,7 @@ func (s *Server) register(ctx context.Context, username, password string) (store
 	now := s.clock.Now()
 	u, err := s.db.CreateUser(ctx, username, hash, now)
 	if errors.Is(err, store.ErrUserExists) {
-		return u, &apiError{Status: http.StatusConflict, Code: "username_taken", Message: fmt.Sprintf("the username %q is taken", username)}
+		return u, &Error{Status: http.StatusConflict, Code: "username_taken", Message: fmt.Sprintf("the username %q is taken", username)}
 	}
 	if err != nil {
 		return u, err
@@ -177,22 +177,22 @@ func refOf(f store.Family) familyRef {
 func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	now := s.clock.Now()
 	c, err := s.tokens.verifyRefresh(raw)
-	if err == errHighS {
+	if errors.Is(err, errHighS) {
 		return grant{}, s.refuseHighS(ctx, c, now)
 	}
 	if err != nil {
-		te := err.(*tokenError)
-		if te.code == codeTokenExpired && c.FamilyID != "" {
-			if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && !now.Before(fam.ExpiresAt) {
-				te = &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
+		code := ErrorCode(err)
+		if code == codeTokenExpired && c.FamilyID != "" {
+			if fam, ferr := s.db.Family(ctx, c.FamilyID); ferr == nil && !now.Before(fam.ExpiresAt) {
+				err, code = errSessionExpired(), codeSessionExpired
 			}
 		}
-		ev := store.Event{At: now, Kind: store.EventRefreshRejected, Reason: te.code}
-		if te.code == codeTokenExpired || te.code == codeSessionExpired { // the signature was verified
+		ev := store.Event{At: now, Kind: store.EventRefreshRejected, Reason: code}
+		if code == codeTokenExpired || code == codeSessionExpired { // the signature was verified
 			ev.FamilyID, ev.JTI = c.FamilyID, c.ID
 		}
 		s.event(ctx, ev)
-		return grant{}, te
+		return grant{}, err
 	}
 	var next string
 	pol := s.Policy()
@@ -216,12 +216,12 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		if te == nil {
 			return grant{}, err
 		}
-		if te.code == codeTokenReused && !pol.ReuseDetection {
-			te = &tokenError{codeTokenReused, "this refresh token was already used; reuse detection is off, so the session stays"}
+		if te.Code == codeTokenReused && !pol.ReuseDetection {
+			te = refused(codeTokenReused, "this refresh token was already used; reuse detection is off, so the session stays")
 		}
-		if te.code != codeTokenReused || !pol.ReuseDetection { // with detection on, the store logged the reuse and the revocation
+		if te.Code != codeTokenReused || !pol.ReuseDetection { // with detection on, the store logged the reuse and the revocation
 			s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
-				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.Code})
 		}
 		return grant{}, te
 	}
@@ -249,29 +249,33 @@ func (s *Server) refuseHighS(ctx context.Context, c *RefreshClaims, now time.Tim
 	if err != nil && te == nil {
 		return err
 	}
-	if te == nil || te.code == codeInvalidToken {
+	if te == nil || te.Code == codeInvalidToken {
 		te = errHighS
 	}
-	if te.code != codeTokenReused || !pol.ReuseDetection {
+	if te.Code != codeTokenReused || !pol.ReuseDetection {
 		s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
-			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.Code})
 	}
 	return te
 }
 
+func errSessionExpired() *Error {
+	return refused(codeSessionExpired, "the session reached its maximum lifetime; log in again")
+}
+
 // redeemFailure words the store's refusals; nil for internal errors.
-func redeemFailure(err error) *tokenError {
+func redeemFailure(err error) *Error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return &tokenError{codeInvalidToken, "the refresh token is unknown to this server"}
+		return refused(codeInvalidToken, "the refresh token is unknown to this server")
 	case errors.Is(err, store.ErrRevoked):
-		return &tokenError{codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again"}
+		return refused(codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again")
 	case errors.Is(err, store.ErrReused):
-		return &tokenError{codeTokenReused, "this refresh token was already used; replaying it revoked the whole session"}
+		return refused(codeTokenReused, "this refresh token was already used; replaying it revoked the whole session")
 	case errors.Is(err, store.ErrSessionExpired):
-		return &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
+		return errSessionExpired()
 	case errors.Is(err, store.ErrExpired):
-		return &tokenError{codeTokenExpired, "the refresh token has expired; log in again"}
+		return refused(codeTokenExpired, "the refresh token has expired; log in again")
 	}
 	return nil
 }
@@ -280,12 +284,12 @@ func redeemFailure(err error) *tokenError {
 // end its session; a forged or unknown one may not.
 func (s *Server) logout(ctx context.Context, raw string) error {
 	c, err := s.tokens.verifyRefresh(raw)
-	if err != nil && err.(*tokenError).code != codeTokenExpired {
+	if err != nil && ErrorCode(err) != codeTokenExpired {
 		return err
 	}
 	_, fam, err := s.db.MatchRefreshToken(ctx, c.ID, hashToken(raw))
 	if errors.Is(err, store.ErrNotFound) {
-		return &tokenError{codeInvalidToken, "the refresh token is unknown to this server"}
+		return refused(codeInvalidToken, "the refresh token is unknown to this server")
 	}
 	if err != nil {
 		return err
@@ -298,7 +302,7 @@ func (s *Server) logout(ctx context.Context, raw string) error {
 func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 	raw, ok := accessToken(r)
 	if !ok {
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
+		return nil, &Error{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
 			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
 	}
 	c, err := s.tokens.verifyAccess(raw)
@@ -308,18 +312,18 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 			return nil, ferr
 		}
 		if ferr == nil && fam.Revoked() {
-			err = &tokenError{codeTokenRevoked, "the session of this access token was revoked (" + fam.RevokeReason + ")"}
+			err = refused(codeTokenRevoked, "the session of this access token was revoked ("+fam.RevokeReason+")")
 		}
 	}
 	if err != nil {
-		te := err.(*tokenError)
-		ev := store.Event{At: s.clock.Now(), Kind: store.EventAccessRejected, Reason: te.code}
-		if te.code == codeTokenExpired || te.code == codeTokenRevoked {
+		code := ErrorCode(err)
+		ev := store.Event{At: s.clock.Now(), Kind: store.EventAccessRejected, Reason: code}
+		if code == codeTokenExpired || code == codeTokenRevoked {
 			// Only a verified signature makes the claims worth logging.
 			ev.Username, ev.FamilyID, ev.JTI = c.Username, c.SessionID, c.ID
 		}
 		s.event(r.Context(), ev)
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: te.code, Message: te.msg, Bearer: true}
+		return nil, withBearer(err)
 	}
 	return c, nil
 }

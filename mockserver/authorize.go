@@ -62,7 +62,7 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (store.Client,
 	}
 	c, err := s.db.ClientByID(ctx, a.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
-		return c, &apiError{Status: http.StatusBadRequest, Code: "invalid_client", Message: "no application is registered as " + quote(a.ClientID)}
+		return c, &Error{Status: http.StatusBadRequest, Code: "invalid_client", Message: "no application is registered as " + quote(a.ClientID)}
 	}
 	if err != nil {
 		return c, err
@@ -79,17 +79,17 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (store.Client,
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
-func authzCheck(c store.Client, a authzRequest) *apiError {
-	invalid := func(msg string) *apiError {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
+func authzCheck(c store.Client, a authzRequest) *Error {
+	invalid := func(msg string) *Error {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
 	switch {
 	case a.ResponseType == "":
 		return invalid("response_type is missing; use code")
 	case a.ResponseType != "code":
-		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_response_type", Message: "only response_type=code is supported"}
+		return &Error{Status: http.StatusBadRequest, Code: "unsupported_response_type", Message: "only response_type=code is supported"}
 	case !allowsGrantBool(c, grantAuthorizationCode):
-		return &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
+		return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
 	case a.Challenge == "" && a.Method != "":
 		return invalid("code_challenge_method without code_challenge")
 	case a.Challenge == "" && c.Public():
@@ -99,7 +99,7 @@ func authzCheck(c store.Client, a authzRequest) *apiError {
 	case a.Challenge != "" && (len(a.Challenge) != 43 || !validVerifier(a.Challenge)):
 		return invalid("code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
-	var ae *apiError
+	var ae *Error
 	if err := errors.Join(checkScope(c, a.Scope), checkResource(a.Resource)); errors.As(err, &ae) {
 		return ae
 	}
@@ -175,7 +175,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 	}
 	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the authorize page")
 	if err != nil {
-		var ae *apiError
+		var ae *Error
 		switch {
 		case errors.Is(err, errInvalidCredentials):
 			s.renderAuthorize(w, a, form["username"], "Wrong username or password.")

@@ -219,8 +219,8 @@ func clientOf(r *http.Request, form map[string]string) (clientCredentials, error
 	return clientCredentials{id: id, secret: secret, how: "client_secret_basic"}, nil
 }
 
-func invalidClient(msg string) *apiError {
-	return &apiError{Status: http.StatusUnauthorized, Code: "invalid_client", Message: msg, Basic: true}
+func invalidClient(msg string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: "invalid_client", Message: msg, Basic: true}
 }
 
 // authenticateClient checks the request's client. ok is false when the
@@ -258,7 +258,7 @@ func allowsGrant(c store.Client, grant string) error {
 	if slices.Contains(c.GrantTypes, grant) {
 		return nil
 	}
-	return &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+	return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client",
 		Message: fmt.Sprintf("client %s may not use the %s grant (it may use: %s)", c.ID, grant, strings.Join(c.GrantTypes, ", "))}
 }
 
@@ -288,17 +288,17 @@ func isLoopbackRedirect(uri string) bool {
 // means any.
 func checkScope(c store.Client, scope string) error {
 	if len(scope) > 1024 {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope is longer than 1024 bytes"}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope is longer than 1024 bytes"}
 	}
 	for _, sc := range strings.Split(scope, " ") {
 		switch {
 		case sc == "" && scope != "":
-			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope tokens are separated by single spaces"}
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope tokens are separated by single spaces"}
 		case sc == "":
 		case !validScopeToken(sc):
-			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope " + quote(sc) + " has characters RFC 6749 §3.3 does not allow"}
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope " + quote(sc) + " has characters RFC 6749 §3.3 does not allow"}
 		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, sc):
-			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope",
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_scope",
 				Message: fmt.Sprintf("client %s may not ask for scope %s (allowed: %s)", c.ID, quote(sc), strings.Join(c.Scopes, " "))}
 		}
 	}
@@ -322,7 +322,7 @@ func checkResource(resource string) error {
 	}
 	u, err := url.Parse(resource)
 	if err != nil || !u.IsAbs() || u.Fragment != "" || len(resource) > 2048 || strings.ContainsAny(resource, " \t\r\n") {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_target",
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_target",
 			Message: "resource must be an absolute URI without a fragment (RFC 8707)"}
 	}
 	return nil

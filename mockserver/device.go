@@ -109,7 +109,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	}
 	if errors.Is(err, store.ErrTooMany) {
 		w.Header().Set("Retry-After", fmt.Sprint(int64(s.cfg.DeviceInterval/time.Second)))
-		return &apiError{Status: http.StatusTooManyRequests, Code: "slow_down",
+		return &Error{Status: http.StatusTooManyRequests, Code: "slow_down",
 			Message: fmt.Sprintf("client %s already has %d device logins waiting for a person; finish them or let them expire (%s)",
 				c.ID, maxPendingDevices, FormatDuration(s.cfg.DeviceTTL))}
 	}
@@ -137,7 +137,7 @@ func (s *Server) deviceGrant(ctx context.Context, call tokenCall) (grant, error)
 	d, fam, err := s.db.PollDevice(ctx, store.DevicePoll{Hash: hashToken(call.form["device_code"]), ClientID: call.client.ID,
 		Now: now, Start: s.starter(call.client.ID, now, &m)})
 	pollError := func(code, msg string) (grant, error) {
-		return grant{}, &apiError{Status: http.StatusBadRequest, Code: code, Message: msg}
+		return grant{}, &Error{Status: http.StatusBadRequest, Code: code, Message: msg}
 	}
 	switch {
 	case errors.Is(err, store.ErrPending):
@@ -149,9 +149,9 @@ func (s *Server) deviceGrant(ctx context.Context, call tokenCall) (grant, error)
 	case errors.Is(err, store.ErrExpired):
 		return pollError("expired_token", "the device code has expired; start the device login again")
 	case errors.Is(err, store.ErrReused):
-		return grant{}, &tokenError{"device_code_used", "this device code was already redeemed for tokens"}
+		return grant{}, refused("device_code_used", "this device code was already redeemed for tokens")
 	case errors.Is(err, store.ErrNotFound):
-		return grant{}, &tokenError{"invalid_device_code", "the device code is unknown to this server (or belongs to another client)"}
+		return grant{}, refused("invalid_device_code", "the device code is unknown to this server (or belongs to another client)")
 	case err != nil:
 		return grant{}, err
 	}
@@ -219,7 +219,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) erro
 	}
 	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the device page")
 	if err != nil {
-		var ae *apiError
+		var ae *Error
 		if !errors.Is(err, errInvalidCredentials) && !errors.As(err, &ae) {
 			return err
 		}
@@ -252,7 +252,7 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (gr
 	}
 	c, f := call.client, call.form
 	if c.Public() {
-		return grant{}, &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+		return grant{}, &Error{Status: http.StatusBadRequest, Code: "unauthorized_client",
 			Message: "client " + c.ID + " is public; client_credentials is only for confidential clients"}
 	}
 	if err := s.checkRequestScope(call, f["scope"], f["resource"]); err != nil {

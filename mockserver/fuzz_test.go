@@ -214,7 +214,7 @@ func FuzzOAuthForm(f *testing.F) {
 }
 
 // fuzzCheckVerify checks one verification: the valid token passes, any
-// other string fails with a tokenError.
+// other string fails with a worded refusal.
 func fuzzCheckVerify(t *testing.T, what, raw, valid string, err error) {
 	t.Helper()
 	switch {
@@ -223,9 +223,9 @@ func fuzzCheckVerify(t *testing.T, what, raw, valid string, err error) {
 	case raw != valid && err == nil:
 		t.Fatalf("%s accepted %q, which is not the valid token %q", what, raw, valid)
 	case err != nil:
-		var te *tokenError
-		if !errors.As(err, &te) || te.code == "" || te.msg == "" {
-			t.Fatalf("%s: %T %v is not a worded tokenError", what, err, err)
+		var te *Error
+		if !errors.As(err, &te) || te.Code == "" || te.Message == "" {
+			t.Fatalf("%s: %T %v is not a worded refusal", what, err, err)
 		}
 	}
 }

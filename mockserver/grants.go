@@ -44,7 +44,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 		return badRequest("grant_type is required")
 	}
 	if !slices.Contains(allGrants, gt) {
-		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+		return &Error{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Message: "grant_type " + quote(gt) + " is not supported; use one of " + strings.Join(allGrants, ", ")}
 	}
 	c, known, err := s.authenticateClient(r.Context(), r, form)
@@ -71,7 +71,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 		g, err = s.clientCredentialsGrant(r.Context(), call)
 	}
 	if err != nil {
-		return oauthError(err)
+		return err
 	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
@@ -122,7 +122,7 @@ func (s *Server) refreshGrant(ctx context.Context, call tokenCall) (grant, error
 // another client.
 func (s *Server) checkTokenClient(ctx context.Context, call tokenCall, owner string) error {
 	if call.known && !sameClient(call.client.ID, owner) {
-		return &tokenError{codeInvalidToken, "this token was issued to another client"}
+		return errOtherClient
 	}
 	if call.known {
 		return nil
@@ -133,6 +133,9 @@ func (s *Server) checkTokenClient(ctx context.Context, call tokenCall, owner str
 	}
 	return nil
 }
+
+// errOtherClient refuses a token issued to another client.
+var errOtherClient = refused(codeInvalidToken, "this token was issued to another client")
 
 // requireClient is for grants that must name their client.
 func requireClient(call tokenCall, grantName string) error {
@@ -171,13 +174,13 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 	case errors.As(err, &ce):
 		s.event(ctx, store.Event{At: now, Kind: store.EventCodeRejected, Username: code.Username, JTI: code.ID,
 			Reason: "the token request did not match the code, which stays unused: " + ce.msg})
-		return grant{}, &tokenError{"code_rejected", ce.msg}
+		return grant{}, refused("code_rejected", ce.msg)
 	case errors.Is(err, store.ErrNotFound):
-		return grant{}, &tokenError{"invalid_code", "the authorization code is unknown to this server"}
+		return grant{}, refused("invalid_code", "the authorization code is unknown to this server")
 	case errors.Is(err, store.ErrReused):
-		return grant{}, &tokenError{"code_reused", "the authorization code was already used; the session it started is now revoked"}
+		return grant{}, refused("code_reused", "the authorization code was already used; the session it started is now revoked")
 	case errors.Is(err, store.ErrExpired):
-		return grant{}, &tokenError{"code_expired", fmt.Sprintf("the authorization code has expired (codes live %s)", FormatDuration(s.cfg.CodeTTL))}
+		return grant{}, refused("code_expired", fmt.Sprintf("the authorization code has expired (codes live %s)", FormatDuration(s.cfg.CodeTTL)))
 	case err != nil:
 		return grant{}, err
 	}

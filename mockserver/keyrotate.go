@@ -36,7 +36,7 @@ func (s *Server) gateKeys(next http.Handler) http.Handler {
 // rotateKeys replaces both signing keys; the caller holds keysMu.
 func (s *Server) rotateKeys(ctx context.Context) error {
 	if s.cfg.AccessSecret != "" || s.cfg.RefreshSecret != "" {
-		return &apiError{Status: http.StatusConflict, Code: "keys_configured",
+		return &Error{Status: http.StatusConflict, Code: "keys_configured",
 			Message: "the HS256 secrets come from the server's configuration; change them there and restart"}
 	}
 	var signers [2]*signer

@@ -12,18 +12,6 @@ import (
 // The OAuth 2.0 dialect: form-encoded requests, JSON answers, RFC 6749
 // errors. The token endpoint and its grants are in grants.go.
 
-// oauthError turns login and refresh failures into RFC 6749 invalid_grant.
-func oauthError(err error) error {
-	var te *tokenError
-	switch {
-	case errors.As(err, &te):
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: te.msg + " (" + te.code + ")"}
-	case errors.Is(err, errInvalidCredentials):
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: err.Error() + " (invalid_credentials)"}
-	}
-	return err
-}
-
 // handleOAuthRevoke is RFC 7009: revoking a refresh token (or an access
 // token that names its session) ends the session. Unknown and invalid
 // tokens get 200 too, as §2.2 asks.
@@ -43,7 +31,7 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	familyID, owner := "", ""
-	if c, err := s.tokens.verifyRefresh(raw); err == nil || err.(*tokenError).code == codeTokenExpired {
+	if c, err := s.tokens.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
 			familyID, owner = fam.ID, fam.ClientID
 		}
@@ -51,9 +39,8 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		familyID, owner = c.SessionID, c.ClientID
 	}
 	if owner != "" {
-		var te *tokenError
 		err := s.checkTokenClient(r.Context(), tokenCall{form: form, client: client, known: known}, owner)
-		if errors.As(err, &te) {
+		if errors.Is(err, errOtherClient) {
 			familyID = "" // another client's token: nothing happens, and §2.2 still answers 200
 		} else if err != nil {
 			return err

@@ -253,7 +253,11 @@ func (c Config) validate() error {
 	}
 	for _, u := range c.Users {
 		if err := validateCredentials(u.Username, u.Password); err != nil {
-			return fmt.Errorf("user %q: %s", u.Username, err.(*apiError).Message)
+			var e *Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Message)
+			}
+			return fmt.Errorf("user %q: %w", u.Username, err)
 		}
 	}
 	return nil

@@ -113,8 +113,8 @@ func TestAdminSessionsPaged(t *testing.T) {
 func claimsFID(t *testing.T, ts *testServer, refresh string) string {
 	t.Helper()
 	c, err := ts.tokens.verifyRefresh(refresh)
-	var te *tokenError
-	if err != nil && !(errors.As(err, &te) && te.code == codeTokenExpired) {
+	var te *Error
+	if err != nil && !(errors.As(err, &te) && te.Code == codeTokenExpired) {
 		t.Fatal(err)
 	}
 	return c.FamilyID
