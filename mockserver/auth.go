@@ -133,7 +133,7 @@ func (s *Server) newFamily(userID int64, username, clientID, scope, resource str
 	fam := store.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
 		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
 	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
-	rt, rc, err := s.tokens.signRefresh(userID, fam.ID, now, refreshExp)
+	rt, rc, err := s.tokens().signRefresh(userID, fam.ID, now, refreshExp)
 	if err != nil {
 		return fam, store.RefreshToken{}, "", err
 	}
@@ -160,7 +160,7 @@ func (s *Server) starter(clientID string, now time.Time, out *minted) store.Star
 // never passes the family's deadline.
 func (s *Server) sessionGrant(fam store.Family, refresh string, refreshExp, now time.Time) (grant, error) {
 	s.wrote(1)
-	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
+	at, ac, err := s.tokens().signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
@@ -175,8 +175,8 @@ func refOf(f store.Family) familyRef {
 // refresh redeems a refresh token for a new access token and, with
 // rotation, a new refresh token.
 func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
-	now := s.clock.Now()
-	c, err := s.tokens.verifyRefresh(raw)
+	now, tk := s.clock.Now(), s.tokens() // one set of keys for the whole request
+	c, err := tk.verifyRefresh(raw)
 	if errors.Is(err, errHighS) {
 		return grant{}, s.refuseHighS(ctx, c, now)
 	}
@@ -201,12 +201,12 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
 		Mint: func(f store.Family) (store.RefreshToken, error) {
 			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
-			tok, rc, err := s.tokens.signRefresh(f.UserID, f.ID, now, exp)
+			tok, rc, err := tk.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
 			return store.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
 		},
 		Resign: func(f store.Family, again store.RefreshToken) error {
-			tok, _, err := s.tokens.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
+			tok, _, err := tk.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
 			next = tok
 			return err
 		},
@@ -227,7 +227,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	}
 	s.wrote(2) // refresh and rotation
 	fam := res.Family
-	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
+	at, ac, err := tk.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
@@ -283,7 +283,7 @@ func redeemFailure(err error) *Error {
 // logout revokes the family of a refresh token. An expired token may still
 // end its session; a forged or unknown one may not.
 func (s *Server) logout(ctx context.Context, raw string) error {
-	c, err := s.tokens.verifyRefresh(raw)
+	c, err := s.tokens().verifyRefresh(raw)
 	if err != nil && ErrorCode(err) != codeTokenExpired {
 		return err
 	}
@@ -305,7 +305,7 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
 			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
 	}
-	c, err := s.tokens.verifyAccess(raw)
+	c, err := s.tokens().verifyAccess(raw)
 	if err == nil && s.Policy().AccessDenylist && c.SessionID != "" {
 		fam, ferr := s.db.Family(r.Context(), c.SessionID)
 		if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {

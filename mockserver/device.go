@@ -259,7 +259,7 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (gr
 		return grant{}, err
 	}
 	now, ttl := s.clock.Now(), s.Policy().AccessTTL
-	at, ac, err := s.tokens.signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
+	at, ac, err := s.tokens().signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
 	if err != nil {
 		return grant{}, err
 	}

@@ -79,7 +79,7 @@ func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	fam := store.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
 	rc := RefreshClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: fuzzIssuer, Subject: "1",
 		ExpiresAt: jwt.NewNumericDate(fuzzNow.Add(cfg.RefreshTTL)), IssuedAt: jwt.NewNumericDate(fuzzNow), ID: "fuzz-refresh-jti"}, FamilyID: fam.ID}
-	refresh, err := sign(srv.tokens.refresh, typRefresh, rc)
+	refresh, err := sign(srv.tokens().refresh, typRefresh, rc)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	ac := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: fuzzIssuer, Subject: "1", Audience: jwt.ClaimStrings{cfg.Audience},
 		ExpiresAt: jwt.NewNumericDate(fuzzNow.Add(cfg.AccessTTL)), IssuedAt: jwt.NewNumericDate(fuzzNow), NotBefore: jwt.NewNumericDate(fuzzNow),
 		ID: "fuzz-access-jti"}, Username: "alice", SessionID: fam.ID}
-	access, err := sign(srv.tokens.access, typAccess, ac)
+	access, err := sign(srv.tokens().access, typAccess, ac)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func FuzzVerifyAccess(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, s := range servers {
-			c, err := s.tokens.verifyAccess(raw)
+			c, err := s.tokens().verifyAccess(raw)
 			fuzzCheckVerify(t, s.name+" verifyAccess", raw, s.access, err)
 			if err == nil && (c.Username != "alice" || c.SessionID != "fuzz-family") {
 				t.Fatalf("%s: the valid token gave claims %+v", s.name, c)
@@ -311,7 +311,7 @@ func FuzzVerifyRefresh(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, s := range servers {
-			c, err := s.tokens.verifyRefresh(raw)
+			c, err := s.tokens().verifyRefresh(raw)
 			fuzzCheckVerify(t, s.name+" verifyRefresh", raw, s.refresh, err)
 			if err == nil && (c.FamilyID != "fuzz-family" || c.ID != "fuzz-refresh-jti") {
 				t.Fatalf("%s: the valid token gave claims %+v", s.name, c)

@@ -107,7 +107,7 @@ func (s *Server) refreshGrant(ctx context.Context, call tokenCall) (grant, error
 	if raw == "" {
 		return grant{}, badRequest("the refresh_token grant needs refresh_token")
 	}
-	if c, err := s.tokens.verifyRefresh(raw); err == nil {
+	if c, err := s.tokens().verifyRefresh(raw); err == nil {
 		if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && fam.ClientID != "" {
 			if err := s.checkTokenClient(ctx, call, fam.ClientID); err != nil {
 				return grant{}, err

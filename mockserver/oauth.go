@@ -31,11 +31,12 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	familyID, owner := "", ""
-	if c, err := s.tokens.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
+	tk := s.tokens()
+	if c, err := tk.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
 			familyID, owner = fam.ID, fam.ClientID
 		}
-	} else if c, err := s.tokens.verifyAccess(raw); err == nil {
+	} else if c, err := tk.verifyAccess(raw); err == nil {
 		familyID, owner = c.SessionID, c.ClientID
 	}
 	if owner != "" {
@@ -87,7 +88,7 @@ func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
-	if c, err := s.tokens.describeAccess(raw); err == nil {
+	if c, err := s.tokens().describeAccess(raw); err == nil {
 		if s.Policy().AccessDenylist && c.SessionID != "" {
 			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
 				return introspection{}
@@ -97,7 +98,7 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 			Username: c.Username, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Exp: unixOf(c.ExpiresAt),
 			Iat: unixOf(c.IssuedAt), Nbf: unixOf(c.NotBefore), Jti: c.ID, Sid: c.SessionID}
 	}
-	c, err := s.tokens.verifyRefresh(raw)
+	c, err := s.tokens().verifyRefresh(raw)
 	if err != nil {
 		return introspection{}
 	}
@@ -134,7 +135,8 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
 	keys := []jwk{}
-	for _, sg := range []*signer{s.tokens.access, s.tokens.refresh} {
+	tk := s.tokens()
+	for _, sg := range []*signer{tk.access, tk.refresh} {
 		if k, ok := sg.jwk(); ok {
 			keys = append(keys, k)
 		}

@@ -129,19 +129,21 @@ func DefaultConfig() Config {
 
 // Server is the mock auth server. Make one with New.
 type Server struct {
-	cfg    Config
-	db     *store.DB
-	clock  *Clock
-	tokens *tokens
-	log    *slog.Logger
-	admin  [32]byte // SHA-256 of the admin token: compared in constant time
+	cfg   Config
+	db    *store.DB
+	clock *Clock
+	// live holds the signing keys in force; a rotation swaps it
+	// (keyrotate.go), so requests read keys without a lock.
+	live  atomic.Pointer[tokens]
+	log   *slog.Logger
+	admin [32]byte // SHA-256 of the admin token: compared in constant time
 	// dummyHash is compared against when a user is unknown, so a login
 	// takes as long whether or not the name exists.
 	dummyHash []byte
 	handler   http.Handler
 	policy    atomic.Pointer[Policy] // read once per request
 	faults    faultTable             // see faults.go
-	keysMu    sync.RWMutex           // a key rotation holds requests back (keyrotate.go)
+	rotating  sync.Mutex             // one key rotation at a time
 	// formKey signs the hidden form_token of the authorize page; it lives
 	// only in memory, so a restart voids the forms on screen.
 	formKey   []byte
@@ -183,7 +185,6 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		cfg:       cfg,
 		db:        db,
 		clock:     clock,
-		tokens:    newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now),
 		log:       cfg.Logger,
 		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
 		dummyHash: dummy,
@@ -200,6 +201,7 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		queue = 2 * workers
 	}
 	s.hashing = newHashLimiter(workers, queue)
+	s.live.Store(newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now))
 	s.policy.Store(&cfg.Policy)
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
@@ -301,6 +303,10 @@ func (s *Server) SetPolicy(p Policy) error {
 	s.policy.Store(&p)
 	return nil
 }
+
+// tokens returns the signing keys in force. A request that signs or
+// verifies more than once loads them once, so it never mixes two keys.
+func (s *Server) tokens() *tokens { return s.live.Load() }
 
 // Clock returns the server's clock.
 func (s *Server) Clock() *Clock { return s.clock }

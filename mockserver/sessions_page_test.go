@@ -112,7 +112,7 @@ func TestAdminSessionsPaged(t *testing.T) {
 
 func claimsFID(t *testing.T, ts *testServer, refresh string) string {
 	t.Helper()
-	c, err := ts.tokens.verifyRefresh(refresh)
+	c, err := ts.tokens().verifyRefresh(refresh)
 	var te *Error
 	if err != nil && !(errors.As(err, &te) && te.Code == codeTokenExpired) {
 		t.Fatal(err)
