@@ -179,64 +179,27 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// settingsBody is the Policy on the wire: durations as text ("15m", "7d").
-type settingsBody struct {
-	AccessTTL      *string `json:"accessTtl,omitempty"`
-	RefreshTTL     *string `json:"refreshTtl,omitempty"`
-	SessionMax     *string `json:"sessionMax,omitempty"`
-	ReuseGrace     *string `json:"reuseGrace,omitempty"`
-	Rotation       *bool   `json:"rotation,omitempty"`
-	ReuseDetection *bool   `json:"reuseDetection,omitempty"`
-	AccessDenylist *bool   `json:"accessDenylist,omitempty"`
-}
-
-func policyBody(p Policy) settingsBody {
-	str := func(d time.Duration) *string { s := FormatDuration(d); return &s }
-	return settingsBody{AccessTTL: str(p.AccessTTL), RefreshTTL: str(p.RefreshTTL), SessionMax: str(p.SessionMax),
-		ReuseGrace: str(p.ReuseGrace), Rotation: &p.Rotation, ReuseDetection: &p.ReuseDetection, AccessDenylist: &p.AccessDenylist}
-}
-
 func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, policyBody(s.Policy()))
+	writeJSON(w, http.StatusOK, s.Policy().Patch())
 	return nil
 }
 
 // handleSetSettings changes the fields given and keeps the others, so a
 // scenario runner can set what a scenario needs and put it back after.
 func (s *Server) handleSetSettings(w http.ResponseWriter, r *http.Request) error {
-	var req settingsBody
+	var req PolicyPatch
 	if empty, err := decodeJSON(w, r, &req); err != nil {
 		return err
 	} else if empty {
 		return badRequest(`send the settings to change, e.g. {"accessTtl": "1m", "rotation": false}`)
 	}
-	p := s.Policy()
-	for _, d := range []struct {
-		name string
-		in   *string
-		out  *time.Duration
-	}{{"accessTtl", req.AccessTTL, &p.AccessTTL}, {"refreshTtl", req.RefreshTTL, &p.RefreshTTL},
-		{"sessionMax", req.SessionMax, &p.SessionMax}, {"reuseGrace", req.ReuseGrace, &p.ReuseGrace}} {
-		if d.in == nil {
-			continue
-		}
-		v, err := ParseDuration(*d.in)
-		if err != nil {
-			return badRequest("%s: %v", d.name, err)
-		}
-		*d.out = v
+	p, err := req.Apply(s.Policy())
+	if err == nil {
+		err = s.SetPolicy(p)
 	}
-	for _, b := range []struct {
-		in  *bool
-		out *bool
-	}{{req.Rotation, &p.Rotation}, {req.ReuseDetection, &p.ReuseDetection}, {req.AccessDenylist, &p.AccessDenylist}} {
-		if b.in != nil {
-			*b.out = *b.in
-		}
-	}
-	if err := s.SetPolicy(p); err != nil {
+	if err != nil {
 		return badRequest("%v", err)
 	}
-	writeJSON(w, http.StatusOK, policyBody(p))
+	writeJSON(w, http.StatusOK, p.Patch())
 	return nil
 }

@@ -2,12 +2,14 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -81,7 +83,11 @@ func jsonProblem(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("the JSON body ends too early")
 	case errors.As(err, &typ) && typ.Field != "":
-		return badRequest("field %q must be a %s, not %s", typ.Field, typ.Type, typ.Value)
+		want := typ.Type.String()
+		if tu := reflect.TypeFor[encoding.TextUnmarshaler](); typ.Type.Implements(tu) || reflect.PointerTo(typ.Type).Implements(tu) {
+			want = "string" // a Duration, written as text
+		}
+		return badRequest("field %q must be a %s, not %s", typ.Field, want, typ.Value)
 	case errors.As(err, &typ):
 		return badRequest("the body must be a JSON object, not %s", typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -65,31 +65,6 @@ type Config struct {
 	DeviceInterval time.Duration
 }
 
-// Policy is the part of the configuration that may change while the
-// server runs: lifetimes and the rotation rules.
-type Policy struct {
-	AccessTTL      time.Duration
-	RefreshTTL     time.Duration
-	SessionMax     time.Duration // absolute lifetime of a family
-	ReuseGrace     time.Duration
-	Rotation       bool
-	ReuseDetection bool
-	AccessDenylist bool
-}
-
-// Validate reports the first impossible setting.
-func (p Policy) Validate() error {
-	switch {
-	case p.AccessTTL <= 0 || p.RefreshTTL <= 0 || p.SessionMax <= 0:
-		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
-	case p.ReuseGrace < 0:
-		return errors.New("reuse-grace must not be negative")
-	case max(p.AccessTTL, p.RefreshTTL, p.SessionMax, p.ReuseGrace) > maxLifetime:
-		return fmt.Errorf("lifetimes are limited to %s, so that every expiry stays storable", FormatDuration(maxLifetime))
-	}
-	return nil
-}
-
 // MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
 // for a key at least as long as the hash output.
 const MinSecretBytes = 32
