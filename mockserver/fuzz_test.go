@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -39,7 +39,7 @@ type fuzzServer struct {
 func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	f.Helper()
 	ctx := f.Context()
-	db, err := store.Open(ctx, ":memory:")
+	db, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -76,14 +76,14 @@ func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fam := store.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
+	fam := sqlite.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
 	rc := RefreshClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: fuzzIssuer, Subject: "1",
 		ExpiresAt: jwt.NewNumericDate(fuzzNow.Add(cfg.RefreshTTL)), IssuedAt: jwt.NewNumericDate(fuzzNow), ID: "fuzz-refresh-jti"}, FamilyID: fam.ID}
 	refresh, err := sign(srv.tokens().refresh, typRefresh, rc)
 	if err != nil {
 		f.Fatal(err)
 	}
-	first := store.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(refresh), IssuedAt: fuzzNow, ExpiresAt: rc.ExpiresAt.Time}
+	first := sqlite.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(refresh), IssuedAt: fuzzNow, ExpiresAt: rc.ExpiresAt.Time}
 	if err := db.StartSession(ctx, fam, first, fuzzNow); err != nil {
 		f.Fatal(err)
 	}

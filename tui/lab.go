@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // Clock is the time the lab shows: the embedded server's movable clock,
@@ -25,7 +25,7 @@ type (
 	tickMsg        struct{ now time.Time }
 	clientEventMsg client.Event
 	serverEventMsg struct {
-		events []store.Event
+		events []sqlite.Event
 		err    error
 	}
 	loginDoneMsg struct {
@@ -149,7 +149,7 @@ func advanceCmd(clock *mockserver.Clock, d time.Duration) tea.Cmd {
 }
 
 // serverEventsCmd reads the embedded server's events after the given ID.
-func serverEventsCmd(ctx context.Context, db *store.DB, after int64) tea.Cmd {
+func serverEventsCmd(ctx context.Context, db *sqlite.DB, after int64) tea.Cmd {
 	if db == nil {
 		return nil
 	}

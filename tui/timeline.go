@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tokenlab/tokenlab/client"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // entry is one line of the timeline: what happened, and why.
@@ -68,31 +68,31 @@ func isAuthPath(p string) bool {
 }
 
 // serverEntry narrates an event of the embedded server.
-func serverEntry(e store.Event) entry {
+func serverEntry(e sqlite.Event) entry {
 	en := entry{At: e.At, Source: "server", What: e.Kind, Tone: "info"}
 	switch e.Kind {
-	case store.EventLogin:
+	case sqlite.EventLogin:
 		en.Why = "A new family of refresh tokens started with this login."
-	case store.EventLoginFailed:
+	case sqlite.EventLoginFailed:
 		en.Why, en.Tone = "Wrong username or password ("+e.Reason+").", "bad"
-	case store.EventRefresh:
+	case sqlite.EventRefresh:
 		en.Why = "The refresh token was checked against the database and marked used."
 		if e.Reason == "reuse_grace" {
 			en.Why, en.Tone = "A spent token came back inside the grace window: a fresh pair, no revocation.", "warn"
 		}
-	case store.EventRotation:
+	case sqlite.EventRotation:
 		en.Why = "A successor refresh token was issued in the same family."
-	case store.EventReuseDetected:
+	case sqlite.EventReuseDetected:
 		en.Why, en.Tone = "A spent refresh token came back: the server cannot tell thief from owner.", "bad"
-	case store.EventFamilyRevoked:
+	case sqlite.EventFamilyRevoked:
 		en.Why, en.Tone = "Every refresh token of this login is now dead ("+e.Reason+").", "bad"
-	case store.EventLogout:
+	case sqlite.EventLogout:
 		en.Why = "The session was ended at the client's request."
-	case store.EventAccessRejected:
+	case sqlite.EventAccessRejected:
 		en.Why, en.Tone = "An access token was refused: "+e.Reason+".", "bad"
-	case store.EventRefreshRejected:
+	case sqlite.EventRefreshRejected:
 		en.Why, en.Tone = "A refresh was refused: "+e.Reason+".", "bad"
-	case store.EventClock:
+	case sqlite.EventClock:
 		en.Why = "The server's clock moved: " + e.Reason + "."
 	default:
 		en.Why = e.Reason

@@ -23,7 +23,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tokenlab/tokenlab/mockserver"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // serveOptions are the flags of `tokenlab serve`, as typed.
@@ -380,7 +380,7 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	if cfg.db, err = databasePath(cfg.db); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.db)
+	db, err := sqlite.Open(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
