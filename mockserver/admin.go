@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Admin routes: move the clock, read events and sessions. All need the
@@ -59,7 +59,7 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("%v", err)
 	}
 	now := s.clock.Now()
-	s.event(r.Context(), sqlite.Event{At: now, Kind: sqlite.EventClock, Reason: "now " + now.Format(time.RFC3339)})
+	s.event(r.Context(), auth.Event{At: now, Kind: auth.EventClock, Reason: "now " + now.Format(time.RFC3339)})
 	writeJSON(w, http.StatusOK, clockResponse{Now: now, Mode: s.clock.Mode()})
 	return nil
 }
@@ -125,9 +125,9 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	page, err := s.db.SessionsPage(r.Context(), sqlite.SessionQuery{Limit: int(limit), After: q.Get("after"),
+	page, err := s.db.SessionsPage(r.Context(), auth.SessionQuery{Limit: int(limit), After: q.Get("after"),
 		Username: q.Get("user"), FamilyID: q.Get("family"), Tokens: int(tokens)})
-	if errors.Is(err, sqlite.ErrBadCursor) {
+	if errors.Is(err, auth.ErrBadCursor) {
 		return badRequest("after must be the next value of a previous page")
 	}
 	if err != nil {
@@ -138,13 +138,13 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 	for _, ss := range page.Sessions {
 		f := ss.Family
 		v := sessionView{ID: f.ID, Username: f.Username, ClientID: f.ClientID, Scope: f.Scope, CreatedAt: f.CreatedAt,
-			ExpiresAt: f.ExpiresAt, RevokedAt: timePtr(f.RevokedAt), RevokeReason: f.RevokeReason, State: sqlite.StateActive,
+			ExpiresAt: f.ExpiresAt, RevokedAt: timePtr(f.RevokedAt), RevokeReason: f.RevokeReason, State: auth.StateActive,
 			Tokens: []tokenView{}, TokenCount: ss.TokenCount}
 		switch {
 		case f.Revoked():
-			v.State = sqlite.StateRevoked
+			v.State = auth.StateRevoked
 		case !now.Before(f.ExpiresAt):
-			v.State = sqlite.StateExpired
+			v.State = auth.StateExpired
 		}
 		for _, t := range ss.Tokens {
 			v.Tokens = append(v.Tokens, tokenView{JTI: t.JTI, ParentJTI: t.ParentJTI, IssuedAt: t.IssuedAt,

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // errInvalidCredentials is a failed password check; each dialect words it.
@@ -53,26 +53,26 @@ func validateCredentials(username, password string) error {
 	return nil
 }
 
-func (s *Server) register(ctx context.Context, username, password string) (sqlite.User, error) {
+func (s *Server) register(ctx context.Context, username, password string) (auth.User, error) {
 	if err := validateCredentials(username, password); err != nil {
-		return sqlite.User{}, err
+		return auth.User{}, err
 	}
 	if len(password) < minPasswordBytes {
-		return sqlite.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
+		return auth.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
 	}
 	hash, err := s.generateHash(ctx, password)
 	if err != nil {
-		return sqlite.User{}, err
+		return auth.User{}, err
 	}
 	now := s.clock.Now()
 	u, err := s.db.CreateUser(ctx, username, hash, now)
-	if errors.Is(err, sqlite.ErrUserExists) {
+	if errors.Is(err, auth.ErrUserExists) {
 		return u, &Error{Status: http.StatusConflict, Code: "username_taken", Message: fmt.Sprintf("the username %q is taken", username)}
 	}
 	if err != nil {
 		return u, err
 	}
-	return u, s.db.AddEvents(ctx, sqlite.Event{At: now, Kind: sqlite.EventRegister, Username: username})
+	return u, s.db.AddEvents(ctx, auth.Event{At: now, Kind: auth.EventRegister, Username: username})
 }
 
 // login checks a password and starts a new refresh-token family.
@@ -94,14 +94,14 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope,
 
 // checkPassword returns the user when the password is right, and logs
 // login_failed (with where, e.g. "on the authorize page") when not.
-func (s *Server) checkPassword(ctx context.Context, username, password, where string) (sqlite.User, error) {
+func (s *Server) checkPassword(ctx context.Context, username, password, where string) (auth.User, error) {
 	if err := validateCredentials(username, password); err != nil {
-		return sqlite.User{}, err
+		return auth.User{}, err
 	}
 	u, err := s.db.UserByName(ctx, username)
 	known := err == nil
-	if err != nil && !errors.Is(err, sqlite.ErrNotFound) {
-		return sqlite.User{}, err
+	if err != nil && !errors.Is(err, auth.ErrNotFound) {
+		return auth.User{}, err
 	}
 	hash := s.dummyHash
 	if known {
@@ -109,12 +109,12 @@ func (s *Server) checkPassword(ctx context.Context, username, password, where st
 	}
 	matched, err := s.compareHash(ctx, hash, password)
 	if err != nil {
-		return sqlite.User{}, err
+		return auth.User{}, err
 	}
 	if !matched || !known {
 		// People type passwords into the user field: an unknown name is
 		// not stored, only that it was unknown.
-		ev := sqlite.Event{At: s.clock.Now(), Kind: sqlite.EventLoginFailed, Username: username, Reason: "wrong password"}
+		ev := auth.Event{At: s.clock.Now(), Kind: auth.EventLoginFailed, Username: username, Reason: "wrong password"}
 		if !known {
 			ev.Username, ev.Reason = "", "unknown user"
 		}
@@ -122,22 +122,22 @@ func (s *Server) checkPassword(ctx context.Context, username, password, where st
 			ev.Reason += " " + where
 		}
 		s.event(ctx, ev)
-		return sqlite.User{}, errInvalidCredentials
+		return auth.User{}, errInvalidCredentials
 	}
 	return u, nil
 }
 
 // newFamily makes a family and its first refresh token (not yet stored).
-func (s *Server) newFamily(userID int64, username, clientID, scope, resource string, now time.Time) (sqlite.Family, sqlite.RefreshToken, string, error) {
+func (s *Server) newFamily(userID int64, username, clientID, scope, resource string, now time.Time) (auth.Family, auth.RefreshToken, string, error) {
 	pol := s.Policy()
-	fam := sqlite.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
+	fam := auth.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
 		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
 	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
 	rt, rc, err := s.tokens().signRefresh(userID, fam.ID, now, refreshExp)
 	if err != nil {
-		return fam, sqlite.RefreshToken{}, "", err
+		return fam, auth.RefreshToken{}, "", err
 	}
-	first := sqlite.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
+	first := auth.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
 	return fam, first, rt, nil
 }
 
@@ -148,8 +148,8 @@ type minted struct {
 }
 
 // starter adapts newFamily to the store's Starter, keeping the raw token.
-func (s *Server) starter(clientID string, now time.Time, out *minted) sqlite.Starter {
-	return func(userID int64, username, scope, resource string) (sqlite.Family, sqlite.RefreshToken, error) {
+func (s *Server) starter(clientID string, now time.Time, out *minted) auth.Starter {
+	return func(userID int64, username, scope, resource string) (auth.Family, auth.RefreshToken, error) {
 		fam, first, rt, err := s.newFamily(userID, username, clientID, scope, resource, now)
 		*out = minted{rt, first.ExpiresAt}
 		return fam, first, err
@@ -158,7 +158,7 @@ func (s *Server) starter(clientID string, now time.Time, out *minted) sqlite.Sta
 
 // sessionGrant signs the access token of a freshly started family; its exp
 // never passes the family's deadline.
-func (s *Server) sessionGrant(fam sqlite.Family, refresh string, refreshExp, now time.Time) (grant, error) {
+func (s *Server) sessionGrant(fam auth.Family, refresh string, refreshExp, now time.Time) (grant, error) {
 	s.wrote(1)
 	at, ac, err := s.tokens().signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
 	if err != nil {
@@ -168,7 +168,7 @@ func (s *Server) sessionGrant(fam sqlite.Family, refresh string, refreshExp, now
 		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
 }
 
-func refOf(f sqlite.Family) familyRef {
+func refOf(f auth.Family) familyRef {
 	return familyRef{f.ID, f.ClientID, f.Scope, f.Resource, f.ExpiresAt}
 }
 
@@ -187,7 +187,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 				err, code = errSessionExpired(), codeSessionExpired
 			}
 		}
-		ev := sqlite.Event{At: now, Kind: sqlite.EventRefreshRejected, Reason: code}
+		ev := auth.Event{At: now, Kind: auth.EventRefreshRejected, Reason: code}
 		if code == codeTokenExpired || code == codeSessionExpired { // the signature was verified
 			ev.FamilyID, ev.JTI = c.FamilyID, c.ID
 		}
@@ -196,16 +196,16 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	}
 	var next string
 	pol := s.Policy()
-	res, err := s.db.Redeem(ctx, sqlite.RedeemRequest{
+	res, err := s.db.Redeem(ctx, auth.RedeemRequest{
 		JTI: c.ID, Now: now,
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
-		Mint: func(f sqlite.Family) (sqlite.RefreshToken, error) {
+		Mint: func(f auth.Family) (auth.RefreshToken, error) {
 			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
 			tok, rc, err := tk.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
-			return sqlite.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
+			return auth.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
 		},
-		Resign: func(f sqlite.Family, again sqlite.RefreshToken) error {
+		Resign: func(f auth.Family, again auth.RefreshToken) error {
 			tok, _, err := tk.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
 			next = tok
 			return err
@@ -220,7 +220,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 			te = refused(codeTokenReused, "this refresh token was already used; reuse detection is off, so the session stays")
 		}
 		if te.Code != codeTokenReused || !pol.ReuseDetection { // with detection on, the store logged the reuse and the revocation
-			s.event(ctx, sqlite.Event{At: now, Kind: sqlite.EventRefreshRejected, Username: res.Family.Username,
+			s.event(ctx, auth.Event{At: now, Kind: auth.EventRefreshRejected, Username: res.Family.Username,
 				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.Code})
 		}
 		return grant{}, te
@@ -244,7 +244,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 // token in that form is a reuse like the original, and revokes the family.
 func (s *Server) refuseHighS(ctx context.Context, c *RefreshClaims, now time.Time) error {
 	pol := s.Policy()
-	res, err := s.db.Redeem(ctx, sqlite.RedeemRequest{JTI: c.ID, Now: now, DetectReuse: pol.ReuseDetection, ReuseCheckOnly: true})
+	res, err := s.db.Redeem(ctx, auth.RedeemRequest{JTI: c.ID, Now: now, DetectReuse: pol.ReuseDetection, ReuseCheckOnly: true})
 	te := redeemFailure(err)
 	if err != nil && te == nil {
 		return err
@@ -253,7 +253,7 @@ func (s *Server) refuseHighS(ctx context.Context, c *RefreshClaims, now time.Tim
 		te = errHighS
 	}
 	if te.Code != codeTokenReused || !pol.ReuseDetection {
-		s.event(ctx, sqlite.Event{At: now, Kind: sqlite.EventRefreshRejected, Username: res.Family.Username,
+		s.event(ctx, auth.Event{At: now, Kind: auth.EventRefreshRejected, Username: res.Family.Username,
 			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.Code})
 	}
 	return te
@@ -266,15 +266,15 @@ func errSessionExpired() *Error {
 // redeemFailure words the store's refusals; nil for internal errors.
 func redeemFailure(err error) *Error {
 	switch {
-	case errors.Is(err, sqlite.ErrNotFound):
+	case errors.Is(err, auth.ErrNotFound):
 		return refused(codeInvalidToken, "the refresh token is unknown to this server")
-	case errors.Is(err, sqlite.ErrRevoked):
+	case errors.Is(err, auth.ErrRevoked):
 		return refused(codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again")
-	case errors.Is(err, sqlite.ErrReused):
+	case errors.Is(err, auth.ErrReused):
 		return refused(codeTokenReused, "this refresh token was already used; replaying it revoked the whole session")
-	case errors.Is(err, sqlite.ErrSessionExpired):
+	case errors.Is(err, auth.ErrSessionExpired):
 		return errSessionExpired()
-	case errors.Is(err, sqlite.ErrExpired):
+	case errors.Is(err, auth.ErrExpired):
 		return refused(codeTokenExpired, "the refresh token has expired; log in again")
 	}
 	return nil
@@ -288,13 +288,13 @@ func (s *Server) logout(ctx context.Context, raw string) error {
 		return err
 	}
 	_, fam, err := s.db.MatchRefreshToken(ctx, c.ID, hashToken(raw))
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, auth.ErrNotFound) {
 		return refused(codeInvalidToken, "the refresh token is unknown to this server")
 	}
 	if err != nil {
 		return err
 	}
-	_, err = s.db.RevokeFamily(ctx, fam.ID, sqlite.EventLogout, "logout", s.clock.Now())
+	_, err = s.db.RevokeFamily(ctx, fam.ID, auth.EventLogout, "logout", s.clock.Now())
 	return err
 }
 
@@ -308,7 +308,7 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 	c, err := s.tokens().verifyAccess(raw)
 	if err == nil && s.Policy().AccessDenylist && c.SessionID != "" {
 		fam, ferr := s.db.Family(r.Context(), c.SessionID)
-		if ferr != nil && !errors.Is(ferr, sqlite.ErrNotFound) {
+		if ferr != nil && !errors.Is(ferr, auth.ErrNotFound) {
 			return nil, ferr
 		}
 		if ferr == nil && fam.Revoked() {
@@ -317,7 +317,7 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 	}
 	if err != nil {
 		code := ErrorCode(err)
-		ev := sqlite.Event{At: s.clock.Now(), Kind: sqlite.EventAccessRejected, Reason: code}
+		ev := auth.Event{At: s.clock.Now(), Kind: auth.EventAccessRejected, Reason: code}
 		if code == codeTokenExpired || code == codeTokenRevoked {
 			// Only a verified signature makes the claims worth logging.
 			ev.Username, ev.FamilyID, ev.JTI = c.Username, c.SessionID, c.ID
@@ -350,7 +350,7 @@ func bearer(r *http.Request) (string, bool) {
 // event logs an event; a failure to log must not fail the request.
 // Rejections a client can repeat at will are coalesced: identical ones
 // within a second share one row with a count.
-func (s *Server) event(ctx context.Context, e sqlite.Event) {
+func (s *Server) event(ctx context.Context, e auth.Event) {
 	var err error
 	if isRejection(e.Kind) {
 		err = s.db.AddRejection(ctx, e, coalesceWindow)

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The authorization endpoint (RFC 6749 §4.1 with PKCE, RFC 7636): GET
@@ -56,12 +56,12 @@ func authzFrom(get func(string) []string) (authzRequest, error) {
 
 // authzClient checks what must hold before anything may be redirected:
 // a known client and one of its redirect URIs (RFC 6749 §4.1.2.1).
-func (s *Server) authzClient(ctx context.Context, a authzRequest) (sqlite.Client, error) {
+func (s *Server) authzClient(ctx context.Context, a authzRequest) (auth.Client, error) {
 	if a.ClientID == "" {
-		return sqlite.Client{}, badRequest("client_id is missing, so there is no application to send you back to")
+		return auth.Client{}, badRequest("client_id is missing, so there is no application to send you back to")
 	}
 	c, err := s.db.ClientByID(ctx, a.ClientID)
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, auth.ErrNotFound) {
 		return c, &Error{Status: http.StatusBadRequest, Code: "invalid_client", Message: "no application is registered as " + quote(a.ClientID)}
 	}
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (sqlite.Client
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
-func authzCheck(c sqlite.Client, a authzRequest) *Error {
+func authzCheck(c auth.Client, a authzRequest) *Error {
 	invalid := func(msg string) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
@@ -106,7 +106,7 @@ func authzCheck(c sqlite.Client, a authzRequest) *Error {
 	return nil
 }
 
-func allowsGrantBool(c sqlite.Client, g string) bool { return allowsGrant(c, g) == nil }
+func allowsGrantBool(c auth.Client, g string) bool { return allowsGrant(c, g) == nil }
 
 // authorizePage is what the authorize template shows.
 type authorizePage struct {
@@ -187,7 +187,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 		return nil
 	}
 	raw, err := s.issueCode(r.Context(), c, a, u)
-	if errors.Is(err, sqlite.ErrTooMany) {
+	if errors.Is(err, auth.ErrTooMany) {
 		s.redirectBack(w, a, url.Values{"error": {"temporarily_unavailable"},
 			"error_description": {"this client has too many unredeemed codes; redeem them or wait a minute"}})
 		return nil
@@ -200,10 +200,10 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 }
 
 // issueCode stores a new code for the user and returns it.
-func (s *Server) issueCode(ctx context.Context, c sqlite.Client, a authzRequest, u sqlite.User) (string, error) {
+func (s *Server) issueCode(ctx context.Context, c auth.Client, a authzRequest, u auth.User) (string, error) {
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	code := sqlite.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
+	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
 		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
 	return raw, s.db.CreateCode(ctx, code, maxLiveCodes)
 }

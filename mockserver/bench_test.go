@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
@@ -111,23 +112,23 @@ func BenchmarkRefreshTransaction(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fam := sqlite.Family{ID: "family-1", UserID: u.ID, Username: u.Username,
+	fam := auth.Family{ID: "family-1", UserID: u.ID, Username: u.Username,
 		CreatedAt: benchNow, ExpiresAt: benchNow.Add(30 * 24 * time.Hour)}
 	seq := 0
-	mint := func(sqlite.Family) (sqlite.RefreshToken, error) {
+	mint := func(auth.Family) (auth.RefreshToken, error) {
 		seq++
 		jti := "jti-" + strconv.Itoa(seq)
 		sum := sha256.Sum256([]byte(jti))
-		return sqlite.RefreshToken{JTI: jti, Hash: sum[:], IssuedAt: benchNow, ExpiresAt: benchNow.Add(7 * 24 * time.Hour)}, nil
+		return auth.RefreshToken{JTI: jti, Hash: sum[:], IssuedAt: benchNow, ExpiresAt: benchNow.Add(7 * 24 * time.Hour)}, nil
 	}
 	cur, _ := mint(fam)
-	if err := db.StartSession(ctx, fam, sqlite.RefreshToken{JTI: cur.JTI, FamilyID: fam.ID, Hash: cur.Hash,
+	if err := db.StartSession(ctx, fam, auth.RefreshToken{JTI: cur.JTI, FamilyID: fam.ID, Hash: cur.Hash,
 		IssuedAt: cur.IssuedAt, ExpiresAt: cur.ExpiresAt}, benchNow); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := db.Redeem(ctx, sqlite.RedeemRequest{JTI: cur.JTI, Now: benchNow,
+		res, err := db.Redeem(ctx, auth.RedeemRequest{JTI: cur.JTI, Now: benchNow,
 			Rotate: true, DetectReuse: true, Mint: mint})
 		if err != nil {
 			b.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -137,13 +137,13 @@ func (s *Server) registerClients(ctx context.Context) error {
 		return fmt.Errorf("%w: at most %d clients", ErrBadConfig, maxClients)
 	}
 	seen := map[string]bool{}
-	var clients []sqlite.Client
+	var clients []auth.Client
 	for _, c := range configured {
 		if seen[c.ID] {
 			return fmt.Errorf("%w: client %q is configured twice (%s is the built-in public client)", ErrBadConfig, c.ID, DefaultClientID)
 		}
 		seen[c.ID] = true
-		sc := sqlite.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
+		sc := auth.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
 		if len(sc.GrantTypes) == 0 {
 			sc.GrantTypes = allGrants
 			if c.Secret == "" {
@@ -225,22 +225,22 @@ func invalidClient(msg string) *Error {
 
 // authenticateClient checks the request's client. ok is false when the
 // request names no client (the password and refresh grants allow that).
-func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form map[string]string) (sqlite.Client, bool, error) {
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form map[string]string) (auth.Client, bool, error) {
 	cc, err := clientOf(r, form)
 	if err != nil || cc.id == "" {
-		return sqlite.Client{}, false, err
+		return auth.Client{}, false, err
 	}
 	c, err := s.db.ClientByID(ctx, cc.id)
-	failed := func(why string) (sqlite.Client, bool, error) {
-		s.event(ctx, sqlite.Event{At: s.clock.Now(), Kind: sqlite.EventClientAuthFailed,
+	failed := func(why string) (auth.Client, bool, error) {
+		s.event(ctx, auth.Event{At: s.clock.Now(), Kind: auth.EventClientAuthFailed,
 			Reason: "client " + quote(cc.id) + " was refused at the token endpoint: " + why})
-		return sqlite.Client{}, false, invalidClient(why)
+		return auth.Client{}, false, invalidClient(why)
 	}
 	switch {
-	case errors.Is(err, sqlite.ErrNotFound):
+	case errors.Is(err, auth.ErrNotFound):
 		return failed("no client is registered with this client_id")
 	case err != nil:
-		return sqlite.Client{}, false, err
+		return auth.Client{}, false, err
 	case c.Public() && cc.secret != "":
 		return failed("this is a public client; send client_id alone, without a secret")
 	case c.Public():
@@ -254,7 +254,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form m
 }
 
 // allowsGrant refuses a grant the client is not registered for.
-func allowsGrant(c sqlite.Client, grant string) error {
+func allowsGrant(c auth.Client, grant string) error {
 	if slices.Contains(c.GrantTypes, grant) {
 		return nil
 	}
@@ -266,7 +266,7 @@ func allowsGrant(c sqlite.Client, grant string) error {
 // URIs: equal to a registered one, or a loopback IP URI when the client
 // has "loopback". localhost is not loopback here (RFC 8252 §8.3: the name
 // may resolve elsewhere).
-func redirectAllowed(c sqlite.Client, uri string) bool {
+func redirectAllowed(c auth.Client, uri string) bool {
 	for _, allowed := range c.RedirectURIs {
 		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) {
 			return true
@@ -286,7 +286,7 @@ func isLoopbackRedirect(uri string) bool {
 
 // checkScope refuses scopes the client may not ask for; empty allowed
 // means any.
-func checkScope(c sqlite.Client, scope string) error {
+func checkScope(c auth.Client, scope string) error {
 	if len(scope) > 1024 {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope is longer than 1024 bytes"}
 	}

@@ -43,6 +43,8 @@ type EmbeddedOptions struct {
 	Clients []ClientConfig
 }
 
+var _ Store = (*sqlite.DB)(nil)
+
 // StartEmbedded starts a server on 127.0.0.1 with a random port.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	if opts.DB == "" {

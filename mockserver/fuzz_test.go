@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -76,14 +77,14 @@ func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fam := sqlite.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
+	fam := auth.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
 	rc := RefreshClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: fuzzIssuer, Subject: "1",
 		ExpiresAt: jwt.NewNumericDate(fuzzNow.Add(cfg.RefreshTTL)), IssuedAt: jwt.NewNumericDate(fuzzNow), ID: "fuzz-refresh-jti"}, FamilyID: fam.ID}
 	refresh, err := sign(srv.tokens().refresh, typRefresh, rc)
 	if err != nil {
 		f.Fatal(err)
 	}
-	first := sqlite.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(refresh), IssuedAt: fuzzNow, ExpiresAt: rc.ExpiresAt.Time}
+	first := auth.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(refresh), IssuedAt: fuzzNow, ExpiresAt: rc.ExpiresAt.Time}
 	if err := db.StartSession(ctx, fam, first, fuzzNow); err != nil {
 		f.Fatal(err)
 	}

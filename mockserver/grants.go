@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The token endpoint (RFC 6749 §3.2) and its grants: password,
@@ -30,7 +30,7 @@ type oauthTokenResponse struct {
 // (known is false when the request names none).
 type tokenCall struct {
 	form   map[string]string
-	client sqlite.Client
+	client auth.Client
 	known  bool
 }
 
@@ -164,22 +164,22 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 	}
 	now := s.clock.Now()
 	var m minted
-	code, fam, err := s.db.RedeemCode(ctx, sqlite.CodeRedeem{
+	code, fam, err := s.db.RedeemCode(ctx, auth.CodeRedeem{
 		Hash: hashToken(f["code"]), Now: now,
-		Check: func(c sqlite.AuthCode) error { return checkCode(c, call.client.ID, f) },
+		Check: func(c auth.AuthCode) error { return checkCode(c, call.client.ID, f) },
 		Start: s.starter(call.client.ID, now, &m),
 	})
 	var ce *codeError
 	switch {
 	case errors.As(err, &ce):
-		s.event(ctx, sqlite.Event{At: now, Kind: sqlite.EventCodeRejected, Username: code.Username, JTI: code.ID,
+		s.event(ctx, auth.Event{At: now, Kind: auth.EventCodeRejected, Username: code.Username, JTI: code.ID,
 			Reason: "the token request did not match the code, which stays unused: " + ce.msg})
 		return grant{}, refused("code_rejected", ce.msg)
-	case errors.Is(err, sqlite.ErrNotFound):
+	case errors.Is(err, auth.ErrNotFound):
 		return grant{}, refused("invalid_code", "the authorization code is unknown to this server")
-	case errors.Is(err, sqlite.ErrReused):
+	case errors.Is(err, auth.ErrReused):
 		return grant{}, refused("code_reused", "the authorization code was already used; the session it started is now revoked")
-	case errors.Is(err, sqlite.ErrExpired):
+	case errors.Is(err, auth.ErrExpired):
 		return grant{}, refused("code_expired", fmt.Sprintf("the authorization code has expired (codes live %s)", FormatDuration(s.cfg.CodeTTL)))
 	case err != nil:
 		return grant{}, err
@@ -189,7 +189,7 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 
 // checkCode compares a token request with the authorization request the
 // code came from (RFC 6749 §4.1.3, RFC 7636 §4.6).
-func checkCode(c sqlite.AuthCode, clientID string, f map[string]string) error {
+func checkCode(c auth.AuthCode, clientID string, f map[string]string) error {
 	verifier := f["code_verifier"]
 	switch {
 	case !sameClient(c.ClientID, clientID):

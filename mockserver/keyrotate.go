@@ -13,7 +13,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 const rotatePath = "/admin/keys/rotate"
@@ -63,7 +63,7 @@ func (s *Server) handleRotateKeys(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	now := s.clock.Now()
-	s.event(r.Context(), sqlite.Event{At: now, Kind: EventKeysRotated, Reason: "both signing keys replaced; tokens signed with the old keys are refused"})
+	s.event(r.Context(), auth.Event{At: now, Kind: EventKeysRotated, Reason: "both signing keys replaced; tokens signed with the old keys are refused"})
 	writeJSON(w, http.StatusOK, map[string]any{"rotatedAt": now.Format(time.RFC3339), "accessKid": live.access.kid,
 		"refreshKid": live.refresh.kid, "oldTokens": "refused, access and refresh alike: every session must log in again"})
 	return nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // highSTwin returns the other valid spelling of an ES256 token: s' = n − s.
@@ -61,7 +61,7 @@ func TestES256HighSReplayIsReuse(t *testing.T) {
 	}
 	var kinds []string
 	for _, k := range ts.eventKinds(t) {
-		if k == sqlite.EventReuseDetected {
+		if k == auth.EventReuseDetected {
 			kinds = append(kinds, k)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The OAuth 2.0 dialect: form-encoded requests, JSON answers, RFC 6749
@@ -48,7 +48,7 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	if familyID != "" {
-		if _, err := s.db.RevokeFamily(r.Context(), familyID, sqlite.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, sqlite.ErrNotFound) {
+		if _, err := s.db.RevokeFamily(r.Context(), familyID, auth.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
 			return err
 		}
 	}
@@ -103,7 +103,7 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 		return introspection{}
 	}
 	tok, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw))
-	if err != nil || tok.State(fam, s.clock.Now()) != sqlite.StateActive {
+	if err != nil || tok.State(fam, s.clock.Now()) != auth.StateActive {
 		return introspection{}
 	}
 	return introspection{Active: true, TokenType: "refresh_token", Scope: fam.Scope, ClientID: fam.ClientID,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The seed dialect: JSON bodies, tokens also as cookies.
@@ -121,7 +121,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.db.UserByName(r.Context(), c.Username)
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, auth.ErrNotFound) {
 		return &Error{Status: http.StatusUnauthorized, Code: codeInvalidToken, Bearer: true, Message: "the token's user no longer exists"}
 	}
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -105,7 +105,7 @@ func DefaultConfig() Config {
 // Server is the mock auth server. Make one with New.
 type Server struct {
 	cfg   Config
-	db    *sqlite.DB
+	db    Store
 	clock *Clock
 	// live holds the signing keys in force; a rotation swaps it
 	// (keyrotate.go), so requests read keys without a lock.
@@ -128,10 +128,11 @@ type Server struct {
 	maint     *maintenance
 }
 
-// New prepares a server on db: it loads or generates the signing keys and
-// creates the configured users that are missing. It starts a background
-// pruner that runs until ctx ends or Close is called.
-func New(ctx context.Context, db *sqlite.DB, clock *Clock, cfg Config) (*Server, error) {
+// New prepares a server on db (a *sqlite.DB, or any Store): it loads or
+// generates the signing keys and creates the configured users that are
+// missing. It starts a background pruner that runs until ctx ends or Close
+// is called.
+func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
@@ -244,7 +245,7 @@ func (c Config) validate() error {
 // configured password, so that what the banner prints is what works.
 func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
 	existing, err := s.db.UserByName(ctx, u.Username)
-	if err != nil && !errors.Is(err, sqlite.ErrNotFound) {
+	if err != nil && !errors.Is(err, auth.ErrNotFound) {
 		return err
 	}
 	if err == nil && bcrypt.CompareHashAndPassword(existing.PasswordHash, []byte(u.Password)) == nil {
@@ -257,7 +258,7 @@ func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
 	if err == nil {
 		return s.db.SetPasswordHash(ctx, u.Username, hash)
 	}
-	if _, err := s.db.CreateUser(ctx, u.Username, hash, s.clock.Now()); err != nil && !errors.Is(err, sqlite.ErrUserExists) {
+	if _, err := s.db.CreateUser(ctx, u.Username, hash, s.clock.Now()); err != nil && !errors.Is(err, auth.ErrUserExists) {
 		return fmt.Errorf("create user %s: %w", u.Username, err)
 	}
 	return nil

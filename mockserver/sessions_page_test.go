@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // /admin/sessions answers a bounded page however many sessions and
@@ -27,9 +27,9 @@ func TestAdminSessionsPaged(t *testing.T) {
 	const many = 260
 	now := ts.Clock.Now()
 	for i := range many {
-		f := sqlite.Family{ID: fmt.Sprintf("fam-%04d", i), UserID: alice.ID, Username: "alice",
+		f := auth.Family{ID: fmt.Sprintf("fam-%04d", i), UserID: alice.ID, Username: "alice",
 			CreatedAt: now.Add(time.Duration(i%7) * time.Second), ExpiresAt: now.Add(time.Hour)}
-		tok := sqlite.RefreshToken{JTI: fmt.Sprintf("jti-%04d", i), FamilyID: f.ID, Hash: []byte{1}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+		tok := auth.RefreshToken{JTI: fmt.Sprintf("jti-%04d", i), FamilyID: f.ID, Hash: []byte{1}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := ts.DB.StartSession(ctx, f, tok, now); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
@@ -25,7 +26,7 @@ type (
 	tickMsg        struct{ now time.Time }
 	clientEventMsg client.Event
 	serverEventMsg struct {
-		events []sqlite.Event
+		events []auth.Event
 		err    error
 	}
 	loginDoneMsg struct {

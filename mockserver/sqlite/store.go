@@ -27,16 +27,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Sentinel errors for the outcomes callers branch on.
-var (
-	ErrNotFound       = errors.New("not found")
-	ErrUserExists     = errors.New("user already exists")
-	ErrRevoked        = errors.New("refresh token family revoked")
-	ErrReused         = errors.New("refresh token already used")
-	ErrExpired        = errors.New("refresh token expired")
-	ErrSessionExpired = errors.New("session reached its maximum lifetime")
-)
-
 //go:embed migrations/*.sql
 var migrations embed.FS
 

@@ -1,0 +1,49 @@
+package auth
+
+import "time"
+
+// Event kinds written to the event log.
+const (
+	EventRegister        = "register"
+	EventLogin           = "login"
+	EventLoginFailed     = "login_failed"
+	EventRefresh         = "refresh"
+	EventRotation        = "rotation"
+	EventRefreshRejected = "refresh_rejected"
+	EventReuseDetected   = "reuse_detected"
+	EventFamilyRevoked   = "family_revoked"
+	EventLogout          = "logout"
+	EventAccessRejected  = "access_rejected"
+	EventClock           = "clock_moved"
+)
+
+// Event is one entry of the server's event log. It names tokens by jti,
+// never by value.
+type Event struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Username string    `json:"username,omitempty"`
+	FamilyID string    `json:"familyId,omitempty"`
+	JTI      string    `json:"jti,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	// Count is how many identical events this row stands for (see
+	// AddRejection); 1 for most.
+	Count int64 `json:"count"`
+}
+
+// Event kinds of the login flows (authorization code, device, client
+// credentials). Their Reason is a sentence that says why.
+const (
+	EventCodeIssued              = "code_issued"
+	EventCodeRedeemed            = "code_redeemed"
+	EventCodeReused              = "code_reused"
+	EventCodeRejected            = "code_rejected"
+	EventDeviceCodeIssued        = "device_code_issued"
+	EventDeviceApproved          = "device_approved"
+	EventDeviceDenied            = "device_denied"
+	EventDeviceSlowDown          = "device_slow_down"
+	EventDeviceExpired           = "device_expired"
+	EventClientCredentialsIssued = "client_credentials_issued"
+	EventClientAuthFailed        = "client_auth_failed"
+)
