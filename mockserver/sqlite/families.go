@@ -235,14 +235,12 @@ func (db *DB) Sessions(ctx context.Context, limit int) ([]auth.Session, error) {
 		return nil, err
 	}
 	var sessions []auth.Session
-	index := map[string]int{}
 	for rows.Next() {
 		f, err := scanFamily(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		index[f.ID] = len(sessions)
 		sessions = append(sessions, auth.Session{Family: f})
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
