@@ -6,9 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"strings"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // keepSpent is how long an expired code stays known, so a late replay is

@@ -6,9 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"strings"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // CreateDeviceCode stores a new device authorization and logs

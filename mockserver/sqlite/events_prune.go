@@ -2,8 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // coalesceLookback is how many of the newest rows AddRejection searches

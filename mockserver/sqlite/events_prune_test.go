@@ -2,10 +2,11 @@ package sqlite
 
 import (
 	"fmt"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 func openTestDB(t *testing.T) *DB {

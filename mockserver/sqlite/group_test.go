@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // TestBatchFailureUndoesOnlyItsOwnWork: three refreshes committed in one

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"strconv"
 	"strings"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // SessionsPage returns a page of sessions. Pages follow (created_at, id),

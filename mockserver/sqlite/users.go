@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"strings"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // CreateUser stores a new user; ErrUserExists when the name is taken.
