@@ -1,0 +1,385 @@
+package interoptest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// Names fixed by testdata/oidc-provider/server.js.
+const (
+	PublicClientID  = "tokenlab"         // no secret; PKCE, device, refresh
+	MachineClientID = "tokenlab-machine" // confidential; client_credentials
+	APIResource     = "urn:tokenlab:api" // RFC 8707 resource: JWT access tokens
+	APIScope        = "api:read"
+	Username        = "alice"
+	Password        = "password123"
+)
+
+// Upper bounds, not delays: a healthy run takes a fraction of each.
+const (
+	npmTimeout   = 5 * time.Minute // a cold npm cache downloads ~40 packages
+	startTimeout = 30 * time.Second
+	stopTimeout  = 5 * time.Second
+)
+
+// OIDCProviderOptions change the server's settings for one test.
+type OIDCProviderOptions struct {
+	// AccessTTL is the access tokens' lifetime, whole seconds (0: 10 minutes).
+	AccessTTL time.Duration
+	// Resources are resource indicators accepted besides APIResource.
+	Resources []string
+	// RedirectURIs are redirect URIs of the public client besides
+	// http://127.0.0.1/callback, http://127.0.0.1/ and
+	// http://localhost/callback (any port: the client is native).
+	RedirectURIs []string
+}
+
+// OIDCProvider is a running oidc-provider.
+type OIDCProvider struct {
+	Issuer    string
+	Discovery Discovery
+	// MachineSecretFile holds the confidential client's secret (0600).
+	MachineSecretFile string
+	machineSecret     string
+	stderr            *syncBuffer
+}
+
+// Discovery is the part of the server's discovery document the tests use.
+type Discovery struct {
+	Issuer                      string   `json:"issuer"`
+	AuthorizationEndpoint       string   `json:"authorization_endpoint"`
+	TokenEndpoint               string   `json:"token_endpoint"`
+	DeviceAuthorizationEndpoint string   `json:"device_authorization_endpoint"`
+	RevocationEndpoint          string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint       string   `json:"introspection_endpoint"`
+	JWKSURI                     string   `json:"jwks_uri"`
+	GrantTypesSupported         []string `json:"grant_types_supported"`
+	CodeChallengeMethods        []string `json:"code_challenge_methods_supported"`
+}
+
+// MachineSecret is the confidential client's secret.
+func (p *OIDCProvider) MachineSecret() string { return p.machineSecret }
+
+// Log is what the server wrote on stderr so far (warnings, errors).
+func (p *OIDCProvider) Log() string { return p.stderr.String() }
+
+// StartOIDCProvider installs oidc-provider (npm ci, once per lockfile) and
+// starts it on a free port of 127.0.0.1. It is stopped when the test ends.
+func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
+	tb.Helper()
+	node := RequireTool(tb, "node", "runs the independent OAuth server oidc-provider")
+	dir := filepath.Join(RepoRoot(tb), "testdata", "oidc-provider")
+	InstallOIDCProvider(tb, dir)
+
+	secret := randomString(tb)
+	secretFile := filepath.Join(tb.TempDir(), "machine-secret")
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	env := []string{"OIDC_MACHINE_SECRET_FILE=" + secretFile}
+	if opts.AccessTTL > 0 {
+		env = append(env, "OIDC_ACCESS_TTL="+strconv.Itoa(int(opts.AccessTTL/time.Second)))
+	}
+	if len(opts.Resources) > 0 {
+		env = append(env, "OIDC_RESOURCES="+strings.Join(opts.Resources, " "))
+	}
+	if len(opts.RedirectURIs) > 0 {
+		env = append(env, "OIDC_REDIRECT_URIS="+strings.Join(opts.RedirectURIs, " "))
+	}
+
+	p := &OIDCProvider{MachineSecretFile: secretFile, machineSecret: secret, stderr: &syncBuffer{}}
+	cmd := exec.Command(node, "server.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = p.stderr
+	// The server exits when its stdin closes: even a test killed by a
+	// timeout leaves no server behind.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start oidc-provider: %v", err)
+	}
+	tb.Cleanup(func() {
+		stdin.Close()
+		stopProcess(cmd)
+		if tb.Failed() {
+			tb.Logf("oidc-provider stderr:\n%s", p.stderr.String())
+		}
+	})
+
+	p.Issuer = readIssuer(tb, stdout, p.stderr)
+	p.Discovery = waitForDiscovery(tb, p.Issuer)
+	return p
+}
+
+// readIssuer reads the server's first line, {"issuer": URL}, then drains
+// the rest of stdout.
+func readIssuer(tb testing.TB, stdout interface{ Read([]byte) (int, error) }, stderr *syncBuffer) string {
+	tb.Helper()
+	lines := make(chan string, 1)
+	go func() {
+		scanner := bufio.NewScanner(stdout)
+		if scanner.Scan() {
+			lines <- scanner.Text()
+		}
+		close(lines)
+		for scanner.Scan() {
+		}
+	}()
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			tb.Fatalf("oidc-provider exited before it served:\n%s", stderr.String())
+		}
+		var hello struct {
+			Issuer string `json:"issuer"`
+		}
+		if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://127.0.0.1:") {
+			tb.Fatalf("oidc-provider's first line is not {\"issuer\":\"http://127.0.0.1:PORT\"}: %q", line)
+		}
+		return hello.Issuer
+	case <-time.After(startTimeout):
+		tb.Fatalf("oidc-provider did not start within %s:\n%s", startTimeout, stderr.String())
+		return ""
+	}
+}
+
+// waitForDiscovery polls the discovery document until it is served.
+func waitForDiscovery(tb testing.TB, issuer string) Discovery {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var lastErr error
+	for {
+		d, err := fetchDiscovery(ctx, client, issuer)
+		if err == nil {
+			return d
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("oidc-provider's discovery document: %v", lastErr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func fetchDiscovery(ctx context.Context, client *http.Client, issuer string) (Discovery, error) {
+	var d Discovery
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return d, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return d, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return d, fmt.Errorf("status %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return d, err
+	}
+	if d.Issuer != issuer {
+		return d, fmt.Errorf("issuer %q, want %q", d.Issuer, issuer)
+	}
+	return d, nil
+}
+
+// InstallOIDCProvider runs `npm ci` in dir unless node_modules already
+// matches package-lock.json. A file lock keeps parallel test binaries
+// (go test ./... runs packages at once) from installing over each other.
+func InstallOIDCProvider(tb testing.TB, dir string) {
+	tb.Helper()
+	npm := RequireTool(tb, "npm", "installs oidc-provider from package-lock.json")
+	lockfile, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := sha256.Sum256(lockfile)
+	want := hex.EncodeToString(sum[:])
+	stamp := filepath.Join(dir, "node_modules", ".tokenlab-installed")
+
+	ctx, cancel := context.WithTimeout(context.Background(), npmTimeout)
+	defer cancel()
+	lock := flock.New(filepath.Join(dir, ".npm-ci.lock"))
+	if ok, err := lock.TryLockContext(ctx, 100*time.Millisecond); !ok || err != nil {
+		tb.Fatalf("lock %s: %v", lock.Path(), err)
+	}
+	defer lock.Unlock()
+
+	if got, err := os.ReadFile(stamp); err == nil && string(got) == want {
+		return
+	}
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+	}
+	if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// stopProcess waits for a process told to stop (its stdin closed) and kills
+// it when it does not exit in time.
+func stopProcess(cmd *exec.Cmd) {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+func randomString(tb testing.TB) string {
+	tb.Helper()
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SignIn follows an authorization URL through oidc-provider's sign-in and
+// consent pages as a browser without JavaScript would: it signs in with
+// username and password, then allows (or, when allow is false, denies) the
+// request, and follows the redirect to the client's redirect URI. It
+// returns the last page: the one the redirect URI served, or the page it
+// stopped on.
+func (p *OIDCProvider) SignIn(ctx context.Context, b *FormBrowser, authorizeURL, username, password string, allow bool) (Page, error) {
+	page, err := b.Get(ctx, authorizeURL)
+	if err != nil {
+		return page, err
+	}
+	return p.interact(ctx, b, page, username, password, allow)
+}
+
+// ApproveDevice opens the device flow's verification URI (with the user code
+// in it, verification_uri_complete), confirms the code, signs in and allows
+// (or denies) the request. It returns the last page ("Sign-in Success" when
+// it worked).
+func (p *OIDCProvider) ApproveDevice(ctx context.Context, b *FormBrowser, verificationURIComplete, username, password string, allow bool) (Page, error) {
+	page, err := b.Get(ctx, verificationURIComplete)
+	if err != nil {
+		return page, err
+	}
+	return p.interact(ctx, b, page, username, password, allow)
+}
+
+// interact answers the server's pages until it sends the browser elsewhere
+// (the redirect URI) or shows a page that asks for nothing.
+func (p *OIDCProvider) interact(ctx context.Context, b *FormBrowser, page Page, username, password string, allow bool) (Page, error) {
+	signedIn := false
+	for range 8 {
+		if page.URL.Host != hostOf(p.Issuer) {
+			return page, nil
+		}
+		form, set, err := p.nextForm(page, username, password, allow, &signedIn)
+		if err != nil || form == nil {
+			return page, err
+		}
+		if page, err = b.Submit(ctx, page, *form, set); err != nil {
+			return page, err
+		}
+	}
+	return page, errors.New("still on the server's pages after eight forms")
+}
+
+// nextForm is what a person would submit on the page, or nil when the page
+// asks for nothing.
+func (p *OIDCProvider) nextForm(page Page, username, password string, allow bool, signedIn *bool) (*Form, url.Values, error) {
+	pick := func(match func(Form) bool) *Form {
+		if f, ok := page.Form(match); ok {
+			return &f
+		}
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(page.URL.Path, "/interaction/"):
+		if login := pick(func(f Form) bool { return f.Has("password") }); login != nil {
+			if *signedIn {
+				return nil, nil, errors.New("the sign-in page came back: username or password refused")
+			}
+			*signedIn = true
+			return login, url.Values{"login": {username}, "password": {password}}, nil
+		}
+		action := "/confirm"
+		if !allow {
+			action = "/abort"
+		}
+		if f := pick(func(f Form) bool { return strings.HasSuffix(f.Action, action) }); f != nil {
+			return f, nil, nil
+		}
+		return nil, nil, fmt.Errorf("interaction page %s has no %s form", page.URL, action)
+	case strings.Contains(page.Body, "document.forms[0].submit()"):
+		// A form_post page: JavaScript submits it, or the person clicks
+		// the <noscript> Continue button.
+		return pick(func(Form) bool { return true }), nil, nil
+	default:
+		// The device flow's confirmation page (oidc-provider's own).
+		if f := pick(func(f Form) bool { return f.ID == "op.deviceConfirmForm" }); f != nil {
+			if !allow {
+				return f, url.Values{"abort": {"yes"}}, nil
+			}
+			return f, nil, nil
+		}
+		return nil, nil, nil
+	}
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
