@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,19 +213,12 @@ func fetchDiscovery(ctx context.Context, client *http.Client, issuer string) (Di
 }
 
 // InstallOIDCProvider runs `npm ci` in dir unless node_modules already
-// matches package-lock.json. A file lock keeps parallel test binaries
-// (go test ./... runs packages at once) from installing over each other.
+// holds every package of package-lock.json at its locked version (CI's
+// .ci/run installs them before the tests). A file lock keeps parallel test
+// binaries (go test ./... runs packages at once) from installing over each
+// other.
 func InstallOIDCProvider(tb testing.TB, dir string) {
 	tb.Helper()
-	npm := RequireTool(tb, "npm", "installs oidc-provider from package-lock.json")
-	lockfile, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sum := sha256.Sum256(lockfile)
-	want := hex.EncodeToString(sum[:])
-	stamp := filepath.Join(dir, "node_modules", ".tokenlab-installed")
-
 	ctx, cancel := context.WithTimeout(context.Background(), npmTimeout)
 	defer cancel()
 	lock := flock.New(filepath.Join(dir, ".npm-ci.lock"))
@@ -236,17 +227,53 @@ func InstallOIDCProvider(tb testing.TB, dir string) {
 	}
 	defer lock.Unlock()
 
-	if got, err := os.ReadFile(stamp); err == nil && string(got) == want {
+	missing, err := notInstalled(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if missing == "" {
 		return
 	}
+	npm := RequireTool(tb, "npm", "installs oidc-provider from package-lock.json")
+	tb.Logf("npm ci in %s (%s is not installed)", dir, missing)
 	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 	}
-	if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
-		tb.Fatal(err)
+	if missing, err = notInstalled(dir); err != nil || missing != "" {
+		tb.Fatalf("after npm ci in %s, %s is still not installed (%v)", dir, missing, err)
 	}
+}
+
+// notInstalled names the first package of dir's package-lock.json that
+// node_modules lacks or holds at another version, or returns "".
+func notInstalled(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		return "", err
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(data, &lock); err != nil {
+		return "", fmt.Errorf("%s/package-lock.json: %w", dir, err)
+	}
+	for path, want := range lock.Packages {
+		if path == "" {
+			continue // the project itself
+		}
+		var got struct {
+			Version string `json:"version"`
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path), "package.json"))
+		if err != nil || json.Unmarshal(data, &got) != nil || got.Version != want.Version {
+			return path + "@" + want.Version, nil
+		}
+	}
+	return "", nil
 }
 
 // stopProcess waits for a process told to stop (its stdin closed) and kills
