@@ -385,6 +385,33 @@ func (p *OIDCProvider) nextForm(page Page, username, password string, allow bool
 	}
 }
 
+// Introspect asks the server (RFC 7662, as the public client) whether a
+// token is active.
+func (p *OIDCProvider) Introspect(tb testing.TB, ctx context.Context, token string) bool {
+	tb.Helper()
+	form := url.Values{"token": {token}, "client_id": {PublicClientID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Discovery.IntrospectionEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		tb.Fatalf("introspection: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("introspection: %s", resp.Status)
+	}
+	var out struct {
+		Active bool `json:"active"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		tb.Fatalf("introspection: %v", err)
+	}
+	return out.Active
+}
+
 func hostOf(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {

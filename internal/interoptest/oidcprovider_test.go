@@ -220,28 +220,6 @@ func fetchJWKS(t *testing.T, ctx context.Context, p *OIDCProvider) map[string]*e
 	return keys
 }
 
-func (p *OIDCProvider) introspect(t *testing.T, ctx context.Context, token string) bool {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.Discovery.IntrospectionEndpoint,
-		strings.NewReader(url.Values{"token": {token}, "client_id": {PublicClientID}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Active bool `json:"active"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("introspection: %s", resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Active
-}
-
 // TestOIDCProviderPKCEWithPlainClient walks the whole life of a session
 // against oidc-provider: PKCE login through its HTML forms, a JWT access
 // token for the resource, refresh with rotation, revocation.
@@ -270,7 +248,7 @@ func TestOIDCProviderPKCEWithPlainClient(t *testing.T) {
 		t.Fatal("refresh returned the same refresh token: rotation is off")
 	}
 	verifyAccessToken(t, ctx, p, second.AccessToken, Username)
-	if p.introspect(t, ctx, first.RefreshToken) {
+	if p.Introspect(t, ctx, first.RefreshToken) {
 		t.Error("the rotated refresh token is still active")
 	}
 
@@ -285,7 +263,7 @@ func TestOIDCProviderPKCEWithPlainClient(t *testing.T) {
 	if revoked.Status != http.StatusOK {
 		t.Fatalf("revocation: %d %s", revoked.Status, revoked.Error)
 	}
-	if p.introspect(t, ctx, third.RefreshToken) {
+	if p.Introspect(t, ctx, third.RefreshToken) {
 		t.Error("the revoked refresh token is still active")
 	}
 	after := p.token(t, ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {third.RefreshToken}})
@@ -400,7 +378,7 @@ func TestOIDCProviderRefusals(t *testing.T) {
 		if tr := exchange(k.verifier); tr.Error != "invalid_grant" {
 			t.Errorf("the code replayed: %d %q, want invalid_grant", tr.Status, tr.Error)
 		}
-		if p.introspect(t, ctx, first.RefreshToken) {
+		if p.Introspect(t, ctx, first.RefreshToken) {
 			t.Error("the refresh token issued from a replayed code is still active")
 		}
 	})
