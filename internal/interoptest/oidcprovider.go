@@ -309,7 +309,7 @@ func (p *OIDCProvider) SignIn(ctx context.Context, b *FormBrowser, authorizeURL,
 	if err != nil {
 		return page, err
 	}
-	return p.interact(ctx, b, page, username, password, allow)
+	return p.interact(ctx, b, page, interaction{username: username, password: password, allow: allow})
 }
 
 // ApproveDevice opens the device flow's verification URI (with the user code
@@ -321,18 +321,34 @@ func (p *OIDCProvider) ApproveDevice(ctx context.Context, b *FormBrowser, verifi
 	if err != nil {
 		return page, err
 	}
-	return p.interact(ctx, b, page, username, password, allow)
+	return p.interact(ctx, b, page, interaction{username: username, password: password, allow: allow})
+}
+
+// ApproveDeviceCode is ApproveDevice for a person who reads the user code
+// off the device: it opens verification_uri and types the code there.
+func (p *OIDCProvider) ApproveDeviceCode(ctx context.Context, b *FormBrowser, verificationURI, userCode, username, password string, allow bool) (Page, error) {
+	page, err := b.Get(ctx, verificationURI)
+	if err != nil {
+		return page, err
+	}
+	return p.interact(ctx, b, page, interaction{userCode: userCode, username: username, password: password, allow: allow})
+}
+
+// interaction is what the person answers on the server's pages.
+type interaction struct {
+	userCode, username, password string
+	allow                        bool
+	signedIn                     bool // the sign-in form was sent once
 }
 
 // interact answers the server's pages until it sends the browser elsewhere
 // (the redirect URI) or shows a page that asks for nothing.
-func (p *OIDCProvider) interact(ctx context.Context, b *FormBrowser, page Page, username, password string, allow bool) (Page, error) {
-	signedIn := false
+func (p *OIDCProvider) interact(ctx context.Context, b *FormBrowser, page Page, answers interaction) (Page, error) {
 	for range 8 {
 		if page.URL.Host != hostOf(p.Issuer) {
 			return page, nil
 		}
-		form, set, err := p.nextForm(page, username, password, allow, &signedIn)
+		form, set, err := answers.nextForm(page)
 		if err != nil || form == nil {
 			return page, err
 		}
@@ -345,7 +361,7 @@ func (p *OIDCProvider) interact(ctx context.Context, b *FormBrowser, page Page, 
 
 // nextForm is what a person would submit on the page, or nil when the page
 // asks for nothing.
-func (p *OIDCProvider) nextForm(page Page, username, password string, allow bool, signedIn *bool) (*Form, url.Values, error) {
+func (a *interaction) nextForm(page Page) (*Form, url.Values, error) {
 	pick := func(match func(Form) bool) *Form {
 		if f, ok := page.Form(match); ok {
 			return &f
@@ -355,14 +371,14 @@ func (p *OIDCProvider) nextForm(page Page, username, password string, allow bool
 	switch {
 	case strings.HasPrefix(page.URL.Path, "/interaction/"):
 		if login := pick(func(f Form) bool { return f.Has("password") }); login != nil {
-			if *signedIn {
+			if a.signedIn {
 				return nil, nil, errors.New("the sign-in page came back: username or password refused")
 			}
-			*signedIn = true
-			return login, url.Values{"login": {username}, "password": {password}}, nil
+			a.signedIn = true
+			return login, url.Values{"login": {a.username}, "password": {a.password}}, nil
 		}
 		action := "/confirm"
-		if !allow {
+		if !a.allow {
 			action = "/abort"
 		}
 		if f := pick(func(f Form) bool { return strings.HasSuffix(f.Action, action) }); f != nil {
@@ -374,9 +390,20 @@ func (p *OIDCProvider) nextForm(page Page, username, password string, allow bool
 		// the <noscript> Continue button.
 		return pick(func(Form) bool { return true }), nil, nil
 	default:
-		// The device flow's confirmation page (oidc-provider's own).
+		// The device flow's pages (oidc-provider's own): the code, then
+		// its confirmation.
+		if f := pick(func(f Form) bool { return f.ID == "op.deviceInputForm" }); f != nil {
+			if a.userCode == "" {
+				// Nothing (more) to type: after a deny, or when the code
+				// was refused, the page asks again. The caller reads it.
+				return nil, nil, nil
+			}
+			code := a.userCode
+			a.userCode = "" // typed once
+			return f, url.Values{"user_code": {code}}, nil
+		}
 		if f := pick(func(f Form) bool { return f.ID == "op.deviceConfirmForm" }); f != nil {
-			if !allow {
+			if !a.allow {
 				return f, url.Values{"abort": {"yes"}}, nil
 			}
 			return f, nil, nil

@@ -452,3 +452,39 @@ func TestOIDCProviderDeviceDenied(t *testing.T) {
 		t.Errorf("poll after deny: %d %q, want access_denied", tr.Status, tr.Error)
 	}
 }
+
+// TestOIDCProviderDeviceUserCodeTyped: the person opens verification_uri
+// and types the code; a wrong code brings the code page back.
+func TestOIDCProviderDeviceUserCodeTyped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	p := StartOIDCProvider(t, OIDCProviderOptions{})
+
+	var start struct {
+		tokenResponse
+		VerificationURI string `json:"verification_uri"`
+	}
+	form := url.Values{"client_id": {PublicClientID}, "scope": {"openid"}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.Discovery.DeviceAuthorizationEndpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&start); err != nil || start.VerificationURI == "" {
+		t.Fatalf("device authorization: %v %+v", err, start)
+	}
+	wrong, err := p.ApproveDeviceCode(ctx, NewFormBrowser(t), start.VerificationURI, "BCDF-GHJK", Username, Password, true)
+	if err != nil || !strings.Contains(wrong.Body, "The code you entered is incorrect") {
+		t.Fatalf("a wrong user code: %v, page %s: %.300s; want the code page again saying it is incorrect", err, wrong.URL, wrong.Body)
+	}
+	page, err := p.ApproveDeviceCode(ctx, NewFormBrowser(t), start.VerificationURI, start.UserCode, Username, Password, true)
+	if err != nil || !strings.Contains(page.Body, "Sign-in Success") {
+		t.Fatalf("approve with the typed code: %v (%s: %.200s)", err, page.URL, page.Body)
+	}
+	tr := p.token(t, ctx, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {start.DeviceCode}})
+	if tr.Status != http.StatusOK {
+		t.Fatalf("poll after approval: %d %s", tr.Status, tr.Error)
+	}
+}
