@@ -90,6 +90,7 @@ func (p *OIDCProvider) Log() string { return p.stderr.String() }
 func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 	tb.Helper()
 	node := RequireTool(tb, "node", "runs the independent OAuth server oidc-provider")
+	requireNodeVersion(tb, node)
 	dir := filepath.Join(RepoRoot(tb), "testdata", "oidc-provider")
 	InstallOIDCProvider(tb, dir)
 
@@ -138,6 +139,33 @@ func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 	p.Issuer = readIssuer(tb, stdout, p.stderr)
 	p.Discovery = waitForDiscovery(tb, p.Issuer)
 	return p
+}
+
+// minNode is the oldest Node.js oidc-provider 9 runs on (it needs
+// URL.parse). Debian 12's own nodejs package (18.x) is older: the machine's
+// Node.js 20 comes with the machine image.
+var minNode = [2]int{20, 19}
+
+// requireNodeVersion skips (fails under CI=true) when node is too old.
+func requireNodeVersion(tb testing.TB, node string) {
+	tb.Helper()
+	out, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		tb.Fatalf("%s --version: %v", node, err)
+	}
+	version := strings.TrimSpace(string(out))
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "v%d.%d", &major, &minor); err != nil {
+		tb.Fatalf("%s --version printed %q", node, version)
+	}
+	if major > minNode[0] || (major == minNode[0] && minor >= minNode[1]) {
+		return
+	}
+	msg := fmt.Sprintf("node %s is older than %d.%d, which oidc-provider needs", version, minNode[0], minNode[1])
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("CI=true but %s", msg)
+	}
+	tb.Skip(msg)
 }
 
 // readIssuer reads the server's first line, {"issuer": URL}, then drains
