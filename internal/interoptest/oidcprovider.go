@@ -48,12 +48,6 @@ const (
 type OIDCProviderOptions struct {
 	// AccessTTL is the access tokens' lifetime, whole seconds (0: 10 minutes).
 	AccessTTL time.Duration
-	// Resources are resource indicators accepted besides APIResource.
-	Resources []string
-	// RedirectURIs are redirect URIs of the public client besides
-	// http://127.0.0.1/callback, http://127.0.0.1/ and
-	// http://localhost/callback (any port: the client is native).
-	RedirectURIs []string
 }
 
 // OIDCProvider is a running oidc-provider.
@@ -82,9 +76,6 @@ type Discovery struct {
 // MachineSecret is the confidential client's secret.
 func (p *OIDCProvider) MachineSecret() string { return p.machineSecret }
 
-// Log is what the server wrote on stderr so far (warnings, errors).
-func (p *OIDCProvider) Log() string { return p.stderr.String() }
-
 // StartOIDCProvider installs oidc-provider (npm ci, once per lockfile) and
 // starts it on a free port of 127.0.0.1. It is stopped when the test ends.
 func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
@@ -102,12 +93,6 @@ func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 	env := []string{"OIDC_MACHINE_SECRET_FILE=" + secretFile}
 	if opts.AccessTTL > 0 {
 		env = append(env, "OIDC_ACCESS_TTL="+strconv.Itoa(int(opts.AccessTTL/time.Second)))
-	}
-	if len(opts.Resources) > 0 {
-		env = append(env, "OIDC_RESOURCES="+strings.Join(opts.Resources, " "))
-	}
-	if len(opts.RedirectURIs) > 0 {
-		env = append(env, "OIDC_REDIRECT_URIS="+strings.Join(opts.RedirectURIs, " "))
 	}
 
 	p := &OIDCProvider{MachineSecretFile: secretFile, machineSecret: secret, stderr: &syncBuffer{}}
@@ -170,7 +155,7 @@ func requireNodeVersion(tb testing.TB, node string) {
 
 // readIssuer reads the server's first line, {"issuer": URL}, then drains
 // the rest of stdout.
-func readIssuer(tb testing.TB, stdout interface{ Read([]byte) (int, error) }, stderr *syncBuffer) string {
+func readIssuer(tb testing.TB, stdout io.Reader, stderr *syncBuffer) string {
 	tb.Helper()
 	lines := make(chan string, 1)
 	go func() {

@@ -178,7 +178,7 @@ func verifyAccessToken(t *testing.T, ctx context.Context, p *OIDCProvider, token
 func TestOIDCProviderPKCEWithPlainClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	p := StartOIDCProvider(t, OIDCProviderOptions{})
+	p := StartOIDCProvider(t, OIDCProviderOptions{AccessTTL: 5 * time.Minute})
 
 	for _, grant := range []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "client_credentials"} {
 		if !strings.Contains(strings.Join(p.Discovery.GrantTypesSupported, " "), grant) {
@@ -191,6 +191,9 @@ func TestOIDCProviderPKCEWithPlainClient(t *testing.T) {
 
 	first := login(t, ctx, p)
 	verifyAccessToken(t, ctx, p, first.AccessToken, Username)
+	if first.ExpiresIn != 300 {
+		t.Errorf("expires_in %d, want 300 (OIDC_ACCESS_TTL)", first.ExpiresIn)
+	}
 	// A JWT access token is for the API to verify; oidc-provider refuses
 	// to introspect it.
 	if in := post(t, ctx, p.Discovery.IntrospectionEndpoint, url.Values{"token": {first.AccessToken}, "client_id": {PublicClientID}}, "", ""); in.Status != http.StatusBadRequest {
