@@ -6,6 +6,7 @@ import "charm.land/bubbles/v2/key"
 type keyMap struct {
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
 	Scenarios, Inspect, Help, Quit, Back, Up, Down, Next, RunAll, Tab, Submit   key.Binding
+	LogIn                                                                       key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -31,7 +32,8 @@ func newKeyMap() keyMap {
 		Next:        b([]string{"n", "space"}, "n/space", "next step"),
 		RunAll:      b([]string{"R"}, "R", "run to the end"),
 		Tab:         b([]string{"tab"}, "tab", "switch"),
-		Submit:      b([]string{"enter"}, "enter", "select"),
+		Submit:      b([]string{"enter"}, "enter", "play"),
+		LogIn:       b([]string{"enter"}, "enter", "log in"),
 	}
 }
 

@@ -77,6 +77,9 @@ func (l *loginModel) focus() tea.Cmd {
 	return l.inputs[l.active].Focus()
 }
 
+// blink starts the focused field's cursor; the focus itself was set in New.
+func (l loginModel) blink() tea.Cmd { return l.inputs[l.active].Focus() }
+
 func (l *loginModel) move(delta int) tea.Cmd {
 	for {
 		l.active = (l.active + delta + fieldCount) % fieldCount
@@ -97,7 +100,7 @@ func (m Model) updateLogin(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case k.String() == "esc" && m.client != nil && !m.revoked:
 			m.screen = screenDashboard
 			return m, nil
-		case key.Matches(k, m.keys.Submit):
+		case key.Matches(k, m.keys.LogIn):
 			if m.login.active != fieldPassword {
 				return m, m.login.move(1)
 			}
@@ -184,7 +187,7 @@ func (m Model) loginView() string {
 		b.WriteString("\n" + m.spin.View() + " " + m.busy + "…\n")
 	}
 	b.WriteString("\n" + m.statusLine() + "\n")
-	help := bindings{key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↑↓", "field")), m.keys.Submit,
+	help := bindings{key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/↑↓", "field")), m.keys.LogIn,
 		key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit"))}
 	return b.String() + m.help.ShortHelpView(help.ShortHelp())
 }

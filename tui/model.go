@@ -110,6 +110,7 @@ func New(ctx context.Context, opts Options) Model {
 		width:  80, height: 24,
 	}
 	m.login = newLoginModel(opts)
+	m.login.focus() // here, on the model itself: Init has only a copy
 	m.dash = newDashboardModel()
 	m.player = newPlayerModel()
 	m.applyStyles()
@@ -132,7 +133,7 @@ func (m *Model) applyStyles() {
 // Init starts the clock tick, the client event reader and asks for the
 // terminal's background colour.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tick(m.opts.Clock), waitEvent(m.events), tea.RequestBackgroundColor, m.login.focus())
+	return tea.Batch(tick(m.opts.Clock), waitEvent(m.events), tea.RequestBackgroundColor, m.login.blink())
 }
 
 // Update routes a message.

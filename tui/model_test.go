@@ -232,7 +232,6 @@ func TestErrorsAreSentences(t *testing.T) {
 // TestInspector shows both tokens' header and claims, explained.
 func TestInspector(t *testing.T) {
 	l := newLab(t)
-	l.key("i") // before login: nothing to show, and no crash
 	l.login()
 	l.key("i")
 	if l.m.screen != screenInspector {

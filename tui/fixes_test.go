@@ -1,0 +1,31 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLoginTypingOnPrefocusedField (issue 9, point 3): the field focused
+// at launch takes keys at once, without Tab first; the footer says what
+// enter does; after L the demo password is not filled in again.
+func TestLoginTypingOnPrefocusedField(t *testing.T) {
+	l := newLab(t, func(o *Options) { o.Password = "" })
+	if l.m.login.active != fieldPassword {
+		t.Fatalf("focus on %s, want password", fieldNames[l.m.login.active])
+	}
+	for _, r := range "password123" {
+		l.key(string(r))
+	}
+	if got := l.m.login.inputs[fieldPassword].Value(); got != "password123" {
+		t.Fatalf("typing on the pre-focused password field gave %q, want password123", got)
+	}
+	l.wantView("enter log in")
+	l.login()
+	l.key("L")
+	if got := l.m.login.inputs[fieldPassword].Value(); got != "" {
+		t.Errorf("after L the password field holds %q, want it empty", got)
+	}
+	if strings.Contains(l.view(), "enter select") {
+		t.Errorf("the login footer still says enter select:\n%s", l.view())
+	}
+}
