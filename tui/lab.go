@@ -26,6 +26,7 @@ type (
 	clientEventMsg client.Event
 	serverEventMsg struct {
 		events []store.Event
+		policy policy
 		err    error
 	}
 	loginDoneMsg struct {
@@ -145,17 +146,6 @@ func advanceCmd(clock *mockserver.Clock, d time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		err := clock.Advance(d)
 		return clockMovedMsg{by: d, now: clock.Now(), err: err}
-	}
-}
-
-// serverEventsCmd reads the embedded server's events after the given ID.
-func serverEventsCmd(ctx context.Context, db *store.DB, after int64) tea.Cmd {
-	if db == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		evs, err := db.Events(ctx, after, 500)
-		return serverEventMsg{events: evs, err: err}
 	}
 }
 

@@ -52,8 +52,16 @@ func newLab(tb testing.TB, opts ...labOption) *lab {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l := &lab{tb: tb, e: e}
+	l := newLabOn(tb, e, opts...)
 	tb.Cleanup(l.stopServer)
+	return l
+}
+
+// newLabOn starts a TUI on a running server, as a second launch of the
+// lab on a persisted database would: the clock starts again at labStart.
+func newLabOn(tb testing.TB, e *mockserver.Embedded, opts ...labOption) *lab {
+	tb.Helper()
+	l := &lab{tb: tb, e: e}
 	if err := e.Clock.Set(labStart); err != nil {
 		tb.Fatal(err)
 	}

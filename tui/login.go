@@ -119,6 +119,10 @@ func (m Model) updateLogin(msg tea.Msg) (tea.Model, tea.Cmd) {
 // logs in.
 func (m Model) submitLogin() (tea.Model, tea.Cmd) {
 	v := func(i int) string { return strings.TrimSpace(m.login.inputs[i].Value()) }
+	if m.eventsWait {
+		m.setStatus("info", "One moment: the lab is reading where the server's event log ends. Press enter again.")
+		return m, nil
+	}
 	if v(fieldUser) == "" || m.login.inputs[fieldPassword].Value() == "" {
 		m.setStatus("bad", "Type a user and a password, then press enter.")
 		return m, nil

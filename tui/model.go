@@ -75,6 +75,10 @@ type Model struct {
 	revoked      bool
 	events       events
 	timeline     []entry
+	admin        *adminAPI // the embedded server's admin routes; nil against another API
+	policy       policy
+	eventsReady  bool  // lastEvent is known: this launch's events come after it
+	eventsWait   bool  // the newest event ID is being read: a login now would be lost in the old ones
 	lastEvent    int64 // last server event shown
 	eventsFailed bool  // the last read of server events failed
 	busy         string
@@ -109,6 +113,10 @@ func New(ctx context.Context, opts Options) Model {
 		now:    opts.Clock.Now(),
 		width:  80, height: 24,
 	}
+	if opts.Embedded != nil {
+		m.admin = newAdminAPI(opts.Embedded.URL, opts.Embedded.AdminToken)
+		m.eventsWait = true
+	}
 	m.login = newLoginModel(opts)
 	m.login.focus() // here, on the model itself: Init has only a copy
 	m.dash = newDashboardModel()
@@ -133,7 +141,11 @@ func (m *Model) applyStyles() {
 // Init starts the clock tick, the client event reader and asks for the
 // terminal's background colour.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tick(m.opts.Clock), waitEvent(m.events), tea.RequestBackgroundColor, m.login.blink())
+	var baseline tea.Cmd
+	if m.admin != nil {
+		baseline = eventsBaselineCmd(m.ctx, m.admin)
+	}
+	return tea.Batch(baseline, tick(m.opts.Clock), waitEvent(m.events), tea.RequestBackgroundColor, m.login.blink())
 }
 
 // Update routes a message.
@@ -166,7 +178,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.addEntries(en)
 		}
 		return m, waitEvent(m.events)
+	case eventsBaselineMsg:
+		m.eventsWait = false
+		if msg.err != nil {
+			m.addEntries(entry{At: m.now, Source: "lab", What: "no server events", Tone: "warn",
+				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
+			return m, nil
+		}
+		m.lastEvent, m.policy, m.eventsReady = msg.last, msg.policy, true
+		return m, nil
 	case serverEventMsg:
+		if msg.err == nil {
+			m.policy = msg.policy
+		}
 		if msg.err != nil && !m.eventsFailed { // said once, in the timeline: the status keeps the action's outcome
 			m.addEntries(entry{At: m.now, Source: "lab", What: "no server events", Tone: "warn",
 				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
@@ -217,10 +241,10 @@ func (m *Model) setStatus(tone, text string) { m.statusTone, m.status = tone, te
 
 // serverEvents fetches new events of the embedded server.
 func (m Model) serverEvents() tea.Cmd {
-	if m.opts.Embedded == nil {
+	if m.admin == nil || !m.eventsReady {
 		return nil
 	}
-	return serverEventsCmd(m.ctx, m.opts.Embedded.DB, m.lastEvent)
+	return serverEventsCmd(m.ctx, m.admin, m.lastEvent)
 }
 
 func (m Model) startBusy(what string) (Model, tea.Cmd) {
