@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
 )
@@ -147,7 +148,7 @@ func (m Model) dashboardKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.busy != "" {
 		return m, nil // one exchange at a time keeps the timeline readable
 	}
-	if m.client == nil || m.revoked {
+	if m.client == nil || m.ended != endNone {
 		for _, b := range []key.Binding{m.keys.Protected, m.keys.Refresh, m.keys.Attack, m.keys.Logout} {
 			if key.Matches(k, b) {
 				m.setStatus("warn", "No session: press L to log in.")
@@ -201,16 +202,16 @@ func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	m.busy = ""
 	switch {
 	case errors.Is(msg.err, client.ErrLoginRequired):
-		m.revoked = true
+		m.endSession(endOf(msg.err))
 		m.setStatus("bad", sentence(msg.err))
 	case msg.what == "logout" && msg.err != nil:
-		m.revoked = true // the server revoked the session, or this client forgot it: either way it is over
+		m.endSession(endLogout) // the server revoked the session, or this client forgot it: either way it is over
 		m.setStatus("bad", sentence(msg.err))
 	case msg.err != nil:
 		m.setStatus("bad", sentence(msg.err))
 	case msg.what == "logout":
-		m.revoked = true
-		m.setStatus("info", "Logged out: the session is revoked on the server. Press L to log in again.")
+		m.endSession(endLogout)
+		m.setStatus("info", "Logged out: the refresh token is revoked on the server; the access card says what the API does with the access token. Press L to log in again.")
 	default:
 		m.adopt(msg.session)
 		text := msg.what + " done."
@@ -234,7 +235,7 @@ func (m Model) attackDone(msg attackDoneMsg) (tea.Model, tea.Cmd) {
 		m.setStatus("bad", sentence(msg.replayErr))
 	}
 	if errors.Is(msg.refreshErr, client.ErrLoginRequired) {
-		m.revoked = true
+		m.endSession(endRevoked)
 		m.setStatus("bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press L to log in again.")
 	} else if msg.refreshErr == nil {
 		m.adopt(msg.session)
@@ -246,8 +247,8 @@ func (m Model) dashboardView() string {
 	s := m.styles
 	header := s.Title.Render("tokenlab") + " " + s.Subtle.Render(m.headerText())
 	half := max((m.width-1)/2, 20)
-	access := m.card("ACCESS TOKEN", m.session.AccessToken, m.accessState(), half)
-	refresh := m.card("REFRESH TOKEN", m.session.RefreshToken, m.refreshState(), m.width-half-1)
+	access := m.card("ACCESS TOKEN", m.session.AccessToken, m.accessState(), m.accessFate(), half)
+	refresh := m.card("REFRESH TOKEN", m.session.RefreshToken, m.refreshState(), "", m.width-half-1)
 	cards := lipgloss.JoinHorizontal(lipgloss.Top, access, " ", refresh)
 	title := s.Label.Render("Timeline") + s.Subtle.Render("  (↑/↓ scroll)")
 	status := m.statusLine()
@@ -274,11 +275,39 @@ func (m Model) headerText() string {
 }
 
 func (m Model) accessState() string {
-	return tokenState(m.session.AccessToken, m.now, m.revoked, false, time.Minute)
+	if m.ended != endNone && m.ended != endExpired && m.policy.accessDenylist {
+		return StateRevoked // the API checks the session on every call
+	}
+	// Otherwise a JWT access token is stateless: the API checks only its
+	// signature and exp, so it lives on after the session ends.
+	return tokenState(m.session.AccessToken, m.now, false, false, time.Minute)
 }
 
 func (m Model) refreshState() string {
-	return tokenState(m.session.RefreshToken, m.now, m.revoked, m.prevRefresh != "", time.Hour)
+	switch {
+	case m.ended == endExpired:
+		return StateExpired
+	case m.ended != endNone:
+		return StateRevoked
+	}
+	return tokenState(m.session.RefreshToken, m.now, false, m.prevRefresh != "", time.Hour)
+}
+
+// accessFate says, once the session ended, what the API will do with the
+// access token still in hand; "" while the session lives.
+func (m Model) accessFate() string {
+	exp := expiry(m.session.AccessToken)
+	switch {
+	case m.ended == endNone || m.session.AccessToken == "":
+		return ""
+	case !exp.IsZero() && !m.now.Before(exp):
+		return "refused: past its exp"
+	case m.ended != endExpired && m.policy.accessDenylist:
+		return "refused (denylist)"
+	case m.policy.known:
+		return "still accepted until exp (stateless)"
+	}
+	return "may be accepted until exp (stateless APIs do)"
 }
 
 // tokenState judges a token at now. soon is how close to exp counts as
@@ -311,7 +340,8 @@ func expiry(tok string) time.Time {
 }
 
 // card renders one token: claims, a lifetime bar and where it is kept.
-func (m Model) card(title, tok, state string, width int) string {
+// note, when set, is the card's last line: what the API will do with it.
+func (m Model) card(title, tok, state, note string, width int) string {
 	s := m.styles
 	inner := max(width-4, 10)
 	lines := []string{s.Title.Render(title) + "  " + s.Badge(state)}
@@ -320,6 +350,12 @@ func (m Model) card(title, tok, state string, width int) string {
 		lines = append(lines, s.Subtle.Render("no token: press L to log in"))
 	} else {
 		lines = append(lines, m.cardClaims(d, inner)...)
+	}
+	if note != "" { // after the session: what the API does replaces how it is kept
+		lines = lines[:min(len(lines), cardHeight-4)]
+		for _, l := range strings.Split(ansi.Wordwrap(note, inner, ""), "\n") {
+			lines = append(lines, s.Warn.Render(l))
+		}
 	}
 	for len(lines) < cardHeight-2 {
 		lines = append(lines, "")

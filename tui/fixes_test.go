@@ -1,8 +1,13 @@
 package tui
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/tokenlab/tokenlab/mockserver"
 )
 
 // TestLoginTypingOnPrefocusedField (issue 9, point 3): the field focused
@@ -52,4 +57,95 @@ func TestSecondLaunchShowsOnlyItsOwnEvents(t *testing.T) {
 	if !strings.Contains(tl, "GET /protected 200") {
 		t.Errorf("the second launch's own call is missing:\n%s", tl)
 	}
+}
+
+// protectedStatus sends tok to the embedded server's /protected, as an
+// attacker or a forgetful client would, and returns the status.
+func protectedStatus(t *testing.T, server, tok string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, server+"/protected", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// setDenylist switches the server's access denylist through the admin API.
+func setDenylist(t *testing.T, e *mockserver.Embedded, on bool) {
+	t.Helper()
+	body := strings.NewReader(fmt.Sprintf(`{"accessDenylist": %t}`, on))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, e.URL+"/admin/settings", body)
+	req.Header.Set("Authorization", "Bearer "+e.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /admin/settings answered %d", resp.StatusCode)
+	}
+}
+
+// TestAccessCardAfterLogoutTellsTheTruth (issue 9, point 1): after x the
+// access card says what the server will really do with the old access
+// token, and the real server's answer to it agrees.
+func TestAccessCardAfterLogoutTellsTheTruth(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		denylist bool
+		card     string // the access card's state after logout
+		says     string // in the timeline
+		onCard    string // on the card, which is narrower
+		status   int
+	}{
+		{"stateless", false, StateValid, "still accepted until exp (stateless)", "still accepted until exp", http.StatusOK},
+		{"denylist", true, StateRevoked, "refused (denylist)", "refused (denylist)", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			setDenylist(t, l.e, tc.denylist)
+			l.login()
+			stolen := l.m.session.AccessToken
+			l.key("x")
+			l.wantCards(tc.card, StateRevoked)
+			l.wantView(tc.onCard)
+			if !strings.Contains(l.timelineText(), tc.says) {
+				t.Errorf("the timeline does not say why (%q):\n%s", tc.says, l.timelineText())
+			}
+			if got := protectedStatus(t, l.e.URL, stolen); got != tc.status {
+				t.Errorf("the card says %q, but the server answered %d to the pre-logout access token", tc.says, got)
+			}
+		})
+	}
+}
+
+// TestExpiredRefreshIsNotRevoked (issue 9, point 1): a refresh token that
+// ran out is EXPIRED, and the words say it expired, not that it was revoked.
+func TestExpiredRefreshIsNotRevoked(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	l.key("w", "p") // 8 days: both tokens are past exp; the refresh is refused
+	l.wantCards(StateExpired, StateExpired)
+	l.wantSentence("expired", "log in")
+	if strings.Contains(l.m.status, "ended the session") || strings.Contains(l.m.status, "revoked") {
+		t.Errorf("the status mixes expiry with revocation: %q", l.m.status)
+	}
+}
+
+func TestShowAfterLogout(t *testing.T) {
+	if testing.Short() {
+		t.Skip()
+	}
+	l := newLab(t)
+	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	l.login()
+	l.key("x")
+	t.Log("\n" + l.view())
 }

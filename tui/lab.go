@@ -157,8 +157,12 @@ func sentence(err error) string {
 	switch {
 	case errors.Is(err, client.ErrNoKeyring): // its text already says no keyring is reachable, and why
 		return upperFirst(trimDot(err.Error())) + "; restart with --token-store memory or --token-store file."
+	case errors.Is(err, client.ErrLoginRequired) && endOf(err) == endExpired:
+		return "The refresh token expired (" + reason(err) + "): press L to log in again."
+	case errors.Is(err, client.ErrLoginRequired) && (reason(err) == "token_revoked" || reason(err) == "token_reused"):
+		return "The server revoked the session (" + reason(err) + "): press L to log in again."
 	case errors.Is(err, client.ErrLoginRequired):
-		return "The server ended the session (" + reason(err) + "): press L to log in again."
+		return "The server refused the refresh token (" + reason(err) + "): press L to log in again."
 	case errors.Is(err, context.Canceled):
 		return "Cancelled."
 	}

@@ -97,7 +97,7 @@ func (m Model) updateLogin(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.login.move(1)
 		case k.String() == "shift+tab" || k.String() == "up":
 			return m, m.login.move(-1)
-		case k.String() == "esc" && m.client != nil && !m.revoked:
+		case k.String() == "esc" && m.client != nil && m.ended == endNone:
 			m.screen = screenDashboard
 			return m, nil
 		case key.Matches(k, m.keys.LogIn):
@@ -151,7 +151,7 @@ func (m Model) loginDone(msg loginDoneMsg) (tea.Model, tea.Cmd) {
 		return m, m.serverEvents()
 	}
 	m.client, m.opts.Profile = msg.client, msg.profile
-	m.session, m.prevRefresh, m.revoked = msg.session, "", false
+	m.session, m.prevRefresh, m.ended = msg.session, "", endNone
 	m.login.inputs[fieldPassword].SetValue("")
 	m.screen = screenDashboard
 	m.setStatus("good", "Logged in. Press p to call the protected route, f to move the clock, ? for every key.")

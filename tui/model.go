@@ -72,7 +72,7 @@ type Model struct {
 	client       *client.Client
 	session      client.Session
 	prevRefresh  string // the refresh token before the last rotation: the attacker's copy
-	revoked      bool
+	ended        sessionEnd // how the session ended; "" while it lives
 	events       events
 	timeline     []entry
 	admin        *adminAPI // the embedded server's admin routes; nil against another API

@@ -88,7 +88,7 @@ func TestDashboardWalk(t *testing.T) {
 	t.Run("a: the attacker's replay revokes the family", func(t *testing.T) {
 		mark := len(l.m.timeline)
 		l.key("a")
-		l.wantCards(StateRevoked, StateRevoked)
+		l.wantCards(StateValid, StateRevoked) // stateless: the access token lives on until exp
 		l.wantTimeline(mark, "attacker replay", "POST /token 401")
 		l.wantTimeline(mark, "reuse_detected", "family_revoked")
 		l.wantTimeline(mark, "session ended")
@@ -114,8 +114,8 @@ func TestDashboardWalk(t *testing.T) {
 		}
 		l.login()
 		l.wantCards(StateValid, StateValid)
-		if l.m.prevRefresh != "" || l.m.revoked {
-			t.Errorf("the new session inherits the old one's state: prev %t revoked %t", l.m.prevRefresh != "", l.m.revoked)
+		if l.m.prevRefresh != "" || l.m.ended != endNone {
+			t.Errorf("the new session inherits the old one's state: prev %t ended %t", l.m.prevRefresh != "", l.m.ended != endNone)
 		}
 	})
 
@@ -124,7 +124,7 @@ func TestDashboardWalk(t *testing.T) {
 		mark := len(l.m.timeline)
 		l.key("x")
 		l.wantSentence("Logged out", "log in")
-		l.wantCards(StateRevoked, StateRevoked)
+		l.wantCards(StateValid, StateRevoked)
 		l.wantTimeline(mark, "POST /logout", "logout")
 		if _, err := l.store.Load(t.Context(), key); !errors.Is(err, client.ErrNoSession) {
 			t.Errorf("the store still answers %v after logout, want no session", err)
@@ -158,8 +158,9 @@ func TestErrorsAreSentences(t *testing.T) {
 			l.wantView("annot reach")
 		}
 		// The client forgot the session even though the server could not
-		// be told: the cards say it is over.
-		l.wantCards(StateRevoked, StateRevoked)
+		// be told: the refresh card says it is over; the access token
+		// still lives until its exp.
+		l.wantCards(StateValid, StateRevoked)
 	})
 
 	t.Run("keyring locked at login", func(t *testing.T) {
@@ -203,8 +204,8 @@ func TestErrorsAreSentences(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.key("r")
-		l.wantSentence("The server ended the session", "log in")
-		l.wantCards(StateRevoked, StateRevoked)
+		l.wantSentence("The server revoked the session", "log in")
+		l.wantCards(StateValid, StateRevoked) // no denylist: the access token lives on
 		l.wantView("log in")
 	})
 
