@@ -102,7 +102,7 @@ func TestAccessCardAfterLogoutTellsTheTruth(t *testing.T) {
 		denylist bool
 		card     string // the access card's state after logout
 		says     string // in the timeline
-		onCard    string // on the card, which is narrower
+		onCard   string // on the card, which is narrower
 		status   int
 	}{
 		{"stateless", false, StateValid, "still accepted until exp (stateless)", "still accepted until exp", http.StatusOK},

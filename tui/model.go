@@ -71,7 +71,7 @@ type Model struct {
 	// The session and what happened to it.
 	client       *client.Client
 	session      client.Session
-	prevRefresh  string // the refresh token before the last rotation: the attacker's copy
+	prevRefresh  string     // the refresh token before the last rotation: the attacker's copy
 	ended        sessionEnd // how the session ended; "" while it lives
 	events       events
 	timeline     []entry
