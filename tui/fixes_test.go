@@ -139,13 +139,18 @@ func TestExpiredRefreshIsNotRevoked(t *testing.T) {
 	}
 }
 
-func TestShowAfterLogout(t *testing.T) {
-	if testing.Short() {
-		t.Skip()
-	}
+// TestResizeRewrapsTimeline (issue 9, point 5): the timeline re-lays out
+// when the window changes, without waiting for the next event.
+func TestResizeRewrapsTimeline(t *testing.T) {
+	const why = "The access token was valid, so the API answered."
 	l := newLab(t)
-	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	l.login()
-	l.key("x")
-	t.Log("\n" + l.view())
+	l.key("p")
+	l.wantView(why)
+	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	l.wantView("so the API", "answered.") // wrapped, not cut
+	l.wantFits("after shrinking")
+	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	l.wantView(why) // one line again, not a narrow strip
 }

@@ -156,12 +156,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.SetWidth(msg.Width)
 		m.login.resize(msg.Width)
 		m.dash.resize(msg.Width, m.timelineHeight())
+		m.dash.setEntries(m.timeline, m.styles) // re-wrapped to the new width
 		m.insp.resize(msg.Width, msg.Height-4)
 		m.player.resize(msg.Width, msg.Height)
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.styles = NewStyles(msg.IsDark(), m.opts.NoColor)
 		m.applyStyles()
+		m.dash.setEntries(m.timeline, m.styles)
 		return m, nil
 	case tickMsg:
 		m.now = msg.now
