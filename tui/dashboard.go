@@ -53,7 +53,14 @@ func (d *dashboardModel) resize(width, height int) {
 
 func (d *dashboardModel) setEntries(es []entry, s Styles) {
 	var lines []string
+	day := ""
 	for _, e := range es {
+		// A line with the date whenever the day changes: the clock keys
+		// jump days, and 09:00 then 09:00 would read as no time at all.
+		if date := e.At.Format("Mon Jan 02 2006"); date != day {
+			day = date
+			lines = append(lines, s.Subtle.Render(truncate("── "+date+" ──", max(d.timeline.Width(), 1))))
+		}
 		lines = append(lines, entryLines(e, s, d.timeline.Width())...)
 	}
 	d.timeline.SetContentLines(lines)
@@ -245,7 +252,7 @@ func (m Model) attackDone(msg attackDoneMsg) (tea.Model, tea.Cmd) {
 
 func (m Model) dashboardView() string {
 	s := m.styles
-	header := s.Title.Render("tokenlab") + " " + s.Subtle.Render(m.headerText())
+	header := m.header()
 	half := max((m.width-1)/2, 20)
 	access := m.card("ACCESS TOKEN", m.session.AccessToken, m.accessState(), m.accessFate(), half)
 	refresh := m.card("REFRESH TOKEN", m.session.RefreshToken, m.refreshState(), "", m.width-half-1)
@@ -263,15 +270,29 @@ func (m Model) dashboardView() string {
 		}
 	}
 	return strings.Join([]string{truncate(header, m.width), cards, title, timeline.View(), status,
-		m.help.ShortHelpView(dashboardHelp{m.keys}.ShortHelp())}, "\n")
+		m.footer(dashboardHelp{m.keys}.ShortHelp())}, "\n")
 }
 
-func (m Model) headerText() string {
-	who := "not logged in"
+// header names the lab, who is logged in where, and the lab's clock; when
+// narrow it drops the server and profile first, the clock last.
+func (m Model) header() string {
+	s := m.styles
+	clock := "clock " + m.now.Format("Jan 02 15:04:05")
+	who := []string{"not logged in"}
 	if m.client != nil {
-		who = m.session.Username + " @ " + strings.TrimPrefix(m.client.Server(), "http://")
+		who = []string{m.session.Username + " @ " + strings.TrimPrefix(m.client.Server(), "http://") + " (" + m.opts.Profile.Name + ")",
+			m.session.Username}
 	}
-	return "· " + who + " (" + m.opts.Profile.Name + ") · clock " + m.now.Format("Jan 02 15:04:05")
+	for _, w := range append(who, "") {
+		text := "· " + w + " · " + clock
+		if w == "" {
+			text = "· " + clock
+		}
+		if line := s.Title.Render("tokenlab") + " " + s.Subtle.Render(text); lipgloss.Width(line) <= m.width {
+			return line
+		}
+	}
+	return truncate(s.Title.Render("tokenlab")+" "+s.Subtle.Render(clock), m.width)
 }
 
 func (m Model) accessState() string {
@@ -398,10 +419,21 @@ func (m Model) cardClaims(d client.Decoded, inner int) []string {
 	}
 	return []string{
 		s.Label.Render(id) + s.Subtle.Render(" · jti "+short(str("jti"))),
-		s.Label.Render("issued ") + s.Value.Render(stamp(iat, m.now)) + s.Label.Render("  expires ") + s.Value.Render(stamp(exp, m.now)),
+		m.cardTimes(iat, exp, inner),
 		m.bar(iat, exp, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
 		s.Subtle.Render(d.Typ() + " · " + d.Alg() + " · kept in " + client.StoreName(m.opts.Store)),
 	}
+}
+
+// cardTimes shows when a token was issued and when it expires; when both
+// do not fit, the expiry alone, never cut.
+func (m Model) cardTimes(iat, exp time.Time, inner int) string {
+	s := m.styles
+	expires := s.Label.Render("expires ") + s.Value.Render(stamp(exp, m.now))
+	if both := s.Label.Render("issued ") + s.Value.Render(stamp(iat, m.now)) + "  " + expires; lipgloss.Width(both) <= inner {
+		return both
+	}
+	return expires
 }
 
 // bar drains from full at iat to empty at exp.
@@ -424,7 +456,7 @@ func stamp(t, now time.Time) string {
 	if t.Format("2006-01-02") == now.Format("2006-01-02") {
 		return t.Format("15:04:05")
 	}
-	return t.Format("01-02 15:04")
+	return t.Format("Jan 02 15:04")
 }
 
 func short(id string) string {

@@ -2,11 +2,15 @@ package tui
 
 import (
 	"fmt"
+	"image/color"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tokenlab/tokenlab/mockserver"
 )
 
@@ -153,4 +157,81 @@ func TestResizeRewrapsTimeline(t *testing.T) {
 	l.wantFits("after shrinking")
 	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	l.wantView(why) // one line again, not a narrow strip
+}
+
+// TestNarrowKeepsWhatMatters (issue 9, point 8): at 60 columns the
+// expiry, the header clock and the way to help and out stay whole.
+func TestNarrowKeepsWhatMatters(t *testing.T) {
+	l := newLab(t)
+	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	l.login()
+	l.key("d") // a day on: the expiries carry a date
+	l.wantView("clock Jan 03 09:00:00", "expires Jan 09 09:00", "? all keys • q quit")
+	l.wantFits("60x20 after d")
+}
+
+// TestTimelineShowsTheDate (issue 9, point 8): when the day changes the
+// timeline says so, so +1d and +8d do not read as seconds apart.
+func TestTimelineShowsTheDate(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	l.key("d", "w")
+	tl := l.m.dash.timeline.GetContent()
+	for _, day := range []string{"Wed Jan 02 2030", "Thu Jan 03 2030", "Fri Jan 11 2030"} {
+		if !strings.Contains(ansi.Strip(tl), day) {
+			t.Errorf("the timeline does not name the day %s:\n%s", day, ansi.Strip(tl))
+		}
+	}
+}
+
+// contrast is the WCAG 2 contrast ratio of two colours.
+func contrast(a, b color.Color) float64 {
+	lum := func(c color.Color) float64 {
+		r, g, bl, _ := c.RGBA()
+		lin := func(v uint32) float64 {
+			s := float64(v) / 0xFFFF
+			if s <= 0.03928 {
+				return s / 12.92
+			}
+			return math.Pow((s+0.055)/1.055, 2.4)
+		}
+		return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(bl)
+	}
+	la, lb := lum(a), lum(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// Terminal backgrounds the styles must read on.
+var (
+	darkBackground  = lipgloss.Color("#1E1E1E")
+	lightBackground = lipgloss.Color("#FAFAFA")
+)
+
+// TestBadgeAndFooterContrast (issue 9, point 8): every badge's text on
+// its colour and the footer's keys on the terminal reach WCAG AA (4.5:1),
+// on a dark and on a light terminal; EXPIRED and REVOKED differ.
+func TestBadgeAndFooterContrast(t *testing.T) {
+	for _, dark := range []bool{true, false} {
+		s := NewStyles(dark, false)
+		bg := map[bool]color.Color{true: darkBackground, false: lightBackground}[dark]
+		for _, state := range []string{StateValid, StateExpiring, StateExpired, StateRotated, StateRevoked, StateNone} {
+			st := s.badges[state]
+			if c := contrast(st.GetForeground(), st.GetBackground()); c < 4.5 {
+				t.Errorf("dark=%t: badge %s has contrast %.2f, want at least 4.5", dark, state, c)
+			}
+		}
+		h := s.Help
+		for name, st := range map[string]lipgloss.Style{"key": h.ShortKey, "description": h.ShortDesc, "separator": h.ShortSeparator,
+			"full key": h.FullKey, "full description": h.FullDesc} {
+			if c := contrast(st.GetForeground(), bg); c < 4.5 {
+				t.Errorf("dark=%t: the footer's %s has contrast %.2f on the terminal, want at least 4.5", dark, name, c)
+			}
+		}
+		if s.badges[StateExpired].GetBackground() == s.badges[StateRevoked].GetBackground() {
+			t.Errorf("dark=%t: EXPIRED and REVOKED have the same colour", dark)
+		}
+	}
 }

@@ -1,6 +1,11 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"slices"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
 
 // keyMap holds every binding; help shows them short and in full.
 type keyMap struct {
@@ -61,3 +66,19 @@ type bindings []key.Binding
 
 func (b bindings) ShortHelp() []key.Binding  { return b }
 func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
+
+// footer shows a screen's short help on one line: when it is too wide the
+// keys before the last two (help and quit, or back) go first, so the way
+// to every key and out always stays.
+func (m Model) footer(keys []key.Binding) string {
+	keys = slices.Clone(keys)
+	whole := m.help
+	whole.SetWidth(0) // measure without the bubble's own cut
+	for len(keys) > 2 {
+		if v := whole.ShortHelpView(keys); lipgloss.Width(v) <= m.width {
+			return v
+		}
+		keys = slices.Delete(keys, len(keys)-3, len(keys)-2)
+	}
+	return m.help.ShortHelpView(keys)
+}

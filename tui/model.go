@@ -130,11 +130,7 @@ type wallClock struct{}
 func (wallClock) Now() time.Time { return time.Now() }
 
 func (m *Model) applyStyles() {
-	if m.opts.NoColor {
-		m.help.Styles = help.Styles{}
-	} else {
-		m.help.Styles = help.DefaultStyles(true)
-	}
+	m.help.Styles = m.styles.Help
 	m.login.setStyles(m.styles, m.opts.NoColor)
 }
 
