@@ -116,7 +116,7 @@ func TestAccessCardAfterLogoutTellsTheTruth(t *testing.T) {
 			l := newLab(t)
 			setDenylist(t, l.e, tc.denylist)
 			l.login()
-			stolen := l.m.session.AccessToken
+			stolen := l.m.dash.session.AccessToken
 			l.key("x")
 			l.wantCards(tc.card, StateRevoked)
 			l.wantView(tc.onCard)
@@ -138,8 +138,8 @@ func TestExpiredRefreshIsNotRevoked(t *testing.T) {
 	l.key("w", "p") // 8 days: both tokens are past exp; the refresh is refused
 	l.wantCards(StateExpired, StateExpired)
 	l.wantSentence("expired", "log in")
-	if strings.Contains(l.m.status, "ended the session") || strings.Contains(l.m.status, "revoked") {
-		t.Errorf("the status mixes expiry with revocation: %q", l.m.status)
+	if strings.Contains(l.m.statusText(), "ended the session") || strings.Contains(l.m.statusText(), "revoked") {
+		t.Errorf("the status mixes expiry with revocation: %q", l.m.statusText())
 	}
 }
 
@@ -234,4 +234,120 @@ func TestBadgeAndFooterContrast(t *testing.T) {
 			t.Errorf("dark=%t: EXPIRED and REVOKED have the same colour", dark)
 		}
 	}
+}
+
+// flat is the screen's text with its line breaks and runs of spaces
+// folded, so wrapped sentences can be searched whole.
+func flat(view string) string { return strings.Join(strings.Fields(view), " ") }
+
+// TestPlayerNarrationWraps (issue 9, point 4): the player shows each
+// step's narration whole, wrapped, and says which token a step sent.
+func TestPlayerNarrationWraps(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	l.key("s")
+	for l.m.player.list[l.m.player.cursor].Name != "reuse-detection" {
+		l.key("down")
+	}
+	l.key("enter", "n", "n", "n", "n")
+	view := flat(l.view())
+	for _, say := range []string{
+		"The attacker tries the copy. The server sees a spent token come back and revokes the whole family.",
+		"Alice's app refreshes normally; the copied token is now spent.",
+	} {
+		if !strings.Contains(view, say) {
+			t.Errorf("the player cuts the narration %q:\n%s", say, l.view())
+		}
+	}
+	if !strings.Contains(view, "sent the refresh token") {
+		t.Errorf("the step lines do not say which token was sent:\n%s", l.view())
+	}
+	l.wantFits("player")
+}
+
+// TestWhoDidWhat (issue 9, point 6): the attacker's requests are the
+// attacker's, each refresh names its true cause, and the timeline says
+// the attacker's access token lives on.
+func TestWhoDidWhat(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	mark := len(l.m.dash.entries)
+	l.key("r")
+	l.wantSaid(mark, "Refreshing because you pressed r")
+	mark = len(l.m.dash.entries)
+	l.key("f", "p")
+	l.wantSaid(mark, "Refreshing because the API answered 401")
+	mark = len(l.m.dash.entries)
+	l.key("a")
+	attackerLine := false
+	for _, e := range l.m.dash.entries[mark:] {
+		if e.Source == "attacker" && strings.Contains(e.What, "POST /token") {
+			attackerLine = true
+		}
+		if e.Source == "client" && strings.Contains(e.What, "POST /token 401") && !attackerLine {
+			t.Errorf("the attacker's replay is labelled client: %+v", e)
+		}
+		if strings.Contains(e.Why, "a refresh was asked for") {
+			t.Errorf("a refresh gives no true cause: %q", e.Why)
+		}
+	}
+	if !attackerLine {
+		t.Errorf("no timeline line is the attacker's:\n%s", l.timelineText())
+	}
+	l.wantSaid(mark, "keeps working until it expires")
+}
+
+// wantSaid fails unless an entry after mark says want.
+func (l *lab) wantSaid(mark int, want string) {
+	l.tb.Helper()
+	for _, e := range l.m.dash.entries[mark:] {
+		if strings.Contains(e.Why, want) {
+			return
+		}
+	}
+	l.tb.Errorf("no timeline entry after %d says %q:\n%s", mark, want, l.timelineText())
+}
+
+// TestSmallerPoints (issue 9, point 9).
+func TestSmallerPoints(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	t.Run("login and logout are not the token endpoint", func(t *testing.T) {
+		mark := len(l.m.dash.entries)
+		l.key("x")
+		for _, e := range l.m.dash.entries {
+			if strings.Contains(e.What, "/login") || strings.Contains(e.What, "/logout") {
+				if strings.Contains(e.Why, "token endpoint") {
+					t.Errorf("%s is narrated as the token endpoint: %q", e.What, e.Why)
+				}
+			}
+		}
+		_ = mark
+	})
+	t.Run("no stale status on other screens", func(t *testing.T) {
+		status := l.m.statusText()
+		if status == "" {
+			t.Fatal("no status to leak")
+		}
+		l.key("s")
+		if strings.Contains(flat(l.view()), flat(status)) {
+			t.Errorf("the dashboard's status %q shows on the scenario list:\n%s", status, l.view())
+		}
+		l.wantView("q quit") // q quits here too, and the footer says so
+		l.key("esc", "?")
+		if strings.Contains(flat(l.view()), flat(status)) {
+			t.Errorf("the dashboard's status %q shows on the help screen", status)
+		}
+		l.key("esc")
+	})
+	t.Run("inspector: HS256 has no JWKS, who comes first", func(t *testing.T) {
+		l := newLab(t)
+		l.login()
+		l.key("i")
+		v := l.view()
+		if strings.Contains(v, "JWKS") {
+			t.Errorf("the inspector sends an HS256 reader to the JWKS:\n%s", v)
+		}
+		l.wantView("sub ", "username")
+	})
 }

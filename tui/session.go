@@ -29,18 +29,18 @@ func endOf(err error) sessionEnd {
 
 // endSession marks the session over and says in the timeline what the
 // API will do with the access token still in hand.
-func (m *Model) endSession(how sessionEnd) {
-	m.ended = how
-	if fate := m.accessFate(); fate != "" {
+func (d *dashboardModel) endSession(how sessionEnd) {
+	d.ended = how
+	if fate := d.accessFate(); fate != "" {
 		why := map[string]string{
 			"refused: past its exp": "The access token is past its exp too: the API refuses it.",
 			"refused (denylist)":    "The API checks a denylist of ended sessions: the access token is refused (denylist) from now on, though its exp is still ahead.",
 			"still accepted until exp (stateless)": "The API checks only the access token's signature and exp, so it is still accepted until exp (stateless) at " +
-				stamp(expiry(m.session.AccessToken), m.now) + ": whoever holds it can use it until then.",
+				stamp(expiry(d.session.AccessToken), d.c.now) + ": whoever holds it can use it until then.",
 		}[fate]
 		if why == "" {
 			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp."
 		}
-		m.addEntries(entry{At: m.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
+		d.addEntries(entry{At: d.c.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
 	}
 }
