@@ -12,7 +12,7 @@ import (
 type keyMap struct {
 	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
-	Scenarios, Inspect, Help, Quit, ForceQuit                                    key.Binding
+	Scenarios, Inspect, Help, Quit, ForceQuit                                   key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
 	// Login form.
