@@ -96,7 +96,7 @@ func (d dashboardModel) card(title, tok, state, note string, width int) string {
 	if tok == "" || err != nil {
 		lines = append(lines, s.Subtle.Render("no token: press L to log in"))
 	} else {
-		lines = append(lines, d.cardClaims(dec, inner)...)
+		lines = append(lines, d.cardClaims(dec, state == StateRevoked, inner)...)
 	}
 	if note != "" { // after the session: what the API does replaces how it is kept
 		lines = lines[:min(len(lines), cardHeight-4)]
@@ -117,7 +117,8 @@ func (d dashboardModel) card(title, tok, state, note string, width int) string {
 	return box.Width(width).Render(strings.Join(lines[:cardHeight-2], "\n"))
 }
 
-func (d dashboardModel) cardClaims(tok client.Decoded, inner int) []string {
+// revoked empties the bar: a revoked token's exp no longer matters.
+func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) []string {
 	s := d.c.styles
 	str := func(k string) string { v, _ := tok.Claims[k].(string); return v }
 	var iat, exp time.Time
@@ -140,7 +141,10 @@ func (d dashboardModel) cardClaims(tok client.Decoded, inner int) []string {
 	jti := " · jti " + short(str("jti"))
 	store := "kept in " + client.StoreName(d.c.opts.Store)
 	left := "—"
-	if !exp.IsZero() {
+	switch {
+	case revoked:
+		left = "revoked"
+	case !exp.IsZero():
 		left = "expired " + client.HumanDuration(d.c.now.Sub(exp)) + " ago"
 		if d.c.now.Before(exp) {
 			left = client.HumanDuration(exp.Sub(d.c.now)) + " left"
@@ -149,7 +153,7 @@ func (d dashboardModel) cardClaims(tok client.Decoded, inner int) []string {
 	return []string{
 		firstFit(inner, s.Label.Render(who+family)+s.Subtle.Render(jti), s.Label.Render(who+family), s.Label.Render(who)),
 		d.cardTimes(iat, exp, inner),
-		d.bar(iat, exp, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
+		d.bar(iat, exp, revoked, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
 		firstFit(inner, s.Subtle.Render(tok.Typ()+" · "+tok.Alg()+" · "+store), s.Subtle.Render(store)),
 	}
 }
@@ -177,10 +181,10 @@ func (d dashboardModel) cardTimes(iat, exp time.Time, inner int) string {
 }
 
 // bar drains from full at iat to empty at exp.
-func (d dashboardModel) bar(iat, exp time.Time, width int) string {
+func (d dashboardModel) bar(iat, exp time.Time, revoked bool, width int) string {
 	width = max(width, 4)
 	frac := 0.0
-	if total := exp.Sub(iat); total > 0 && d.c.now.Before(exp) {
+	if total := exp.Sub(iat); total > 0 && d.c.now.Before(exp) && !revoked {
 		frac = float64(exp.Sub(d.c.now)) / float64(total)
 	}
 	full := int(frac*float64(width) + 0.5)

@@ -119,6 +119,9 @@ func TestAccessCardAfterLogoutTellsTheTruth(t *testing.T) {
 			stolen := l.m.dash.session.AccessToken
 			l.key("x")
 			l.wantCards(tc.card, StateRevoked)
+			if strings.Contains(l.view(), "7d left") {
+				t.Errorf("the revoked refresh card still counts down:\n%s", l.view())
+			}
 			l.wantView(tc.onCard)
 			if !strings.Contains(l.timelineText(), tc.says) {
 				t.Errorf("the timeline does not say why (%q):\n%s", tc.says, l.timelineText())
