@@ -274,26 +274,31 @@ func pinnedRunner(o *Options) {
 
 // TestGoldenScreens: every screen at 80×24, 120×40 and 60×20, ANSI codes
 // stripped, and under NO_COLOR with its codes kept (so the file shows
-// there is no colour); `make golden` rewrites them.
+// there is no colour); `make golden` rewrites them. Each screen is reached
+// once and then resized, so the files also show that every screen
+// re-lays out on resize. At 60×20 nothing may be cut mid-word and the
+// facts that matter must be on screen.
 func TestGoldenScreens(t *testing.T) {
 	for _, sc := range goldenScreens {
-		for _, size := range goldenSizes {
-			for _, noColor := range []bool{false, true} {
-				name := fmt.Sprintf("%s-%dx%d", sc.name, size.Width, size.Height)
-				if noColor {
-					name += "-nocolor"
-				}
-				t.Run(name, func(t *testing.T) {
-					l := newLab(t, pinnedRunner, func(o *Options) { o.NoColor = noColor })
+		for _, noColor := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-nocolor=%t", sc.name, noColor), func(t *testing.T) {
+				l := newLab(t, pinnedRunner, func(o *Options) { o.NoColor = noColor })
+				sc.walk(l)
+				for _, size := range goldenSizes {
 					l.send(size)
-					sc.walk(l)
+					name := fmt.Sprintf("%s-%dx%d", sc.name, size.Width, size.Height)
 					got := masked(l.view())
 					if noColor {
+						name += "-nocolor"
 						got = masked(l.rawView())
 					}
 					compareGolden(t, name+".golden", got)
-				})
-			}
+					l.wantFits(name)
+					if size.Width == 60 && !noColor {
+						wantNarrowFacts(t, l, sc.name)
+					}
+				}
+			})
 		}
 	}
 }
@@ -318,9 +323,10 @@ func compareGolden(t *testing.T, name, got string) {
 	}
 }
 
-// TestNarrowScreensCutNothing: at 60×20 no screen cuts a word (a line
-// ending in the "…" of a cut), and the facts that matter are on screen.
-func TestNarrowScreensCutNothing(t *testing.T) {
+// wantNarrowFacts fails when a line at 60 columns is cut mid-word (it
+// ends in the "…" of a cut) or a fact that matters is off the screen.
+func wantNarrowFacts(t *testing.T, l *lab, screen string) {
+	t.Helper()
 	facts := map[string][]string{
 		"login":               {"Demo user: alice", "› password", "enter log in", "ctrl+c quit"},
 		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? all keys • q quit"},
@@ -329,24 +335,16 @@ func TestNarrowScreensCutNothing(t *testing.T) {
 		"player":              {"reuse-detection", "revokes the whole family.", "n/space next step", "q quit"},
 		"help":                {"Keys", "Dashboard", "call /protected", "esc back"},
 	}
-	for _, sc := range goldenScreens {
-		t.Run(sc.name, func(t *testing.T) {
-			l := newLab(t, pinnedRunner)
-			l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
-			sc.walk(l)
-			l.wantFits(sc.name)
-			view := l.view()
-			for i, line := range strings.Split(view, "\n") {
-				if strings.HasSuffix(strings.TrimRight(line, " │"), "…") && !maskID.MatchString(line) {
-					t.Errorf("%s at 60x20: line %d is cut: %q", sc.name, i+1, line)
-				}
-			}
-			for _, f := range facts[sc.name] {
-				if !strings.Contains(flat(view), flat(f)) {
-					t.Errorf("%s at 60x20 lacks %q:\n%s", sc.name, f, view)
-				}
-			}
-		})
+	view := l.view()
+	for i, line := range strings.Split(view, "\n") {
+		if strings.HasSuffix(strings.TrimRight(line, " │"), "…") && !maskID.MatchString(line) {
+			t.Errorf("%s at 60x20: line %d is cut: %q", screen, i+1, line)
+		}
+	}
+	for _, f := range facts[screen] {
+		if !strings.Contains(flat(view), flat(f)) {
+			t.Errorf("%s at 60x20 lacks %q:\n%s", screen, f, view)
+		}
 	}
 }
 
