@@ -354,3 +354,21 @@ func TestSmallerPoints(t *testing.T) {
 		l.wantView("sub ", "username")
 	})
 }
+
+// TestPlayerLogoutStatusIsNotInvented (issue 9, point 4): the server
+// answers a logout with 204; the player must not show the runner's
+// hard-coded 200 as the server's answer.
+func TestPlayerLogoutStatusIsNotInvented(t *testing.T) {
+	l := newLab(t, pinnedRunner)
+	l.login()
+	l.key("s")
+	for l.m.player.list[l.m.player.cursor].Name != "logout" {
+		l.key("down")
+	}
+	l.key("enter", "n", "n", "n", "n")
+	view := l.view()
+	if strings.Contains(view, "log out → 200") {
+		t.Errorf("the player shows a logout answered 200; the server answers 204:\n%s", view)
+	}
+	l.wantView("log out → accepted (2xx) · sent the refresh token")
+}

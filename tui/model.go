@@ -6,6 +6,13 @@
 // owns its state, its update and its view; the root Model here routes
 // messages by the screen in front, forwards window sizes to every screen,
 // holds what they share (common) and alone builds the tea.View.
+//
+// To add a screen: a file with an xModel holding *common and its own
+// state and status, newXModel(c), update(msg) (xModel, tea.Cmd), view()
+// and resize(); a screen constant; a case in Update's screen switch, in
+// View, in the WindowSizeMsg case and, for messages its commands send, in
+// Update's message switch; keys in keyMap and allKeys. Screens change
+// screens by returning show(screenX), which the root handles in show.
 package tui
 
 import (
@@ -160,7 +167,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.styles = NewStyles(msg.IsDark(), m.c.opts.NoColor)
 		m.c.help.Styles = m.c.styles.Help
 		m.login = m.login.restyle()
-		m.dash = m.dash.resize()
+		m.dash = m.dash.resize() // re-rendered in the new styles
+		m.help = m.help.resize()
 		return m, nil
 	case tickMsg:
 		m.c.now = msg.now
