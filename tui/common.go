@@ -37,9 +37,9 @@ func (c *common) statusView(st status) string {
 // busyView is the spinner and what is in flight.
 func (c *common) busyView(what string) string { return c.spin.View() + " " + what + "…" }
 
-// wrap word-wraps text to width, each line after the first indented.
-func wrap(text string, width int, indent string) []string {
-	lines := strings.Split(ansi.Wrap(text, max(width-len(indent), 10), ""), "\n")
+// wrap word-wraps text to width (at least 10), trailing spaces trimmed.
+func wrap(text string, width int) []string {
+	lines := strings.Split(ansi.Wrap(text, max(width, 10), ""), "\n")
 	for i := range lines {
 		lines[i] = strings.TrimRight(lines[i], " ")
 	}

@@ -82,7 +82,7 @@ func (h helpModel) content() string {
 		for _, k := range sec.keys {
 			pad := strings.Repeat(" ", keyWidth-lipgloss.Width(k.Help().Key))
 			lead := "  " + k.Help().Key + pad + "  "
-			for i, l := range wrap(k.Help().Desc, width-len(lead), "") {
+			for i, l := range wrap(k.Help().Desc, width-lipgloss.Width(lead)) {
 				if i == 0 {
 					b.WriteString("  " + s.Help.FullKey.Render(k.Help().Key) + pad + "  " + s.Help.FullDesc.Render(l) + "\n")
 				} else {
@@ -99,7 +99,7 @@ func (h helpModel) content() string {
 	for _, st := range helpStates {
 		badge := s.Badge(st[0])
 		lead := 2 + badgeWidth + 1
-		for i, l := range wrap(st[1], width-lead, "") {
+		for i, l := range wrap(st[1], width-lead) {
 			if i == 0 {
 				b.WriteString("  " + badge + strings.Repeat(" ", badgeWidth-lipgloss.Width(badge)+1) + s.Value.Render(l) + "\n")
 			} else {
@@ -108,7 +108,7 @@ func (h helpModel) content() string {
 		}
 	}
 	b.WriteString("\n")
-	for _, l := range wrap("The clock keys move the embedded server's clock (and the lab's); tokens age as if that time had passed.", width, "") {
+	for _, l := range wrap("The clock keys move the embedded server's clock (and the lab's); tokens age as if that time had passed.", width) {
 		b.WriteString(s.Subtle.Render(l) + "\n")
 	}
 	return b.String()

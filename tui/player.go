@@ -171,7 +171,7 @@ func (p playerModel) view() string {
 		}
 		help = []key.Binding{k.Up, k.Down, k.Play, k.Back, k.Quit}
 	} else {
-		b.WriteString(p.steps(lipglossHeight(b.String())))
+		b.WriteString(p.steps(lineCount(b.String())))
 		help = []key.Binding{k.Next, k.RunAll, k.Back, k.Quit}
 	}
 	st := p.c.statusView(p.status)
@@ -182,7 +182,7 @@ func (p playerModel) view() string {
 	return b.String()
 }
 
-func lipglossHeight(s string) int { return strings.Count(s, "\n") }
+func lineCount(s string) int { return strings.Count(s, "\n") }
 
 // stepToken says what a step sends to the server.
 func stepToken(st scenarios.Step) string {
@@ -221,7 +221,7 @@ func (p playerModel) steps(used int) string {
 	var head []string
 	head = append(head, s.Selected.Render(sc.Name))
 	// One paragraph, rewrapped: the YAML's own line breaks would leave ragged lines.
-	for _, l := range wrap(strings.Join(strings.Fields(sc.Description), " "), width, "") {
+	for _, l := range wrap(strings.Join(strings.Fields(sc.Description), " "), width) {
 		head = append(head, s.Subtle.Render(l))
 	}
 	head = append(head, "")
@@ -241,7 +241,7 @@ func (p playerModel) steps(used int) string {
 				text += " — " + strings.Join(r.Failures, "; ")
 			}
 		}
-		for j, l := range wrap(text, width-len(indent), "") {
+		for j, l := range wrap(text, width-len(indent)) {
 			if j == 0 {
 				lines = append(lines, style.Render(fmt.Sprintf("%s %2d ", mark, i+1))+s.Value.Render(l))
 			} else {
@@ -249,13 +249,13 @@ func (p playerModel) steps(used int) string {
 			}
 		}
 		if i < len(p.results) && st.Say != "" {
-			for _, l := range wrap(strings.Join(strings.Fields(st.Say), " "), width-len(indent), "") {
+			for _, l := range wrap(strings.Join(strings.Fields(st.Say), " "), width-len(indent)) {
 				lines = append(lines, indent+s.Note.Render(l))
 			}
 		}
 	}
 	// Keep the newest steps in view; the description gives way first.
-	room := p.c.height - used - 3 - lipglossHeight(p.c.statusView(p.status)+"\n")
+	room := p.c.height - used - 3 - lineCount(p.c.statusView(p.status)+"\n")
 	if len(head)+len(lines) > room {
 		head = head[:min(len(head), max(room-len(lines), 1))]
 	}
