@@ -4,7 +4,7 @@ BIN       ?= bin/tokenlab
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: build run test lint fmt-check vet e2e fuzz bench golden clean
+.PHONY: build run test lint fmt-check vet e2e fuzz bench bench-http golden clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tokenlab
@@ -44,6 +44,14 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# tokenlab serve against a bare net/http server, loaded by `tokenlab load` in
+# one run (32 clients, protected and refresh). BENCH_DURATION is each load's
+# length; the targets name 60s: make bench-http BENCH_DURATION=60s
+BENCH_DURATION ?= 10s
+bench-http: build
+	$(GO) build -o bin/barehttp ./testdata/barehttp
+	$(GO) run ./testdata/benchhttp -tokenlab $(BIN) -bare bin/barehttp -duration $(BENCH_DURATION)
 
 golden:
 	$(GO) test ./tui/... -update

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +49,32 @@ const (
 	EventStoreWrite   = "store_write"
 	EventLogout       = "logout"
 	EventSessionEnded = "session_ended"
+	// EventLockWait: another process holds this session's refresh lock.
+	EventLockWait = "lock_wait"
+	// EventTokenWithheld: a request went to an origin that may not receive
+	// the access token, so it was sent without it.
+	EventTokenWithheld = "token_withheld"
+	// EventFlowChosen: which login flow was picked, and why.
+	EventFlowChosen = "flow_chosen"
+
+	// Authorization code with PKCE (RFC 7636, RFC 8252), in order.
+	EventPKCEVerifier   = "pkce_verifier"   // a random code_verifier was made (never shown)
+	EventPKCEChallenge  = "pkce_challenge"  // its S256 challenge was computed
+	EventAuthorizeURL   = "authorize_url"   // the authorize URL was built (URL: the endpoint, without the query)
+	EventBrowserWait    = "browser_wait"    // the browser was opened (or the URL printed); waiting on the loopback
+	EventCodeReceived   = "code_received"   // the code arrived on the loopback and its state matched
+	EventCodeExchange   = "code_exchange"   // the code and verifier are traded for tokens
+	EventBrowserRefused = "browser_refused" // the loopback got an error, a denial or a wrong state
+
+	// Device authorization (RFC 8628).
+	EventDeviceCode     = "device_code"     // the server issued a device and user code
+	EventDevicePoll     = "device_poll"     // one poll; Detail says pending or slow_down
+	EventDeviceApproved = "device_approved" // the user approved: tokens arrived
+	EventDeviceDenied   = "device_denied"   // the user denied (access_denied)
+	EventDeviceExpired  = "device_expired"  // the device code expired (expired_token)
+
+	// Client credentials (RFC 6749 §4.4).
+	EventClientCredentials = "client_credentials" // the grant ran (at login, or again instead of a refresh)
 )
 
 // DefaultSkew is how long before exp the client refreshes proactively.
@@ -58,7 +83,7 @@ const DefaultSkew = 30 * time.Second
 // Client talks to one server as one user. It is safe for concurrent use.
 type Client struct {
 	server   string
-	username string
+	username string // guarded by mu: a PKCE or device login learns it from the token
 	profile  Profile
 	store    Store
 	http     *http.Client // for token exchanges: never the refreshing Transport
@@ -80,6 +105,9 @@ type Client struct {
 
 	discoMu sync.Mutex
 	disco   *discovery
+
+	apis         []string // other origins that may receive the access token
+	clientSecret string   // the OAuth client secret in use (guarded by mu): the profile's, or the stored session's
 }
 
 // failedRefresh remembers a refresh that failed, so that callers who
@@ -130,6 +158,14 @@ func New(server, username string, p Profile, st Store, opts ...Option) (*Client,
 	}
 	c := &Client{server: server, origin: strings.ToLower(u.Scheme + "://" + u.Host), username: username, profile: p, store: st,
 		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects}, clock: wallClock{}, skew: DefaultSkew}
+	c.clientSecret = p.OAuth.ClientSecret
+	for _, api := range p.APIs {
+		o, err := Origin(api)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: apis: %w", p.Name, err)
+		}
+		c.apis = append(c.apis, o)
+	}
 	for _, o := range opts {
 		o(c)
 	}
@@ -137,7 +173,40 @@ func New(server, username string, p Profile, st Store, opts ...Option) (*Client,
 }
 
 // Key is the store key of this client's session.
-func (c *Client) Key() string { return Key(c.profile.Name, c.server, c.username) }
+func (c *Client) Key() string { return Key(c.profile.Name, c.server, c.Username()) }
+
+// Username is the session's user: as given to New, or, after a PKCE,
+// device or client-credentials login without one, as the tokens name it.
+func (c *Client) Username() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.username
+}
+
+func (c *Client) setUsername(u string) {
+	c.mu.Lock()
+	c.username = u
+	c.mu.Unlock()
+}
+
+// oauthClient returns the OAuth client id and secret in use.
+func (c *Client) oauthClient() (id, secret string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.profile.OAuth.ClientID, c.clientSecret
+}
+
+// WithAPIs allows more origins (scheme://host[:port]) to receive the
+// access token, besides the server and the profile's apis.
+func WithAPIs(origins ...string) Option {
+	return func(c *Client) {
+		for _, api := range origins {
+			if o, err := Origin(api); err == nil {
+				c.apis = append(c.apis, o)
+			}
+		}
+	}
+}
 
 // Server returns the server's base URL.
 func (c *Client) Server() string { return c.server }
@@ -157,6 +226,12 @@ func (c *Client) emit(e Event) {
 
 // Login logs in with a password, stores the session and makes it current.
 func (c *Client) Login(ctx context.Context, password string) (Session, error) {
+	if c.Username() == "" {
+		return Session{}, errors.New("a password login needs a username")
+	}
+	if err := c.CheckFlow(ctx, FlowPassword); err != nil {
+		return Session{}, err
+	}
 	ans, err := c.loginExchange(ctx, password)
 	if err != nil {
 		return Session{}, err
@@ -164,14 +239,48 @@ func (c *Client) Login(ctx context.Context, password string) (Session, error) {
 	if ans.refresh == "" {
 		return Session{}, fmt.Errorf("the login answer holds no refresh token; check the profile's field or cookie names")
 	}
-	s := Session{Server: c.server, Profile: c.profile.Name, Username: c.username,
-		AccessToken: ans.access, AccessExpiry: c.expiry(ans), RefreshToken: ans.refresh, RefreshExpiry: jwtExpiry(ans.refresh)}
+	return c.start(ctx, ans, "", "logged in with a password")
+}
+
+// start keeps a new session from a grant's answer and makes it the
+// client's: the user is the one given to New, else the one the tokens
+// name.
+func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) (Session, error) {
+	if c.Username() == "" {
+		user := tokenUser(ans.access, ans.idToken)
+		if user == "" {
+			return Session{}, errors.New("the tokens name no user (no preferred_username, username or sub claim); give the session a name with a username")
+		}
+		c.setUsername(user)
+	}
+	id, secret := c.oauthClient()
+	now := c.clock.Now()
+	s := Session{Server: c.server, Profile: c.profile.Name, Username: c.Username(),
+		AccessToken: ans.access, AccessExpiry: c.expiry(ans), AccessIssued: now,
+		RefreshToken: ans.refresh, RefreshExpiry: jwtExpiry(ans.refresh), Grant: grant, ClientID: id, ClientSecret: secret}
 	if err := c.save(ctx, s, "login: the new session is kept before it is used"); err != nil {
 		return Session{}, err
 	}
 	c.set(s)
-	c.emit(Event{Kind: EventLogin, Detail: "logged in as " + c.username})
+	c.emit(Event{Kind: EventLogin, Detail: how + " as " + s.Username})
 	return s, nil
+}
+
+// tokenUser names who a login's tokens belong to: the access token's
+// preferred_username, username or sub, else the ID token's.
+func tokenUser(tokens ...string) string {
+	for _, tok := range tokens {
+		d, err := Decode(tok)
+		if err != nil {
+			continue
+		}
+		for _, claim := range []string{"preferred_username", "username", "sub"} {
+			if v, ok := d.Claims[claim].(string); ok && v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // Session returns the current session, loading it from the store the first
@@ -201,6 +310,9 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 // Logout revokes the session on the server and removes it from the store.
 // The local session is removed even when the server cannot be told.
 func (c *Client) Logout(ctx context.Context) error {
+	if s, _, err := c.current(ctx); err == nil && s.Grant == FlowClientCredentials {
+		return c.forgetClientCredentials(ctx)
+	}
 	// No refresh may save a session after it is deleted.
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
@@ -226,173 +338,6 @@ func (c *Client) Logout(ctx context.Context) error {
 	if serverErr != nil {
 		return fmt.Errorf("the session was removed here, but the server could not revoke it: %w", serverErr)
 	}
-	return nil
-}
-
-// validSession returns the session, with an access token that is not
-// about to expire, and its generation.
-func (c *Client) validSession(ctx context.Context) (Session, uint64, error) {
-	seen := c.attempts.Load()
-	s, gen, err := c.current(ctx)
-	if err != nil || !c.expiring(s) {
-		return s, gen, err
-	}
-	next, nextGen, err := c.refresh(ctx, gen, seen, "the access token expires within "+c.skew.String())
-	if err != nil && !errors.Is(err, ErrLoginRequired) && c.clock.Now().Before(s.AccessExpiry) {
-		// The refresh failed (server down, 5xx) but the token still has a
-		// little life: use it, and try again next time.
-		c.emit(Event{Kind: EventRefresh, Detail: "the early refresh failed (" + err.Error() + "); the access token is still valid, so it is used"})
-		return s, gen, nil
-	}
-	return next, nextGen, err
-}
-
-func (c *Client) expiring(s Session) bool {
-	return !s.AccessExpiry.IsZero() && !c.clock.Now().Add(c.skew).Before(s.AccessExpiry)
-}
-
-// current returns the session and its generation.
-func (c *Client) current(ctx context.Context) (Session, uint64, error) {
-	c.mu.Lock()
-	if c.loaded {
-		defer c.mu.Unlock()
-		return c.sess, c.gen, nil
-	}
-	c.mu.Unlock()
-	s, err := c.store.Load(ctx, c.Key())
-	if errors.Is(err, ErrNoSession) {
-		return Session{}, 0, loginRequired{fmt.Errorf("no session for %s at %s", c.username, c.server)}
-	}
-	if err != nil {
-		return Session{}, 0, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.loaded {
-		c.sess, c.loaded = s, true
-		c.gen++
-	}
-	return c.sess, c.gen, nil
-}
-
-func (c *Client) set(s Session) uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sess, c.loaded = s, true
-	c.gen++
-	return c.gen
-}
-
-func (c *Client) forget() {
-	c.mu.Lock()
-	c.sess, c.loaded = Session{}, false
-	c.gen++
-	c.mu.Unlock()
-}
-
-func (c *Client) snapshot() (Session, uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess, c.gen, c.loaded
-}
-
-// refresh refreshes the session of generation gen (the one whose token
-// is expiring or was rejected). Callers that queued behind another refresh
-// get its result; a process that finds the stored session changed by
-// another process adopts it instead of refreshing.
-//
-// seen is how many refresh attempts had finished when the caller sent the
-// request that showed it needed one: a failure that finished after that
-// answers it too (it was the refresh of that moment).
-func (c *Client) refresh(ctx context.Context, gen, seen uint64, why string) (Session, uint64, error) {
-	if cur, curGen, loaded := c.snapshot(); loaded && curGen != gen {
-		return cur, curGen, nil // already refreshed
-	}
-	c.mu.Lock()
-	fail := c.lastFail
-	c.mu.Unlock()
-	if fail.err != nil && fail.gen == gen && fail.attempt > seen {
-		return Session{}, 0, fail.err
-	}
-	type result struct {
-		s   Session
-		gen uint64
-	}
-	// The exchange outlives the caller's context: once the server has
-	// rotated, the new refresh token must reach the store even if the
-	// caller gave up, or the next refresh would replay a spent token.
-	ch := c.flight.DoChan(strconv.FormatUint(gen, 10), func() (any, error) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
-		defer cancel()
-		s, g, err := c.refreshOnce(rctx, gen, why)
-		return result{s, g}, err
-	})
-	select {
-	case res := <-ch:
-		r, _ := res.Val.(result)
-		return r.s, r.gen, res.Err
-	case <-ctx.Done():
-		return Session{}, 0, ctx.Err()
-	}
-}
-
-// refreshTimeout bounds one refresh, which no caller can cancel.
-const refreshTimeout = 30 * time.Second
-
-// refreshOnce does the refresh that refresh shares.
-func (c *Client) refreshOnce(ctx context.Context, gen uint64, why string) (Session, uint64, error) {
-	c.refreshMu.Lock()
-	defer c.refreshMu.Unlock()
-	cur, curGen, loaded := c.snapshot()
-	if loaded && curGen != gen {
-		return cur, curGen, nil // refreshed while this caller waited
-	}
-	unlock, err := c.lock(ctx)
-	if err != nil {
-		return Session{}, 0, err
-	}
-	defer unlock()
-	stored, err := c.store.Load(ctx, c.Key())
-	if errors.Is(err, ErrNoSession) {
-		c.forget()
-		return Session{}, 0, loginRequired{errors.New("the session is no longer stored (logged out elsewhere?)")}
-	}
-	if err != nil {
-		return Session{}, 0, err
-	}
-	if stored.RefreshToken != cur.RefreshToken || stored.AccessToken != cur.AccessToken {
-		// Another process refreshed or logged in since this one looked.
-		if stored.AccessExpiry.IsZero() || c.clock.Now().Before(stored.AccessExpiry) {
-			return stored, c.set(stored), nil
-		}
-		cur = stored
-	}
-	next, err := c.refreshExchange(ctx, cur, why)
-	attempt := c.attempts.Add(1)
-	if err != nil && !errors.Is(err, ErrLoginRequired) {
-		c.mu.Lock()
-		c.lastFail = failedRefresh{attempt: attempt, gen: gen, err: err}
-		c.mu.Unlock()
-	}
-	if errors.Is(err, ErrLoginRequired) {
-		if derr := c.store.Delete(ctx, c.Key()); derr != nil {
-			err = errors.Join(err, derr)
-		}
-		c.forget()
-		c.emit(Event{Kind: EventSessionEnded, Detail: "the server refused the refresh token, so the local session is removed"})
-		return Session{}, 0, err
-	}
-	if err != nil {
-		return Session{}, 0, err
-	}
-	return next, c.set(next), nil
-}
-
-func (c *Client) save(ctx context.Context, s Session, why string) error {
-	if err := c.store.Save(ctx, c.Key(), s); err != nil {
-		return fmt.Errorf("could not keep the session in the %s: %w", storeName(c.store), err)
-	}
-	c.emit(Event{Kind: EventStoreWrite, Detail: why + " (" + storeName(c.store) + ")"})
 	return nil
 }
 

@@ -14,7 +14,30 @@ var (
 	ErrNoSession = errors.New("no session stored")
 	// ErrNoKeyring means the OS keyring cannot be reached or used.
 	ErrNoKeyring = errors.New("no OS keyring is reachable")
+	// ErrSessionNotSaved means a refresh succeeded on the server but its
+	// result could not be kept: the new refresh token is lost.
+	ErrSessionNotSaved = errors.New("the refreshed session could not be saved")
+	// ErrFlowNotOffered means the server does not offer the login flow
+	// asked for, or none that fits.
+	ErrFlowNotOffered = errors.New("the server does not offer that login flow")
+	// ErrLoginTimeout means the browser or the device approval did not
+	// come back in time.
+	ErrLoginTimeout = errors.New("the login timed out")
+	// ErrLoginDenied means the user (or the server) refused the login.
+	ErrLoginDenied = errors.New("the login was denied")
 )
+
+// SessionNotSavedError says which store failed to keep a rotated refresh
+// token, and why. It matches ErrSessionNotSaved.
+type SessionNotSavedError struct {
+	Store string
+	Err   error
+}
+
+func (e *SessionNotSavedError) Error() string {
+	return fmt.Sprintf("the server rotated the refresh token, but the new one could not be saved in the %s even on a second try (%v), so it is lost and the next refresh will fail; log in again", e.Store, e.Err)
+}
+func (e *SessionNotSavedError) Unwrap() []error { return []error{ErrSessionNotSaved, e.Err} }
 
 // APIError is an answer from the API that tokenlab did not expect or that
 // refuses what was asked.
@@ -44,3 +67,18 @@ func (e loginRequired) Error() string {
 	return "login required: " + e.cause.Error()
 }
 func (e loginRequired) Unwrap() []error { return []error{ErrLoginRequired, e.cause} }
+
+// flowError is a sentence that matches a sentinel (ErrFlowNotOffered,
+// ErrLoginTimeout, ErrLoginDenied, ErrCrossOriginEndpoint) without
+// repeating the sentinel's own words.
+type flowError struct {
+	is  error
+	msg string
+}
+
+func (e *flowError) Error() string { return e.msg }
+func (e *flowError) Unwrap() error { return e.is }
+
+func sentinelf(is error, format string, args ...any) error {
+	return &flowError{is: is, msg: fmt.Sprintf(format, args...)}
+}

@@ -21,7 +21,8 @@ const maxAnswer = 1 << 20
 type tokenAnswer struct {
 	access    string
 	refresh   string
-	expiresIn int64 // seconds; 0 when not given
+	idToken   string // OpenID Connect's id_token, only to name the user
+	expiresIn int64  // seconds; 0 when not given
 }
 
 // answer is a read HTTP answer.
@@ -94,11 +95,12 @@ func (c *Client) jsonRequest(ctx context.Context, path string, body map[string]s
 }
 
 func (c *Client) formRequest(ctx context.Context, endpoint string, form url.Values) (*http.Request, error) {
-	o := c.profile.OAuth
-	if o.ClientID != "" && (o.ClientSecret == "" || o.ClientAuth == "post") {
-		form.Set("client_id", o.ClientID)
-		if o.ClientSecret != "" {
-			form.Set("client_secret", o.ClientSecret)
+	id, secret := c.oauthClient()
+	post := c.profile.OAuth.ClientAuth == "post"
+	if id != "" && (secret == "" || post) {
+		form.Set("client_id", id)
+		if secret != "" {
+			form.Set("client_secret", secret)
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
@@ -107,8 +109,8 @@ func (c *Client) formRequest(ctx context.Context, endpoint string, form url.Valu
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if o.ClientID != "" && o.ClientSecret != "" && o.ClientAuth != "post" {
-		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret)) // RFC 6749 §2.3.1
+	if id != "" && secret != "" && !post {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) // RFC 6749 §2.3.1
 	}
 	return req, nil
 }
@@ -122,18 +124,17 @@ func (c *Client) loginExchange(ctx context.Context, password string) (tokenAnswe
 		if derr != nil {
 			return tokenAnswer{}, derr
 		}
-		form := url.Values{"grant_type": {"password"}, "username": {c.username}, "password": {password}}
-		if p.OAuth.Scope != "" {
-			form.Set("scope", p.OAuth.Scope)
-		}
+		form := c.grantForm("password")
+		form.Set("username", c.Username())
+		form.Set("password", password)
 		req, err = c.formRequest(ctx, ep.Token, form)
 	} else {
-		req, err = c.jsonRequest(ctx, p.Paths.Login, map[string]string{p.Fields.Username: c.username, p.Fields.Password: password})
+		req, err = c.jsonRequest(ctx, p.Paths.Login, map[string]string{p.Fields.Username: c.Username(), p.Fields.Password: password})
 	}
 	if err != nil {
 		return tokenAnswer{}, err
 	}
-	a, err := c.send(req, "log in as "+c.username)
+	a, err := c.send(req, "log in as "+c.Username())
 	if err != nil {
 		return tokenAnswer{}, err
 	}
@@ -169,7 +170,7 @@ func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Se
 		return Session{}, err
 	}
 	next := s
-	next.AccessToken, next.AccessExpiry = ans.access, c.expiry(ans)
+	next.AccessToken, next.AccessExpiry, next.AccessIssued = ans.access, c.expiry(ans), c.clock.Now()
 	next.Refreshes++
 	rotated := ans.refresh != "" && ans.refresh != s.RefreshToken
 	if rotated {
@@ -177,7 +178,7 @@ func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Se
 	}
 	// The rotated refresh token is saved before the new access token is
 	// used: the old one is spent, and losing the new one ends the session.
-	if err := c.save(ctx, next, "refresh: the new tokens are kept before use"); err != nil {
+	if err := c.saveRotated(ctx, next, "refresh: the new tokens are kept before use"); err != nil {
 		return Session{}, err
 	}
 	if rotated {
@@ -300,6 +301,7 @@ func (c *Client) parseTokens(a answer) (tokenAnswer, error) {
 	}
 	ans.access, _ = body[accessF].(string)
 	ans.refresh, _ = body[refreshF].(string)
+	ans.idToken, _ = body["id_token"].(string)
 	switch v := body[expF].(type) {
 	case float64:
 		ans.expiresIn = int64(v)
@@ -367,52 +369,6 @@ func snippet(b []byte) string {
 		s = string(r[:80]) + "…"
 	}
 	return s
-}
-
-// discovery is the part of an OAuth server's metadata the client uses.
-type discovery struct {
-	Issuer        string `json:"issuer"`
-	Token         string `json:"token_endpoint"`
-	Revocation    string `json:"revocation_endpoint"`
-	Introspection string `json:"introspection_endpoint"`
-	JWKS          string `json:"jwks_uri"`
-}
-
-// endpoints discovers the OAuth endpoints from the issuer (RFC 8414 or
-// OpenID discovery), once.
-func (c *Client) endpoints(ctx context.Context) (discovery, error) {
-	c.discoMu.Lock()
-	defer c.discoMu.Unlock()
-	if c.disco != nil {
-		return *c.disco, nil
-	}
-	issuer := strings.TrimRight(c.profile.OAuth.Issuer, "/")
-	if issuer == "" {
-		issuer = c.server
-	}
-	var lastErr error
-	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+path, nil)
-		if err != nil {
-			return discovery{}, fmt.Errorf("bad issuer %q: %w", issuer, err)
-		}
-		a, err := c.send(req, "discover the OAuth endpoints")
-		if err != nil {
-			return discovery{}, err
-		}
-		if a.status != http.StatusOK {
-			lastErr = apiError(a)
-			continue
-		}
-		var d discovery
-		if err := json.Unmarshal(a.body, &d); err != nil || d.Token == "" {
-			lastErr = fmt.Errorf("the discovery document at %s has no token_endpoint", issuer+path)
-			continue
-		}
-		c.disco = &d
-		return d, nil
-	}
-	return discovery{}, fmt.Errorf("OAuth discovery at %s failed: %w", issuer, lastErr)
 }
 
 // jwtExpiry reads the exp claim of a JWT without verifying it (the client

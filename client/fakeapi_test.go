@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +40,26 @@ type fakeConfig struct {
 	// ClientAuth is how the token and revocation endpoints require them:
 	// "basic" (default) or "post".
 	ClientID, ClientSecret, ClientAuth string
+	// Grants, when set, is the discovery document's grant_types_supported,
+	// and the authorize and device endpoints are published for
+	// authorization_code and the device grant. Grants not listed are
+	// answered unsupported_grant_type.
+	Grants []string
+	// DevicePolls are the token endpoint's answers to successive device
+	// polls: "authorization_pending", "slow_down", "access_denied",
+	// "expired_token", or "ok" for tokens.
+	DevicePolls []string
+	// TokenEndpoint overrides the discovered token endpoint (another
+	// origin, for the discovery refusal).
+	TokenEndpoint string
+	// Forbid403 answers a bad access token with 403 and
+	// WWW-Authenticate: Bearer error="invalid_token" (zitadel's way).
+	Forbid403 bool
+}
+
+// fakeCode is an issued authorization code and what it is bound to.
+type fakeCode struct {
+	clientID, redirectURI, challenge string
 }
 
 // fakeAPI is a small auth API for the client's tests: an httptest server
@@ -57,6 +79,10 @@ type fakeAPI struct {
 	clientAuths []string // how the oauth2 client authenticated, per request
 	override    map[string]http.HandlerFunc
 	onRefresh   func(n int64)
+	codes       map[string]fakeCode // authorization codes not yet used
+	devicePolls int                 // device polls answered
+	authorizeQ  url.Values          // the last authorize request's query
+	resources   []string            // resource parameters of the last grant
 
 	logins      atomic.Int64
 	refreshes   atomic.Int64 // refresh requests that reached the server
@@ -112,13 +138,15 @@ func newFakeAPI(tb testing.TB, cfg fakeConfig) *fakeAPI {
 		cfg.Password = "pw"
 	}
 	f := &fakeAPI{cfg: cfg, now: fakeEpoch, access: map[string]fakeAccess{}, refresh: map[string]*fakeRefresh{},
-		override: map[string]http.HandlerFunc{}}
+		override: map[string]http.HandlerFunc{}, codes: map[string]fakeCode{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc(cfg.Paths.Protected, f.route("protected", f.handleProtected))
 	if cfg.Dialect == DialectOAuth2 {
 		mux.HandleFunc("GET /.well-known/openid-configuration", f.route("discovery", f.handleDiscovery))
 		mux.HandleFunc("POST /oauth/token", f.route("token", f.handleOAuthToken))
 		mux.HandleFunc("POST /oauth/revoke", f.route("revoke", f.handleOAuthRevoke))
+		mux.HandleFunc("GET /oauth/authorize", f.route("authorize", f.handleAuthorize))
+		mux.HandleFunc("POST /oauth/device_authorization", f.route("device", f.handleDeviceAuthorization))
 	} else {
 		mux.HandleFunc("POST "+cfg.Paths.Login, f.route("login", f.handleLogin))
 		mux.HandleFunc("POST "+cfg.Paths.Refresh, f.route("refresh", f.handleRefresh))
@@ -413,6 +441,10 @@ func (f *fakeAPI) handleProtected(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if !ok {
 		status = f.cfg.RejectStatus
+		if f.cfg.Forbid403 {
+			status = http.StatusForbidden
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="expired"`)
+		}
 	}
 	f.mu.Lock()
 	f.protected = append(f.protected, fmt.Sprintf("%d %s", status, body))
@@ -431,14 +463,30 @@ func (f *fakeAPI) handleProtected(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeAPI) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	base := "http://" + r.Host
-	fakeWriteJSON(w, http.StatusOK, map[string]string{"issuer": base, "token_endpoint": base + "/oauth/token",
-		"revocation_endpoint": base + "/oauth/revoke"})
+	doc := map[string]any{"issuer": base, "token_endpoint": base + "/oauth/token",
+		"revocation_endpoint": base + "/oauth/revoke"}
+	if f.cfg.TokenEndpoint != "" {
+		doc["token_endpoint"] = f.cfg.TokenEndpoint
+	}
+	if f.cfg.Grants != nil {
+		doc["grant_types_supported"] = f.cfg.Grants
+		if slices.Contains(f.cfg.Grants, "authorization_code") {
+			doc["authorization_endpoint"] = base + "/oauth/authorize"
+		}
+		if slices.Contains(f.cfg.Grants, grantDeviceCode) {
+			doc["device_authorization_endpoint"] = base + "/oauth/device_authorization"
+		}
+	}
+	fakeWriteJSON(w, http.StatusOK, doc)
 }
 
 // authClient checks the client's credentials in the way the config
 // requires, and records how they came.
 func (f *fakeAPI) authClient(r *http.Request) bool {
 	how, ok := "none", f.cfg.ClientID == ""
+	if f.cfg.ClientSecret == "" && f.cfg.ClientID != "" && r.PostForm.Get("client_id") == f.cfg.ClientID {
+		how, ok = "public", true // a public client names itself
+	}
 	if u, p, basic := r.BasicAuth(); basic {
 		id, err1 := url.QueryUnescape(u)
 		secret, err2 := url.QueryUnescape(p)
@@ -467,7 +515,27 @@ func (f *fakeAPI) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 		fakeOAuthError(w, http.StatusUnauthorized, "invalid_client", "bad client credentials")
 		return
 	}
-	switch r.PostForm.Get("grant_type") {
+	grant := r.PostForm.Get("grant_type")
+	if f.cfg.Grants != nil && !slices.Contains(f.cfg.Grants, grant) {
+		// Hydra's misleading wording, which the client must never relay.
+		fakeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter: redirect_uri")
+		return
+	}
+	f.mu.Lock()
+	f.resources = r.PostForm["resource"]
+	f.mu.Unlock()
+	switch grant {
+	case "authorization_code":
+		f.redeemCode(w, r)
+	case grantDeviceCode:
+		f.pollDevice(w, r)
+	case "client_credentials":
+		if f.cfg.ClientSecret == "" {
+			fakeOAuthError(w, http.StatusUnauthorized, "invalid_client", "a public client has no credentials")
+			return
+		}
+		access, _ := f.issue(f.cfg.ClientID, false)
+		f.answerTokens(w, access, "")
 	case "password":
 		f.logins.Add(1)
 		if r.PostForm.Get("username") == "" || r.PostForm.Get("password") != f.cfg.Password {
@@ -562,4 +630,76 @@ func (f *fakeAPI) refreshState(tok string) (used, revoked bool) {
 		return false, false
 	}
 	return r.used, r.revoked
+}
+
+// handleAuthorize plays the browser's whole visit: alice logs in at once
+// and is redirected back with a code bound to the challenge.
+func (f *fakeAPI) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f.mu.Lock()
+	f.authorizeQ = q
+	f.mu.Unlock()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("client_id") != f.cfg.ClientID {
+		http.Error(w, "bad authorize request", http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.seq++
+	code := fmt.Sprintf("code-%d", f.seq)
+	f.codes[code] = fakeCode{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge")}
+	f.mu.Unlock()
+	http.Redirect(w, r, q.Get("redirect_uri")+"?code="+code+"&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+}
+
+func (f *fakeAPI) redeemCode(w http.ResponseWriter, r *http.Request) {
+	code := r.PostForm.Get("code")
+	f.mu.Lock()
+	fc, ok := f.codes[code]
+	delete(f.codes, code)
+	f.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+	switch {
+	case !ok:
+		fakeOAuthError(w, http.StatusBadRequest, "invalid_grant", "unknown or used code")
+	case fc.redirectURI != r.PostForm.Get("redirect_uri"):
+		fakeOAuthError(w, http.StatusBadRequest, "invalid_grant", "redirect_uri differs")
+	case base64.RawURLEncoding.EncodeToString(sum[:]) != fc.challenge:
+		fakeOAuthError(w, http.StatusBadRequest, "invalid_grant", "wrong code_verifier")
+	default:
+		f.logins.Add(1)
+		access, refresh := f.issuePair("alice")
+		f.answerTokens(w, access, refresh)
+	}
+}
+
+func (f *fakeAPI) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") != f.cfg.ClientID {
+		fakeOAuthError(w, http.StatusBadRequest, "invalid_client", "unknown client")
+		return
+	}
+	base := "http://" + r.Host
+	fakeWriteJSON(w, http.StatusOK, map[string]any{"device_code": "device-secret", "user_code": "BCDF-GHJK",
+		"verification_uri": base + "/device", "verification_uri_complete": base + "/device?user_code=BCDF-GHJK",
+		"expires_in": 600, "interval": 5})
+}
+
+func (f *fakeAPI) pollDevice(w http.ResponseWriter, r *http.Request) {
+	if r.PostForm.Get("device_code") != "device-secret" {
+		fakeOAuthError(w, http.StatusBadRequest, "invalid_grant", "unknown device code")
+		return
+	}
+	f.mu.Lock()
+	answer := "expired_token"
+	if f.devicePolls < len(f.cfg.DevicePolls) {
+		answer = f.cfg.DevicePolls[f.devicePolls]
+	}
+	f.devicePolls++
+	f.mu.Unlock()
+	if answer == "ok" {
+		f.logins.Add(1)
+		access, refresh := f.issuePair("alice")
+		f.answerTokens(w, access, refresh)
+		return
+	}
+	fakeOAuthError(w, http.StatusBadRequest, answer, "device poll answer")
 }

@@ -27,8 +27,14 @@ type IndexEntry struct {
 	Store    string `json:"store"` // keyring, file or memory
 	// The OAuth client settings used at login (never the secret), so later
 	// commands refresh as the same client.
-	ClientID string `json:"clientId,omitempty"`
-	Scope    string `json:"scope,omitempty"`
+	ClientID  string   `json:"clientId,omitempty"`
+	Scope     string   `json:"scope,omitempty"`
+	Resources []string `json:"resources,omitempty"`
+	// APIs are other origins allowed to receive the access token.
+	APIs []string `json:"apis,omitempty"`
+	// CrossOriginEndpoints accepts discovery with endpoints on another
+	// origin than the issuer, as allowed at login.
+	CrossOriginEndpoints bool `json:"crossOriginEndpoints,omitempty"`
 }
 
 // Key identifies the entry in the index (the profile as given, not its

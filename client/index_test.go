@@ -3,6 +3,7 @@ package client
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -32,10 +33,10 @@ func TestIndexRoundTrip(t *testing.T) {
 	if len(again.Sessions) != 2 {
 		t.Fatalf("sessions: %+v", again.Sessions)
 	}
-	if cur, ok := again.Find("", ""); !ok || cur != b {
+	if cur, ok := again.Find("", ""); !ok || !reflect.DeepEqual(cur, b) {
 		t.Fatalf("current = %+v, want %+v", cur, b)
 	}
-	if got, ok := again.Find("http://a", ""); !ok || got != a {
+	if got, ok := again.Find("http://a", ""); !ok || !reflect.DeepEqual(got, a) {
 		t.Fatalf("Find by server = %+v", got)
 	}
 	if _, ok := again.Find("http://c", ""); ok {

@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -31,6 +33,10 @@ type Profile struct {
 	Cookies        Cookies       `yaml:"cookies"`
 	RejectStatuses []int         `yaml:"reject_statuses"`
 	OAuth          OAuthSettings `yaml:"oauth"`
+	// APIs are other origins (scheme://host[:port]) that may receive the
+	// access token besides the server itself: with real identity providers
+	// the API often lives elsewhere (the IdP on :4444, the API on :8080).
+	APIs []string `yaml:"apis"`
 }
 
 // Paths are the API's endpoints, relative to the server URL (or absolute).
@@ -64,6 +70,14 @@ type OAuthSettings struct {
 	ClientSecret string `yaml:"client_secret"`
 	ClientAuth   string `yaml:"client_auth"` // "basic" (default when a secret is set) or "post"
 	Scope        string `yaml:"scope"`
+	// Resources are RFC 8707 resource indicators sent with every grant
+	// (node-oidc-provider issues JWT access tokens only for a resource).
+	Resources []string `yaml:"resources"`
+	// AllowCrossOriginEndpoints accepts a discovery document whose
+	// endpoints live on another origin than the issuer. Off by default: a
+	// tampered or mistyped discovery document must not send passwords,
+	// codes and refresh tokens to another host.
+	AllowCrossOriginEndpoints bool `yaml:"allow_cross_origin_endpoints"`
 }
 
 // Dialects and transports.
@@ -194,6 +208,11 @@ func (p Profile) Validate() error {
 	case p.OAuth.ClientAuth != "" && p.OAuth.ClientAuth != "basic" && p.OAuth.ClientAuth != "post":
 		return fmt.Errorf("oauth.client_auth must be basic or post, not %q", p.OAuth.ClientAuth)
 	}
+	for _, api := range p.APIs {
+		if _, err := Origin(api); err != nil {
+			return fmt.Errorf("apis: %w", err)
+		}
+	}
 	for _, st := range p.RejectStatuses {
 		if st < 400 || st > 499 {
 			return fmt.Errorf("reject_statuses must be 4xx statuses, not %d", st)
@@ -211,8 +230,43 @@ func (p Profile) Validate() error {
 	return nil
 }
 
-// rejects reports whether status means the access token was rejected.
-func (p Profile) rejects(status int) bool { return slices.Contains(p.RejectStatuses, status) }
+// rejects reports whether an answer means the access token was rejected:
+// one of the profile's statuses, or, for OAuth, a 403 that says
+// `WWW-Authenticate: Bearer error="invalid_token"` (zitadel answers 403
+// there; RFC 6750 §3.1 asks for 401).
+func (p Profile) rejects(status int, header http.Header) bool {
+	if slices.Contains(p.RejectStatuses, status) {
+		return true
+	}
+	return p.Dialect == DialectOAuth2 && status == http.StatusForbidden && bearerInvalidToken(header)
+}
+
+// bearerInvalidToken reports whether a WWW-Authenticate header carries
+// the Bearer scheme's error="invalid_token".
+func bearerInvalidToken(h http.Header) bool {
+	for _, v := range h.Values("WWW-Authenticate") {
+		scheme, params, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			continue
+		}
+		for _, part := range strings.Split(params, ",") {
+			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(name), "error") && strings.Trim(strings.TrimSpace(val), `"`) == "invalid_token" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Origin returns the lower-cased scheme://host[:port] of an http(s) URL.
+func Origin(rawURL string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL such as https://api.example.com:8080", rawURL)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
 
 // stripComments drops YAML comment lines, to tell an empty file.
 func stripComments(data []byte) []byte {

@@ -19,6 +19,21 @@ type Session struct {
 	RefreshExpiry time.Time `json:"rtExp,omitzero"`
 	// Refreshes counts the refreshes since login, for status and reports.
 	Refreshes int `json:"n,omitempty"`
+	// AccessIssued is when the access token arrived, by the client's
+	// clock: with AccessExpiry it gives the token's lifetime, which scales
+	// the proactive refresh skew down for short-lived tokens.
+	AccessIssued time.Time `json:"atIat,omitzero"`
+	// Grant is the OAuth grant the session logged in with (FlowPKCE,
+	// FlowDevice, FlowClientCredentials; empty for a password login).
+	// A client-credentials session has no refresh token: renewing it
+	// re-runs the grant.
+	Grant string `json:"grant,omitempty"`
+	// ClientID and ClientSecret are the OAuth client the session belongs
+	// to. A confidential client's secret is kept here, in the same store
+	// as the tokens, so refresh and logout work later without it being
+	// given again.
+	ClientID     string `json:"cid,omitempty"`
+	ClientSecret string `json:"cs,omitempty"`
 }
 
 // MaxSessionBytes bounds a stored session.

@@ -3,7 +3,7 @@ package client
 import (
 	"io"
 	"net/http"
-	"strings"
+	"slices"
 )
 
 // Transport is an http.RoundTripper that attaches the client's access
@@ -12,6 +12,9 @@ import (
 // again). Any Go program can use it:
 //
 //	hc := &http.Client{Transport: &client.Transport{Client: c}}
+//
+// It only calls the client's methods; the refresh protocol itself is in
+// refresh.go.
 type Transport struct {
 	Client *Client
 	// Base sends the requests; the client's HTTP transport when nil.
@@ -26,11 +29,16 @@ func (c *Client) HTTPClient() *http.Client {
 }
 
 func (t *Transport) base() http.RoundTripper {
-	switch {
-	case t.Base != nil:
+	if t.Base != nil {
 		return t.Base
-	case t.Client.http.Transport != nil:
-		return t.Client.http.Transport
+	}
+	return t.Client.baseTransport()
+}
+
+// baseTransport is what sends the client's requests.
+func (c *Client) baseTransport() http.RoundTripper {
+	if c.http.Transport != nil {
+		return c.http.Transport
 	}
 	return http.DefaultTransport
 }
@@ -40,8 +48,10 @@ func (t *Transport) base() http.RoundTripper {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := t.Client
 	ctx := req.Context()
-	if !c.sameOrigin(req.URL.Scheme + "://" + req.URL.Host) {
+	if !c.MaySendTokenTo(req.URL.String()) {
 		// Never hand the token to another host, such as a redirect target.
+		c.emit(Event{Kind: EventTokenWithheld, Method: req.Method, URL: req.URL.Redacted(),
+			Detail: "sent without the access token: this origin is neither the session's server nor an allowed API"})
 		resp, err := t.base().RoundTrip(req)
 		if err != nil {
 			return nil, unreachable(req.URL.Scheme+"://"+req.URL.Host, err)
@@ -53,20 +63,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	seen := c.attempts.Load()
+	seen := c.refreshAttempts()
 	resp, err := t.try(req, s.AccessToken, "call the API with the access token")
 	if err != nil {
 		return nil, err
 	}
-	if !c.profile.rejects(resp.StatusCode) {
-		t.answered(req, resp, "")
+	if !c.rejected(resp) {
+		c.answered(req, resp, "")
 		return resp, nil
 	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		t.answered(req, resp, "the access token was rejected; not retried because the request body cannot be sent twice")
+		c.answered(req, resp, "the access token was rejected; not retried because the request body cannot be sent twice")
 		return resp, nil
 	}
-	t.answered(req, resp, "the access token was rejected: refresh, then retry once")
+	c.answered(req, resp, "the access token was rejected: refresh, then retry once")
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	s, _, err = c.refresh(ctx, gen, seen, "the API rejected the access token with "+resp.Status)
@@ -84,34 +94,40 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err = t.try(retry, s.AccessToken, "retry once with the refreshed access token")
 	if err == nil {
-		t.answered(retry, resp, "")
+		c.answered(retry, resp, "")
 	}
 	return resp, err
 }
 
+// rejected reports whether an API answer refuses the access token.
+func (c *Client) rejected(resp *http.Response) bool {
+	return c.profile.rejects(resp.StatusCode, resp.Header)
+}
+
 // answered reports an answer, with why it matters when it does.
-func (t *Transport) answered(req *http.Request, resp *http.Response, detail string) {
-	if t.Client.onEvent != nil {
-		t.Client.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Detail: detail})
-	}
+func (c *Client) answered(req *http.Request, resp *http.Response, detail string) {
+	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Detail: detail})
 }
 
 func (t *Transport) try(req *http.Request, token, why string) (*http.Response, error) {
 	c := t.Client
 	r := req.Clone(req.Context())
-	if c.profile.Transport == ViaCookie {
-		r.AddCookie(&http.Cookie{Name: c.profile.Cookies.Access, Value: token})
-	} else {
-		r.Header.Set("Authorization", "Bearer "+token)
-	}
-	if c.onEvent != nil {
-		c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.Redacted(), Detail: why})
-	}
+	c.attach(r, token)
+	c.emit(Event{Kind: EventRequest, Method: r.Method, URL: r.URL.Redacted(), Detail: why})
 	resp, err := t.base().RoundTrip(r)
 	if err != nil {
 		return nil, unreachable(r.URL.Scheme+"://"+r.URL.Host, err)
 	}
 	return resp, nil
+}
+
+// attach puts the access token where the profile says it travels.
+func (c *Client) attach(r *http.Request, token string) {
+	if c.profile.Transport == ViaCookie {
+		r.AddCookie(&http.Cookie{Name: c.profile.Cookies.Access, Value: token})
+		return
+	}
+	r.Header.Set("Authorization", "Bearer "+token)
 }
 
 func closeBody(req *http.Request) {
@@ -120,5 +136,13 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// sameOrigin reports whether origin (scheme://host) is the session's server.
-func (c *Client) sameOrigin(origin string) bool { return strings.EqualFold(c.origin, origin) }
+// MaySendTokenTo reports whether the access token may go to rawURL's
+// origin: the session's server, or an API allowed by the profile's apis
+// or WithAPIs.
+func (c *Client) MaySendTokenTo(rawURL string) bool {
+	o, err := Origin(rawURL)
+	if err != nil {
+		return false
+	}
+	return o == c.origin || slices.Contains(c.apis, o)
+}

@@ -41,6 +41,9 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
 		if perr != nil {
 			return badRequest("advance: %v", perr)
 		}
+		if d < 0 {
+			return badRequest("advance moves the clock forward; %q is negative (use set to go back to a time)", req.Advance)
+		}
 		err = s.clock.Advance(d)
 	default:
 		t, perr := time.Parse(time.RFC3339, req.Set)
@@ -88,7 +91,8 @@ type sessionView struct {
 	RevokedAt    *time.Time  `json:"revokedAt,omitempty"`
 	RevokeReason string      `json:"revokeReason,omitempty"`
 	State        string      `json:"state"`
-	Tokens       []tokenView `json:"tokens"`
+	Tokens       []tokenView `json:"tokens"` // the newest ?tokens= of them
+	TokenCount   int         `json:"tokenCount"`
 }
 
 type tokenView struct {
@@ -100,22 +104,42 @@ type tokenView struct {
 	State     string     `json:"state"`
 }
 
+// Page sizes of /admin/sessions: the answer stays a few MB at most however
+// many sessions and rotations the database holds.
+const (
+	sessionsDefaultLimit = 100
+	sessionsMaxLimit     = 500
+	tokensDefaultLimit   = 100
+	tokensMaxLimit       = 1000
+)
+
+// handleSessions lists sessions newest first, a page at a time:
+// ?limit=&after=<next>&user=&family=&tokens=.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit", 100, 1, 1000)
+	limit, err := queryInt(r, "limit", sessionsDefaultLimit, 1, sessionsMaxLimit)
 	if err != nil {
 		return err
 	}
-	sessions, err := s.db.Sessions(r.Context(), int(limit))
+	tokens, err := queryInt(r, "tokens", tokensDefaultLimit, 0, tokensMaxLimit)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	page, err := s.db.SessionsPage(r.Context(), store.SessionQuery{Limit: int(limit), After: q.Get("after"),
+		Username: q.Get("user"), FamilyID: q.Get("family"), Tokens: int(tokens)})
+	if errors.Is(err, store.ErrBadCursor) {
+		return badRequest("after must be the next value of a previous page")
+	}
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	views := make([]sessionView, 0, len(sessions))
-	for _, ss := range sessions {
+	views := make([]sessionView, 0, len(page.Sessions))
+	for _, ss := range page.Sessions {
 		f := ss.Family
 		v := sessionView{ID: f.ID, Username: f.Username, ClientID: f.ClientID, Scope: f.Scope, CreatedAt: f.CreatedAt,
 			ExpiresAt: f.ExpiresAt, RevokedAt: timePtr(f.RevokedAt), RevokeReason: f.RevokeReason, State: store.StateActive,
-			Tokens: []tokenView{}}
+			Tokens: []tokenView{}, TokenCount: ss.TokenCount}
 		switch {
 		case f.Revoked():
 			v.State = store.StateRevoked
@@ -128,7 +152,11 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 		}
 		views = append(views, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": views})
+	body := map[string]any{"sessions": views}
+	if page.Next != "" {
+		body["next"] = page.Next
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/tokenlab/tokenlab/mockserver/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // errInvalidCredentials is a failed password check; each dialect words it.
@@ -60,7 +60,7 @@ func (s *Server) register(ctx context.Context, username, password string) (store
 	if len(password) < minPasswordBytes {
 		return store.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	hash, err := s.generateHash(ctx, password)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -76,46 +76,100 @@ func (s *Server) register(ctx context.Context, username, password string) (store
 }
 
 // login checks a password and starts a new refresh-token family.
-func (s *Server) login(ctx context.Context, username, password, clientID, scope string) (grant, error) {
-	if err := validateCredentials(username, password); err != nil {
+func (s *Server) login(ctx context.Context, username, password, clientID, scope, resource string) (grant, error) {
+	u, err := s.checkPassword(ctx, username, password, "")
+	if err != nil {
 		return grant{}, err
 	}
 	now := s.clock.Now()
+	fam, first, rt, err := s.newFamily(u.ID, u.Username, clientID, scope, resource, now)
+	if err != nil {
+		return grant{}, err
+	}
+	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
+		return grant{}, err
+	}
+	return s.sessionGrant(fam, rt, first.ExpiresAt, now)
+}
+
+// checkPassword returns the user when the password is right, and logs
+// login_failed (with where, e.g. "on the authorize page") when not.
+func (s *Server) checkPassword(ctx context.Context, username, password, where string) (store.User, error) {
+	if err := validateCredentials(username, password); err != nil {
+		return store.User{}, err
+	}
 	u, err := s.db.UserByName(ctx, username)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return grant{}, err
+		return store.User{}, err
 	}
 	hash := s.dummyHash
 	if known {
 		hash = u.PasswordHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
-		reason := "wrong password"
-		if !known {
-			reason = "unknown user"
-		}
-		s.event(ctx, store.Event{At: now, Kind: store.EventLoginFailed, Username: username, Reason: reason})
-		return grant{}, errInvalidCredentials
+	matched, err := s.compareHash(ctx, hash, password)
+	if err != nil {
+		return store.User{}, err
 	}
+	if !matched || !known {
+		// People type passwords into the user field: an unknown name is
+		// not stored, only that it was unknown.
+		ev := store.Event{At: s.clock.Now(), Kind: store.EventLoginFailed, Username: username, Reason: "wrong password"}
+		if !known {
+			ev.Username, ev.Reason = "", "unknown user"
+		}
+		if where != "" {
+			ev.Reason += " " + where
+		}
+		s.event(ctx, ev)
+		return store.User{}, errInvalidCredentials
+	}
+	return u, nil
+}
+
+// newFamily makes a family and its first refresh token (not yet stored).
+func (s *Server) newFamily(userID int64, username, clientID, scope, resource string, now time.Time) (store.Family, store.RefreshToken, string, error) {
 	pol := s.Policy()
-	fam := store.Family{ID: newID(), UserID: u.ID, Username: u.Username, ClientID: clientID, Scope: scope,
+	fam := store.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
 		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
 	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
-	rt, rc, err := s.tokens.signRefresh(u.ID, fam.ID, now, refreshExp)
+	rt, rc, err := s.tokens.signRefresh(userID, fam.ID, now, refreshExp)
 	if err != nil {
-		return grant{}, err
+		return fam, store.RefreshToken{}, "", err
 	}
 	first := store.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
-	if err := s.db.StartSession(ctx, fam, first, now); err != nil {
-		return grant{}, err
+	return fam, first, rt, nil
+}
+
+// minted is the first refresh token a Starter made.
+type minted struct {
+	raw string
+	exp time.Time
+}
+
+// starter adapts newFamily to the store's Starter, keeping the raw token.
+func (s *Server) starter(clientID string, now time.Time, out *minted) store.Starter {
+	return func(userID int64, username, scope, resource string) (store.Family, store.RefreshToken, error) {
+		fam, first, rt, err := s.newFamily(userID, username, clientID, scope, resource, now)
+		*out = minted{rt, first.ExpiresAt}
+		return fam, first, err
 	}
-	at, ac, err := s.tokens.signAccess(u.Username, u.ID, familyRef{fam.ID, clientID, scope}, now, pol.AccessTTL)
+}
+
+// sessionGrant signs the access token of a freshly started family; its exp
+// never passes the family's deadline.
+func (s *Server) sessionGrant(fam store.Family, refresh string, refreshExp, now time.Time) (grant, error) {
+	s.wrote(1)
+	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
-		Refresh: rt, RefreshExp: refreshExp, Scope: scope}, nil
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
+		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
+}
+
+func refOf(f store.Family) familyRef {
+	return familyRef{f.ID, f.ClientID, f.Scope, f.Resource, f.ExpiresAt}
 }
 
 // refresh redeems a refresh token for a new access token and, with
@@ -123,6 +177,9 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope 
 func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	now := s.clock.Now()
 	c, err := s.tokens.verifyRefresh(raw)
+	if err == errHighS {
+		return grant{}, s.refuseHighS(ctx, c, now)
+	}
 	if err != nil {
 		te := err.(*tokenError)
 		if te.code == codeTokenExpired && c.FamilyID != "" {
@@ -140,13 +197,18 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	var next string
 	pol := s.Policy()
 	res, err := s.db.Redeem(ctx, store.RedeemRequest{
-		JTI: c.ID, Hash: hashToken(raw), Now: now,
+		JTI: c.ID, Now: now,
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
 		Mint: func(f store.Family) (store.RefreshToken, error) {
 			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
 			tok, rc, err := s.tokens.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
 			return store.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
+		},
+		Resign: func(f store.Family, again store.RefreshToken) error {
+			tok, _, err := s.tokens.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
+			next = tok
+			return err
 		},
 	})
 	if err != nil {
@@ -163,17 +225,38 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		}
 		return grant{}, te
 	}
+	s.wrote(2) // refresh and rotation
 	fam := res.Family
-	at, ac, err := s.tokens.signAccess(fam.Username, fam.UserID, familyRef{fam.ID, fam.ClientID, fam.Scope}, now, pol.AccessTTL)
+	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
-	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(pol.AccessTTL.Seconds()),
+	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
 		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
 	if next != "" {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
 	}
 	return g, nil
+}
+
+// refuseHighS answers a refresh token whose ECDSA signature is genuine but
+// in its second (high-s) spelling: never redeemed, but a replay of a spent
+// token in that form is a reuse like the original, and revokes the family.
+func (s *Server) refuseHighS(ctx context.Context, c *RefreshClaims, now time.Time) error {
+	pol := s.Policy()
+	res, err := s.db.Redeem(ctx, store.RedeemRequest{JTI: c.ID, Now: now, DetectReuse: pol.ReuseDetection, ReuseCheckOnly: true})
+	te := redeemFailure(err)
+	if err != nil && te == nil {
+		return err
+	}
+	if te == nil || te.code == codeInvalidToken {
+		te = errHighS
+	}
+	if te.code != codeTokenReused || !pol.ReuseDetection {
+		s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
+			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+	}
+	return te
 }
 
 // redeemFailure words the store's refusals; nil for internal errors.
@@ -261,10 +344,26 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // event logs an event; a failure to log must not fail the request.
+// Rejections a client can repeat at will are coalesced: identical ones
+// within a second share one row with a count.
 func (s *Server) event(ctx context.Context, e store.Event) {
-	if err := s.db.AddEvents(ctx, e); err != nil {
-		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+	var err error
+	if isRejection(e.Kind) {
+		err = s.db.AddRejection(ctx, e, coalesceWindow)
+	} else {
+		err = s.db.AddEvents(ctx, e)
 	}
+	if err != nil {
+		s.log.Error("could not record event", "kind", e.Kind, "err", err)
+		return
+	}
+	s.wrote(1)
+}
+
+// expiresIn is the answer's expires_in: the token's real lifetime, which
+// the session's deadline may have shortened.
+func expiresIn(c AccessClaims, now time.Time) int64 {
+	return int64(c.ExpiresAt.Sub(now).Seconds())
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -54,7 +54,7 @@ func BenchmarkSign(b *testing.B) {
 			tk := benchTokens(b, alg)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := tk.signAccess("alice", 1, benchFamily, benchNow, 15*time.Minute); err != nil {
+				if _, _, err := tk.signAccess("1", "alice", benchFamily, benchNow, 15*time.Minute); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -68,7 +68,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, alg := range benchAlgs {
 		b.Run(alg, func(b *testing.B) {
 			tk := benchTokens(b, alg)
-			raw, _, err := tk.signAccess("alice", 1, benchFamily, benchNow, 15*time.Minute)
+			raw, _, err := tk.signAccess("1", "alice", benchFamily, benchNow, 15*time.Minute)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func BenchmarkRefreshTransaction(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := db.Redeem(ctx, store.RedeemRequest{JTI: cur.JTI, Hash: cur.Hash, Now: benchNow,
+		res, err := db.Redeem(ctx, store.RedeemRequest{JTI: cur.JTI, Now: benchNow,
 			Rotate: true, DetectReuse: true, Mint: mint})
 		if err != nil {
 			b.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // msUnits are the units of the "ms" npm package that the seed articles use
 // in their .env files (ACCESS_TOKEN_EXPIRY=15m, REFRESH_TOKEN_EXPIRY=7d).
 var msUnits = map[string]time.Duration{
+	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond, // what FormatDuration writes below a millisecond
 	"ms": time.Millisecond, "msec": time.Millisecond, "msecs": time.Millisecond,
 	"millisecond": time.Millisecond, "milliseconds": time.Millisecond,
 	"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
@@ -87,14 +88,13 @@ func FormatDuration(d time.Duration) string {
 		b.WriteByte('-')
 		d = -d
 	}
-	if d < time.Second {
-		fmt.Fprintf(&b, "%dms", d.Milliseconds())
-		return b.String()
-	}
+	// Every unit down to the nanosecond, so that the text parses back to
+	// exactly the same duration (2500ms is 2s500ms, not 2s).
 	for _, u := range []struct {
 		size time.Duration
 		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"},
+		{time.Millisecond, "ms"}, {time.Microsecond, "us"}, {time.Nanosecond, "ns"}} {
 		if n := d / u.size; n > 0 {
 			fmt.Fprintf(&b, "%d%s", n, u.name)
 			d -= n * u.size

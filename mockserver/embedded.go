@@ -33,6 +33,14 @@ type EmbeddedOptions struct {
 	Configure func(*Config)
 	// Wall is the real time source; time.Now when nil.
 	Wall func() time.Time
+	// Addr is where to listen; 127.0.0.1 with a random port when empty.
+	// A restart passes the address it had, so clients keep their URL.
+	Addr string
+	// Clock, when set, is used instead of a new one (a restart keeps its time).
+	Clock *Clock
+	// Clients are confidential (or extra public) clients to register
+	// besides the built-in public client tokenlab.
+	Clients []ClientConfig
 }
 
 // StartEmbedded starts a server on 127.0.0.1 with a random port.
@@ -46,15 +54,21 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	if opts.Wall == nil {
 		opts.Wall = time.Now
 	}
-	clock, err := NewClock(opts.ClockMode, opts.Wall)
-	if err != nil {
-		return nil, err
+	clock := opts.Clock
+	if clock == nil {
+		var err error
+		if clock, err = NewClock(opts.ClockMode, opts.Wall); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
 	}
 	db, err := store.Open(ctx, opts.DB)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen on loopback: %w", err)
@@ -63,6 +77,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	cfg := DefaultConfig()
 	cfg.Issuer = url
 	cfg.AdminToken = "tla_" + newID()
+	cfg.Clients = append(cfg.Clients, opts.Clients...)
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -83,6 +98,7 @@ func (e *Embedded) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := e.http.Shutdown(ctx)
+	e.Server.Close()
 	if serr := <-e.done; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

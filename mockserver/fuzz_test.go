@@ -178,7 +178,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // the OAuth endpoints.
 func FuzzOAuthForm(f *testing.F) {
 	s := newFuzzServer(f, "HS256")
-	routes := []string{"/oauth/token", "/oauth/revoke", "/oauth/introspect"}
+	routes := []string{"/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device_authorization"}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("cli:secret"))
 	for _, seed := range []struct {
 		route      uint8
@@ -200,6 +200,10 @@ func FuzzOAuthForm(f *testing.F) {
 		{2, "token=" + s.access, ""},
 		{2, "token=" + s.refresh, basic},
 		{2, "token=not-a-token", ""},
+		{3, "client_id=tokenlab&scope=read", ""},
+		{3, "client_id=ghost", basic},
+		{0, "grant_type=authorization_code&code=x&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2F&client_id=tokenlab&code_verifier=v", ""},
+		{0, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=x&client_id=tokenlab", ""},
 	} {
 		f.Add(seed.route, seed.body, seed.auth)
 	}
@@ -261,6 +265,13 @@ func tokenMutations(tok, other string) []string {
 		p[0] + "." + b64([]byte(`[]`)) + "." + p[2],
 		p[0] + "." + b64([]byte(`{"exp":1e400,"nbf":"soon","aud":7}`)) + "." + p[2],
 		"", ".", "..", "a.b.c", strings.Repeat("A", 5000),
+		// Shapes refused before any signature work (checkShape).
+		b64([]byte(`{"alg":"HS256","typ":"at+jwt","crit":["exp"]}`)) + "." + p[1] + "." + p[2],
+		b64([]byte(`{"alg":"HS256","typ":"at+jwt","b64":false}`)) + "." + p[1] + "." + p[2],
+		b64([]byte(`{"alg":"HS256","alg":"HS256","typ":"at+jwt"}`)) + "." + p[1] + "." + p[2],
+		p[0] + "." + b64([]byte(`{"exp":"2000000000","sub":"1","sub":"2"}`)) + "." + p[2],
+		p[0] + "." + b64([]byte(`{"iat":4000000000,"a":{"b":[{"c":1,"c":2}]}}`)) + "." + p[2],
+		p[0] + "." + b64([]byte(strings.Repeat(`{"a":`, 100)+"1"+strings.Repeat("}", 100))) + "." + p[2],
 	}
 	return out
 }
@@ -332,6 +343,84 @@ func FuzzParseDuration(f *testing.F) {
 		}
 		if neg, err := ParseDuration("-" + s); err != nil || neg != -d {
 			t.Fatalf("ParseDuration(%q) = %v but ParseDuration(%q) = %v, %v", s, d, "-"+s, neg, err)
+		}
+	})
+}
+
+// FuzzUserCode feeds anything to the user-code normaliser: it never
+// panics, accepts only 8 letters of the alphabet, and a normalised code
+// shown as XXXX-XXXX normalises to itself.
+func FuzzUserCode(f *testing.F) {
+	for _, seed := range []string{"BCDF-GHJK", "bcdfghjk", " bCdF-gHjK ", "AEIO-UAEI", "", "BCDF--GHJK", "ßCDF-GHJK", "BCDF\x00GHJK", "bcdf-ghjk-"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		code, err := normalizeUserCode(in)
+		if err != nil {
+			return
+		}
+		if len(code) != 8 || strings.Trim(code, userCodeAlphabet) != "" {
+			t.Fatalf("normalizeUserCode(%q) = %q", in, code)
+		}
+		if again, err := normalizeUserCode(strings.ToLower(formatUserCode(code))); err != nil || again != code {
+			t.Fatalf("round trip of %q: %q %v", code, again, err)
+		}
+	})
+}
+
+// FuzzClientFile parses arbitrary client files: never a panic, and every
+// client accepted passes validation.
+func FuzzClientFile(f *testing.F) {
+	for _, seed := range []string{
+		"- id: app\n  secret: s\n  grant_types: [client_credentials]\n  scopes: [read]\n",
+		`[{"id": "web", "secret_file": "s", "redirect_uris": ["https://app.example/cb", "loopback"]}]`,
+		"- id: a\n  colour: blue\n", "id: x\n", "- {}\n", "[", "- id: &a x\n  secret: *a\n",
+	} {
+		f.Add(seed)
+	}
+	read := func(string) ([]byte, error) { return []byte("file-secret"), nil }
+	f.Fuzz(func(t *testing.T, data string) {
+		clients, err := ParseClientFile([]byte(data), read)
+		if err != nil {
+			return
+		}
+		for _, c := range clients {
+			if err := c.validate(); err != nil || c.SecretFile != "" {
+				t.Fatalf("accepted %+v: %v", c, err)
+			}
+		}
+	})
+}
+
+// FuzzLoginPages posts arbitrary forms and queries to the HTML pages: never
+// a 5xx, always HTML, and a redirect only to a registered loopback URI.
+func FuzzLoginPages(f *testing.F) {
+	s := newFuzzServer(f, "HS256")
+	q := "response_type=code&client_id=tokenlab&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=s&code_challenge=" +
+		s256("fuzz-verifier-fuzz-verifier-fuzz-verifier-fuzz") + "&code_challenge_method=S256"
+	for _, seed := range []struct {
+		route       uint8
+		query, body string
+	}{
+		{0, q, ""}, {1, q, q + "&username=alice&password=password123&action=approve"}, {1, "", q + "&form_token=AAAA&action=deny"},
+		{2, "user_code=bcdf-ghjk", ""}, {3, "", "user_code=BCDFGHJK&username=alice&password=password123&action=approve"},
+		{0, "client_id=%00&redirect_uri=javascript:alert(1)", ""}, {3, "", "user_code=%zz"},
+	} {
+		f.Add(seed.route, seed.query, seed.body)
+	}
+	routes := []struct{ method, path string }{{"GET", "/oauth/authorize"}, {"POST", "/oauth/authorize"}, {"GET", "/device"}, {"POST", "/device"}}
+	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
+		rt := routes[int(route)%len(routes)]
+		req := httptest.NewRequestWithContext(t.Context(), rt.method, "/", strings.NewReader(body))
+		req.URL.Path, req.URL.RawQuery = rt.path, query
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code >= 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Fatalf("%s %s?%q (%q): %d %s", rt.method, rt.path, query, body, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		if loc := rec.Header().Get("Location"); loc != "" && !strings.HasPrefix(loc, "http://127.0.0.1:") && !strings.HasPrefix(loc, "http://[::1]:") {
+			t.Fatalf("redirect to %q", loc)
 		}
 	})
 }

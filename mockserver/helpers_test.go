@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -26,12 +27,15 @@ type testServer struct {
 	DB    *store.DB
 	Clock *Clock
 	http  *http.Client
+	// dbPath is the SQLite file, for tests that read its bytes.
+	dbPath string
 }
 
 // newTestServer starts a server; mutate adjusts the configuration.
 func newTestServer(tb testing.TB, mutate ...func(*Config)) *testServer {
 	tb.Helper()
-	db, err := store.Open(tb.Context(), filepath.Join(tb.TempDir(), "tokenlab.db"))
+	dbPath := filepath.Join(tb.TempDir(), "tokenlab.db")
+	db, err := store.Open(tb.Context(), dbPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -52,10 +56,11 @@ func newTestServer(tb testing.TB, mutate ...func(*Config)) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { srv.Close() }) // before the database closes
 	hs.Config.Handler = srv
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &testServer{Server: srv, URL: hs.URL, DB: db, Clock: clock, http: hs.Client()}
+	return &testServer{Server: srv, URL: hs.URL, DB: db, Clock: clock, http: hs.Client(), dbPath: dbPath}
 }
 
 // reply is an answer: its status, headers and decoded JSON body (nil when
@@ -157,3 +162,7 @@ func (ts *testServer) eventKinds(tb testing.TB) []string {
 }
 
 func bearerHeader(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+func basicAuth(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+}

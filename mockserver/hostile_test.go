@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -219,10 +220,10 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 			status: 401, code: "missing_token", msg: "send an access token"},
 		tokenCase("not a JWT", "not-a-jwt", codeInvalidToken, "the token is malformed"),
 		tokenCase("alg none", hostileSign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, map[string]any{"typ": typAccess, "kid": kid}, ac),
-			codeInvalidToken, "signing method none is invalid"),
-		tokenCase("refresh token as access token", refresh, codeInvalidToken, `token type is "rt+jwt", want "at+jwt"`),
+			codeInvalidToken, `signed with "none"`),
+		tokenCase("refresh token as access token", refresh, codeInvalidToken, `of type "rt+jwt" where "at+jwt"`),
 		tokenCase("typ JWT", hostileSign(t, ts.tokens.access.method, ts.tokens.access.sign, map[string]any{"typ": "JWT", "kid": kid}, ac),
-			codeInvalidToken, `token type is "JWT", want "at+jwt"`),
+			codeInvalidToken, `of type "JWT" where "at+jwt"`),
 		tokenCase("expired", changed(func(c *AccessClaims) {
 			c.ExpiresAt = jwt.NewNumericDate(ts.Clock.Now().Add(-time.Second))
 		}), codeTokenExpired, "the token has expired"),
@@ -232,17 +233,17 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		tokenCase("no exp", changed(func(c *AccessClaims) { c.ExpiresAt = nil }), codeInvalidToken, "lacks the exp claim"),
 		tokenCase("wrong iss", changed(func(c *AccessClaims) { c.Issuer = "https://evil.example" }), codeInvalidToken, "another issuer"),
 		tokenCase("wrong aud", changed(func(c *AccessClaims) { c.Audience = jwt.ClaimStrings{"someone-else"} }), codeInvalidToken, "another audience"),
-		tokenCase("changed payload byte", withPayloadByte(t, access, `"alice"`, `"alicf"`), codeInvalidToken, "token signature is invalid"),
-		tokenCase("stripped signature", parts[0]+"."+parts[1]+".", codeInvalidToken, "token signature is invalid"),
+		tokenCase("changed payload byte", withPayloadByte(t, access, `"alice"`, `"alicf"`), codeInvalidToken, "signature does not match"),
+		tokenCase("stripped signature", parts[0]+"."+parts[1]+".", codeInvalidToken, "signature does not match"),
 		tokenCase("signature segment removed", parts[0]+"."+parts[1], codeInvalidToken, "the token is malformed"),
 		tokenCase("unknown kid", hostileSign(t, ts.tokens.access.method, ts.tokens.access.sign, map[string]any{"typ": typAccess, "kid": "k-0000000000000000"}, ac),
-			codeInvalidToken, `unknown key id "k-0000000000000000"`),
+			codeInvalidToken, "signed with a key this server does not use"),
 		tokenCase("signed with the refresh key", hostileSign(t, ts.tokens.refresh.method, ts.tokens.refresh.sign, map[string]any{"typ": typAccess, "kid": kid}, ac),
-			codeInvalidToken, "token signature is invalid"),
+			codeInvalidToken, "signature does not match"),
 
 		// Refresh tokens at /token.
 		{name: "access token as refresh token", method: "POST", path: "/token", body: map[string]string{"token": access},
-			status: 401, code: codeInvalidToken, msg: `token type is "at+jwt", want "rt+jwt"`},
+			status: 401, code: codeInvalidToken, msg: `of type "at+jwt" where "rt+jwt"`},
 		{name: "refresh token unknown to the database", method: "POST", path: "/token", body: map[string]string{"token": ts.forgeRefresh(t, hostileRefreshClaims(ts, "no-such-family"))},
 			status: 401, code: codeInvalidToken, msg: "unknown to this server"},
 		{name: "refresh token without fid", method: "POST", path: "/token", body: map[string]string{"token": ts.forgeRefresh(t, hostileRefreshClaims(ts, ""))},
@@ -260,7 +261,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		{name: "admin events with a huge limit", method: "GET", path: "/admin/events?limit=99999999999999999999", header: bearerHeader(testAdminToken),
 			status: 400, code: "invalid_request", msg: "limit must be a whole number from 1 to 5000"},
 		{name: "admin sessions with a bad limit", method: "GET", path: "/admin/sessions?limit=1e3", header: bearerHeader(testAdminToken),
-			status: 400, code: "invalid_request", msg: "limit must be a whole number from 1 to 1000"},
+			status: 400, code: "invalid_request", msg: "limit must be a whole number from 1 to 500"},
 		{name: "clock with both advance and set", method: "POST", path: "/admin/clock", header: bearerHeader(testAdminToken),
 			body: map[string]string{"advance": "16m", "set": "2026-01-02T15:04:05Z"}, status: 400, code: "invalid_request", msg: "send exactly one of"},
 		{name: "clock with neither advance nor set", method: "POST", path: "/admin/clock", header: bearerHeader(testAdminToken),
@@ -279,8 +280,8 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 			status: 400, code: "invalid_request", msg: `x-www-form-urlencoded, not "application/json"`},
 		{name: "missing grant_type", method: "POST", path: "/oauth/token", body: formBody("username", "alice", "password", "password123"), header: []string{"Content-Type", formType},
 			status: 400, code: "invalid_request", msg: "grant_type is required"},
-		{name: "unsupported grant_type", method: "POST", path: "/oauth/token", body: formBody("grant_type", "client_credentials"), header: []string{"Content-Type", formType},
-			status: 400, code: "unsupported_grant_type", msg: `grant_type "client_credentials" is not supported`},
+		{name: "unsupported grant_type", method: "POST", path: "/oauth/token", body: formBody("grant_type", "implicit"), header: []string{"Content-Type", formType},
+			status: 400, code: "unsupported_grant_type", msg: `grant_type "implicit" is not supported`},
 		{name: "long unsupported grant_type is cut short", method: "POST", path: "/oauth/token", body: formBody("grant_type", strings.Repeat("x", 5000)), header: []string{"Content-Type", formType},
 			status: 400, code: "unsupported_grant_type", msg: strings.Repeat("x", 40) + `…" is not supported`},
 		{name: "repeated parameter", method: "POST", path: "/oauth/token", body: "grant_type=password&grant_type=refresh_token&username=alice&password=password123", header: []string{"Content-Type", formType},
@@ -292,11 +293,12 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		{name: "password grant with a wrong password", method: "POST", path: "/oauth/token", body: formBody("grant_type", "password", "username", "alice", "password", "wrong-password"), header: []string{"Content-Type", formType},
 			status: 400, code: "invalid_grant", msg: "wrong username or password"},
 		{name: "access token as refresh_token grant", method: "POST", path: "/oauth/token", body: formBody("grant_type", "refresh_token", "refresh_token", access), header: []string{"Content-Type", formType},
-			status: 400, code: "invalid_grant", msg: `want "rt+jwt"`},
+			status: 400, code: "invalid_grant", msg: `where "rt+jwt"`},
 		{name: "Basic auth garbage", method: "POST", path: "/oauth/token", body: formBody("grant_type", "refresh_token", "refresh_token", "junk"),
-			header: []string{"Content-Type", formType, "Authorization", "Basic %%%not-base64%%%"}, status: 400, code: "invalid_grant", msg: "the token is malformed"},
+			header: []string{"Content-Type", formType, "Authorization", "Basic %%%not-base64%%%"}, status: 401, code: "invalid_client", msg: "not HTTP Basic",
+			want: map[string]string{"WWW-Authenticate": `Basic realm="tokenlab"`}},
 		{name: "Basic auth without a colon", method: "POST", path: "/oauth/token", body: formBody("grant_type", "password", "username", "alice", "password", "wrong-password"),
-			header: []string{"Content-Type", formType, "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("no-colon"))}, status: 400, code: "invalid_grant", msg: "wrong username or password"},
+			header: []string{"Content-Type", formType, "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("no-colon"))}, status: 401, code: "invalid_client", msg: "not HTTP Basic"},
 		{name: "malformed percent escape", method: "POST", path: "/oauth/token", body: "grant_type=%zz", header: []string{"Content-Type", formType},
 			status: 400, code: "invalid_request", msg: "the form body is malformed"},
 		{name: "semicolon separator", method: "POST", path: "/oauth/introspect", body: "token=a;token=b", header: []string{"Content-Type", formType},
@@ -306,9 +308,39 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		{name: "introspect with a JSON body", method: "POST", path: "/oauth/introspect", body: map[string]string{"token": access},
 			status: 400, code: "invalid_request", msg: "x-www-form-urlencoded"},
 
+		// Login flows at the JSON endpoints.
+		{name: "JSON body to device authorization", method: "POST", path: "/oauth/device_authorization", body: map[string]string{"client_id": "tokenlab"},
+			status: 400, code: "invalid_request", msg: "x-www-form-urlencoded"},
+		{name: "device authorization for an unknown client", method: "POST", path: "/oauth/device_authorization", body: formBody("client_id", "ghost"),
+			header: []string{"Content-Type", formType}, status: 401, code: "invalid_client", msg: "no client is registered", want: map[string]string{"WWW-Authenticate": "Basic"}},
+		{name: "device authorization without a client", method: "POST", path: "/oauth/device_authorization", body: formBody("scope", "read"),
+			header: []string{"Content-Type", formType}, status: 401, code: "invalid_client", msg: "needs client_id"},
+		{name: "device authorization with a control character in scope", method: "POST", path: "/oauth/device_authorization", body: formBody("client_id", "tokenlab", "scope", "read\x1b[2J"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_scope", msg: "RFC 6749"},
+		{name: "device authorization with a fragment resource", method: "POST", path: "/oauth/device_authorization", body: formBody("client_id", "tokenlab", "resource", "https://api.example/#x"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_target", msg: "absolute URI"},
+		{name: "10 MB body to device authorization", method: "POST", path: "/oauth/device_authorization", body: "client_id=" + tenMB, header: []string{"Content-Type", formType},
+			status: 413, code: "invalid_request", msg: "larger than 65536 bytes"},
+		{name: "device grant without device_code", method: "POST", path: "/oauth/token", body: formBody("grant_type", grantDeviceCode, "client_id", "tokenlab"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_request", msg: "needs device_code"},
+		{name: "device grant with a garbage device_code", method: "POST", path: "/oauth/token", body: formBody("grant_type", grantDeviceCode, "client_id", "tokenlab", "device_code", long),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_grant", msg: "unknown to this server"},
+		{name: "code grant without code", method: "POST", path: "/oauth/token", body: formBody("grant_type", "authorization_code", "client_id", "tokenlab", "redirect_uri", "http://127.0.0.1:1/"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_request", msg: "needs code"},
+		{name: "code grant without redirect_uri", method: "POST", path: "/oauth/token", body: formBody("grant_type", "authorization_code", "client_id", "tokenlab", "code", "x"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_request", msg: "needs the redirect_uri"},
+		{name: "code grant with a garbage code", method: "POST", path: "/oauth/token", body: formBody("grant_type", "authorization_code", "client_id", "tokenlab", "code", "' OR 1=1 --", "redirect_uri", "x"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_grant", msg: "unknown to this server"},
+		{name: "client_secret without client_id", method: "POST", path: "/oauth/token", body: formBody("grant_type", "client_credentials", "client_secret", "x"),
+			header: []string{"Content-Type", formType}, status: 400, code: "invalid_request", msg: "client_secret without client_id"},
+		{name: "Basic with an empty id", method: "POST", path: "/oauth/token", body: formBody("grant_type", "client_credentials"),
+			header: []string{"Content-Type", formType, "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(":secret"))}, status: 401, code: "invalid_client", msg: "not HTTP Basic"},
+		{name: "Basic with a bad percent escape", method: "POST", path: "/oauth/token", body: formBody("grant_type", "client_credentials"),
+			header: []string{"Content-Type", formType, "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("a%zz:b"))}, status: 401, code: "invalid_client", msg: "not HTTP Basic"},
+
 		// Routing.
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, code: "not_found", msg: "no such route: /nope"},
-		{name: "unknown OAuth route", method: "GET", path: "/oauth/authorize?response_type=code", status: 404, code: "not_found", msg: "no such route: /oauth/authorize"},
+		{name: "unknown OAuth route", method: "GET", path: "/oauth/userinfo", status: 404, code: "not_found", msg: "no such route: /oauth/userinfo"},
 		{name: "trailing slash", method: "POST", path: "/login/", body: map[string]string{"username": "alice", "password": "password123"},
 			status: 404, code: "not_found", msg: "no such route: /login/"},
 		{name: "DELETE /login", method: "DELETE", path: "/login", status: 405, code: "method_not_allowed", msg: "/login does not accept DELETE",
@@ -356,7 +388,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		enc := publicKeyEncodings(t, pub)
 		for _, name := range []string{"PKIX PEM", "PKIX DER"} {
 			tok := hostileSign(t, jwt.SigningMethodHS256, enc[name], map[string]any{"typ": typAccess, "kid": kid}, ac)
-			cases = append(cases, tokenCase("HS256 signed with the public key as "+name, tok, codeInvalidToken, "signing method HS256 is invalid"))
+			cases = append(cases, tokenCase("HS256 signed with the public key as "+name, tok, codeInvalidToken, `signed with "HS256"`))
 		}
 	}
 	return cases
@@ -564,6 +596,96 @@ func TestHostileClockRange(t *testing.T) {
 			_, refresh := ts.login(t)
 			if r := ts.do(t, "POST", "/token", map[string]string{"token": refresh}); r.Status != http.StatusOK {
 				t.Errorf("refresh of a fresh session at %v: %d %s", ts.Clock.Now(), r.Status, r.Raw)
+			}
+		})
+	}
+}
+
+// TestHostileLoginPages puts garbage into every parameter of the HTML
+// pages: never a 5xx, always HTML, nothing echoed unescaped, and a redirect
+// only to the registered loopback URI of the request.
+func TestHostileLoginPages(t *testing.T) {
+	ts := newTestServer(t)
+	garbage := map[string]string{
+		"empty":       "",
+		"script":      `<script>alert(1)</script>`,
+		"quote break": `"><img src=x onerror=alert(1)>`,
+		"javascript":  "javascript:alert(1)",
+		"CR LF":       "a\r\nSet-Cookie: pwned=1",
+		"NUL":         "a\x00b",
+		"escape":      "\x1b[2J",
+		"SQL":         "' OR 1=1 --",
+		"bad UTF-8":   "\xff\xfe",
+		"3000 bytes":  strings.Repeat("x", 3000),
+		"long runes":  strings.Repeat("é", 1500),
+	}
+	check := func(t *testing.T, p page) {
+		t.Helper()
+		if p.Status >= 500 || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%d %s", p.Status, p.Header.Get("Content-Type"))
+		}
+		if strings.Contains(p.Body, "<script>alert") || strings.Contains(p.Body, "<img src=x") {
+			t.Fatalf("garbage echoed unescaped:\n%s", p.Body)
+		}
+		if p.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("a Set-Cookie header: %v", p.Header)
+		}
+		if loc := p.Header.Get("Location"); loc != "" && !strings.HasPrefix(loc, loopbackRedirect+"?") {
+			t.Fatalf("redirect to %q", loc)
+		}
+	}
+	params := []string{"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method", "resource"}
+	good := formOf(t, ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery(loopbackRedirect).Encode(), nil))
+	for _, param := range params {
+		for name, value := range garbage {
+			t.Run("authorize "+param+" "+name, func(t *testing.T) {
+				q := authorizeQuery(loopbackRedirect)
+				q.Set(param, value)
+				check(t, ts.browser(t, "GET", "/oauth/authorize?"+q.Encode(), nil))
+				// The same garbage posted with a valid form token: the token
+				// no longer matches (or the client is refused), never a code.
+				p := ts.submit(t, good, param, value, "username", "alice", "password", "password123")
+				check(t, p)
+				if value != good.Fields[param] && strings.Contains(p.Header.Get("Location"), "code=") {
+					t.Fatalf("a code for a changed form: %s", p.Header.Get("Location"))
+				}
+			})
+		}
+	}
+	for _, field := range []string{"user_code", "username", "password", "action"} {
+		for name, value := range garbage {
+			t.Run("device "+field+" "+name, func(t *testing.T) {
+				form := url.Values{"user_code": {"BCDF-GHJK"}, "username": {"alice"}, "password": {"password123"}, "action": {"approve"}}
+				form.Set(field, value)
+				check(t, ts.browser(t, "POST", "/device", form))
+				check(t, ts.browser(t, "GET", "/device?"+url.Values{field: {value}}.Encode(), nil))
+			})
+		}
+	}
+	for _, tc := range []struct{ name, method, path, contentType, body string }{
+		{"JSON to the authorize form", "POST", "/oauth/authorize", "application/json", `{"client_id":"tokenlab"}`},
+		{"10 MB to the device form", "POST", "/device", formType, "user_code=" + strings.Repeat("A", 10<<20)},
+		{"repeated field on /device", "POST", "/device", formType, "user_code=a&user_code=b"},
+		{"repeated parameter on authorize", "GET", "/oauth/authorize?client_id=tokenlab&client_id=tokenlab", "", ""},
+		{"PUT /device", "PUT", "/device", "", ""},
+		{"DELETE /oauth/authorize", "DELETE", "/oauth/authorize", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tc.method, ts.URL+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.contentType)
+			resp, err := ts.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			p := page{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+			check(t, p)
+			if p.Status < 400 || !strings.Contains(p.Body, `id="error"`) {
+				t.Fatalf("want an HTML error page: %d %s", p.Status, p.Body)
 			}
 		})
 	}

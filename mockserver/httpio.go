@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // maxBody bounds every request body; auth requests are tiny.
@@ -21,6 +24,11 @@ type apiError struct {
 	Message string
 	// Bearer, when set, becomes a WWW-Authenticate challenge (RFC 6750).
 	Bearer bool
+	// Basic asks for HTTP Basic client authentication (invalid_client).
+	Basic bool
+	// RetryAfter, when set, becomes a Retry-After header (whole seconds,
+	// at least one).
+	RetryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -55,6 +63,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, ae.Message)
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	if ae.Basic {
+		w.Header().Set("WWW-Authenticate", `Basic realm="tokenlab"`)
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ae.RetryAfter.Seconds())))))
+	}
+	if isPage(r) {
+		s.writeErrorPage(w, ae)
+		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/oauth/") {
 		writeJSON(w, ae.Status, oauthErrorBody{Error: ae.Code, Description: ae.Message})

@@ -22,7 +22,7 @@ import (
 var algorithms = map[string]jwt.SigningMethod{
 	"HS256": jwt.SigningMethodHS256,
 	"RS256": jwt.SigningMethodRS256,
-	"ES256": jwt.SigningMethodES256,
+	"ES256": deterministicES256{jwt.SigningMethodES256},
 	"EdDSA": jwt.SigningMethodEdDSA,
 }
 

@@ -73,6 +73,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.Run("refresh", func(b *testing.B) {
 		ts := newTestServer(b)
 		header := http.Header{"Content-Type": {"application/json"}}
+		batches0, writes0 := ts.DB.WriteStats()
 		res := runLoad(b, func(_ int, c *http.Client) (loadRequest, error) {
 			// Each client logs in (on its own connection, before the
 			// timer starts) and then keeps rotating its own chain.
@@ -102,6 +103,10 @@ func BenchmarkLoad(b *testing.B) {
 				return nil
 			}, nil
 		})
+		// Group commit: how many refreshes one transaction held on average.
+		if batches, writes := ts.DB.WriteStats(); batches > batches0 {
+			b.ReportMetric(float64(writes-writes0)/float64(batches-batches0), "writes/commit")
+		}
 		logRatios(b, res, bare)
 	})
 }

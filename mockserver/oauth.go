@@ -3,57 +3,14 @@ package mockserver
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/tokenlab/tokenlab/mockserver/store"
 )
 
 // The OAuth 2.0 dialect: form-encoded requests, JSON answers, RFC 6749
-// errors. Any client_id is accepted: the mock has no client registry.
-
-type oauthTokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
-	Scope        string `json:"scope,omitempty"`
-}
-
-func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error {
-	form, err := readForm(w, r)
-	if err != nil {
-		return err
-	}
-	clientID := form["client_id"]
-	if id, _, ok := r.BasicAuth(); ok {
-		clientID = id
-	}
-	var g grant
-	switch gt := form["grant_type"]; gt {
-	case "password":
-		if form["username"] == "" || form["password"] == "" {
-			return badRequest("the password grant needs username and password")
-		}
-		g, err = s.login(r.Context(), form["username"], form["password"], clientID, form["scope"])
-	case "refresh_token":
-		if form["refresh_token"] == "" {
-			return badRequest("the refresh_token grant needs refresh_token")
-		}
-		g, err = s.refresh(r.Context(), form["refresh_token"])
-	case "":
-		return badRequest("grant_type is required")
-	default:
-		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
-			Message: "grant_type " + quote(gt) + " is not supported; use password or refresh_token"}
-	}
-	if err != nil {
-		return oauthError(err)
-	}
-	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
-		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope})
-	return nil
-}
+// errors. The token endpoint and its grants are in grants.go.
 
 // oauthError turns login and refresh failures into RFC 6749 invalid_grant.
 func oauthError(err error) error {
@@ -79,13 +36,28 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 	if raw == "" {
 		return badRequest("token is required")
 	}
-	familyID := ""
+	// RFC 7009 §2.1: a client that authenticates must do so rightly, and a
+	// confidential client's token may be revoked only by that client.
+	client, known, err := s.authenticateClient(r.Context(), r, form)
+	if err != nil {
+		return err
+	}
+	familyID, owner := "", ""
 	if c, err := s.tokens.verifyRefresh(raw); err == nil || err.(*tokenError).code == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
-			familyID = fam.ID
+			familyID, owner = fam.ID, fam.ClientID
 		}
 	} else if c, err := s.tokens.verifyAccess(raw); err == nil {
-		familyID = c.SessionID
+		familyID, owner = c.SessionID, c.ClientID
+	}
+	if owner != "" {
+		var te *tokenError
+		err := s.checkTokenClient(r.Context(), tokenCall{form: form, client: client, known: known}, owner)
+		if errors.As(err, &te) {
+			familyID = "" // another client's token: nothing happens, and §2.2 still answers 200
+		} else if err != nil {
+			return err
+		}
 	}
 	if familyID != "" {
 		if _, err := s.db.RevokeFamily(r.Context(), familyID, store.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -128,7 +100,7 @@ func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
-	if c, err := s.tokens.verifyAccess(raw); err == nil {
+	if c, err := s.tokens.describeAccess(raw); err == nil {
 		if s.Policy().AccessDenylist && c.SessionID != "" {
 			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
 				return introspection{}
@@ -154,16 +126,21 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
 	iss := s.cfg.Issuer
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                iss,
-		"token_endpoint":                        iss + "/oauth/token",
-		"revocation_endpoint":                   iss + "/oauth/revoke",
-		"introspection_endpoint":                iss + "/oauth/introspect",
-		"jwks_uri":                              iss + "/.well-known/jwks.json",
-		"grant_types_supported":                 []string{"password", "refresh_token"},
-		"response_types_supported":              []string{"token"},
-		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
-		"id_token_signing_alg_values_supported": []string{s.cfg.Alg},
-		"subject_types_supported":               []string{"public"},
+		"issuer":                                         iss,
+		"token_endpoint":                                 iss + "/oauth/token",
+		"revocation_endpoint":                            iss + "/oauth/revoke",
+		"introspection_endpoint":                         iss + "/oauth/introspect",
+		"jwks_uri":                                       iss + "/.well-known/jwks.json",
+		"authorization_endpoint":                         iss + "/oauth/authorize",
+		"device_authorization_endpoint":                  iss + "/oauth/device_authorization",
+		"grant_types_supported":                          allGrants,
+		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
+		"authorization_response_iss_parameter_supported": true,
+		"id_token_signing_alg_values_supported":          []string{s.cfg.Alg},
+		"subject_types_supported":                        []string{"public"},
 	})
 	return nil
 }
@@ -188,9 +165,12 @@ func unixOf(d *jwt.NumericDate) int64 {
 	return d.Unix()
 }
 
+// quote cuts s to 40 runes and quotes it with Go's escapes, so control
+// characters a client sent never reach a terminal that shows the message
+// or the event log.
 func quote(s string) string {
 	if r := []rune(s); len(r) > 40 {
 		s = string(r[:40]) + "…"
 	}
-	return `"` + s + `"`
+	return strconv.Quote(s)
 }

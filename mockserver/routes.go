@@ -27,17 +27,22 @@ func (s *Server) routes() http.Handler {
 	handle("GET /healthz", s.handleHealth)
 
 	// Seed dialect.
-	handle("POST /register", s.handleRegister)
-	handle("POST /login", s.handleLogin)
+	handle("POST /register", withClientAddr(s.handleRegister))
+	handle("POST /login", withClientAddr(s.handleLogin))
 	handle("POST /token", s.handleToken)
 	handle("POST /logout", s.handleLogout)
 	handle("GET /protected", s.handleProtected)
 	handle("GET /me", s.handleMe)
 
 	// OAuth 2.0 dialect.
-	handle("POST /oauth/token", s.handleOAuthToken)
+	handle("POST /oauth/token", withClientAddr(s.handleOAuthToken))
 	handle("POST /oauth/revoke", s.handleOAuthRevoke)
 	handle("POST /oauth/introspect", s.handleOAuthIntrospect)
+	handle("GET /oauth/authorize", s.handleAuthorize)
+	handle("POST /oauth/authorize", s.handleAuthorizeSubmit)
+	handle("POST /oauth/device_authorization", s.handleDeviceAuthorization)
+	handle("GET /device", s.handleDevicePage)
+	handle("POST /device", s.handleDeviceSubmit)
 	handle("GET /.well-known/openid-configuration", s.handleDiscovery)
 	handle("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
 	handle("GET /.well-known/jwks.json", s.handleJWKS)
@@ -49,6 +54,9 @@ func (s *Server) routes() http.Handler {
 	handle("GET /admin/sessions", admin(s.handleSessions))
 	handle("GET /admin/settings", admin(s.handleGetSettings))
 	handle("PUT /admin/settings", admin(s.handleSetSettings))
+	handle("POST /admin/faults", admin(s.handleAddFault))
+	handle("DELETE /admin/faults", admin(s.handleClearFaults))
+	handle("POST "+rotatePath, admin(s.handleRotateKeys))
 
 	// Anything else: a JSON 404 or 405 instead of the mux's plain text.
 	mux.Handle("/", s.errorHandler(func(w http.ResponseWriter, r *http.Request) error {
@@ -59,7 +67,7 @@ func (s *Server) routes() http.Handler {
 		}
 		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.URL.Path}
 	}))
-	return s.accessLog(s.recoverPanics(mux))
+	return s.accessLog(s.recoverPanics(s.injectFaults(s.gateKeys(mux))))
 }
 
 func (s *Server) errorHandler(h handlerFunc) http.Handler {

@@ -59,7 +59,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if _, err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	g, err := s.login(r.Context(), req.Username, req.Password, "", "")
+	g, err := s.login(r.Context(), req.Username, req.Password, "", "", "")
 	if err != nil {
 		return seedError(err)
 	}

@@ -10,8 +10,10 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,9 +37,32 @@ type Config struct {
 	RefreshSecret string
 	AdminToken    string // required for /admin routes
 	Users         []Credentials
-	SecureCookies bool
-	BcryptCost    int
-	Logger        *slog.Logger
+	// AllowWeakSecrets accepts HS256 secrets shorter than MinSecretBytes,
+	// for teaching how a weak secret is brute-forced.
+	AllowWeakSecrets bool
+	SecureCookies    bool
+	BcryptCost       int
+	// HashWorkers bounds concurrent bcrypt work (0: one per core);
+	// HashQueue more may wait, and the rest get 503 with Retry-After.
+	HashWorkers int
+	HashQueue   int
+	// EventsMax caps the event log's rows; the oldest are pruned.
+	EventsMax int
+	// Retention is how long after a session ends (expiry, revocation or
+	// its last refresh token expiring) its rows are kept.
+	Retention time.Duration
+	// LoginRate, when positive, limits password checks per client address
+	// to this many a second (429 with Retry-After beyond).
+	LoginRate float64
+	Logger    *slog.Logger
+	// Clients are registered besides the built-in public client tokenlab.
+	Clients []ClientConfig
+	// CodeTTL is the lifetime of an authorization code.
+	CodeTTL time.Duration
+	// DeviceTTL and DeviceInterval are a device code's lifetime and the
+	// polling interval it starts with (RFC 8628).
+	DeviceTTL      time.Duration
+	DeviceInterval time.Duration
 }
 
 // Policy is the part of the configuration that may change while the
@@ -65,6 +90,10 @@ func (p Policy) Validate() error {
 	return nil
 }
 
+// MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
+// for a key at least as long as the hash output.
+const MinSecretBytes = 32
+
 // maxLifetime bounds the lifetimes: with the clock's range it keeps every
 // expiry inside the Unix-nanosecond span the store uses.
 const maxLifetime = 10 * 365 * 24 * time.Hour
@@ -88,8 +117,13 @@ func DefaultConfig() Config {
 			Rotation:       true,
 			ReuseDetection: true,
 		},
-		Users:      []Credentials{{Username: "alice", Password: "password123"}},
-		BcryptCost: bcrypt.DefaultCost,
+		Users:          []Credentials{{Username: "alice", Password: "password123"}},
+		BcryptCost:     bcrypt.DefaultCost,
+		EventsMax:      DefaultEventsMax,
+		Retention:      DefaultRetention,
+		CodeTTL:        60 * time.Second,
+		DeviceTTL:      10 * time.Minute,
+		DeviceInterval: 5 * time.Second,
 	}
 }
 
@@ -106,10 +140,20 @@ type Server struct {
 	dummyHash []byte
 	handler   http.Handler
 	policy    atomic.Pointer[Policy] // read once per request
+	faults    faultTable             // see faults.go
+	keysMu    sync.RWMutex           // a key rotation holds requests back (keyrotate.go)
+	// formKey signs the hidden form_token of the authorize page; it lives
+	// only in memory, so a restart voids the forms on screen.
+	formKey   []byte
+	pages     *template.Template
+	hashing   *hashLimiter
+	loginRate *loginRateLimiter
+	maint     *maintenance
 }
 
 // New prepares a server on db: it loads or generates the signing keys and
-// creates the configured users that are missing.
+// creates the configured users that are missing. It starts a background
+// pruner that runs until ctx ends or Close is called.
 func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
@@ -143,14 +187,30 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		log:       cfg.Logger,
 		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
 		dummyHash: dummy,
+		formKey:   randomBytes(32),
+		pages:     pageTemplates,
+		loginRate: newLoginRateLimiter(cfg.LoginRate),
 	}
+	workers := cfg.HashWorkers
+	if workers <= 0 {
+		workers = defaultHashWorkers()
+	}
+	queue := cfg.HashQueue
+	if queue <= 0 {
+		queue = 2 * workers
+	}
+	s.hashing = newHashLimiter(workers, queue)
 	s.policy.Store(&cfg.Policy)
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
 			return nil, err
 		}
 	}
+	if err := s.registerClients(ctx); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
+	s.startMaintenance(ctx)
 	return s, nil
 }
 
@@ -162,8 +222,34 @@ func (c Config) validate() error {
 		return c.Policy.Validate()
 	case len(c.AdminToken) < 16:
 		return errors.New("the admin token must be at least 16 characters")
+	case c.CodeTTL <= 0 || c.CodeTTL > time.Hour:
+		return errors.New("code-ttl must be positive and at most 1h")
+	case c.DeviceTTL <= 0 || c.DeviceTTL > 24*time.Hour:
+		return errors.New("device-ttl must be positive and at most 24h")
+	case c.DeviceInterval < time.Second || c.DeviceInterval > time.Hour:
+		return errors.New("device-interval must be from 1s to 1h")
+	case c.EventsMax < 1:
+		return errors.New("events-max must be at least 1")
+	case c.Retention < 0 || c.Retention > maxLifetime:
+		return fmt.Errorf("retention must be between 0 and %s", FormatDuration(maxLifetime))
+	case c.LoginRate < 0 || c.HashWorkers < 0 || c.HashQueue < 0:
+		return errors.New("login-rate, hash workers and hash queue must not be negative")
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	for _, sec := range []struct{ name, value string }{{"access", c.AccessSecret}, {"refresh", c.RefreshSecret}} {
+		if sec.value != "" && len(sec.value) < MinSecretBytes && !c.AllowWeakSecrets {
+			return fmt.Errorf("the %s secret is %d bytes; HS256 needs at least %d (RFC 7518 §3.2) or it can be brute-forced: "+
+				"make one with `openssl rand -base64 32`, or pass --allow-weak-secrets for teaching", sec.name, len(sec.value), MinSecretBytes)
+		}
+	}
+	for _, cl := range c.Clients {
+		if err := cl.validate(); err != nil {
+			return err
+		}
+		if cl.ID == DefaultClientID {
+			return fmt.Errorf("%s is the built-in public client; give your client another id", DefaultClientID)
+		}
 	}
 	for _, u := range c.Users {
 		if err := validateCredentials(u.Username, u.Password); err != nil {

@@ -2,10 +2,13 @@ package mockserver
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -21,8 +24,8 @@ const (
 // AccessClaims are the claims of an access token.
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	Username  string `json:"username"`
-	SessionID string `json:"sid,omitempty"` // the refresh-token family, for the logout denylist
+	Username  string `json:"username,omitempty"` // empty for client credentials
+	SessionID string `json:"sid,omitempty"`      // the refresh-token family, for the logout denylist
 	ClientID  string `json:"client_id,omitempty"`
 	Scope     string `json:"scope,omitempty"`
 }
@@ -41,9 +44,10 @@ type tokens struct {
 	refresh  *signer
 
 	accessParser  *jwt.Parser
+	anyAudParser  *jwt.Parser // introspection: tokens for other resources too
 	refreshParser *jwt.Parser
 	now           func() time.Time
-	verified      verifiedCache
+	verified      *verifiedCache
 }
 
 func newTokens(issuer, audience string, access, refresh *signer, now func() time.Time) *tokens {
@@ -58,19 +62,27 @@ func newTokens(issuer, audience string, access, refresh *signer, now func() time
 	}
 	return &tokens{
 		issuer: issuer, audience: audience, access: access, refresh: refresh, now: now,
-		verified:      verifiedCache{max: 10000},
+		verified:      newVerifiedCache(verifiedCacheSize),
 		accessParser:  parser(access, jwt.WithAudience(audience)),
+		anyAudParser:  parser(access),
 		refreshParser: parser(refresh),
 	}
 }
 
-func (t *tokens) signAccess(user string, userID int64, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
+// signAccess signs an access token for sub (a user's numeric ID, or a
+// client ID for client credentials) that lives ttl, but never past its
+// session's deadline: a token must not outlive --session-max.
+func (t *tokens) signAccess(sub, user string, fam familyRef, now time.Time, ttl time.Duration) (string, AccessClaims, error) {
+	exp := now.Add(ttl)
+	if !fam.deadline.IsZero() {
+		exp = earliest(exp, fam.deadline)
+	}
 	c := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
-			Subject:   strconv.FormatInt(userID, 10),
-			Audience:  jwt.ClaimStrings{t.audience},
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			Subject:   sub,
+			Audience:  t.audienceFor(fam.resource),
+			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ID:        newID(),
@@ -85,13 +97,19 @@ func (t *tokens) signAccess(user string, userID int64, fam familyRef, now time.T
 }
 
 func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) (string, RefreshClaims, error) {
+	return t.signRefreshAs(newID(), userID, familyID, now, exp)
+}
+
+// signRefreshAs signs a refresh token with a given identity: a replay
+// inside the grace window gets its successor again, not a new one.
+func (t *tokens) signRefreshAs(jti string, userID int64, familyID string, now, exp time.Time) (string, RefreshClaims, error) {
 	c := RefreshClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   strconv.FormatInt(userID, 10),
 			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        newID(),
+			ID:        jti,
 		},
 		FamilyID: familyID,
 	}
@@ -99,8 +117,27 @@ func (t *tokens) signRefresh(userID int64, familyID string, now, exp time.Time) 
 	return s, c, err
 }
 
-// familyRef is what an access token says of its session.
-type familyRef struct{ id, clientID, scope string }
+// familyRef is what an access token says of its session, and the
+// session's deadline, which caps the token's exp.
+type familyRef struct {
+	id, clientID, scope, resource string
+	deadline                      time.Time
+}
+
+// audienceFor is the aud of an access token. Without an RFC 8707 resource
+// it is the configured audience. A resource on this server's own origin is
+// added to it (this server's routes still accept the token); any other
+// resource replaces it, so this server's routes refuse the token as meant
+// for another audience, while introspection still describes it.
+func (t *tokens) audienceFor(resource string) jwt.ClaimStrings {
+	switch {
+	case resource == "":
+		return jwt.ClaimStrings{t.audience}
+	case sameOrigin(resource, t.issuer):
+		return jwt.ClaimStrings{t.audience, resource}
+	}
+	return jwt.ClaimStrings{resource}
+}
 
 func sign(s *signer, typ string, claims jwt.Claims) (string, error) {
 	tok := jwt.NewWithClaims(s.method, claims)
@@ -140,42 +177,39 @@ func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
 
 // checkAccess verifies an access token in full, remembering nothing.
 func (t *tokens) checkAccess(raw string) (*AccessClaims, error) {
+	return t.parseAccess(t.accessParser, raw)
+}
+
+// describeAccess verifies an access token whatever its audience, for
+// introspection: a resource server elsewhere may ask about its tokens.
+func (t *tokens) describeAccess(raw string) (*AccessClaims, error) {
+	return t.parseAccess(t.anyAudParser, raw)
+}
+
+func (t *tokens) parseAccess(p *jwt.Parser, raw string) (*AccessClaims, error) {
 	c := &AccessClaims{}
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
-	_, err := t.accessParser.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
+	if te := checkShape(raw); te != nil {
+		return c, te
+	}
+	_, err := p.ParseWithClaims(raw, c, keyFunc(t.access, typAccess))
 	if err != nil {
-		return c, tokenFailure(err)
+		return c, tokenFailure(err, raw, t.access.alg)
+	}
+	if c.IssuedAt != nil {
+		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
+			return &AccessClaims{}, te
+		}
+	}
+	if t.access.alg == "ES256" && highS(raw) { // verified as ES256: its second spelling
+		return c, errHighS
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
 		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
 	}
 	return c, nil
-}
-
-// verifiedCache maps the text of verified access tokens to their claims.
-// When full it starts again empty: simple, and bounded.
-type verifiedCache struct {
-	mu  sync.RWMutex
-	m   map[string]*AccessClaims
-	max int
-}
-
-func (v *verifiedCache) get(raw string) (*AccessClaims, bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	c, ok := v.m[raw]
-	return c, ok
-}
-
-func (v *verifiedCache) put(raw string, c *AccessClaims) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.m == nil || len(v.m) >= v.max {
-		v.m = make(map[string]*AccessClaims)
-	}
-	v.m[raw] = c
 }
 
 // verifyRefresh checks a refresh token's signature and claims. An expired
@@ -186,15 +220,31 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 	if !canonical(raw) {
 		return c, errNotCanonical
 	}
+	if te := checkShape(raw); te != nil {
+		return c, te
+	}
 	_, err := t.refreshParser.ParseWithClaims(raw, c, keyFunc(t.refresh, typRefresh))
 	if err != nil {
-		return c, tokenFailure(err)
+		return c, tokenFailure(err, raw, t.refresh.alg)
+	}
+	if c.IssuedAt != nil {
+		if te := checkIssuedAt(c.IssuedAt.Time, t.now()); te != nil {
+			return &RefreshClaims{}, te
+		}
 	}
 	if c.ID == "" || c.FamilyID == "" || c.Subject == "" {
 		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
 	}
+	if t.refresh.alg == "ES256" && highS(raw) {
+		// The signature is genuine, so c names a real token: the caller
+		// may still treat a replay of it as a reuse.
+		return c, errHighS
+	}
 	return c, nil
 }
+
+// errHighS refuses the second (high-s) spelling of an ES256 signature.
+var errHighS = &tokenError{codeInvalidToken, "the token's ECDSA signature is not in canonical (low-s) form"}
 
 var errNotCanonical = &tokenError{codeInvalidToken, "the token is malformed: only base64url characters and two dots are allowed"}
 
@@ -220,10 +270,10 @@ func canonical(raw string) bool {
 func keyFunc(s *signer, typ string) jwt.Keyfunc {
 	return func(tok *jwt.Token) (any, error) {
 		if got, _ := tok.Header["typ"].(string); got != typ {
-			return nil, fmt.Errorf("token type is %q, want %q", got, typ)
+			return nil, &tokenError{codeInvalidToken, fmt.Sprintf("the token is of type %q where %q was expected (an access token cannot stand in for a refresh token, nor back)", got, typ)}
 		}
 		if kid, _ := tok.Header["kid"].(string); kid != s.kid {
-			return nil, fmt.Errorf("unknown key id %q", kid)
+			return nil, &tokenError{codeInvalidToken, "the token was signed with a key this server does not use (an old key after a rotation, or another server's)"}
 		}
 		return s.verify, nil
 	}
@@ -246,14 +296,24 @@ type tokenError struct {
 
 func (e *tokenError) Error() string { return e.msg }
 
-// tokenFailure turns a jwt error into a tokenError naming the problem.
-func tokenFailure(err error) *tokenError {
+// tokenFailure turns a jwt error into a tokenError naming the problem in
+// the server's own words (never the library's). raw is the token, alg the
+// one algorithm accepted.
+func tokenFailure(err error, raw, alg string) *tokenError {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return &tokenError{codeInvalidToken, "the token is malformed"}
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		// jwt's own text names the cause: the algorithm, typ or key ID.
-		return &tokenError{codeInvalidToken, "the token was refused: " + err.Error()}
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// The key function's own words: a wrong typ or key ID.
+		if te := (*tokenError)(nil); errors.As(err, &te) {
+			return te
+		}
+		return &tokenError{codeInvalidToken, "the token cannot be checked: its header names no key this server has"}
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if got := headerAlg(raw); got != alg {
+			return &tokenError{codeInvalidToken, fmt.Sprintf("the token is signed with %q, but this server accepts only %s", got, alg)}
+		}
+		return &tokenError{codeInvalidToken, "the token's signature does not match its contents: it was altered, or signed with another key"}
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return &tokenError{codeTokenExpired, "the token has expired"}
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
@@ -276,3 +336,26 @@ func hashToken(raw string) []byte {
 
 // newID returns a random 128-bit identifier as 32 hex digits.
 func newID() string { return fmt.Sprintf("%x", randomBytes(16)) }
+
+// headerAlg reads the alg a token's header names, "" when it cannot.
+func headerAlg(raw string) string {
+	head, _, _ := strings.Cut(raw, ".")
+	data, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(data, &h) != nil {
+		return ""
+	}
+	return h.Alg
+}
+
+// sameOrigin reports whether two absolute URLs share scheme and host:port.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Scheme != "" && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
+}

@@ -175,7 +175,7 @@ func TestStartEmbedded(t *testing.T) {
 }
 
 func TestDurationRoundTrip(t *testing.T) {
-	for _, in := range []string{"15m", "7d", "1d1h", "1m30s", "1h30m", "250ms", "2d3h4m5s"} {
+	for _, in := range []string{"15m", "7d", "1d1h", "1m30s", "1h30m", "250ms", "2d3h4m5s", "2s500ms", "1ms500us", "250us", "1ns", "7d1ns"} {
 		d, err := ParseDuration(in)
 		if err != nil {
 			t.Fatalf("ParseDuration(%q): %v", in, err)

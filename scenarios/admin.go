@@ -40,7 +40,7 @@ func (a *adminAPI) do(ctx context.Context, method, path string, in, out any) err
 	}
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s did not answer (%w)", a.url, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -49,10 +49,15 @@ func (a *adminAPI) do(ctx context.Context, method, path string, in, out any) err
 	}
 	if resp.StatusCode != http.StatusOK {
 		code, msg := errorCode(data)
-		if resp.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("%s %s: the admin token was refused", method, path)
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
+			return fmt.Errorf("%s %s: %w", method, path, ErrAdminTokenRefused)
+		case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
+			return fmt.Errorf("%s has no tokenlab admin route %s %s (it answered %d): is it a tokenlab server, and a recent one?", a.url, method, path, resp.StatusCode)
+		case msg != "":
+			return fmt.Errorf("the server refused %s %s: %s", method, path, msg)
 		}
-		return fmt.Errorf("%s %s answered %d %s %s", method, path, resp.StatusCode, code, msg)
+		return fmt.Errorf("the server answered %s %s with %d %s", method, path, resp.StatusCode, code)
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)
@@ -66,8 +71,30 @@ func (a *adminAPI) clockMode(ctx context.Context) (string, error) {
 	return c.Mode, err
 }
 
-func (a *adminAPI) advance(ctx context.Context, d time.Duration) error {
-	return a.do(ctx, http.MethodPost, "/admin/clock", map[string]string{"advance": d.String()}, nil)
+// advance moves the server's clock and returns its time afterwards.
+func (a *adminAPI) advance(ctx context.Context, d time.Duration) (time.Time, error) {
+	var c struct{ Now time.Time }
+	err := a.do(ctx, http.MethodPost, "/admin/clock", map[string]string{"advance": d.String()}, &c)
+	return c.Now, err
+}
+
+func (a *adminAPI) fault(ctx context.Context, f FaultArgs) error {
+	body := map[string]any{"route": f.Route, "times": f.Times}
+	if f.Status != 0 {
+		body["status"] = f.Status
+	}
+	if f.Delay > 0 {
+		body["delay"] = time.Duration(f.Delay).String()
+	}
+	return a.do(ctx, http.MethodPost, "/admin/faults", body, nil)
+}
+
+func (a *adminAPI) clearFaults(ctx context.Context) error {
+	return a.do(ctx, http.MethodDelete, "/admin/faults", nil, nil)
+}
+
+func (a *adminAPI) rotateKeys(ctx context.Context) error {
+	return a.do(ctx, http.MethodPost, "/admin/keys/rotate", nil, nil)
 }
 
 // settings reads the server's settings and, when set is not nil, changes

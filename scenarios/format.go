@@ -25,7 +25,19 @@ type Scenario struct {
 	File        string // where it was read from
 	Server      ServerSettings
 	Requires    []string // "clock", "admin"; derived from the steps too
+	Tags        []string // for tokenlab run --tag
 	Steps       []Step
+	// needs says, per step that needs more than the API, what it needs:
+	// the skip reason when that is missing.
+	needs []need
+}
+
+// need is one step's requirement.
+type need struct {
+	step     int // 1-based, after repeats are unrolled
+	kind     string
+	requires string // RequiresClock or RequiresAdmin
+	restart  bool   // only an embedded server can restart
 }
 
 // ServerSettings are the server policy a scenario needs; nil fields keep
@@ -68,15 +80,21 @@ const (
 	KindConcurrent = "concurrent"
 	KindLogout     = "logout"
 	KindExpect     = "expect"
+	KindFault      = "fault"
+	KindRestart    = "restart"
+	KindRotateKeys = "rotate_keys"
+	KindRepeat     = "repeat"
 )
 
 var kinds = []string{KindLogin, KindRequest, KindRefresh, KindAdvance, KindWait, KindSave, KindReplay,
-	KindTamper, KindConcurrent, KindLogout, KindExpect}
+	KindTamper, KindConcurrent, KindLogout, KindExpect, KindFault, KindRestart, KindRotateKeys, KindRepeat}
 
 // Requirements a scenario may have.
 const (
 	RequiresClock = "clock" // moves the server's clock: needs /admin/clock
-	RequiresAdmin = "admin" // reads server events or changes settings: needs the admin token
+	RequiresAdmin = "admin" // changes settings, injects faults, rotates keys: needs the admin token
+	// RequiresRestart: restarts the server, which only the embedded server can do.
+	RequiresRestart = "restart"
 )
 
 // Step is one step. Kind says which of the argument fields is set.
@@ -85,6 +103,9 @@ type Step struct {
 	Line   int
 	Say    string  // narration
 	Expect *Expect // what must hold after the step
+	Client string  // the client that runs the step; "main" by default
+	// Capture keeps parts of the step's answer as variables: name -> body.FIELD, header.NAME or cookie.NAME.
+	Capture map[string]string
 
 	Login      LoginArgs
 	Request    RequestArgs
@@ -93,22 +114,33 @@ type Step struct {
 	Replay     string // a saved name
 	Tamper     TamperArgs
 	Concurrent ConcurrentArgs
+	Refresh    RefreshArgs
+	Fault      FaultArgs
+
+	repeated []Step // a repeat's steps, once; unrolled by the parser
+	times    int
 }
 
-// LoginArgs: the user to log in as (alice / password123 by default).
+// DefaultClient is the client of steps that name none.
+const DefaultClient = "main"
+
+// LoginArgs: the user to log in as (the runner's user by default). A
+// password given, even "", is sent as written.
 type LoginArgs struct {
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	Username string  `yaml:"username"`
+	Password *string `yaml:"password"`
 }
 
 // RequestArgs: an API call. Without Token it goes through the client,
 // which refreshes as needed; with Token (a saved name) that exact access
 // token is sent and nothing is refreshed.
 type RequestArgs struct {
-	Method string `yaml:"method"`
-	Path   string `yaml:"path"`
-	Body   string `yaml:"body"`
-	Token  string `yaml:"token"`
+	Method  string            `yaml:"method"`
+	Path    string            `yaml:"path"`
+	Body    string            `yaml:"body"`
+	Token   string            `yaml:"token"`
+	Headers map[string]string `yaml:"headers"`
+	Auth    string            `yaml:"auth"` // none: send no token
 }
 
 // SaveArgs keep the current access or refresh token under a name.
@@ -137,16 +169,19 @@ type ConcurrentArgs struct {
 
 // Expect is what must hold after a step. Unset fields are not checked.
 type Expect struct {
-	Status         *int           `yaml:"status"` // for concurrent: every request's status
-	Error          *string        `yaml:"error"`  // the error code in the answer
-	Refreshes      *int           `yaml:"refreshes"`
-	Rotations      *int           `yaml:"rotations"`
-	TokenChanged   *bool          `yaml:"token_changed"`   // the access token changed during the step
-	RefreshChanged *bool          `yaml:"refresh_changed"` // the refresh token changed during the step
-	LoginRequired  *bool          `yaml:"login_required"`  // the client's session ended
-	BodyContains   *string        `yaml:"body_contains"`
-	Claims         map[string]any `yaml:"claims"` // claims of the current access token
-	Events         []string       `yaml:"events"` // server event kinds that happened during the step
+	Status         *StatusSet             `yaml:"status"` // for concurrent: every request's status
+	Error          StringList             `yaml:"error"`  // the error code in the answer, or one of several
+	Refreshes      *int                   `yaml:"refreshes"`
+	Rotations      *int                   `yaml:"rotations"`
+	TokenChanged   *bool                  `yaml:"token_changed"`   // the access token changed during the step
+	RefreshChanged *bool                  `yaml:"refresh_changed"` // the refresh token changed during the step
+	LoginRequired  *bool                  `yaml:"login_required"`  // the client's session ended
+	BodyContains   *string                `yaml:"body_contains"`
+	Claims         map[string]any         `yaml:"claims"`    // claims of the current access token
+	Events         *EventCheck            `yaml:"events"`    // server event kinds that happened during the step
+	NoEvents       []string               `yaml:"no_events"` // server event kinds that must not have happened
+	Headers        map[string]string      `yaml:"headers"`   // response header (any case) -> a part of its value
+	Cookies        map[string]CookieCheck `yaml:"cookies"`   // cookies the answer sets, and their flags
 }
 
 // LoadError is a problem in a scenario file, with where it is.
@@ -235,18 +270,28 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 		case "description":
 			err = v.Decode(&sc.Description)
 		case "server":
-			err = p.decodeKnown(v, &sc.Server)
+			if err = p.decodeKnown(v, &sc.Server); err == nil {
+				err = p.checkLifetimes(v)
+			}
 		case "requires":
+			if v.Kind != yaml.SequenceNode {
+				return nil, p.errf(v.Line, "requires is a list such as [clock] or [clock, admin]")
+			}
 			err = v.Decode(&sc.Requires)
 			for _, r := range sc.Requires {
-				if r != RequiresClock && r != RequiresAdmin {
-					return nil, p.errf(v.Line, "requires: unknown requirement %q (want clock or admin)", r)
+				if r != RequiresClock && r != RequiresAdmin && r != RequiresRestart {
+					return nil, p.errf(v.Line, "requires: unknown requirement %q (want clock, admin or restart)", r)
 				}
 			}
+		case "tags":
+			if v.Kind != yaml.SequenceNode {
+				return nil, p.errf(v.Line, "tags is a list such as [smoke, logout]")
+			}
+			err = v.Decode(&sc.Tags)
 		case "steps":
 			stepsNode = v
 		default:
-			return nil, p.errf(k.Line, "unknown key %q (want name, description, server, requires, steps)", k.Value)
+			return nil, p.errf(k.Line, "unknown key %q (want name, description, tags, server, requires, steps)", k.Value)
 		}
 		if err != nil {
 			return nil, p.yamlErr(err, v.Line)
@@ -258,13 +303,11 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 	case stepsNode == nil || stepsNode.Kind != yaml.SequenceNode || len(stepsNode.Content) == 0:
 		return nil, p.errf(root.Line, "the scenario has no steps (a list under steps:)")
 	}
-	for _, n := range stepsNode.Content {
-		st, err := p.step(n)
-		if err != nil {
-			return nil, err
-		}
-		sc.Steps = append(sc.Steps, st)
+	steps, err := p.steps(stepsNode)
+	if err != nil {
+		return nil, err
 	}
+	sc.Steps = steps
 	if err := p.check(sc); err != nil {
 		return nil, err
 	}
@@ -285,6 +328,23 @@ func (p parser) step(n *yaml.Node) (Step, error) {
 			if err := v.Decode(&st.Say); err != nil {
 				return st, p.yamlErr(err, v.Line)
 			}
+		case k.Value == "client":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				return st, p.errf(v.Line, "client is a name such as phone or laptop")
+			}
+			st.Client = v.Value
+		case k.Value == "capture":
+			if v.Kind != yaml.MappingNode {
+				return st, p.errf(v.Line, "capture is a mapping such as {order: body.id, csrf: header.X-CSRF-Token}")
+			}
+			if err := v.Decode(&st.Capture); err != nil {
+				return st, p.yamlErr(err, v.Line)
+			}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				if err := checkCapture(v.Content[i+1].Value); err != nil {
+					return st, p.errf(v.Content[i+1].Line, "%v", err)
+				}
+			}
 		case k.Value == "expect" && st.Kind != KindExpect:
 			if st.Expect != nil {
 				return st, p.errf(k.Line, "expect given twice")
@@ -299,15 +359,18 @@ func (p parser) step(n *yaml.Node) (Step, error) {
 			}
 			st.Kind, st.Line, arg = k.Value, k.Line, v
 		default:
-			return st, p.errf(k.Line, "unknown step kind %q (want one of %s, or say/expect)", k.Value, strings.Join(kinds, ", "))
+			return st, p.errf(k.Line, "unknown step kind %q (want one of %s, or say/expect/client/capture)", k.Value, strings.Join(kinds, ", "))
 		}
 	}
 	if st.Kind == "" {
-		if st.Expect != nil { // a lone {expect: …} step
+		if st.Expect != nil { // a lone {expect: …} step; its client is the step before's
 			st.Kind = KindExpect
 			return st, nil
 		}
 		return st, p.errf(n.Line, "the step has no kind (want one of %s)", strings.Join(kinds, ", "))
+	}
+	if st.Client == "" {
+		st.Client = DefaultClient
 	}
 	return st, p.args(&st, arg)
 }
@@ -323,9 +386,35 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 				return err
 			}
 		}
-	case KindRefresh, KindLogout:
+	case KindRefresh:
+		if !null {
+			if err := p.decodeKnown(v, &st.Refresh); err != nil {
+				return err
+			}
+		}
+	case KindLogout, KindRestart, KindRotateKeys:
 		if !null && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
 			return p.errf(v.Line, "%s takes no arguments", st.Kind)
+		}
+	case KindFault:
+		if err := p.decodeKnown(v, &st.Fault); err != nil {
+			return err
+		}
+		f := &st.Fault
+		switch {
+		case !slices.Contains(faultRoutes, f.Route):
+			return p.errf(v.Line, "fault route must be one of %s, not %q", strings.Join(faultRoutes, ", "), f.Route)
+		case f.Status == 0 && f.Delay == 0:
+			return p.errf(v.Line, "a fault needs a status (such as 503) or a delay (such as 2s), or both")
+		case f.Status != 0 && (f.Status < 400 || f.Status > 599):
+			return p.errf(v.Line, "fault status must be an error from 400 to 599, not %d", f.Status)
+		case f.Delay < 0 || time.Duration(f.Delay) > time.Minute:
+			return p.errf(v.Line, "fault delay must be from 0 to 1m")
+		case f.Times < 0 || f.Times > 1000:
+			return p.errf(v.Line, "fault times must be from 1 to 1000")
+		}
+		if f.Times == 0 {
+			f.Times = 1
 		}
 	case KindRequest:
 		return p.request(v, &st.Request)
@@ -333,6 +422,9 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 		d, err := mockserver.ParseDuration(v.Value)
 		if err != nil || v.Kind != yaml.ScalarNode {
 			return p.errf(v.Line, "%s needs a duration such as 16m, 90s or 7d, not %q", st.Kind, v.Value)
+		}
+		if st.Kind == KindAdvance && d < 0 {
+			return p.errf(v.Line, "advance moves the clock forward; %s is negative", v.Value)
 		}
 		if st.Kind == KindWait && (d < 0 || d > time.Minute) {
 			return p.errf(v.Line, "wait takes real time: at most 1m (use advance to move the clock)")
@@ -360,6 +452,8 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 		if st.Tamper.Token == "" {
 			st.Tamper.Token = "access"
 		}
+	case KindRepeat:
+		return p.repeat(st, v)
 	case KindConcurrent:
 		if v.Kind != yaml.MappingNode {
 			return p.errf(v.Line, "concurrent needs n and request")
@@ -405,6 +499,12 @@ func (p parser) request(v *yaml.Node, r *RequestArgs) error {
 	if r.Path == "" {
 		return p.errf(v.Line, "request needs a path such as /protected")
 	}
+	if r.Auth != "" && r.Auth != "none" {
+		return p.errf(v.Line, "auth: the only value is none (send no token), not %q", r.Auth)
+	}
+	if r.Auth == "none" && r.Token != "" {
+		return p.errf(v.Line, "auth: none sends no token, so it cannot go with token: %s", r.Token)
+	}
 	return nil
 }
 
@@ -437,18 +537,153 @@ func yamlKeys(v any) []string {
 	return keys
 }
 
-// check validates across steps: saved names exist before use, and derives
-// the requirements.
+// steps reads a list of steps, unrolling repeats.
+func (p parser) steps(list *yaml.Node) ([]Step, error) {
+	var out []Step
+	for _, n := range list.Content {
+		st, err := p.step(n)
+		if err != nil {
+			return nil, err
+		}
+		grows := 1
+		if st.Kind == KindRepeat {
+			grows = st.times * len(st.repeated)
+		}
+		// Checked before unrolling: nested repeats must not build a
+		// million steps to find out there are too many.
+		if len(out)+grows > maxSteps {
+			return nil, p.errf(n.Line, "the scenario has more than %d steps once its repeats are unrolled", maxSteps)
+		}
+		if st.Kind != KindRepeat {
+			out = append(out, st)
+		} else {
+			for range st.times {
+				out = append(out, st.repeated...)
+			}
+		}
+	}
+	return out, nil
+}
+
+// repeat reads {times: N, steps: [...]}.
+func (p parser) repeat(st *Step, v *yaml.Node) error {
+	if v.Kind != yaml.MappingNode {
+		return p.errf(v.Line, "repeat needs times and steps, such as {times: 5, steps: [{refresh: }]}")
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, a := v.Content[i], v.Content[i+1]
+		switch k.Value {
+		case "times":
+			if err := a.Decode(&st.times); err != nil {
+				return p.errf(a.Line, "repeat times is a whole number from 1 to 1000")
+			}
+		case "steps":
+			list = a
+		default:
+			return p.errf(k.Line, "unknown key %q in repeat (want times, steps)", k.Value)
+		}
+	}
+	if st.times < 1 || st.times > 1000 {
+		return p.errf(v.Line, "repeat times is a whole number from 1 to 1000")
+	}
+	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+		return p.errf(v.Line, "repeat needs steps: a list of steps to run again")
+	}
+	if st.Expect != nil || st.Capture != nil {
+		return p.errf(v.Line, "repeat takes no expect or capture of its own; put them on its steps")
+	}
+	var err error
+	st.repeated, err = p.steps(list)
+	return err
+}
+
+// checkLifetimes refuses server lifetimes that no server can have.
+func (p parser) checkLifetimes(v *yaml.Node) error {
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, a := v.Content[i], v.Content[i+1]
+		d, err := mockserver.ParseDuration(a.Value)
+		if err != nil {
+			continue // not a duration: decoding said so already
+		}
+		switch k.Value {
+		case "access_ttl", "refresh_ttl", "session_max":
+			if d <= 0 {
+				return p.errf(a.Line, "%s must be longer than 0, not %s", k.Value, a.Value)
+			}
+		case "reuse_grace":
+			if d < 0 {
+				return p.errf(a.Line, "reuse_grace must not be negative")
+			}
+		}
+	}
+	return nil
+}
+
+// Which checks apply to which steps. A check left out of a step's list
+// is a load error there: it could only fail with "got nothing".
+var (
+	answerChecks = []string{"status", "error", "headers", "cookies"}
+	bodyChecks   = []string{"body_contains"}
+	// Steps that get an HTTP answer of their own.
+	answered = []string{KindLogin, KindRequest, KindRefresh, KindReplay, KindTamper, KindLogout, KindConcurrent}
+	// Steps whose answer has a body the runner keeps.
+	withBody = []string{KindRequest, KindTamper}
+)
+
+// setChecks lists the checks an Expect sets, by their YAML names.
+func (e *Expect) setChecks() []string {
+	var set []string
+	add := func(name string, on bool) {
+		if on {
+			set = append(set, name)
+		}
+	}
+	add("status", e.Status != nil)
+	add("error", e.Error != nil)
+	add("headers", e.Headers != nil)
+	add("cookies", e.Cookies != nil)
+	add("body_contains", e.BodyContains != nil)
+	add("refreshes", e.Refreshes != nil)
+	add("rotations", e.Rotations != nil)
+	add("token_changed", e.TokenChanged != nil)
+	add("refresh_changed", e.RefreshChanged != nil)
+	return set
+}
+
+// applies says why a check cannot apply to a step, or "".
+func applies(check string, st Step) string {
+	lost := st.Kind == KindRefresh && st.Refresh.LoseResponse
+	switch {
+	case st.Kind == KindSave && check != "claims":
+		return "save keeps a token and checks nothing: put " + check + " on the step that got the token"
+	case slices.Contains(answerChecks, check) && (!slices.Contains(answered, st.Kind) || lost):
+		if lost {
+			return "a refresh with lose_response never sees its answer, so " + check + " has nothing to check"
+		}
+		return st.Kind + " gets no answer of its own, so " + check + " has nothing to check"
+	case (check == "headers" || check == "cookies") && st.Kind == KindConcurrent:
+		return "concurrent keeps only the statuses of its answers, so " + check + " has nothing to check"
+	case slices.Contains(bodyChecks, check) && !slices.Contains(withBody, st.Kind):
+		return st.Kind + " does not keep the answer's body, so body_contains has nothing to check (use it on request or tamper)"
+	}
+	return ""
+}
+
+// check validates across steps: saved names and variables exist before
+// use, checks fit their steps, and it derives the requirements.
 func (p parser) check(sc *Scenario) error {
 	saved := map[string]bool{}
-	need := func(r string) {
+	vars := map[string]bool{VarRunID: true, VarScenario: true}
+	require := func(r string) {
 		if !slices.Contains(sc.Requires, r) {
 			sc.Requires = append(sc.Requires, r)
 		}
 	}
 	if !sc.Server.empty() {
-		need(RequiresAdmin)
+		require(RequiresAdmin)
 	}
+	var prev Step
 	for i, st := range sc.Steps {
 		use := func(name string) error {
 			if !saved[name] {
@@ -456,26 +691,61 @@ func (p parser) check(sc *Scenario) error {
 			}
 			return nil
 		}
+		useVars := func(texts ...string) error {
+			for _, t := range texts {
+				for _, name := range varsIn(t) {
+					if !vars[name] {
+						return p.errf(st.Line, "unknown variable ${%s}: capture it on an earlier step (capture: {%s: body.…}), or use ${run_id} or ${scenario}", name, name)
+					}
+				}
+			}
+			return nil
+		}
+		requestVars := func(r RequestArgs) error {
+			texts := []string{r.Path, r.Body}
+			for _, v := range r.Headers {
+				texts = append(texts, v)
+			}
+			return useVars(texts...)
+		}
+		var err error
 		switch st.Kind {
 		case KindAdvance:
-			need(RequiresClock)
+			require(RequiresClock)
+			sc.needs = append(sc.needs, need2(i, st, RequiresClock))
+		case KindFault, KindRotateKeys:
+			require(RequiresAdmin)
+			sc.needs = append(sc.needs, need2(i, st, RequiresAdmin))
+		case KindRestart:
+			require(RequiresRestart)
+			sc.needs = append(sc.needs, need{step: i + 1, kind: st.Kind, restart: true})
+		case KindLogin:
+			pass := ""
+			if st.Login.Password != nil {
+				pass = *st.Login.Password
+			}
+			err = useVars(st.Login.Username, pass)
 		case KindSave:
 			saved[st.Save.As] = true
 		case KindReplay:
-			if err := use(st.Replay); err != nil {
-				return err
-			}
+			err = use(st.Replay)
 		case KindRequest:
 			if st.Request.Token != "" {
-				if err := use(st.Request.Token); err != nil {
-					return err
-				}
+				err = use(st.Request.Token)
+			}
+			if err == nil {
+				err = requestVars(st.Request)
+			}
+		case KindConcurrent:
+			if st.Concurrent.Request.Token != "" {
+				err = use(st.Concurrent.Request.Token)
+			}
+			if err == nil {
+				err = requestVars(st.Concurrent.Request)
 			}
 		case KindTamper:
 			if st.Tamper.Token != "access" {
-				if err := use(st.Tamper.Token); err != nil {
-					return err
-				}
+				err = use(st.Tamper.Token)
 			}
 			if st.Tamper.As != "" {
 				saved[st.Tamper.As] = true
@@ -485,9 +755,33 @@ func (p parser) check(sc *Scenario) error {
 				return p.errf(st.Line, "expect checks the step before it; it cannot come first")
 			}
 		}
-		if st.Expect != nil && len(st.Expect.Events) > 0 {
-			need(RequiresAdmin)
+		if err != nil {
+			return err
+		}
+		if st.Expect != nil {
+			target := st
+			if st.Kind == KindExpect {
+				target = prev
+			}
+			for _, c := range st.Expect.setChecks() {
+				if why := applies(c, target); why != "" {
+					return p.errf(st.Line, "%s", why)
+				}
+			}
+		}
+		if st.Capture != nil {
+			if !slices.Contains(answered, st.Kind) || st.Kind == KindConcurrent || (st.Kind == KindRefresh && st.Refresh.LoseResponse) {
+				return p.errf(st.Line, "capture needs a step that gets an answer (login, request, refresh, replay, tamper, logout), not %s", st.Kind)
+			}
+			for name := range st.Capture {
+				vars[name] = true
+			}
+		}
+		if st.Kind != KindExpect {
+			prev = st
 		}
 	}
 	return nil
 }
+
+func need2(i int, st Step, r string) need { return need{step: i + 1, kind: st.Kind, requires: r} }

@@ -31,6 +31,12 @@ func FuzzParse(f *testing.F) {
 		"a: &a [*a]\n",
 		"name: x\nsteps:\n  - login: {}\n    refresh:\n    expect: {claims: {exp: 1.5e9}}\n",
 		"--- \nname: x\nsteps:\n  - login: {}\n---\nname: y\n",
+		// Version 2.
+		"name: x\ntags: [a]\nsteps:\n  - login: {}\n    client: b\n    capture: {v: body.a.0}\n  - request: {path: /${v}, headers: {X: ${run_id}}, auth: none}\n",
+		"name: x\nsteps:\n  - repeat: {times: 1000, steps: [{repeat: {times: 1000, steps: [{refresh: }]}}]}\n",
+		"name: x\nsteps:\n  - login: {}\n  - fault: {route: token, status: 503, delay: 2s, times: 3}\n  - restart:\n  - rotate_keys:\n",
+		"name: x\nsteps:\n  - login: {}\n    expect: {status: [200, 4xx], error: [a, b], events: {a: 1}, no_events: [b], headers: {A: b}, cookies: {C: {httponly: true}}}\n",
+		"name: x\nsteps:\n  - refresh: {lose_response: true}\n    expect: {status: \"200\"}\n",
 	} {
 		f.Add([]byte(src))
 	}

@@ -36,4 +36,4 @@ func (p *Play) Next(ctx context.Context) StepResult {
 }
 
 // Close stops the scenario's server and restores what it changed.
-func (p *Play) Close() { p.w.close() }
+func (p *Play) Close() error { return p.w.close() }

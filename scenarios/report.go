@@ -239,6 +239,17 @@ func (t *Text) step(file string, sr StepResult) {
 		return
 	}
 	t.printf("  %s %s\n", t.s.pass.Render(fmt.Sprintf("✓ %d", sr.N)), summary)
+	for _, c := range sr.SkippedChecks {
+		t.printf("      %s\n", t.s.skip.Render("○ check skipped: "+c))
+	}
+}
+
+// skippedNote is what a report adds to a scenario with skipped checks.
+func skippedNote(r Result) string {
+	if r.SkippedChecks == 0 {
+		return ""
+	}
+	return plural(r.SkippedChecks, "check") + " skipped"
 }
 
 func (t *Text) outcome(r Result) {
@@ -248,7 +259,11 @@ func (t *Text) outcome(r Result) {
 	}
 	switch r.Status {
 	case Passed:
-		t.printf("%s %s\n\n", t.s.pass.Render("✓ "+r.Name+" passed"), t.s.where.Render(fmt.Sprintf("(%d steps, %v)", len(r.Steps), took)))
+		note := ""
+		if n := skippedNote(r); n != "" {
+			note = ", " + n
+		}
+		t.printf("%s %s\n\n", t.s.pass.Render("✓ "+r.Name+" passed"), t.s.where.Render(fmt.Sprintf("(%s, %v%s)", plural(len(r.Steps), "step"), took, note)))
 	case Skipped:
 		t.printf("%s %s\n\n", t.s.skip.Render("○ "+r.Name+" skipped:"), r.Reason)
 	default:
@@ -320,13 +335,39 @@ type junitSuite struct {
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut xmlText       `xml:"system-out,omitempty"`
+	Name       string           `xml:"name,attr"`
+	Classname  string           `xml:"classname,attr"`
+	File       string           `xml:"file,attr,omitempty"`
+	Time       string           `xml:"time,attr"`
+	Failure    *junitFailure    `xml:"failure,omitempty"`
+	Skipped    *junitSkipped    `xml:"skipped,omitempty"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	SystemOut  xmlText          `xml:"system-out,omitempty"`
+}
+
+// junitProperties say what the pass/fail/skip of a test case cannot: how
+// many of its checks were skipped, and whether Ctrl-C cut it short.
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+func caseProperties(r Result) *junitProperties {
+	var p junitProperties
+	if r.SkippedChecks > 0 {
+		p.Property = append(p.Property, junitProperty{"skipped_checks", strconv.Itoa(r.SkippedChecks)})
+	}
+	if r.Interrupted {
+		p.Property = append(p.Property, junitProperty{"interrupted", "true"})
+	}
+	if len(p.Property) == 0 {
+		return nil
+	}
+	return &p
 }
 
 type junitFailure struct {
@@ -367,7 +408,8 @@ func WriteJUnit(w io.Writer, results []Result, elapsed time.Duration) error {
 	c := Count(results)
 	suite := junitSuite{Name: "tokenlab scenarios", Tests: len(results), Failures: c.Failed, Skipped: c.Skipped, Time: seconds(elapsed)}
 	for _, r := range results {
-		tc := junitCase{Name: r.Name, Classname: "tokenlab.scenarios", File: r.File, Time: seconds(r.Duration), SystemOut: xmlText(narration(r))}
+		tc := junitCase{Name: r.Name, Classname: "tokenlab.scenarios", File: r.File, Time: seconds(r.Duration),
+			Properties: caseProperties(r), SystemOut: xmlText(narration(r))}
 		switch r.Status {
 		case Skipped:
 			tc.Skipped = &junitSkipped{Message: r.Reason}
@@ -425,6 +467,9 @@ func narration(r Result) string {
 		for _, f := range st.Failures {
 			fmt.Fprintf(&b, "      %s\n", f)
 		}
+		for _, c := range st.SkippedChecks {
+			fmt.Fprintf(&b, "      ○ check skipped: %s\n", c)
+		}
 	}
 	return b.String()
 }
@@ -453,19 +498,21 @@ func WriteTAP(w io.Writer, results []Result) error {
 		switch r.Status {
 		case Passed:
 			fmt.Fprintf(&b, "ok %d - %s\n", i+1, name)
+			if r.SkippedChecks > 0 {
+				// A YAML block may follow any test point: it says which
+				// checks could not be made.
+				if err := writeTAPBlock(&b, map[string]any{"message": skippedNote(r), "severity": "skipped-checks",
+					"skipped_checks": skippedChecks(r)}); err != nil {
+					return err
+				}
+			}
 		case Skipped:
 			fmt.Fprintf(&b, "ok %d - %s # SKIP %s\n", i+1, name, oneLine(r.Reason))
 		default:
 			fmt.Fprintf(&b, "not ok %d - %s\n", i+1, name)
-			block, err := yaml.Marshal(diagnostic(r))
-			if err != nil {
+			if err := writeTAPBlock(&b, diagnostic(r)); err != nil {
 				return err
 			}
-			b.WriteString("  ---\n")
-			for line := range strings.Lines(string(block)) {
-				b.WriteString("  " + line)
-			}
-			b.WriteString("  ...\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -488,7 +535,7 @@ func diagnostic(r Result) tapDiagnostic {
 	switch len(expected) {
 	case 0:
 	case 1:
-		d.Expected, d.Got = expected[0], got[0]
+		d.Expected, d.Got = typed(expected[0]), typed(got[0])
 	default:
 		d.Expected, d.Got = expected, got
 	}
@@ -507,4 +554,37 @@ func tapEscape(s string) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func writeTAPBlock(b *strings.Builder, v any) error {
+	block, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.WriteString("  ---\n")
+	for line := range strings.Lines(string(block)) {
+		b.WriteString("  " + line)
+	}
+	b.WriteString("  ...\n")
+	return nil
+}
+
+func skippedChecks(r Result) []string {
+	var out []string
+	for _, st := range r.Steps {
+		out = append(out, st.SkippedChecks...)
+	}
+	return out
+}
+
+// typed turns a "got" or "expected" text that is a number or a boolean
+// into that value, so that YAML writes got: false, not got: "false".
+func typed(s string) any {
+	if b, err := strconv.ParseBool(s); err == nil && (s == "true" || s == "false") {
+		return b
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return s
 }

@@ -133,7 +133,7 @@ func TestReportJUnit(t *testing.T) {
 	if !strings.Contains(fail.SystemOut, "Alice refreshes as if nothing happened.") || !strings.Contains(fail.SystemOut, "✗ 5") {
 		t.Errorf("the failure's system-out lacks the narration or the ✗:\n%s", fail.SystemOut)
 	}
-	if !strings.Contains(skip.Skipped.Message, "moves the server's clock") {
+	if !strings.Contains(skip.Skipped.Message, "step 4 (advance) needs the admin clock") {
 		t.Errorf("skipped message = %q", skip.Skipped.Message)
 	}
 	if setup.Failure.Message != results[3].Reason || setup.Name != results[3].Name {
@@ -225,7 +225,7 @@ func TestReportTAP(t *testing.T) {
 			t.Errorf("%s (%s): YAML block present %v", res.Name, res.Status, ok)
 		}
 	}
-	if reason := points[2][5]; !strings.Contains(reason, "moves the server's clock") {
+	if reason := points[2][5]; !strings.Contains(reason, "step 4 (advance) needs the admin clock") {
 		t.Errorf("SKIP reason = %q", reason)
 	}
 	d := diags[2]
@@ -345,7 +345,7 @@ func TestReportText(t *testing.T) {
 		"  Alice refreshes as if nothing happened.",
 		"  ✗ 5 refresh now → 401 token_revoked (login required)\n      expected status 200, got 401 token_revoked (login required)\n      at wrong.yaml:9\n",
 		"✗ wrong-after-revocation failed",
-		"○ access-expiry skipped: it moves the server's clock",
+		"○ access-expiry skipped: step 4 (advance) needs the admin clock",
 		"✗ " + results[3].Name + " failed: setup: PUT /admin/settings answered 500",
 		"Failed:\n  ✗ wrong-after-revocation step 5 (refresh, wrong.yaml:9): expected status 200",
 	} {

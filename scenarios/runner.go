@@ -2,11 +2,14 @@ package scenarios
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,11 +29,16 @@ const (
 
 // Result is the outcome of one scenario.
 type Result struct {
-	Name        string        `json:"name"`
-	File        string        `json:"file"`
-	Description string        `json:"description"`
-	Status      string        `json:"status"`
-	Reason      string        `json:"reason,omitempty"` // why it was skipped, or its first failure
+	Name        string `json:"name"`
+	File        string `json:"file"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+	Reason      string `json:"reason,omitempty"` // why it was skipped, or its first failure
+	// SkippedChecks counts the checks that could not be made here (server
+	// events without the admin API); the rest of the scenario ran.
+	SkippedChecks int `json:"skippedChecks,omitempty"`
+	// Interrupted is set when Ctrl-C stopped the scenario before its end.
+	Interrupted bool          `json:"interrupted,omitempty"`
 	Steps       []StepResult  `json:"steps"`
 	Duration    time.Duration `json:"-"`
 	DurationMS  float64       `json:"durationMs"`
@@ -38,16 +46,19 @@ type Result struct {
 
 // StepResult is the outcome of one step.
 type StepResult struct {
-	N          int           `json:"n"`
-	Line       int           `json:"line"`
-	Kind       string        `json:"kind"`
-	Say        string        `json:"say,omitempty"`
-	Summary    string        `json:"summary"`
-	Status     string        `json:"status"`
-	Failures   []string      `json:"failures,omitempty"` // expected …, got …
-	Got        Observed      `json:"got"`
-	Duration   time.Duration `json:"-"`
-	DurationMS float64       `json:"durationMs"`
+	N        int      `json:"n"`
+	Line     int      `json:"line"`
+	Kind     string   `json:"kind"`
+	Say      string   `json:"say,omitempty"`
+	Summary  string   `json:"summary"`
+	Status   string   `json:"status"`
+	Failures []string `json:"failures,omitempty"` // expected …, got …
+	Client   string   `json:"client,omitempty"`   // when not the main client
+	// SkippedChecks are the checks this run could not make, each with why.
+	SkippedChecks []string      `json:"skippedChecks,omitempty"`
+	Got           Observed      `json:"got"`
+	Duration      time.Duration `json:"-"`
+	DurationMS    float64       `json:"durationMs"`
 }
 
 // Observed is what a step saw. Tokens are never kept here.
@@ -62,7 +73,11 @@ type Observed struct {
 	RefreshChanged bool     `json:"refreshChanged"`
 	LoginRequired  bool     `json:"loginRequired,omitempty"`
 	Events         []string `json:"events,omitempty"`
-	body           string
+	// EventsUnknown says why the server's events could not be read.
+	EventsUnknown string `json:"-"`
+	body          string
+	header        http.Header
+	cookies       []*http.Cookie
 }
 
 // Runner runs scenarios.
@@ -81,6 +96,9 @@ type Runner struct {
 	OnScenario func(*Scenario, Result)
 	// Wall is the real time source for the clocks; time.Now when nil.
 	Wall func() time.Time
+	// RunID is ${run_id}: unique per run, so that a scenario that
+	// registers a user can run twice against one server.
+	RunID string
 
 	// External servers are shared: a scenario that moves their clock or
 	// changes their settings runs alone.
@@ -90,7 +108,7 @@ type Runner struct {
 // NewRunner returns a runner with the tokenlab profile and the demo user.
 func NewRunner() *Runner {
 	p, _ := client.ResolveProfile("tokenlab")
-	return &Runner{Profile: p, Username: "alice", Password: "password123"}
+	return &Runner{Profile: p, Username: "alice", Password: "password123", RunID: newRunID()}
 }
 
 // RunAll runs scenarios, up to parallel at once, and returns their
@@ -100,15 +118,29 @@ func (r *Runner) RunAll(ctx context.Context, scs []*Scenario, parallel int) []Re
 	results := make([]Result, len(scs))
 	sem := make(chan struct{}, max(parallel, 1))
 	var wg sync.WaitGroup
+	ran := make([]bool, len(scs))
 	for i, sc := range scs {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break // interrupted: what did not start is left out of the report
+		}
+		ran[i] = true
 		wg.Go(func() {
 			defer func() { <-sem }()
 			results[i] = r.Run(ctx, sc)
 		})
 	}
 	wg.Wait()
-	return results
+	var out []Result
+	for i, r := range results {
+		if ran[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Run runs one scenario.
@@ -135,10 +167,18 @@ func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 		}
 		return res
 	}
-	defer env.close()
 	for i, st := range sc.Steps {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
 		sr := env.run(ctx, i+1, st)
+		if ctx.Err() != nil { // the step was cut short: it proves nothing
+			res.Interrupted = true
+			break
+		}
 		res.Steps = append(res.Steps, sr)
+		res.SkippedChecks += len(sr.SkippedChecks)
 		if r.OnStep != nil {
 			r.OnStep(sc, sr)
 		}
@@ -148,10 +188,48 @@ func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 			break
 		}
 	}
+	if err := env.close(); err != nil && res.Status != Failed {
+		res.Status, res.Reason = Failed, err.Error()
+	}
+	if res.Interrupted && res.Status == Passed {
+		res.Status, res.Reason = Skipped, fmt.Sprintf("interrupted after %s", plural(len(res.Steps), "step"))
+	}
 	return res
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// plural writes "1 step", "2 steps".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func newRunID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ErrAdminTokenRefused is returned when the server refuses --admin-token:
+// a configuration error, not a reason to skip.
+var ErrAdminTokenRefused = errors.New("the admin token was refused")
+
+// CheckServer checks what can be checked of an external server before
+// anything runs: that it answers, and that it takes the admin token.
+func (r *Runner) CheckServer(ctx context.Context) error {
+	if r.Server == "" || r.AdminToken == "" {
+		return nil
+	}
+	a := &adminAPI{url: strings.TrimRight(r.Server, "/"), token: r.AdminToken}
+	_, err := a.clockMode(ctx)
+	if errors.Is(err, ErrAdminTokenRefused) {
+		return fmt.Errorf("%s refused the admin token: check --admin-token or TOKENLAB_ADMIN_TOKEN (%w)", r.Server, ErrAdminTokenRefused)
+	}
+	return nil // other problems show up, with their step, as skips
+}
 
 // setup prepares a scenario's world: its server, clock and settings. A
 // non-empty skip says why the scenario cannot run against this server.
@@ -164,18 +242,15 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	// dialled but never used would hold the embedded server's Shutdown
 	// for its 5-second grace.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr,
-		plain: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	rec := &recorder{base: tr}
+	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr, rec: rec,
+		plain:  &http.Client{Transport: rec, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
+		actors: map[string]*actor{},
+		vars:   map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
 	if r.Server == "" {
-		e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, Configure: func(c *mockserver.Config) {
-			c.BcryptCost = bcrypt.MinCost // a scenario logs in often; hashing is not what it shows
-			sc.Server.apply(&c.Policy)
-		}})
-		if err != nil {
+		if err := w.startEmbedded(ctx, wall, ""); err != nil {
 			return nil, "", err
 		}
-		w.server, w.clock, w.admin = e.URL, e.Clock, &adminAPI{url: e.URL, token: e.AdminToken}
-		w.cleanup = append(w.cleanup, func() { e.Close() })
 		return w, "", nil
 	}
 	w.server = strings.TrimRight(r.Server, "/")
@@ -185,18 +260,28 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	if r.AdminToken != "" {
 		w.admin = &adminAPI{url: w.server, token: r.AdminToken}
 	}
-	if skip := w.checkRequirements(ctx); skip != "" {
-		return nil, skip, nil
+	if skip, err := w.checkRequirements(ctx); skip != "" || err != nil {
+		return nil, skip, err
 	}
-	// A shared server's clock and settings are global: a scenario that
-	// moves or changes them runs alone; the others may share.
-	if sc.Server.empty() && !slices.Contains(sc.Requires, RequiresClock) {
+	// A shared server's clock, settings, faults and keys are global: a
+	// scenario that changes them runs alone, and so does one that counts
+	// events exactly (another scenario's events would be counted too); the
+	// others may share.
+	if sc.Server.empty() && len(sc.needs) == 0 && !sc.countsEvents() {
 		r.settingsMu.RLock()
-		w.cleanup = append(w.cleanup, r.settingsMu.RUnlock)
+		w.cleanup = append(w.cleanup, func() error { r.settingsMu.RUnlock(); return nil })
 		return w, "", nil
 	}
 	r.settingsMu.Lock()
-	w.cleanup = append(w.cleanup, r.settingsMu.Unlock)
+	w.cleanup = append(w.cleanup, func() error { r.settingsMu.Unlock(); return nil })
+	if slices.ContainsFunc(sc.Steps, func(st Step) bool { return st.Kind == KindFault }) {
+		w.cleanup = append(w.cleanup, func() error {
+			if err := w.admin.clearFaults(context.WithoutCancel(ctx)); err != nil {
+				return fmt.Errorf("clear the faults this scenario left on the server: %w", err)
+			}
+			return nil
+		})
+	}
 	if sc.Server.empty() {
 		return w, "", nil
 	}
@@ -209,32 +294,103 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		w.close()
 		return nil, "", err
 	}
-	// Put the server back as it was, before the lock is released.
-	w.cleanup = append(w.cleanup, func() { w.admin.settings(context.WithoutCancel(ctx), before) })
+	// Put the server back exactly as it was, before the lock is released,
+	// and say so when that fails: the next run would measure another server.
+	w.cleanup = append(w.cleanup, func() error {
+		after, err := w.admin.settings(context.WithoutCancel(ctx), before)
+		if err == nil && !maps.EqualFunc(after, before, func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
+			err = fmt.Errorf("the server holds %v instead of %v", after, before)
+		}
+		if err != nil {
+			return fmt.Errorf("restore the server's settings: %w", err)
+		}
+		return nil
+	})
 	return w, "", nil
 }
 
-// checkRequirements says why an external server cannot run the scenario.
-func (w *world) checkRequirements(ctx context.Context) string {
-	needs := w.sc.Requires
-	if len(needs) == 0 {
-		return ""
+// countsEvents reports whether a step expects exact event counts or
+// events that must not happen.
+func (sc *Scenario) countsEvents() bool {
+	return slices.ContainsFunc(sc.Steps, func(st Step) bool {
+		return st.Expect != nil && (len(st.Expect.NoEvents) > 0 || st.Expect.Events != nil && len(st.Expect.Events.Counts) > 0)
+	})
+}
+
+// startEmbedded starts (or, with addr, restarts) the scenario's own
+// server. A scenario that restarts it keeps its database in a file.
+func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr string) error {
+	if w.dbPath == "" && slices.ContainsFunc(w.sc.needs, func(n need) bool { return n.restart }) {
+		dir, err := os.MkdirTemp("", "tokenlab-scenario-")
+		if err != nil {
+			return err
+		}
+		w.dbPath = filepath.Join(dir, "tokenlab.db")
+		w.cleanup = append(w.cleanup, func() error { return os.RemoveAll(dir) })
 	}
-	what := "changes the server's settings or reads its events"
-	if slices.Contains(needs, RequiresClock) {
-		what = "moves the server's clock"
-	}
-	if w.admin == nil {
-		return "it " + what + ", which needs a tokenlab server and its --admin-token"
-	}
-	mode, err := w.admin.clockMode(ctx)
+	e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, DB: w.dbPath, Addr: addr, Clock: w.clock,
+		Configure: func(c *mockserver.Config) {
+			c.BcryptCost = bcrypt.MinCost // a scenario logs in often; hashing is not what it shows
+			w.sc.Server.apply(&c.Policy)
+		}})
 	if err != nil {
-		return "it " + what + ", but the admin API did not answer: " + err.Error()
+		return err
 	}
-	if slices.Contains(needs, RequiresClock) && mode == mockserver.ClockReal {
-		return "it moves the server's clock, but the server runs on the real clock (start it with --clock frozen or offset)"
+	w.embedded, w.server, w.clock, w.admin = e, e.URL, e.Clock, &adminAPI{url: e.URL, token: e.AdminToken}
+	return nil
+}
+
+// checkRequirements says why an external server cannot run the scenario,
+// naming the first step that needs what is missing. A refused admin token
+// is an error, not a skip.
+func (w *world) checkRequirements(ctx context.Context) (string, error) {
+	var clockMode string
+	var adminErr error
+	asked := false
+	ask := func() {
+		if !asked && w.admin != nil {
+			clockMode, adminErr = w.admin.clockMode(ctx)
+			asked = true
+		}
 	}
-	return ""
+	what := func(n need) string {
+		if n.requires == RequiresClock {
+			return "needs the admin clock"
+		}
+		return "needs the admin API"
+	}
+	for _, n := range w.sc.needs {
+		step := fmt.Sprintf("step %d (%s)", n.step, n.kind)
+		if n.restart {
+			return step + " restarts the server, which only the embedded server can do (an external server's process is not tokenlab's to stop)", nil
+		}
+		if w.admin == nil {
+			return step + " " + what(n) + " of a tokenlab server: give its --admin-token", nil
+		}
+		ask()
+		if errors.Is(adminErr, ErrAdminTokenRefused) {
+			return "", adminErr
+		}
+		if adminErr != nil {
+			return step + " " + what(n) + ", but " + adminErr.Error(), nil
+		}
+		if n.requires == RequiresClock && clockMode == mockserver.ClockReal {
+			return step + " needs the admin clock, but the server runs on the real clock (start it with --clock frozen or offset)", nil
+		}
+	}
+	if !w.sc.Server.empty() {
+		if w.admin == nil {
+			return "its server: settings need the admin API of a tokenlab server: give its --admin-token", nil
+		}
+		ask()
+		if errors.Is(adminErr, ErrAdminTokenRefused) {
+			return "", adminErr
+		}
+		if adminErr != nil {
+			return "its server: settings need the admin API, but " + adminErr.Error(), nil
+		}
+	}
+	return "", nil
 }
 
 func (s ServerSettings) apply(p *mockserver.Policy) {
@@ -272,420 +428,4 @@ func (s ServerSettings) body() map[string]any {
 		}
 	}
 	return out
-}
-
-// world is one scenario's running state.
-type world struct {
-	r       *Runner
-	sc      *Scenario
-	server  string
-	profile client.Profile
-	clock   *mockserver.Clock // the client's clock; the embedded server's too
-	admin   *adminAPI         // nil when the server's admin API is out of reach
-	cleanup []func()
-
-	transport *http.Transport // the client's and plain's connections
-	client    *client.Client
-	plain     *http.Client // for requests that must not refresh
-	seenEvent int64        // the newest server event this scenario has read
-	user      string
-	saved     map[string]string
-	last      Observed
-
-	mu     sync.Mutex
-	events []client.Event
-}
-
-func (w *world) close() {
-	w.transport.CloseIdleConnections()
-	for i := len(w.cleanup) - 1; i >= 0; i-- {
-		w.cleanup[i]()
-	}
-}
-
-func (w *world) newClient(username string) error {
-	c, err := client.New(w.server, username, w.profile, client.NewMemoryStore(),
-		client.WithHTTPClient(&http.Client{Transport: w.transport, Timeout: 30 * time.Second}),
-		client.WithClock(w.clock), client.WithEvents(func(e client.Event) {
-			w.mu.Lock()
-			w.events = append(w.events, e)
-			w.mu.Unlock()
-		}))
-	if err != nil {
-		return err
-	}
-	w.client, w.user = c, username
-	return nil
-}
-
-func (w *world) eventCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.events)
-}
-
-// clientEventsSince counts refreshes and rotations after index from.
-func (w *world) clientEventsSince(from int) (refreshes, rotations int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, e := range w.events[from:] {
-		switch e.Kind {
-		case client.EventRefresh:
-			refreshes++
-		case client.EventRotation:
-			rotations++
-		}
-	}
-	return
-}
-
-// tokens returns the session's current tokens, empty when there is none.
-func (w *world) tokens(ctx context.Context) (access, refresh string) {
-	if w.client == nil {
-		return "", ""
-	}
-	s, err := w.client.Session(ctx)
-	if err != nil {
-		return "", ""
-	}
-	return s.AccessToken, s.RefreshToken
-}
-
-// run runs one step and checks its expectations.
-func (w *world) run(ctx context.Context, n int, st Step) StepResult {
-	start := time.Now()
-	sr := StepResult{N: n, Line: st.Line, Kind: st.Kind, Say: st.Say, Status: Passed}
-	if st.Kind == KindExpect {
-		sr.Summary, sr.Got = "check the step before", w.last
-		sr.Failures = check(st.Expect, w.last, w.claims(ctx))
-	} else {
-		var eventsFrom int64
-		if st.Expect != nil && len(st.Expect.Events) > 0 {
-			eventsFrom, _ = w.lastServerEvent(ctx)
-		}
-		from := w.eventCount()
-		at, rt := w.tokens(ctx)
-		obs, summary, err := w.do(ctx, st)
-		obs.Refreshes, obs.Rotations = w.clientEventsSince(from)
-		at2, rt2 := w.tokens(ctx)
-		obs.TokenChanged = at != at2 && at2 != ""
-		obs.RefreshChanged = rt != rt2 && rt2 != ""
-		if st.Expect != nil && len(st.Expect.Events) > 0 {
-			obs.Events, _ = w.serverEventsSince(ctx, eventsFrom)
-		}
-		sr.Summary, sr.Got, w.last = summary, obs, obs
-		switch {
-		case err != nil:
-			sr.Failures = []string{err.Error()}
-		case st.Expect != nil:
-			sr.Failures = check(st.Expect, obs, w.claims(ctx))
-		default:
-			sr.Failures = defaultCheck(st.Kind, obs)
-		}
-	}
-	if len(sr.Failures) > 0 {
-		sr.Status = Failed
-	}
-	sr.Duration = time.Since(start)
-	sr.DurationMS = ms(sr.Duration)
-	return sr
-}
-
-// defaultCheck: steps that build the session must succeed unless the
-// scenario says what it expects instead.
-func defaultCheck(kind string, o Observed) []string {
-	switch kind {
-	case KindLogin, KindRefresh, KindLogout:
-		if o.Status >= 400 || o.LoginRequired {
-			return []string{fmt.Sprintf("%s failed: %s (add an expect: to make this the point of the step)", kind, o.describe())}
-		}
-	}
-	return nil
-}
-
-func (o Observed) describe() string {
-	s := fmt.Sprint(o.Status)
-	if o.Status == 0 {
-		s = "no answer"
-	}
-	if o.Error != "" {
-		s += " " + o.Error
-	}
-	if o.LoginRequired {
-		s += " (login required)"
-	}
-	return s
-}
-
-// do performs a step. The error is for failures the scenario cannot
-// expect (a broken connection, a missing login); refusals by the server
-// are observations.
-func (w *world) do(ctx context.Context, st Step) (Observed, string, error) {
-	var o Observed
-	needClient := func() error {
-		if w.client == nil {
-			return errors.New("no one is logged in yet: add a login step first")
-		}
-		return nil
-	}
-	switch st.Kind {
-	case KindLogin:
-		user, pass := st.Login.Username, st.Login.Password
-		if user == "" {
-			user, pass = w.r.Username, w.r.Password
-		}
-		if pass == "" {
-			pass = w.r.Password
-		}
-		if err := w.newClient(user); err != nil {
-			return o, "log in", err
-		}
-		_, err := w.client.Login(ctx, pass)
-		o.Status = 200
-		return o, "log in as " + user + " → " + o.describeAfter(err), o.absorb(err)
-	case KindRequest:
-		if err := needClient(); err != nil && st.Request.Token == "" {
-			return o, st.Request.Method + " " + st.Request.Path, err
-		}
-		err := w.request(ctx, st.Request, &o)
-		return o, st.Request.Method + " " + st.Request.Path + " → " + o.describeAfter(err), o.absorb(err)
-	case KindRefresh:
-		if err := needClient(); err != nil {
-			return o, "refresh", err
-		}
-		_, err := w.client.Refresh(ctx)
-		o.Status = 200
-		return o, "refresh now → " + o.describeAfter(err), o.absorb(err)
-	case KindAdvance:
-		if err := w.advance(ctx, st.Duration); err != nil {
-			return o, "advance", err
-		}
-		return o, fmt.Sprintf("clock +%s → %s", mockserver.FormatDuration(st.Duration), w.clock.Now().Format(time.RFC3339)), nil
-	case KindWait:
-		select {
-		case <-time.After(st.Duration):
-		case <-ctx.Done():
-			return o, "wait", ctx.Err()
-		}
-		return o, "wait " + st.Duration.String() + " of real time", nil
-	case KindSave:
-		at, rt := w.tokens(ctx)
-		tok := map[string]string{"access": at, "refresh": rt}[st.Save.Token]
-		if tok == "" {
-			return o, "save", fmt.Errorf("there is no %s token to save: log in first", st.Save.Token)
-		}
-		w.saved[st.Save.As] = tok
-		return o, "save the " + st.Save.Token + " token as " + st.Save.As, nil
-	case KindReplay:
-		if err := w.ensureClient(); err != nil {
-			return o, "replay", err
-		}
-		err := w.client.Replay(ctx, w.saved[st.Replay])
-		o.Status = 200
-		return o, "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
-	case KindTamper:
-		return w.tamper(ctx, st.Tamper, &o)
-	case KindConcurrent:
-		if err := needClient(); err != nil {
-			return o, "concurrent", err
-		}
-		return w.concurrent(ctx, st.Concurrent, &o)
-	case KindLogout:
-		if err := needClient(); err != nil {
-			return o, "log out", err
-		}
-		err := w.client.Logout(ctx)
-		o.Status = 200
-		return o, "log out → " + o.describeAfter(err), o.absorb(err)
-	}
-	return o, st.Kind, fmt.Errorf("unknown step kind %q", st.Kind)
-}
-
-// ensureClient makes a client for steps that only need the profile.
-func (w *world) ensureClient() error {
-	if w.client != nil {
-		return nil
-	}
-	return w.newClient(w.r.Username)
-}
-
-// absorb turns a refusal into an observation and returns only the errors
-// a scenario cannot expect.
-func (o *Observed) absorb(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae *client.APIError
-	if errors.As(err, &ae) {
-		o.Status, o.Error, o.Message = ae.Status, ae.Code, ae.Message
-	}
-	if errors.Is(err, client.ErrLoginRequired) {
-		o.LoginRequired = true
-		if ae == nil {
-			o.Status = 0
-		}
-	}
-	if ae == nil && !o.LoginRequired {
-		return err
-	}
-	return nil
-}
-
-func (o *Observed) describeAfter(err error) string {
-	if err != nil {
-		var ae *client.APIError
-		if !errors.As(err, &ae) && !errors.Is(err, client.ErrLoginRequired) {
-			return "error"
-		}
-		probe := *o
-		probe.absorb(err)
-		return probe.describe()
-	}
-	return o.describe()
-}
-
-func (w *world) advance(ctx context.Context, d time.Duration) error {
-	if w.r.Server != "" {
-		if w.admin == nil {
-			return errors.New("advance needs the server's admin token")
-		}
-		if err := w.admin.advance(ctx, d); err != nil {
-			return err
-		}
-	}
-	return w.clock.Advance(d)
-}
-
-// request sends one API call through the client, which refreshes as
-// needed; with a saved token, that token is sent as is.
-func (w *world) request(ctx context.Context, a RequestArgs, o *Observed) error {
-	if a.Token != "" {
-		return w.rawRequest(ctx, a, w.saved[a.Token], o)
-	}
-	req, err := w.newRequest(ctx, a)
-	if err != nil {
-		return err
-	}
-	return readAnswer(w.client.HTTPClient().Do(req))(o)
-}
-
-// rawRequest sends a request with exactly this access token.
-func (w *world) rawRequest(ctx context.Context, a RequestArgs, token string, o *Observed) error {
-	req, err := w.newRequest(ctx, a)
-	if err != nil {
-		return err
-	}
-	w.attach(req, token)
-	return readAnswer(w.plain.Do(req))(o)
-}
-
-func (w *world) newRequest(ctx context.Context, a RequestArgs) (*http.Request, error) {
-	var body io.Reader
-	if a.Body != "" {
-		body = strings.NewReader(a.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, a.Method, w.url(a.Path), body)
-	if err == nil && a.Body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req, err
-}
-
-// readAnswer records an answer's status, error code and body.
-func readAnswer(resp *http.Response, err error) func(*Observed) error {
-	return func(o *Observed) error {
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		o.Status, o.body = resp.StatusCode, string(data)
-		o.Error, o.Message = errorCode(data)
-		return nil
-	}
-}
-
-func (w *world) url(path string) string {
-	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
-		return path
-	}
-	return w.server + path
-}
-
-// attach puts an access token where the profile says it travels.
-func (w *world) attach(req *http.Request, token string) {
-	if w.profile.Transport == client.ViaCookie {
-		req.AddCookie(&http.Cookie{Name: w.profile.Cookies.Access, Value: token})
-		return
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-}
-
-func (w *world) concurrent(ctx context.Context, a ConcurrentArgs, o *Observed) (Observed, string, error) {
-	obs := make([]Observed, a.N)
-	errs := make([]error, a.N)
-	var wg sync.WaitGroup
-	for i := range a.N {
-		wg.Go(func() { errs[i] = obs[i].absorb(w.request(ctx, a.Request, &obs[i])) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return *o, "concurrent", err
-	}
-	counts := map[int]int{}
-	for _, ob := range obs {
-		o.Statuses = append(o.Statuses, ob.Status)
-		counts[ob.Status]++
-	}
-	o.Status = obs[0].Status
-	if len(counts) > 1 {
-		o.Status = 0 // mixed: an expected status cannot match
-	}
-	o.Error = obs[0].Error
-	var parts []string
-	for _, st := range slices.Sorted(maps.Keys(counts)) {
-		parts = append(parts, fmt.Sprintf("%d×%d", counts[st], st))
-	}
-	return *o, fmt.Sprintf("%d × %s %s at once → %s", a.N, a.Request.Method, a.Request.Path, strings.Join(parts, ", ")), nil
-}
-
-func (w *world) lastServerEvent(ctx context.Context) (int64, error) {
-	if w.admin == nil {
-		return 0, errors.New("no admin API")
-	}
-	// Page on from the last event this scenario saw, not from the start.
-	events, err := w.admin.events(ctx, w.seenEvent)
-	if err != nil {
-		return 0, err
-	}
-	if len(events) > 0 {
-		w.seenEvent = events[len(events)-1].ID
-	}
-	return w.seenEvent, nil
-}
-
-func (w *world) serverEventsSince(ctx context.Context, after int64) ([]string, error) {
-	if w.admin == nil {
-		return nil, errors.New("no admin API")
-	}
-	events, err := w.admin.events(ctx, after)
-	if err != nil {
-		return nil, err
-	}
-	kinds := make([]string, len(events))
-	for i, e := range events {
-		kinds[i] = e.Kind
-	}
-	return kinds, nil
-}
-
-// claims decodes the current access token's claims (unverified: the
-// scenario only reads what the server put there).
-func (w *world) claims(ctx context.Context) map[string]any {
-	at, _ := w.tokens(ctx)
-	d, err := client.Decode(at)
-	if err != nil {
-		return nil
-	}
-	return d.Claims
 }

@@ -12,10 +12,10 @@ import (
 
 // tamper alters a token the way an attacker would and sends it to a
 // protected route as the access token.
-func (w *world) tamper(ctx context.Context, a TamperArgs, o *Observed) (Observed, string, error) {
+func (w *world) tamper(ctx context.Context, who *actor, a TamperArgs, o *Observed) (Observed, string, error) {
 	tok := w.saved[a.Token]
 	if a.Token == "access" {
-		tok, _ = w.tokens(ctx)
+		tok, _ = w.tokens(ctx, who)
 	}
 	if tok == "" {
 		return *o, "tamper", errors.New("there is no access token to tamper with: log in first")

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,28 +24,51 @@ import (
 // ---- login ----
 
 type loginOptions struct {
-	server, profile, username     string
-	passwordStdin                 bool
-	tokenStore                    string
-	clientID, clientSecret, scope string
-	json                          bool
+	server, profile, username string
+	passwordStdin             bool
+	tokenStore                string
+	clientID, scope           string
+	client                    clientSecretOptions
+	flow                      string
+	noBrowser                 bool
+	redirectPort              int
+	loginTimeout              time.Duration
+	resources, apis           []string
+	crossOriginEndpoints      bool
+	json                      bool
 }
 
 func newLoginCmd(std streams) *cobra.Command {
-	opts := loginOptions{server: defaultServer, profile: defaultProfile, tokenStore: client.StoreKeyring}
+	opts := loginOptions{server: defaultServer, profile: defaultProfile, tokenStore: client.StoreKeyring, loginTimeout: client.DefaultLoginTimeout}
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Log in and keep the session",
-		Long: `Log in with a username and password and keep the session: the refresh and access
-tokens go to the OS keyring (or, when asked, memory or a plaintext file), and the
-session becomes the current one for status, token, request and logout.
+		Long: `Log in and keep the session: the refresh and access tokens go to the OS keyring
+(or, when asked, memory or a plaintext file), and the session becomes the current
+one for status, token, request and logout.
 
-The password is read from the first line of stdin with --password-stdin, or else
-asked for on the terminal without echo.`,
+Flows (--flow): password (a username and password; read from the first line of
+stdin with --password-stdin, or else asked for on the terminal without echo),
+pkce (the browser logs in at the server and comes back to a listener on
+127.0.0.1: authorization code + PKCE), device (enter a code shown here on any
+device: RFC 8628), client-credentials (the OAuth client itself, with its secret).
+Without --flow, the seed and tokenlab profiles use password; the oauth2 profile
+reads the server's discovery document and picks pkce when it has an authorization
+endpoint and a browser can be opened, else device, else password, and says why.
+
+PKCE and device logins need no --username: the session is named after the
+token's preferred_username, username or sub claim (--username names it
+yourself); a client-credentials session is named after the client id.
+
+A confidential client's secret comes from --client-secret-file, the
+TOKENLAB_CLIENT_SECRET environment variable, or a prompt (never the command line,
+where ps shows it); it is kept with the session so refresh and logout work later.`,
 		Example: `  printf %s "$PASSWORD" | tokenlab login --username alice --password-stdin
   tokenlab login --server https://api.example.com --profile seed-json --username bob
-  tokenlab login --profile oauth2 --client-id cli --scope read --username alice --password-stdin <pw.txt
-  tokenlab login --username alice --token-store file --json --password-stdin <pw.txt`,
+  tokenlab login --server http://127.0.0.1:4444 --profile oauth2 --client-id tokenlab --flow pkce
+  tokenlab login --profile oauth2 --client-id tokenlab --flow device --no-browser
+  tokenlab login --profile oauth2 --client-id robot --client-secret-file robot.secret --flow client-credentials
+  tokenlab login --profile oauth2 --client-id cli --api http://127.0.0.1:8080 --resource http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return oneLine(loginRun(cmd.Context(), std, opts))
@@ -52,12 +77,19 @@ asked for on the terminal without echo.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.server, "server", opts.server, "base URL of the API")
 	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: "+strings.Join(client.BuiltinProfileNames(), ", ")+", or a profile YAML file")
-	f.StringVar(&opts.username, "username", "", "the user to log in as (required)")
+	f.StringVar(&opts.username, "username", "", "the user to log in as (password flow), or the session's name (other flows)")
 	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	f.StringVar(&opts.tokenStore, "token-store", opts.tokenStore, "where to keep the tokens: keyring, memory or file (plaintext)")
+	f.StringVar(&opts.flow, "flow", "", "password, pkce, device or client-credentials (default: chosen from the profile and the server)")
+	f.BoolVar(&opts.noBrowser, "no-browser", false, "do not open a browser: print the URL (pkce) or the code and URL (device) on stderr")
+	f.IntVar(&opts.redirectPort, "redirect-port", 0, "the loopback port for the PKCE redirect (default: a free one)")
+	f.DurationVar(&opts.loginTimeout, "login-timeout", opts.loginTimeout, "how long to wait for the browser (pkce) or the approval (device)")
 	f.StringVar(&opts.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
-	f.StringVar(&opts.clientSecret, "client-secret", "", "OAuth client secret, for the oauth2 dialect")
+	opts.client.addFlags(f)
 	f.StringVar(&opts.scope, "scope", "", "OAuth scope to ask for, for the oauth2 dialect")
+	f.StringArrayVar(&opts.resources, "resource", nil, "an RFC 8707 resource indicator to ask tokens for (repeatable)")
+	f.StringArrayVar(&opts.apis, "api", nil, "another origin that may receive the access token, e.g. http://127.0.0.1:8080 (repeatable; kept with the session)")
+	f.BoolVar(&opts.crossOriginEndpoints, "allow-cross-origin-endpoints", false, "accept OAuth discovery that puts endpoints on another origin than the issuer")
 	f.BoolVar(&opts.json, "json", false, "print the session as JSON")
 	return cmd
 }
@@ -68,21 +100,41 @@ type loginResult struct {
 	Profile          string    `json:"profile"`
 	Username         string    `json:"username"`
 	Store            string    `json:"store"`
+	Flow             string    `json:"flow"`
 	AccessExpiresAt  time.Time `json:"accessExpiresAt,omitzero"`
 	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitzero"`
 }
 
 func loginRun(ctx context.Context, std streams, opts loginOptions) error {
-	if opts.username == "" {
-		return usagef("--username is required, e.g. tokenlab login --username alice --password-stdin")
+	if opts.flow != "" && !slices.Contains([]string{client.FlowPassword, client.FlowPKCE, client.FlowDevice, client.FlowClientCredentials}, opts.flow) {
+		return usagef("--flow %q: use password, pkce, device or client-credentials", opts.flow)
+	}
+	if opts.flow == client.FlowPassword && opts.username == "" {
+		return usagef("--username is required for the password flow, e.g. tokenlab login --username alice --password-stdin")
+	}
+	if opts.loginTimeout <= 0 {
+		return usagef("--login-timeout must be positive, e.g. 5m")
 	}
 	p, profileRef, err := resolveProfile(opts.profile)
 	if err != nil {
 		return err
 	}
-	if err := applyOAuth(&p, opts.clientID, opts.clientSecret, opts.scope); err != nil {
+	if opts.flow == "" && p.Dialect != client.DialectOAuth2 && opts.username == "" {
+		return usagef("--username is required, e.g. tokenlab login --username alice --password-stdin")
+	}
+	tty, isTTY := terminal(std.in)
+	passwordFlow := opts.flow == client.FlowPassword || (opts.flow == "" && p.Dialect != client.DialectOAuth2)
+	if passwordFlow && !opts.passwordStdin && !isTTY {
+		return usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin")
+	}
+	secret, err := opts.client.secret(std, tty, opts.flow == client.FlowClientCredentials)
+	if err != nil {
 		return err
 	}
+	if err := applyOAuth(&p, oauthFlags{id: opts.clientID, secret: secret, scope: opts.scope, resources: opts.resources, crossOrigin: opts.crossOriginEndpoints}); err != nil {
+		return err
+	}
+	p.APIs = append(p.APIs, opts.apis...)
 	st, where, err := openStore(opts.tokenStore)
 	if err != nil {
 		return err
@@ -90,10 +142,6 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	c, err := client.New(opts.server, opts.username, p, st, lockDirOption())
 	if err != nil {
 		return usageError{err}
-	}
-	tty, isTTY := terminal(std.in)
-	if !opts.passwordStdin && !isTTY {
-		return usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin")
 	}
 	// Check the keyring before anything reaches the server or the disk.
 	if ks, ok := st.(*client.KeyringStore); ok {
@@ -112,47 +160,71 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	if err != nil {
 		return err
 	}
-	var password string
-	if opts.passwordStdin {
-		password, err = passwordFromStdin(std.in)
-	} else {
-		password, err = passwordFromTerminal(ctx, std, tty, fmt.Sprintf("Password for %s at %s: ", opts.username, c.Server()))
+	browser := !opts.noBrowser && canOpenBrowser(std)
+	flow := opts.flow
+	if flow == "" && opts.passwordStdin && p.Dialect == client.DialectOAuth2 {
+		// A piped password says which flow is meant.
+		flow = client.FlowPassword
+		if err := c.CheckFlow(ctx, flow); err != nil {
+			return fmt.Errorf("login failed: %w", explain(err))
+		}
+		fmt.Fprintln(std.err, "Using the password flow: --password-stdin was given.")
 	}
-	if err != nil {
-		return err
+	if flow == "" {
+		choice, err := c.ChooseFlow(ctx, browser)
+		if err != nil {
+			return fmt.Errorf("login failed: %w", explain(err))
+		}
+		flow = choice.Flow
+		if p.Dialect == client.DialectOAuth2 {
+			fmt.Fprintf(std.err, "Using the %s flow: %s.\n", flow, choice.Reason)
+		}
+	} else if err := c.CheckFlow(ctx, flow); err != nil {
+		return fmt.Errorf("login failed: %w", explain(err))
 	}
 	if fs, ok := st.(*client.FileStore); ok {
-		where = "plaintext file " + fs.Path(c.Key())
-		fmt.Fprintf(std.err, "warning: --token-store file keeps the tokens in plaintext in %s (readable only by you); anyone who can read it holds the session\n", fs.Path(c.Key()))
+		path := fs.Dir
+		if c.Username() != "" {
+			path = fs.Path(c.Key())
+		}
+		fmt.Fprintf(std.err, "warning: --token-store file keeps the tokens in plaintext in %s (readable only by you); anyone who can read it holds the session\n", path)
 	}
-	sess, err := c.Login(ctx, password)
+	sess, err := runFlow(ctx, std, c, flow, opts, tty, isTTY, browser)
 	if err != nil {
 		if errors.Is(err, client.ErrNoKeyring) {
 			return noKeyring(err)
 		}
 		return fmt.Errorf("login failed: %w", explain(err))
 	}
-	entry := client.IndexEntry{Server: c.Server(), Profile: profileRef, Username: opts.username, Store: opts.tokenStore,
-		ClientID: c.Profile().OAuth.ClientID, Scope: c.Profile().OAuth.Scope}
+	entry := client.IndexEntry{Server: c.Server(), Profile: profileRef, Username: c.Username(), Store: opts.tokenStore,
+		ClientID: c.Profile().OAuth.ClientID, Scope: c.Profile().OAuth.Scope, Resources: opts.resources, APIs: opts.apis,
+		CrossOriginEndpoints: opts.crossOriginEndpoints}
 	if opts.tokenStore != client.StoreMemory {
 		ix.Put(entry, true)
 		if err := ix.Save(); err != nil {
 			return fmt.Errorf("logged in, but the session index could not be written (%v); tokenlab token will not find this session", err)
 		}
 	}
+	if fs, ok := st.(*client.FileStore); ok {
+		where = "plaintext file " + fs.Path(c.Key())
+	}
 	if opts.json {
 		return writeJSON(std.out, loginResult{Server: entry.Server, Profile: entry.Profile, Username: entry.Username,
-			Store: entry.Store, AccessExpiresAt: sess.AccessExpiry, RefreshExpiresAt: sess.RefreshExpiry})
+			Store: entry.Store, Flow: flow, AccessExpiresAt: sess.AccessExpiry, RefreshExpiresAt: sess.RefreshExpiry})
 	}
 	sty := newAuthStyles()
 	now := time.Now()
 	w := colorWriter(std, std.out)
-	fmt.Fprintln(w, sty.good.Render("✓")+" Logged in as "+sty.title.Render(opts.username)+" at "+c.Server())
+	fmt.Fprintln(w, sty.good.Render("✓")+" Logged in as "+sty.title.Render(entry.Username)+" at "+c.Server())
 	rows := [][2]string{
 		{"profile", profileRef},
+		{"flow", flow},
 		{"tokens kept in", where},
 		{"access token", expiryLine(sty, sess.AccessExpiry, now)},
 		{"refresh token", expiryLine(sty, sess.RefreshExpiry, now)},
+	}
+	if flow == client.FlowClientCredentials {
+		rows[4][1] = sty.faint.Render("none: the grant runs again when the access token expires")
 	}
 	for _, r := range rows {
 		fmt.Fprintln(w, "  "+sty.key.Render(r[0])+r[1])
@@ -161,6 +233,79 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 		fmt.Fprintln(w, "  "+sty.warn.Render("the session lived in memory only: nothing was kept, so other tokenlab commands will not find it"))
 	}
 	return nil
+}
+
+// runFlow logs in with the chosen flow, talking to the user on stderr.
+func runFlow(ctx context.Context, std streams, c *client.Client, flow string, opts loginOptions, tty *os.File, isTTY, browser bool) (client.Session, error) {
+	switch flow {
+	case client.FlowPKCE:
+		open := func(ctx context.Context, u string) error {
+			if browser {
+				if err := client.OpenBrowser(ctx, u); err == nil {
+					fmt.Fprintf(std.err, "Opened the browser to log in; if it did not appear, open this URL:\n  %s\n", u)
+					return nil
+				}
+			}
+			fmt.Fprintf(std.err, "Open this URL in a browser to log in:\n  %s\n", u)
+			return nil
+		}
+		sess, err := c.LoginPKCE(ctx, client.PKCEOptions{Open: open, RedirectPort: opts.redirectPort, Timeout: opts.loginTimeout})
+		if errors.Is(err, client.ErrLoginTimeout) {
+			err = fmt.Errorf("%w; run tokenlab login again (--login-timeout waits longer), or use --flow device where no browser can reach this machine", err)
+		}
+		return sess, err
+	case client.FlowDevice:
+		show := func(ctx context.Context, d client.DeviceCode) error {
+			fmt.Fprintf(std.err, "To log in, open %s and enter the code %s (it expires in %s).\n", d.VerificationURI, d.UserCode, client.HumanDuration(d.ExpiresIn))
+			if browser {
+				target := d.VerificationURIComplete
+				if target == "" {
+					target = d.VerificationURI
+				}
+				client.OpenBrowser(ctx, target)
+			}
+			return nil
+		}
+		sess, err := c.LoginDevice(ctx, client.DeviceOptions{Show: show, Timeout: opts.loginTimeout})
+		if errors.Is(err, client.ErrLoginTimeout) {
+			err = fmt.Errorf("%w; run tokenlab login again (--login-timeout waits longer)", err)
+		}
+		return sess, err
+	case client.FlowClientCredentials:
+		return c.LoginClientCredentials(ctx)
+	}
+	if c.Username() == "" {
+		return client.Session{}, usagef("--username is required for the password flow, e.g. tokenlab login --username alice --password-stdin")
+	}
+	if !opts.passwordStdin && !isTTY {
+		return client.Session{}, usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin")
+	}
+	var password string
+	var err error
+	if opts.passwordStdin {
+		password, err = passwordFromStdin(std.in)
+	} else {
+		password, err = passwordFromTerminal(ctx, std, tty, fmt.Sprintf("Password for %s at %s: ", c.Username(), c.Server()))
+	}
+	if err != nil {
+		return client.Session{}, err
+	}
+	return c.Login(ctx, password)
+}
+
+// canOpenBrowser says whether a browser can be shown here: always on
+// macOS and Windows, with a display elsewhere.
+func canOpenBrowser(std streams) bool {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return true
+	}
+	for _, name := range []string{"DISPLAY", "WAYLAND_DISPLAY"} {
+		if v, ok := std.env(name); ok && v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func expiryLine(st authStyles, exp, now time.Time) string {
@@ -353,7 +498,9 @@ only once between them.`,
 }
 
 func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
-	s, err := opts.open()
+	// stdout carries only the token; a wait on another process's refresh
+	// is said on stderr, naming that process.
+	s, err := opts.open(client.WithEvents(sayLockWaits(std, nil)))
 	if err != nil {
 		return err
 	}

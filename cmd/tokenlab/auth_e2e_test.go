@@ -696,11 +696,15 @@ func TestAuthE2EBadInput(t *testing.T) {
 		c := newCLI(t).withoutDBus()
 		c.login(srv.banner.URL, "--token-store", "file")
 		r := c.run("", "request", status500+"/boom")
+		if r.code != exitUsage || !strings.Contains(r.stderr, "the access token is not sent to "+status500) || !strings.Contains(r.stderr, "--api "+status500) {
+			t.Errorf("another origin: exit %d, stderr %q; want 2 saying the token is withheld and how to allow it", r.code, r.stderr)
+		}
+		r = c.run("", "request", "--api", status500, status500+"/boom")
 		wantOneLineError(t, r)
 		if r.code != exitFailed || !strings.Contains(r.stderr, "500") || !strings.Contains(r.stdout, "internal error") {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 1, the body, and 500", r.code, r.stdout, r.stderr)
 		}
-		r = c.run("", "request", closed+"/x")
+		r = c.run("", "request", "--api", closed, closed+"/x")
 		wantOneLineError(t, r)
 		if r.code != exitFailed || !strings.Contains(r.stderr, "cannot reach") {
 			t.Errorf("exit %d, stderr %q; want 1 and cannot reach", r.code, r.stderr)

@@ -27,11 +27,13 @@ const (
 
 // decodeOptions are the flags of `tokenlab decode`.
 type decodeOptions struct {
-	secret string
-	jwks   string
-	json   bool
-	at     string           // --now, as typed
-	now    func() time.Time // the clock; time.Now outside tests
+	secret       string
+	secretFile   string
+	secretPrompt bool
+	jwks         string
+	json         bool
+	at           string           // --now, as typed
+	now          func() time.Time // the clock; time.Now outside tests
 }
 
 func newDecodeCmd(std streams) *cobra.Command {
@@ -43,7 +45,8 @@ func newDecodeCmd(std streams) *cobra.Command {
 and exp as dates and in words ("expires in 14m 52s"). The token comes from the
 argument or, without one, from stdin; a "Bearer " prefix is fine.
 
-Verification is optional: --secret checks an HS256 token with the shared secret,
+Verification is optional: --secret-file (or --secret-prompt, or the environment
+variable TOKENLAB_DECODE_SECRET) checks an HS256 token with the shared secret,
 --jwks checks RS256, ES256 or EdDSA tokens with the issuer's key set, taken from a
 URL, a file, or inline JSON. The key is chosen by the token's kid and the algorithm
 pinned to the key, so alg "none", an HS256 token "signed" with a public key, or a
@@ -54,13 +57,17 @@ Exit codes: 0 decoded (and valid, when checked); 1 signature invalid; 2 not a JW
 or a bad flag, secret or key set.`,
 		Example: `  tokenlab decode eyJhbGciOi...
   curl -s localhost:8080/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"password123"}' | jq -r .accessToken | tokenlab decode
-  tokenlab decode --secret "$ACCESS_TOKEN_SECRET" "$TOKEN"
+  tokenlab decode --secret-file access.secret "$TOKEN"
+  TOKENLAB_DECODE_SECRET="$ACCESS_TOKEN_SECRET" tokenlab decode "$TOKEN"
   tokenlab decode --jwks http://127.0.0.1:8080/.well-known/jwks.json --json "$TOKEN"
   tokenlab decode --now 2026-01-02T04:00:00Z "$TOKEN"   # judge the times as of another moment`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("secret") && opts.secret == "" {
 				return usagef("--secret is empty; pass the secret the token was signed with")
+			}
+			if err := opts.resolveSecret(std); err != nil {
+				return err
 			}
 			if opts.secret != "" && opts.jwks != "" {
 				return usagef("give --secret or --jwks, not both")
@@ -69,11 +76,49 @@ or a bad flag, secret or key set.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.secret, "secret", "", "verify an HS256/384/512 signature with this shared secret")
+	f.StringVar(&opts.secretFile, "secret-file", "", "verify an HS256/384/512 signature with the shared secret on this file's first line")
+	f.BoolVar(&opts.secretPrompt, "secret-prompt", false, "ask for the shared secret on the terminal, without echo")
+	f.StringVar(&opts.secret, "secret", "", "the shared secret itself (deprecated: visible in ps; use --secret-file, --secret-prompt or TOKENLAB_DECODE_SECRET)")
 	f.StringVar(&opts.jwks, "jwks", "", "verify with a JWK set: a URL, a file, or inline JSON")
 	f.BoolVar(&opts.json, "json", false, "print {header, claims, times, signature, reason} as JSON")
 	f.StringVar(&opts.at, "now", "", "judge the times as of this RFC 3339 moment, e.g. the mock server's moved clock")
 	return cmd
+}
+
+// resolveSecret finds the shared secret: --secret-file, --secret-prompt,
+// --secret (deprecated), or TOKENLAB_DECODE_SECRET.
+func (o *decodeOptions) resolveSecret(std streams) error {
+	n := 0
+	for _, given := range []bool{o.secretFile != "", o.secretPrompt, o.secret != ""} {
+		if given {
+			n++
+		}
+	}
+	if n > 1 {
+		return usagef("give one of --secret-file, --secret-prompt and --secret")
+	}
+	if o.secret != "" {
+		warnVisibleSecret(std, "--secret", "--secret-file, --secret-prompt or TOKENLAB_DECODE_SECRET")
+	}
+	switch {
+	case o.secretFile != "":
+		s, err := readSecretFile("--secret-file", o.secretFile)
+		o.secret = s
+		return err
+	case o.secretPrompt:
+		tty, ok := terminal(std.in)
+		if !ok {
+			return usagef("--secret-prompt needs a terminal on stdin; use --secret-file or TOKENLAB_DECODE_SECRET")
+		}
+		s, err := secretFromTerminal(std, tty, "Shared secret: ")
+		o.secret = s
+		return err
+	case o.secret == "":
+		if v, ok := std.env("TOKENLAB_DECODE_SECRET"); ok && v != "" && o.jwks == "" {
+			o.secret = v
+		}
+	}
+	return nil
 }
 
 // decodeReport is what decode found; --json prints it as is.
@@ -163,10 +208,16 @@ func decodeRun(ctx context.Context, std streams, opts decodeOptions, args []stri
 	}
 
 	if opts.json {
-		enc := json.NewEncoder(std.out)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		// Bidi overrides can only be inside JSON strings, where \uXXXX
+		// means the same: escape them so a terminal shows them.
+		if _, err := io.WriteString(std.out, printableLines(buf.String())); err != nil {
 			return err
 		}
 	} else {
@@ -263,12 +314,17 @@ func fetchJWKS(ctx context.Context, url string) ([]byte, error) {
 		return nil, usagef("--jwks %q is not a usable URL: %v", url, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	hc := &http.Client{Timeout: jwksTimeout}
+	// Redirects are not followed: a key set must come from the address
+	// given, not from wherever that server sends the request.
+	hc := &http.Client{Timeout: jwksTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, usagef("cannot fetch the JWKS from %s (%v); check the address, or pass a file", url, errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode/100 == 3 {
+		return nil, usagef("the JWKS URL %s redirects to %s, which is not followed; pass the key set's own address", url, client.Printable(resp.Header.Get("Location")))
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, usagef("the JWKS URL %s answered %s; the mock server publishes its keys at /.well-known/jwks.json", url, resp.Status)
 	}
@@ -320,7 +376,7 @@ func printDecoded(w io.Writer, rep decodeReport) {
 
 	fmt.Fprintln(w, st.title.Render("header"))
 	fmt.Fprintln(w, prettyJSON(rep.Header, st))
-	typ := d.Typ()
+	typ := client.Printable(d.Typ())
 	if typ == "" {
 		typ = "(none)"
 	}
@@ -356,11 +412,11 @@ func printDecoded(w io.Writer, rep decodeReport) {
 	fmt.Fprintln(w)
 	switch rep.Signature {
 	case sigValid:
-		fmt.Fprintln(w, "signature: "+st.good.Render("valid")+" "+st.dim.Render("("+rep.how+")"))
+		fmt.Fprintln(w, "signature: "+st.good.Render("valid")+" "+st.dim.Render("("+client.Printable(rep.how)+")"))
 	case sigInvalid:
-		fmt.Fprintln(w, "signature: "+st.bad.Render("INVALID")+" — "+rep.Reason)
+		fmt.Fprintln(w, "signature: "+st.bad.Render("INVALID")+" — "+client.Printable(rep.Reason))
 	default:
-		fmt.Fprintln(w, "signature: "+st.dim.Render("not checked (pass --secret or --jwks to verify it)"))
+		fmt.Fprintln(w, "signature: "+st.dim.Render("not checked (pass --secret-file or --jwks to verify it)"))
 	}
 }
 
@@ -374,10 +430,20 @@ var jsonKey = regexp.MustCompile(`(?m)^(\s*)("(?:[^"\\]|\\.)*")(:)`)
 func prettyJSON(raw json.RawMessage, st decodeStyles) string {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
-		return "  " + string(raw)
+		return "  " + client.Printable(string(raw))
 	}
-	return "  " + jsonKey.ReplaceAllStringFunc(buf.String(), func(m string) string {
+	return "  " + jsonKey.ReplaceAllStringFunc(printableLines(buf.String()), func(m string) string {
 		sub := jsonKey.FindStringSubmatch(m)
 		return sub[1] + st.key.Render(sub[2]) + sub[3]
 	})
+}
+
+// printableLines escapes each line of untrusted text (see
+// client.Printable), keeping the line breaks.
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		lines[i] = client.Printable(line)
+	}
+	return strings.Join(lines, "\n")
 }

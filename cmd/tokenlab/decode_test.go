@@ -52,7 +52,7 @@ func runDecode(t *testing.T, stdin string, args ...string) decodeResult {
 
 func TestDecodeCommandText(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
-	got := runDecode(t, "", "--secret", decodeSecret, decodeAccessToken(t, decodeSecret))
+	got := runDecode(t, "", "--secret-file", secretFile(t, decodeSecret), decodeAccessToken(t, decodeSecret))
 	want := `header
   {
     "alg": "HS256",
@@ -96,7 +96,7 @@ func TestDecodeCommandRefreshAndExpired(t *testing.T) {
 	for _, want := range []string{
 		"typ rt+jwt = a refresh token",
 		"exp  2026-01-02 03:00:00 UTC  (expired 4m 13s ago)",
-		"signature: not checked (pass --secret or --jwks to verify it)",
+		"signature: not checked (pass --secret-file or --jwks to verify it)",
 	} {
 		if !strings.Contains(got.out, want) {
 			t.Errorf("output lacks %q:\n%s", want, got.out)
@@ -158,8 +158,8 @@ func TestDecodeCommandJSON(t *testing.T) {
 		reason    string
 	}{
 		{"unchecked", []string{tok}, 0, "unchecked", ""},
-		{"valid", []string{"--secret", decodeSecret, tok}, 0, "valid", ""},
-		{"invalid", []string{"--secret", "wrong", tok}, 1, "invalid", "the signature does not match"},
+		{"valid", []string{"--secret-file", secretFile(t, decodeSecret), tok}, 0, "valid", ""},
+		{"invalid", []string{"--secret-file", secretFile(t, "wrong"), tok}, 1, "invalid", "the signature does not match"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,27 +250,27 @@ func TestDecodeCommandExitCodes(t *testing.T) {
 		stderr string // part of the one-line message, if any
 	}{
 		{"decoded, unchecked", "", []string{tok}, 0, "signature: not checked", ""},
-		{"valid secret", "", []string{"--secret", decodeSecret, tok}, 0, "signature: valid", ""},
-		{"wrong secret", "", []string{"--secret", "nope", tok}, 1, "signature: INVALID — the signature does not match", "the signature is invalid"},
-		{"changed payload byte", "", []string{"--secret", decodeSecret, changed}, 1, "signature: INVALID — the signature does not match", ""},
-		{"changed unused bits of the last character", "", []string{"--secret", decodeSecret, lastChar}, 1, "signature: INVALID — the signature part is not in canonical base64url", ""},
-		{"alg none", "", []string{"--secret", decodeSecret, none}, 1, `signature: INVALID — the token says alg "none"`, ""},
-		{"stripped signature", "", []string{"--secret", decodeSecret, parts[0] + "." + parts[1] + "."}, 1, "signature: INVALID — the signature is missing", ""},
+		{"valid secret", "", []string{"--secret-file", secretFile(t, decodeSecret), tok}, 0, "signature: valid", ""},
+		{"wrong secret", "", []string{"--secret-file", secretFile(t, "nope"), tok}, 1, "signature: INVALID — the signature does not match", "the signature is invalid"},
+		{"changed payload byte", "", []string{"--secret-file", secretFile(t, decodeSecret), changed}, 1, "signature: INVALID — the signature does not match", ""},
+		{"changed unused bits of the last character", "", []string{"--secret-file", secretFile(t, decodeSecret), lastChar}, 1, "signature: INVALID — the signature part is not in canonical base64url", ""},
+		{"alg none", "", []string{"--secret-file", secretFile(t, decodeSecret), none}, 1, `signature: INVALID — the token says alg "none"`, ""},
+		{"stripped signature", "", []string{"--secret-file", secretFile(t, decodeSecret), parts[0] + "." + parts[1] + "."}, 1, "signature: INVALID — the signature is missing", ""},
 		{"JWKS file", "", []string{"--jwks", jwksFile, ed}, 0, `signature: valid (EdDSA with key "ed-1" from ` + jwksFile, ""},
 		{"JWKS URL", "", []string{"--jwks", srv.URL + "/.well-known/jwks.json", ed}, 0, "signature: valid", ""},
 		{"JWKS inline", "", []string{"--jwks", jwks, ed}, 0, "signature: valid", ""},
 		{"JWKS, HS256 with the public key as secret", "", []string{"--jwks", jwksFile, forged}, 1,
 			`signature: INVALID — the token says alg HS256, but key "ed-1" is an OKP key and verifies only EdDSA`, ""},
 		{"JWKS, HS256 token", "", []string{"--jwks", jwksFile, tok}, 1, `no key in the JWKS has the token's kid "a-5f2c0e1d"`, ""},
-		{"secret, EdDSA token", "", []string{"--secret", decodeSecret, ed}, 1, "which a shared secret cannot verify", ""},
+		{"secret, EdDSA token", "", []string{"--secret-file", secretFile(t, decodeSecret), ed}, 1, "which a shared secret cannot verify", ""},
 		{"malformed", "", []string{"abc.def"}, 2, "", "not a JWT: it has 2 dot-separated parts"},
 		{"malformed base64", "", []string{"e30.%%%.x"}, 2, "", "the claims are not base64url"},
 		{"malformed with --json", "", []string{"--json", "e30.W10.x"}, 2, "", "the claims are a JSON array, not an object"},
 		{"JSON pasted", `{"accessToken":"x"}`, nil, 2, "", "this is JSON, not a JWT"},
 		{"empty stdin", "  \n", nil, 2, "", "no token given"},
 		{"two arguments", "", []string{tok, tok}, 2, "", "accepts at most 1 arg"},
-		{"secret and jwks", "", []string{"--secret", "s", "--jwks", jwksFile, tok}, 2, "", "give --secret or --jwks, not both"},
-		{"empty secret", "", []string{"--secret", "", tok}, 2, "", "--secret is empty"},
+		{"secret and jwks", "", []string{"--secret-file", secretFile(t, "s"), "--jwks", jwksFile, tok}, 2, "", "give --secret or --jwks, not both"},
+		{"empty secret", "", []string{"--secret-file", secretFile(t, ""), tok}, 2, "", "the file's first line is empty"},
 		{"missing JWKS file", "", []string{"--jwks", filepath.Join(t.TempDir(), "nope.json"), ed}, 2, "", "cannot read the JWKS file"},
 		{"JWKS URL 404", "", []string{"--jwks", srv.URL + "/nope", ed}, 2, "", "answered 404 Not Found"},
 		{"JWKS URL too large", "", []string{"--jwks", srv.URL + "/huge", ed}, 2, "", "larger than 1024 KiB"},
@@ -313,7 +313,7 @@ func TestDecodeCommandNoColor(t *testing.T) {
 	t.Setenv("CLICOLOR_FORCE", "1")
 	t.Setenv("NO_COLOR", "")
 	tok := decodeAccessToken(t, decodeSecret)
-	args := []string{"--secret", "wrong", tok}
+	args := []string{"--secret-file", secretFile(t, "wrong"), tok}
 
 	colored := runDecode(t, "", args...)
 	if !ansiEscape.MatchString(colored.out) {
@@ -331,4 +331,14 @@ func TestDecodeCommandNoColor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// secretFile writes a secret to a file for --secret-file.
+func secretFile(t *testing.T, secret string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, to read the server's file
@@ -48,12 +50,21 @@ var e2eBinary struct {
 	err  error
 }
 
+// TestMain registers tokenlab as a command for the testscript scripts
+// (script_test.go): run as "tokenlab", this test binary is tokenlab.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	testscript.Main(cleanupM{m}, map[string]func(){"tokenlab": func() { os.Exit(runProcess()) }})
+}
+
+// cleanupM removes the built binary after the tests.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
 	if e2eBinary.dir != "" {
 		os.RemoveAll(e2eBinary.dir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // tokenlabBinary builds the binary on first use and returns its path.
@@ -618,7 +629,7 @@ func refreshOnce(ctx context.Context, hc *http.Client, base, token string) (int,
 func TestServeE2EKill9(t *testing.T) {
 	t.Parallel()
 	const (
-		clients             = 8
+		clients             = 32 // enough waiting writers that refreshes are group-committed in batches
 		refreshesBeforeKill = 300
 		maxRefreshes        = 20000 // a bound, should the kill never come
 		issuer              = "http://tokenlab.test"

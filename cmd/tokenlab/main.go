@@ -8,9 +8,13 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(runProcess()) }
+
+// runProcess runs tokenlab with the process's arguments, streams and
+// signals, and returns its exit code (the testscript harness calls it
+// too).
+func runProcess() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

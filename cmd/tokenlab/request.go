@@ -116,13 +116,18 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 	}
 
 	var log eventLog
-	s, err := opts.session.open(client.WithEvents(log.add))
+	s, err := opts.session.open(client.WithEvents(sayLockWaits(std, log.add)))
 	if err != nil {
 		return err
 	}
 	u, err := resolveURL(s.c.Server(), target)
 	if err != nil {
 		return err
+	}
+	if !s.c.MaySendTokenTo(u) {
+		origin, _ := client.Origin(u)
+		return usagef("the access token is not sent to %s, which is neither the session's server (%s) nor an allowed API; allow it with --api %s (or log in with --api %s to keep it with the session)",
+			origin, s.c.Server(), origin, origin)
 	}
 	var rd io.Reader
 	if body != nil {

@@ -70,6 +70,8 @@ func exitCode(err error) int {
 		return exitNoLogin
 	case errors.As(err, &ue), isFlagError(err):
 		return exitUsage
+	case errors.As(err, new(interrupted)):
+		return exitInterrupted
 	}
 	return exitFailed
 }
@@ -120,7 +122,7 @@ and scripted scenarios.`,
 	addTUIFlags(root, &lab)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(std), newLoginCmd(std), newStatusCmd(std), newTokenCmd(std),
-		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std), newTUICmd(std))
+		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std), newTUICmd(std), newLoadCmd(std))
 	return root
 }
 

@@ -29,7 +29,20 @@ type runOptions struct {
 	profile    string
 	username   string
 	password   string
+	// The password without the command line: a file, or stdin.
+	passwordFile  string
+	passwordStdin bool
+	tags          []string // run only scenarios with one of these tags
+	check         bool     // read and validate, run nothing
 }
+
+// interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
+type interrupted struct{}
+
+func (interrupted) Error() string { return "interrupted; the report covers what ran" }
+
+// exitInterrupted is the shell's code for a process ended by SIGINT.
+const exitInterrupted = 130
 
 func newRunCmd(std streams) *cobra.Command {
 	demo := scenarios.NewRunner()
@@ -37,7 +50,7 @@ func newRunCmd(std streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [FILE or NAME ...]",
 		Short: "Run scenarios and report what happened",
-		Long: `Run scenarios: YAML files, or built-in scenarios by name (all eleven when none is
+		Long: `Run scenarios: YAML files, or built-in scenarios by name (every one when none is
 given; see tokenlab scenarios). Every file is read and checked before anything
 runs; a broken one is reported as file:line: what is wrong, and nothing runs.
 
@@ -51,13 +64,24 @@ ends with "N passed, N failed, N skipped in Xs". --format json, junit or tap
 give reports for programs and CI systems; with --out the report goes to a file
 and the text progress still goes to stdout.
 
+A scenario whose event checks could not be made (no admin API) still runs;
+every report says which checks were skipped.
+
+--check reads and validates the files without running anything. --tag runs
+only the scenarios with one of the tags. The password of --username comes from
+--password-file, --password-stdin or TOKENLAB_PASSWORD (--password works too,
+but puts it on the command line, where ps and shell history see it).
+
 Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
-2 a broken scenario file or a bad flag.`,
+2 a broken scenario file, a bad flag, or an admin token the server refuses;
+130 interrupted (Ctrl-C), after writing the report of what ran.`,
 		Example: `  tokenlab run
   tokenlab run reuse-detection logout
   tokenlab run -j 4 --format junit --out scenarios.xml my-api.yaml
+  tokenlab run --check tests/*.yaml
+  tokenlab run --tag smoke tests/*.yaml
   TOKENLAB_ADMIN_TOKEN=… tokenlab run --server http://127.0.0.1:8080
-  tokenlab run --server https://api.example.com --profile seed-json --username qa basic-login tampered-token   # TOKENLAB_PASSWORD set`,
+  tokenlab run --server https://api.example.com --profile seed-json --username qa --password-file ~/.qa-pw basic-login tampered-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Secrets may come from the environment, out of ps and shell history.
 			if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && !cmd.Flags().Changed("admin-token") {
@@ -65,6 +89,12 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 			}
 			if v, ok := std.env("TOKENLAB_PASSWORD"); ok && !cmd.Flags().Changed("password") {
 				opts.password = v
+			}
+			if err := opts.readPassword(std); err != nil {
+				return err
+			}
+			if opts.check {
+				return checkScenarios(std, opts, args)
 			}
 			return runScenarios(cmd.Context(), std, opts, args)
 		},
@@ -77,8 +107,76 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 	f.StringVar(&opts.adminToken, "admin-token", "", "admin token of the tokenlab server at --server, to move its clock, read its events and change its settings (env TOKENLAB_ADMIN_TOKEN)")
 	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file")
 	f.StringVar(&opts.username, "username", opts.username, "the user that login steps use when they name none")
-	f.StringVar(&opts.password, "password", opts.password, "that user's password (env TOKENLAB_PASSWORD)")
+	f.StringVar(&opts.password, "password", opts.password, "that user's password; prefer --password-file, --password-stdin or env TOKENLAB_PASSWORD")
+	f.StringVar(&opts.passwordFile, "password-file", "", "read that user's password from the first line of this file")
+	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read that user's password from the first line of stdin")
+	f.StringSliceVar(&opts.tags, "tag", nil, "run only the scenarios with this tag (repeat or comma-separate for any of several)")
+	f.BoolVar(&opts.check, "check", false, "read and validate the scenarios, run nothing")
 	return cmd
+}
+
+// readPassword takes the password from --password-file or stdin.
+func (o *runOptions) readPassword(std streams) error {
+	switch {
+	case o.passwordFile != "" && o.passwordStdin:
+		return usagef("give the password one way: --password-file or --password-stdin")
+	case o.passwordFile != "":
+		f, err := os.Open(o.passwordFile)
+		if err != nil {
+			return usagef("--password-file %s: %v", o.passwordFile, errors.Unwrap(err))
+		}
+		defer f.Close()
+		pw, err := passwordFromStdin(f)
+		if err != nil {
+			return usagef("--password-file %s holds no password on its first line", o.passwordFile)
+		}
+		o.password = pw
+	case o.passwordStdin:
+		pw, err := passwordFromStdin(std.in)
+		if err != nil {
+			return usagef("--password-stdin: stdin holds no password; pipe it in, e.g. tokenlab run --password-stdin <pw.txt")
+		}
+		o.password = pw
+	}
+	return nil
+}
+
+// checkScenarios reads and validates scenarios and runs nothing.
+func checkScenarios(std streams, opts runOptions, args []string) error {
+	scs, err := loadScenarios(std, args)
+	if err != nil {
+		return err
+	}
+	scs, err = withTags(scs, opts.tags)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(std.out, "%s valid; nothing was run\n", plural(len(scs), "scenario"))
+	return err
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun + " is"
+	}
+	return fmt.Sprintf("%d %ss are", n, noun)
+}
+
+// withTags keeps the scenarios with one of the tags (all when none).
+func withTags(scs []*scenarios.Scenario, tags []string) ([]*scenarios.Scenario, error) {
+	if len(tags) == 0 {
+		return scs, nil
+	}
+	var out []*scenarios.Scenario
+	for _, sc := range scs {
+		if slices.ContainsFunc(sc.Tags, func(t string) bool { return slices.Contains(tags, t) }) {
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("no scenario has the tag %s", strings.Join(tags, " or "))
+	}
+	return out, nil
 }
 
 func runScenarios(ctx context.Context, std streams, opts runOptions, args []string) error {
@@ -88,6 +186,15 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 	}
 	scs, err := loadScenarios(std, args)
 	if err != nil {
+		return err
+	}
+	if scs, err = withTags(scs, opts.tags); err != nil {
+		return err
+	}
+	if err := runner.CheckServer(ctx); err != nil {
+		if errors.Is(err, scenarios.ErrAdminTokenRefused) {
+			return usageError{err}
+		}
 		return err
 	}
 	var file *os.File
@@ -130,7 +237,7 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 		}
 	}
 	if ctx.Err() != nil {
-		return errors.New("interrupted; the report covers what ran")
+		return interrupted{}
 	}
 	if c := scenarios.Count(results); c.Failed > 0 {
 		return silentFailure{fmt.Sprintf("%d of %d scenarios failed", c.Failed, len(results))}
@@ -202,6 +309,7 @@ type scenarioInfo struct {
 	Summary     string   `json:"summary"`
 	Description string   `json:"description"`
 	Requires    []string `json:"requires"`
+	Tags        []string `json:"tags"`
 	Steps       int      `json:"steps"`
 }
 
@@ -219,7 +327,7 @@ Run one with tokenlab run NAME, or all of them with tokenlab run.`,
 			return listScenarios(std, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires and steps as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires, tags and steps as JSON")
 	return cmd
 }
 
@@ -232,7 +340,7 @@ func listScenarios(std streams, asJSON bool) error {
 		infos := make([]scenarioInfo, len(scs))
 		for i, sc := range scs {
 			infos[i] = scenarioInfo{Name: sc.Name, Summary: sc.Summary(), Description: sc.Description,
-				Requires: append([]string{}, sc.Requires...), Steps: len(sc.Steps)}
+				Requires: append([]string{}, sc.Requires...), Tags: append([]string{}, sc.Tags...), Steps: len(sc.Steps)}
 		}
 		enc := json.NewEncoder(std.out)
 		enc.SetIndent("", "  ")

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,12 +67,17 @@ steps:
   - request: /protected
 `
 
+// allPassed is the closing count of a run of every built-in that passed.
+func allPassed() string {
+	return fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(scenarios.BuiltinNames))
+}
+
 func TestRunCmdBuiltins(t *testing.T) {
 	code, stdout, stderr := runScenarioCmd(t, "run")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q, want 0 and nothing", code, stderr)
 	}
-	wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+	wantCounts(t, stdout, allPassed())
 	if strings.Contains(stdout, "\x1b") {
 		t.Error("ANSI escapes in output that is not a terminal")
 	}
@@ -95,7 +102,7 @@ func TestRunCmdReportFormats(t *testing.T) {
 		if code != exitOK || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
-		wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+		wantCounts(t, stdout, allPassed())
 		data, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +119,7 @@ func TestRunCmdReportFormats(t *testing.T) {
 		if err := xml.Unmarshal(data, &doc); err != nil {
 			t.Fatalf("%s does not parse: %v\n%s", out, err, data)
 		}
-		if doc.Suite.Name != "tokenlab scenarios" || doc.Suite.Tests != 11 || len(doc.Suite.Cases) != 11 {
+		if doc.Suite.Name != "tokenlab scenarios" || doc.Suite.Tests != len(scenarios.BuiltinNames) || len(doc.Suite.Cases) != len(scenarios.BuiltinNames) {
 			t.Errorf("suite %q with %d tests and %d cases", doc.Suite.Name, doc.Suite.Tests, len(doc.Suite.Cases))
 		}
 		for i, c := range doc.Suite.Cases {
@@ -238,7 +245,7 @@ func TestScenariosCmd(t *testing.T) {
 	code, stdout, _ := runScenarioCmd(t, "scenarios", "--json")
 	var list []struct {
 		Name, Summary, Description string
-		Requires                   []string
+		Requires, Tags             []string
 		Steps                      int
 	}
 	if err := json.Unmarshal([]byte(stdout), &list); err != nil || code != exitOK {
@@ -248,7 +255,7 @@ func TestScenariosCmd(t *testing.T) {
 		t.Fatalf("%d scenarios listed, want %d", len(list), len(scenarios.BuiltinNames))
 	}
 	for i, sc := range list {
-		if sc.Name != scenarios.BuiltinNames[i] || sc.Steps == 0 || sc.Requires == nil ||
+		if sc.Name != scenarios.BuiltinNames[i] || sc.Steps == 0 || sc.Requires == nil || sc.Tags == nil ||
 			!strings.HasSuffix(sc.Summary, ".") || !strings.HasPrefix(strings.Join(strings.Fields(sc.Description), " "), sc.Summary) {
 			t.Errorf("entry %d = %+v", i, sc)
 		}
@@ -262,7 +269,7 @@ func TestScenariosCmd(t *testing.T) {
 	if code != exitOK || len(lines) != len(list) {
 		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), stdout)
 	}
-	column := len("concurrent-refresh  ") // the longest name and two spaces
+	column := len("lost-refresh-response-grace  ") // the longest name and two spaces
 	for i, line := range lines {
 		if line[:column] != list[i].Name+strings.Repeat(" ", column-len(list[i].Name)) || line[column:] != list[i].Summary {
 			t.Errorf("line %q, want %s then its summary from column %d", line, list[i].Name, column)
@@ -298,41 +305,55 @@ func TestRunE2EExternalServer(t *testing.T) {
 		clockOrAdmin[name] = len(sc.Requires) > 0
 	}
 
-	t.Run("with the admin token all eleven pass", func(t *testing.T) {
+	t.Run("with the admin token every built-in passes but the restart", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t)
 		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", e2eAdminToken, "-j", "4")
 		if code != exitOK {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
-		wantCounts(t, stdout, "11 passed, 0 failed, 0 skipped")
+		// server-restart cannot restart another process: skipped, naming the step.
+		wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, 1 skipped", len(scenarios.BuiltinNames)-1))
+		if !strings.Contains(stdout, "○ server-restart skipped: step 2 (restart) restarts the server, which only the embedded server can do") {
+			t.Errorf("the restart skip does not name its step:\n%s", stdout)
+		}
 	})
-	t.Run("without it the clock-moving ones are skipped with the reason", func(t *testing.T) {
+	t.Run("without it what needs the admin API is skipped, naming the step", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t, "--admin-token", "tla_another_admin_token_9876543210")
 		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL)
 		if code != exitOK {
 			t.Errorf("exit %d (skips are not failures), stderr %q", code, stderr)
 		}
-		wantCounts(t, stdout, "2 passed, 0 failed, 9 skipped")
-		for name, skipped := range clockOrAdmin {
-			if skipped && !strings.Contains(stdout, "○ "+name+" skipped: it ") {
-				t.Errorf("%s is not skipped with a reason", name)
+		free := 0
+		for name, needs := range clockOrAdmin {
+			if needs && !strings.Contains(stdout, "○ "+name+" skipped: step ") && !strings.Contains(stdout, "○ "+name+" skipped: its server: settings need") {
+				t.Errorf("%s is not skipped with a reason naming its step", name)
 			}
-			if !skipped && !strings.Contains(stdout, "✓ "+name+" passed") {
-				t.Errorf("%s did not pass", name)
+			if !needs {
+				free++
+				if !strings.Contains(stdout, "✓ "+name+" passed") {
+					t.Errorf("%s did not pass", name)
+				}
 			}
 		}
-		if !strings.Contains(stdout, "○ access-expiry skipped: it moves the server's clock, which needs a tokenlab server and its --admin-token") {
+		wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, %d skipped", free, len(clockOrAdmin)-free))
+		if !strings.Contains(stdout, "○ access-expiry skipped: step 4 (advance) needs the admin clock of a tokenlab server: give its --admin-token") {
 			t.Errorf("the reason does not say what is needed:\n%s", stdout)
 		}
+		// reuse-detection reads server events: without the admin API that
+		// check is skipped, and the rest of the scenario runs.
+		if !strings.Contains(stdout, "✓ reuse-detection passed") || !strings.Contains(stdout, "1 check skipped") ||
+			!strings.Contains(stdout, "○ check skipped: events: step 4 (replay) checks server events") {
+			t.Errorf("reuse-detection does not report its skipped check:\n%s", stdout)
+		}
 	})
-	t.Run("with a wrong admin token they are skipped as refused", func(t *testing.T) {
+	t.Run("a wrong admin token is a configuration error", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t)
-		code, stdout, _ := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", "tla_wrong", "--format", "tap")
-		if code != exitOK || !strings.Contains(stdout, "ok 2 - access-expiry # SKIP it moves the server's clock, but the admin API did not answer: GET /admin/clock: the admin token was refused") {
-			t.Errorf("exit %d:\n%s", code, stdout)
+		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", "tla_wrong", "--format", "tap")
+		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "refused the admin token") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one sentence", code, stdout, stderr)
 		}
 	})
 }
@@ -374,4 +395,148 @@ func TestRunCmdAdminTokenFromEnv(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	wantCounts(t, out, "1 passed, 0 failed, 0 skipped")
+}
+
+func TestRunCmdCheckAndTags(t *testing.T) {
+	good := writeScenario(t, "good.yaml", "name: good\ntags: [smoke]\nsteps:\n  - login: {}\n")
+	other := writeScenario(t, "other.yaml", "name: other\ntags: [slow]\nsteps:\n  - login: {}\n  - wait: 1m\n")
+	code, stdout, stderr := runScenarioCmd(t, "run", "--check", good, other)
+	if code != exitOK || stdout != "2 scenarios are valid; nothing was run\n" || stderr != "" {
+		t.Errorf("--check: exit %d, %q, %q", code, stdout, stderr)
+	}
+	broken := writeScenario(t, "broken.yaml", "name: b\nsteps:\n  - advance: -1m\n")
+	code, _, stderr = runScenarioCmd(t, "run", "--check", good, broken)
+	if code != exitUsage || !strings.Contains(stderr, "broken.yaml:3: advance moves the clock forward") {
+		t.Errorf("--check of a broken file: exit %d, %q", code, stderr)
+	}
+	// --tag runs only the tagged scenario (other would wait a minute).
+	code, stdout, _ = runScenarioCmd(t, "run", "--tag", "smoke", good, other)
+	if code != exitOK || !strings.Contains(stdout, "✓ good passed (1 step,") || strings.Contains(stdout, "other") {
+		t.Errorf("--tag smoke: exit %d\n%s", code, stdout)
+	}
+	wantCounts(t, stdout, "1 passed, 0 failed, 0 skipped")
+	code, _, stderr = runScenarioCmd(t, "run", "--tag", "nightly", good)
+	if code != exitUsage || !strings.Contains(stderr, "no scenario has the tag nightly") {
+		t.Errorf("--tag nightly: exit %d, %q", code, stderr)
+	}
+	code, stdout, _ = runScenarioCmd(t, "run", "--tag", "faults", "--check")
+	if code != exitOK || !strings.Contains(stdout, "3 scenarios are valid") {
+		t.Errorf("--tag faults on the built-ins: exit %d, %q", code, stdout)
+	}
+}
+
+// The password needs no place on the command line.
+func TestRunCmdPasswordWithoutTheCommandLine(t *testing.T) {
+	sc := writeScenario(t, "pw.yaml", "name: pw\nsteps:\n  - login: {}\n")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("password123\n"), 0o600)
+	wrongFile := filepath.Join(t.TempDir(), "wrong")
+	os.WriteFile(wrongFile, []byte("not-the-password\n"), 0o600)
+	if code, out, errOut := runScenarioCmd(t, "run", "--password-file", pwFile, sc); code != exitOK {
+		t.Errorf("--password-file: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, _ := runScenarioCmd(t, "run", "--password-file", wrongFile, sc); code != exitFailed {
+		t.Errorf("--password-file with a wrong password: exit %d, want 1 (the file was read)", code)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"run", "--password-stdin", sc}, strings.NewReader("password123\n"), &out, &errOut); code != exitOK {
+		t.Errorf("--password-stdin: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"run", "--password-stdin", sc}, strings.NewReader("wrong-one\n"), &out, &errOut); code != exitFailed {
+		t.Errorf("--password-stdin with a wrong password: exit %d", code)
+	}
+	if code, _, stderr := runScenarioCmd(t, "run", "--password-file", "/nonexistent/pw", sc); code != exitUsage || !strings.Contains(stderr, "--password-file") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+}
+
+// Ctrl-C: "interrupted", exit 130, and the report of what ran is written.
+func TestRunCmdInterrupted(t *testing.T) {
+	slow := writeScenario(t, "slow.yaml", "name: slow\nsteps:\n  - login: {}\n  - wait: 1m\n")
+	report := filepath.Join(t.TempDir(), "r.xml")
+	ctx, cancel := context.WithCancel(t.Context())
+	// Ctrl-C once the slow scenario has logged in and waits its minute.
+	out := &watchedBuffer{watch: "✓ 1 log in", seen: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, []string{"run", "--format", "junit", "--out", report, "basic-login", slow, "tampered-token"}, strings.NewReader(""), out, &errOut)
+	cancel()
+	if code != exitInterrupted || strings.TrimSpace(errOut.String()) != "tokenlab: interrupted; the report covers what ran." {
+		t.Fatalf("exit %d, stderr %q; want 130 and interrupted", code, errOut.String())
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Suite struct {
+			Tests int `xml:"tests,attr"`
+			Cases []struct {
+				Name       string    `xml:"name,attr"`
+				Skipped    *struct{} `xml:"skipped"`
+				Properties []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:"value,attr"`
+				} `xml:"properties>property"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("the report does not parse: %v\n%s", err, data)
+	}
+	c := doc.Suite.Cases
+	if doc.Suite.Tests != 2 || len(c) != 2 || c[0].Name != "basic-login" || c[1].Name != "slow" || c[1].Skipped == nil ||
+		len(c[1].Properties) != 1 || c[1].Properties[0].Name != "interrupted" {
+		t.Errorf("report of what ran: %+v\n%s", doc.Suite, data)
+	}
+}
+
+// watchedBuffer calls seen once its text holds watch after "slow".
+type watchedBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	watch string
+	seen  func()
+	done  bool
+}
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if _, after, ok := strings.Cut(w.buf.String(), "slow"); ok && !w.done && strings.Contains(after, w.watch) {
+		w.done = true
+		w.seen()
+	}
+	return n, err
+}
+
+// TestDocExamples: every scenario example in docs/scenarios.md (a yaml
+// block that starts with name:) passes tokenlab run --check, and runs
+// green against the embedded server.
+func TestDocExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "scenarios.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for i, block := range strings.Split(string(data), "```yaml\n")[1:] {
+		src, _, _ := strings.Cut(block, "```")
+		if !strings.HasPrefix(src, "name:") {
+			continue // a CI configuration, not a scenario
+		}
+		files = append(files, writeScenario(t, fmt.Sprintf("example-%d.yaml", i+1), src))
+	}
+	if len(files) < 8 {
+		t.Fatalf("%d scenario examples in the docs; the new keys each have one", len(files))
+	}
+	code, stdout, stderr := runScenarioCmd(t, append([]string{"run", "--check"}, files...)...)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("--check: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runScenarioCmd(t, append([]string{"run"}, files...)...)
+	if code != exitOK {
+		t.Errorf("the examples do not pass: exit %d\n%s%s", code, stdout, stderr)
+	}
+	wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(files)))
 }

@@ -8,16 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/tokenlab/tokenlab/mockserver"
 	"github.com/tokenlab/tokenlab/mockserver/store"
 )
@@ -44,6 +48,28 @@ type serveOptions struct {
 	json           bool
 	logFormat      string
 	quiet          bool
+	clients        []string // ID:SECRET
+	clientFile     string
+	codeTTL        string
+	deviceTTL      string
+	deviceInterval string
+
+	// Secrets kept out of the process list: each names a file to read.
+	accessSecretFile  string
+	refreshSecretFile string
+	adminTokenFile    string
+	userFile          string
+	allowWeakSecrets  bool
+
+	// Bounds on what clients can make the server hold.
+	maxConns  int // 0: below the descriptor limit
+	eventsMax int
+	retention string
+	loginRate string // "N/s"; "" or "0" for none
+
+	// sources says where each setting not left at its default came from:
+	// "flag", "environment", ".env" or "file".
+	sources map[string]string
 }
 
 func defaultServeOptions() serveOptions {
@@ -51,6 +77,8 @@ func defaultServeOptions() serveOptions {
 		addr: "127.0.0.1:8080", db: "./tokenlab.db", accessTTL: "15m", refreshTTL: "7d", sessionMax: "30d",
 		reuseGrace: "0s", alg: "HS256", rotation: true, reuseDetection: true, clock: mockserver.ClockReal,
 		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
+		codeTTL: "60s", deviceTTL: "10m", deviceInterval: "5s",
+		eventsMax: mockserver.DefaultEventsMax, retention: mockserver.FormatDuration(mockserver.DefaultRetention),
 	}
 }
 
@@ -65,6 +93,8 @@ var envFallbacks = []struct{ flag, env string }{
 	{"refresh-secret", "REFRESH_TOKEN_SECRET"},
 	{"alg", "TOKENLAB_ALG"},
 	{"admin-token", "TOKENLAB_ADMIN_TOKEN"},
+	{"client-file", "TOKENLAB_CLIENT_FILE"},
+	{"code-ttl", "TOKENLAB_CODE_TTL"},
 }
 
 func newServeCmd(std streams) *cobra.Command {
@@ -73,19 +103,29 @@ func newServeCmd(std streams) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the mock auth server in the foreground",
 		Long: `Run the mock auth server: the seed dialect (/login, /token, /logout, /protected),
-OAuth 2.0 (/oauth/token, /oauth/revoke, /oauth/introspect, discovery, JWKS) and the
-admin routes (/admin/clock, /admin/events, /admin/sessions) that need the admin token.
+OAuth 2.0 (/oauth/token, /oauth/revoke, /oauth/introspect, discovery, JWKS), the login
+flows (authorization code + PKCE on /oauth/authorize, device authorization on
+/oauth/device_authorization and /device, client credentials) and the admin routes
+(/admin/clock, /admin/events, /admin/sessions) that need the admin token.
+
+Every server has the public client "tokenlab" (no secret, loopback redirect URIs on any
+port). Confidential clients come from --client-file (a YAML or JSON list; see
+docs/login-flows.md) or --client ID:SECRET, which shows the secret to anyone who can list
+processes: prefer the file.
 
 Settings come from flags, then the environment, then a .env file in the working
 directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 		Example: `  tokenlab serve
   tokenlab serve --clock frozen --access-ttl 1m --admin-token "$TOKEN"
-  ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:`,
+  ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:
+  tokenlab serve --client-file clients.yaml --code-ttl 2m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyEnv(cmd, std.env); err != nil {
+			sources, err := applyEnv(cmd, std.env)
+			if err != nil {
 				return err
 			}
+			opts.sources = sources
 			return serveRun(cmd.Context(), std, opts)
 		},
 	}
@@ -110,18 +150,36 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.BoolVar(&opts.json, "json", false, "print the start-up banner as one JSON line")
 	f.StringVar(&opts.logFormat, "log-format", opts.logFormat, "access log format: text or json")
 	f.BoolVar(&opts.quiet, "quiet", false, "log only warnings and errors, not every request")
+	f.StringArrayVar(&opts.clients, "client", nil, "a confidential client as ID:SECRET (repeatable; the secret shows in ps, prefer --client-file)")
+	f.StringVar(&opts.clientFile, "client-file", "", "YAML or JSON list of clients: id, secret or secret_file, redirect_uris, grant_types, scopes (env TOKENLAB_CLIENT_FILE)")
+	f.StringVar(&opts.codeTTL, "code-ttl", opts.codeTTL, "lifetime of an authorization code (env TOKENLAB_CODE_TTL)")
+	f.StringVar(&opts.deviceTTL, "device-ttl", opts.deviceTTL, "lifetime of a device code")
+	f.StringVar(&opts.deviceInterval, "device-interval", opts.deviceInterval, "polling interval a device code starts with")
+	f.StringVar(&opts.accessSecretFile, "access-secret-file", "", "read the HS256 access secret from this file (keeps it out of ps)")
+	f.StringVar(&opts.refreshSecretFile, "refresh-secret-file", "", "read the HS256 refresh secret from this file")
+	f.StringVar(&opts.adminTokenFile, "admin-token-file", "", "read the admin token from this file")
+	f.StringVar(&opts.userFile, "user-file", "", "read users from this file, one name:password a line (# comments)")
+	f.IntVar(&opts.maxConns, "max-conns", 0, "most open connections; at the cap the longest-idle one is closed (default: below the open-files limit, at most 4096)")
+	f.IntVar(&opts.eventsMax, "events-max", opts.eventsMax, "most rows kept in the event log; the oldest are pruned in the background")
+	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
+	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
+	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	return cmd
 }
 
 // applyEnv sets every flag not given on the command line from the
-// environment, or else from ./.env.
-func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
+// environment, or else from ./.env. It returns where each setting that is
+// not at its default came from, for the banner.
+func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) (map[string]string, error) {
+	sources := map[string]string{}
+	cmd.Flags().Visit(func(f *pflag.Flag) { sources[f.Name] = "flag" })
 	dotenv, err := readDotEnv(".env")
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	for _, fe := range envFallbacks {
-		if cmd.Flags().Changed(fe.flag) {
+		// A secret given as a file is given on the command line too.
+		if cmd.Flags().Changed(fe.flag) || cmd.Flags().Changed(fe.flag+"-file") {
 			continue
 		}
 		v, ok := lookup(fe.env)
@@ -136,25 +194,39 @@ func applyEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
 		// Check durations here, where the message can name their source.
 		if strings.HasSuffix(fe.flag, "-ttl") {
 			if _, err := mockserver.ParseDuration(v); err != nil {
-				return usagef("%s=%q in %s: %v", fe.env, v, source, err)
+				return nil, usagef("%s=%q in %s: %v", fe.env, v, source, err)
 			}
 		}
 		if err := cmd.Flags().Set(fe.flag, v); err != nil {
-			return usagef("%s=%q in %s: %v", fe.env, v, source, err)
+			return nil, usagef("%s=%q in %s: %v", fe.env, v, source, err)
 		}
+		sources[fe.flag] = strings.TrimPrefix(source, "the ")
 	}
-	return nil
+	return sources, nil
 }
 
 // serveConfig is serveOptions checked and converted.
 type serveConfig struct {
 	mockserver.Config
-	addr, db, clock string
-	adminGenerated  bool // the admin token was made here, so it must be shown
+	addr, db, clock     string
+	maxConns            int
+	adminGenerated      bool // the admin token was made here, so it must be shown
+	secretOnCommandLine bool // --client was used: warn
+	sources             map[string]string
 }
 
 func (o serveOptions) resolve() (serveConfig, error) {
-	cfg := serveConfig{Config: mockserver.DefaultConfig(), addr: o.addr, db: o.db, clock: o.clock}
+	cfg := serveConfig{Config: mockserver.DefaultConfig(), addr: o.addr, db: o.db, clock: o.clock, sources: map[string]string{}}
+	for k, v := range o.sources {
+		cfg.sources[k] = v
+	}
+	for flag, path := range map[string]string{"access-secret": o.accessSecretFile, "refresh-secret": o.refreshSecretFile,
+		"admin-token": o.adminTokenFile, "user": o.userFile} {
+		if path != "" {
+			delete(cfg.sources, flag+"-file")
+			cfg.sources[flag] = "file"
+		}
+	}
 	for _, d := range []struct {
 		name string
 		in   string
@@ -164,6 +236,9 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		{"refresh-ttl", o.refreshTTL, &cfg.RefreshTTL},
 		{"session-max", o.sessionMax, &cfg.SessionMax},
 		{"reuse-grace", o.reuseGrace, &cfg.ReuseGrace},
+		{"code-ttl", o.codeTTL, &cfg.CodeTTL},
+		{"device-ttl", o.deviceTTL, &cfg.DeviceTTL},
+		{"device-interval", o.deviceInterval, &cfg.DeviceInterval},
 	} {
 		v, err := mockserver.ParseDuration(d.in)
 		if err != nil {
@@ -173,19 +248,131 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	}
 	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
 	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
+	cfg.AllowWeakSecrets = o.allowWeakSecrets
+	if err := o.resolveLimits(&cfg); err != nil {
+		return cfg, err
+	}
+	for _, sf := range []struct {
+		flag, path string
+		out        *string
+	}{
+		{"access-secret", o.accessSecretFile, &cfg.AccessSecret},
+		{"refresh-secret", o.refreshSecretFile, &cfg.RefreshSecret},
+		{"admin-token", o.adminTokenFile, &cfg.AdminToken},
+	} {
+		if sf.path == "" {
+			continue
+		}
+		if o.sources[sf.flag] == "flag" {
+			return cfg, usagef("give --%s or --%s-file, not both", sf.flag, sf.flag)
+		}
+		v, err := readSecretFile("--"+sf.flag+"-file", sf.path)
+		if err != nil {
+			return cfg, err
+		}
+		*sf.out = v
+	}
 	cfg.Rotation, cfg.ReuseDetection, cfg.AccessDenylist = o.rotation, o.reuseDetection, o.accessDenylist
+	users := o.users
+	if o.userFile != "" {
+		fromFile, err := readUserFile(o.userFile)
+		if err != nil {
+			return cfg, err
+		}
+		if o.sources["user"] != "flag" { // the file replaces the demo user
+			users = nil
+		}
+		users = append(users, fromFile...)
+	}
 	cfg.Users = nil
-	for _, u := range o.users {
+	for _, u := range users {
 		name, pass, ok := strings.Cut(u, ":")
 		if !ok || name == "" || pass == "" {
-			return cfg, usagef("--user %q: write it as name:password", u)
+			return cfg, usagef("--user: write each user as name:password (the value is not repeated here: it may hold a password)")
 		}
 		cfg.Users = append(cfg.Users, mockserver.Credentials{Username: name, Password: pass})
 	}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken, cfg.adminGenerated = "tla_"+randomHex(24), true
 	}
+	clients, err := o.clientConfigs()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Clients, cfg.secretOnCommandLine = clients, len(o.clients) > 0
 	return cfg, nil
+}
+
+// clientConfigs reads --client-file and --client. A relative secret_file
+// is found beside the client file.
+func (o serveOptions) clientConfigs() ([]mockserver.ClientConfig, error) {
+	var clients []mockserver.ClientConfig
+	if o.clientFile != "" {
+		data, err := os.ReadFile(o.clientFile)
+		if err != nil {
+			return nil, usagef("--client-file: %v", err)
+		}
+		dir := filepath.Dir(o.clientFile)
+		clients, err = mockserver.ParseClientFile(data, func(name string) ([]byte, error) {
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(dir, name)
+			}
+			return os.ReadFile(name)
+		})
+		if err != nil {
+			return nil, usagef("--client-file %s: %v", o.clientFile, err)
+		}
+	}
+	for _, v := range o.clients {
+		c, err := mockserver.ParseClientFlag(v)
+		if err != nil {
+			// The flag's value holds a secret: name only the client.
+			id, _, _ := strings.Cut(v, ":")
+			return nil, usagef("--client %s:…: %v", id, strings.Replace(err.Error(), fmt.Sprintf("--client %q: ", v), "", 1))
+		}
+		clients = append(clients, c)
+	}
+	return clients, nil
+}
+
+// resolveLimits checks and converts the bounds on connections, events,
+// retention and logins.
+func (o serveOptions) resolveLimits(cfg *serveConfig) error {
+	cfg.maxConns = o.maxConns
+	switch {
+	case o.maxConns < 0:
+		return usagef("--max-conns must not be negative")
+	case o.maxConns == 0:
+		cfg.maxConns = defaultMaxConns()
+	}
+	if o.eventsMax < 1 {
+		return usagef("--events-max must be at least 1")
+	}
+	cfg.EventsMax = o.eventsMax
+	retention, err := mockserver.ParseDuration(o.retention)
+	if err != nil || retention < 0 {
+		return usagef("--retention: %q is not a duration such as 7d or 12h", o.retention)
+	}
+	cfg.Retention = retention
+	if o.loginRate != "" {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(o.loginRate, "/s"), 64)
+		if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+			return usagef("--login-rate: %q is not a rate such as 5/s", o.loginRate)
+		}
+		cfg.LoginRate = n
+	}
+	return nil
+}
+
+// defaultMaxConns stays well below the open-files limit, which the
+// database, the log and the listener need too; 1024 where the limit is
+// unknown.
+func defaultMaxConns() int {
+	limit, ok := descriptorLimit()
+	if !ok {
+		return 1024
+	}
+	return int(min(4096, max(32, limit*3/4)))
 }
 
 func serveRun(ctx context.Context, std streams, opts serveOptions) error {
@@ -227,19 +414,24 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	printBanner(std, opts.json, url, cfg, clock)
 
+	// A client sends its headers at once and reuses an idle connection
+	// within seconds; holding more costs a descriptor each (see --max-conns).
+	conns := mockserver.NewConnLimiter(cfg.maxConns)
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       30 * time.Second,
+		ConnState:         conns.ConnState,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(conns.Listener(ln)) }()
 	select {
 	case err := <-served:
 		return err
@@ -274,11 +466,54 @@ type banner struct {
 	AccessTTL  string   `json:"accessTtl"`
 	RefreshTTL string   `json:"refreshTtl"`
 	Users      []string `json:"users"`
+	Clients    []string `json:"clients"` // IDs; the first is the public client tokenlab
+	CodeTTL    string   `json:"codeTtl"`
+	DeviceTTL  string   `json:"deviceTtl"`
+	// Sources names where each setting not at its default came from:
+	// flag, environment, .env or file.
+	Sources  map[string]string `json:"sources,omitempty"`
+	MaxConns int               `json:"maxConns"`
+	Warnings []string          `json:"warnings,omitempty"`
 }
 
+// sensitiveSettings are the settings a stray ./.env must not change
+// silently: whoever writes that file would hold the server's keys.
+var sensitiveSettings = []string{"addr", "admin-token", "access-secret", "refresh-secret"}
+
+// bannerWarnings are the sentences the banner highlights.
+func bannerWarnings(cfg serveConfig, sources map[string]string) []string {
+	var warnings []string
+	var fromDotEnv []string
+	for _, name := range sensitiveSettings {
+		if sources[name] == ".env" {
+			fromDotEnv = append(fromDotEnv, name)
+		}
+	}
+	if len(fromDotEnv) > 0 {
+		warnings = append(warnings, "./.env sets "+strings.Join(fromDotEnv, ", ")+": check that file is yours")
+	}
+	if cfg.AllowWeakSecrets && cfg.Alg == "HS256" && (weak(cfg.AccessSecret) || weak(cfg.RefreshSecret)) {
+		warnings = append(warnings, fmt.Sprintf("weak HS256 secrets allowed (shorter than %d bytes): anyone can brute-force them and forge tokens; for teaching only",
+			mockserver.MinSecretBytes))
+	}
+	return warnings
+}
+
+func weak(secret string) bool { return secret != "" && len(secret) < mockserver.MinSecretBytes }
+
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
-	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(),
-		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL)}
+	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources), MaxConns: cfg.maxConns,
+		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL),
+		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL)}
+	clients := []string{mockserver.DefaultClientID + " (public, loopback redirects)"}
+	for _, c := range cfg.Clients {
+		b.Clients = append(b.Clients, c.ID)
+		clients = append(clients, c.ID+" (confidential)")
+	}
+	if cfg.secretOnCommandLine {
+		// On stderr, in both forms: scripts read stdout's JSON line.
+		fmt.Fprintln(std.err, "warning: --client puts a client secret on the command line, where ps and shell history show it; use --client-file (with secret_file) instead")
+	}
 	admin := "(as given; not shown)"
 	if cfg.adminGenerated {
 		// Printed because nobody else knows it; a token that was passed
@@ -314,15 +549,67 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"database", cfg.db},
 		{"clock", b.Clock + " (now " + b.Now + ")"},
 		{"tokens", fmt.Sprintf("%s · access %s · refresh %s · session max %s", cfg.Alg, b.AccessTTL, b.RefreshTTL, mockserver.FormatDuration(cfg.SessionMax))},
+		{"clients", strings.Join(clients, ", ")},
+		{"login flows", fmt.Sprintf("PKCE %s/oauth/authorize · device %s/device (code %s, device %s)", url, url, b.CodeTTL, b.DeviceTTL)},
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
+	}
+	loginRate := "off"
+	if cfg.LoginRate > 0 {
+		loginRate = fmt.Sprintf("%g/s per address", cfg.LoginRate)
+	}
+	rows = append(rows, [2]string{"limits", fmt.Sprintf("%d connections · %d events · sessions kept %s after they end · login rate %s",
+		cfg.maxConns, cfg.EventsMax, mockserver.FormatDuration(cfg.Retention), loginRate)})
+	if from := settingSources(cfg.sources); from != "" {
+		rows = append(rows, [2]string{"settings", from})
 	}
 	w := colorWriter(std, std.out)
 	fmt.Fprintln(w, title.Render("tokenlab mock server")+" ready")
 	for _, r := range rows {
 		fmt.Fprintln(w, "  "+key.Render(r[0])+val.Render(r[1]))
 	}
+	warn := lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFAF00"))
+	for _, msg := range b.Warnings {
+		fmt.Fprintln(w, "  "+key.Render("warning")+warn.Render(msg))
+	}
 	fmt.Fprintln(w, "  "+key.Render("try")+"curl -s "+url+`/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"password123"}'`)
+}
+
+// settingSources lists the settings that came from somewhere other than a
+// flag, as "access-ttl from environment · addr from .env".
+func settingSources(sources map[string]string) string {
+	var parts []string
+	for name, src := range sources {
+		if src != "flag" {
+			parts = append(parts, name+" from "+src)
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " · ")
+}
+
+// readUserFile reads name:password lines; blank lines and # comments are
+// skipped.
+func readUserFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--user-file: %v", err)
+	}
+	var users []string
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if name, pass, ok := strings.Cut(line, ":"); !ok || name == "" || pass == "" {
+			return nil, usagef("--user-file: %s:%d: write each user as name:password", path, n+1)
+		}
+		users = append(users, line)
+	}
+	if len(users) == 0 {
+		return nil, usagef("--user-file: %s names no user", path)
+	}
+	return users, nil
 }
 
 // demoUser is the built-in user; only its password is printed.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/pflag"
 	"github.com/tokenlab/tokenlab/client"
 )
@@ -30,21 +31,106 @@ const (
 // the newest one matching --server and --username. --profile and
 // --token-store override what the index says.
 type sessionOptions struct {
-	server       string
-	username     string
-	profile      string
-	tokenStore   string
-	clientID     string
-	clientSecret string
+	server     string
+	username   string
+	profile    string
+	tokenStore string
+	clientID   string
+	client     clientSecretOptions
+	apis       []string
 }
 
 func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.server, "server", "", "the session's server (default: the current session's)")
-	f.StringVar(&o.username, "username", "", "the session's user (default: the current session's)")
+	f.StringVar(&o.username, "username", "", "the session's user or name (default: the current session's)")
 	f.StringVar(&o.profile, "profile", "", "profile name or YAML file (default: the one the session logged in with)")
 	f.StringVar(&o.tokenStore, "token-store", "", "keyring, memory or file (default: where the session was kept at login)")
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
-	f.StringVar(&o.clientSecret, "client-secret", "", "OAuth client secret, for the oauth2 dialect")
+	o.client.addFlags(f)
+	f.StringArrayVar(&o.apis, "api", nil, "another origin that may receive the access token for this command (repeatable)")
+}
+
+// clientSecretOptions say where an OAuth client secret comes from: a
+// file, TOKENLAB_CLIENT_SECRET, or a prompt. --client-secret still works
+// but is deprecated: ps shows command lines to every user.
+type clientSecretOptions struct {
+	file, inline string
+}
+
+func (o *clientSecretOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.file, "client-secret-file", "", "read the OAuth client secret from the first line of this file")
+	f.StringVar(&o.inline, "client-secret", "", "the OAuth client secret (deprecated: visible in ps; use --client-secret-file or TOKENLAB_CLIENT_SECRET)")
+}
+
+// warnVisibleSecret warns on stderr when a secret was given as a flag,
+// which every user on the machine can read with ps.
+func warnVisibleSecret(std streams, flag, instead string) {
+	fmt.Fprintf(std.err, "warning: %s is deprecated: every user on this machine can read it with ps; use %s\n", flag, instead)
+}
+
+// secret returns the client secret: --client-secret-file, else
+// TOKENLAB_CLIENT_SECRET, else --client-secret; when required and none
+// is given, it is asked for on the terminal. Empty when none is needed.
+func (o clientSecretOptions) secret(std streams, tty *os.File, required bool) (string, error) {
+	switch {
+	case o.file != "":
+		return readSecretFile("--client-secret-file", o.file)
+	case o.inline != "":
+		warnVisibleSecret(std, "--client-secret", "--client-secret-file or TOKENLAB_CLIENT_SECRET")
+		return o.inline, nil
+	}
+	if v, ok := std.env("TOKENLAB_CLIENT_SECRET"); ok && v != "" {
+		return v, nil
+	}
+	if !required {
+		return "", nil
+	}
+	if tty == nil {
+		return "", usagef("the client-credentials flow needs the client's secret: give --client-secret-file FILE or set TOKENLAB_CLIENT_SECRET")
+	}
+	return secretFromTerminal(std, tty, "Client secret: ")
+}
+
+// readSecretFile reads a secret from the first line of a file.
+func readSecretFile(flag, path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("%s: %v", flag, err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	secret := strings.TrimRight(line, "\r")
+	if secret == "" {
+		return "", usagef("%s %s: the file's first line is empty", flag, path)
+	}
+	return secret, nil
+}
+
+// secretFromTerminal asks for a secret without echo.
+func secretFromTerminal(std streams, tty *os.File, prompt string) (string, error) {
+	fmt.Fprint(std.err, prompt)
+	b, err := term.ReadPassword(tty.Fd())
+	fmt.Fprintln(std.err)
+	if err != nil {
+		return "", fmt.Errorf("read the secret: %w", err)
+	}
+	if len(b) == 0 {
+		return "", usagef("no secret given")
+	}
+	return string(b), nil
+}
+
+// sayLockWaits passes the client's events to next (when not nil) and
+// says on stderr when this process waits for another one's refresh,
+// naming its PID.
+func sayLockWaits(std streams, next func(client.Event)) func(client.Event) {
+	return func(e client.Event) {
+		if e.Kind == client.EventLockWait {
+			fmt.Fprintln(std.err, "tokenlab: "+sentence(e.Detail))
+		}
+		if next != nil {
+			next(e)
+		}
+	}
 }
 
 // session is a chosen session and the client that works with it.
@@ -100,9 +186,14 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	if clientID == "" {
 		clientID = e.ClientID // as at login
 	}
-	if err := applyOAuth(&p, clientID, o.clientSecret, e.Scope); err != nil {
+	secret, err := o.client.secret(streams{err: os.Stderr, env: os.LookupEnv}, nil, false) // else the one kept with the session
+	if err != nil {
 		return nil, err
 	}
+	if err := applyOAuth(&p, oauthFlags{id: clientID, secret: secret, scope: e.Scope, resources: e.Resources, crossOrigin: e.CrossOriginEndpoints}); err != nil {
+		return nil, err
+	}
+	p.APIs = append(append(p.APIs, e.APIs...), o.apis...)
 	s.store, s.where, err = openStore(use.Store)
 	if err != nil {
 		return nil, err
@@ -175,23 +266,33 @@ func resolveProfile(nameOrPath string) (client.Profile, string, error) {
 	return p, ref, nil
 }
 
+// oauthFlags are the OAuth client settings given on the command line (or
+// kept in the session index).
+type oauthFlags struct {
+	id, secret, scope string
+	resources         []string
+	crossOrigin       bool
+}
+
 // applyOAuth sets the OAuth client settings given on the command line.
-func applyOAuth(p *client.Profile, id, secret, scope string) error {
-	if id == "" && secret == "" && scope == "" {
+func applyOAuth(p *client.Profile, f oauthFlags) error {
+	if f.id == "" && f.secret == "" && f.scope == "" && len(f.resources) == 0 && !f.crossOrigin {
 		return nil
 	}
 	if p.Dialect != client.DialectOAuth2 {
-		return usagef("--client-id, --client-secret and --scope apply to the oauth2 dialect only, and profile %s speaks %s", p.Name, p.Dialect)
+		return usagef("--client-id, --client-secret-file, --scope, --resource and --allow-cross-origin-endpoints apply to the oauth2 dialect only, and profile %s speaks %s", p.Name, p.Dialect)
 	}
-	if id != "" {
-		p.OAuth.ClientID = id
+	if f.id != "" {
+		p.OAuth.ClientID = f.id
 	}
-	if secret != "" {
-		p.OAuth.ClientSecret = secret
+	if f.secret != "" {
+		p.OAuth.ClientSecret = f.secret
 	}
-	if scope != "" {
-		p.OAuth.Scope = scope
+	if f.scope != "" {
+		p.OAuth.Scope = f.scope
 	}
+	p.OAuth.Resources = append(p.OAuth.Resources, f.resources...)
+	p.OAuth.AllowCrossOriginEndpoints = p.OAuth.AllowCrossOriginEndpoints || f.crossOrigin
 	return nil
 }
 
@@ -224,12 +325,10 @@ func sessionsDir() (string, error) {
 }
 
 // lockDirOption makes refreshes of several tokenlab processes take turns.
+// There is always a lock dir (the cache dir, the config dir, or the temp
+// dir): without one, parallel refreshes would revoke the family.
 func lockDirOption() client.Option {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return func(*client.Client) {} // no cache dir: refresh without the cross-process lock
-	}
-	return client.WithLockDir(filepath.Join(dir, "tokenlab", "locks"))
+	return client.WithLockDir(client.DefaultLockDir())
 }
 
 func loadIndex() (*client.Index, error) {

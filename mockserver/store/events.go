@@ -31,6 +31,9 @@ type Event struct {
 	FamilyID string    `json:"familyId,omitempty"`
 	JTI      string    `json:"jti,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
+	// Count is how many identical events this row stands for (see
+	// AddRejection); 1 for most.
+	Count int64 `json:"count"`
 }
 
 // AddEvents appends events to the log.
@@ -52,7 +55,7 @@ func addEvents(ctx context.Context, tx wtx, events ...Event) error {
 
 // Events returns up to limit events with an ID above after, oldest first.
 func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason
+	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason, count
 		FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
@@ -62,7 +65,7 @@ func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, erro
 	for rows.Next() {
 		var e Event
 		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Count); err != nil {
 			return nil, err
 		}
 		e.At = fromNanos(at)
@@ -70,3 +73,19 @@ func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, erro
 	}
 	return events, rows.Err()
 }
+
+// Event kinds of the login flows (authorization code, device, client
+// credentials). Their Reason is a sentence that says why.
+const (
+	EventCodeIssued              = "code_issued"
+	EventCodeRedeemed            = "code_redeemed"
+	EventCodeReused              = "code_reused"
+	EventCodeRejected            = "code_rejected"
+	EventDeviceCodeIssued        = "device_code_issued"
+	EventDeviceApproved          = "device_approved"
+	EventDeviceDenied            = "device_denied"
+	EventDeviceSlowDown          = "device_slow_down"
+	EventDeviceExpired           = "device_expired"
+	EventClientCredentialsIssued = "client_credentials_issued"
+	EventClientAuthFailed        = "client_auth_failed"
+)

@@ -17,6 +17,7 @@ type Family struct {
 	Username     string
 	ClientID     string
 	Scope        string
+	Resource     string // RFC 8707 resource indicator: the access tokens' aud
 	CreatedAt    time.Time
 	ExpiresAt    time.Time // absolute session lifetime, however often it rotates
 	RevokedAt    time.Time
@@ -62,16 +63,7 @@ func (t RefreshToken) State(f Family, now time.Time) string {
 // StartSession stores a new family with its first refresh token and a login
 // event, atomically.
 func (db *DB) StartSession(ctx context.Context, f Family, first RefreshToken, now time.Time) error {
-	return db.tx(ctx, func(tx wtx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
-			return err
-		}
-		if err := insertToken(ctx, tx, first); err != nil {
-			return err
-		}
-		return addEvents(ctx, tx, Event{At: now, Kind: EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI})
-	})
+	return db.tx(ctx, func(tx wtx) error { return startSession(ctx, tx, f, first, now, "") })
 }
 
 // Queries of the refresh path, prepared once on the write connection.
@@ -81,6 +73,7 @@ const (
 	qMarkUsed     = `UPDATE refresh_tokens SET used_at = ? WHERE jti = ?`
 	qRevokeFamily = `UPDATE families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`
 	qTokenByJTI   = `SELECT ` + tokenColumns + ` FROM refresh_tokens WHERE jti = ?`
+	qSuccessor    = `SELECT ` + tokenColumns + ` FROM refresh_tokens WHERE family_id = ? AND parent_jti = ? ORDER BY rowid LIMIT 1`
 	qFamilyByID   = `SELECT ` + familyColumns + `
 		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`
 )
@@ -91,16 +84,28 @@ func insertToken(ctx context.Context, tx wtx, t RefreshToken) error {
 }
 
 // RedeemRequest asks to exchange a refresh token for a successor.
+//
+// The token is identified by its jti alone: the caller has verified its
+// signature, and only the server can sign. Its exact bytes do not matter
+// (an ES256 token has many valid spellings), so a re-encoded copy of a
+// spent token is a reuse like the original.
 type RedeemRequest struct {
 	JTI         string
-	Hash        []byte // SHA-256 of the presented token
 	Now         time.Time
 	Rotate      bool          // mark the token used and mint a successor
 	DetectReuse bool          // a used token revokes its family
-	Grace       time.Duration // a used token replayed this soon gets a successor instead
-	// Mint signs the successor; it runs inside the transaction and only
+	Grace       time.Duration // a used token replayed this soon gets its successor again
+	// ReuseCheckOnly is for a token whose signature is genuine but not in
+	// canonical form (a high-s ECDSA twin): it is never redeemed
+	// (ErrNotFound), but when the token is spent its replay is a reuse.
+	ReuseCheckOnly bool
+	// Mint signs a new successor; it runs inside the transaction and only
 	// when a successor is due. Its record is stored before Redeem returns.
 	Mint func(Family) (RefreshToken, error)
+	// Resign signs the existing successor again (same jti, issued and
+	// expiry times) for a replay inside the grace window, so replays
+	// share one chain instead of starting one each.
+	Resign func(Family, RefreshToken) error
 }
 
 // Redeemed is the outcome of a successful redeem.
@@ -108,13 +113,14 @@ type Redeemed struct {
 	Family    Family
 	Old       RefreshToken
 	Successor RefreshToken // zero when rotation is off
-	Grace     bool         // the successor was given inside the reuse grace window
+	Grace     bool         // the successor was given (again) inside the reuse grace window
 }
 
 // Redeem checks a refresh token and, in one transaction, marks it used and
 // stores its successor. A replay of a used token outside the grace window
-// revokes the whole family (when DetectReuse) and returns ErrReused. The
-// other failures are ErrNotFound, ErrRevoked, ErrSessionExpired, ErrExpired.
+// revokes the whole family (when DetectReuse) and returns ErrReused; inside
+// the window it gets the same successor again. The other failures are
+// ErrNotFound, ErrRevoked, ErrSessionExpired, ErrExpired.
 func (db *DB) Redeem(ctx context.Context, req RedeemRequest) (Redeemed, error) {
 	var out Redeemed
 	err := db.tx(ctx, func(tx wtx) error {
@@ -131,15 +137,13 @@ func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 	if err != nil {
 		return Redeemed{}, err
 	}
-	if subtle.ConstantTimeCompare(old.Hash, req.Hash) != 1 {
-		return Redeemed{}, ErrNotFound
-	}
 	fam, err := familyByID(ctx, tx, old.FamilyID)
 	if err != nil {
 		return Redeemed{}, err
 	}
 	out := Redeemed{Family: fam, Old: old}
 	ev := Event{At: now, Username: fam.Username, FamilyID: fam.ID, JTI: old.JTI}
+	inGrace := !old.UsedAt.IsZero() && req.Grace > 0 && now.Sub(old.UsedAt) <= req.Grace
 	switch {
 	case fam.Revoked():
 		return out, ErrRevoked
@@ -147,7 +151,9 @@ func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 		return out, ErrSessionExpired
 	case !now.Before(old.ExpiresAt):
 		return out, ErrExpired
-	case !old.UsedAt.IsZero() && req.Grace > 0 && now.Sub(old.UsedAt) <= req.Grace:
+	case req.ReuseCheckOnly && old.UsedAt.IsZero():
+		return out, ErrNotFound
+	case inGrace && !req.ReuseCheckOnly:
 		out.Grace = true
 	case !old.UsedAt.IsZero():
 		if !req.DetectReuse {
@@ -168,6 +174,17 @@ func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 	refresh.Kind = EventRefresh
 	if out.Grace {
 		refresh.Reason = "reuse_grace"
+		again, err := successorOf(ctx, tx, old)
+		if err == nil && req.Resign != nil {
+			if err := req.Resign(fam, again); err != nil {
+				return out, fmt.Errorf("sign successor again: %w", err)
+			}
+			out.Successor = again
+			return out, addEvents(ctx, tx, refresh)
+		}
+		if !errors.Is(err, ErrNotFound) && err != nil {
+			return out, err
+		}
 	}
 	if !req.Rotate && !out.Grace {
 		return out, addEvents(ctx, tx, refresh)
@@ -190,6 +207,15 @@ func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 	rotation := ev
 	rotation.Kind, rotation.JTI, rotation.Reason = EventRotation, next.JTI, "replaces "+old.JTI
 	return out, addEvents(ctx, tx, refresh, rotation)
+}
+
+// successorOf returns the first token minted from old, or ErrNotFound.
+func successorOf(ctx context.Context, tx wtx, old RefreshToken) (RefreshToken, error) {
+	t, err := scanToken(tx.QueryRowContext(ctx, qSuccessor, old.FamilyID, old.JTI))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	return t, err
 }
 
 // RevokeFamily revokes a family (idempotently) and logs the given event
@@ -264,14 +290,14 @@ func scanToken(s scanner) (RefreshToken, error) {
 	return t, err
 }
 
-const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason`
+const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.resource, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanFamily(s scanner) (Family, error) {
 	var f Family
 	var created, expires, revoked sql.NullInt64
-	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &created, &expires, &revoked, &f.RevokeReason)
+	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &f.Resource, &created, &expires, &revoked, &f.RevokeReason)
 	f.CreatedAt, f.ExpiresAt, f.RevokedAt = fromNanos(created), fromNanos(expires), fromNanos(revoked)
 	return f, err
 }

@@ -1,9 +1,11 @@
 // Package store keeps the mock server's state in SQLite: users, generated
 // signing keys, refresh-token families and the event log.
 //
-// Every write runs in one transaction on one connection, so concurrent
-// writers queue in Go instead of spinning in SQLite's busy handler, and a
-// refresh (check, mark, insert) is atomic.
+// Every write goes through one writer goroutine on one connection, so
+// concurrent writers queue in Go instead of spinning in SQLite's busy
+// handler. Writes that wait while a transaction runs are committed
+// together (group commit), each inside its own savepoint, so a refresh
+// (check, mark, insert) stays atomic and a failure undoes only its own work.
 package store
 
 import (
@@ -18,6 +20,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,42 +42,51 @@ var migrations embed.FS
 
 // DB is the mock server's database.
 type DB struct {
-	write *sql.DB // exactly one connection: serialises write transactions
+	write *sql.DB // exactly one connection, owned by the writer goroutine
 	read  *sql.DB // a pool for reads; the same handle as write for :memory:
 	// prepared holds the refresh path's statements, prepared once on the
 	// write connection: SQLite would otherwise parse each one every time.
 	prepared map[string]*sql.Stmt
-	// turn queues writers first come, first served: database/sql hands a
-	// freed connection to a random waiter, which stretches the tail.
-	turn chan struct{}
+	// writes queues write requests, first come first served, for the
+	// writer goroutine (see group.go).
+	writes    chan *writeRequest
+	closing   chan struct{}
+	closeOnce sync.Once
+	stopped   chan struct{}
+	// batches and writesDone count transactions and the writes they held.
+	batches, writesDone atomic.Int64
 }
 
-// wtx is a write transaction that runs known queries as prepared
-// statements.
+// wtx is one write request's view of the batch transaction: it runs known
+// queries as prepared statements, and always with the writer's context,
+// because a cancelled statement would make SQLite roll back the whole
+// batch, not only this request's work.
 type wtx struct {
 	*sql.Tx
-	db *DB
+	db  *DB
+	ctx context.Context
 }
 
-func (t wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (t wtx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
 	if st, ok := t.db.prepared[query]; ok {
-		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return t.Tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	return t.Tx.ExecContext(t.ctx, query, args...)
 }
 
-func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (t wtx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
 	if st, ok := t.db.prepared[query]; ok {
-		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		return t.Tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 	}
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	return t.Tx.QueryRowContext(t.ctx, query, args...)
 }
 
 // prepare readies the hot queries; outside any transaction, since the
 // write pool's only connection would otherwise be taken.
 func (db *DB) prepare(ctx context.Context) error {
 	db.prepared = map[string]*sql.Stmt{}
-	for _, q := range []string{qInsertEvent, qInsertToken, qMarkUsed, qRevokeFamily, qTokenByJTI, qFamilyByID} {
+	for _, q := range []string{qInsertEvent, qInsertToken, qMarkUsed, qRevokeFamily, qTokenByJTI, qFamilyByID, qSuccessor,
+		qSavepoint, qRollbackTo, qRelease} {
 		st, err := db.write.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
@@ -103,9 +116,9 @@ func open(ctx context.Context, path string) (*DB, error) {
 			return nil, err
 		}
 		h.SetMaxOpenConns(1)
-		db := &DB{write: h, read: h, turn: make(chan struct{}, 1)}
+		db := newDB(h, h)
 		if err := db.init(ctx); err != nil {
-			h.Close()
+			db.Close()
 			return nil, err
 		}
 		return db, nil
@@ -140,7 +153,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{write: w, read: r, turn: make(chan struct{}, 1)}
+	db := newDB(w, r)
 	if err := db.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -148,8 +161,11 @@ func open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the database.
+// Close stops the writer (queued writes fail with ErrClosed) and closes
+// the database.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	<-db.stopped
 	var err error
 	for _, st := range db.prepared {
 		err = errors.Join(err, st.Close())
@@ -213,36 +229,6 @@ func (db *DB) migrate(ctx context.Context, name string) error {
 	})
 }
 
-// tx runs fn in a write transaction, committing when it returns nil.
-// An error that carries a commit request (see commitErr) is committed too.
-func (db *DB) tx(ctx context.Context, fn func(wtx) error) error {
-	select {
-	case db.turn <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-db.turn }()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	// Even if fn panics (Mint signs inside), the only write connection
-	// must not stay inside a transaction. After Commit this does nothing.
-	defer tx.Rollback()
-	ferr := fn(wtx{Tx: tx, db: db})
-	var ce commitErr
-	if ferr != nil && !errors.As(ferr, &ce) {
-		return ferr
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if ferr != nil {
-		return ce.err
-	}
-	return nil
-}
-
 // commitErr asks tx to commit what was written and still return err: a
 // detected reuse revokes the family and reports the reuse.
 type commitErr struct{ err error }
@@ -267,14 +253,6 @@ func (db *DB) SettingOrInit(ctx context.Context, key string, value []byte) ([]by
 		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	})
 	return v, err
-}
-
-// nanos stores times as Unix nanoseconds; zero time is NULL.
-func nanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
 }
 
 func fromNanos(n sql.NullInt64) time.Time {

@@ -1,4 +1,4 @@
-package client
+package jwtx
 
 import (
 	"crypto"
@@ -541,4 +541,22 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPrintable(t *testing.T) {
+	cases := map[string]string{
+		"alice":                   "alice",
+		"é ü 日本":                  "é ü 日本",
+		"a\x1b[2Jb":               `a\u001b[2Jb`,
+		"\u202eevil\u202c":        `\u202eevil\u202c`,
+		"x\u009b2Jy":              `x\u009b2Jy`,
+		"l\u2066i\u2069r\u200em":  `l\u2066i\u2069r\u200em`,
+		"line\nbreak\ttab\r":      `line\u000abreak\u0009tab\u000d`,
+		string([]byte{0xff, 'a'}): `\ufffda`,
+	}
+	for in, want := range cases {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -1,4 +1,8 @@
-package client
+// Package jwtx reads JWTs without trusting them (header, claims, times in
+// words) and verifies their signatures with a shared secret or a JWK set.
+// It never talks to a server and never holds a session: the auth client
+// (package client) and the CLI, TUI and scenarios use it to show tokens.
+package jwtx
 
 import (
 	"bytes"
@@ -16,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -605,4 +610,35 @@ func leftPad(b []byte, size int) []byte {
 		return b
 	}
 	return append(make([]byte, size-len(b)), b...)
+}
+
+// Printable makes untrusted text (a token's header, claims, kid) safe to
+// show in a terminal: control characters (which could move the cursor,
+// rewrite lines or set the title) and bidirectional overrides and
+// isolates (which could make text read differently from what it is,
+// CVE-2021-42574) are written as \uXXXX escapes. Everything else, and so
+// valid JSON, is left as it is.
+func Printable(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeRune(r) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, r == utf8.RuneError:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }

@@ -1,0 +1,219 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/cli/browser"
+)
+
+// Opener shows the user an authorize URL: it opens a browser, prints the
+// URL, or (in tests and the scenario runner) plays the browser's part. It
+// may return at once; the login then waits for the loopback redirect.
+type Opener func(ctx context.Context, authorizeURL string) error
+
+// OpenBrowser opens the URL in the system's browser, as gh does.
+func OpenBrowser(_ context.Context, authorizeURL string) error {
+	return browser.OpenURL(authorizeURL)
+}
+
+// DefaultLoginTimeout bounds how long a PKCE login waits for the browser.
+const DefaultLoginTimeout = 5 * time.Minute
+
+// PKCEOptions configure LoginPKCE. Scope and resources come from the
+// profile's OAuth settings.
+type PKCEOptions struct {
+	// Open shows the authorize URL; OpenBrowser when nil.
+	Open Opener
+	// RedirectPort is the loopback port; 0 picks a free one (RFC 8252 §7.3
+	// lets the server accept any port).
+	RedirectPort int
+	// Timeout bounds the wait for the browser; DefaultLoginTimeout when 0.
+	Timeout time.Duration
+}
+
+// callbackPath is where the loopback listener takes the redirect.
+const callbackPath = "/callback"
+
+// LoginPKCE logs in with the authorization code flow and PKCE (RFC 6749
+// §4.1, RFC 7636 S256, RFC 8252 loopback redirect): a listener on
+// 127.0.0.1, a random verifier and state, the authorize URL handed to
+// opts.Open, the code checked against the state on its way back, then
+// traded with the verifier for tokens. Each step is an event.
+func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, error) {
+	if err := c.CheckFlow(ctx, FlowPKCE); err != nil {
+		return Session{}, err
+	}
+	d, err := c.endpoints(ctx)
+	if err != nil {
+		return Session{}, err
+	}
+	clientID, _ := c.oauthClient()
+	if clientID == "" {
+		return Session{}, errors.New("the PKCE flow needs an OAuth client id (the mock server's public client is tokenlab)")
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLoginTimeout
+	}
+	open := opts.Open
+	if open == nil {
+		open = OpenBrowser
+	}
+
+	verifier := randomString(32)
+	c.emit(Event{Kind: EventPKCEVerifier, Detail: "a random 32-byte code_verifier stays in this process: only whoever holds it can trade the code, so a code stolen on its way back is useless"})
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	c.emit(Event{Kind: EventPKCEChallenge, Detail: "code_challenge = BASE64URL(SHA-256(verifier)) (S256): the server keeps it and later checks the verifier against it"})
+	state := randomString(16)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.RedirectPort)))
+	if err != nil {
+		return Session{}, fmt.Errorf("cannot listen on 127.0.0.1:%d for the browser's redirect: %w", opts.RedirectPort, err)
+	}
+	redirectURI := "http://" + ln.Addr().String() + callbackPath
+	results := make(chan callbackResult, 1)
+	srv := &http.Server{Handler: loopbackHandler(state, results), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	q := c.grantForm("")
+	q.Set("response_type", "code")
+	q.Set("client_id", clientID)
+	q.Set("redirect_uri", redirectURI)
+	q.Set("state", state)
+	q.Set("code_challenge", challenge)
+	q.Set("code_challenge_method", "S256")
+	authURL, err := url.Parse(d.Authorization)
+	if err != nil {
+		return Session{}, fmt.Errorf("the authorization_endpoint %q is not a URL: %w", d.Authorization, err)
+	}
+	authURL.RawQuery = q.Encode()
+	c.emit(Event{Kind: EventAuthorizeURL, URL: d.Authorization,
+		Detail: "the browser goes to the server's login page with client_id, redirect_uri " + redirectURI + ", a random state and the challenge; the password never passes through tokenlab"})
+
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := open(wctx, authURL.String()); err != nil {
+		return Session{}, fmt.Errorf("could not open the browser (%v); log in again and open the authorize URL yourself", err)
+	}
+	c.emit(Event{Kind: EventBrowserWait, Detail: "waiting for the browser to come back to " + redirectURI + " with a code (at most " + timeout.String() + ")"})
+
+	var res callbackResult
+	select {
+	case res = <-results:
+	case <-wctx.Done():
+		if ctx.Err() != nil {
+			return Session{}, ctx.Err()
+		}
+		return Session{}, sentinelf(ErrLoginTimeout, "the browser did not come back with a code within %s", timeout)
+	}
+	if res.err != nil {
+		c.emit(Event{Kind: EventBrowserRefused, Detail: res.err.Error()})
+		return Session{}, res.err
+	}
+	c.emit(Event{Kind: EventCodeReceived, URL: redirectURI, Detail: "the code arrived on the loopback and its state matched the one sent, so it answers this login and not someone else's"})
+
+	form := c.grantForm(grantAuthorizationCode)
+	form.Set("code", res.code)
+	form.Set("redirect_uri", redirectURI)
+	form.Set("code_verifier", verifier)
+	c.emit(Event{Kind: EventCodeExchange, URL: d.Token, Detail: "trade the single-use code and the verifier for tokens at the token endpoint"})
+	ans, err := c.grantExchange(ctx, d.Token, form, "authorization code: trade the code and verifier for tokens")
+	if err != nil {
+		return Session{}, err
+	}
+	return c.start(ctx, ans, FlowPKCE, "logged in through the browser (authorization code + PKCE)")
+}
+
+// callbackResult is what came back on the loopback: a code, or why not.
+type callbackResult struct {
+	code string
+	err  error
+}
+
+// loopbackHandler takes the first redirect to the callback path and
+// sends its result; every later request gets a page saying the login is
+// over.
+func loopbackHandler(state string, results chan<- callbackResult) http.Handler {
+	done := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+callbackPath, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-done:
+			loopbackPage(w, http.StatusGone, "This login is already over", "You can close this tab.")
+			return
+		default:
+		}
+		q := r.URL.Query()
+		var res callbackResult
+		switch {
+		case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
+			res.err = errors.New("the browser came back with a wrong state, so the answer is not for this login (a forged or stale redirect); nothing was exchanged")
+			loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer did not carry this login's state, so tokenlab ignored it. Start the login again.")
+		case q.Get("error") == "access_denied":
+			res.err = sentinelf(ErrLoginDenied, "the login was denied in the browser")
+			loopbackPage(w, http.StatusOK, "Login denied", "You denied the login. You can close this tab.")
+		case q.Get("error") != "":
+			res.err = fmt.Errorf("the server answered the authorization request with %s: %s", q.Get("error"), q.Get("error_description"))
+			loopbackPage(w, http.StatusOK, "Login failed", "The server said: "+q.Get("error")+". You can close this tab.")
+		case q.Get("code") == "":
+			res.err = errors.New("the browser came back without a code")
+			loopbackPage(w, http.StatusBadRequest, "Login failed", "No code came back. Start the login again.")
+		default:
+			res.code = q.Get("code")
+			loopbackPage(w, http.StatusOK, "Logged in", "tokenlab has the code. You can close this tab.")
+		}
+		close(done)
+		results <- res
+	})
+	return mux
+}
+
+var loopbackTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tokenlab: {{.Title}}</title></head>
+<body id="tokenlab-loopback" style="font-family: sans-serif; margin: 3em"><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>
+`))
+
+func loopbackPage(w http.ResponseWriter, status int, title, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	loopbackTemplate.Execute(w, struct{ Title, Text string }{title, text})
+}
+
+// randomString is n random bytes, base64url without padding (43 characters
+// for 32 bytes: RFC 7636 §4.1's verifier length).
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// grantExchange posts a grant to the token endpoint and reads its tokens.
+func (c *Client) grantExchange(ctx context.Context, endpoint string, form url.Values, why string) (tokenAnswer, error) {
+	req, err := c.formRequest(ctx, endpoint, form)
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	a, err := c.send(req, why)
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	if a.status/100 != 2 {
+		return tokenAnswer{}, apiError(a)
+	}
+	return c.parseTokens(a)
+}

@@ -1,0 +1,332 @@
+package mockserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tokenlab/tokenlab/mockserver/store"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Grant types the server knows.
+const (
+	grantPassword          = "password"
+	grantRefreshToken      = "refresh_token"
+	grantAuthorizationCode = "authorization_code"
+	grantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	grantClientCredentials = "client_credentials"
+)
+
+// allGrants is every grant, in the order discovery lists them.
+var allGrants = []string{grantAuthorizationCode, grantDeviceCode, grantClientCredentials, grantRefreshToken, grantPassword}
+
+// DefaultClientID is the built-in public client.
+const DefaultClientID = "tokenlab"
+
+// redirectLoopback in a client's redirect URIs allows any
+// http://127.0.0.1:PORT/... or http://[::1]:PORT/... (RFC 8252 §7.3).
+const redirectLoopback = "loopback"
+
+// ClientConfig is a client to register at start-up. An empty Secret makes
+// a public client. Empty lists take defaults: every grant the client type
+// may use, loopback redirect URIs, any scope.
+type ClientConfig struct {
+	ID           string   `yaml:"id" json:"id"`
+	Secret       string   `yaml:"secret" json:"secret"`
+	SecretFile   string   `yaml:"secret_file" json:"secret_file"`
+	RedirectURIs []string `yaml:"redirect_uris" json:"redirect_uris"`
+	GrantTypes   []string `yaml:"grant_types" json:"grant_types"`
+	Scopes       []string `yaml:"scopes" json:"scopes"`
+}
+
+// defaultClient is the public client every server has.
+var defaultClient = ClientConfig{ID: DefaultClientID, RedirectURIs: []string{redirectLoopback},
+	GrantTypes: []string{grantAuthorizationCode, grantDeviceCode, grantRefreshToken, grantPassword}}
+
+// maxClients bounds the registry.
+const maxClients = 1000
+
+// ParseClientFile reads a client file: a YAML (or JSON) list of clients.
+// A secret_file is read with readFile (relative names are the caller's
+// business). Unknown fields are refused.
+func ParseClientFile(data []byte, readFile func(string) ([]byte, error)) ([]ClientConfig, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var clients []ClientConfig
+	if err := dec.Decode(&clients); err != nil {
+		return nil, fmt.Errorf("the client file must be a YAML or JSON list of clients (id, secret or secret_file, redirect_uris, grant_types, scopes): %w", err)
+	}
+	for i := range clients {
+		c := &clients[i]
+		if c.SecretFile != "" {
+			if c.Secret != "" {
+				return nil, fmt.Errorf("client %q: give secret or secret_file, not both", c.ID)
+			}
+			b, err := readFile(c.SecretFile)
+			if err != nil {
+				return nil, fmt.Errorf("client %q: read secret_file: %w", c.ID, err)
+			}
+			c.Secret, c.SecretFile = strings.TrimRight(string(b), "\r\n"), ""
+		}
+		if err := c.validate(); err != nil {
+			return nil, err
+		}
+	}
+	return clients, nil
+}
+
+// ParseClientFlag reads --client ID:SECRET.
+func ParseClientFlag(v string) (ClientConfig, error) {
+	id, secret, ok := strings.Cut(v, ":")
+	c := ClientConfig{ID: id, Secret: secret}
+	if !ok || id == "" || secret == "" {
+		return c, fmt.Errorf("--client %q: write it as ID:SECRET", v)
+	}
+	return c, c.validate()
+}
+
+func (c ClientConfig) validate() error {
+	switch {
+	case c.ID == "":
+		return errors.New("a client needs an id")
+	case len(c.ID) > 128 || strings.ContainsFunc(c.ID, func(r rune) bool { return r <= ' ' || r == ':' || r > '~' }):
+		return fmt.Errorf("client id %q: use at most 128 printable ASCII characters without spaces or colons", c.ID)
+	case len(c.Secret) > 512:
+		return fmt.Errorf("client %q: the secret is longer than 512 bytes", c.ID)
+	case c.Secret == "" && slices.Contains(c.GrantTypes, grantClientCredentials):
+		return fmt.Errorf("client %q: client_credentials needs a secret (a public client cannot keep one)", c.ID)
+	}
+	for _, g := range c.GrantTypes {
+		if !slices.Contains(allGrants, g) {
+			return fmt.Errorf("client %q: unknown grant type %q (known: %s)", c.ID, g, strings.Join(allGrants, ", "))
+		}
+	}
+	for _, u := range c.RedirectURIs {
+		if u == redirectLoopback {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || !p.IsAbs() || p.Fragment != "" || p.Host == "" {
+			return fmt.Errorf("client %q: redirect URI %q must be an absolute URI without a fragment (or the word loopback)", c.ID, u)
+		}
+	}
+	for _, s := range c.Scopes {
+		if !validScopeToken(s) {
+			return fmt.Errorf("client %q: scope %q has characters RFC 6749 §3.3 does not allow", c.ID, s)
+		}
+	}
+	return nil
+}
+
+// registerClients makes the store's registry the configured clients plus
+// the default public one. Known secrets keep their hash (bcrypt is slow).
+func (s *Server) registerClients(ctx context.Context) error {
+	configured := append([]ClientConfig{defaultClient}, s.cfg.Clients...)
+	if len(configured) > maxClients {
+		return fmt.Errorf("%w: at most %d clients", ErrBadConfig, maxClients)
+	}
+	seen := map[string]bool{}
+	var clients []store.Client
+	for _, c := range configured {
+		if seen[c.ID] {
+			return fmt.Errorf("%w: client %q is configured twice (%s is the built-in public client)", ErrBadConfig, c.ID, DefaultClientID)
+		}
+		seen[c.ID] = true
+		sc := store.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
+		if len(sc.GrantTypes) == 0 {
+			sc.GrantTypes = allGrants
+			if c.Secret == "" {
+				sc.GrantTypes = defaultClient.GrantTypes
+			}
+		}
+		if len(sc.RedirectURIs) == 0 {
+			sc.RedirectURIs = []string{redirectLoopback}
+		}
+		if c.Secret != "" {
+			hash, err := s.secretHash(ctx, c.ID, c.Secret)
+			if err != nil {
+				return err
+			}
+			sc.SecretHash = hash
+		}
+		clients = append(clients, sc)
+	}
+	return s.db.SyncClients(ctx, clients, s.clock.Now())
+}
+
+func (s *Server) secretHash(ctx context.Context, id, secret string) ([]byte, error) {
+	pre := secretDigest(secret)
+	if old, err := s.db.ClientByID(ctx, id); err == nil && !old.Public() && bcrypt.CompareHashAndPassword(old.SecretHash, pre) == nil {
+		return old.SecretHash, nil
+	}
+	return bcrypt.GenerateFromPassword(pre, s.cfg.BcryptCost)
+}
+
+// secretDigest is what bcrypt sees of a secret: its SHA-256 in hex, so
+// secrets longer than bcrypt's 72 bytes count in full.
+func secretDigest(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return []byte(hex.EncodeToString(sum[:]))
+}
+
+// clientCredentials are what a request says about its client.
+type clientCredentials struct {
+	id, secret string
+	how        string // none, client_secret_basic or client_secret_post
+}
+
+// clientOf reads the client of a token-endpoint request (RFC 6749 §2.3):
+// HTTP Basic, or client_id and client_secret in the form, never both.
+func clientOf(r *http.Request, form map[string]string) (clientCredentials, error) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		cc := clientCredentials{id: form["client_id"], secret: form["client_secret"], how: "none"}
+		if cc.secret != "" {
+			cc.how = "client_secret_post"
+			if cc.id == "" {
+				return cc, badRequest("client_secret without client_id")
+			}
+		}
+		return cc, nil
+	}
+	id, secret, ok := r.BasicAuth()
+	if ok {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id) // RFC 6749 §2.3.1 form-encodes both
+		secret, err2 = url.QueryUnescape(secret)
+		ok = err1 == nil && err2 == nil && id != ""
+	}
+	if !ok {
+		return clientCredentials{}, invalidClient("the Authorization header is not HTTP Basic with client_id:client_secret")
+	}
+	switch {
+	case form["client_secret"] != "":
+		return clientCredentials{}, badRequest("send the client secret one way: HTTP Basic or client_secret, not both")
+	case form["client_id"] != "" && form["client_id"] != id:
+		return clientCredentials{}, badRequest("client_id in the form differs from the one in HTTP Basic")
+	}
+	return clientCredentials{id: id, secret: secret, how: "client_secret_basic"}, nil
+}
+
+func invalidClient(msg string) *apiError {
+	return &apiError{Status: http.StatusUnauthorized, Code: "invalid_client", Message: msg, Basic: true}
+}
+
+// authenticateClient checks the request's client. ok is false when the
+// request names no client (the password and refresh grants allow that).
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form map[string]string) (store.Client, bool, error) {
+	cc, err := clientOf(r, form)
+	if err != nil || cc.id == "" {
+		return store.Client{}, false, err
+	}
+	c, err := s.db.ClientByID(ctx, cc.id)
+	failed := func(why string) (store.Client, bool, error) {
+		s.event(ctx, store.Event{At: s.clock.Now(), Kind: store.EventClientAuthFailed,
+			Reason: "client " + quote(cc.id) + " was refused at the token endpoint: " + why})
+		return store.Client{}, false, invalidClient(why)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return failed("no client is registered with this client_id")
+	case err != nil:
+		return store.Client{}, false, err
+	case c.Public() && cc.secret != "":
+		return failed("this is a public client; send client_id alone, without a secret")
+	case c.Public():
+		return c, true, nil
+	case cc.secret == "":
+		return failed("this is a confidential client; authenticate with HTTP Basic or client_secret")
+	case bcrypt.CompareHashAndPassword(c.SecretHash, secretDigest(cc.secret)) != nil:
+		return failed("wrong client secret")
+	}
+	return c, true, nil
+}
+
+// allowsGrant refuses a grant the client is not registered for.
+func allowsGrant(c store.Client, grant string) error {
+	if slices.Contains(c.GrantTypes, grant) {
+		return nil
+	}
+	return &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+		Message: fmt.Sprintf("client %s may not use the %s grant (it may use: %s)", c.ID, grant, strings.Join(c.GrantTypes, ", "))}
+}
+
+// redirectAllowed reports whether uri is one of the client's redirect
+// URIs: equal to a registered one, or a loopback IP URI when the client
+// has "loopback". localhost is not loopback here (RFC 8252 §8.3: the name
+// may resolve elsewhere).
+func redirectAllowed(c store.Client, uri string) bool {
+	for _, allowed := range c.RedirectURIs {
+		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopbackRedirect(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	host := u.Hostname()
+	return (host == "127.0.0.1" || host == "::1") && net.ParseIP(host) != nil && u.Port() != ""
+}
+
+// checkScope refuses scopes the client may not ask for; empty allowed
+// means any.
+func checkScope(c store.Client, scope string) error {
+	if len(scope) > 1024 {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope is longer than 1024 bytes"}
+	}
+	for _, sc := range strings.Split(scope, " ") {
+		switch {
+		case sc == "" && scope != "":
+			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope tokens are separated by single spaces"}
+		case sc == "":
+		case !validScopeToken(sc):
+			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope " + quote(sc) + " has characters RFC 6749 §3.3 does not allow"}
+		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, sc):
+			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope",
+				Message: fmt.Sprintf("client %s may not ask for scope %s (allowed: %s)", c.ID, quote(sc), strings.Join(c.Scopes, " "))}
+		}
+	}
+	return nil
+}
+
+// validScopeToken is RFC 6749 §3.3's scope-token: %x21 / %x23-5B / %x5D-7E.
+func validScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkResource validates an RFC 8707 resource indicator.
+func checkResource(resource string) error {
+	if resource == "" {
+		return nil
+	}
+	u, err := url.Parse(resource)
+	if err != nil || !u.IsAbs() || u.Fragment != "" || len(resource) > 2048 || strings.ContainsAny(resource, " \t\r\n") {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_target",
+			Message: "resource must be an absolute URI without a fragment (RFC 8707)"}
+	}
+	return nil
+}
+
+// sameClient compares client IDs in constant time.
+func sameClient(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

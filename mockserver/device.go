@@ -1,0 +1,269 @@
+package mockserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/store"
+)
+
+// Device authorization (RFC 8628): POST /oauth/device_authorization, the
+// /device page where a person enters the user code, and the device_code
+// grant the device polls.
+
+// userCodeAlphabet has no vowels, so no word can be spelled by accident,
+// and no letters that look alike in most fonts are paired with digits.
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// maxPendingDevices bounds the undecided device codes of one client.
+const maxPendingDevices = 50
+
+// maxLiveCodes bounds the unredeemed authorization codes of one client.
+const maxLiveCodes = 200
+
+// newUserCode draws 8 letters uniformly from userCodeAlphabet.
+func newUserCode() string {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for b.Len() < 8 {
+		rand.Read(buf)
+		if int(buf[0]) >= 256-256%len(userCodeAlphabet) { // reject to stay uniform
+			continue
+		}
+		b.WriteByte(userCodeAlphabet[int(buf[0])%len(userCodeAlphabet)])
+	}
+	return b.String()
+}
+
+// formatUserCode shows a user code as XXXX-XXXX.
+func formatUserCode(c string) string {
+	if len(c) != 8 {
+		return c
+	}
+	return c[:4] + "-" + c[4:]
+}
+
+// normalizeUserCode accepts a user code in any case, with or without the
+// dash (and surrounding spaces), and returns its 8 letters.
+func normalizeUserCode(in string) (string, error) {
+	in = strings.TrimSpace(in)
+	if len(in) == 9 && in[4] == '-' {
+		in = in[:4] + in[5:]
+	}
+	if len(in) != 8 {
+		return "", errors.New("a code has 8 letters, like BCDF-GHJK")
+	}
+	out := []byte(strings.ToUpper(in))
+	for _, c := range out {
+		if strings.IndexByte(userCodeAlphabet, c) < 0 {
+			return "", fmt.Errorf("a code has only the letters %s (no vowels, no digits)", userCodeAlphabet)
+		}
+	}
+	return string(out), nil
+}
+
+type deviceAuthorizationResponse struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	ExpiresIn               int64  `json:"expires_in"`
+	Interval                int64  `json:"interval"`
+}
+
+func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) error {
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	c, known, err := s.authenticateClient(r.Context(), r, form)
+	if err != nil {
+		return err
+	}
+	call := tokenCall{form: form, client: c, known: known}
+	if err := requireClient(call, "device authorization"); err != nil {
+		return err
+	}
+	if err := allowsGrant(c, grantDeviceCode); err != nil {
+		return err
+	}
+	if err := s.checkRequestScope(call, form["scope"], form["resource"]); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	d := store.DeviceCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, Scope: form["scope"], Resource: form["resource"],
+		Interval: s.cfg.DeviceInterval, IssuedAt: now, ExpiresAt: now.Add(s.cfg.DeviceTTL)}
+	for try := 0; ; try++ {
+		d.UserCode = newUserCode()
+		err = s.db.CreateDeviceCode(r.Context(), d, maxPendingDevices)
+		if !errors.Is(err, store.ErrCodeTaken) || try == 5 {
+			break
+		}
+	}
+	if errors.Is(err, store.ErrTooMany) {
+		w.Header().Set("Retry-After", fmt.Sprint(int64(s.cfg.DeviceInterval/time.Second)))
+		return &apiError{Status: http.StatusTooManyRequests, Code: "slow_down",
+			Message: fmt.Sprintf("client %s already has %d device logins waiting for a person; finish them or let them expire (%s)",
+				c.ID, maxPendingDevices, FormatDuration(s.cfg.DeviceTTL))}
+	}
+	if err != nil {
+		return err
+	}
+	shown := formatUserCode(d.UserCode)
+	verify := s.cfg.Issuer + "/device"
+	writeJSON(w, http.StatusOK, deviceAuthorizationResponse{DeviceCode: raw, UserCode: shown, VerificationURI: verify,
+		VerificationURIComplete: verify + "?user_code=" + shown, ExpiresIn: int64(s.cfg.DeviceTTL / time.Second),
+		Interval: int64(s.cfg.DeviceInterval / time.Second)})
+	return nil
+}
+
+// deviceGrant answers a device's poll (RFC 8628 §3.4, §3.5).
+func (s *Server) deviceGrant(ctx context.Context, call tokenCall) (grant, error) {
+	if err := requireClient(call, "device_code"); err != nil {
+		return grant{}, err
+	}
+	if call.form["device_code"] == "" {
+		return grant{}, badRequest("the device_code grant needs device_code")
+	}
+	now := s.clock.Now()
+	var m minted
+	d, fam, err := s.db.PollDevice(ctx, store.DevicePoll{Hash: hashToken(call.form["device_code"]), ClientID: call.client.ID,
+		Now: now, Start: s.starter(call.client.ID, now, &m)})
+	pollError := func(code, msg string) (grant, error) {
+		return grant{}, &apiError{Status: http.StatusBadRequest, Code: code, Message: msg}
+	}
+	switch {
+	case errors.Is(err, store.ErrPending):
+		return pollError("authorization_pending", "nobody has approved this device yet; poll again after the interval")
+	case errors.Is(err, store.ErrSlowDown):
+		return pollError("slow_down", fmt.Sprintf("polled sooner than the interval; wait %s between polls from now on", d.Interval))
+	case errors.Is(err, store.ErrDenied):
+		return pollError("access_denied", "the person at /device denied this login")
+	case errors.Is(err, store.ErrExpired):
+		return pollError("expired_token", "the device code has expired; start the device login again")
+	case errors.Is(err, store.ErrReused):
+		return grant{}, &tokenError{"device_code_used", "this device code was already redeemed for tokens"}
+	case errors.Is(err, store.ErrNotFound):
+		return grant{}, &tokenError{"invalid_device_code", "the device code is unknown to this server (or belongs to another client)"}
+	case err != nil:
+		return grant{}, err
+	}
+	return s.sessionGrant(fam, m.raw, m.exp, now)
+}
+
+// devicePage is what the /device template shows.
+type devicePage struct {
+	UserCode, Username, ClientID, Error, Done string
+	Scopes                                    []string
+}
+
+func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if len(q["user_code"]) > 1 {
+		return badRequest("user_code appears more than once")
+	}
+	page := devicePage{UserCode: q.Get("user_code")}
+	if page.UserCode != "" {
+		s.describeDevice(r.Context(), &page)
+	}
+	s.renderPage(w, http.StatusOK, "device", page)
+	return nil
+}
+
+// describeDevice fills in the client and scopes of the page's user code,
+// or the error that it does not name a pending login.
+func (s *Server) describeDevice(ctx context.Context, page *devicePage) (string, bool) {
+	code, err := normalizeUserCode(page.UserCode)
+	if err != nil {
+		page.Error = err.Error()
+		return "", false
+	}
+	d, err := s.db.PendingDevice(ctx, code, s.clock.Now())
+	if err != nil {
+		page.Error = "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"
+		return "", false
+	}
+	page.UserCode, page.ClientID, page.Scopes = formatUserCode(code), d.ClientID, strings.Fields(d.Scope)
+	return code, true
+}
+
+func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) error {
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	for name, v := range form {
+		if len(v) > 256 {
+			return badRequest("field %s is longer than 256 bytes", quote(name))
+		}
+	}
+	action := form["action"]
+	if action == "" {
+		action = "approve" // Enter in a text field submits without a button
+	}
+	if action != "approve" && action != "deny" {
+		return badRequest("action must be approve or deny")
+	}
+	page := devicePage{UserCode: form["user_code"], Username: form["username"]}
+	code, ok := s.describeDevice(r.Context(), &page)
+	if !ok {
+		s.renderPage(w, http.StatusOK, "device", page)
+		return nil
+	}
+	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the device page")
+	if err != nil {
+		var ae *apiError
+		if !errors.Is(err, errInvalidCredentials) && !errors.As(err, &ae) {
+			return err
+		}
+		page.Error = "Wrong username or password."
+		if ae != nil {
+			page.Error = ae.Message
+		}
+		s.renderPage(w, http.StatusOK, "device", page)
+		return nil
+	}
+	d, err := s.db.DecideDevice(r.Context(), code, u.ID, u.Username, action == "approve", s.clock.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		page.Error = "this code was decided or expired a moment ago"
+		s.renderPage(w, http.StatusOK, "device", page)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	page.Done, page.ClientID, page.Username = d.Status, d.ClientID, u.Username
+	s.renderPage(w, http.StatusOK, "device", page)
+	return nil
+}
+
+// clientCredentialsGrant gives a confidential client an access token for
+// itself: sub is its ID, no refresh token, no user.
+func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (grant, error) {
+	if err := requireClient(call, "client_credentials"); err != nil {
+		return grant{}, err
+	}
+	c, f := call.client, call.form
+	if c.Public() {
+		return grant{}, &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+			Message: "client " + c.ID + " is public; client_credentials is only for confidential clients"}
+	}
+	if err := s.checkRequestScope(call, f["scope"], f["resource"]); err != nil {
+		return grant{}, err
+	}
+	now, ttl := s.clock.Now(), s.Policy().AccessTTL
+	at, ac, err := s.tokens.signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
+	if err != nil {
+		return grant{}, err
+	}
+	s.event(ctx, store.Event{At: now, Kind: store.EventClientCredentialsIssued, JTI: ac.ID,
+		Reason: "client " + c.ID + " authenticated with its secret and got an access token for itself: no user, no refresh token; it asks again when this one expires"})
+	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(ttl.Seconds()), Scope: f["scope"]}, nil
+}

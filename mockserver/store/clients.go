@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinel errors of the login flows.
+var (
+	ErrTooMany   = errors.New("too many pending codes for this client")
+	ErrPending   = errors.New("the user has not decided yet")
+	ErrSlowDown  = errors.New("polled faster than the interval")
+	ErrDenied    = errors.New("the user denied the request")
+	ErrCodeTaken = errors.New("user code already in use")
+)
+
+// keepSpent is how long an expired code stays known, so a late replay is
+// still recognised as a replay rather than as an unknown code.
+const keepSpent = time.Hour
+
+// Client is a registered OAuth client. A public client has no secret.
+type Client struct {
+	ID           string
+	SecretHash   []byte // bcrypt of the secret's SHA-256; nil for public clients
+	GrantTypes   []string
+	RedirectURIs []string // "loopback" stands for any loopback http URI on any port
+	Scopes       []string // empty: any scope
+	CreatedAt    time.Time
+}
+
+// Public reports whether the client has no secret.
+func (c Client) Public() bool { return len(c.SecretHash) == 0 }
+
+const clientColumns = `id, secret_hash, grant_types, redirect_uris, scopes, created_at`
+
+func scanClient(s scanner) (Client, error) {
+	var c Client
+	var grants, uris, scopes string
+	var created sql.NullInt64
+	err := s.Scan(&c.ID, &c.SecretHash, &grants, &uris, &scopes, &created)
+	c.GrantTypes, c.Scopes = strings.Fields(grants), strings.Fields(scopes)
+	c.RedirectURIs = strings.FieldsFunc(uris, func(r rune) bool { return r == '\n' })
+	c.CreatedAt = fromNanos(created)
+	return c, err
+}
+
+// ClientByID returns a client, or ErrNotFound.
+func (db *DB) ClientByID(ctx context.Context, id string) (Client, error) {
+	c, err := scanClient(db.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	return c, err
+}
+
+// SyncClients makes the registry hold exactly these clients: new ones are
+// added, known ones updated, and any other removed with its codes, so a
+// client dropped from the configuration stops working at the next start.
+func (db *DB) SyncClients(ctx context.Context, clients []Client, now time.Time) error {
+	return db.tx(ctx, func(tx wtx) error {
+		keep := make([]any, 0, len(clients))
+		for _, c := range clients {
+			var secret any
+			if len(c.SecretHash) > 0 {
+				secret = c.SecretHash
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
+				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes`,
+				c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
+				now.UnixNano()); err != nil {
+				return fmt.Errorf("store client %s: %w", c.ID, err)
+			}
+			keep = append(keep, c.ID)
+		}
+		q := `DELETE FROM clients`
+		if len(keep) > 0 {
+			q += ` WHERE id NOT IN (?` + strings.Repeat(", ?", len(keep)-1) + `)`
+		}
+		_, err := tx.ExecContext(ctx, q, keep...)
+		return err
+	})
+}
+
+// AuthCode is what the store knows of an authorization code: its SHA-256.
+type AuthCode struct {
+	Hash        []byte
+	ID          string // a random name for events, never the code
+	ClientID    string
+	RedirectURI string
+	Challenge   string // the S256 code_challenge; empty when none was sent
+	UserID      int64
+	Username    string
+	Scope       string
+	Resource    string
+	IssuedAt    time.Time
+	ExpiresAt   time.Time
+	UsedAt      time.Time
+	FamilyID    string
+}
+
+// CreateCode stores a new authorization code and logs code_issued. Codes
+// expired for longer than an hour are pruned first; a client with maxLive
+// unexpired codes gets ErrTooMany.
+func (db *DB) CreateCode(ctx context.Context, c AuthCode, maxLive int) error {
+	return db.tx(ctx, func(tx wtx) error {
+		now := c.IssuedAt
+		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE client_id = ? AND expires_at > ? AND used_at IS NULL`,
+			c.ClientID, now.UnixNano()).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxLive {
+			return ErrTooMany
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
+			now.UnixNano(), c.ExpiresAt.UnixNano()); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, Event{At: now, Kind: EventCodeIssued, Username: c.Username, JTI: c.ID,
+			Reason: fmt.Sprintf("%s logged in on the authorize page; client %s gets a single-use code bound to its redirect URI and PKCE challenge, valid until %s",
+				c.Username, c.ClientID, c.ExpiresAt.Format(time.RFC3339))})
+	})
+}
+
+// Starter mints the first refresh token of a new family for a login that
+// a code completes; it runs inside the transaction.
+type Starter func(userID int64, username, scope, resource string) (Family, RefreshToken, error)
+
+// CodeRedeem asks to exchange an authorization code for a session.
+type CodeRedeem struct {
+	Hash []byte
+	Now  time.Time
+	// Check refuses a code that does not match the request (client,
+	// redirect URI, verifier); a refused code stays unused.
+	Check func(AuthCode) error
+	Start Starter
+}
+
+// RedeemCode exchanges a code, once: it marks the code used and starts the
+// family in one transaction. A code used before gets ErrReused and revokes
+// the family it started (committed). Other failures: ErrNotFound,
+// ErrExpired, or Check's error.
+func (db *DB) RedeemCode(ctx context.Context, req CodeRedeem) (AuthCode, Family, error) {
+	var code AuthCode
+	var fam Family
+	err := db.tx(ctx, func(tx wtx) error {
+		var err error
+		code, err = codeByHash(ctx, tx, req.Hash)
+		if err != nil {
+			return err
+		}
+		ev := Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID}
+		switch {
+		case !code.UsedAt.IsZero():
+			ev.Kind = EventCodeReused
+			ev.Reason = "an authorization code came back after it was redeemed: it may have been stolen, so the session it started is revoked (RFC 6749 §4.1.2)"
+			events := []Event{ev}
+			if f, ferr := familyByID(ctx, tx, code.FamilyID); ferr == nil && !f.Revoked() {
+				if err := revokeFamily(ctx, tx, f.ID, "code_reused", req.Now); err != nil {
+					return err
+				}
+				revoked := ev
+				revoked.Kind, revoked.Reason = EventFamilyRevoked, "code_reused"
+				events = append(events, revoked)
+			}
+			if err := addEvents(ctx, tx, events...); err != nil {
+				return err
+			}
+			return commitErr{ErrReused}
+		case !req.Now.Before(code.ExpiresAt):
+			return ErrExpired
+		}
+		if err := req.Check(code); err != nil {
+			return err
+		}
+		first, tok, err := req.Start(code.UserID, code.Username, code.Scope, code.Resource)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ?, family_id = ? WHERE code_hash = ?`,
+			req.Now.UnixNano(), first.ID, req.Hash); err != nil {
+			return err
+		}
+		fam = first
+		ev.Kind, ev.FamilyID = EventCodeRedeemed, first.ID
+		ev.Reason = "the code, its redirect URI and the PKCE verifier matched; the code is now spent and a new session starts"
+		if err := addEvents(ctx, tx, ev); err != nil {
+			return err
+		}
+		return startSession(ctx, tx, first, tok, req.Now, "authorization_code")
+	})
+	return code, fam, err
+}
+
+func codeByHash(ctx context.Context, tx wtx, hash []byte) (AuthCode, error) {
+	var c AuthCode
+	var issued, expires, used sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT a.code_hash, a.id, a.client_id, a.redirect_uri, a.challenge, a.user_id, u.username,
+		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id
+		FROM auth_codes a JOIN users u ON u.id = a.user_id WHERE a.code_hash = ?`, hash).
+		Scan(&c.Hash, &c.ID, &c.ClientID, &c.RedirectURI, &c.Challenge, &c.UserID, &c.Username,
+			&c.Scope, &c.Resource, &issued, &expires, &used, &c.FamilyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	c.IssuedAt, c.ExpiresAt, c.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
+	if err == nil && subtle.ConstantTimeCompare(c.Hash, hash) != 1 {
+		return AuthCode{}, ErrNotFound
+	}
+	return c, err
+}
+
+// startSession stores a family with its first token and a login event.
+func startSession(ctx context.Context, tx wtx, f Family, first RefreshToken, now time.Time, via string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, resource, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.Resource, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
+		return err
+	}
+	first.FamilyID = f.ID
+	if err := insertToken(ctx, tx, first); err != nil {
+		return err
+	}
+	return addEvents(ctx, tx, Event{At: now, Kind: EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI, Reason: via})
+}

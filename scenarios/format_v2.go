@@ -1,0 +1,204 @@
+package scenarios
+
+// Version 2 of the format: expectations that travel between APIs,
+// captures and variables, several clients, faults and server events.
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// StatusSet is what `status:` accepts: a number (200), a list ([401, 403])
+// or a class (4xx).
+type StatusSet struct {
+	Codes   []int
+	Classes []int // 4 for 4xx
+}
+
+func (s *StatusSet) UnmarshalYAML(n *yaml.Node) error {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+		if len(items) == 0 {
+			return fmt.Errorf("line %d: status needs at least one status (a number such as 200, a list such as [401, 403], or a class such as 4xx)", n.Line)
+		}
+	}
+	for _, it := range items {
+		if it.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: status is a number such as 200, a list such as [401, 403], or a class such as 4xx", it.Line)
+		}
+		v := strings.ToLower(it.Value)
+		if len(v) == 3 && strings.HasSuffix(v, "xx") && v[0] >= '1' && v[0] <= '5' {
+			s.Classes = append(s.Classes, int(v[0]-'0'))
+			continue
+		}
+		code, err := strconv.Atoi(v)
+		if err != nil || it.Tag == "!!str" && it.Style != 0 || code < 100 || code > 599 {
+			return fmt.Errorf("line %d: status %q: write a number from 100 to 599 without quotes (200), a list ([401, 403]) or a class (4xx)", it.Line, it.Value)
+		}
+		s.Codes = append(s.Codes, code)
+	}
+	return nil
+}
+
+// Match reports whether code is in the set.
+func (s StatusSet) Match(code int) bool {
+	return slices.Contains(s.Codes, code) || slices.Contains(s.Classes, code/100)
+}
+
+func (s StatusSet) String() string {
+	var parts []string
+	for _, c := range s.Codes {
+		parts = append(parts, strconv.Itoa(c))
+	}
+	for _, c := range s.Classes {
+		parts = append(parts, strconv.Itoa(c)+"xx")
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "one of " + strings.Join(parts, ", ")
+}
+
+// StringList is a string or a list of strings (`error: token_reused` or
+// `error: [token_reused, token_revoked]`).
+type StringList []string
+
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*l = StringList{n.Value}
+	case yaml.SequenceNode:
+		var v []string
+		if err := n.Decode(&v); err != nil {
+			return fmt.Errorf("line %d: a list of error codes such as [invalid_token, token_expired]", n.Line)
+		}
+		if len(v) == 0 {
+			return fmt.Errorf("line %d: the list is empty and would check nothing; give at least one error code", n.Line)
+		}
+		*l = v
+	default:
+		return fmt.Errorf("line %d: an error code such as invalid_token, or a list of them", n.Line)
+	}
+	return nil
+}
+
+func (l StringList) String() string {
+	if len(l) == 1 {
+		return l[0]
+	}
+	return "one of " + strings.Join(l, ", ")
+}
+
+// EventCheck is `events:`: a list (each happened at least once) or a map
+// of exact counts ({reuse_detected: 1}).
+type EventCheck struct {
+	Kinds  []string       // at least once, in the order written
+	Counts map[string]int // exactly
+}
+
+func (e *EventCheck) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		if err := n.Decode(&e.Kinds); err != nil {
+			return fmt.Errorf("line %d: events is a list of event kinds such as [reuse_detected] or a map of counts such as {reuse_detected: 1}", n.Line)
+		}
+		if len(e.Kinds) == 0 {
+			return fmt.Errorf("line %d: events: [] checks nothing; name the events, or use no_events: to say what must not happen", n.Line)
+		}
+	case yaml.MappingNode:
+		if err := n.Decode(&e.Counts); err != nil {
+			return fmt.Errorf("line %d: an events map gives each kind a whole number, such as {reuse_detected: 1}", n.Line)
+		}
+		if len(e.Counts) == 0 {
+			return fmt.Errorf("line %d: events: {} checks nothing; give counts such as {reuse_detected: 1}", n.Line)
+		}
+		for k, c := range e.Counts {
+			if c < 0 {
+				return fmt.Errorf("line %d: events: %s cannot happen %d times", n.Line, k, c)
+			}
+		}
+	default:
+		return fmt.Errorf("line %d: events is a list such as [reuse_detected] or a map such as {reuse_detected: 1}", n.Line)
+	}
+	return nil
+}
+
+func (e *EventCheck) empty() bool { return e == nil || len(e.Kinds) == 0 && len(e.Counts) == 0 }
+
+// CookieCheck is what `cookies:` checks of one cookie set by the answer.
+type CookieCheck struct {
+	Present  *bool  `yaml:"present"` // true by default
+	HTTPOnly *bool  `yaml:"httponly"`
+	Secure   *bool  `yaml:"secure"`
+	SameSite string `yaml:"samesite"` // Strict, Lax or None
+	Path     string `yaml:"path"`
+}
+
+// RefreshArgs: `refresh:` alone refreshes; lose_response sends the refresh
+// and throws its answer away, as a dropped connection would.
+type RefreshArgs struct {
+	LoseResponse bool `yaml:"lose_response"`
+}
+
+// FaultArgs make tokenlab's server answer the next calls to a route badly.
+type FaultArgs struct {
+	Route  string   `yaml:"route"`  // token, login, protected, logout
+	Status int      `yaml:"status"` // answer this status instead (0: answer normally, after the delay)
+	Times  int      `yaml:"times"`  // how many calls; 1 by default
+	Delay  Duration `yaml:"delay"`  // wait this long before answering
+}
+
+var faultRoutes = []string{"token", "login", "protected", "logout"}
+
+// maxSteps bounds a scenario once its repeats are unrolled.
+const maxSteps = 10000
+
+// Variables: ${name} is a captured value or a built-in.
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_-]*)\}`)
+
+// Built-in variables.
+const (
+	VarRunID    = "run_id"   // unique per run
+	VarScenario = "scenario" // the scenario's name
+)
+
+// varsIn returns the names a text refers to.
+func varsIn(s string) []string {
+	var names []string
+	for _, m := range varRef.FindAllStringSubmatch(s, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// expand replaces ${name} by its value; unknown names stay as written
+// (the parser has already refused them).
+func expand(s string, vars map[string]string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	return varRef.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := vars[m[2:len(m)-1]]; ok {
+			return v
+		}
+		return m
+	})
+}
+
+// captureSources are where a capture may read: body.FIELD, header.NAME,
+// cookie.NAME.
+var captureSources = []string{"body", "header", "cookie"}
+
+func checkCapture(expr string) error {
+	src, name, ok := strings.Cut(expr, ".")
+	if !ok || name == "" || !slices.Contains(captureSources, src) {
+		return fmt.Errorf("capture %q: write body.FIELD, header.NAME or cookie.NAME", expr)
+	}
+	return nil
+}

@@ -1,0 +1,742 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/mockserver"
+)
+
+// world is one scenario's running state.
+type world struct {
+	r        *Runner
+	sc       *Scenario
+	server   string
+	profile  client.Profile
+	clock    *mockserver.Clock // the clients' clock; the embedded server's too
+	admin    *adminAPI         // nil when the server's admin API is out of reach
+	embedded *mockserver.Embedded
+	dbPath   string // the embedded server's database file, when it restarts
+	cleanup  []func() error
+
+	transport *http.Transport // every connection of the scenario
+	rec       *recorder       // the last answer, for captures and header checks
+	plain     *http.Client    // for requests that must not refresh
+	actors    map[string]*actor
+	seenEvent int64 // the newest server event this scenario has read
+	saved     map[string]string
+	vars      map[string]string
+	last      Observed
+	lastActor string // the client of the step before, which an expect step checks
+
+	mu     sync.Mutex
+	events []actorEvent
+}
+
+// actor is one client of the scenario (a device): its own session.
+type actor struct {
+	name   string
+	client *client.Client
+	user   string
+}
+
+type actorEvent struct {
+	actor string
+	event client.Event
+}
+
+// close stops the scenario's server and puts back what it changed; the
+// error says what could not be put back.
+func (w *world) close() error {
+	w.transport.CloseIdleConnections()
+	var errs []error
+	if w.embedded != nil {
+		errs = append(errs, w.embedded.Close())
+	}
+	for i := len(w.cleanup) - 1; i >= 0; i-- {
+		errs = append(errs, w.cleanup[i]())
+	}
+	return errors.Join(errs...)
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// recorder keeps the last answer that went through it: its headers,
+// cookies and (up to 1 MiB of) body.
+type recorder struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	last *recorded
+}
+
+type recorded struct {
+	header  http.Header
+	cookies []*http.Cookie
+	body    []byte
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if rerr != nil {
+		resp.Body.Close()
+		return nil, rerr
+	}
+	// The caller reads the whole answer: what was read, then the rest.
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+	r.mu.Lock()
+	r.last = &recorded{header: resp.Header.Clone(), cookies: resp.Cookies(), body: body}
+	r.mu.Unlock()
+	return resp, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	r.last = nil
+	r.mu.Unlock()
+}
+
+func (r *recorder) answer() *recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}
+
+// newClient gives an actor a fresh client (a new device) for a user.
+func (w *world) newClient(a *actor, username string) error {
+	c, err := client.New(w.server, username, w.profile, client.NewMemoryStore(),
+		client.WithHTTPClient(&http.Client{Transport: w.rec, Timeout: 30 * time.Second}),
+		client.WithClock(w.clock), client.WithEvents(func(e client.Event) {
+			w.mu.Lock()
+			w.events = append(w.events, actorEvent{a.name, e})
+			w.mu.Unlock()
+		}))
+	if err != nil {
+		return err
+	}
+	a.client, a.user = c, username
+	return nil
+}
+
+func (w *world) actor(name string) *actor {
+	a, ok := w.actors[name]
+	if !ok {
+		a = &actor{name: name}
+		w.actors[name] = a
+	}
+	return a
+}
+
+func (w *world) eventCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.events)
+}
+
+// clientEventsSince counts an actor's refreshes and rotations after index from.
+func (w *world) clientEventsSince(from int, who string) (refreshes, rotations int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.events[from:] {
+		if e.actor != who {
+			continue
+		}
+		switch e.event.Kind {
+		case client.EventRefresh:
+			refreshes++
+		case client.EventRotation:
+			rotations++
+		}
+	}
+	return
+}
+
+// tokens returns an actor's current tokens, empty when there is none.
+func (w *world) tokens(ctx context.Context, a *actor) (access, refresh string) {
+	if a.client == nil {
+		return "", ""
+	}
+	s, err := a.client.Session(ctx)
+	if err != nil {
+		return "", ""
+	}
+	return s.AccessToken, s.RefreshToken
+}
+
+// run runs one step and checks its expectations.
+func (w *world) run(ctx context.Context, n int, st Step) StepResult {
+	start := time.Now()
+	sr := StepResult{N: n, Line: st.Line, Kind: st.Kind, Say: st.Say, Status: Passed}
+	if st.Client != DefaultClient && st.Client != "" {
+		sr.Client = st.Client
+	}
+	who := st.Client
+	if st.Kind == KindExpect && who == "" {
+		who = w.lastActor
+	}
+	a := w.actor(who)
+	w.lastActor = who
+	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0)
+	if st.Kind == KindExpect {
+		sr.Summary, sr.Got = "check the step before", w.last
+		sr.Failures, sr.SkippedChecks = check(st.Expect, w.last, w.claims(ctx, a))
+	} else {
+		var eventsFrom int64
+		var eventsErr error
+		if wantsEvents {
+			eventsFrom, eventsErr = w.lastServerEvent(ctx)
+		}
+		from := w.eventCount()
+		at, rt := w.tokens(ctx, a)
+		w.rec.reset()
+		obs, summary, err := w.do(ctx, st, a)
+		obs.Refreshes, obs.Rotations = w.clientEventsSince(from, a.name)
+		at2, rt2 := w.tokens(ctx, a)
+		obs.TokenChanged = at != at2 && at2 != ""
+		obs.RefreshChanged = rt != rt2 && rt2 != ""
+		if ans := w.rec.answer(); ans != nil && answersOf(st) {
+			obs.header, obs.cookies = ans.header, ans.cookies
+		}
+		if wantsEvents {
+			if eventsErr == nil {
+				obs.Events, eventsErr = w.serverEventsSince(ctx, eventsFrom)
+			}
+			if eventsErr != nil {
+				obs.EventsUnknown = fmt.Sprintf("step %d (%s) checks server events, which %s", n, st.Kind, eventsErr)
+			}
+		}
+		sr.Summary, sr.Got, w.last = summary, obs, obs
+		switch {
+		case err != nil:
+			sr.Failures = []string{err.Error()}
+		case st.Expect != nil:
+			sr.Failures, sr.SkippedChecks = check(st.Expect, obs, w.claims(ctx, a))
+			if e := st.Expect; e.Status == nil && e.Error == nil && e.LoginRequired == nil {
+				sr.Failures = append(sr.Failures, defaultCheck(st.Kind, obs, summary)...)
+			}
+		default:
+			sr.Failures = defaultCheck(st.Kind, obs, summary)
+		}
+		if err == nil && len(st.Capture) > 0 {
+			sr.Failures = append(sr.Failures, w.capture(st)...)
+		}
+	}
+	if len(sr.Failures) > 0 {
+		sr.Status = Failed
+	}
+	sr.Duration = time.Since(start)
+	sr.DurationMS = ms(sr.Duration)
+	return sr
+}
+
+// answersOf reports whether a step's own answer is what the recorder saw
+// last (not a refresh the client made on the way, for a lost response).
+func answersOf(st Step) bool {
+	return slices.Contains(answered, st.Kind) && !(st.Kind == KindRefresh && st.Refresh.LoseResponse)
+}
+
+// capture keeps parts of the step's answer as variables.
+func (w *world) capture(st Step) []string {
+	ans := w.rec.answer()
+	if ans == nil {
+		return []string{"capture: the step got no answer to capture from"}
+	}
+	var fails []string
+	for _, name := range slices.Sorted(maps.Keys(st.Capture)) {
+		expr := st.Capture[name]
+		src, key, _ := strings.Cut(expr, ".")
+		var v string
+		var ok bool
+		switch src {
+		case "body":
+			v, ok = jsonField(ans.body, key)
+		case "header":
+			v = ans.header.Get(key)
+			ok = v != ""
+		case "cookie":
+			for _, c := range ans.cookies {
+				if c.Name == key {
+					v, ok = c.Value, true
+				}
+			}
+		}
+		if !ok {
+			fails = append(fails, fmt.Sprintf("capture %s: the answer has no %s", name, expr))
+			continue
+		}
+		w.vars[name] = v
+	}
+	return fails
+}
+
+// jsonField reads a dotted path (data.id, items.0.id) from a JSON body;
+// numbers and booleans come back as written.
+func jsonField(body []byte, path string) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return "", false
+	}
+	for _, part := range strings.Split(path, ".") {
+		switch node := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = node[part]; !ok {
+				return "", false
+			}
+		case []any:
+			var i int
+			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i < 0 || i >= len(node) {
+				return "", false
+			}
+			v = node[i]
+		default:
+			return "", false
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case nil:
+		return "", false
+	case map[string]any, []any:
+		data, _ := json.Marshal(x)
+		return string(data), true
+	}
+	return fmt.Sprint(v), true
+}
+
+// defaultCheck: a step that builds the session or calls the API must
+// succeed unless the scenario says what it expects instead (a status, an
+// error or login_required).
+func defaultCheck(kind string, o Observed, summary string) []string {
+	switch kind {
+	case KindLogin, KindRefresh:
+		if o.Status >= 400 || o.LoginRequired {
+			return []string{fmt.Sprintf("%s failed: %s (add an expect: to make this the point of the step)", kind, o.describe())}
+		}
+	case KindLogout:
+		if o.Status >= 400 {
+			return []string{fmt.Sprintf("logout failed: %s (add an expect: to make this the point of the step)", o.describe())}
+		}
+	case KindRequest:
+		if o.Status >= 400 {
+			return []string{fmt.Sprintf("the request failed: %s (add expect: {status: %d} if that is the point of the step)", summary, o.Status)}
+		}
+		if o.LoginRequired {
+			return []string{fmt.Sprintf("the request could not be sent: %s (add expect: {login_required: true} if that is the point of the step)", o.describe())}
+		}
+	}
+	return nil
+}
+
+func (o Observed) describe() string {
+	s := fmt.Sprint(o.Status)
+	if o.Status == 0 {
+		s = "no answer"
+	}
+	if o.Error != "" {
+		s += " " + o.Error
+	}
+	if o.LoginRequired {
+		s += " (login required)"
+	}
+	return s
+}
+
+// do performs a step. The error is for failures the scenario cannot
+// expect (a broken connection, a missing login); refusals by the server
+// are observations.
+func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, error) {
+	var o Observed
+	who := ""
+	if a.name != DefaultClient {
+		who = a.name + ": "
+	}
+	needClient := func() error {
+		if a.client != nil {
+			return nil
+		}
+		if a.name != DefaultClient {
+			return fmt.Errorf("client %s has not logged in yet: add a login step with client: %s first", a.name, a.name)
+		}
+		return errors.New("no one is logged in yet: add a login step first")
+	}
+	switch st.Kind {
+	case KindLogin:
+		user := expand(st.Login.Username, w.vars)
+		if user == "" {
+			user = w.r.Username
+		}
+		pass := w.r.Password
+		if st.Login.Password != nil { // given, even empty: sent as written
+			pass = expand(*st.Login.Password, w.vars)
+		}
+		if err := w.newClient(a, user); err != nil {
+			return o, who + "log in", err
+		}
+		_, err := a.client.Login(ctx, pass)
+		o.Status = 200
+		return o, who + "log in as " + user + " → " + o.describeAfter(err), o.absorb(err)
+	case KindRequest:
+		if err := needClient(); err != nil && st.Request.Token == "" && st.Request.Auth != "none" {
+			return o, who + st.Request.Method + " " + st.Request.Path, err
+		}
+		req := w.expandRequest(st.Request)
+		err := w.request(ctx, a, req, &o)
+		return o, who + req.Method + " " + req.Path + " → " + o.describeAfter(err), o.absorb(err)
+	case KindRefresh:
+		if err := needClient(); err != nil {
+			return o, who + "refresh", err
+		}
+		if st.Refresh.LoseResponse {
+			_, rt := w.tokens(ctx, a)
+			if rt == "" {
+				return o, who + "refresh", errors.New("there is no refresh token to send: log in first")
+			}
+			// The request reaches the server and is processed; the client
+			// never sees the answer, as after a dropped connection.
+			a.client.Replay(ctx, rt)
+			return o, who + "refresh; the answer is lost on the way back (the client keeps its old tokens)", nil
+		}
+		_, err := a.client.Refresh(ctx)
+		o.Status = 200
+		return o, who + "refresh now → " + o.describeAfter(err), o.absorb(err)
+	case KindAdvance:
+		at, err := w.advance(ctx, st.Duration)
+		if err != nil {
+			return o, "advance", err
+		}
+		return o, fmt.Sprintf("clock +%s → %s", mockserver.FormatDuration(st.Duration), at.Format(time.RFC3339)), nil
+	case KindWait:
+		select {
+		case <-time.After(st.Duration):
+		case <-ctx.Done():
+			return o, "wait", ctx.Err()
+		}
+		return o, "wait " + st.Duration.String() + " of real time", nil
+	case KindSave:
+		at, rt := w.tokens(ctx, a)
+		tok := map[string]string{"access": at, "refresh": rt}[st.Save.Token]
+		if tok == "" {
+			return o, "save", fmt.Errorf("there is no %s token to save: log in first", st.Save.Token)
+		}
+		w.saved[st.Save.As] = tok
+		return o, who + "save the " + st.Save.Token + " token as " + st.Save.As, nil
+	case KindReplay:
+		if a.client == nil {
+			if err := w.newClient(a, w.r.Username); err != nil {
+				return o, "replay", err
+			}
+		}
+		err := a.client.Replay(ctx, w.saved[st.Replay])
+		o.Status = 200
+		return o, who + "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
+	case KindTamper:
+		return w.tamper(ctx, a, st.Tamper, &o)
+	case KindConcurrent:
+		if err := needClient(); err != nil && st.Concurrent.Request.Token == "" {
+			return o, "concurrent", err
+		}
+		return w.concurrent(ctx, a, st.Concurrent, &o)
+	case KindLogout:
+		if err := needClient(); err != nil {
+			return o, who + "log out", err
+		}
+		err := a.client.Logout(ctx)
+		o.Status = 200
+		err = o.absorb(err)
+		o.LoginRequired = true // the session is over here, whatever the server said
+		return o, who + "log out → " + o.describe(), err
+	case KindFault:
+		f := st.Fault
+		if err := w.admin.fault(ctx, f); err != nil {
+			return o, "fault", err
+		}
+		calls := "call"
+		if f.Times > 1 {
+			calls = plural(f.Times, "call")
+		}
+		what := fmt.Sprintf("with %d", f.Status)
+		switch {
+		case f.Status == 0:
+			what = "late, after " + time.Duration(f.Delay).String()
+		case f.Delay > 0:
+			what += ", after " + time.Duration(f.Delay).String()
+		}
+		return o, fmt.Sprintf("the server will answer the next %s to the %s route %s", calls, f.Route, what), nil
+	case KindRestart:
+		if err := w.restart(ctx); err != nil {
+			return o, "restart", err
+		}
+		return o, "the server restarts on the same database", nil
+	case KindRotateKeys:
+		if err := w.admin.rotateKeys(ctx); err != nil {
+			return o, "rotate_keys", err
+		}
+		return o, "the server rotates its signing keys", nil
+	}
+	return o, st.Kind, fmt.Errorf("unknown step kind %q", st.Kind)
+}
+
+// restart stops the embedded server and starts it again on the same
+// database, address and clock; clients keep their URL and tokens.
+func (w *world) restart(ctx context.Context) error {
+	if w.embedded == nil {
+		return errors.New("only the embedded server can restart")
+	}
+	addr := strings.TrimPrefix(w.embedded.URL, "http://")
+	w.transport.CloseIdleConnections()
+	err := w.embedded.Close()
+	w.embedded = nil
+	if err != nil {
+		return fmt.Errorf("stop the server: %w", err)
+	}
+	wall := w.r.Wall
+	if wall == nil {
+		wall = time.Now
+	}
+	if err := w.startEmbedded(ctx, wall, addr); err != nil {
+		return fmt.Errorf("start the server again: %w", err)
+	}
+	return nil
+}
+
+func (w *world) expandRequest(r RequestArgs) RequestArgs {
+	r.Path, r.Body = expand(r.Path, w.vars), expand(r.Body, w.vars)
+	if len(r.Headers) > 0 {
+		h := make(map[string]string, len(r.Headers))
+		for k, v := range r.Headers {
+			h[k] = expand(v, w.vars)
+		}
+		r.Headers = h
+	}
+	return r
+}
+
+// absorb turns a refusal into an observation and returns only the errors
+// a scenario cannot expect.
+func (o *Observed) absorb(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		o.Status, o.Error, o.Message = ae.Status, ae.Code, ae.Message
+	}
+	if errors.Is(err, client.ErrLoginRequired) {
+		o.LoginRequired = true
+		if ae == nil {
+			o.Status = 0
+		}
+	}
+	if ae == nil && !o.LoginRequired {
+		return err
+	}
+	return nil
+}
+
+func (o *Observed) describeAfter(err error) string {
+	if err != nil {
+		var ae *client.APIError
+		if !errors.As(err, &ae) && !errors.Is(err, client.ErrLoginRequired) {
+			return "error"
+		}
+		probe := *o
+		probe.absorb(err)
+		return probe.describe()
+	}
+	return o.describe()
+}
+
+// advance moves the scenario's clock, and the external server's through
+// its admin API; it returns the server's time afterwards.
+func (w *world) advance(ctx context.Context, d time.Duration) (time.Time, error) {
+	if w.embedded == nil {
+		if w.admin == nil {
+			return time.Time{}, errors.New("advance needs the server's admin token")
+		}
+		now, err := w.admin.advance(ctx, d)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if err := w.clock.Advance(d); err != nil {
+			return time.Time{}, err
+		}
+		return now, nil
+	}
+	if err := w.clock.Advance(d); err != nil {
+		return time.Time{}, err
+	}
+	return w.clock.Now(), nil
+}
+
+// request sends one API call through the actor's client, which refreshes
+// as needed; with a saved token, that token is sent as is; with auth:
+// none, no token at all.
+func (w *world) request(ctx context.Context, a *actor, r RequestArgs, o *Observed) error {
+	switch {
+	case r.Auth == "none":
+		return w.rawRequest(ctx, r, "", o)
+	case r.Token != "":
+		return w.rawRequest(ctx, r, w.saved[r.Token], o)
+	}
+	req, err := w.newRequest(ctx, r)
+	if err != nil {
+		return err
+	}
+	return readAnswer(a.client.HTTPClient().Do(req))(o)
+}
+
+// rawRequest sends a request with exactly this access token (none when empty).
+func (w *world) rawRequest(ctx context.Context, a RequestArgs, token string, o *Observed) error {
+	req, err := w.newRequest(ctx, a)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		w.attach(req, token)
+	}
+	return readAnswer(w.plain.Do(req))(o)
+}
+
+func (w *world) newRequest(ctx context.Context, a RequestArgs) (*http.Request, error) {
+	var body io.Reader
+	if a.Body != "" {
+		body = strings.NewReader(a.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, a.Method, w.url(a.Path), body)
+	if err != nil {
+		return nil, err
+	}
+	if a.Body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range a.Headers {
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
+// readAnswer records an answer's status, error code and body.
+func readAnswer(resp *http.Response, err error) func(*Observed) error {
+	return func(o *Observed) error {
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		o.Status, o.body = resp.StatusCode, string(data)
+		o.Error, o.Message = errorCode(data)
+		return nil
+	}
+}
+
+func (w *world) url(path string) string {
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		return path
+	}
+	return w.server + path
+}
+
+// attach puts an access token where the profile says it travels.
+func (w *world) attach(req *http.Request, token string) {
+	if w.profile.Transport == client.ViaCookie {
+		req.AddCookie(&http.Cookie{Name: w.profile.Cookies.Access, Value: token})
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+}
+
+func (w *world) concurrent(ctx context.Context, a *actor, c ConcurrentArgs, o *Observed) (Observed, string, error) {
+	obs := make([]Observed, c.N)
+	errs := make([]error, c.N)
+	r := w.expandRequest(c.Request)
+	var wg sync.WaitGroup
+	for i := range c.N {
+		wg.Go(func() { errs[i] = obs[i].absorb(w.request(ctx, a, r, &obs[i])) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return *o, "concurrent", err
+	}
+	counts := map[int]int{}
+	for _, ob := range obs {
+		o.Statuses = append(o.Statuses, ob.Status)
+		counts[ob.Status]++
+	}
+	o.Status = obs[0].Status
+	if len(counts) > 1 {
+		o.Status = 0 // mixed: an expected status cannot match
+	}
+	o.Error = obs[0].Error
+	var parts []string
+	for _, st := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%d×%d", counts[st], st))
+	}
+	return *o, fmt.Sprintf("%d × %s %s at once → %s", c.N, r.Method, r.Path, strings.Join(parts, ", ")), nil
+}
+
+// errNoAdmin is why server events cannot be read.
+var errNoAdmin = errors.New("need the admin API of a tokenlab server (--admin-token)")
+
+func (w *world) lastServerEvent(ctx context.Context) (int64, error) {
+	if w.admin == nil {
+		return 0, errNoAdmin
+	}
+	// Page on from the last event this scenario saw, not from the start.
+	events, err := w.admin.events(ctx, w.seenEvent)
+	if err != nil {
+		return 0, err
+	}
+	if len(events) > 0 {
+		w.seenEvent = events[len(events)-1].ID
+	}
+	return w.seenEvent, nil
+}
+
+func (w *world) serverEventsSince(ctx context.Context, after int64) ([]string, error) {
+	if w.admin == nil {
+		return nil, errNoAdmin
+	}
+	events, err := w.admin.events(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	kinds := make([]string, len(events))
+	for i, e := range events {
+		kinds[i] = e.Kind
+	}
+	return kinds, nil
+}
+
+// claims decodes the actor's current access token's claims (unverified:
+// the scenario only reads what the server put there).
+func (w *world) claims(ctx context.Context, a *actor) map[string]any {
+	at, _ := w.tokens(ctx, a)
+	d, err := client.Decode(at)
+	if err != nil {
+		return nil
+	}
+	return d.Claims
+}
