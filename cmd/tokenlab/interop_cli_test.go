@@ -300,7 +300,9 @@ func TestInteropCLIBrowserPKCEWithTokenlabServe(t *testing.T) {
 	_, text, err := browser.Walk(ctx, match[1], []interoptest.Step{{
 		Fill:  map[string]string{"#username": "alice", "#password": alicePassword},
 		Click: `button[value="approve"]`,
-	}}, func(loc string) bool { return strings.HasPrefix(loc, "http://127.0.0.1:") && strings.Contains(loc, "/callback?") })
+	}}, func(loc string) bool {
+		return strings.HasPrefix(loc, "http://127.0.0.1:") && strings.Contains(loc, "/callback?")
+	})
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
@@ -314,7 +316,6 @@ func TestInteropCLIBrowserPKCEWithTokenlabServe(t *testing.T) {
 	srv.client(t).get("/protected", tok).want(t, http.StatusOK)
 	c.ok("", "logout")
 }
-
 
 // TestInteropCLIBrowserPKCEWithOIDCProvider: the same walk with both the
 // browser and the server not ours: Chromium signs in on oidc-provider's
