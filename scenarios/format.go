@@ -240,10 +240,10 @@ type Expect struct {
 	Error          StringList             `yaml:"error"`  // the error code in the answer, or one of several
 	Refreshes      *int                   `yaml:"refreshes"`
 	Rotations      *int                   `yaml:"rotations"`
-	TokenChanged   *bool                  `yaml:"token_changed"`   // the access token changed during the step
-	RefreshChanged *bool                  `yaml:"refresh_changed"` // the refresh token changed during the step
+	TokenChanged   *bool                  `yaml:"token_changed"`     // the access token changed during the step
+	RefreshChanged *bool                  `yaml:"refresh_changed"`   // the refresh token changed during the step
 	HasRefresh     *bool                  `yaml:"has_refresh_token"` // the client holds a refresh token after the step
-	LoginRequired  *bool                  `yaml:"login_required"`  // the client's session ended
+	LoginRequired  *bool                  `yaml:"login_required"`    // the client's session ended
 	BodyContains   *string                `yaml:"body_contains"`
 	Claims         map[string]any         `yaml:"claims"`    // claims of the current access token
 	Events         *EventCheck            `yaml:"events"`    // server event kinds that happened during the step

@@ -75,7 +75,7 @@ type Observed struct {
 	Events         []string `json:"events,omitempty"`
 	// EventsUnknown says why the server's events could not be read.
 	EventsUnknown string `json:"-"`
-	hasRefresh    bool // the client holds a refresh token after the step
+	hasRefresh    bool   // the client holds a refresh token after the step
 	body          string
 	header        http.Header
 	cookies       []*http.Cookie
@@ -258,7 +258,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		plain:   &http.Client{Transport: rec, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
 		browser: &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
 		actors:  map[string]*actor{}, codes: map[string]*exchange{},
-		vars:   map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
+		vars: map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
 	if r.Server == "" {
 		if skip := w.flowSkip(ctx, true); skip != "" {
 			return nil, skip, nil
