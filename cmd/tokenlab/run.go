@@ -180,7 +180,7 @@ func withTags(scs []*scenarios.Scenario, tags []string) ([]*scenarios.Scenario, 
 }
 
 func runScenarios(ctx context.Context, std streams, opts runOptions, args []string) error {
-	runner, err := opts.runner()
+	runner, err := opts.runner(std.env)
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 }
 
 // runner checks the flags and makes the runner they describe.
-func (o runOptions) runner() (*scenarios.Runner, error) {
+func (o runOptions) runner(env func(string) (string, bool)) (*scenarios.Runner, error) {
 	if !slices.Contains(scenarios.Formats, o.format) {
 		return nil, usagef("--format %q: use one of %s", o.format, strings.Join(scenarios.Formats, ", "))
 	}
@@ -270,6 +270,7 @@ func (o runOptions) runner() (*scenarios.Runner, error) {
 	}
 	r := scenarios.NewRunner()
 	r.Server, r.AdminToken, r.Profile, r.Username, r.Password = o.server, o.adminToken, p, o.username, o.password
+	r.LookupEnv = env // client_secret_env
 	return r, nil
 }
 
