@@ -100,6 +100,9 @@ type Runner struct {
 	// RunID is ${run_id}: unique per run, so that a scenario that
 	// registers a user can run twice against one server.
 	RunID string
+	// RequestTimeout bounds each HTTP exchange of the scenario's clients
+	// (a refresh included); 30 s when 0.
+	RequestTimeout time.Duration
 	// LookupEnv reads the environment (client_secret_env); os.LookupEnv
 	// when nil.
 	LookupEnv func(string) (string, bool)

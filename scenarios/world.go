@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -127,8 +128,12 @@ func (r *recorder) answer() *recorded {
 // newClient gives an actor a fresh client (a new device) for a user.
 func (w *world) newClient(a *actor, username string, p client.Profile) error {
 	tap := &flowTap{base: w.rec}
+	timeout := w.r.RequestTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
 	c, err := client.New(w.server, username, p, client.NewMemoryStore(),
-		client.WithHTTPClient(&http.Client{Transport: tap, Timeout: 30 * time.Second}),
+		client.WithHTTPClient(&http.Client{Transport: tap, Timeout: timeout}),
 		client.WithClock(w.clock), client.WithEvents(func(e client.Event) {
 			w.mu.Lock()
 			w.events = append(w.events, actorEvent{a.name, e})
@@ -337,15 +342,15 @@ func jsonField(body []byte, path string) (string, bool) {
 func defaultCheck(kind string, o Observed, summary string) []string {
 	switch kind {
 	case KindLogin, KindRefresh:
-		if o.Status >= 400 || o.LoginRequired {
+		if o.Status >= 400 || o.LoginRequired || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("%s failed: %s (add an expect: to make this the point of the step)", kind, o.describe())}
 		}
 	case KindLogout:
-		if o.Status >= 400 {
+		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("logout failed: %s (add an expect: to make this the point of the step)", o.describe())}
 		}
 	case KindRequest:
-		if o.Status >= 400 {
+		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("the request failed: %s (add expect: {status: %d} if that is the point of the step)", summary, o.Status)}
 		}
 		if o.LoginRequired {
@@ -581,15 +586,25 @@ func (o *Observed) absorb(err error) error {
 		}
 	}
 	if ae == nil && !o.LoginRequired {
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+			// No answer within the client's timeout: something a scenario
+			// expects (error: timeout) when it delays the server on purpose.
+			o.Status, o.Error, o.Message = 0, ErrTimeout, err.Error()
+			return nil
+		}
 		return err
 	}
 	return nil
 }
 
+// ErrTimeout is the error code of a step whose answer did not come within
+// the client's timeout.
+const ErrTimeout = "timeout"
+
 func (o *Observed) describeAfter(err error) string {
 	if err != nil {
 		var ae *client.APIError
-		if !errors.As(err, &ae) && !errors.Is(err, client.ErrLoginRequired) {
+		if ne := net.Error(nil); !errors.As(err, &ae) && !errors.Is(err, client.ErrLoginRequired) && !(errors.As(err, &ne) && ne.Timeout()) {
 			return "error"
 		}
 		probe := *o
