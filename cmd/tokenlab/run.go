@@ -67,6 +67,12 @@ and the text progress still goes to stdout.
 A scenario whose event checks could not be made (no admin API) still runs;
 every report says which checks were skipped.
 
+Login steps with flow: pkce or device play the person at the browser on
+tokenlab's own login pages (embedded, or a tokenlab serve at --server); against
+other servers they are skipped. A step's OAuth client secret comes from the
+file, from its server: clients (embedded server), or from the environment
+variable the step names with client_secret_env.
+
 --check reads and validates the files without running anything. --tag runs
 only the scenarios with one of the tags. The password of --username comes from
 --password-file, --password-stdin or TOKENLAB_PASSWORD (--password works too,
