@@ -370,7 +370,6 @@ func (o Observed) describe() string {
 	case o.Error != "":
 		s += " " + o.Error
 	}
-
 	if o.LoginRequired {
 		s += " (login required)"
 	}
