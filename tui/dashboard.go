@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,16 +15,6 @@ import (
 	"github.com/tokenlab/tokenlab/mockserver"
 )
 
-// Token states shown on the cards.
-const (
-	StateValid    = "VALID"
-	StateExpiring = "EXPIRING"
-	StateExpired  = "EXPIRED"
-	StateRotated  = "ROTATED"
-	StateRevoked  = "REVOKED"
-	StateNone     = "NONE"
-)
-
 // Clock moves offered by the keys.
 const (
 	moveAccess = 16 * time.Minute
@@ -31,28 +22,81 @@ const (
 	moveWeek   = 8 * 24 * time.Hour
 )
 
+// dashboardModel is the dashboard: it owns the session (the client and
+// its tokens), the server's policy as last read, and the timeline of what
+// happened to them.
 type dashboardModel struct {
-	timeline viewport.Model
-	follow   bool // keep the newest entry in view
+	c *common
+
+	// The session and what happened to it.
+	client      *client.Client
+	session     client.Session
+	prevRefresh string     // the refresh token before the last rotation: the attacker's copy
+	ended       sessionEnd // how the session ended; "" while it lives
+	policy      policy     // the server's, read with its events
+
+	// The timeline: client and server events in time order.
+	entries      []entry
+	timeline     viewport.Model
+	follow       bool  // keep the newest entry in view
+	eventsReady  bool  // lastEvent is known: this launch's events come after it
+	lastEvent    int64 // last server event shown
+	eventsFailed bool  // the last read of server events failed
+
+	busy   string
+	status status
 }
 
-func newDashboardModel() dashboardModel {
+func newDashboardModel(c *common) dashboardModel {
 	vp := viewport.New(viewport.WithWidth(80), viewport.WithHeight(8))
 	vp.KeyMap = viewport.KeyMap{} // the dashboard's own keys scroll it
-	return dashboardModel{timeline: vp, follow: true}
+	return dashboardModel{c: c, timeline: vp, follow: true}
 }
 
-func (d *dashboardModel) resize(width, height int) {
-	d.timeline.SetWidth(width)
-	d.timeline.SetHeight(max(height, 1))
-	if d.follow {
-		d.timeline.GotoBottom()
-	}
+// live reports whether a session is in hand.
+func (d dashboardModel) live() bool { return d.client != nil && d.ended == endNone }
+
+// resize re-lays out the timeline for the window (and new styles).
+func (d dashboardModel) resize() dashboardModel {
+	d.timeline.SetWidth(d.c.width)
+	d.timeline.SetHeight(max(d.timelineHeight(), 1))
+	d.render()
+	return d
 }
 
-func (d *dashboardModel) setEntries(es []entry, s Styles) {
-	var lines []string
+// timelineHeight is what is left of the window for the timeline.
+func (d dashboardModel) timelineHeight() int {
+	return d.c.height - 1 /* header */ - cardHeight - 1 /* title */ - 1 /* status */ - 1 /* help */
+}
+
+// addEntries adds to the timeline in time order (client and server events
+// arrive separately) and keeps the view at its end.
+func (d *dashboardModel) addEntries(es ...entry) {
 	for _, e := range es {
+		i := len(d.entries)
+		for i > 0 && d.entries[i-1].At.After(e.At) {
+			i--
+		}
+		d.entries = slices.Insert(d.entries, i, e)
+	}
+	if n := len(d.entries); n > 1000 {
+		d.entries = d.entries[n-1000:]
+	}
+	d.render()
+}
+
+// render wraps every entry to the timeline's width.
+func (d *dashboardModel) render() {
+	s := d.c.styles
+	var lines []string
+	day := ""
+	for _, e := range d.entries {
+		// A line with the date whenever the day changes: the clock keys
+		// jump days, and 09:00 then 09:00 would read as no time at all.
+		if date := e.At.Format("Mon Jan 02 2006"); date != day {
+			day = date
+			lines = append(lines, s.Subtle.Render(truncate("── "+date+" ──", max(d.timeline.Width(), 1))))
+		}
 		lines = append(lines, entryLines(e, s, d.timeline.Width())...)
 	}
 	d.timeline.SetContentLines(lines)
@@ -68,7 +112,7 @@ func entryLines(e entry, s Styles, width int) []string {
 	if e.Tone == "info" || e.Tone == "" {
 		tone = s.Info
 	}
-	prefix := s.Subtle.Render(e.At.Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-6s", e.Source)) + " " +
+	prefix := s.Subtle.Render(e.At.Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-8s", e.Source)) + " " +
 		tone.Render(fmt.Sprintf("%-19s", truncate(e.What, 19))) + " "
 	indent := lipgloss.Width(prefix)
 	room := width - indent
@@ -83,317 +127,268 @@ func entryLines(e entry, s Styles, width int) []string {
 	return lines
 }
 
-// timelineHeight is what is left of the window for the timeline.
-func (m Model) timelineHeight() int {
-	return m.height - 1 /* header */ - cardHeight - 1 /* title */ - 1 /* status */ - 1 /* help */
+// serverEvents fetches the server's new events (and policy).
+func (d dashboardModel) serverEvents() tea.Cmd {
+	if d.c.admin == nil || !d.eventsReady {
+		return nil
+	}
+	return serverEventsCmd(d.c.ctx, d.c.admin, d.lastEvent)
 }
 
-const cardHeight = 8 // 6 lines and the border
-
-func (m Model) updateDashboard(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 	switch msg := msg.(type) {
-	case actionDoneMsg:
-		return m.actionDone(msg)
-	case attackDoneMsg:
-		return m.attackDone(msg)
-	case clockMovedMsg:
-		m.busy = ""
+	case eventsBaselineMsg:
 		if msg.err != nil {
-			m.setStatus("bad", sentence(msg.err))
-			return m, nil
+			d.addEntries(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
+				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
+			return d, nil
 		}
-		m.now = msg.now
-		m.addEntries(entry{At: msg.now, Source: "lab", What: "clock +" + mockserver.FormatDuration(msg.by), Tone: "warn",
+		d.lastEvent, d.policy, d.eventsReady = msg.last, msg.policy, true
+		return d, nil
+	case clientEventMsg:
+		if en, ok := clientEntry(labEvent(msg), client.StoreName(d.c.opts.Store)); ok {
+			d.addEntries(en)
+		}
+		return d, waitEvent(d.c.events)
+	case serverEventMsg:
+		return d.serverEventsRead(msg), nil
+	case actionDoneMsg:
+		return d.actionDone(msg)
+	case attackDoneMsg:
+		return d.attackDone(msg)
+	case clockMovedMsg:
+		d.busy = ""
+		if msg.err != nil {
+			d.status = status{"bad", sentence(msg.err)}
+			return d, nil
+		}
+		d.c.now = msg.now
+		d.addEntries(entry{At: msg.now, Source: "lab", What: "clock +" + mockserver.FormatDuration(msg.by), Tone: "warn",
 			Why: "Time jumped forward; the cards show what that did to each token."})
-		m.setStatus("info", "The clock moved "+mockserver.FormatDuration(msg.by)+" forward.")
-		return m, m.serverEvents()
+		d.status = status{"info", "The clock moved " + mockserver.FormatDuration(msg.by) + " forward."}
+		return d, d.serverEvents()
 	case tea.KeyPressMsg:
-		return m.dashboardKey(msg)
+		return d.key(msg)
 	}
-	return m, nil
+	return d, nil
 }
 
-func (m Model) dashboardKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	switch {
-	case key.Matches(k, m.keys.Help):
-		m.back, m.screen = m.screen, screenHelp
-		return m, nil
-	case key.Matches(k, m.keys.Inspect):
-		m.insp = newInspectorModel(m.session, m.width, m.height-4)
-		m.back, m.screen = m.screen, screenInspector
-		return m, nil
-	case key.Matches(k, m.keys.Scenarios):
-		m.screen = screenPlayer
-		return m, nil
-	case key.Matches(k, m.keys.Login):
-		m.screen = screenLogin
-		return m, m.login.focus()
-	case key.Matches(k, m.keys.Up):
-		m.dash.follow = false
-		m.dash.timeline.ScrollUp(1)
-		return m, nil
-	case key.Matches(k, m.keys.Down):
-		m.dash.timeline.ScrollDown(1)
-		m.dash.follow = m.dash.timeline.AtBottom()
-		return m, nil
-	case key.Matches(k, m.keys.Forward), key.Matches(k, m.keys.ForwardDay), key.Matches(k, m.keys.ForwardWeek):
-		if m.opts.Embedded == nil {
-			m.setStatus("warn", "The clock keys move the embedded server's clock; "+m.opts.Server+" keeps its own time.")
-			return m, nil
+func (d dashboardModel) serverEventsRead(msg serverEventMsg) dashboardModel {
+	if msg.err != nil && !d.eventsFailed { // said once, in the timeline: the status keeps the action's outcome
+		d.addEntries(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
+			Why: "The embedded server's events could not be read: " + sentence(msg.err)})
+	}
+	d.eventsFailed = msg.err != nil
+	if msg.err == nil {
+		d.policy = msg.policy
+	}
+	for _, e := range msg.events {
+		if e.ID <= d.lastEvent {
+			continue // two fetches overlapped
 		}
-		d := map[string]time.Duration{"f": moveAccess, "d": moveDay, "w": moveWeek}[k.String()]
-		return m, advanceCmd(m.opts.Embedded.Clock, d)
+		d.addEntries(serverEntry(e))
+		d.lastEvent = e.ID
 	}
-	if m.busy != "" {
-		return m, nil // one exchange at a time keeps the timeline readable
+	return d
+}
+
+func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
+	keys := d.c.keys
+	switch {
+	case key.Matches(k, keys.Help):
+		return d, show(screenHelp)
+	case key.Matches(k, keys.Inspect):
+		return d, show(screenInspector)
+	case key.Matches(k, keys.Scenarios):
+		return d, show(screenPlayer)
+	case key.Matches(k, keys.Login):
+		return d, show(screenLogin)
+	case key.Matches(k, keys.Up):
+		d.follow = false
+		d.timeline.ScrollUp(1)
+		return d, nil
+	case key.Matches(k, keys.Down):
+		d.timeline.ScrollDown(1)
+		d.follow = d.timeline.AtBottom()
+		return d, nil
+	case key.Matches(k, keys.Forward):
+		return d.moveClock(moveAccess)
+	case key.Matches(k, keys.ForwardDay):
+		return d.moveClock(moveDay)
+	case key.Matches(k, keys.ForwardWeek):
+		return d.moveClock(moveWeek)
 	}
-	if m.client == nil || m.revoked {
-		for _, b := range []key.Binding{m.keys.Protected, m.keys.Refresh, m.keys.Attack, m.keys.Logout} {
+	if d.busy != "" {
+		return d, nil // one exchange at a time keeps the timeline readable
+	}
+	if !d.live() {
+		for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Attack, keys.Logout} {
 			if key.Matches(k, b) {
-				m.setStatus("warn", "No session: press L to log in.")
+				d.status = status{"warn", "No session: press L to log in."}
 			}
 		}
-		return m, nil
+		return d, nil
 	}
+	ctx, acting := d.c.ctx, d.c.acting
 	switch {
-	case key.Matches(k, m.keys.Protected):
-		url := m.client.Server() + m.protectedPath()
-		m, spin := m.startBusy("calling " + m.protectedPath())
-		return m, tea.Batch(spin, callCmd(m.ctx, m.client, url))
-	case key.Matches(k, m.keys.Refresh):
-		m, spin := m.startBusy("refreshing")
-		return m, tea.Batch(spin, refreshCmd(m.ctx, m.client))
-	case key.Matches(k, m.keys.Logout):
-		m, spin := m.startBusy("logging out")
-		return m, tea.Batch(spin, logoutCmd(m.ctx, m.client))
-	case key.Matches(k, m.keys.Attack):
-		stolen, what := m.prevRefresh, "the spent refresh token from before the last rotation"
+	case key.Matches(k, keys.Protected):
+		return d.start("calling "+d.protectedPath(), callCmd(ctx, acting, d.client, d.client.Server()+d.protectedPath()))
+	case key.Matches(k, keys.Refresh):
+		return d.start("refreshing", refreshCmd(ctx, acting, d.client))
+	case key.Matches(k, keys.Logout):
+		return d.start("logging out", logoutCmd(ctx, acting, d.client))
+	case key.Matches(k, keys.Attack):
+		stolen, what := d.prevRefresh, "the spent refresh token from before the last rotation"
 		if stolen == "" {
-			stolen, what = m.session.RefreshToken, "the current refresh token, before its owner uses it"
+			stolen, what = d.session.RefreshToken, "the current refresh token, before its owner uses it"
 		}
-		m.addEntries(entry{At: m.now, Source: "lab", What: "attacker replay", Tone: "bad",
-			Why: "An attacker sends " + what + "."})
-		m, spin := m.startBusy("attacker replaying")
-		return m, tea.Batch(spin, attackCmd(m.ctx, m.client, stolen))
+		d.addEntries(entry{At: d.c.now, Source: "attacker", What: "replay", Tone: "bad",
+			Why: "An attacker who stole " + what + " sends it to the token endpoint."})
+		return d.start("attacker replaying", attackCmd(ctx, acting, d.client, stolen))
 	}
-	return m, nil
+	return d, nil
 }
 
-func (m Model) protectedPath() string {
-	if p := m.opts.Profile.Paths.Protected; p != "" {
+func (d dashboardModel) start(what string, cmd tea.Cmd) (dashboardModel, tea.Cmd) {
+	d.busy = what
+	return d, tea.Batch(d.c.spin.Tick, cmd)
+}
+
+func (d dashboardModel) moveClock(by time.Duration) (dashboardModel, tea.Cmd) {
+	if d.c.opts.Embedded == nil {
+		d.status = status{"warn", "The clock keys move the embedded server's clock; " + d.c.opts.Server + " keeps its own time."}
+		return d, nil
+	}
+	return d, advanceCmd(d.c.opts.Embedded.Clock, by)
+}
+
+func (d dashboardModel) protectedPath() string {
+	if p := d.c.opts.Profile.Paths.Protected; p != "" {
 		return p
 	}
 	return "/protected"
 }
 
+// adoptLogin takes a new session: the old one's history stays in the
+// timeline, its state goes.
+func (d dashboardModel) adoptLogin(msg loginDoneMsg) (dashboardModel, tea.Cmd) {
+	d.client, d.c.opts.Profile = msg.client, msg.profile
+	d.session, d.prevRefresh, d.ended = msg.session, "", endNone
+	d.status = status{"good", "Logged in. Press p to call the protected route, f to move the clock, ? for every key."}
+	return d, d.serverEvents()
+}
+
 // adopt takes the client's session after an exchange, noting a rotation.
-func (m *Model) adopt(s client.Session) {
+func (d *dashboardModel) adopt(s client.Session) {
 	if s.RefreshToken == "" {
 		return
 	}
-	if m.session.RefreshToken != "" && s.RefreshToken != m.session.RefreshToken {
-		m.prevRefresh = m.session.RefreshToken
+	if d.session.RefreshToken != "" && s.RefreshToken != d.session.RefreshToken {
+		d.prevRefresh = d.session.RefreshToken
 	}
-	m.session = s
+	d.session = s
 }
 
-func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
-	m.busy = ""
+func (d dashboardModel) actionDone(msg actionDoneMsg) (dashboardModel, tea.Cmd) {
+	d.busy = ""
 	switch {
 	case errors.Is(msg.err, client.ErrLoginRequired):
-		m.revoked = true
-		m.setStatus("bad", sentence(msg.err))
+		d.endSession(endOf(msg.err))
+		d.status = status{"bad", sentence(msg.err)}
 	case msg.what == "logout" && msg.err != nil:
-		m.revoked = true // the server revoked the session, or this client forgot it: either way it is over
-		m.setStatus("bad", sentence(msg.err))
+		d.endSession(endLogout) // the server revoked the session, or this client forgot it: either way it is over
+		d.status = status{"bad", sentence(msg.err)}
 	case msg.err != nil:
-		m.setStatus("bad", sentence(msg.err))
+		d.status = status{"bad", sentence(msg.err)}
 	case msg.what == "logout":
-		m.revoked = true
-		m.setStatus("info", "Logged out: the session is revoked on the server. Press L to log in again.")
+		d.endSession(endLogout)
+		d.status = status{"info", "Logged out: the refresh token is revoked on the server; the access card says what the API does with the access token. Press L to log in again."}
 	default:
-		m.adopt(msg.session)
+		d.adopt(msg.session)
 		text := msg.what + " done."
 		if msg.status != 0 {
 			text = fmt.Sprintf("%s → %d.", msg.what, msg.status)
 		}
-		m.setStatus(map[bool]string{true: "good", false: "bad"}[msg.status < 400], text)
+		d.status = status{map[bool]string{true: "good", false: "bad"}[msg.status < 400], text}
 	}
-	return m, m.serverEvents()
+	return d, d.serverEvents()
 }
 
-func (m Model) attackDone(msg attackDoneMsg) (tea.Model, tea.Cmd) {
-	m.busy = ""
+func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) {
+	d.busy = ""
 	var ae *client.APIError
 	switch {
 	case msg.replayErr == nil:
-		m.setStatus("warn", "The server accepted the attacker's token: a spent token was inside the grace window, or the token was still unused.")
+		d.status = status{"warn", "The server accepted the attacker's token: a spent token was inside the grace window, or the token was still unused."}
 	case errors.As(msg.replayErr, &ae):
-		m.setStatus("bad", "The server refused the replay ("+ae.Code+").")
+		d.status = status{"bad", "The server refused the replay (" + ae.Code + ")."}
 	default:
-		m.setStatus("bad", sentence(msg.replayErr))
+		d.status = status{"bad", sentence(msg.replayErr)}
 	}
 	if errors.Is(msg.refreshErr, client.ErrLoginRequired) {
-		m.revoked = true
-		m.setStatus("bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press L to log in again.")
+		d.endSession(endRevoked)
+		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press L to log in again."}
 	} else if msg.refreshErr == nil {
-		m.adopt(msg.session)
+		d.adopt(msg.session)
 	}
-	return m, m.serverEvents()
+	d.addEntries(d.attackerAccessEntry(msg.replayErr == nil))
+	return d, d.serverEvents()
 }
 
-func (m Model) dashboardView() string {
-	s := m.styles
-	header := s.Title.Render("tokenlab") + " " + s.Subtle.Render(m.headerText())
-	half := max((m.width-1)/2, 20)
-	access := m.card("ACCESS TOKEN", m.session.AccessToken, m.accessState(), half)
-	refresh := m.card("REFRESH TOKEN", m.session.RefreshToken, m.refreshState(), m.width-half-1)
+// attackerAccessEntry says what becomes of access tokens in the
+// attacker's hands: refresh-token revocation does not reach them.
+func (d dashboardModel) attackerAccessEntry(gotTokens bool) entry {
+	held := "Any access token the attacker stole earlier"
+	if gotTokens {
+		held = "The access token the attacker just received"
+	}
+	why := held + " keeps working until it expires: revoking refresh tokens stops only refreshes."
+	if d.policy.accessDenylist {
+		why = "The API checks a denylist: once the family is revoked, " + strings.ToLower(held[:1]) + held[1:] + " is refused too."
+	}
+	return entry{At: d.c.now, Source: "lab", What: "attacker's access", Tone: "warn", Why: why}
+}
+
+func (d dashboardModel) view() string {
+	s := d.c.styles
+	width := d.c.width
+	half := max((width-1)/2, 20)
+	access := d.card("ACCESS TOKEN", d.session.AccessToken, d.accessState(), d.accessFate(), half)
+	refresh := d.card("REFRESH TOKEN", d.session.RefreshToken, d.refreshState(), "", width-half-1)
 	cards := lipgloss.JoinHorizontal(lipgloss.Top, access, " ", refresh)
 	title := s.Label.Render("Timeline") + s.Subtle.Render("  (↑/↓ scroll)")
-	status := m.statusLine()
-	if m.busy != "" {
-		status = m.spin.View() + " " + m.busy + "…"
+	st := d.c.statusView(d.status)
+	if d.busy != "" {
+		st = d.c.busyView(d.busy)
 	}
-	timeline := m.dash.timeline // a copy: a long status takes its lines from the timeline
-	if extra := lipgloss.Height(status) - 1; extra > 0 {
+	timeline := d.timeline // a copy: a long status takes its lines from the timeline
+	if extra := lipgloss.Height(st) - 1; extra > 0 {
 		timeline.SetHeight(max(timeline.Height()-extra, 1))
-		if m.dash.follow {
+		if d.follow {
 			timeline.GotoBottom()
 		}
 	}
-	return strings.Join([]string{truncate(header, m.width), cards, title, timeline.View(), status,
-		m.help.ShortHelpView(dashboardHelp{m.keys}.ShortHelp())}, "\n")
+	return strings.Join([]string{d.header(), cards, title, timeline.View(), st, d.c.footer(d.c.keys.dashboardShort())}, "\n")
 }
 
-func (m Model) headerText() string {
-	who := "not logged in"
-	if m.client != nil {
-		who = m.session.Username + " @ " + strings.TrimPrefix(m.client.Server(), "http://")
+// header names the lab, who is logged in where, and the lab's clock; when
+// narrow it drops the server and profile first, the clock last.
+func (d dashboardModel) header() string {
+	s := d.c.styles
+	clock := "clock " + d.c.now.Format("Jan 02 15:04:05")
+	who := []string{"not logged in"}
+	if d.client != nil {
+		who = []string{d.session.Username + " @ " + strings.TrimPrefix(d.client.Server(), "http://") + " (" + d.c.opts.Profile.Name + ")",
+			d.session.Username}
 	}
-	return "· " + who + " (" + m.opts.Profile.Name + ") · clock " + m.now.Format("Jan 02 15:04:05")
-}
-
-func (m Model) accessState() string {
-	return tokenState(m.session.AccessToken, m.now, m.revoked, false, time.Minute)
-}
-
-func (m Model) refreshState() string {
-	return tokenState(m.session.RefreshToken, m.now, m.revoked, m.prevRefresh != "", time.Hour)
-}
-
-// tokenState judges a token at now. soon is how close to exp counts as
-// expiring.
-func tokenState(tok string, now time.Time, revoked, rotated bool, soon time.Duration) string {
-	if tok == "" {
-		return StateNone
-	}
-	if revoked {
-		return StateRevoked
-	}
-	exp := expiry(tok)
-	switch {
-	case !exp.IsZero() && !now.Before(exp):
-		return StateExpired
-	case !exp.IsZero() && exp.Sub(now) <= soon:
-		return StateExpiring
-	case rotated:
-		return StateRotated
-	}
-	return StateValid
-}
-
-func expiry(tok string) time.Time {
-	d, err := client.Decode(tok)
-	if err != nil {
-		return time.Time{}
-	}
-	return d.Expiry()
-}
-
-// card renders one token: claims, a lifetime bar and where it is kept.
-func (m Model) card(title, tok, state string, width int) string {
-	s := m.styles
-	inner := max(width-4, 10)
-	lines := []string{s.Title.Render(title) + "  " + s.Badge(state)}
-	d, err := client.Decode(tok)
-	if tok == "" || err != nil {
-		lines = append(lines, s.Subtle.Render("no token: press L to log in"))
-	} else {
-		lines = append(lines, m.cardClaims(d, inner)...)
-	}
-	for len(lines) < cardHeight-2 {
-		lines = append(lines, "")
-	}
-	box := s.Card
-	if state == StateExpired || state == StateRevoked {
-		box = box.BorderForeground(lipgloss.NoColor{})
-	}
-	for i, l := range lines {
-		lines[i] = truncate(l, inner)
-	}
-	return box.Width(width).Render(strings.Join(lines[:cardHeight-2], "\n"))
-}
-
-func (m Model) cardClaims(d client.Decoded, inner int) []string {
-	s := m.styles
-	str := func(k string) string { v, _ := d.Claims[k].(string); return v }
-	var iat, exp time.Time
-	for _, t := range d.Times(m.now) {
-		switch t.Claim {
-		case "iat":
-			iat = t.At
-		case "exp":
-			exp = t.At
+	for _, w := range append(who, "") {
+		text := "· " + w + " · " + clock
+		if w == "" {
+			text = "· " + clock
+		}
+		if line := s.Title.Render("tokenlab") + " " + s.Subtle.Render(text); lipgloss.Width(line) <= d.c.width {
+			return line
 		}
 	}
-	id := "sub " + str("sub")
-	if u := str("username"); u != "" {
-		id += " · " + u
-	}
-	if f := str("fid"); f != "" {
-		id += " · family " + short(f)
-	}
-	left := "—"
-	if !exp.IsZero() {
-		left = "expired " + client.HumanDuration(m.now.Sub(exp)) + " ago"
-		if m.now.Before(exp) {
-			left = client.HumanDuration(exp.Sub(m.now)) + " left"
-		}
-	}
-	return []string{
-		s.Label.Render(id) + s.Subtle.Render(" · jti "+short(str("jti"))),
-		s.Label.Render("issued ") + s.Value.Render(stamp(iat, m.now)) + s.Label.Render("  expires ") + s.Value.Render(stamp(exp, m.now)),
-		m.bar(iat, exp, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
-		s.Subtle.Render(d.Typ() + " · " + d.Alg() + " · kept in " + client.StoreName(m.opts.Store)),
-	}
-}
-
-// bar drains from full at iat to empty at exp.
-func (m Model) bar(iat, exp time.Time, width int) string {
-	width = max(width, 4)
-	frac := 0.0
-	if total := exp.Sub(iat); total > 0 && m.now.Before(exp) {
-		frac = float64(exp.Sub(m.now)) / float64(total)
-	}
-	full := int(frac*float64(width) + 0.5)
-	full = min(max(full, 0), width)
-	return m.styles.BarFull.Render(strings.Repeat("█", full)) + m.styles.BarEmpty.Render(strings.Repeat("░", width-full))
-}
-
-// stamp shows a time briefly: the clock time today, the date otherwise.
-func stamp(t, now time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	if t.Format("2006-01-02") == now.Format("2006-01-02") {
-		return t.Format("15:04:05")
-	}
-	return t.Format("01-02 15:04")
-}
-
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8] + "…"
-	}
-	return id
+	return truncate(s.Title.Render("tokenlab")+" "+s.Subtle.Render(clock), d.c.width)
 }

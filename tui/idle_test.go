@@ -16,7 +16,7 @@ import (
 func TestTickRearmsOnlyItself(t *testing.T) {
 	l := newLab(t)
 	l.login()
-	tickName := cmdName(tick(l.m.opts.Clock))
+	tickName := cmdName(tick(l.m.c.opts.Clock))
 	now := l.e.Clock.Now()
 
 	for _, k := range []string{"", "i", "esc", "?", "esc", "s", "esc", "L"} { // dashboard, inspector, help, player, login
@@ -39,7 +39,7 @@ func TestTickRearmsOnlyItself(t *testing.T) {
 
 	// The tick's own command fires once, a second later, with the lab's time.
 	start := time.Now()
-	msg := tick(l.m.opts.Clock)()
+	msg := tick(l.m.c.opts.Clock)()
 	if tm, ok := msg.(tickMsg); !ok || !tm.now.Equal(now) {
 		t.Errorf("the tick command returned %#v, want tickMsg{now: %v}", msg, now)
 	}
@@ -65,7 +65,7 @@ func TestTickMovesCountdowns(t *testing.T) {
 func TestSpinnerStopsWhenIdle(t *testing.T) {
 	l := newLab(t)
 	frame := func() tea.Cmd {
-		msg := l.m.spin.Tick().(spinner.TickMsg)
+		msg := l.m.c.spin.Tick().(spinner.TickMsg)
 		next, cmd := l.m.Update(msg)
 		l.m = next.(Model)
 		return cmd
@@ -74,18 +74,18 @@ func TestSpinnerStopsWhenIdle(t *testing.T) {
 		t.Errorf("an idle spinner frame returned %s, want nil", cmdName(cmd))
 	}
 
-	l.m.busy = "calling /protected" // as during an exchange
+	l.m.dash.busy = "calling /protected" // as during an exchange
 	cmd := frame()
 	if cmd == nil || !strings.Contains(cmdName(cmd), ".Tick.func") {
 		t.Errorf("a busy spinner frame returned %v, want the next frame", cmd)
 	}
-	l.m.busy = ""
+	l.m.dash.busy = ""
 
 	// After a whole exchange, the spinner winds down by itself.
 	l.login()
 	l.key("p")
-	if l.m.busy != "" {
-		t.Fatalf("still busy after p: %q", l.m.busy)
+	if l.m.dash.busy != "" {
+		t.Fatalf("still busy after p: %q", l.m.dash.busy)
 	}
 	if cmd := frame(); cmd != nil {
 		t.Errorf("after the exchange a spinner frame returned %s, want nil", cmdName(cmd))

@@ -3,6 +3,7 @@ package tui
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 var claimHelp = map[string]string{
 	"alg":       "signing algorithm; the server accepts only the one it pinned",
 	"typ":       "token type: at+jwt is an access token (RFC 9068), rt+jwt a refresh token",
-	"kid":       "key ID: which of the server's keys signed it (see JWKS)",
+	"kid":       "key ID: which of the server's keys signed it",
 	"iss":       "issuer: the server that made the token",
 	"sub":       "subject: the user's ID",
 	"aud":       "audience: who the token is for; others must refuse it",
@@ -32,42 +33,57 @@ var claimHelp = map[string]string{
 	"client_id": "the OAuth client the token was issued to",
 }
 
+// claimOrder puts who the token is about first, then when it lives, then
+// the rest; unknown claims follow in name order.
+var claimOrder = []string{"alg", "typ", "kid", "sub", "username", "exp", "iat", "nbf", "iss", "aud", "scope", "client_id", "jti", "sid", "fid"}
+
+// inspectorModel shows one token's header and claims, each explained.
 type inspectorModel struct {
-	showRefresh bool
+	c           *common
 	session     client.Session
-	view        viewport.Model
+	showRefresh bool
+	vp          viewport.Model
 }
 
-func newInspectorModel(s client.Session, width, height int) inspectorModel {
-	vp := viewport.New(viewport.WithWidth(width), viewport.WithHeight(max(height, 3)))
-	return inspectorModel{session: s, view: vp}
+func newInspectorModel(c *common) inspectorModel {
+	vp := viewport.New(viewport.WithWidth(c.width), viewport.WithHeight(max(c.height-4, 3)))
+	return inspectorModel{c: c, vp: vp}
 }
 
-func (in *inspectorModel) resize(width, height int) {
-	in.view.SetWidth(width)
-	in.view.SetHeight(max(height, 3))
+// open shows the session's tokens, the access token first.
+func (in inspectorModel) open(s client.Session) inspectorModel {
+	in.session, in.showRefresh = s, false
+	in = in.resize()
+	in.vp.GotoTop()
+	return in
 }
 
-func (m Model) updateOverlay(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (in inspectorModel) resize() inspectorModel {
+	in.vp.SetWidth(in.c.width)
+	in.vp.SetHeight(max(in.c.height-4, 3))
+	in.vp.SetContent(in.inspect())
+	return in
+}
+
+func (in inspectorModel) update(msg tea.Msg) (inspectorModel, tea.Cmd) {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return m, nil
+		return in, nil
 	}
+	keys := in.c.keys
 	switch {
-	case key.Matches(k, m.keys.Back), key.Matches(k, m.keys.Help) && m.screen == screenHelp,
-		key.Matches(k, m.keys.Inspect) && m.screen == screenInspector:
-		m.screen = m.back
-	case m.screen == screenInspector && key.Matches(k, m.keys.Tab):
-		m.insp.showRefresh = !m.insp.showRefresh
-		m.insp.view.GotoTop()
-	case m.screen == screenInspector:
-		_, tok := m.insp.token()
-		m.insp.view.SetContent(m.inspect(tok)) // the viewport scrolls over what it holds
-		var cmd tea.Cmd
-		m.insp.view, cmd = m.insp.view.Update(msg)
-		return m, cmd
+	case key.Matches(k, keys.Back), key.Matches(k, keys.Inspect):
+		return in, show(screenDashboard)
+	case key.Matches(k, keys.Tab):
+		in.showRefresh = !in.showRefresh
+		in.vp.SetContent(in.inspect())
+		in.vp.GotoTop()
+	case key.Matches(k, keys.Up):
+		in.vp.ScrollUp(1)
+	case key.Matches(k, keys.Down):
+		in.vp.ScrollDown(1)
 	}
-	return m, nil
+	return in, nil
 }
 
 // token is the token in view and its name.
@@ -78,18 +94,20 @@ func (in inspectorModel) token() (which, tok string) {
 	return "access token", in.session.AccessToken
 }
 
-func (m Model) inspectorView() string {
-	s := m.styles
-	which, tok := m.insp.token()
-	title := s.Title.Render("Token inspector") + s.Subtle.Render(" · "+which+" (tab: the other one)")
-	m.insp.view.SetContent(m.inspect(tok))
-	help := m.help.ShortHelpView([]key.Binding{m.keys.Tab, m.keys.Up, m.keys.Down, m.keys.Back})
-	return title + "\n\n" + m.insp.view.View() + "\n" + help
+func (in inspectorModel) view() string {
+	s := in.c.styles
+	which, _ := in.token()
+	title := s.Title.Render("Token inspector") + s.Subtle.Render(" · "+which)
+	vp := in.vp
+	vp.SetContent(in.inspect()) // times are relative to the lab's clock, which moves
+	k := in.c.keys
+	return truncate(title, in.c.width) + "\n\n" + vp.View() + "\n" + in.c.footer([]key.Binding{k.Tab, k.Up, k.Down, k.Back})
 }
 
 // inspect lists a token's header and claims, each explained.
-func (m Model) inspect(tok string) string {
-	s := m.styles
+func (in inspectorModel) inspect() string {
+	s := in.c.styles
+	_, tok := in.token()
 	if tok == "" {
 		return s.Subtle.Render("No token yet: log in first.")
 	}
@@ -98,61 +116,66 @@ func (m Model) inspect(tok string) string {
 		return s.Error.Render(sentence(err))
 	}
 	times := map[string]string{}
-	for _, t := range d.Times(m.now) {
+	for _, t := range d.Times(in.c.now) {
 		if t.Problem == "" {
 			times[t.Claim] = t.At.Format("2006-01-02 15:04:05 UTC") + " (" + t.Relative + ")"
 		}
 	}
+	width := max(in.vp.Width(), 30)
 	var b strings.Builder
 	section := func(name string, fields map[string]any) {
 		b.WriteString(s.Label.Render(name) + "\n")
-		keys := make([]string, 0, len(fields))
-		for k := range fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range orderedKeys(fields) {
 			val := times[k]
 			if val == "" {
 				raw, _ := json.Marshal(fields[k])
 				val = strings.Trim(string(raw), `"`)
 			}
-			b.WriteString(fmt.Sprintf("  %s %s\n", s.Selected.Render(fmt.Sprintf("%-9s", k)), s.Value.Render(val)))
+			b.WriteString(fmt.Sprintf("  %s %s\n", s.Selected.Render(fmt.Sprintf("%-9s", k)), s.Value.Render(truncate(val, width-12))))
 			if h := claimHelp[k]; h != "" {
 				const indent = "            "
-				for _, l := range strings.Split(ansi.Wordwrap(h, max(m.insp.view.Width()-len(indent), 20), ""), "\n") {
+				for _, l := range strings.Split(ansi.Wordwrap(h, width-len(indent), ""), "\n") {
 					b.WriteString(indent + s.Subtle.Render(l) + "\n")
 				}
 			}
 		}
 		b.WriteString("\n")
 	}
+	section("Claims", d.Claims) // what the token says first; how it is signed after
 	section("Header", d.Header)
-	section("Claims", d.Claims)
-	sig := fmt.Sprintf("%d bytes, checked by the server with its %s key; the client cannot check it and does not need to.", len(d.Signature), d.Alg())
 	b.WriteString(s.Label.Render("Signature") + "\n")
-	for _, l := range strings.Split(ansi.Wordwrap(sig, max(m.insp.view.Width()-2, 20), ""), "\n") {
+	for _, l := range strings.Split(ansi.Wordwrap(signatureNote(d), width-2, ""), "\n") {
 		b.WriteString("  " + s.Subtle.Render(l) + "\n")
 	}
 	return b.String()
 }
 
-func (m Model) helpView() string {
-	s := m.styles
-	var b strings.Builder
-	b.WriteString(s.Title.Render("Keys") + "\n\n")
-	b.WriteString(m.help.FullHelpView(dashboardHelp{m.keys}.FullHelp()) + "\n\n")
-	b.WriteString(s.Title.Render("Card states") + "\n")
-	for _, st := range [][2]string{
-		{StateValid, "the token is good"},
-		{StateExpiring, "under a minute (access) or an hour (refresh) left"},
-		{StateExpired, "past its exp: the server refuses it"},
-		{StateRotated, "this refresh token replaced an older one, which is now spent"},
-		{StateRevoked, "the server ended the session (logout or reuse detection)"},
-	} {
-		b.WriteString("  " + s.Badge(st[0]) + " " + s.Value.Render(st[1]) + "\n")
+// signatureNote says who can check the signature: with HS256 only the
+// holder of the shared secret (the server); with a public-key algorithm
+// anyone, with the key the server publishes.
+func signatureNote(d client.Decoded) string {
+	if strings.HasPrefix(d.Alg(), "HS") {
+		return fmt.Sprintf("%d bytes: an HMAC (%s) made with a secret only the server holds, so it is checked by the server alone; there is no public key to publish.", len(d.Signature), d.Alg())
 	}
-	b.WriteString("\n" + s.Subtle.Render("The clock keys move the embedded server's clock (and the lab's); tokens age as if that time had passed.") + "\n")
-	b.WriteString(s.Subtle.Render("esc or ? to go back") + "\n")
-	return b.String()
+	return fmt.Sprintf("%d bytes, signed with the server's %s private key; anyone can check it with the public key the server publishes (its JWKS).", len(d.Signature), d.Alg())
+}
+
+func orderedKeys(fields map[string]any) []string {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	rank := func(k string) int {
+		if i := slices.Index(claimOrder, k); i >= 0 {
+			return i
+		}
+		return len(claimOrder)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if ri, rj := rank(keys[i]), rank(keys[j]); ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
 }

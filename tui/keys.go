@@ -1,11 +1,26 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"slices"
 
-// keyMap holds every binding; help shows them short and in full.
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
+
+// keyMap holds every binding of every screen: screens match keys only
+// through it (key.Matches), and help shows them from it.
 type keyMap struct {
+	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
-	Scenarios, Inspect, Help, Quit, Back, Up, Down, Next, RunAll, Tab, Submit   key.Binding
+	Scenarios, Inspect, Help, Quit, ForceQuit                                   key.Binding
+	// Moving about.
+	Back, Up, Down key.Binding
+	// Login form.
+	NextField, PrevField, LogIn key.Binding
+	// Inspector.
+	Tab key.Binding
+	// Scenario player.
+	Play, Next, RunAll key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -18,44 +33,63 @@ func newKeyMap() keyMap {
 		Forward:     b([]string{"f"}, "f", "clock +16m"),
 		ForwardDay:  b([]string{"d"}, "d", "clock +1d"),
 		ForwardWeek: b([]string{"w"}, "w", "clock +8d"),
-		Attack:      b([]string{"a"}, "a", "replay old refresh token (attacker)"),
+		Attack:      b([]string{"a"}, "a", "attacker replays an old refresh token"),
 		Logout:      b([]string{"x"}, "x", "log out"),
 		Login:       b([]string{"L"}, "L", "log in again"),
 		Scenarios:   b([]string{"s"}, "s", "scenarios"),
 		Inspect:     b([]string{"i"}, "i", "inspect tokens"),
-		Help:        b([]string{"?"}, "?", "help"),
+		Help:        b([]string{"?"}, "?", "all keys"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+		ForceQuit:   b([]string{"ctrl+c"}, "ctrl+c", "quit"),
 		Back:        b([]string{"esc"}, "esc", "back"),
 		Up:          b([]string{"up", "k"}, "↑/k", "up"),
 		Down:        b([]string{"down", "j"}, "↓/j", "down"),
+		NextField:   b([]string{"tab", "down"}, "tab/↓", "next field"),
+		PrevField:   b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
+		LogIn:       b([]string{"enter"}, "enter", "log in"),
+		Tab:         b([]string{"tab"}, "tab", "the other token"),
+		Play:        b([]string{"enter"}, "enter", "play"),
 		Next:        b([]string{"n", "space"}, "n/space", "next step"),
 		RunAll:      b([]string{"R"}, "R", "run to the end"),
-		Tab:         b([]string{"tab"}, "tab", "switch"),
-		Submit:      b([]string{"enter"}, "enter", "select"),
 	}
 }
 
-// dashboardHelp is the dashboard's key map for the help bubble.
-type dashboardHelp struct{ k keyMap }
-
-// ShortHelp fits in 80 columns, so ? and q are always on screen; ? shows
-// every key with its full description.
-func (h dashboardHelp) ShortHelp() []key.Binding {
+// dashboardShort is the dashboard's footer: ? and q always stay.
+func (k keyMap) dashboardShort() []key.Binding {
 	short := func(b key.Binding, desc string) key.Binding { b.SetHelp(b.Help().Key, desc); return b }
-	return []key.Binding{short(h.k.Protected, "call API"), short(h.k.Refresh, "refresh"), short(h.k.Forward, "+16m"),
-		short(h.k.Attack, "attack"), h.k.Scenarios, short(h.k.Help, "all keys"), h.k.Quit}
+	return []key.Binding{short(k.Protected, "call API"), short(k.Refresh, "refresh"), short(k.Forward, "+16m"),
+		short(k.Attack, "attack"), k.Scenarios, k.Help, k.Quit}
 }
 
-func (h dashboardHelp) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{h.k.Protected, h.k.Refresh, h.k.Attack, h.k.Logout, h.k.Login},
-		{h.k.Forward, h.k.ForwardDay, h.k.ForwardWeek},
-		{h.k.Scenarios, h.k.Inspect, h.k.Up, h.k.Down, h.k.Help, h.k.Quit},
+// helpSection is one screen's keys, as the help screen lists them.
+type helpSection struct {
+	title string
+	keys  []key.Binding
+}
+
+// allKeys is every screen's keys, for the help screen.
+func (k keyMap) allKeys() []helpSection {
+	return []helpSection{
+		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
+			k.Logout, k.Login, k.Inspect, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
+		{"Login", []key.Binding{k.NextField, k.PrevField, k.LogIn, k.Back, k.ForceQuit}},
+		{"Inspector", []key.Binding{k.Tab, k.Up, k.Down, k.Back}},
+		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
 	}
 }
 
-// bindings is a fixed list of bindings as a help key map.
-type bindings []key.Binding
-
-func (b bindings) ShortHelp() []key.Binding  { return b }
-func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
+// footer shows a screen's short help on one line: when it is too wide the
+// keys before the last two (help and quit, or back) go first, so the way
+// to every key and out always stays.
+func (c *common) footer(keys []key.Binding) string {
+	keys = slices.Clone(keys)
+	whole := c.help
+	whole.SetWidth(0) // measure without the bubble's own cut
+	for len(keys) > 2 {
+		if v := whole.ShortHelpView(keys); lipgloss.Width(v) <= c.width {
+			return v
+		}
+		keys = slices.Delete(keys, len(keys)-3, len(keys)-2)
+	}
+	return c.help.ShortHelpView(keys)
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
 	"github.com/tokenlab/tokenlab/mockserver/auth"
-	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // Clock is the time the lab shows: the embedded server's movable clock,
@@ -24,9 +23,10 @@ type Clock interface{ Now() time.Time }
 // Messages: every piece of I/O runs in a command and reports back with one.
 type (
 	tickMsg        struct{ now time.Time }
-	clientEventMsg client.Event
+	clientEventMsg labEvent
 	serverEventMsg struct {
 		events []auth.Event
+		policy policy
 		err    error
 	}
 	loginDoneMsg struct {
@@ -55,11 +55,17 @@ type (
 	}
 )
 
+// labEvent is a client event and who caused it.
+type labEvent struct {
+	client.Event
+	cause
+}
+
 // events is the channel from the client's event callback to the UI. The
 // callback never blocks: when the UI falls behind, events are dropped.
-type events chan client.Event
+type events chan labEvent
 
-func (ch events) report(e client.Event) {
+func (ch events) report(e labEvent) {
 	select {
 	case ch <- e:
 	default:
@@ -84,8 +90,9 @@ type loginRequest struct {
 
 // loginCmd resolves the profile (it may be a file), makes a client and
 // logs in.
-func loginCmd(ctx context.Context, r loginRequest) tea.Cmd {
+func loginCmd(ctx context.Context, a *acting, r loginRequest) tea.Cmd {
 	return func() tea.Msg {
+		a.set("client", "")
 		p, err := client.ResolveProfile(r.profile)
 		if err != nil {
 			return loginDoneMsg{err: err}
@@ -99,8 +106,9 @@ func loginCmd(ctx context.Context, r loginRequest) tea.Cmd {
 	}
 }
 
-func callCmd(ctx context.Context, c *client.Client, url string) tea.Cmd {
+func callCmd(ctx context.Context, a *acting, c *client.Client, url string) tea.Cmd {
 	return func() tea.Msg {
+		a.set("client", "")
 		msg := actionDoneMsg{what: "GET " + url}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -119,25 +127,30 @@ func callCmd(ctx context.Context, c *client.Client, url string) tea.Cmd {
 	}
 }
 
-func refreshCmd(ctx context.Context, c *client.Client) tea.Cmd {
+func refreshCmd(ctx context.Context, a *acting, c *client.Client) tea.Cmd {
 	return func() tea.Msg {
+		a.set("client", "you pressed r")
 		s, err := c.Refresh(ctx)
 		return actionDoneMsg{what: "refresh", session: s, err: err}
 	}
 }
 
-func logoutCmd(ctx context.Context, c *client.Client) tea.Cmd {
+func logoutCmd(ctx context.Context, a *acting, c *client.Client) tea.Cmd {
 	return func() tea.Msg {
+		a.set("client", "")
 		return actionDoneMsg{what: "logout", err: c.Logout(ctx)}
 	}
 }
 
 // attackCmd replays an old refresh token as an attacker would, then lets
 // the owner refresh, which shows what the replay did to the session.
-func attackCmd(ctx context.Context, c *client.Client, stolen string) tea.Cmd {
+func attackCmd(ctx context.Context, a *acting, c *client.Client, stolen string) tea.Cmd {
 	return func() tea.Msg {
+		a.set("attacker", "")
 		msg := attackDoneMsg{replayErr: c.Replay(ctx, stolen)}
+		a.set("client", "the owner's app refreshes next, with the refresh token it holds")
 		msg.session, msg.refreshErr = c.Refresh(ctx)
+		a.set("client", "")
 		return msg
 	}
 }
@@ -149,17 +162,6 @@ func advanceCmd(clock *mockserver.Clock, d time.Duration) tea.Cmd {
 	}
 }
 
-// serverEventsCmd reads the embedded server's events after the given ID.
-func serverEventsCmd(ctx context.Context, db *sqlite.DB, after int64) tea.Cmd {
-	if db == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		evs, err := db.Events(ctx, after, 500)
-		return serverEventMsg{events: evs, err: err}
-	}
-}
-
 // sentence words an error for the status line: one sentence, no trace.
 func sentence(err error) string {
 	if ue, ok := err.(*url.Error); ok {
@@ -168,8 +170,12 @@ func sentence(err error) string {
 	switch {
 	case errors.Is(err, client.ErrNoKeyring): // its text already says no keyring is reachable, and why
 		return upperFirst(trimDot(err.Error())) + "; restart with --token-store memory or --token-store file."
+	case errors.Is(err, client.ErrLoginRequired) && endOf(err) == endExpired:
+		return "The refresh token expired (" + reason(err) + "): press L to log in again."
+	case errors.Is(err, client.ErrLoginRequired) && (reason(err) == "token_revoked" || reason(err) == "token_reused"):
+		return "The server revoked the session (" + reason(err) + "): press L to log in again."
 	case errors.Is(err, client.ErrLoginRequired):
-		return "The server ended the session (" + reason(err) + "): press L to log in again."
+		return "The server refused the refresh token (" + reason(err) + "): press L to log in again."
 	case errors.Is(err, context.Canceled):
 		return "Cancelled."
 	}

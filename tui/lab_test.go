@@ -52,8 +52,16 @@ func newLab(tb testing.TB, opts ...labOption) *lab {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l := &lab{tb: tb, e: e}
+	l := newLabOn(tb, e, opts...)
 	tb.Cleanup(l.stopServer)
+	return l
+}
+
+// newLabOn starts a TUI on a running server, as a second launch of the
+// lab on a persisted database would: the clock starts again at labStart.
+func newLabOn(tb testing.TB, e *mockserver.Embedded, opts ...labOption) *lab {
+	tb.Helper()
+	l := &lab{tb: tb, e: e}
 	if err := e.Clock.Set(labStart); err != nil {
 		tb.Fatal(err)
 	}
@@ -138,7 +146,7 @@ func (l *lab) exec(cmd tea.Cmd) []tea.Msg {
 	var out []tea.Msg
 	for {
 		select {
-		case e := <-l.m.events:
+		case e := <-l.m.c.events:
 			out = append(out, clientEventMsg(e))
 			continue
 		default:
@@ -197,7 +205,7 @@ func (l *lab) login() {
 	}
 	l.key("enter")
 	if l.m.screen != screenDashboard {
-		l.tb.Fatalf("after enter the screen is %d, want the dashboard; status %q\n%s", l.m.screen, l.m.status, l.view())
+		l.tb.Fatalf("after enter the screen is %d, want the dashboard; status %q\n%s", l.m.screen, l.m.statusText(), l.view())
 	}
 }
 
@@ -221,7 +229,7 @@ func (l *lab) wantView(want ...string) {
 // timelineText is the whole timeline (not only the part in view).
 func (l *lab) timelineText() string {
 	var b strings.Builder
-	for _, e := range l.m.timeline {
+	for _, e := range l.m.dash.entries {
 		fmt.Fprintf(&b, "%s %s | %s\n", e.Source, e.What, e.Why)
 	}
 	return b.String()
@@ -233,10 +241,10 @@ func (l *lab) wantTimeline(after int, want ...string) {
 	l.tb.Helper()
 	i := after
 	for _, w := range want {
-		for i < len(l.m.timeline) && !strings.HasPrefix(l.m.timeline[i].What, w) {
+		for i < len(l.m.dash.entries) && !strings.HasPrefix(l.m.dash.entries[i].What, w) {
 			i++
 		}
-		if i == len(l.m.timeline) {
+		if i == len(l.m.dash.entries) {
 			l.tb.Errorf("the timeline lacks %q (in order %q) after entry %d:\n%s", w, want, after, l.timelineText())
 			return
 		}
@@ -260,10 +268,10 @@ func (l *lab) cardTitles() string {
 // (model and screen agree).
 func (l *lab) wantCards(access, refresh string) {
 	l.tb.Helper()
-	if got := l.m.accessState(); got != access {
+	if got := l.m.dash.accessState(); got != access {
 		l.tb.Errorf("access state = %s, want %s", got, access)
 	}
-	if got := l.m.refreshState(); got != refresh {
+	if got := l.m.dash.refreshState(); got != refresh {
 		l.tb.Errorf("refresh state = %s, want %s", got, refresh)
 	}
 	titles := l.cardTitles()
@@ -277,7 +285,7 @@ func (l *lab) wantCards(access, refresh string) {
 // want, with nothing of a Go error's insides.
 func (l *lab) wantSentence(want ...string) {
 	l.tb.Helper()
-	s := l.m.status
+	s := l.m.statusText()
 	if s == "" || strings.Contains(s, "\n") || !strings.HasSuffix(s, ".") {
 		l.tb.Errorf("status %q is not one sentence", s)
 	}
@@ -326,4 +334,15 @@ func (s *switchStore) Delete(ctx context.Context, key string) error {
 		return errLocked
 	}
 	return s.MemoryStore.Delete(ctx, key)
+}
+
+// statusText is the status of the screen in front.
+func (m Model) statusText() string {
+	switch m.screen {
+	case screenLogin:
+		return m.login.status.text
+	case screenPlayer:
+		return m.player.status.text
+	}
+	return m.dash.status.text
 }

@@ -9,10 +9,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/tokenlab/tokenlab/scenarios"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -41,7 +43,7 @@ func (l *lab) screens(check func(name string)) {
 // wantFits fails unless the view fits the window.
 func (l *lab) wantFits(name string) {
 	l.tb.Helper()
-	w, h := l.m.width, l.m.height
+	w, h := l.m.c.width, l.m.c.height
 	v := l.view()
 	lines := strings.Split(v, "\n")
 	if len(lines) > h {
@@ -90,7 +92,7 @@ func (l *lab) wantCardsIntact() {
 			re = cardBottom
 		}
 		if !re.MatchString(line) || lipgloss.Width(line) != width {
-			l.tb.Errorf("at %dx%d card line %d is broken: %q", l.m.width, l.m.height, i+1, line)
+			l.tb.Errorf("at %dx%d card line %d is broken: %q", l.m.c.width, l.m.c.height, i+1, line)
 		}
 	}
 }
@@ -218,6 +220,7 @@ func TestNoColor(t *testing.T) {
 var (
 	maskPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	maskID   = regexp.MustCompile(`(jti|family) [0-9a-f]+…`)
+	maskHex  = regexp.MustCompile(`\b[0-9a-f]{12,}\b`) // the inspector's whole IDs
 )
 
 func masked(view string) string {
@@ -231,6 +234,7 @@ func masked(view string) string {
 		name, id, _ := strings.Cut(s, " ")
 		return name + " " + hashes(id)
 	})
+	view = maskHex.ReplaceAllStringFunc(view, hashes)
 	lines := strings.Split(view, "\n")
 	for i, line := range lines {
 		lines[i] = strings.TrimRight(line, " ")
@@ -238,32 +242,109 @@ func masked(view string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-func TestGoldenDashboard(t *testing.T) {
-	for _, size := range []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 100, Height: 30}} {
-		name := fmt.Sprintf("dashboard-%dx%d.golden", size.Width, size.Height)
-		t.Run(name, func(t *testing.T) {
-			l := newLab(t)
-			l.send(size)
-			l.login()
-			l.key("p")
-			got := masked(l.view())
-			path := filepath.Join("testdata", name)
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
+// goldenScreens brings a fresh lab to each screen the golden files show.
+var goldenScreens = []struct {
+	name string
+	walk func(l *lab)
+}{
+	{"login", func(l *lab) {}},
+	{"dashboard", func(l *lab) { l.login(); l.key("p") }},
+	{"dashboard-loggedout", func(l *lab) { l.login(); l.key("x") }},
+	{"inspector", func(l *lab) { l.login(); l.key("i") }},
+	{"player", func(l *lab) {
+		l.login()
+		l.key("s")
+		for l.m.player.list[l.m.player.cursor].Name != "reuse-detection" {
+			l.key("down")
+		}
+		l.key("enter", "n", "n", "n", "n")
+	}},
+	{"help", func(l *lab) { l.login(); l.key("?") }},
+}
+
+var goldenSizes = []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 120, Height: 40}, {Width: 60, Height: 20}}
+
+// pinnedRunner plays scenarios on servers whose frozen clocks start at
+// labStart, so the player's lines are the same every run.
+func pinnedRunner(o *Options) {
+	r := scenarios.NewRunner()
+	r.Wall = func() time.Time { return labStart }
+	o.Runner = r
+}
+
+// TestGoldenScreens: every screen at 80×24, 120×40 and 60×20, ANSI codes
+// stripped, and under NO_COLOR with its codes kept (so the file shows
+// there is no colour); `make golden` rewrites them. Each screen is reached
+// once and then resized, so the files also show that every screen
+// re-lays out on resize. At 60×20 nothing may be cut mid-word and the
+// facts that matter must be on screen.
+func TestGoldenScreens(t *testing.T) {
+	for _, sc := range goldenScreens {
+		for _, noColor := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-nocolor=%t", sc.name, noColor), func(t *testing.T) {
+				l := newLab(t, pinnedRunner, func(o *Options) { o.NoColor = noColor })
+				sc.walk(l)
+				for _, size := range goldenSizes {
+					l.send(size)
+					name := fmt.Sprintf("%s-%dx%d", sc.name, size.Width, size.Height)
+					got := masked(l.view())
+					if noColor {
+						name += "-nocolor"
+						got = masked(l.rawView())
+					}
+					compareGolden(t, name+".golden", got)
+					l.wantFits(name)
+					if size.Width == 60 && !noColor {
+						wantNarrowFacts(t, l, sc.name)
+					}
 				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./tui -update to write it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs (review, then go test ./tui -update):\n%s", path, lineDiff(string(want), got))
-			}
-		})
+			})
+		}
+	}
+}
+
+func compareGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run make golden to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (review, then make golden):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// wantNarrowFacts fails when a line at 60 columns is cut mid-word (it
+// ends in the "…" of a cut) or a fact that matters is off the screen.
+func wantNarrowFacts(t *testing.T, l *lab, screen string) {
+	t.Helper()
+	facts := map[string][]string{
+		"login":               {"Demo user: alice", "› password", "enter log in", "ctrl+c quit"},
+		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? all keys • q quit"},
+		"dashboard-loggedout": {"REVOKED", "still accepted until exp", "(stateless)", "expires Jan 09 09:00", "? all keys • q quit"},
+		"inspector":           {"Token inspector · access token", "sub", "username", "exp", "tab the other token", "esc back"},
+		"player":              {"reuse-detection", "revokes the whole family.", "n/space next step", "q quit"},
+		"help":                {"Keys", "Dashboard", "call /protected", "esc back"},
+	}
+	view := l.view()
+	for i, line := range strings.Split(view, "\n") {
+		if strings.HasSuffix(strings.TrimRight(line, " │"), "…") && !maskID.MatchString(line) {
+			t.Errorf("%s at 60x20: line %d is cut: %q", screen, i+1, line)
+		}
+	}
+	for _, f := range facts[screen] {
+		if !strings.Contains(flat(view), flat(f)) {
+			t.Errorf("%s at 60x20 lacks %q:\n%s", screen, f, view)
+		}
 	}
 }
 

@@ -1,11 +1,22 @@
 // Package tui is tokenlab's terminal UI: log in, then watch the access and
 // refresh tokens live, age, refresh, rotate and die, with a timeline that
 // says why each exchange happened, a token inspector and a scenario player.
+//
+// Each screen (login.go, dashboard.go, inspector.go, player.go, help.go)
+// owns its state, its update and its view; the root Model here routes
+// messages by the screen in front, forwards window sizes to every screen,
+// holds what they share (common) and alone builds the tea.View.
+//
+// To add a screen: a file with an xModel holding *common and its own
+// state and status, newXModel(c), update(msg) (xModel, tea.Cmd), view()
+// and resize(); a screen constant; a case in Update's screen switch, in
+// View, in the WindowSizeMsg case and, for messages its commands send, in
+// Update's message switch; keys in keyMap and allKeys. Screens change
+// screens by returning show(screenX), which the root handles in show.
 package tui
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -54,9 +65,14 @@ const (
 	screenHelp
 )
 
-// Model is the root model: it routes messages to the screen in front,
-// keeps the session state all screens share, and alone builds the view.
-type Model struct {
+// showMsg asks the root to bring a screen to the front.
+type showMsg struct{ screen screen }
+
+func show(s screen) tea.Cmd { return func() tea.Msg { return showMsg{s} } }
+
+// common is what every screen shares and reads; only the root changes it
+// (size, time, styles), the way glow's commonModel is shared.
+type common struct {
 	ctx    context.Context
 	opts   Options
 	styles Styles
@@ -65,26 +81,23 @@ type Model struct {
 	spin   spinner.Model
 
 	width, height int
-	screen, back  screen
 	now           time.Time
 
-	// The session and what happened to it.
-	client       *client.Client
-	session      client.Session
-	prevRefresh  string // the refresh token before the last rotation: the attacker's copy
-	revoked      bool
-	events       events
-	timeline     []entry
-	lastEvent    int64 // last server event shown
-	eventsFailed bool  // the last read of server events failed
-	busy         string
-	status       string // the last outcome or error, one sentence
-	statusTone   string
+	admin  *adminAPI // the embedded server's admin routes; nil against another API
+	events events    // client events, from the client's callback to the root
+	acting *acting   // whose requests the client sends now, and why
+}
+
+// Model is the root model.
+type Model struct {
+	c            *common
+	screen, back screen
 
 	login  loginModel
 	dash   dashboardModel
 	insp   inspectorModel
 	player playerModel
+	help   helpModel
 }
 
 // New returns the TUI's root model.
@@ -98,7 +111,7 @@ func New(ctx context.Context, opts Options) Model {
 	if opts.Runner == nil {
 		opts.Runner = scenarios.NewRunner()
 	}
-	m := Model{
+	c := &common{
 		ctx:    ctx,
 		opts:   opts,
 		styles: NewStyles(true, opts.NoColor),
@@ -106,13 +119,20 @@ func New(ctx context.Context, opts Options) Model {
 		help:   help.New(),
 		spin:   spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		events: make(events, 256),
+		acting: &acting{},
 		now:    opts.Clock.Now(),
 		width:  80, height: 24,
 	}
-	m.login = newLoginModel(opts)
-	m.dash = newDashboardModel()
-	m.player = newPlayerModel()
-	m.applyStyles()
+	if opts.Embedded != nil {
+		c.admin = newAdminAPI(opts.Embedded.URL, opts.Embedded.AdminToken)
+	}
+	c.help.Styles = c.styles.Help
+	m := Model{c: c}
+	m.login = newLoginModel(c)
+	m.dash = newDashboardModel(c)
+	m.insp = newInspectorModel(c)
+	m.player = newPlayerModel(c)
+	m.help = newHelpModel(c)
 	return m
 }
 
@@ -120,129 +140,139 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
-func (m *Model) applyStyles() {
-	if m.opts.NoColor {
-		m.help.Styles = help.Styles{}
-	} else {
-		m.help.Styles = help.DefaultStyles(true)
-	}
-	m.login.setStyles(m.styles, m.opts.NoColor)
-}
-
-// Init starts the clock tick, the client event reader and asks for the
-// terminal's background colour.
+// Init starts the clock tick, the client event reader, reads where the
+// server's event log ends and asks for the terminal's background colour.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tick(m.opts.Clock), waitEvent(m.events), tea.RequestBackgroundColor, m.login.focus())
+	var baseline tea.Cmd
+	if m.c.admin != nil {
+		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin)
+	}
+	return tea.Batch(baseline, tick(m.c.opts.Clock), waitEvent(m.c.events), tea.RequestBackgroundColor, m.login.blink())
 }
 
-// Update routes a message.
+// Update routes a message: what all screens share here, the rest to the
+// screen it belongs to.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.SetWidth(msg.Width)
-		m.login.resize(msg.Width)
-		m.dash.resize(msg.Width, m.timelineHeight())
-		m.insp.resize(msg.Width, msg.Height-4)
-		m.player.resize(msg.Width, msg.Height)
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m.c.help.SetWidth(msg.Width)
+		m.login = m.login.resize()
+		m.dash = m.dash.resize()
+		m.insp = m.insp.resize()
+		m.player = m.player.resize()
+		m.help = m.help.resize()
 		return m, nil
 	case tea.BackgroundColorMsg:
-		m.styles = NewStyles(msg.IsDark(), m.opts.NoColor)
-		m.applyStyles()
+		m.c.styles = NewStyles(msg.IsDark(), m.c.opts.NoColor)
+		m.c.help.Styles = m.c.styles.Help
+		m.login = m.login.restyle()
+		m.dash = m.dash.resize() // re-rendered in the new styles
+		m.help = m.help.resize()
 		return m, nil
 	case tickMsg:
-		m.now = msg.now
-		return m, tick(m.opts.Clock)
+		m.c.now = msg.now
+		return m, tick(m.c.opts.Clock)
 	case spinner.TickMsg:
-		if m.busy == "" && !m.player.running {
+		if !m.busy() {
 			return m, nil // stop spinning when idle
 		}
 		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
+		m.c.spin, cmd = m.c.spin.Update(msg)
 		return m, cmd
-	case clientEventMsg:
-		if en, ok := clientEntry(client.Event(msg), client.StoreName(m.opts.Store)); ok {
-			m.addEntries(en)
+	case showMsg:
+		return m.show(msg.screen)
+	case eventsBaselineMsg:
+		m.login.eventsWait = false
+		var cmd tea.Cmd
+		m.dash, cmd = m.dash.update(msg)
+		return m, cmd
+	case clientEventMsg, serverEventMsg:
+		var cmd tea.Cmd
+		m.dash, cmd = m.dash.update(msg)
+		return m, cmd
+	case loginDoneMsg:
+		var cmd tea.Cmd
+		m.login, cmd = m.login.update(msg)
+		if msg.err != nil {
+			return m, tea.Batch(cmd, m.dash.serverEvents())
 		}
-		return m, waitEvent(m.events)
-	case serverEventMsg:
-		if msg.err != nil && !m.eventsFailed { // said once, in the timeline: the status keeps the action's outcome
-			m.addEntries(entry{At: m.now, Source: "lab", What: "no server events", Tone: "warn",
-				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
-		}
-		m.eventsFailed = msg.err != nil
-		for _, e := range msg.events {
-			if e.ID <= m.lastEvent {
-				continue // two fetches overlapped
-			}
-			m.addEntries(serverEntry(e))
-			m.lastEvent = e.ID
-		}
-		return m, nil
+		m.dash, cmd = m.dash.adoptLogin(msg)
+		m.screen = screenDashboard
+		return m, cmd
+	case actionDoneMsg, attackDoneMsg, clockMovedMsg:
+		var cmd tea.Cmd
+		m.dash, cmd = m.dash.update(msg)
+		return m, cmd
+	case playStartedMsg, stepDoneMsg, playClosedMsg:
+		var cmd tea.Cmd
+		m.player, cmd = m.player.update(msg)
+		return m, cmd
 	case tea.KeyPressMsg:
-		if key.Matches(msg, m.keys.Quit) && (m.screen != screenLogin || msg.String() == "ctrl+c") {
-			return m, tea.Quit
+		if key.Matches(msg, m.c.keys.ForceQuit) || m.screen != screenLogin && key.Matches(msg, m.c.keys.Quit) {
+			return m, tea.Quit // on the login screen q is a letter of a password
 		}
 	}
+	var cmd tea.Cmd
 	switch m.screen {
 	case screenLogin:
-		return m.updateLogin(msg)
-	case screenInspector, screenHelp:
-		return m.updateOverlay(msg)
+		m.login, cmd = m.login.update(msg)
+	case screenInspector:
+		m.insp, cmd = m.insp.update(msg)
 	case screenPlayer:
-		return m.updatePlayer(msg)
+		m.player, cmd = m.player.update(msg)
+	case screenHelp:
+		m.help, cmd = m.help.update(msg)
+	default:
+		m.dash, cmd = m.dash.update(msg)
 	}
-	return m.updateDashboard(msg)
+	return m, cmd
 }
 
-// addEntries adds to the timeline in time order (client and server events
-// arrive separately) and keeps the view at its end.
-func (m *Model) addEntries(es ...entry) {
-	for _, e := range es {
-		i := len(m.timeline)
-		for i > 0 && m.timeline[i-1].At.After(e.At) {
-			i--
+// show brings a screen to the front; the inspector and help go back to
+// the screen they were opened from.
+func (m Model) show(s screen) (Model, tea.Cmd) {
+	switch s {
+	case screenInspector:
+		m.insp = m.insp.open(m.dash.session)
+		m.back = m.screen
+	case screenHelp:
+		m.help = m.help.open()
+		m.back = m.screen
+	case screenLogin:
+		m.screen = s
+		var cmd tea.Cmd
+		m.login, cmd = m.login.open(m.dash.live())
+		return m, cmd
+	case screenDashboard:
+		if m.screen == screenInspector || m.screen == screenHelp {
+			s = m.back
 		}
-		m.timeline = slices.Insert(m.timeline, i, e)
 	}
-	if n := len(m.timeline); n > 1000 {
-		m.timeline = m.timeline[n-1000:]
-	}
-	m.dash.setEntries(m.timeline, m.styles)
+	m.screen = s
+	return m, nil
 }
 
-// setStatus shows one sentence under the timeline.
-func (m *Model) setStatus(tone, text string) { m.statusTone, m.status = tone, text }
-
-// serverEvents fetches new events of the embedded server.
-func (m Model) serverEvents() tea.Cmd {
-	if m.opts.Embedded == nil {
-		return nil
-	}
-	return serverEventsCmd(m.ctx, m.opts.Embedded.DB, m.lastEvent)
-}
-
-func (m Model) startBusy(what string) (Model, tea.Cmd) {
-	m.busy = what
-	return m, m.spin.Tick
-}
+// busy reports whether an exchange is in flight anywhere (the spinner
+// turns only then).
+func (m Model) busy() bool { return m.login.busy != "" || m.dash.busy != "" || m.player.running }
 
 // View builds the whole screen.
 func (m Model) View() tea.View {
 	var body string
 	switch m.screen {
 	case screenLogin:
-		body = m.loginView()
+		body = m.login.view()
 	case screenInspector:
-		body = m.inspectorView()
+		body = m.insp.view()
 	case screenPlayer:
-		body = m.playerView()
+		body = m.player.view()
 	case screenHelp:
-		body = m.helpView()
+		body = m.help.view()
 	default:
-		body = m.dashboardView()
+		body = m.dash.view()
 	}
-	v := tea.NewView(fit(body, m.width, m.height))
+	v := tea.NewView(fit(body, m.c.width, m.c.height))
 	v.AltScreen = true
 	v.WindowTitle = "tokenlab"
 	return v
@@ -262,15 +292,15 @@ func fit(s string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// Close removes what the lab left behind: against the embedded server,
-// whose address changes every start, the stored session is of no further
-// use, so it is deleted rather than left in the keyring.
+// Close removes what the lab left behind: a scenario still playing, and,
+// against the embedded server, whose address changes every start, the
+// stored session, which is of no further use.
 func (m Model) Close(ctx context.Context) error {
 	if m.player.play != nil {
-		m.player.play.Close() // its own embedded server
+		m.player.play.Close() // its own embedded server; the program has ended, so blocking is fine
 	}
-	if m.client == nil || m.opts.Embedded == nil {
+	if m.dash.client == nil || m.c.opts.Embedded == nil {
 		return nil
 	}
-	return m.opts.Store.Delete(ctx, m.client.Key())
+	return m.c.opts.Store.Delete(ctx, m.dash.client.Key())
 }

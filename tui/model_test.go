@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/scenarios"
 )
@@ -50,18 +53,18 @@ func TestDashboardWalk(t *testing.T) {
 		l.wantCards(StateValid, StateValid)
 		l.wantTimeline(0, "POST /login 200", "login")
 		l.wantView("alice @ 127.0.0.1:", "clock Jan 02 09:00:00", "15m left", "7d left", "kept in memory", "Logged in.")
-		if l.m.session.RefreshToken == "" || l.m.session.AccessToken == "" {
-			t.Fatalf("no session after login: %+v", l.m.session)
+		if l.m.dash.session.RefreshToken == "" || l.m.dash.session.AccessToken == "" {
+			t.Fatalf("no session after login: %+v", l.m.dash.session)
 		}
 	})
 
 	t.Run("p calls the protected route", func(t *testing.T) {
-		mark := len(l.m.timeline)
+		mark := len(l.m.dash.entries)
 		l.key("p")
 		l.wantTimeline(mark, "GET /protected 200")
 		l.wantView("GET /protected 200", "/protected → 200.")
-		if l.m.busy != "" {
-			t.Errorf("still busy: %q", l.m.busy)
+		if l.m.dash.busy != "" {
+			t.Errorf("still busy: %q", l.m.dash.busy)
 		}
 		l.wantCards(StateValid, StateValid)
 	})
@@ -73,23 +76,23 @@ func TestDashboardWalk(t *testing.T) {
 	})
 
 	t.Run("p after expiry: 401, refresh, rotation, retried 200", func(t *testing.T) {
-		before := l.m.session
-		mark := len(l.m.timeline)
+		before := l.m.dash.session
+		mark := len(l.m.dash.entries)
 		l.key("p")
 		l.wantTimeline(mark, "GET /protected 401", "refresh", "POST /token 200", "rotation", "GET /protected 200")
 		l.wantTimeline(mark, "access_rejected", "refresh", "rotation")
 		l.wantCards(StateValid, StateRotated)
-		if l.m.session.RefreshToken == before.RefreshToken || l.m.prevRefresh != before.RefreshToken {
+		if l.m.dash.session.RefreshToken == before.RefreshToken || l.m.dash.prevRefresh != before.RefreshToken {
 			t.Errorf("the rotation was not noted: prevRefresh is not the old refresh token")
 		}
 		l.wantView("GET /protected 200", "15m left", "/protected → 200.")
 	})
 
 	t.Run("a: the attacker's replay revokes the family", func(t *testing.T) {
-		mark := len(l.m.timeline)
+		mark := len(l.m.dash.entries)
 		l.key("a")
-		l.wantCards(StateRevoked, StateRevoked)
-		l.wantTimeline(mark, "attacker replay", "POST /token 401")
+		l.wantCards(StateValid, StateRevoked) // stateless: the access token lives on until exp
+		l.wantTimeline(mark, "replay", "POST /token 401")
 		l.wantTimeline(mark, "reuse_detected", "family_revoked")
 		l.wantTimeline(mark, "session ended")
 		l.wantSentence("Reuse detected", "log in")
@@ -114,17 +117,17 @@ func TestDashboardWalk(t *testing.T) {
 		}
 		l.login()
 		l.wantCards(StateValid, StateValid)
-		if l.m.prevRefresh != "" || l.m.revoked {
-			t.Errorf("the new session inherits the old one's state: prev %t revoked %t", l.m.prevRefresh != "", l.m.revoked)
+		if l.m.dash.prevRefresh != "" || l.m.dash.ended != endNone {
+			t.Errorf("the new session inherits the old one's state: prev %t ended %t", l.m.dash.prevRefresh != "", l.m.dash.ended != endNone)
 		}
 	})
 
 	t.Run("x logs out", func(t *testing.T) {
-		key := l.m.client.Key()
-		mark := len(l.m.timeline)
+		key := l.m.dash.client.Key()
+		mark := len(l.m.dash.entries)
 		l.key("x")
 		l.wantSentence("Logged out", "log in")
-		l.wantCards(StateRevoked, StateRevoked)
+		l.wantCards(StateValid, StateRevoked)
 		l.wantTimeline(mark, "POST /logout", "logout")
 		if _, err := l.store.Load(t.Context(), key); !errors.Is(err, client.ErrNoSession) {
 			t.Errorf("the store still answers %v after logout, want no session", err)
@@ -152,14 +155,15 @@ func TestErrorsAreSentences(t *testing.T) {
 		for _, k := range []string{"p", "r", "x"} {
 			l.key(k)
 			l.wantSentence("annot reach", "is the server running?")
-			if l.m.screen != screenDashboard || l.m.busy != "" {
-				t.Errorf("after %s: screen %d, busy %q", k, l.m.screen, l.m.busy)
+			if l.m.screen != screenDashboard || l.m.dash.busy != "" {
+				t.Errorf("after %s: screen %d, busy %q", k, l.m.screen, l.m.dash.busy)
 			}
 			l.wantView("annot reach")
 		}
 		// The client forgot the session even though the server could not
-		// be told: the cards say it is over.
-		l.wantCards(StateRevoked, StateRevoked)
+		// be told: the refresh card says it is over; the access token
+		// still lives until its exp.
+		l.wantCards(StateValid, StateRevoked)
 	})
 
 	t.Run("keyring locked at login", func(t *testing.T) {
@@ -192,19 +196,19 @@ func TestErrorsAreSentences(t *testing.T) {
 		l.login()
 		// Another device logs the same session out on the server.
 		other := client.NewMemoryStore()
-		c, err := client.New(l.e.URL, "alice", l.m.opts.Profile, other)
+		c, err := client.New(l.e.URL, "alice", l.m.c.opts.Profile, other)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := other.Save(t.Context(), c.Key(), l.m.session); err != nil {
+		if err := other.Save(t.Context(), c.Key(), l.m.dash.session); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Logout(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		l.key("r")
-		l.wantSentence("The server ended the session", "log in")
-		l.wantCards(StateRevoked, StateRevoked)
+		l.wantSentence("The server revoked the session", "log in")
+		l.wantCards(StateValid, StateRevoked) // no denylist: the access token lives on
 		l.wantView("log in")
 	})
 
@@ -221,7 +225,7 @@ func TestErrorsAreSentences(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		l := newLab(t)
-		l.m.ctx = ctx
+		l.m.c.ctx = ctx
 		l.login()
 		cancel()
 		l.key("p")
@@ -232,22 +236,27 @@ func TestErrorsAreSentences(t *testing.T) {
 // TestInspector shows both tokens' header and claims, explained.
 func TestInspector(t *testing.T) {
 	l := newLab(t)
-	l.key("i") // before login: nothing to show, and no crash
 	l.login()
 	l.key("i")
 	if l.m.screen != screenInspector {
 		t.Fatalf("screen = %d after i, want the inspector", l.m.screen)
 	}
-	l.wantView("Token inspector · access token", "Header", "alg", "HS256", "typ", "at+jwt", "Claims",
-		"exp", "2030-01-02 09:15:00 UTC (expires in 15m)", "signing algorithm")
+	l.wantView("Token inspector · access token", "Claims", "sub", "username", "alice",
+		"exp", "2030-01-02 09:15:00 UTC (expires in 15m)")
+	in := ansi.Strip(l.m.insp.inspect())
+	for _, want := range []string{"Header", "alg", "HS256", "typ", "at+jwt", "signing algorithm"} {
+		if !strings.Contains(in, want) {
+			t.Errorf("the inspector lacks %q:\n%s", want, in)
+		}
+	}
 	l.key("tab")
-	l.wantView("Token inspector · refresh token", "rt+jwt", "fid", "2030-01-09 09:00:00 UTC (expires in 7d)")
-	for range 40 { // scroll to the end: the signature's explanation
+	l.wantView("Token inspector · refresh token", "rt+jwt", "2030-01-09 09:00:00 UTC (expires in 7d)")
+	for range 40 { // scroll to the end: the family and the signature's explanation
 		l.key("down")
 	}
-	l.wantView("Signature", "checked by the server")
+	l.wantView("fid", "Signature", "checked by the server")
 	l.key("tab")
-	l.wantView("access token", "Header")
+	l.wantView("access token", "Claims")
 	l.key("esc")
 	if l.m.screen != screenDashboard {
 		t.Fatalf("esc from the inspector: screen %d, want the dashboard", l.m.screen)
@@ -258,23 +267,58 @@ func TestInspector(t *testing.T) {
 	}
 }
 
-// TestHelpScreen lists every key and every card state.
+// TestHelpScreen lists every screen's keys and every card state (issue 9,
+// point 7), in lines that fit 60 columns, scrolled when the window is short.
 func TestHelpScreen(t *testing.T) {
 	l := newLab(t)
+	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	l.login()
 	l.key("?")
 	if l.m.screen != screenHelp {
 		t.Fatalf("screen = %d after ?, want help", l.m.screen)
 	}
-	k := newKeyMap()
-	for _, b := range []struct{ key, desc string }{
-		{k.Protected.Help().Key, k.Protected.Help().Desc}, {"r", "refresh now"}, {"f", "clock +16m"}, {"d", "clock +1d"},
-		{"w", "clock +8d"}, {"a", "replay old refresh token (attacker)"}, {"x", "log out"}, {"L", "log in again"},
-		{"s", "scenarios"}, {"i", "inspect tokens"}, {"?", "help"}, {"q", "quit"},
-	} {
-		l.wantView(b.key, b.desc)
+	content := ansi.Strip(l.m.help.content())
+	for _, sec := range newKeyMap().allKeys() {
+		if !strings.Contains(content, sec.title) {
+			t.Errorf("help lacks the %s section", sec.title)
+		}
+		for _, b := range sec.keys {
+			want := b.Help().Key
+			if !strings.Contains(content, want) || !strings.Contains(flat(content), flat(b.Help().Desc)) {
+				t.Errorf("help lacks %s's key %q %q", sec.title, want, b.Help().Desc)
+			}
+		}
 	}
-	l.wantView("Card states", StateValid, StateExpiring, StateExpired, StateRotated, StateRevoked)
+	for _, want := range []string{"Card states", StateValid, StateExpiring, StateExpired, StateRotated, StateRevoked,
+		"ctrl+c", "n/space", "run to the end", "the other token", "tokens age as if that time had passed."} {
+		if !strings.Contains(content, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	for i, line := range strings.Split(content, "\n") {
+		if w := lipgloss.Width(line); w > 60 {
+			t.Errorf("help line %d is %d wide at 60 columns: %q", i+1, w, line)
+		}
+	}
+	// The card-state descriptions start in one column.
+	col := -1
+	for _, line := range strings.Split(content, "\n") {
+		for _, st := range helpStates {
+			if strings.HasPrefix(strings.TrimSpace(line), st[0]) {
+				c := strings.Index(line, st[1][:10])
+				if col >= 0 && c != col {
+					t.Errorf("card-state descriptions do not line up: %q at %d, want %d", line, c, col)
+				}
+				col = c
+			}
+		}
+	}
+	l.wantFits("help at 60x20")
+	l.wantView("esc back")
+	for range 60 {
+		l.key("down")
+	}
+	l.wantView("tokens age")
 	l.key("?")
 	if l.m.screen != screenDashboard {
 		t.Fatalf("? again: screen %d, want the dashboard", l.m.screen)
@@ -290,7 +334,7 @@ func TestPlayer(t *testing.T) {
 	}
 	l := newLab(t)
 	l.login()
-	session := l.m.session
+	session := l.m.dash.session
 	l.key("s")
 	if l.m.screen != screenPlayer {
 		t.Fatalf("screen = %d after s, want the player", l.m.screen)
@@ -303,7 +347,7 @@ func TestPlayer(t *testing.T) {
 	l.wantView("› reuse-detection")
 	l.key("enter")
 	if l.m.player.play == nil {
-		t.Fatalf("no play started; status %q", l.m.status)
+		t.Fatalf("no play started; status %q", l.m.statusText())
 	}
 	l.wantView("reuse-detection", "A refresh token is copied by an attacker", "·  1 login", "Press n or space")
 	l.key("n")
@@ -328,7 +372,7 @@ func TestPlayer(t *testing.T) {
 	if l.m.screen != screenDashboard {
 		t.Fatalf("esc from the list: screen %d, want the dashboard", l.m.screen)
 	}
-	if l.m.session != session {
+	if l.m.dash.session != session {
 		t.Error("the scenario changed the dashboard's session")
 	}
 	l.wantCards(StateValid, StateValid)

@@ -7,14 +7,14 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/tokenlab/tokenlab/scenarios"
 )
 
-// The scenario player: pick a built-in scenario, then step through it with
-// its narration or run it to the end. Each scenario gets its own embedded
-// server, so the dashboard's session is left alone.
+// playerModel is the scenario player: pick a built-in scenario, then step
+// through it with its narration or run it to the end. Each scenario gets
+// its own embedded server, so the dashboard's session is left alone.
 type playerModel struct {
+	c       *common
 	list    []*scenarios.Scenario
 	loadErr string
 	cursor  int
@@ -22,8 +22,7 @@ type playerModel struct {
 	results []scenarios.StepResult
 	running bool // a step is in flight
 	toEnd   bool // keep going after each step
-	width   int
-	height  int
+	status  status
 }
 
 type (
@@ -32,19 +31,20 @@ type (
 		skip string
 		err  error
 	}
-	stepDoneMsg struct{ result scenarios.StepResult }
+	stepDoneMsg   struct{ result scenarios.StepResult }
+	playClosedMsg struct{}
 )
 
-func newPlayerModel() playerModel {
+func newPlayerModel(c *common) playerModel {
 	list, err := scenarios.Builtins()
-	p := playerModel{list: list}
+	p := playerModel{c: c, list: list}
 	if err != nil {
 		p.loadErr = sentence(err)
 	}
 	return p
 }
 
-func (p *playerModel) resize(width, height int) { p.width, p.height = width, height }
+func (p playerModel) resize() playerModel { return p } // the view lays out from the shared size
 
 func startPlayCmd(ctx context.Context, r *scenarios.Runner, sc *scenarios.Scenario) tea.Cmd {
 	return func() tea.Msg {
@@ -57,148 +57,210 @@ func nextStepCmd(ctx context.Context, play *scenarios.Play) tea.Cmd {
 	return func() tea.Msg { return stepDoneMsg{result: play.Next(ctx)} }
 }
 
-func (m Model) updatePlayer(msg tea.Msg) (tea.Model, tea.Cmd) {
-	p := &m.player
+// closePlayCmd stops a scenario's server off the update loop: Close waits
+// for the server to shut down.
+func closePlayCmd(play *scenarios.Play) tea.Cmd {
+	return func() tea.Msg {
+		play.Close()
+		return playClosedMsg{}
+	}
+}
+
+func (p playerModel) update(msg tea.Msg) (playerModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case playStartedMsg:
 		p.running = false
 		switch {
 		case msg.err != nil:
-			m.setStatus("bad", sentence(msg.err))
+			p.status = status{"bad", sentence(msg.err)}
 		case msg.skip != "":
-			m.setStatus("warn", "Skipped: "+msg.skip)
+			p.status = status{"warn", "Skipped: " + msg.skip}
 		default:
 			p.play, p.results = msg.play, nil
-			m.setStatus("info", "Press n or space for the next step, R to run to the end.")
+			p.status = status{"info", "Press n or space for the next step, R to run to the end."}
 		}
-		return m, nil
+		return p, nil
 	case stepDoneMsg:
 		p.running = false
+		if p.play == nil {
+			return p, nil // closed while the step ran
+		}
 		p.results = append(p.results, msg.result)
 		if p.play.Done() {
 			p.toEnd = false
-			m.setStatus(m.playOutcome())
-			return m, nil
+			p.status = p.outcome()
+			return p, nil
 		}
 		if p.toEnd {
 			p.running = true
-			return m, nextStepCmd(m.ctx, p.play)
+			return p, nextStepCmd(p.c.ctx, p.play)
 		}
-		return m, nil
+		return p, nil
+	case playClosedMsg:
+		return p, nil
 	case tea.KeyPressMsg:
-		return m.playerKey(msg)
+		return p.key(msg)
 	}
-	return m, nil
+	return p, nil
 }
 
-func (m Model) playOutcome() (string, string) {
-	for _, r := range m.player.results {
+func (p playerModel) outcome() status {
+	for _, r := range p.results {
 		if r.Status == scenarios.Failed {
-			return "bad", fmt.Sprintf("Step %d failed: %s", r.N, strings.Join(r.Failures, "; "))
+			return status{"bad", fmt.Sprintf("Step %d failed: %s", r.N, strings.Join(r.Failures, "; "))}
 		}
 	}
-	return "good", fmt.Sprintf("All %d steps passed. esc for the list.", len(m.player.results))
+	return status{"good", fmt.Sprintf("All %d steps passed. esc for the list.", len(p.results))}
 }
 
-func (m Model) playerKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	p := &m.player
+func (p playerModel) key(k tea.KeyPressMsg) (playerModel, tea.Cmd) {
+	keys := p.c.keys
 	if p.running {
-		return m, nil
+		return p, nil
 	}
 	if p.play == nil { // the list
 		switch {
-		case key.Matches(k, m.keys.Back):
-			m.screen = screenDashboard
-			m.status = ""
-		case key.Matches(k, m.keys.Up):
+		case key.Matches(k, keys.Back):
+			p.status = status{}
+			return p, show(screenDashboard)
+		case key.Matches(k, keys.Up):
 			p.cursor = max(p.cursor-1, 0)
-		case key.Matches(k, m.keys.Down):
+		case key.Matches(k, keys.Down):
 			p.cursor = min(p.cursor+1, len(p.list)-1)
-		case key.Matches(k, m.keys.Submit) && len(p.list) > 0:
+		case key.Matches(k, keys.Play) && len(p.list) > 0:
 			p.running = true
-			m.setStatus("info", "Starting "+p.list[p.cursor].Name+" on its own embedded server…")
-			return m, tea.Batch(m.spin.Tick, startPlayCmd(m.ctx, m.opts.Runner, p.list[p.cursor]))
+			p.status = status{"info", "Starting " + p.list[p.cursor].Name + " on its own embedded server…"}
+			return p, tea.Batch(p.c.spin.Tick, startPlayCmd(p.c.ctx, p.c.opts.Runner, p.list[p.cursor]))
 		}
-		return m, nil
+		return p, nil
 	}
 	switch {
-	case key.Matches(k, m.keys.Back):
-		p.play.Close()
-		p.play, p.results, p.toEnd = nil, nil, false
-		m.status = ""
-	case key.Matches(k, m.keys.Next) && !p.play.Done():
+	case key.Matches(k, keys.Back):
+		play := p.play
+		p.play, p.results, p.toEnd, p.status = nil, nil, false, status{}
+		return p, closePlayCmd(play)
+	case key.Matches(k, keys.Next) && !p.play.Done():
 		p.running = true
-		return m, tea.Batch(m.spin.Tick, nextStepCmd(m.ctx, p.play))
-	case key.Matches(k, m.keys.RunAll) && !p.play.Done():
+		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play))
+	case key.Matches(k, keys.RunAll) && !p.play.Done():
 		p.running, p.toEnd = true, true
-		return m, tea.Batch(m.spin.Tick, nextStepCmd(m.ctx, p.play))
+		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play))
 	}
-	return m, nil
+	return p, nil
 }
 
-func (m Model) playerView() string {
-	s := m.styles
-	p := m.player
+func (p playerModel) view() string {
+	s := p.c.styles
+	width := p.c.width
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Scenarios") + s.Subtle.Render(" · each runs on its own embedded server with a frozen clock") + "\n\n")
+	b.WriteString(firstFit(width, s.Title.Render("Scenarios")+s.Subtle.Render(" · each runs on its own embedded server with a frozen clock"),
+		s.Title.Render("Scenarios")+s.Subtle.Render(" · each on its own server"), s.Title.Render("Scenarios")) + "\n\n")
 	if p.loadErr != "" {
 		b.WriteString(s.Error.Render(p.loadErr) + "\n")
 	}
+	k := p.c.keys
 	var help []key.Binding
 	if p.play == nil {
 		for i, sc := range p.list {
 			line := fmt.Sprintf("%-20s %s", sc.Name, sc.Summary())
 			if i == p.cursor {
-				b.WriteString(s.Selected.Render("› "+truncate(line, m.width-2)) + "\n")
+				b.WriteString(s.Selected.Render("› "+truncate(line, width-2)) + "\n")
 			} else {
-				b.WriteString(s.Value.Render("  "+truncate(line, m.width-2)) + "\n")
+				b.WriteString(s.Value.Render("  "+truncate(line, width-2)) + "\n")
 			}
 		}
-		help = []key.Binding{m.keys.Up, m.keys.Down, m.keys.Submit, m.keys.Back}
+		help = []key.Binding{k.Up, k.Down, k.Play, k.Back, k.Quit}
 	} else {
-		b.WriteString(m.playSteps())
-		help = []key.Binding{m.keys.Next, m.keys.RunAll, m.keys.Back}
+		b.WriteString(p.steps(lineCount(b.String())))
+		help = []key.Binding{k.Next, k.RunAll, k.Back, k.Quit}
 	}
-	status := m.statusLine()
+	st := p.c.statusView(p.status)
 	if p.running {
-		status = m.spin.View() + " running…"
+		st = p.c.busyView("running")
 	}
-	b.WriteString("\n" + status + "\n" + m.help.ShortHelpView(help))
+	b.WriteString("\n" + st + "\n" + p.c.footer(help))
 	return b.String()
 }
 
-// playSteps shows the scenario's teaching text and its steps so far.
-func (m Model) playSteps() string {
-	s := m.styles
-	p := m.player
+func lineCount(s string) int { return strings.Count(s, "\n") }
+
+// stepToken says what a step sends to the server.
+func stepToken(st scenarios.Step) string {
+	switch st.Kind {
+	case scenarios.KindLogin:
+		return "sent the password"
+	case scenarios.KindRequest:
+		return "sent the access token"
+	case scenarios.KindRefresh, scenarios.KindLogout:
+		return "sent the refresh token"
+	case scenarios.KindReplay:
+		return "sent the saved refresh token " + st.Replay
+	case scenarios.KindTamper:
+		return "sent a tampered access token"
+	}
+	return ""
+}
+
+// stepSummary is the runner's line for a finished step. The runner
+// reports a successful logout as 200 whatever the server answered (this
+// server answers 204), so the player says only that it was accepted
+// rather than show a status the server did not send.
+func stepSummary(st scenarios.Step, r scenarios.StepResult) string {
+	if st.Kind == scenarios.KindLogout && strings.HasSuffix(r.Summary, "→ 200") {
+		return strings.TrimSuffix(r.Summary, "200") + "accepted (2xx)"
+	}
+	return r.Summary
+}
+
+// steps shows the scenario's teaching text and its steps so far, every
+// line wrapped in full; used is how many lines are above it.
+func (p playerModel) steps(used int) string {
+	s := p.c.styles
+	width := max(p.c.width, 20)
 	sc := p.play.Scenario
-	var b strings.Builder
-	b.WriteString(s.Selected.Render(sc.Name) + "\n")
+	var head []string
+	head = append(head, s.Selected.Render(sc.Name))
 	// One paragraph, rewrapped: the YAML's own line breaks would leave ragged lines.
-	desc := lipgloss.NewStyle().Width(max(m.width-2, 20)).Render(strings.Join(strings.Fields(sc.Description), " "))
-	b.WriteString(s.Subtle.Render(desc) + "\n\n")
-	lines := []string{}
+	for _, l := range wrap(strings.Join(strings.Fields(sc.Description), " "), width) {
+		head = append(head, s.Subtle.Render(l))
+	}
+	head = append(head, "")
+	const indent = "     "
+	var lines []string
 	for i, st := range sc.Steps {
 		mark, style, text := "·", s.Subtle, st.Kind
 		if i < len(p.results) {
 			r := p.results[i]
-			text = r.Summary
+			text = stepSummary(st, r)
+			if tok := stepToken(st); tok != "" {
+				text += " · " + tok
+			}
 			mark, style = "✓", s.Good
 			if r.Status == scenarios.Failed {
 				mark, style = "✗", s.Bad
 				text += " — " + strings.Join(r.Failures, "; ")
 			}
 		}
-		lines = append(lines, style.Render(fmt.Sprintf("%s %2d ", mark, i+1))+s.Value.Render(truncate(text, max(m.width-6, 10))))
+		for j, l := range wrap(text, width-len(indent)) {
+			if j == 0 {
+				lines = append(lines, style.Render(fmt.Sprintf("%s %2d ", mark, i+1))+s.Value.Render(l))
+			} else {
+				lines = append(lines, indent+s.Value.Render(l))
+			}
+		}
 		if i < len(p.results) && st.Say != "" {
-			lines = append(lines, "     "+s.Note.Render(truncate(st.Say, max(m.width-6, 10))))
+			for _, l := range wrap(strings.Join(strings.Fields(st.Say), " "), width-len(indent)) {
+				lines = append(lines, indent+s.Note.Render(l))
+			}
 		}
 	}
-	// Keep the newest steps in view.
-	room := max(m.height-lipgloss.Height(b.String())-3-lipgloss.Height(m.statusLine()), 3)
-	if len(lines) > room {
-		lines = lines[len(lines)-room:]
+	// Keep the newest steps in view; the description gives way first.
+	room := p.c.height - used - 3 - lineCount(p.c.statusView(p.status)+"\n")
+	if len(head)+len(lines) > room {
+		head = head[:min(len(head), max(room-len(lines), 1))]
 	}
-	b.WriteString(strings.Join(lines, "\n") + "\n")
-	return b.String()
+	if len(head)+len(lines) > room {
+		lines = lines[max(len(lines)-(room-len(head)), 0):]
+	}
+	return strings.Join(append(head, lines...), "\n") + "\n"
 }

@@ -3,6 +3,8 @@ package tui
 import (
 	"image/color"
 
+	"charm.land/bubbles/v2/help"
+
 	"charm.land/lipgloss/v2"
 )
 
@@ -14,6 +16,8 @@ type Styles struct {
 	BarFull, BarEmpty                                  lipgloss.Style
 	Good, Warn, Bad, Info                              lipgloss.Style
 	badges                                             map[string]lipgloss.Style
+	// Help styles the footer and the help screen's keys.
+	Help help.Styles
 }
 
 // NewStyles returns styles for a dark or light background; noColor gives
@@ -50,12 +54,22 @@ func NewStyles(dark, noColor bool) Styles {
 		Bad:      fg(red),
 		Info:     fg(blue),
 	}
+	s.Help = help.Styles{}
+	if !noColor { // at least 4.5:1 on the terminal's background
+		key, desc := fg(c("#3A3A3A", "#C6C6C6")), fg(c("#585858", "#A8A8A8"))
+		s.Help = help.Styles{ShortKey: key, ShortDesc: desc, ShortSeparator: desc, Ellipsis: desc,
+			FullKey: key, FullDesc: desc, FullSeparator: desc}
+	}
 	if !noColor {
 		s.Card = s.Card.BorderForeground(c("#BCBCBC", "#4E4E4E"))
 	}
+	// Badges are white on a strong colour, the same on dark and light
+	// terminals, each at least 4.5:1 (WCAG AA). EXPIRED is grey (time ran
+	// out), REVOKED red (the server ended it).
 	s.badges = map[string]lipgloss.Style{
-		StateValid: badge(green), StateExpiring: badge(amber), StateExpired: badge(red),
-		StateRotated: badge(blue), StateRevoked: badge(red), StateNone: badge(c("#8A8A8A", "#6C6C6C")),
+		StateValid: badge(lipgloss.Color("#007A55")), StateExpiring: badge(lipgloss.Color("#A35200")),
+		StateExpired: badge(lipgloss.Color("#5F5F5F")), StateRotated: badge(lipgloss.Color("#005FAF")),
+		StateRevoked: badge(lipgloss.Color("#C8004F")), StateNone: badge(lipgloss.Color("#6C6C6C")),
 	}
 	return s
 }

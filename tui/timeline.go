@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // entry is one line of the timeline: what happened, and why.
 type entry struct {
 	At     time.Time
-	Source string // "client", "server" or "lab"
+	Source string // "client" (you), "attacker", "server" or "lab"
 	What   string
 	Why    string // the narration
 	Tone   string // good, warn, bad or info
@@ -21,16 +22,21 @@ type entry struct {
 
 // clientEntry turns a client event into a timeline entry; ok is false for
 // events not worth a line (outgoing requests: their answers are shown).
-func clientEntry(e client.Event, storeName string) (entry, bool) {
-	en := entry{At: e.At, Source: "client", Tone: "info"}
+// The source is who acted: the client (you) or the attacker.
+func clientEntry(e labEvent, storeName string) (entry, bool) {
+	en := entry{At: e.At, Source: e.actor, Tone: "info"}
+	if en.Source == "" {
+		en.Source = "client"
+	}
+	attacker := en.Source == "attacker"
 	switch e.Kind {
 	case client.EventResponse:
 		en.What = fmt.Sprintf("%s %s %d", e.Method, pathOf(e.URL), e.Status)
-		en.Why, en.Tone = responseWhy(e)
+		en.Why, en.Tone = responseWhy(e.Event, attacker)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"
 	case client.EventRefresh:
-		en.What, en.Why, en.Tone = "refresh", "Refreshing because "+lowerFirst(e.Detail)+".", "warn"
+		en.What, en.Why, en.Tone = "refresh", refreshWhy(e), "warn"
 	case client.EventRotation:
 		en.What, en.Why, en.Tone = "rotation", "The server sent a new refresh token; the old one is spent and must never come back.", "info"
 	case client.EventStoreWrite:
@@ -45,26 +51,48 @@ func clientEntry(e client.Event, storeName string) (entry, bool) {
 	return en, true
 }
 
-func responseWhy(e client.Event) (string, string) {
+// apiRefused matches the client's reason for a reactive refresh.
+var apiRefused = regexp.MustCompile(`^the API rejected the access token with (\d{3})`)
+
+// refreshWhy is the true cause of a refresh: the key you pressed, the
+// API's 401, or the access token about to expire.
+func refreshWhy(e labEvent) string {
+	if m := apiRefused.FindStringSubmatch(e.Detail); m != nil {
+		return "Refreshing because the API answered " + m[1] + ": it refused the access token (expired, revoked or forged)."
+	}
+	if e.Detail == "a refresh was asked for" && e.why != "" {
+		return "Refreshing because " + e.why + "."
+	}
+	return "Refreshing because " + lowerFirst(e.Detail) + "."
+}
+
+func responseWhy(e client.Event, attacker bool) (string, string) {
 	path := pathOf(e.URL)
+	ok := e.Status >= 200 && e.Status < 300
 	switch {
 	case strings.Contains(path, "well-known"):
 		return "The client discovered the OAuth endpoints.", "info"
-	case e.Status >= 200 && e.Status < 300 && isAuthPath(path):
-		return "The token endpoint answered.", "good"
-	case e.Status >= 200 && e.Status < 300:
+	case attacker && ok:
+		return "The server accepted the attacker's token and sent new tokens.", "bad"
+	case attacker:
+		return "The server refused the attacker's token.", "good"
+	case ok && path == "/login":
+		return "The server checked the password and answered with both tokens.", "good"
+	case ok && path == "/logout":
+		return "The server revoked the session's refresh tokens.", "good"
+	case ok && isAuthPath(path):
+		return "The token endpoint answered with new tokens.", "good"
+	case ok:
 		return "The access token was valid, so the API answered.", "good"
+	case (e.Status == 401 || e.Status == 403) && path == "/login":
+		return "The server refused the username or password.", "bad"
 	case e.Status == 401 || e.Status == 403:
 		if isAuthPath(path) {
-			return "The server refused the token.", "bad"
+			return "The server refused the refresh token.", "bad"
 		}
 		return "The API rejected the access token (expired, revoked or forged).", "bad"
 	}
 	return "The server answered " + fmt.Sprint(e.Status) + ".", "warn"
-}
-
-func isAuthPath(p string) bool {
-	return p == "/token" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/oauth/")
 }
 
 // serverEntry narrates an event of the embedded server.
@@ -113,4 +141,8 @@ func lowerFirst(s string) string {
 		return "it was asked for"
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func isAuthPath(p string) bool {
+	return p == "/token" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/oauth/")
 }

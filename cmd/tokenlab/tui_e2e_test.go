@@ -8,6 +8,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,6 +112,14 @@ func (tt *tmuxTerm) screen() string {
 	return out
 }
 
+// typeText types literal text (send-keys -l: no key-name lookup).
+func (tt *tmuxTerm) typeText(text string) {
+	tt.tb.Helper()
+	if _, err := tt.tmux("send-keys", "-t", "tui", "-l", "--", text); err != nil {
+		tt.tb.Fatal(err)
+	}
+}
+
 // keys types tmux key names (Enter, Escape, Down) or single characters.
 func (tt *tmuxTerm) keys(keys ...string) {
 	tt.tb.Helper()
@@ -205,10 +214,13 @@ func tuiEnv(tb testing.TB, data string) []string {
 
 var embeddedURL = regexp.MustCompile(`Embedded mock server at (http://127\.0\.0\.1:\d+)`)
 
-// TestTUIE2E walks the lab in the real binary: log in with the prefilled
-// demo user, call the API, expire the access token, watch the reactive
-// refresh and rotation, let the attacker replay, play reuse-detection to
-// the end, quit; the session it kept in the OS keyring is gone afterwards.
+// TestTUIE2E walks the lab in the real binary: log in by typing (a wrong
+// password first), call the API, expire the access token, watch the
+// reactive refresh and rotation, log out — then send the pre-logout access
+// token to /protected from here and check the access card predicted the
+// answer — log in again, let the attacker replay, play reuse-detection to
+// the end, quit; the session kept in the OS keyring is gone afterwards. A
+// second launch on the same database shows only its own events.
 func TestTUIE2E(t *testing.T) {
 	needTmux(t)
 	needKeyring(t)
@@ -227,7 +239,7 @@ func TestTUIE2E(t *testing.T) {
 	tt := newTmuxTerm(t, env)
 	started := time.Now()
 	tt.start(t.TempDir(), bin) // no arguments: the TUI, the default --token-store keyring
-	screen := tt.wait("the login screen", `Demo user: alice / password password123`, `› password`, `Tokens will be kept in: OS keyring`)
+	screen := tt.wait("the login screen", `Demo user: alice / password password123`, `› password`, `Tokens will be kept in: OS keyring`, `enter log in`)
 	t.Logf("login screen after %v (start to text, polled every %v)", time.Since(started).Round(time.Millisecond), screenPoll)
 	m := embeddedURL.FindStringSubmatch(screen)
 	if m == nil {
@@ -239,6 +251,14 @@ func TestTUIE2E(t *testing.T) {
 		t.Errorf("the embedded database is not in XDG_DATA_HOME: %v", err)
 	}
 
+	// Typing reaches the pre-focused password field: clear it, a wrong
+	// password, then the right one.
+	tt.keys("C-u")
+	tt.typeText("not-the-password")
+	tt.keys("Enter")
+	tt.wait("wrong password", `wrong username or password`, `› password`)
+	tt.keys("C-u")
+	tt.typeText("password123")
 	tt.keys("Enter")
 	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `kept in OS keyring`, `Logged in\.`)
 	if got := keyringEntries(t, server); len(got) == 0 {
@@ -255,14 +275,45 @@ func TestTUIE2E(t *testing.T) {
 	// The timeline fills as the client's and the server's events arrive,
 	// a moment after the card changes: wait for all of them.
 	tt.wait("p after expiry", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+ROTATED`, `/protected → 200\.`,
-		`GET /protected 401`, `client refresh `, `rotation `, `access_rejected`,
+		`GET /protected 401`, `client\s+refresh `, `rotation `, `access_rejected`,
 		`(?s)GET /protected 200.*GET /protected 200`) // the first call and the retry
 
+	// The access token in hand before logout, read where the lab keeps it.
+	sess, err := client.NewKeyringStore().Load(t.Context(), client.Key("tokenlab", server, "alice"))
+	if err != nil {
+		t.Fatalf("the session is not in the OS keyring before logout: %v", err)
+	}
+	tt.keys("x")
+	screen = tt.wait("x", `REFRESH TOKEN\s+REVOKED`, `Logged out`, `family_revoked`)
+	predicted := http.StatusOK
+	switch {
+	case regexp.MustCompile(`ACCESS TOKEN\s+VALID`).MatchString(screen) && strings.Contains(screen, "still accepted until exp"):
+	case regexp.MustCompile(`ACCESS TOKEN\s+REVOKED`).MatchString(screen) && strings.Contains(screen, "refused (denylist)"):
+		predicted = http.StatusUnauthorized
+	default:
+		t.Fatalf("after logout the access card says neither accepted nor refused:\n%s", indent(screen))
+	}
+	if got := protectedStatus(t, server, sess.AccessToken); got != predicted {
+		t.Errorf("the access card predicted %d for the pre-logout access token; the server answered %d:\n%s", predicted, got, indent(screen))
+	}
+
+	tt.keys("L")
+	tt.wait("L", `› password`, `enter log in`)
+	if s := tt.screen(); regexp.MustCompile(`› password\s+•`).MatchString(s) {
+		t.Errorf("after L the password was filled in again:\n%s", indent(s))
+	}
+	tt.typeText("password123")
+	tt.keys("Enter")
+	tt.wait("login again", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	tt.keys("f")
+	tt.wait("f again", `ACCESS TOKEN\s+EXPIRED`)
+	tt.keys("p")
+	tt.wait("rotated", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+ROTATED`)
 	tt.keys("a")
-	tt.wait("a", `ACCESS TOKEN\s+REVOKED.*REFRESH TOKEN\s+REVOKED`, `reuse_detected`, `family_revoked`, `Reuse detected`, `log in`)
+	tt.wait("a", `REFRESH TOKEN\s+REVOKED`, `attacker\s+POST /token 401`, `reuse_detected`, `family_revoked`, `Reuse detected`)
 
 	tt.keys("s")
-	tt.wait("s", `Scenarios ·`, `› basic-login`)
+	tt.wait("s", `Scenarios ·`, `› basic-login`, `q quit`)
 	tt.keys("Down", "Down", "Down")
 	tt.wait("the 4th scenario", `› reuse-detection`)
 	tt.keys("Enter")
@@ -272,7 +323,7 @@ func TestTUIE2E(t *testing.T) {
 	tt.keys("Escape")
 	tt.wait("esc to the list", `› reuse-detection`)
 	tt.keys("Escape")
-	tt.wait("esc to the dashboard", `Timeline`, `ACCESS TOKEN\s+REVOKED`)
+	tt.wait("esc to the dashboard", `Timeline`, `REFRESH TOKEN\s+REVOKED`)
 
 	tt.keys("q")
 	if status := tt.exitStatus(); status != "0" {
@@ -287,6 +338,46 @@ func TestTUIE2E(t *testing.T) {
 	if got := keyringEntries(t, server); len(got) > 0 {
 		t.Errorf("after exit the OS keyring still holds the lab's session: %q", got)
 	}
+
+	// A second launch on the same database: its timeline starts empty and
+	// shows only its own login and call, though the first run moved the
+	// clock and left many events behind.
+	second := newTmuxTerm(t, env)
+	second.start(t.TempDir(), bin)
+	screen = second.wait("the second login screen", `› password`)
+	if m := embeddedURL.FindStringSubmatch(screen); m != nil {
+		cleanKeyring(t, m[1])
+	}
+	second.keys("Enter")
+	second.wait("second login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	second.keys("p")
+	screen = second.wait("second p", `GET /protected 200`, `server\s+login`)
+	for _, old := range []string{"family_revoked", "reuse_detected", "clock +16m", "rotation", "access_rejected"} {
+		if strings.Contains(screen, old) {
+			t.Errorf("the second launch shows the first launch's %s:\n%s", old, indent(screen))
+		}
+	}
+	second.keys("q")
+	if status := second.exitStatus(); status != "0" {
+		t.Errorf("the second launch exited with %s, want 0", status)
+	}
+}
+
+// protectedStatus sends an access token to the server's /protected, as
+// whoever holds it would.
+func protectedStatus(t *testing.T, server, token string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, server+"/protected", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // TestTUIE2EQuitRemovesSession: quitting with a live session removes it

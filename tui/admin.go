@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
+)
+
+// adminAPI reads the embedded server's event log and policy through its
+// admin routes, as the scenario runner does: the lab never opens the
+// server's database itself.
+type adminAPI struct {
+	url, token string
+	http       *http.Client
+}
+
+func newAdminAPI(url, token string) *adminAPI {
+	return &adminAPI{url: url, token: token, http: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// policy is the part of the server's settings the cards need.
+type policy struct {
+	known bool // read from the server; false against another API
+	// accessDenylist: the API refuses an access token whose session was
+	// revoked. Off, access tokens are stateless: accepted until exp.
+	accessDenylist bool
+}
+
+func (a *adminAPI) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s answered %d", path, resp.StatusCode)
+	}
+	return json.Unmarshal(data, out)
+}
+
+const eventPage = 500
+
+func (a *adminAPI) events(ctx context.Context, after int64) ([]auth.Event, error) {
+	var body struct{ Events []auth.Event }
+	err := a.get(ctx, fmt.Sprintf("/admin/events?after=%d&limit=%d", after, eventPage), &body)
+	return body.Events, err
+}
+
+func (a *adminAPI) policy(ctx context.Context) (policy, error) {
+	var body struct {
+		AccessDenylist bool `json:"accessDenylist"`
+	}
+	if err := a.get(ctx, "/admin/settings", &body); err != nil {
+		return policy{}, err
+	}
+	return policy{known: true, accessDenylist: body.AccessDenylist}, nil
+}
+
+// newestEvent is the ID of the last event in the log: this launch's
+// timeline starts after it, so a persisted database's earlier runs (whose
+// clocks were moved) never mix with this one.
+func (a *adminAPI) newestEvent(ctx context.Context) (int64, error) {
+	var last int64
+	for {
+		evs, err := a.events(ctx, last)
+		if err != nil {
+			return 0, err
+		}
+		if len(evs) > 0 {
+			last = evs[len(evs)-1].ID
+		}
+		if len(evs) < eventPage {
+			return last, nil
+		}
+	}
+}
+
+type eventsBaselineMsg struct {
+	last   int64
+	policy policy
+	err    error
+}
+
+func eventsBaselineCmd(ctx context.Context, a *adminAPI) tea.Cmd {
+	return func() tea.Msg {
+		last, err := a.newestEvent(ctx)
+		if err != nil {
+			return eventsBaselineMsg{err: err}
+		}
+		p, err := a.policy(ctx)
+		return eventsBaselineMsg{last: last, policy: p, err: err}
+	}
+}
+
+// serverEventsCmd reads the server's events after the given ID, and its
+// policy (another process may change it at any time).
+func serverEventsCmd(ctx context.Context, a *adminAPI, after int64) tea.Cmd {
+	return func() tea.Msg {
+		evs, err := a.events(ctx, after)
+		if err != nil {
+			return serverEventMsg{err: err}
+		}
+		p, err := a.policy(ctx)
+		return serverEventMsg{events: evs, policy: p, err: err}
+	}
+}
