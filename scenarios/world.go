@@ -85,6 +85,7 @@ type recorder struct {
 }
 
 type recorded struct {
+	status  int
 	header  http.Header
 	cookies []*http.Cookie
 	body    []byte
@@ -103,7 +104,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The caller reads the whole answer: what was read, then the rest.
 	resp.Body = readCloser{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	r.mu.Lock()
-	r.last = &recorded{header: resp.Header.Clone(), cookies: resp.Cookies(), body: body}
+	r.last = &recorded{status: resp.StatusCode, header: resp.Header.Clone(), cookies: resp.Cookies(), body: body}
 	r.mu.Unlock()
 	return resp, nil
 }
@@ -111,6 +112,15 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// answeredStatus is the status of the step's last answer: what the server
+// really said (a logout is 204 on the seed routes, 200 at /oauth/revoke).
+func (w *world) answeredStatus() int {
+	if ans := w.rec.answer(); ans != nil && ans.status != 0 {
+		return ans.status
+	}
+	return http.StatusOK
 }
 
 func (r *recorder) reset() {
@@ -419,7 +429,7 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return o, who + summary, err
 		}
 		_, err = a.client.Login(ctx, pass)
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		return o, who + "log in as " + user + " → " + o.describeAfter(err), o.absorb(err)
 	case KindRequest:
 		if err := needClient(); err != nil && st.Request.Token == "" && st.Request.Auth != "none" {
@@ -443,7 +453,7 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return o, who + "refresh; the answer is lost on the way back (the client keeps its old tokens)", nil
 		}
 		_, err := a.client.Refresh(ctx)
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		return o, who + "refresh now → " + o.describeAfter(err), o.absorb(err)
 	case KindAdvance:
 		at, err := w.advance(ctx, st.Duration)
@@ -484,7 +494,7 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			}
 		}
 		err := a.client.Replay(ctx, w.saved[st.Replay])
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		return o, who + "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
 	case KindTamper:
 		return w.tamper(ctx, a, st.Tamper, &o)
@@ -498,7 +508,7 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return o, who + "log out", err
 		}
 		err := a.client.Logout(ctx)
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		err = o.absorb(err)
 		o.LoginRequired = true // the session is over here, whatever the server said
 		return o, who + "log out → " + o.describe(), err
