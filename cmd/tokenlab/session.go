@@ -186,7 +186,7 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	if clientID == "" {
 		clientID = e.ClientID // as at login
 	}
-	secret, err := o.client.secret(streams{err: os.Stderr, env: os.LookupEnv}, nil, false) // else the one kept with the session
+	secret, err := o.secretFor()
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +204,22 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 		return nil, usageError{err}
 	}
 	return s, nil
+}
+
+// secretFor returns the client secret given to this command, for the
+// client it names. A secret given on the command line or in
+// TOKENLAB_CLIENT_SECRET belongs to the client named with --client-id:
+// without one, the session's own kept secret is used and the environment
+// is not read, so a secret exported for one client never goes to another
+// session's server.
+func (o sessionOptions) secretFor() (string, error) {
+	if o.clientID != "" {
+		return o.client.secret(streams{err: os.Stderr, env: os.LookupEnv}, nil, false)
+	}
+	if o.client.file != "" || o.client.inline != "" {
+		return "", usagef("--client-secret-file and --client-secret need --client-id: a secret goes only to the client it is for")
+	}
+	return "", nil
 }
 
 func describeChoice(server, username string) string {
