@@ -87,7 +87,7 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 	}
 	redirectURI := "http://" + ln.Addr().String() + callbackPath
 	lb := newLoopback(state, d.Issuer, d.IssParameter, func() {
-		c.emit(Event{Kind: EventBrowserRefused, Detail: "a callback with a wrong state was refused (a stale tab or a forged request); still waiting for this login's own"})
+		c.emit(Event{Kind: EventBrowserRefused, Detail: "a callback with a wrong state was refused (a stale tab or a forged request); still waiting for this login's own (later wrong ones are only counted)"})
 	})
 	srv := &http.Server{Handler: lb.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -169,7 +169,7 @@ type loopback struct {
 	issuer  string              // the issuer the authorize request went to, which iss must name (RFC 9207)
 	needIss bool                // the server said it always sends iss
 	results chan callbackResult // buffered: the login's one result
-	refused func()              // called for each wrong-state callback; must not block
+	refused func()              // called at the first wrong-state callback; must not block
 
 	mu         sync.Mutex // browsers and attackers may call back concurrently
 	over       bool
@@ -207,7 +207,9 @@ func (l *loopback) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.state)) != 1 {
 		l.wrongState++
-		l.refused()
+		if l.wrongState == 1 { // once: a flood of forged requests must not flood the events
+			l.refused()
+		}
 		loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer did not carry this login's state (a stale tab or a forged request), so tokenlab ignored it and still waits for the right one.")
 		return
 	}

@@ -287,16 +287,22 @@ func TestLoopbackConcurrentCallbacksEndOneLogin(t *testing.T) {
 	}
 }
 
-// TestLoopbackWrongStateKeepsWaiting: a forged request is refused with
-// an error page but does not end the login; the right callback still
-// does.
+// TestLoopbackWrongStateKeepsWaiting: forged requests are refused with
+// an error page but do not end the login (and only the first becomes an
+// event); the right callback still ends it.
 func TestLoopbackWrongStateKeepsWaiting(t *testing.T) {
-	lb := newLoopback("good", "", false, nil)
+	var reported int
+	lb := newLoopback("good", "", false, func() { reported++ })
 	h := lb.handler()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callback?state=forged&code=evil", nil))
-	if rec.Code != http.StatusBadRequest || len(lb.results) != 0 || lb.wrongStates() != 1 {
-		t.Fatalf("forged callback: page %d, %d results, %d refused", rec.Code, len(lb.results), lb.wrongStates())
+	for range 3 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callback?state=forged&code=evil", nil))
+		if rec.Code != http.StatusBadRequest || len(lb.results) != 0 {
+			t.Fatalf("forged callback: page %d, %d results", rec.Code, len(lb.results))
+		}
+	}
+	if lb.wrongStates() != 3 || reported != 1 {
+		t.Fatalf("%d counted, %d reported; want 3 counted and the first one reported", lb.wrongStates(), reported)
 	}
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/callback?state=good&code=real", nil))
 	if res := <-lb.results; res.err != nil || res.code != "real" {

@@ -45,7 +45,7 @@ func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.username, "username", "", "the session's user or name (default: the current session's)")
 	f.StringVar(&o.profile, "profile", "", "profile name or YAML file (default: the one the session logged in with)")
 	f.StringVar(&o.tokenStore, "token-store", "", "keyring, memory or file (default: where the session was kept at login)")
-	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
+	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect (a secret from a flag or TOKENLAB_CLIENT_SECRET is used only with it)")
 	o.client.addFlags(f)
 	f.StringArrayVar(&o.apis, "api", nil, "another origin that may receive the access token for this command (repeatable)")
 }
