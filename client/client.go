@@ -249,7 +249,7 @@ func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) 
 	if c.Username() == "" {
 		user := tokenUser(ans.access, ans.idToken)
 		if user == "" {
-			return Session{}, errors.New("the tokens name no user (no preferred_username, username or sub claim); give the session a name with a username")
+			return Session{}, errors.New("the tokens name no user (no preferred_username, username or sub claim free of control characters); give the session a name with a username")
 		}
 		c.setUsername(user)
 	}
@@ -267,7 +267,9 @@ func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) 
 }
 
 // tokenUser names who a login's tokens belong to: the access token's
-// preferred_username, username or sub, else the ID token's.
+// preferred_username, username or sub, else the ID token's. A claim with
+// control or bidi characters is passed over: the name is printed by login,
+// status and logout, and the server chose it.
 func tokenUser(tokens ...string) string {
 	for _, tok := range tokens {
 		d, err := Decode(tok)
@@ -275,7 +277,7 @@ func tokenUser(tokens ...string) string {
 			continue
 		}
 		for _, claim := range []string{"preferred_username", "username", "sub"} {
-			if v, ok := d.Claims[claim].(string); ok && v != "" {
+			if v, ok := d.Claims[claim].(string); ok && v != "" && Printable(v) == v {
 				return v
 			}
 		}

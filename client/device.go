@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -81,7 +82,13 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 	if err := json.Unmarshal(a.body, &got); err != nil || got.DeviceCode == "" || got.UserCode == "" || got.VerificationURI == "" {
 		return Session{}, fmt.Errorf("the device authorization answer lacks device_code, user_code or verification_uri")
 	}
-	code := DeviceCode{UserCode: got.UserCode, VerificationURI: got.VerificationURI, VerificationURIComplete: got.VerificationURIComplete,
+	if !browsable(got.VerificationURI) {
+		return Session{}, fmt.Errorf("the device authorization answer's verification_uri %q is not an http(s) URL to show or open, so the login was stopped", got.VerificationURI)
+	}
+	if !browsable(got.VerificationURIComplete) {
+		got.VerificationURIComplete = "" // optional (RFC 8628 §3.2): the user types the code instead
+	}
+	code := DeviceCode{UserCode: Printable(got.UserCode), VerificationURI: got.VerificationURI, VerificationURIComplete: got.VerificationURIComplete,
 		ExpiresIn: time.Duration(got.ExpiresIn) * time.Second, Interval: time.Duration(got.Interval) * time.Second}
 	if code.Interval <= 0 {
 		code.Interval = 5 * time.Second // RFC 8628 §3.2's default
@@ -147,6 +154,15 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 			return Session{}, ae
 		}
 	}
+}
+
+// browsable reports whether a URL the server chose may be shown to the
+// user and handed to the OS browser opener: an absolute http(s) URL with
+// no control or bidi character. Another scheme (file:, a custom handler)
+// would make the opener do what the server wants.
+func browsable(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && Printable(s) == s
 }
 
 // sleepContext waits d or until ctx ends.

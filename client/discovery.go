@@ -46,6 +46,9 @@ type discovery struct {
 	Authorization string   `json:"authorization_endpoint"`
 	Device        string   `json:"device_authorization_endpoint"`
 	Grants        []string `json:"grant_types_supported"`
+	// IssParameter says the server always puts iss in its authorization
+	// responses (RFC 9207 §3), so one without it is refused.
+	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // offers reports whether the server offers a grant type. Without
@@ -73,7 +76,7 @@ func (d discovery) offered() string {
 	if len(d.Grants) == 0 {
 		return "no grant_types_supported in its discovery document"
 	}
-	return strings.Join(d.Grants, ", ")
+	return Printable(strings.Join(d.Grants, ", ")) // the server's words, bound for a terminal
 }
 
 // endpoints discovers the OAuth endpoints from the issuer (RFC 8414 or
@@ -108,6 +111,9 @@ func (c *Client) endpoints(ctx context.Context) (discovery, error) {
 			lastErr = fmt.Errorf("the discovery document at %s has no token_endpoint", issuer+path)
 			continue
 		}
+		if err := checkIssuer(issuer, issuer+path, d.Issuer); err != nil {
+			return discovery{}, err
+		}
 		if err := c.checkEndpointOrigins(issuer, d); err != nil {
 			return discovery{}, err
 		}
@@ -117,13 +123,25 @@ func (c *Client) endpoints(ctx context.Context) (discovery, error) {
 	return discovery{}, fmt.Errorf("OAuth discovery at %s failed: %w", issuer, lastErr)
 }
 
-// checkEndpointOrigins refuses a discovery document that sends the
-// client's secrets (passwords, codes, refresh tokens, the client secret)
-// to another origin than the issuer's.
-func (c *Client) checkEndpointOrigins(issuer string, d discovery) error {
-	if c.profile.OAuth.AllowCrossOriginEndpoints {
+// checkIssuer refuses a discovery document whose issuer is not the one
+// it was fetched for (RFC 8414 §3.3): a server that copies another's
+// metadata must not pass for it. A trailing slash does not count (Hydra
+// writes one; --server is given without).
+func checkIssuer(want, docURL, got string) error {
+	if strings.TrimRight(got, "/") == want {
 		return nil
 	}
+	if got == "" {
+		return fmt.Errorf("the discovery document at %s names no issuer, so it cannot be told from another server's", docURL)
+	}
+	return fmt.Errorf("the discovery document at %s names the issuer %q, not %s, so it is another server's and was refused (RFC 8414 §3.3)", docURL, got, want)
+}
+
+// checkEndpointOrigins refuses a discovery document whose endpoints are
+// not http(s) URLs (the authorize URL goes to the OS browser opener), or
+// that sends the client's secrets (passwords, codes, refresh tokens, the
+// client secret) to another origin than the issuer's unless allowed.
+func (c *Client) checkEndpointOrigins(issuer string, d discovery) error {
 	want, err := Origin(issuer)
 	if err != nil {
 		return err
@@ -139,7 +157,7 @@ func (c *Client) checkEndpointOrigins(issuer string, d discovery) error {
 		if err != nil {
 			return fmt.Errorf("the discovery document's %s %w", ep.name, err)
 		}
-		if got != want {
+		if got != want && !c.profile.OAuth.AllowCrossOriginEndpoints {
 			return sentinelf(ErrCrossOriginEndpoint, "the discovery document at %s points its %s at %s, another origin than the issuer %s; refused so that no secret goes elsewhere (allow it with the profile key oauth.allow_cross_origin_endpoints or --allow-cross-origin-endpoints if that server is really yours)", issuer, ep.name, got, want)
 		}
 	}

@@ -47,14 +47,17 @@ type APIError struct {
 	Message string // the server's words, or a description of the answer
 }
 
+// Error quotes the server with its control and bidi characters escaped:
+// the sentence reaches a terminal, and the server may be hostile.
 func (e *APIError) Error() string {
+	code, msg := Printable(e.Code), Printable(e.Message)
 	switch {
-	case e.Code != "" && e.Message != "":
-		return fmt.Sprintf("the server answered %d %s: %s", e.Status, e.Code, e.Message)
-	case e.Code != "":
-		return fmt.Sprintf("the server answered %d %s", e.Status, e.Code)
-	case e.Message != "":
-		return fmt.Sprintf("the server answered %d: %s", e.Status, e.Message)
+	case code != "" && msg != "":
+		return fmt.Sprintf("the server answered %d %s: %s", e.Status, code, msg)
+	case code != "":
+		return fmt.Sprintf("the server answered %d %s", e.Status, code)
+	case msg != "":
+		return fmt.Sprintf("the server answered %d: %s", e.Status, msg)
 	}
 	return fmt.Sprintf("the server answered %d", e.Status)
 }

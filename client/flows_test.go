@@ -123,20 +123,49 @@ func TestPKCELogin(t *testing.T) {
 	}
 }
 
+// TestPKCEWrongStateIsRefused: a callback with a wrong state is refused
+// and its code never traded, but the login keeps waiting for its own
+// callback (one forged request must not end it); if that never comes, the
+// timeout says wrong ones were refused.
 func TestPKCEWrongStateIsRefused(t *testing.T) {
 	f := newFakeAPI(t, fakeConfig{Dialect: DialectOAuth2, ClientID: "tokenlab", Grants: allGrants})
-	tc := newFlowClient(t, f, nil, nil)
 	forge := func(u string) string { return strings.Replace(u, "state=", "state=forged", 1) }
-	_, err := tc.LoginPKCE(t.Context(), PKCEOptions{Open: browserOpener(t, forge)})
-	if err == nil || !strings.Contains(err.Error(), "wrong state") {
-		t.Fatalf("err = %v, want the wrong state refused", err)
-	}
-	if f.logins.Load() != 0 {
-		t.Errorf("a code was exchanged despite the wrong state")
-	}
-	if len(f.codes) != 1 {
-		t.Errorf("unused codes = %d, want the one the forged redirect carried", len(f.codes))
-	}
+	t.Run("then the right one", func(t *testing.T) {
+		tc := newFlowClient(t, f, nil, nil)
+		forged, real := browserOpener(t, forge), browserOpener(t, nil)
+		both := func(ctx context.Context, u string) error {
+			forged(ctx, u)
+			return real(ctx, u)
+		}
+		codesBefore := len(f.codes)
+		if _, err := tc.LoginPKCE(t.Context(), PKCEOptions{Open: both}); err != nil {
+			t.Fatalf("LoginPKCE: %v; a wrong-state callback ended the login", err)
+		}
+		if n := f.logins.Load(); n != 1 {
+			t.Errorf("codes traded = %d, want only the right callback's", n)
+		}
+		if len(f.codes) != codesBefore+1 {
+			t.Errorf("unused codes = %d, want the one the forged redirect carried", len(f.codes)-codesBefore)
+		}
+		if got := kinds(tc.events.all()); !slices.Contains(got, EventBrowserRefused) || !slices.Contains(got, EventCodeReceived) {
+			t.Errorf("events = %v, want browser_refused then code_received", got)
+		}
+	})
+	t.Run("only a wrong one", func(t *testing.T) {
+		tc := newFlowClient(t, f, nil, nil)
+		forged := browserOpener(t, forge)
+		// The browser plays before the wait starts, so the timeout comes
+		// after the refused callback.
+		open := func(_ context.Context, u string) error { return forged(t.Context(), u) }
+		logins := f.logins.Load()
+		_, err := tc.LoginPKCE(t.Context(), PKCEOptions{Open: open, Timeout: time.Nanosecond})
+		if !errors.Is(err, ErrLoginTimeout) || !strings.Contains(err.Error(), "1 callback(s) with a wrong state were refused") {
+			t.Fatalf("err = %v, want a timeout that names the refused callback", err)
+		}
+		if f.logins.Load() != logins {
+			t.Errorf("a code was exchanged despite the wrong state")
+		}
+	})
 }
 
 func TestPKCEDeniedAndTimeout(t *testing.T) {
@@ -448,13 +477,14 @@ func TestLockWaiterNamesHolder(t *testing.T) {
 	f := newFakeAPI(t, fakeConfig{Rotate: true})
 	dir := t.TempDir()
 	st := &FileStore{Dir: filepath.Join(dir, "s")}
-	a := newTestClient(t, f, builtinProfile(t, "seed-json"), st, WithLockDir(dir))
+	locks := filepath.Join(dir, "locks") // made 0700 by the client, whatever the umask
+	a := newTestClient(t, f, builtinProfile(t, "seed-json"), st, WithLockDir(locks))
 	a.login(t)
 	unlock, err := a.lock(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newTestClient(t, f, builtinProfile(t, "seed-json"), st, WithLockDir(dir))
+	b := newTestClient(t, f, builtinProfile(t, "seed-json"), st, WithLockDir(locks))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { _, err := b.lock(ctx); done <- err }()

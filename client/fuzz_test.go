@@ -3,6 +3,7 @@ package client
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -29,31 +30,68 @@ func FuzzBearerInvalidToken(f *testing.F) {
 	})
 }
 
-// FuzzLoopbackCallback: whatever comes to the loopback listener, at most
-// one result is sent, and a code is accepted only with the right state.
+// FuzzLoopbackCallback: whatever comes to the loopback listener, a
+// wrong state is refused without ending the login; the right state ends it
+// with exactly one result, a code only when iss is absent or names the
+// issuer, and an error sentence without control characters.
 func FuzzLoopbackCallback(f *testing.F) {
 	for _, seed := range []string{"code=abc&state=right", "code=abc&state=wrong", "error=access_denied&state=right",
-		"state=right", "code=&state=right", "%zz", "state=right&state=other&code=x"} {
+		"state=right", "code=&state=right", "%zz", "state=right&state=other&code=x",
+		"code=abc&state=right&iss=https%3A%2F%2Fidp.example", "code=abc&state=right&iss=https%3A%2F%2Fevil.example",
+		"code=abc&state=right&iss=https%3A%2F%2Fidp.example&iss=x", "code=abc&state=right&iss=%1b%5D0%3Bowned%07",
+		"error=x%1b%5B2J&error_description=%E2%80%AEevil%0d&state=right"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, query string) {
-		results := make(chan callbackResult, 1)
-		h := loopbackHandler("right", results)
+		lb := newLoopback("right", "https://idp.example", false, nil)
+		h := lb.handler()
 		req := httptest.NewRequest(http.MethodGet, "/callback", nil)
 		req.URL.RawQuery = query
+		q := req.URL.Query()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		res := <-results
-		if res.code != "" && req.URL.Query().Get("state") != "right" {
-			t.Fatalf("code accepted with state %q", req.URL.Query().Get("state"))
+		if q.Get("state") != "right" {
+			if rec.Code != http.StatusBadRequest || len(lb.results) != 0 || lb.wrongStates() != 1 {
+				t.Fatalf("wrong state %q: %d, %d results, %d refused; want refused and the login still waiting", q.Get("state"), rec.Code, len(lb.results), lb.wrongStates())
+			}
+			return
 		}
+		res := <-lb.results
 		if (res.code == "") == (res.err == nil) {
 			t.Fatalf("want a code or an error, got %+v", res)
 		}
+		if iss, sent := q["iss"]; res.code != "" && sent && (len(iss) != 1 || iss[0] != "https://idp.example") {
+			t.Fatalf("code accepted with iss %q", iss)
+		}
+		if res.err != nil && jwtx.Printable(res.err.Error()) != res.err.Error() {
+			t.Fatalf("the error carries control characters: %q", res.err.Error())
+		}
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, req) // a second visit finds the login over
-		if rec.Code != http.StatusGone || len(results) != 0 {
-			t.Fatalf("second visit: %d, %d results", rec.Code, len(results))
+		if rec.Code != http.StatusGone || len(lb.results) != 0 {
+			t.Fatalf("second visit: %d, %d results", rec.Code, len(lb.results))
+		}
+	})
+}
+
+// FuzzBrowsable: a URL handed to the OS browser opener is an absolute
+// http(s) URL with nothing a terminal would act on.
+func FuzzBrowsable(f *testing.F) {
+	for _, seed := range []string{"https://idp.example/device", "http://127.0.0.1:4444/oauth2/auth?x=1", "file:///etc/passwd",
+		"javascript:alert(1)", "https:///nohost", "//idp.example/device", "https://idp.example/\x1b[2J", "https://idp.example/\u202e",
+		"HTTPS://IDP.EXAMPLE", "ms-settings:", "https://idp.example/dev\rice", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !browsable(s) {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			t.Fatalf("browsable(%q) but it is not an absolute http(s) URL", s)
+		}
+		if jwtx.Printable(s) != s {
+			t.Fatalf("browsable(%q) keeps control or bidi characters", s)
 		}
 	})
 }
@@ -61,7 +99,9 @@ func FuzzLoopbackCallback(f *testing.F) {
 // FuzzPrintable: the escaped text holds no control or bidi character and
 // is unchanged when there was none.
 func FuzzPrintable(f *testing.F) {
-	for _, seed := range []string{"alice", "a\x1b[2Jb", "\u202eevil", "x\u009by", "\xff", "日本"} {
+	for _, seed := range []string{"alice", "a\x1b[2Jb", "\u202eevil", "x\u009by", "\xff", "日本",
+		"no\x1b]0;owned\x07title", "line\rover", "\u2066isolate\u2069", "\u061carabic mark", "\u200eltr", "tab\tand\x7fdel",
+		`{"error":"invalid_grant"}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cli/browser"
@@ -84,8 +86,10 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 		return Session{}, fmt.Errorf("cannot listen on 127.0.0.1:%d for the browser's redirect: %w", opts.RedirectPort, err)
 	}
 	redirectURI := "http://" + ln.Addr().String() + callbackPath
-	results := make(chan callbackResult, 1)
-	srv := &http.Server{Handler: loopbackHandler(state, results), ReadHeaderTimeout: 10 * time.Second}
+	lb := newLoopback(state, d.Issuer, d.IssParameter, func() {
+		c.emit(Event{Kind: EventBrowserRefused, Detail: "a callback with a wrong state was refused (a stale tab or a forged request); still waiting for this login's own (later wrong ones are only counted)"})
+	})
+	srv := &http.Server{Handler: lb.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 
@@ -96,6 +100,9 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 	q.Set("state", state)
 	q.Set("code_challenge", challenge)
 	q.Set("code_challenge_method", "S256")
+	if !browsable(d.Authorization) {
+		return Session{}, fmt.Errorf("the authorization_endpoint %q is not an http(s) URL a browser may be sent to", d.Authorization)
+	}
 	authURL, err := url.Parse(d.Authorization)
 	if err != nil {
 		return Session{}, fmt.Errorf("the authorization_endpoint %q is not a URL: %w", d.Authorization, err)
@@ -113,10 +120,13 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 
 	var res callbackResult
 	select {
-	case res = <-results:
+	case res = <-lb.results:
 	case <-wctx.Done():
 		if ctx.Err() != nil {
 			return Session{}, ctx.Err()
+		}
+		if n := lb.wrongStates(); n > 0 {
+			return Session{}, sentinelf(ErrLoginTimeout, "the browser did not come back with a code within %s; %d callback(s) with a wrong state were refused (a stale tab of an earlier login, or a forged request)", timeout, n)
 		}
 		return Session{}, sentinelf(ErrLoginTimeout, "the browser did not come back with a code within %s", timeout)
 	}
@@ -144,42 +154,92 @@ type callbackResult struct {
 	err  error
 }
 
-// loopbackHandler takes the first redirect to the callback path and
-// sends its result; every later request gets a page saying the login is
-// over.
-func loopbackHandler(state string, results chan<- callbackResult) http.Handler {
-	done := make(chan struct{})
+// loopback takes the browser's redirect for one login.
+//
+// The first callback that carries this login's state ends the login: its
+// code, error or denial is the login's one result, and every later
+// request gets a page saying the login is over. A callback with another
+// state is refused with an error page but does NOT end the login: any
+// local process, or any web page that finds the port, can send one, and
+// it must not cancel a login whose real redirect is still coming (a stale
+// tab of an earlier login does the same). If the right callback never
+// comes, the login times out as usual and says wrong ones were refused.
+type loopback struct {
+	state   string
+	issuer  string              // the issuer the authorize request went to, which iss must name (RFC 9207)
+	needIss bool                // the server said it always sends iss
+	results chan callbackResult // buffered: the login's one result
+	refused func()              // called at the first wrong-state callback; must not block
+
+	mu         sync.Mutex // browsers and attackers may call back concurrently
+	over       bool
+	wrongState int
+}
+
+func newLoopback(state, issuer string, needIss bool, refused func()) *loopback {
+	if refused == nil {
+		refused = func() {}
+	}
+	return &loopback{state: state, issuer: issuer, needIss: needIss, results: make(chan callbackResult, 1), refused: refused}
+}
+
+// handler serves the callback path only.
+func (l *loopback) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+callbackPath, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-done:
-			loopbackPage(w, http.StatusGone, "This login is already over", "You can close this tab.")
-			return
-		default:
-		}
-		q := r.URL.Query()
-		var res callbackResult
-		switch {
-		case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
-			res.err = errors.New("the browser came back with a wrong state, so the answer is not for this login (a forged or stale redirect); nothing was exchanged")
-			loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer did not carry this login's state, so tokenlab ignored it. Start the login again.")
-		case q.Get("error") == "access_denied":
-			res.err = sentinelf(ErrLoginDenied, "the login was denied in the browser")
-			loopbackPage(w, http.StatusOK, "Login denied", "You denied the login. You can close this tab.")
-		case q.Get("error") != "":
-			res.err = fmt.Errorf("the server answered the authorization request with %s: %s", q.Get("error"), q.Get("error_description"))
-			loopbackPage(w, http.StatusOK, "Login failed", "The server said: "+q.Get("error")+". You can close this tab.")
-		case q.Get("code") == "":
-			res.err = errors.New("the browser came back without a code")
-			loopbackPage(w, http.StatusBadRequest, "Login failed", "No code came back. Start the login again.")
-		default:
-			res.code = q.Get("code")
-			loopbackPage(w, http.StatusOK, "Logged in", "tokenlab has the code. You can close this tab.")
-		}
-		close(done)
-		results <- res
-	})
+	mux.HandleFunc("GET "+callbackPath, l.callback)
 	return mux
+}
+
+// wrongStates is how many callbacks were refused for a wrong state.
+func (l *loopback) wrongStates() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wrongState
+}
+
+func (l *loopback) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.over {
+		loopbackPage(w, http.StatusGone, "This login is already over", "You can close this tab.")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.state)) != 1 {
+		l.wrongState++
+		if l.wrongState == 1 { // once: a flood of forged requests must not flood the events
+			l.refused()
+		}
+		loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer did not carry this login's state (a stale tab or a forged request), so tokenlab ignored it and still waits for the right one.")
+		return
+	}
+	l.over = true
+	res := l.result(w, q)
+	l.results <- res // never blocks: the one send, into a buffer of one
+}
+
+// result reads a callback that carries the right state.
+func (l *loopback) result(w http.ResponseWriter, q url.Values) callbackResult {
+	iss, sent := q["iss"]
+	switch {
+	case sent && (len(iss) != 1 || strings.TrimRight(iss[0], "/") != strings.TrimRight(l.issuer, "/")):
+		loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer came from another issuer than the one this login asked, so tokenlab ignored it. Start the login again.")
+		return callbackResult{err: fmt.Errorf("the browser came back with iss %q, not the issuer %s this login went to (a mix-up attack, RFC 9207); nothing was exchanged", strings.Join(iss, " "), l.issuer)}
+	case !sent && l.needIss:
+		loopbackPage(w, http.StatusBadRequest, "Login refused", "The answer lacked the issuer that this server always sends, so tokenlab ignored it. Start the login again.")
+		return callbackResult{err: fmt.Errorf("the browser came back without iss, which %s says it always sends (RFC 9207); nothing was exchanged", l.issuer)}
+	case q.Get("error") == "access_denied":
+		loopbackPage(w, http.StatusOK, "Login denied", "You denied the login. You can close this tab.")
+		return callbackResult{err: sentinelf(ErrLoginDenied, "the login was denied in the browser")}
+	case q.Get("error") != "":
+		loopbackPage(w, http.StatusOK, "Login failed", "The server said: "+q.Get("error")+". You can close this tab.")
+		return callbackResult{err: fmt.Errorf("the server answered the authorization request with %s: %s", Printable(q.Get("error")), Printable(q.Get("error_description")))}
+	case q.Get("code") == "":
+		loopbackPage(w, http.StatusBadRequest, "Login failed", "No code came back. Start the login again.")
+		return callbackResult{err: errors.New("the browser came back without a code")}
+	}
+	loopbackPage(w, http.StatusOK, "Logged in", "tokenlab has the code. You can close this tab.")
+	return callbackResult{code: q.Get("code")}
 }
 
 var loopbackTemplate = template.Must(template.New("page").Parse(`<!doctype html>

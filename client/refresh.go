@@ -14,8 +14,10 @@ package client
 //  2. One refresh at a time per session across processes. refreshOnce holds
 //     c.refreshMu and then the session's lock file (gofrs/flock: flock(2) on
 //     Unix, LockFileEx on Windows) in the lock dir, which always exists (see
-//     DefaultLockDir). The holder writes its PID beside the lock, so a
-//     waiter can say whom it waits for.
+//     DefaultLockDir) and must be private to the user (checkLockDir: on
+//     Unix not a symlink, the user's own, not writable by group or
+//     others). The holder writes its PID beside the lock, never through a
+//     symlink, so a waiter can say whom it waits for.
 //  3. Re-read before refreshing. Under the lock the store is read again: a
 //     session another process refreshed is adopted, never refreshed twice
 //     (a rotating server would see the spent token as reuse).
@@ -285,6 +287,9 @@ func (c *Client) lock(ctx context.Context) (unlock func(), err error) {
 	if err := os.MkdirAll(c.lockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the lock folder %s: %w", c.lockDir, err)
 	}
+	if err := checkLockDir(c.lockDir); err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256([]byte(c.Key()))
 	base := filepath.Join(c.lockDir, hex.EncodeToString(sum[:8]))
 	fl := flock.New(base+".lock", flock.SetPermissions(0o600))
@@ -308,9 +313,20 @@ func (c *Client) lock(ctx context.Context) (unlock func(), err error) {
 		}
 	}
 	// The PID goes beside the lock, not in it: on Windows a locked file
-	// cannot be read by others.
-	os.WriteFile(base+".pid", []byte(strconv.Itoa(os.Getpid())), 0o600)
+	// cannot be read by others. It only names the holder, so a failure to
+	// write it does not matter.
+	writePID(base + ".pid")
 	return func() { fl.Unlock() }, nil
+}
+
+// writePID writes this process's PID to path, never through a symlink.
+func writePID(path string) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|openNoFollow, 0o600)
+	if err != nil {
+		return
+	}
+	f.WriteString(strconv.Itoa(os.Getpid()))
+	f.Close()
 }
 
 // lockHolder names the process whose PID is in path.

@@ -55,7 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	}
 	if !errors.As(err, new(silentFailure)) {
-		fmt.Fprintln(stderr, "tokenlab: "+sentence(err.Error()))
+		// Errors quote servers and files; no control sequence reaches the terminal.
+		fmt.Fprintln(stderr, "tokenlab: "+sentence(printableLines(err.Error())))
 	}
 	return exitCode(err)
 }

@@ -45,7 +45,7 @@ func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.username, "username", "", "the session's user or name (default: the current session's)")
 	f.StringVar(&o.profile, "profile", "", "profile name or YAML file (default: the one the session logged in with)")
 	f.StringVar(&o.tokenStore, "token-store", "", "keyring, memory or file (default: where the session was kept at login)")
-	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect")
+	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect (a secret from a flag or TOKENLAB_CLIENT_SECRET is used only with it)")
 	o.client.addFlags(f)
 	f.StringArrayVar(&o.apis, "api", nil, "another origin that may receive the access token for this command (repeatable)")
 }
@@ -186,7 +186,7 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	if clientID == "" {
 		clientID = e.ClientID // as at login
 	}
-	secret, err := o.client.secret(streams{err: os.Stderr, env: os.LookupEnv}, nil, false) // else the one kept with the session
+	secret, err := o.secretFor()
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +204,22 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 		return nil, usageError{err}
 	}
 	return s, nil
+}
+
+// secretFor returns the client secret given to this command, for the
+// client it names. A secret given on the command line or in
+// TOKENLAB_CLIENT_SECRET belongs to the client named with --client-id:
+// without one, the session's own kept secret is used and the environment
+// is not read, so a secret exported for one client never goes to another
+// session's server.
+func (o sessionOptions) secretFor() (string, error) {
+	if o.clientID != "" {
+		return o.client.secret(streams{err: os.Stderr, env: os.LookupEnv}, nil, false)
+	}
+	if o.client.file != "" || o.client.inline != "" {
+		return "", usagef("--client-secret-file and --client-secret need --client-id: a secret goes only to the client it is for")
+	}
+	return "", nil
 }
 
 func describeChoice(server, username string) string {
