@@ -130,6 +130,10 @@ type decodeReport struct {
 	Times     map[string]timeJSON `json:"times"`
 	Signature string              `json:"signature"` // valid, invalid or unchecked
 	Reason    string              `json:"reason,omitempty"`
+	// Warning marks a token that verified with a secret shorter than its
+	// algorithm's hash (RFC 7518 §3.2): it can be brute-forced from the
+	// token alone, and every token signed with it forged.
+	Warning string `json:"warning,omitempty"`
 
 	decoded client.Decoded
 	times   []client.TimeClaim
@@ -186,6 +190,9 @@ func decodeRun(ctx context.Context, std streams, opts decodeOptions, args []stri
 	case opts.secret != "":
 		verr = client.VerifyHMAC(token, opts.secret)
 		rep.how = d.Alg() + " with the given secret"
+		if verr == nil {
+			rep.Warning = weakSecretWarning(d.Alg(), opts.secret)
+		}
 	case opts.jwks != "":
 		keys, source, err := loadJWKS(ctx, opts.jwks)
 		if err != nil {
@@ -413,11 +420,25 @@ func printDecoded(w io.Writer, rep decodeReport) {
 	switch rep.Signature {
 	case sigValid:
 		fmt.Fprintln(w, "signature: "+st.good.Render("valid")+" "+st.dim.Render("("+client.Printable(rep.how)+")"))
+		if rep.Warning != "" {
+			fmt.Fprintln(w, "           "+st.warn.Render("WEAK SECRET: "+rep.Warning))
+		}
 	case sigInvalid:
 		fmt.Fprintln(w, "signature: "+st.bad.Render("INVALID")+" — "+client.Printable(rep.Reason))
 	default:
 		fmt.Fprintln(w, "signature: "+st.dim.Render("not checked (pass --secret-file or --jwks to verify it)"))
 	}
+}
+
+// weakSecretWarning says why a verifying HMAC secret is too short: RFC
+// 7518 §3.2 asks for a key at least as long as the hash (32 bytes for
+// HS256), or the secret can be guessed offline from any one token.
+func weakSecretWarning(alg, secret string) string {
+	need := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
+	if len(secret) >= need {
+		return ""
+	}
+	return fmt.Sprintf("%d bytes, under the %d that %s needs (RFC 7518 §3.2): anyone holding one token can brute-force it offline and forge others", len(secret), need, alg)
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") }

@@ -17,7 +17,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-const decodeSecret = "decode-test-secret"
+const decodeSecret = "decode-test-secret-of-32-bytes!!"
+
+// weakSecret is shorter than HS256's 32 bytes: decode marks it.
+const weakSecret = "decode-test-secret"
 
 // decodeNow is the pinned clock of these tests: 8s after iat.
 const decodeNow = "2026-01-02T03:04:13Z"
@@ -123,6 +126,9 @@ func TestDecodeCommandInputs(t *testing.T) {
 		{"authorization header", "Authorization: Bearer " + tok, nil},
 		{"quoted", `"` + tok + `"`, nil},
 	}
+	if got := runDecode(t, "", "--secret-file", secretFile(t, decodeSecret), tok); got.code != 0 || strings.Contains(got.out, "WEAK") {
+		t.Errorf("a 32-byte secret is marked weak or fails (exit %d):\n%s", got.code, got.out)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := runDecode(t, tt.stdin, tt.args...)
@@ -199,6 +205,7 @@ func TestDecodeCommandJSON(t *testing.T) {
 func TestDecodeCommandExitCodes(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	tok := decodeAccessToken(t, decodeSecret)
+	weakTok := decodeAccessToken(t, weakSecret)
 	parts := strings.Split(tok, ".")
 	enc := base64.RawURLEncoding.EncodeToString
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
@@ -251,6 +258,10 @@ func TestDecodeCommandExitCodes(t *testing.T) {
 	}{
 		{"decoded, unchecked", "", []string{tok}, 0, "signature: not checked", ""},
 		{"valid secret", "", []string{"--secret-file", secretFile(t, decodeSecret), tok}, 0, "signature: valid", ""},
+		{"weak secret is marked", "", []string{"--secret-file", secretFile(t, weakSecret), weakTok}, 0,
+			"WEAK SECRET: 18 bytes, under the 32 that HS256 needs (RFC 7518 §3.2)", ""},
+		{"weak secret in JSON", "", []string{"--json", "--secret-file", secretFile(t, weakSecret), weakTok}, 0,
+			`"warning": "18 bytes, under the 32 that HS256 needs`, ""},
 		{"wrong secret", "", []string{"--secret-file", secretFile(t, "nope"), tok}, 1, "signature: INVALID — the signature does not match", "the signature is invalid"},
 		{"changed payload byte", "", []string{"--secret-file", secretFile(t, decodeSecret), changed}, 1, "signature: INVALID — the signature does not match", ""},
 		{"changed unused bits of the last character", "", []string{"--secret-file", secretFile(t, decodeSecret), lastChar}, 1, "signature: INVALID — the signature part is not in canonical base64url", ""},
