@@ -39,7 +39,8 @@ type need struct {
 	kind     string
 	requires string // RequiresClock or RequiresAdmin
 	restart  bool   // only an embedded server can restart
-	// A login flow other than password needs an oauth2 profile; pkce and
+	// A login's flow: with an oauth2 profile the server must offer its
+	// grant; a flow other than password needs an oauth2 profile; pkce and
 	// device need tokenlab's own login pages (the runner fills them).
 	flow      string
 	pages     bool
