@@ -49,7 +49,8 @@ type need struct {
 }
 
 // ServerSettings are the server policy a scenario needs; nil fields keep
-// the server's own.
+// the server's own. They are mockserver.PolicyPatch with YAML names (see
+// patch); a setting added there needs a field here.
 type ServerSettings struct {
 	AccessTTL      *Duration `yaml:"access_ttl"`
 	RefreshTTL     *Duration `yaml:"refresh_ttl"`
@@ -73,9 +74,15 @@ type ScenarioClient struct {
 
 // empty reports whether the scenario leaves the server's settings as they
 // are (its clients are not settings).
-func (s ServerSettings) empty() bool {
-	s.Clients = nil
-	return reflect.ValueOf(s).IsZero()
+func (s ServerSettings) empty() bool { return s.patch().IsZero() }
+
+// patch is the settings as the server's own patch: what the embedded
+// server applies to its policy, and, as JSON, the body of PUT
+// /admin/settings.
+func (s ServerSettings) patch() mockserver.PolicyPatch {
+	return mockserver.PolicyPatch{AccessTTL: (*mockserver.Duration)(s.AccessTTL), RefreshTTL: (*mockserver.Duration)(s.RefreshTTL),
+		SessionMax: (*mockserver.Duration)(s.SessionMax), ReuseGrace: (*mockserver.Duration)(s.ReuseGrace),
+		Rotation: s.Rotation, ReuseDetection: s.ReuseDetection, AccessDenylist: s.AccessDenylist}
 }
 
 // clientSecret is the secret of one of the scenario's clients.

@@ -317,7 +317,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		w.close()
 		return nil, "", err
 	}
-	if _, err := w.admin.settings(ctx, sc.Server.body()); err != nil {
+	if _, err := w.admin.settings(ctx, sc.Server.patch()); err != nil {
 		w.close()
 		return nil, "", err
 	}
@@ -365,11 +365,23 @@ func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr s
 	for _, c := range w.sc.Server.Clients {
 		clients = append(clients, mockserver.ClientConfig{ID: c.ID, Secret: c.Secret})
 	}
+	var policyErr error
 	e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, DB: w.dbPath, Addr: addr, Clock: w.clock, Clients: clients,
 		Configure: func(c *mockserver.Config) {
 			c.BcryptCost = bcrypt.MinCost // a scenario logs in often; hashing is not what it shows
-			w.sc.Server.apply(&c.Policy)
+			policy, err := w.sc.Server.patch().Apply(c.Policy)
+			if err != nil {
+				policyErr = err
+				return
+			}
+			c.Policy = policy
 		}})
+	if policyErr != nil {
+		if err == nil {
+			e.Close()
+		}
+		return fmt.Errorf("the scenario's server: settings: %w", policyErr)
+	}
 	if err != nil {
 		return err
 	}
@@ -436,41 +448,4 @@ func (w *world) checkRequirements(ctx context.Context) (int, string, error) {
 		}
 	}
 	return 0, "", nil
-}
-
-func (s ServerSettings) apply(p *mockserver.Policy) {
-	set := func(dst *time.Duration, src *Duration) {
-		if src != nil {
-			*dst = time.Duration(*src)
-		}
-	}
-	set(&p.AccessTTL, s.AccessTTL)
-	set(&p.RefreshTTL, s.RefreshTTL)
-	set(&p.SessionMax, s.SessionMax)
-	set(&p.ReuseGrace, s.ReuseGrace)
-	for _, b := range []struct{ dst, src *bool }{{&p.Rotation, s.Rotation}, {&p.ReuseDetection, s.ReuseDetection}, {&p.AccessDenylist, s.AccessDenylist}} {
-		if b.src != nil {
-			*b.dst = *b.src
-		}
-	}
-}
-
-// body is the settings as PUT /admin/settings takes them.
-func (s ServerSettings) body() map[string]any {
-	out := map[string]any{}
-	dur := func(k string, d *Duration) {
-		if d != nil {
-			out[k] = mockserver.FormatDuration(time.Duration(*d))
-		}
-	}
-	dur("accessTtl", s.AccessTTL)
-	dur("refreshTtl", s.RefreshTTL)
-	dur("sessionMax", s.SessionMax)
-	dur("reuseGrace", s.ReuseGrace)
-	for k, b := range map[string]*bool{"rotation": s.Rotation, "reuseDetection": s.ReuseDetection, "accessDenylist": s.AccessDenylist} {
-		if b != nil {
-			out[k] = *b
-		}
-	}
-	return out
 }
