@@ -18,16 +18,18 @@ func oauthRunner() *Runner {
 }
 
 // The client lives through a refresh that times out: the token endpoint
-// answers after 1 s, the client gives up after 200 ms, keeps its session,
+// answers after 1 s, the client gives up after 500 ms, keeps its session,
 // and refreshes once the endpoint is quick again. This takes about 1 s of
 // real time: the fault's delay is real (the server sleeps), and the
-// embedded server waits for the late answer before it closes.
+// embedded server waits for the late answer before it closes. The timeout
+// bounds the login and the last refresh too: 200 ms was too short for
+// them under -race on a loaded 2-core machine.
 func TestRefreshTimeoutKeepsTheSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 1 s of real time")
 	}
 	r := NewRunner()
-	r.RequestTimeout = 200 * time.Millisecond
+	r.RequestTimeout = 500 * time.Millisecond
 	res := r.Run(t.Context(), mustParse(t, "timeout.yaml", `name: refresh-timeout
 steps:
   - login: {}
