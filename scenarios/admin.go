@@ -98,8 +98,11 @@ func (a *adminAPI) rotateKeys(ctx context.Context) error {
 }
 
 // settings reads the server's settings and, when set is not nil, changes
-// them first; it returns what the server holds afterwards.
-func (a *adminAPI) settings(ctx context.Context, set map[string]any) (map[string]any, error) {
+// them first (set is the JSON body: a mockserver.PolicyPatch, or what an
+// earlier call returned); it returns what the server holds afterwards. The
+// answer stays a map so that a restore puts back every setting the server
+// has, even one newer than this runner.
+func (a *adminAPI) settings(ctx context.Context, set any) (map[string]any, error) {
 	var out map[string]any
 	method := http.MethodGet
 	var in any

@@ -78,15 +78,14 @@ func (p parser) login(v *yaml.Node, l LoginArgs) error {
 	return nil
 }
 
-// loginNeeds are what a login step needs of the run: an oauth2 profile for
-// every flow but password, tokenlab's pages for pkce and device, the
-// clock for the device's polls, a secret from the environment.
+// loginNeeds are what a login step needs of the run: the server's grant
+// for its flow (an oauth2 server may not offer the password grant), an
+// oauth2 profile for every flow but password, tokenlab's pages for pkce
+// and device, the clock for the device's polls, a secret from the
+// environment.
 func loginNeeds(i int, st Step) []need {
 	l := st.Login
 	flow := l.flow()
-	if flow == client.FlowPassword {
-		return nil
-	}
 	n := need{step: i + 1, kind: st.Kind, flow: flow, pages: flow == client.FlowPKCE || flow == client.FlowDevice,
 		clientID: l.ClientID, secretEnv: l.ClientSecretEnv}
 	out := []need{n}
@@ -122,34 +121,75 @@ func (p parser) serverClients(v *yaml.Node, clients []ScenarioClient) error {
 	return nil
 }
 
-// flowSkip says why this run cannot play the scenario's login flows,
-// naming the first step concerned; "" when it can. tokenlab's own server
-// (the embedded one, or --server when it is tokenlab serve) speaks every
-// flow whatever the run's profile; another server needs an oauth2 profile,
-// and its own login pages, which the runner cannot fill.
-func (w *world) flowSkip(ctx context.Context, embedded bool) string {
+// grantOf is the OAuth grant type each login flow uses.
+var grantOf = map[string]string{
+	client.FlowPassword:          "password",
+	client.FlowPKCE:              grantCode,
+	client.FlowDevice:            grantDevice,
+	client.FlowClientCredentials: "client_credentials",
+}
+
+// flowSkip says why this run cannot play the scenario's login flows on
+// an external server, naming the first step concerned, and returns that
+// step; 0 and "" when it can. tokenlab's own server (the embedded one, or
+// --server when it is tokenlab serve) speaks every flow whatever the
+// run's profile; another server needs an oauth2 profile, must offer the
+// flow's grant, and has its own login pages, which the runner cannot fill.
+func (w *world) flowSkip(ctx context.Context) (int, string) {
+	var grants *[]string // the server's grant_types_supported, read once
 	for _, n := range w.sc.needs {
-		if n.flow == "" || embedded {
+		if n.flow == "" {
 			continue
 		}
 		step := fmt.Sprintf("step %d (%s)", n.step, n.kind)
+		if w.profile.Dialect == client.DialectOAuth2 {
+			if grants == nil {
+				g := w.offeredGrants(ctx)
+				grants = &g
+			}
+			if grant := grantOf[n.flow]; len(*grants) > 0 && !slices.Contains(*grants, grant) {
+				return n.step, fmt.Sprintf("%s needs the %s grant, which this server does not offer: it offers %s", step, grant, strings.Join(*grants, ", "))
+			}
+		}
 		switch {
+		case n.flow == client.FlowPassword:
+			continue // every dialect logs in with a password
 		case n.pages:
 			if why := w.tokenlabPages(ctx); why != "" {
-				return step + " fills tokenlab's login pages as the person at the browser, but " + why
+				return n.step, step + " fills tokenlab's login pages as the person at the browser, but " + why
 			}
 		case w.profile.Dialect != client.DialectOAuth2:
 			if why := w.tokenlabPages(ctx); why != "" {
-				return fmt.Sprintf("%s logs in with the %s flow, which needs an oauth2 profile (profile %s logs in with a password) or tokenlab's server, but %s", step, n.flow, w.profile.Name, why)
+				return n.step, fmt.Sprintf("%s logs in with the %s flow, which needs an oauth2 profile (profile %s logs in with a password) or tokenlab's server, but %s", step, n.flow, w.profile.Name, why)
 			}
 		}
 		if n.secretEnv != "" {
 			if _, ok := w.r.lookupEnv(n.secretEnv); !ok {
-				return fmt.Sprintf("%s needs the secret of the client %s: set %s (and start the server with that client, tokenlab serve --client-file)", step, n.clientID, n.secretEnv)
+				return n.step, fmt.Sprintf("%s needs the secret of the client %s: set %s (and start the server with that client, tokenlab serve --client-file)", step, n.clientID, n.secretEnv)
 			}
 		}
 	}
-	return ""
+	return 0, ""
+}
+
+// offeredGrants reads grant_types_supported from the server's discovery
+// document (OpenID's, then RFC 8414's); nil when there is none, and then
+// the login itself finds out.
+func (w *world) offeredGrants(ctx context.Context) []string {
+	issuer := strings.TrimRight(w.profile.OAuth.Issuer, "/")
+	if issuer == "" {
+		issuer = w.server
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		var meta struct {
+			Grants []string `json:"grant_types_supported"`
+		}
+		body, status, err := w.get(ctx, issuer+path)
+		if err == nil && status == http.StatusOK && json.Unmarshal(body, &meta) == nil {
+			return meta.Grants
+		}
+	}
+	return nil
 }
 
 // tokenlabPages says why the server's login pages are not tokenlab's, or

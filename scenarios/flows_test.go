@@ -18,16 +18,18 @@ func oauthRunner() *Runner {
 }
 
 // The client lives through a refresh that times out: the token endpoint
-// answers after 1 s, the client gives up after 200 ms, keeps its session,
+// answers after 1 s, the client gives up after 500 ms, keeps its session,
 // and refreshes once the endpoint is quick again. This takes about 1 s of
 // real time: the fault's delay is real (the server sleeps), and the
-// embedded server waits for the late answer before it closes.
+// embedded server waits for the late answer before it closes. The timeout
+// bounds the login and the last refresh too: 200 ms was too short for
+// them under -race on a loaded 2-core machine.
 func TestRefreshTimeoutKeepsTheSession(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 1 s of real time")
 	}
 	r := NewRunner()
-	r.RequestTimeout = 200 * time.Millisecond
+	r.RequestTimeout = 500 * time.Millisecond
 	res := r.Run(t.Context(), mustParse(t, "timeout.yaml", `name: refresh-timeout
 steps:
   - login: {}
@@ -216,4 +218,53 @@ func FuzzReadPage(f *testing.F) {
 			t.Errorf("a form for %q in a page without it", action)
 		}
 	})
+}
+
+// An OAuth server without the password grant (oidc-provider, most
+// identity providers): a scenario that logs in with a password is skipped
+// before anything is sent, naming the login step and what the server
+// offers, not failed with the server's refusal, and the login is named
+// even when a later step (an advance) could not run either.
+func TestPasswordLoginSkippedWithoutPasswordGrant(t *testing.T) {
+	offered := []string{"authorization_code", "refresh_token"}
+	tokenCalls := 0
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			fmt.Fprintf(w, `{"issuer": %q, "token_endpoint": %q, "authorization_endpoint": %q, "grant_types_supported": ["%s"]}`,
+				"http://"+r.Host, "http://"+r.Host+"/token", "http://"+r.Host+"/authorize", strings.Join(offered, `", "`))
+		case "/token":
+			tokenCalls++
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error": "unsupported_grant_type"}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer api.Close()
+	run := func(name string) Result {
+		sc, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := NewRunner()
+		r.Server, r.Profile = api.URL, profiled("oauth2")
+		return r.Run(t.Context(), sc)
+	}
+	const want = "step 1 (login) needs the password grant, which this server does not offer: it offers authorization_code, refresh_token"
+	for _, name := range []string{"basic-login", "access-expiry"} {
+		if res := run(name); res.Status != Skipped || res.Reason != want {
+			t.Errorf("%s: %s %q, want skipped: %q", name, res.Status, res.Reason, want)
+		}
+	}
+	if tokenCalls != 0 {
+		t.Errorf("the token endpoint was called %d times; a skipped scenario sends nothing", tokenCalls)
+	}
+	// A server that offers it: the login may run, so the advance it
+	// cannot do is what skips access-expiry.
+	offered = append(offered, "password")
+	if res := run("access-expiry"); res.Status != Skipped || !strings.HasPrefix(res.Reason, "step 4 (advance) needs the admin clock") {
+		t.Errorf("with the password grant offered: %s %q, want skipped at step 4 (advance)", res.Status, res.Reason)
+	}
 }

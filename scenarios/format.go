@@ -39,7 +39,8 @@ type need struct {
 	kind     string
 	requires string // RequiresClock or RequiresAdmin
 	restart  bool   // only an embedded server can restart
-	// A login flow other than password needs an oauth2 profile; pkce and
+	// A login's flow: with an oauth2 profile the server must offer its
+	// grant; a flow other than password needs an oauth2 profile; pkce and
 	// device need tokenlab's own login pages (the runner fills them).
 	flow      string
 	pages     bool
@@ -48,7 +49,8 @@ type need struct {
 }
 
 // ServerSettings are the server policy a scenario needs; nil fields keep
-// the server's own.
+// the server's own. They are mockserver.PolicyPatch with YAML names (see
+// patch); a setting added there needs a field here.
 type ServerSettings struct {
 	AccessTTL      *Duration `yaml:"access_ttl"`
 	RefreshTTL     *Duration `yaml:"refresh_ttl"`
@@ -72,9 +74,15 @@ type ScenarioClient struct {
 
 // empty reports whether the scenario leaves the server's settings as they
 // are (its clients are not settings).
-func (s ServerSettings) empty() bool {
-	s.Clients = nil
-	return reflect.ValueOf(s).IsZero()
+func (s ServerSettings) empty() bool { return s.patch().IsZero() }
+
+// patch is the settings as the server's own patch: what the embedded
+// server applies to its policy, and, as JSON, the body of PUT
+// /admin/settings.
+func (s ServerSettings) patch() mockserver.PolicyPatch {
+	return mockserver.PolicyPatch{AccessTTL: (*mockserver.Duration)(s.AccessTTL), RefreshTTL: (*mockserver.Duration)(s.RefreshTTL),
+		SessionMax: (*mockserver.Duration)(s.SessionMax), ReuseGrace: (*mockserver.Duration)(s.ReuseGrace),
+		Rotation: s.Rotation, ReuseDetection: s.ReuseDetection, AccessDenylist: s.AccessDenylist}
 }
 
 // clientSecret is the secret of one of the scenario's clients.

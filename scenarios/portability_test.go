@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/interoptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the portability table in docs/scenarios.md")
@@ -113,6 +114,7 @@ func TestPortabilityTable(t *testing.T) {
 	}
 	shared := external(t)
 	seed := startSeedExpress(t)
+	oidc := interoptest.StartOIDCProvider(t, interoptest.OIDCProviderOptions{})
 	columns := []column{
 		{"tokenlab, embedded (tokenlab, seed-cookie and oauth2 profiles)", func(t *testing.T, sc *Scenario) []Result {
 			var out []Result
@@ -138,21 +140,31 @@ func TestPortabilityTable(t *testing.T) {
 			r.Server, r.Profile = seed, profiled("seed-cookie")
 			return []Result{r.Run(t.Context(), sc)}
 		}},
+		{"independent OAuth server (oidc-provider, `oauth2`)", func(t *testing.T, sc *Scenario) []Result {
+			// As a user would run it: --server ISSUER --profile oauth2, no
+			// admin token (it has no admin API), and the confidential
+			// client's secret in the environment for client_secret_env.
+			r := NewRunner()
+			r.Server, r.Profile = oidc.Issuer, profiled("oauth2")
+			r.LookupEnv = func(name string) (string, bool) {
+				if name == scenarioClientEnv {
+					return oidc.MachineSecret(), true
+				}
+				return "", false
+			}
+			return []Result{r.Run(t.Context(), sc)}
+		}},
 	}
-	// The login-flows work adds the independent OAuth server here: a
-	// column{title, run} whose runner has Server set to that server and
-	// Profile to oauth2; the placeholder column below then goes.
 	var b strings.Builder
 	b.WriteString("| built-in |")
 	for _, c := range columns {
 		b.WriteString(" " + c.title + " |")
 	}
-	// The independent OAuth server comes with the login-flows work.
-	b.WriteString(" independent OAuth server |\n| --- |")
+	b.WriteString("\n| --- |")
 	for range columns {
 		b.WriteString(" --- |")
 	}
-	b.WriteString(" --- |\n")
+	b.WriteString("\n")
 	for _, name := range BuiltinNames {
 		sc, err := Builtin(name)
 		if err != nil {
@@ -162,7 +174,7 @@ func TestPortabilityTable(t *testing.T) {
 		for _, c := range columns {
 			b.WriteString(" " + cell(c.run(t, sc)) + " |")
 		}
-		b.WriteString(" not measured yet |\n")
+		b.WriteString("\n")
 	}
 	table := b.String()
 
@@ -209,7 +221,7 @@ func shortReason(s string) string {
 	if rest, ok := strings.CutPrefix(s, "its server: settings need the admin API"); ok && rest != "" {
 		return "`server:` needs the admin API"
 	}
-	for _, cut := range []string{" of a tokenlab server", ", which only", " (an external", " as the person at the browser", ", builtin/"} {
+	for _, cut := range []string{" of a tokenlab server", ", which only", " (an external", " as the person at the browser", ", builtin/", ": it offers", " (profile "} {
 		if i := strings.Index(s, cut); i > 0 {
 			if cut == ", builtin/" { // "step 4 (replay, builtin/x.yaml:17): expected …"
 				if j := strings.Index(s[i:], "): "); j > 0 {
@@ -220,4 +232,41 @@ func shortReason(s string) string {
 		}
 	}
 	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+// The runner against the independent OAuth server, beyond the table: a
+// client-credentials login for its confidential client, with the secret
+// from client_secret_env, and a wrong secret refused as invalid_client.
+// (The built-in client-credentials cannot run there: it moves the clock.)
+// It also shows what the table's legend says of its routes: no
+// /protected, and a userinfo endpoint that refuses a client's token.
+func TestClientCredentialsAgainstOIDCProvider(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts node")
+	}
+	oidc := interoptest.StartOIDCProvider(t, interoptest.OIDCProviderOptions{})
+	r := NewRunner()
+	r.Server, r.Profile = oidc.Issuer, profiled("oauth2")
+	r.LookupEnv = func(name string) (string, bool) {
+		if name == "MACHINE_SECRET" {
+			return oidc.MachineSecret(), true
+		}
+		return "", false
+	}
+	sc := mustParse(t, "machine.yaml", `name: machine
+steps:
+  - login: {flow: client-credentials, client_id: `+interoptest.MachineClientID+`, client_secret_env: MACHINE_SECRET, resource: `+interoptest.APIResource+`}
+    expect: {status: 200, has_refresh_token: false, claims: {client_id: `+interoptest.MachineClientID+`, aud: `+interoptest.APIResource+`}}
+  - request: /protected
+    say: It has no protected API of its own.
+    expect: {status: 404}
+  - request: /me
+    say: Its userinfo endpoint does not take a client's token.
+    expect: {status: 401, error: invalid_token}
+  - login: {flow: client-credentials, client_id: `+interoptest.MachineClientID+`, client_secret: not-the-secret}
+    expect: {status: 401, error: invalid_client}
+`)
+	if res := r.Run(t.Context(), sc); res.Status != Passed {
+		t.Fatalf("%s: %s", res.Status, res.Reason)
+	}
 }

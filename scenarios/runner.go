@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -263,9 +264,6 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		actors:  map[string]*actor{}, codes: map[string]*exchange{},
 		vars: map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
 	if r.Server == "" {
-		if skip := w.flowSkip(ctx, true); skip != "" {
-			return nil, skip, nil
-		}
 		if err := w.startEmbedded(ctx, wall, ""); err != nil {
 			return nil, "", err
 		}
@@ -278,11 +276,19 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	if r.AdminToken != "" {
 		w.admin = &adminAPI{url: w.server, token: r.AdminToken}
 	}
-	if skip, err := w.checkRequirements(ctx); skip != "" || err != nil {
-		return nil, skip, err
+	// The skip names the first step that cannot run here: a login the
+	// server cannot do comes before an advance it cannot do, whatever
+	// makes each impossible.
+	adminStep, adminSkip, err := w.checkRequirements(ctx)
+	if err != nil {
+		return nil, "", err
 	}
-	if skip := w.flowSkip(ctx, false); skip != "" {
-		return nil, skip, nil
+	flowStep, flowSkip := w.flowSkip(ctx)
+	switch {
+	case flowSkip != "" && (adminSkip == "" || flowStep <= adminStep):
+		return nil, flowSkip, nil
+	case adminSkip != "":
+		return nil, adminSkip, nil
 	}
 	// A shared server's clock, settings, faults and keys are global: a
 	// scenario that changes them runs alone, and so does one that counts
@@ -311,7 +317,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		w.close()
 		return nil, "", err
 	}
-	if _, err := w.admin.settings(ctx, sc.Server.body()); err != nil {
+	if _, err := w.admin.settings(ctx, sc.Server.patch()); err != nil {
 		w.close()
 		return nil, "", err
 	}
@@ -359,11 +365,23 @@ func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr s
 	for _, c := range w.sc.Server.Clients {
 		clients = append(clients, mockserver.ClientConfig{ID: c.ID, Secret: c.Secret})
 	}
+	var policyErr error
 	e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, DB: w.dbPath, Addr: addr, Clock: w.clock, Clients: clients,
 		Configure: func(c *mockserver.Config) {
 			c.BcryptCost = bcrypt.MinCost // a scenario logs in often; hashing is not what it shows
-			w.sc.Server.apply(&c.Policy)
+			policy, err := w.sc.Server.patch().Apply(c.Policy)
+			if err != nil {
+				policyErr = err
+				return
+			}
+			c.Policy = policy
 		}})
+	if policyErr != nil {
+		if err == nil {
+			e.Close()
+		}
+		return fmt.Errorf("the scenario's server: settings: %w", policyErr)
+	}
 	if err != nil {
 		return err
 	}
@@ -372,9 +390,14 @@ func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr s
 }
 
 // checkRequirements says why an external server cannot run the scenario,
-// naming the first step that needs what is missing. A refused admin token
-// is an error, not a skip.
-func (w *world) checkRequirements(ctx context.Context) (string, error) {
+// naming the first step that needs what is missing, and returns that step
+// (settingsStep for the scenario's server: settings). A refused admin
+// token is an error, not a skip.
+// settingsStep orders a skip for server: settings after every step's: a
+// step's reason says more about what the server lacks.
+const settingsStep = math.MaxInt
+
+func (w *world) checkRequirements(ctx context.Context) (int, string, error) {
 	var clockMode string
 	var adminErr error
 	asked := false
@@ -396,70 +419,33 @@ func (w *world) checkRequirements(ctx context.Context) (string, error) {
 		}
 		step := fmt.Sprintf("step %d (%s)", n.step, n.kind)
 		if n.restart {
-			return step + " restarts the server, which only the embedded server can do (an external server's process is not tokenlab's to stop)", nil
+			return n.step, step + " restarts the server, which only the embedded server can do (an external server's process is not tokenlab's to stop)", nil
 		}
 		if w.admin == nil {
-			return step + " " + what(n) + " of a tokenlab server: give its --admin-token", nil
+			return n.step, step + " " + what(n) + " of a tokenlab server: give its --admin-token", nil
 		}
 		ask()
 		if errors.Is(adminErr, ErrAdminTokenRefused) {
-			return "", adminErr
+			return n.step, "", adminErr
 		}
 		if adminErr != nil {
-			return step + " " + what(n) + ", but " + adminErr.Error(), nil
+			return n.step, step + " " + what(n) + ", but " + adminErr.Error(), nil
 		}
 		if n.requires == RequiresClock && clockMode == mockserver.ClockReal {
-			return step + " needs the admin clock, but the server runs on the real clock (start it with --clock frozen or offset)", nil
+			return n.step, step + " needs the admin clock, but the server runs on the real clock (start it with --clock frozen or offset)", nil
 		}
 	}
 	if !w.sc.Server.empty() {
 		if w.admin == nil {
-			return "its server: settings need the admin API of a tokenlab server: give its --admin-token", nil
+			return settingsStep, "its server: settings need the admin API of a tokenlab server: give its --admin-token", nil
 		}
 		ask()
 		if errors.Is(adminErr, ErrAdminTokenRefused) {
-			return "", adminErr
+			return settingsStep, "", adminErr
 		}
 		if adminErr != nil {
-			return "its server: settings need the admin API, but " + adminErr.Error(), nil
+			return settingsStep, "its server: settings need the admin API, but " + adminErr.Error(), nil
 		}
 	}
-	return "", nil
-}
-
-func (s ServerSettings) apply(p *mockserver.Policy) {
-	set := func(dst *time.Duration, src *Duration) {
-		if src != nil {
-			*dst = time.Duration(*src)
-		}
-	}
-	set(&p.AccessTTL, s.AccessTTL)
-	set(&p.RefreshTTL, s.RefreshTTL)
-	set(&p.SessionMax, s.SessionMax)
-	set(&p.ReuseGrace, s.ReuseGrace)
-	for _, b := range []struct{ dst, src *bool }{{&p.Rotation, s.Rotation}, {&p.ReuseDetection, s.ReuseDetection}, {&p.AccessDenylist, s.AccessDenylist}} {
-		if b.src != nil {
-			*b.dst = *b.src
-		}
-	}
-}
-
-// body is the settings as PUT /admin/settings takes them.
-func (s ServerSettings) body() map[string]any {
-	out := map[string]any{}
-	dur := func(k string, d *Duration) {
-		if d != nil {
-			out[k] = mockserver.FormatDuration(time.Duration(*d))
-		}
-	}
-	dur("accessTtl", s.AccessTTL)
-	dur("refreshTtl", s.RefreshTTL)
-	dur("sessionMax", s.SessionMax)
-	dur("reuseGrace", s.ReuseGrace)
-	for k, b := range map[string]*bool{"rotation": s.Rotation, "reuseDetection": s.ReuseDetection, "accessDenylist": s.AccessDenylist} {
-		if b != nil {
-			out[k] = *b
-		}
-	}
-	return out
+	return 0, "", nil
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/mockserver"
 )
 
 // runOne runs a scenario source against a fresh embedded server.
@@ -293,5 +295,33 @@ func TestFailedRestoreIsReported(t *testing.T) {
 	res := r.Run(t.Context(), mustParse(t, "r.yaml", "name: r\nserver: {rotation: false}\nsteps:\n  - request: {path: /protected, auth: none}\n    expect: {status: 401}\n"))
 	if res.Status != Failed || !strings.Contains(res.Reason, "restore the server's settings") || !strings.Contains(res.Reason, "the disk is full") {
 		t.Errorf("%s: %q, want failed because the restore failed", res.Status, res.Reason)
+	}
+}
+
+// A scenario's server: settings are the server's own PolicyPatch: as JSON
+// they are the body of PUT /admin/settings (durations to the nanosecond,
+// false sent as false, what is not set left out), and applied to a policy
+// they change only what they set.
+func TestServerSettingsArePolicyPatch(t *testing.T) {
+	sc := mustParse(t, "s.yaml", "name: s\nserver: {reuse_grace: 2500ms, access_ttl: 500us, rotation: false}\nsteps:\n  - login: {}\n")
+	data, err := json.Marshal(sc.Server.patch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"accessTtl":"500us","reuseGrace":"2s500ms","rotation":false}`; string(data) != want {
+		t.Errorf("PUT /admin/settings body %s, want %s", data, want)
+	}
+	base := mockserver.DefaultConfig().Policy
+	got, err := sc.Server.patch().Apply(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := base
+	want.ReuseGrace, want.AccessTTL, want.Rotation = 2500*time.Millisecond, 500*time.Microsecond, false
+	if got != want {
+		t.Errorf("applied: %+v, want %+v", got, want)
+	}
+	if empty := mustParse(t, "e.yaml", "name: e\nserver: {clients: [{id: m, secret: s}]}\nsteps:\n  - login: {}\n"); !empty.Server.empty() {
+		t.Error("a server: with only clients changes no setting, but empty() is false")
 	}
 }
