@@ -5,57 +5,29 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/interoptest"
 )
 
-// chromiumPath finds Debian's chromium; the test skips without it, except
-// under CI=true, where .ci/run installs it.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium on PATH; .ci/run installs Debian's chromium package")
-	}
-	t.Skip("no chromium on PATH")
-	return ""
-}
-
-// chromiumOpener is a client.Opener that drives a real headless browser:
-// it opens the authorize URL, fills the server's HTML login form as a
-// person would, submits it, and waits for the loopback's "you can close
-// this tab" page.
-func chromiumOpener(t *testing.T, execPath, user, password string) client.Opener {
+// chromiumOpener is a client.Opener that drives a real headless browser
+// (interoptest.StartBrowser: Debian's chromium, a fresh profile): it opens
+// the authorize URL, fills the server's HTML login form as a person would,
+// approves, and waits for the loopback's "you can close this tab" page.
+func chromiumOpener(t *testing.T, browser *interoptest.Browser, user, password string) client.Opener {
 	return func(ctx context.Context, authorizeURL string) error {
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(execPath), chromedp.NoSandbox)
-		actx, cancel := chromedp.NewExecAllocator(context.WithoutCancel(ctx), opts...)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		bctx, cancel := chromedp.NewContext(actx)
-		defer cancel()
-		bctx, cancel = context.WithTimeout(bctx, time.Minute)
-		defer cancel()
-		err := chromedp.Do(bctx,
-			chromedp.Navigate(authorizeURL),
-			chromedp.WaitVisible(chromedp.ID("username")),
-			chromedp.SendKeys(chromedp.ID("username"), user),
-			chromedp.SendKeys(chromedp.ID("password"), password),
-			chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
-			chromedp.WaitVisible(chromedp.ID("tokenlab-loopback")), // the loopback listener's page
-		)
-		if err != nil {
-			return err
-		}
-		page, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+		steps := []interoptest.Step{{
+			Fill:  map[string]string{"#username": user, "#password": password},
+			Click: `button[value="approve"]`,
+		}}
+		_, page, err := browser.Walk(ctx, authorizeURL, steps, func(loc string) bool {
+			return strings.HasPrefix(loc, "http://127.0.0.1:") && strings.Contains(loc, "/callback")
+		})
 		if err != nil {
 			return err
 		}
@@ -81,7 +53,7 @@ func TestPKCEInRealBrowser(t *testing.T) {
 		}
 		t.Skip("this build's mock server has no authorization endpoint yet")
 	}
-	browser := chromiumPath(t)
+	browser := interoptest.StartBrowser(t)
 	p, _ := client.ResolveProfile("oauth2")
 	p.OAuth.ClientID = "tokenlab"
 	c, err := client.New(srv.URL, "", p, client.NewMemoryStore())
