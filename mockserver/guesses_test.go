@@ -39,3 +39,19 @@ func TestGuessLimiterIsBounded(t *testing.T) {
 		t.Fatal("setting the clock back drained the count")
 	}
 }
+
+// Limits count an IPv4 address alone and an IPv6 address by its /64, the
+// block one machine commonly holds.
+func TestClientAddrGroupsIPv6By64(t *testing.T) {
+	for remote, want := range map[string]string{
+		"127.0.0.1:5555":              "127.0.0.1",
+		"[2001:db8:1:2:3:4:5:6]:5555": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::1]:80":   "2001:db8:1:2::/64",
+		"[::1]:80":                    "::/64",
+		"not-an-address":              "not-an-address",
+	} {
+		if got := clientAddr(remote); got != want {
+			t.Errorf("clientAddr(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
