@@ -188,35 +188,38 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) error 
 	page := devicePage{UserCode: q.Get("user_code")}
 	var problem *Error
 	if page.UserCode != "" {
-		_, problem = s.describeDevice(r.Context(), &page)
+		var err error
+		if _, problem, err = s.describeDevice(r.Context(), &page); err != nil {
+			return err
+		}
 	}
 	s.renderForm(w, "device", &page, problem)
 	return nil
 }
 
 // describeDevice fills in the client and scopes of the page's user code,
-// or returns the problem: a malformed or unknown code, or an address
-// throttled for guessing.
-func (s *Server) describeDevice(ctx context.Context, page *devicePage) (string, *Error) {
-	code, err := normalizeUserCode(page.UserCode)
+// or returns the problem to show: a malformed or unknown code, or an
+// address throttled for guessing. err is the server's own failure.
+func (s *Server) describeDevice(ctx context.Context, page *devicePage) (code string, problem *Error, err error) {
+	code, err = normalizeUserCode(page.UserCode)
 	if err != nil {
-		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code", Message: err.Error()}
+		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code", Message: err.Error()}, nil
 	}
 	now, addr := s.clock.Now(), addrOf(ctx)
-	var ae *Error
-	if err := s.userCodeGuesses.check(addr, now); errors.As(err, &ae) {
-		return "", ae
+	if err := s.userCodeGuesses.check(addr, now); errors.As(err, &problem) {
+		return "", problem, nil
 	}
 	d, err := s.db.PendingDevice(ctx, code, now)
-	if err != nil {
-		if errors.Is(err, auth.ErrNotFound) {
-			s.userCodeGuesses.fail(addr, now)
-		}
+	switch {
+	case errors.Is(err, auth.ErrNotFound):
+		s.userCodeGuesses.fail(addr, now)
 		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code",
-			Message: "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"}
+			Message: "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"}, nil
+	case err != nil:
+		return "", nil, err
 	}
 	page.UserCode, page.ClientID, page.Scopes = formatUserCode(code), d.ClientID, strings.Fields(d.Scope)
-	return code, nil
+	return code, nil, nil
 }
 
 func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -237,7 +240,10 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) erro
 		return badRequest("action must be approve or deny")
 	}
 	page := devicePage{UserCode: form["user_code"], Username: form["username"]}
-	code, problem := s.describeDevice(r.Context(), &page)
+	code, problem, err := s.describeDevice(r.Context(), &page)
+	if err != nil {
+		return err
+	}
 	if problem != nil {
 		s.renderForm(w, "device", &page, problem)
 		return nil
