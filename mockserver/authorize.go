@@ -110,16 +110,19 @@ func allowsGrantBool(c auth.Client, g string) bool { return allowsGrant(c, g) ==
 
 // authorizePage is what the authorize template shows.
 type authorizePage struct {
-	ClientID, RedirectURI, Resource, Username, Error string
-	Scopes                                           []string
-	Hidden                                           []hiddenField
+	ClientID, RedirectURI, Resource, Username string
+	Scopes                                    []string
+	Hidden                                    []hiddenField
+	// Error is the problem shown above the form; ErrorCode names it for
+	// programs (data-error), as on the error page.
+	Error, ErrorCode string
 }
 
-func (s *Server) renderAuthorize(w http.ResponseWriter, a authzRequest, username, problem string) {
+func (s *Server) renderAuthorize(w http.ResponseWriter, a authzRequest, username string, problem *Error) {
 	fields := a.fields()
 	hidden := append(fields, hiddenField{"form_token", s.formToken(s.clock.Now(), fields)})
-	s.renderPage(w, http.StatusOK, "authorize", authorizePage{ClientID: a.ClientID, RedirectURI: a.RedirectURI,
-		Resource: a.Resource, Username: username, Error: problem, Scopes: strings.Fields(a.Scope), Hidden: hidden})
+	s.renderForm(w, "authorize", &authorizePage{ClientID: a.ClientID, RedirectURI: a.RedirectURI,
+		Resource: a.Resource, Username: username, Scopes: strings.Fields(a.Scope), Hidden: hidden}, problem)
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
@@ -136,7 +139,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}
-	s.renderAuthorize(w, a, "", "")
+	s.renderAuthorize(w, a, "", nil)
 	return nil
 }
 
@@ -175,24 +178,24 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 	}
 	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the authorize page")
 	if err != nil {
-		var ae *Error
-		switch {
-		case errors.Is(err, errInvalidCredentials):
-			s.renderAuthorize(w, a, form["username"], "Wrong username or password.")
-		case errors.As(err, &ae):
-			s.renderAuthorize(w, a, form["username"], ae.Message)
-		default:
+		problem, err := loginProblem(err)
+		if err != nil {
 			return err
 		}
+		s.renderAuthorize(w, a, form["username"], problem)
 		return nil
 	}
 	raw, err := s.issueCode(r.Context(), c, a, u)
-	if errors.Is(err, auth.ErrTooMany) {
-		s.redirectBack(w, a, url.Values{"error": {"temporarily_unavailable"},
-			"error_description": {"this client has too many unredeemed codes; redeem them or wait a minute"}})
+	unavailable := func(why string) error {
+		s.redirectBack(w, a, url.Values{"error": {"temporarily_unavailable"}, "error_description": {why}})
 		return nil
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, auth.ErrTooMany):
+		return unavailable("you have too many unredeemed codes of this client; redeem them or wait a minute")
+	case errors.Is(err, auth.ErrCodesFull):
+		return unavailable("the server has too many unredeemed codes; wait a minute")
+	case err != nil:
 		return err
 	}
 	s.redirectBack(w, a, url.Values{"code": {raw}})
@@ -205,7 +208,7 @@ func (s *Server) issueCode(ctx context.Context, c auth.Client, a authzRequest, u
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
 		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
-	return raw, s.db.CreateCode(ctx, code, maxLiveCodes)
+	return raw, s.db.CreateCode(ctx, code, codeLimits)
 }
 
 // redirectBack sends the browser to the (already validated) redirect URI

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
@@ -231,24 +232,47 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form m
 		return auth.Client{}, false, err
 	}
 	c, err := s.db.ClientByID(ctx, cc.id)
+	known := err == nil
+	if err != nil && !errors.Is(err, auth.ErrNotFound) {
+		return auth.Client{}, false, err
+	}
 	failed := func(why string) (auth.Client, bool, error) {
+		// An unknown client_id may be a secret sent in the wrong field: it
+		// is not logged, only that it was unknown.
+		who := "an unknown client"
+		if known {
+			who = "client " + quote(cc.id)
+		}
 		s.event(ctx, auth.Event{At: s.clock.Now(), Kind: auth.EventClientAuthFailed,
-			Reason: "client " + quote(cc.id) + " was refused at the token endpoint: " + why})
+			Reason: who + " was refused at the token endpoint: " + why})
 		return auth.Client{}, false, invalidClient(why)
 	}
-	switch {
-	case errors.Is(err, auth.ErrNotFound):
-		return failed("no client is registered with this client_id")
-	case err != nil:
-		return auth.Client{}, false, err
-	case c.Public() && cc.secret != "":
-		return failed("this is a public client; send client_id alone, without a secret")
-	case c.Public():
+	if cc.secret != "" {
+		// Every secret is checked in the bounded hasher (and --login-rate),
+		// an unknown client's against a dummy hash, so the answer takes as
+		// long whether or not the client exists.
+		hash := s.dummyHash
+		if known && !c.Public() {
+			hash = c.SecretHash
+		}
+		matched, err := s.compareHash(ctx, hash, string(secretDigest(cc.secret)))
+		switch {
+		case err != nil:
+			return auth.Client{}, false, err
+		case !known:
+			return failed("no client is registered with this client_id")
+		case c.Public():
+			return failed("this is a public client; send client_id alone, without a secret")
+		case !matched:
+			return failed("wrong client secret")
+		}
 		return c, true, nil
-	case cc.secret == "":
+	}
+	switch {
+	case !known:
+		return failed("no client is registered with this client_id")
+	case !c.Public():
 		return failed("this is a confidential client; authenticate with HTTP Basic or client_secret")
-	case bcrypt.CompareHashAndPassword(c.SecretHash, secretDigest(cc.secret)) != nil:
-		return failed("wrong client secret")
 	}
 	return c, true, nil
 }
@@ -281,7 +305,16 @@ func isLoopbackRedirect(uri string) bool {
 		return false
 	}
 	host := u.Hostname()
-	return (host == "127.0.0.1" || host == "::1") && net.ParseIP(host) != nil && u.Port() != ""
+	return (host == "127.0.0.1" || host == "::1") && net.ParseIP(host) != nil && validPort(u.Port())
+}
+
+// validPort accepts a decimal TCP port, 1 to 65535, in digits only.
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 || strings.TrimLeft(p, "0123456789") != "" {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // checkScope refuses scopes the client may not ask for; empty allowed

@@ -21,11 +21,20 @@ import (
 // and no letters that look alike in most fonts are paired with digits.
 const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
-// maxPendingDevices bounds the undecided device codes of one client.
-const maxPendingDevices = 50
+// deviceLimits bound the undecided device codes: per client and
+// requesting address (the request is anonymous, so the address is the only
+// party there is), and on the whole server.
+var deviceLimits = auth.CodeLimits{Each: maxPendingDevicesPerAddress, Total: 10000}
 
-// maxLiveCodes bounds the unredeemed authorization codes of one client.
-const maxLiveCodes = 200
+const maxPendingDevicesPerAddress = 50
+
+// codeLimits bound the unredeemed authorization codes: per client and
+// user, and on the whole server. Each code takes a password check, which
+// the bounded hasher keeps to a few dozen a second, so the total is out of
+// reach within a code's lifetime.
+var codeLimits = auth.CodeLimits{Each: maxLiveCodesPerUser, Total: 20000}
+
+const maxLiveCodesPerUser = 200
 
 // newUserCode draws 8 letters uniformly from userCodeAlphabet.
 func newUserCode() string {
@@ -99,21 +108,25 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	d := auth.DeviceCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, Scope: form["scope"], Resource: form["resource"],
-		Interval: s.cfg.DeviceInterval, IssuedAt: now, ExpiresAt: now.Add(s.cfg.DeviceTTL)}
+		Interval: s.cfg.DeviceInterval, IssuedAt: now, ExpiresAt: now.Add(s.cfg.DeviceTTL), Requester: addrOf(r.Context())}
 	for try := 0; ; try++ {
 		d.UserCode = newUserCode()
-		err = s.db.CreateDeviceCode(r.Context(), d, maxPendingDevices)
+		err = s.db.CreateDeviceCode(r.Context(), d, deviceLimits)
 		if !errors.Is(err, auth.ErrCodeTaken) || try == 5 {
 			break
 		}
 	}
-	if errors.Is(err, auth.ErrTooMany) {
-		w.Header().Set("Retry-After", fmt.Sprint(int64(s.cfg.DeviceInterval/time.Second)))
-		return &Error{Status: http.StatusTooManyRequests, Code: "slow_down",
-			Message: fmt.Sprintf("client %s already has %d device logins waiting for a person; finish them or let them expire (%s)",
-				c.ID, maxPendingDevices, FormatDuration(s.cfg.DeviceTTL))}
+	tooMany := func(msg string) error {
+		return &Error{Status: http.StatusTooManyRequests, Code: "slow_down", RetryAfter: s.cfg.DeviceInterval, Message: msg}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, auth.ErrTooMany):
+		return tooMany(fmt.Sprintf("this address already has %d device logins of client %s waiting for a person; finish them or let them expire (%s)",
+			deviceLimits.Each, c.ID, FormatDuration(s.cfg.DeviceTTL)))
+	case errors.Is(err, auth.ErrCodesFull):
+		return tooMany(fmt.Sprintf("the server already has %d device logins waiting for a person; retry when some have expired (%s)",
+			deviceLimits.Total, FormatDuration(s.cfg.DeviceTTL)))
+	case err != nil:
 		return err
 	}
 	shown := formatUserCode(d.UserCode)
@@ -160,8 +173,11 @@ func (s *Server) deviceGrant(ctx context.Context, call tokenCall) (grant, error)
 
 // devicePage is what the /device template shows.
 type devicePage struct {
-	UserCode, Username, ClientID, Error, Done string
-	Scopes                                    []string
+	UserCode, Username, ClientID, Done string
+	Scopes                             []string
+	// Error is the problem shown above the form; ErrorCode names it for
+	// programs (data-error): login_failed, invalid_user_code, ...
+	Error, ErrorCode string
 }
 
 func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) error {
@@ -170,28 +186,40 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) error 
 		return badRequest("user_code appears more than once")
 	}
 	page := devicePage{UserCode: q.Get("user_code")}
+	var problem *Error
 	if page.UserCode != "" {
-		s.describeDevice(r.Context(), &page)
+		var err error
+		if _, problem, err = s.describeDevice(r.Context(), &page); err != nil {
+			return err
+		}
 	}
-	s.renderPage(w, http.StatusOK, "device", page)
+	s.renderForm(w, "device", &page, problem)
 	return nil
 }
 
 // describeDevice fills in the client and scopes of the page's user code,
-// or the error that it does not name a pending login.
-func (s *Server) describeDevice(ctx context.Context, page *devicePage) (string, bool) {
-	code, err := normalizeUserCode(page.UserCode)
+// or returns the problem to show: a malformed or unknown code, or an
+// address throttled for guessing. err is the server's own failure.
+func (s *Server) describeDevice(ctx context.Context, page *devicePage) (code string, problem *Error, err error) {
+	code, err = normalizeUserCode(page.UserCode)
 	if err != nil {
-		page.Error = err.Error()
-		return "", false
+		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code", Message: err.Error()}, nil
 	}
-	d, err := s.db.PendingDevice(ctx, code, s.clock.Now())
-	if err != nil {
-		page.Error = "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"
-		return "", false
+	now, addr := s.clock.Now(), addrOf(ctx)
+	if err := s.userCodeGuesses.check(addr, now); errors.As(err, &problem) {
+		return "", problem, nil
+	}
+	d, err := s.db.PendingDevice(ctx, code, now)
+	switch {
+	case errors.Is(err, auth.ErrNotFound):
+		s.userCodeGuesses.fail(addr, now)
+		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code",
+			Message: "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"}, nil
+	case err != nil:
+		return "", nil, err
 	}
 	page.UserCode, page.ClientID, page.Scopes = formatUserCode(code), d.ClientID, strings.Fields(d.Scope)
-	return code, true
+	return code, nil, nil
 }
 
 func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -212,35 +240,34 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) erro
 		return badRequest("action must be approve or deny")
 	}
 	page := devicePage{UserCode: form["user_code"], Username: form["username"]}
-	code, ok := s.describeDevice(r.Context(), &page)
-	if !ok {
-		s.renderPage(w, http.StatusOK, "device", page)
+	code, problem, err := s.describeDevice(r.Context(), &page)
+	if err != nil {
+		return err
+	}
+	if problem != nil {
+		s.renderForm(w, "device", &page, problem)
 		return nil
 	}
 	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the device page")
 	if err != nil {
-		var ae *Error
-		if !errors.Is(err, errInvalidCredentials) && !errors.As(err, &ae) {
+		problem, err = loginProblem(err)
+		if err != nil {
 			return err
 		}
-		page.Error = "Wrong username or password."
-		if ae != nil {
-			page.Error = ae.Message
-		}
-		s.renderPage(w, http.StatusOK, "device", page)
+		s.renderForm(w, "device", &page, problem)
 		return nil
 	}
 	d, err := s.db.DecideDevice(r.Context(), code, u.ID, u.Username, action == "approve", s.clock.Now())
 	if errors.Is(err, auth.ErrNotFound) {
-		page.Error = "this code was decided or expired a moment ago"
-		s.renderPage(w, http.StatusOK, "device", page)
+		s.renderForm(w, "device", &page, &Error{Status: http.StatusConflict, Code: "invalid_user_code",
+			Message: "this code was decided or expired a moment ago"})
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	page.Done, page.ClientID, page.Username = d.Status, d.ClientID, u.Username
-	s.renderPage(w, http.StatusOK, "device", page)
+	s.renderForm(w, "device", &page, nil)
 	return nil
 }
 

@@ -102,9 +102,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="tokenlab"`)
 	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds())))))
-	}
+	setRetryAfter(w, e.RetryAfter)
 	switch {
 	case isPage(r):
 		s.writeErrorPage(w, e)
@@ -114,5 +112,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, e.Status, oauthErrorBody{Error: e.Code, Description: e.Message})
 	default:
 		writeJSON(w, e.Status, errorBody{Error: e.Code, Message: e.Message})
+	}
+}
+
+// setRetryAfter sets Retry-After to d in whole seconds (at least one);
+// nothing when d is zero.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	if d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
 	}
 }

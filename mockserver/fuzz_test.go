@@ -406,6 +406,8 @@ func FuzzLoginPages(f *testing.F) {
 		{0, q, ""}, {1, q, q + "&username=alice&password=password123&action=approve"}, {1, "", q + "&form_token=AAAA&action=deny"},
 		{2, "user_code=bcdf-ghjk", ""}, {3, "", "user_code=BCDFGHJK&username=alice&password=password123&action=approve"},
 		{0, "client_id=%00&redirect_uri=javascript:alert(1)", ""}, {3, "", "user_code=%zz"},
+		{0, strings.Replace(q, "%3A9%2F", "%3A0%2F", 1), ""}, {0, strings.Replace(q, "%3A9%2F", "%3A99999999999%2F", 1), ""},
+		{2, "user_code=BBBB-BBBB", ""},
 	} {
 		f.Add(seed.route, seed.query, seed.body)
 	}

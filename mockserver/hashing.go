@@ -103,19 +103,36 @@ func newLoginRateLimiter(perSecond float64) *loginRateLimiter {
 
 type clientAddrKey struct{}
 
-// withClientAddr notes the request's peer address for the rate limiter.
+// withClientAddr notes the request's peer address for the rate limiters.
 func withClientAddr(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, host)))
+		return h(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, clientAddr(r.RemoteAddr))))
 	}
 }
 
-func (l *loginRateLimiter) allow(ctx context.Context) error {
+// clientAddr is the address a limit counts: the peer's IPv4 address, or
+// the /64 of an IPv6 one (one machine commonly holds a whole /64, so
+// counting single IPv6 addresses would limit nothing).
+func clientAddr(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
+
+// addrOf is the address withClientAddr noted ("" if none).
+func addrOf(ctx context.Context) string {
 	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	return addr
+}
+
+func (l *loginRateLimiter) allow(ctx context.Context) error {
+	addr := addrOf(ctx)
 	if l == nil || l.perSecond <= 0 || addr == "" {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"html/template"
 	"net/http"
 	"time"
@@ -52,6 +53,44 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, data
 	pageHeaders(w)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// formPage is a login page with a form that can show a problem above it.
+type formPage interface {
+	setProblem(message, code string)
+}
+
+func (p *devicePage) setProblem(message, code string)    { p.Error, p.ErrorCode = message, code }
+func (p *authorizePage) setProblem(message, code string) { p.Error, p.ErrorCode = message, code }
+
+// renderForm shows a login page's form again with problem above it (when
+// not nil). A form shown again is 200; a refusal to check anything now (a
+// rate limit, a busy hasher) keeps its status and Retry-After, so that
+// programs and people both see that waiting is the answer.
+func (s *Server) renderForm(w http.ResponseWriter, name string, page formPage, problem *Error) {
+	status := http.StatusOK
+	if problem != nil {
+		page.setProblem(problem.Message, problem.Code)
+		if problem.RetryAfter > 0 {
+			status = problem.Status
+			setRetryAfter(w, problem.RetryAfter)
+		}
+	}
+	s.renderPage(w, status, name, page)
+}
+
+// loginProblem words a failed password check for a login page: a wrong
+// password is login_failed; other refusals (bad input, rate limits) keep
+// their code. err is returned for the server's own failures.
+func loginProblem(err error) (*Error, error) {
+	var ae *Error
+	switch {
+	case errors.Is(err, errInvalidCredentials):
+		return &Error{Status: http.StatusUnauthorized, Code: "login_failed", Message: "Wrong username or password."}, nil
+	case errors.As(err, &ae):
+		return ae, nil
+	}
+	return nil, err
 }
 
 // writeErrorPage answers an error of an HTML route as a page.

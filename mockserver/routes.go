@@ -20,22 +20,25 @@ func (s *Server) routes() http.Handler {
 	handle := func(pattern string, h handlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
 		methods[path] = append(methods[path], method)
-		mux.Handle(pattern, s.errorHandler(h))
+		// Every route knows its client's address: rate limits (password,
+		// client-secret and user-code checks) count per address, and a
+		// route that forgets the wrapper would be a way around them.
+		mux.Handle(pattern, s.errorHandler(withClientAddr(h)))
 	}
 	admin := func(h handlerFunc) handlerFunc { return s.requireAdmin(h) }
 
 	handle("GET /healthz", s.handleHealth)
 
 	// Seed dialect.
-	handle("POST /register", withClientAddr(s.handleRegister))
-	handle("POST /login", withClientAddr(s.handleLogin))
+	handle("POST /register", s.handleRegister)
+	handle("POST /login", s.handleLogin)
 	handle("POST /token", s.handleToken)
 	handle("POST /logout", s.handleLogout)
 	handle("GET /protected", s.handleProtected)
 	handle("GET /me", s.handleMe)
 
 	// OAuth 2.0 dialect.
-	handle("POST /oauth/token", withClientAddr(s.handleOAuthToken))
+	handle("POST /oauth/token", s.handleOAuthToken)
 	handle("POST /oauth/revoke", s.handleOAuthRevoke)
 	handle("POST /oauth/introspect", s.handleOAuthIntrospect)
 	handle("GET /oauth/authorize", s.handleAuthorize)

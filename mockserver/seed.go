@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -72,6 +73,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.seedMayUse(r.Context(), raw); err != nil {
+		return err
+	}
 	g, err := s.refresh(r.Context(), raw)
 	if err != nil {
 		return err
@@ -91,6 +95,9 @@ func (s *Server) writeGrant(w http.ResponseWriter, g grant) {
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	raw, err := refreshTokenOf(w, r)
 	if err != nil {
+		return err
+	}
+	if err := s.seedMayUse(r.Context(), raw); err != nil {
 		return err
 	}
 	if err := s.logout(r.Context(), raw); err != nil {
@@ -129,6 +136,35 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, userResponse{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt})
 	return nil
+}
+
+// seedMayUse refuses, on the seed routes, a refresh token of a session
+// started by a confidential client: those routes cannot authenticate a
+// client, and such a token is worth nothing without the client's secret
+// (RFC 6749 §6, RFC 7009 §2.1). Tokens that fail verification are left to
+// refresh and logout, which word the failure.
+func (s *Server) seedMayUse(ctx context.Context, raw string) error {
+	c, err := s.tokens().verifyRefresh(raw)
+	if err != nil && ErrorCode(err) != codeTokenExpired && !errors.Is(err, errHighS) {
+		return nil
+	}
+	fam, err := s.db.Family(ctx, c.FamilyID)
+	if errors.Is(err, auth.ErrNotFound) || err == nil && fam.ClientID == "" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	owner, err := s.db.ClientByID(ctx, fam.ClientID)
+	if errors.Is(err, auth.ErrNotFound) || err == nil && owner.Public() {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &Error{Status: http.StatusUnauthorized, Code: "invalid_client",
+		Message: "this refresh token belongs to a session of the confidential client " + quote(owner.ID) +
+			", which must prove its secret: use /oauth/token (or /oauth/revoke) with the client's credentials"}
 }
 
 // refreshTokenOf takes the refresh token from the JSON body or, failing

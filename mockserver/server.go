@@ -125,7 +125,9 @@ type Server struct {
 	pages     *template.Template
 	hashing   *hashLimiter
 	loginRate *loginRateLimiter
-	maint     *maintenance
+	// userCodeGuesses throttles failed user-code lookups on /device.
+	userCodeGuesses *guessLimiter
+	maint           *maintenance
 }
 
 // New prepares a server on db (a *sqlite.DB, or any Store): it loads or
@@ -158,15 +160,16 @@ func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, erro
 		return nil, err
 	}
 	s := &Server{
-		cfg:       cfg,
-		db:        db,
-		clock:     clock,
-		log:       cfg.Logger,
-		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
-		dummyHash: dummy,
-		formKey:   randomBytes(32),
-		pages:     pageTemplates,
-		loginRate: newLoginRateLimiter(cfg.LoginRate),
+		cfg:             cfg,
+		db:              db,
+		clock:           clock,
+		log:             cfg.Logger,
+		admin:           sha256.Sum256([]byte(cfg.AdminToken)),
+		dummyHash:       dummy,
+		formKey:         randomBytes(32),
+		pages:           pageTemplates,
+		loginRate:       newLoginRateLimiter(cfg.LoginRate),
+		userCodeGuesses: newGuessLimiter(),
 	}
 	workers := cfg.HashWorkers
 	if workers <= 0 {

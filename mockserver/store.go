@@ -22,9 +22,9 @@ type Store interface {
 
 	SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error
 	ClientByID(ctx context.Context, id string) (auth.Client, error)
-	CreateCode(ctx context.Context, c auth.AuthCode, maxLive int) error
+	CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeLimits) error
 	RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCode, auth.Family, error)
-	CreateDeviceCode(ctx context.Context, d auth.DeviceCode, maxPending int) error
+	CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits auth.CodeLimits) error
 	PendingDevice(ctx context.Context, userCode string, now time.Time) (auth.DeviceCode, error)
 	DecideDevice(ctx context.Context, userCode string, userID int64, username string, approve bool, now time.Time) (auth.DeviceCode, error)
 	PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceCode, auth.Family, error)

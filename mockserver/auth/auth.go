@@ -20,7 +20,8 @@ var (
 
 // Sentinel errors of the login flows.
 var (
-	ErrTooMany   = errors.New("too many pending codes for this client")
+	ErrTooMany   = errors.New("too many pending codes for this user or address")
+	ErrCodesFull = errors.New("too many pending codes on the whole server")
 	ErrPending   = errors.New("the user has not decided yet")
 	ErrSlowDown  = errors.New("polled faster than the interval")
 	ErrDenied    = errors.New("the user denied the request")
@@ -29,3 +30,13 @@ var (
 
 // ErrBadCursor is a page cursor the store did not hand out.
 var ErrBadCursor = errors.New("malformed page cursor")
+
+// CodeLimits bounds the undecided or unredeemed codes a store keeps. Each
+// is for one party of one client: a user's authorization codes, or the
+// device codes asked for from one address; past it the store answers
+// ErrTooMany. Total is for all clients and parties together (ErrCodesFull):
+// a backstop, much larger, so that one party cannot close a shared client
+// for everyone.
+type CodeLimits struct {
+	Each, Total int
+}

@@ -28,6 +28,9 @@ type DeviceCode struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	FamilyID  string
+	// Requester is the address that asked for the code (an IPv4 address
+	// or an IPv6 /64): the device codes pending per requester are bounded.
+	Requester string
 }
 
 // DevicePoll is one poll of the token endpoint with a device code.

@@ -68,21 +68,29 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 }
 
 // CreateCode stores a new authorization code and logs code_issued. Codes
-// expired for longer than an hour are pruned first; a client with maxLive
-// unexpired codes gets ErrTooMany.
-func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, maxLive int) error {
+// expired for longer than an hour are pruned first; a user with
+// limits.Each unexpired, unredeemed codes of this client gets ErrTooMany,
+// and limits.Total such codes in all gets ErrCodesFull.
+func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeLimits) error {
 	return db.tx(ctx, func(tx wtx) error {
 		now := c.IssuedAt
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE client_id = ? AND expires_at > ? AND used_at IS NULL`,
-			c.ClientID, now.UnixNano()).Scan(&n); err != nil {
+		var each, total int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE client_id = ? AND user_id = ? AND expires_at > ? AND used_at IS NULL`,
+			c.ClientID, c.UserID, now.UnixNano()).Scan(&each); err != nil {
 			return err
 		}
-		if n >= maxLive {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE expires_at > ? AND used_at IS NULL`,
+			now.UnixNano()).Scan(&total); err != nil {
+			return err
+		}
+		switch {
+		case each >= limits.Each:
 			return auth.ErrTooMany
+		case total >= limits.Total:
+			return auth.ErrCodesFull
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,

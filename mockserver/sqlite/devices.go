@@ -13,26 +13,34 @@ import (
 )
 
 // CreateDeviceCode stores a new device authorization and logs
-// device_code_issued. Codes expired for over an hour are pruned; a client
-// with maxPending undecided, unexpired codes gets ErrTooMany; a user code
-// already in use gets ErrCodeTaken (draw another).
-func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, maxPending int) error {
+// device_code_issued. Codes expired for over an hour are pruned; a
+// requester with limits.Each undecided, unexpired codes of this client gets
+// ErrTooMany, and limits.Total such codes in all gets ErrCodesFull; a user
+// code already in use gets ErrCodeTaken (draw another).
+func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits auth.CodeLimits) error {
 	return db.tx(ctx, func(tx wtx) error {
 		now := d.IssuedAt
 		if _, err := tx.ExecContext(ctx, `DELETE FROM device_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE client_id = ? AND status = 'pending' AND expires_at > ?`,
-			d.ClientID, now.UnixNano()).Scan(&n); err != nil {
+		var each, total int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE client_id = ? AND requester = ? AND status = 'pending' AND expires_at > ?`,
+			d.ClientID, d.Requester, now.UnixNano()).Scan(&each); err != nil {
 			return err
 		}
-		if n >= maxPending {
-			return auth.ErrTooMany
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?`,
+			now.UnixNano()).Scan(&total); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
-			int64(d.Interval/time.Second), now.UnixNano(), d.ExpiresAt.UnixNano()); err != nil {
+		switch {
+		case each >= limits.Each:
+			return auth.ErrTooMany
+		case total >= limits.Total:
+			return auth.ErrCodesFull
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at, requester)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
+			int64(d.Interval/time.Second), now.UnixNano(), d.ExpiresAt.UnixNano(), d.Requester); err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed: device_codes.user_code") {
 				return auth.ErrCodeTaken
 			}

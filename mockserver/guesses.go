@@ -1,0 +1,98 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// A user code is 8 letters of 20 (20^8 ≈ 2.6·10^10). The /device page
+// says whether a login waits for a code, so without a limit it is an
+// oracle for the pending codes (RFC 8628 §5.1). guessLimiter counts the
+// failed lookups of each client address and refuses every lookup, right
+// or wrong, of an address that failed userCodeGuessBurst times until the
+// count drains, one per userCodeGuessRefill. It is always on.
+//
+// It runs on the server's clock, as the codes' lifetimes do: the limit is
+// on guesses per code lifetime. With a frozen clock, an address that used
+// its allowance waits for /admin/clock to move.
+const (
+	userCodeGuessBurst  = 10
+	userCodeGuessRefill = 6 * time.Second // 10 a minute once the burst is spent
+	// maxGuessAddrs bounds the table; past it, new addresses share one
+	// entry, so flooding from many addresses never resets anyone's count.
+	maxGuessAddrs = 10000
+)
+
+// overflowAddr is the shared entry of addresses beyond maxGuessAddrs.
+const overflowAddr = "(others)"
+
+type guessLimiter struct {
+	mu     sync.Mutex
+	failed map[string]*guessCount
+}
+
+type guessCount struct {
+	n    float64 // failed lookups not yet drained
+	last time.Time
+}
+
+func newGuessLimiter() *guessLimiter {
+	return &guessLimiter{failed: map[string]*guessCount{}}
+}
+
+// drained returns c's count at now.
+func (c *guessCount) drained(now time.Time) float64 {
+	elapsed := max(0, now.Sub(c.last)) // the clock may be set back
+	return max(0, c.n-float64(elapsed)/float64(userCodeGuessRefill))
+}
+
+// check refuses a lookup from addr while its failures are at the burst.
+func (l *guessLimiter) check(addr string, now time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.failed[addr]
+	if !ok {
+		c, ok = l.failed[overflowAddr]
+		if !ok || len(l.failed) < maxGuessAddrs {
+			return nil
+		}
+	}
+	n := c.drained(now)
+	if n <= userCodeGuessBurst-1 {
+		return nil
+	}
+	wait := time.Duration((n - (userCodeGuessBurst - 1)) * float64(userCodeGuessRefill))
+	return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", RetryAfter: wait,
+		Message: fmt.Sprintf("too many unknown codes were tried from your address; wait %s, then type the code your device shows", FormatDuration(wait.Round(time.Second)))}
+}
+
+// fail counts a failed lookup from addr.
+func (l *guessLimiter) fail(addr string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.failed[addr]
+	if !ok {
+		if len(l.failed) >= maxGuessAddrs {
+			l.dropDrained(now)
+		}
+		if len(l.failed) >= maxGuessAddrs {
+			addr = overflowAddr
+		}
+		if c, ok = l.failed[addr]; !ok {
+			c = &guessCount{last: now}
+			l.failed[addr] = c
+		}
+	}
+	c.n, c.last = c.drained(now)+1, now
+}
+
+// dropDrained forgets the addresses whose count has drained to zero.
+func (l *guessLimiter) dropDrained(now time.Time) {
+	for addr, c := range l.failed {
+		if addr != overflowAddr && c.drained(now) == 0 {
+			delete(l.failed, addr)
+		}
+	}
+}
