@@ -25,7 +25,7 @@ type Embedded struct {
 }
 
 // EmbeddedOptions configure StartEmbedded; the zero value gives an
-// in-memory database, a frozen clock and DESIGN.md's defaults.
+// in-memory database, a frozen clock and the defaults of DefaultConfig.
 type EmbeddedOptions struct {
 	DB        string // path or ":memory:" (the default)
 	ClockMode string // frozen (the default), offset or real

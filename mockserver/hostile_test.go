@@ -506,8 +506,8 @@ func TestHostileSQLUsernames(t *testing.T) {
 
 // TestHostileTokenMalleability changes how a valid token's signature is
 // encoded without changing its bytes: the last character's unused padding
-// bits, or a CR LF inside the segment. DESIGN.md: a changed byte is
-// rejected.
+// bits, or a CR LF inside the segment. A token has one spelling: a
+// changed byte is rejected.
 func TestHostileTokenMalleability(t *testing.T) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {

@@ -25,8 +25,8 @@ import (
 // cannot work, as opposed to a failing database.
 var ErrBadConfig = errors.New("bad configuration")
 
-// Config holds the server's settings; DefaultConfig gives DESIGN.md's
-// defaults.
+// Config holds the server's settings; DefaultConfig gives the defaults
+// the README's settings table lists.
 type Config struct {
 	Issuer   string // the server's base URL; tokens carry it as iss
 	Audience string // aud of access tokens
@@ -79,7 +79,8 @@ type Credentials struct {
 	Password string
 }
 
-// DefaultConfig returns the defaults of DESIGN.md.
+// DefaultConfig returns the defaults of `tokenlab serve` (the README's
+// settings table).
 func DefaultConfig() Config {
 	return Config{
 		Issuer:   "http://127.0.0.1:8080",

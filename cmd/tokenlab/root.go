@@ -13,7 +13,7 @@ import (
 	"github.com/tokenlab/tokenlab/client"
 )
 
-// Exit codes of DESIGN.md.
+// Exit codes, as the README lists them.
 const (
 	exitOK      = 0
 	exitFailed  = 1 // a scenario or check failed
