@@ -201,6 +201,8 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, show(screenInspector)
 	case key.Matches(k, keys.Scenarios):
 		return d, show(screenPlayer)
+	case key.Matches(k, keys.Family):
+		return d, show(screenFamily)
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
 	case key.Matches(k, keys.Up):
@@ -247,6 +249,26 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d.start("attacker replaying", attackCmd(ctx, acting, d.client, stolen))
 	}
 	return d, nil
+}
+
+// acts reports whether k is one of the keys that act on the session or
+// the clock: they work on the family graph too, which shows what they did.
+func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
+	keys := d.c.keys
+	for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Forward, keys.ForwardDay, keys.ForwardWeek, keys.Attack, keys.Logout} {
+		if key.Matches(k, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusLine is the dashboard's status, or what is in flight.
+func (d dashboardModel) statusLine() string {
+	if d.busy != "" {
+		return d.c.busyView(d.busy)
+	}
+	return d.c.statusView(d.status)
 }
 
 func (d dashboardModel) start(what string, cmd tea.Cmd) (dashboardModel, tea.Cmd) {
@@ -327,7 +349,7 @@ func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) 
 	}
 	if errors.Is(msg.refreshErr, client.ErrLoginRequired) {
 		d.endSession(endRevoked)
-		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press L to log in again."}
+		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press g to see it drawn. Press L to log in again."}
 	} else if msg.refreshErr == nil {
 		d.adopt(msg.session)
 	}

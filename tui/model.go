@@ -63,6 +63,7 @@ const (
 	screenInspector
 	screenPlayer
 	screenHelp
+	screenFamily
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -98,6 +99,7 @@ type Model struct {
 	insp   inspectorModel
 	player playerModel
 	help   helpModel
+	fam    familyModel
 }
 
 // New returns the TUI's root model.
@@ -133,6 +135,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.insp = newInspectorModel(c)
 	m.player = newPlayerModel(c)
 	m.help = newHelpModel(c)
+	m.fam = newFamilyModel(c)
 	return m
 }
 
@@ -162,6 +165,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.insp = m.insp.resize()
 		m.player = m.player.resize()
 		m.help = m.help.resize()
+		m.fam = m.fam.resize()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.c.styles = NewStyles(msg.IsDark(), m.c.opts.NoColor)
@@ -187,9 +191,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
-	case clientEventMsg, serverEventMsg:
+	case clientEventMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
+		return m, cmd
+	case serverEventMsg:
+		var cmd, again tea.Cmd
+		m.dash, cmd = m.dash.update(msg)
+		m.fam, again = m.fam.saw(msg.events, m.screen == screenFamily)
+		return m, tea.Batch(cmd, again)
+	case familyMsg:
+		var cmd tea.Cmd
+		m.fam, cmd = m.fam.update(msg)
 		return m, cmd
 	case loginDoneMsg:
 		var cmd tea.Cmd
@@ -212,6 +225,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, m.c.keys.ForceQuit) || m.screen != screenLogin && key.Matches(msg, m.c.keys.Quit) {
 			return m, tea.Quit // on the login screen q is a letter of a password
 		}
+		if m.screen == screenFamily && m.dash.acts(msg) {
+			var cmd tea.Cmd // the graph stays in front and follows what the key does
+			m.dash, cmd = m.dash.update(msg)
+			return m, cmd
+		}
 	}
 	var cmd tea.Cmd
 	switch m.screen {
@@ -223,6 +241,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.player, cmd = m.player.update(msg)
 	case screenHelp:
 		m.help, cmd = m.help.update(msg)
+	case screenFamily:
+		m.fam, cmd = m.fam.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -239,6 +259,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 	case screenHelp:
 		m.help = m.help.open()
 		m.back = m.screen
+	case screenFamily:
+		m.screen = s
+		var cmd tea.Cmd
+		m.fam, cmd = m.fam.open(m.dash.session.RefreshToken)
+		return m, cmd
 	case screenLogin:
 		m.screen = s
 		var cmd tea.Cmd
@@ -269,6 +294,8 @@ func (m Model) View() tea.View {
 		body = m.player.view()
 	case screenHelp:
 		body = m.help.view()
+	case screenFamily:
+		body = m.fam.view(m.dash.statusLine())
 	default:
 		body = m.dash.view()
 	}
