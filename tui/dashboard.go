@@ -263,6 +263,9 @@ func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
 	return false
 }
 
+// statusKey says what statusLine shows, unrendered.
+func (d dashboardModel) statusKey() string { return d.busy + "\x00" + d.status.tone + "\x00" + d.status.text }
+
 // statusLine is the dashboard's status, or what is in flight.
 func (d dashboardModel) statusLine() string {
 	if d.busy != "" {

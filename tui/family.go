@@ -32,6 +32,9 @@ type familyModel struct {
 	// server's reuse_detected and grace refresh events.
 	replays map[string]replayMark
 	vp      viewport.Model
+	// openedWith is the dashboard's status when the graph opened: shown
+	// here only once a key pressed here changed it.
+	openedWith string
 }
 
 // replayMark is a spent token sent again: reuse detected (the family
@@ -152,13 +155,16 @@ func (f familyModel) update(msg tea.Msg) (familyModel, tea.Cmd) {
 }
 
 // view is the graph; status is the dashboard's (the action keys work
-// here and report there).
-func (f familyModel) view(status string) string {
+// here and report there), statusKey what it says, unrendered.
+func (f familyModel) view(statusKey, status string) string {
 	s := f.c.styles
 	title := s.Title.Render("Token family")
 	if f.fid != "" {
 		title = firstFit(f.c.width, title+s.Subtle.Render(" · family "+short(f.fid)+" · "+f.fam.Username+" · refresh tokens"),
 			title+s.Subtle.Render(" · family "+short(f.fid)), title)
+	}
+	if statusKey == f.openedWith {
+		status = ""
 	}
 	vp := f.vp
 	vp.SetContent(f.graph()) // states and times follow the lab's clock
@@ -166,9 +172,12 @@ func (f familyModel) view(status string) string {
 		vp.SetHeight(max(vp.Height()-extra, 1))
 	}
 	k := f.c.keys
-	named := func(b key.Binding, desc string) key.Binding { b.SetHelp(b.Help().Key, desc); return b }
 	footer := f.c.footer([]key.Binding{named(k.Refresh, "refresh"), named(k.Attack, "attack"), named(k.Forward, "+16m"),
 		named(k.Protected, "call API"), k.Up, k.Down, k.Back})
+	if status == "" {
+		vp.SetHeight(vp.Height() + 1)
+		return title + "\n\n" + vp.View() + "\n" + footer
+	}
 	return title + "\n\n" + vp.View() + "\n" + status + "\n" + footer
 }
 
@@ -256,7 +265,7 @@ func (f familyModel) summary(width int) []string {
 	case fam.RevokedAt != nil:
 		badge = s.Badge(StateRevoked)
 		why := map[string]string{
-			"reuse_detected": "a spent refresh token came back (▲ below). The server cannot tell the thief from the owner, so every token of this login died: the attacker's and yours.",
+			"reuse_detected": "a spent refresh token came back (▲). The server cannot tell thief from owner, so every token of this login died, the attacker's and yours.",
 			"logout":         "the owner logged out, which ends every refresh token of this login.",
 			"code_reused":    "the authorization code that started it was used twice.",
 		}[fam.RevokeReason]
@@ -298,7 +307,7 @@ func (f familyModel) legend(width int) []string {
 		g, style := f.stateLook(st)
 		items = append(items, style.Render(g+" "+st))
 	}
-	items = append(items, s.Error.Render("▲ replayed"), s.Subtle.Render("│ rotation"))
+	items = append(items, s.Error.Render("▲ replayed"))
 	var lines []string
 	line := ""
 	for _, it := range items {

@@ -18,7 +18,7 @@ type keyMap struct {
 	// Login form.
 	NextField, PrevField, LogIn key.Binding
 	// Inspector.
-	Tab key.Binding
+	Tab, Edit, Apply, Send, Undo key.Binding
 	// Scenario player.
 	Play, Next, RunAll key.Binding
 }
@@ -49,6 +49,10 @@ func newKeyMap() keyMap {
 		PrevField:   b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
 		LogIn:       b([]string{"enter"}, "enter", "log in"),
 		Tab:         b([]string{"tab"}, "tab", "the other token"),
+		Edit:        b([]string{"e"}, "e", "edit a claim (forge the token)"),
+		Apply:       b([]string{"enter"}, "enter", "edit the claim / apply the edit"),
+		Send:        b([]string{"S"}, "S", "send the token in view to the API"),
+		Undo:        b([]string{"u"}, "u", "undo the edits"),
 		Play:        b([]string{"enter"}, "enter", "play"),
 		Next:        b([]string{"n", "space"}, "n/space", "next step"),
 		RunAll:      b([]string{"R"}, "R", "run to the end"),
@@ -75,7 +79,7 @@ func (k keyMap) allKeys() []helpSection {
 			k.Logout, k.Login, k.Inspect, k.Family, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.NextField, k.PrevField, k.LogIn, k.Back, k.ForceQuit}},
-		{"Inspector", []key.Binding{k.Tab, k.Up, k.Down, k.Back}},
+		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Up, k.Down, k.Back}},
 		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
 	}
 }

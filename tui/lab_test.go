@@ -48,11 +48,15 @@ type labOption func(*Options)
 
 func newLab(tb testing.TB, opts ...labOption) *lab {
 	tb.Helper()
-	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen})
+	// The lab's server signs with secrets the TUI knows, as tokenlab tui
+	// starts it, so the inspector can check HS256 signatures.
+	secrets := NewSecrets()
+	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
+		Configure: secrets.Configure})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l := newLabOn(tb, e, opts...)
+	l := newLabOn(tb, e, append([]labOption{func(o *Options) { o.Secrets = secrets }}, opts...)...)
 	tb.Cleanup(l.stopServer)
 	return l
 }
@@ -186,7 +190,7 @@ func (l *lab) key(keys ...string) {
 
 func keyPress(k string) tea.KeyPressMsg {
 	named := map[string]rune{"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "up": tea.KeyUp,
-		"down": tea.KeyDown, "space": tea.KeySpace}
+		"down": tea.KeyDown, "space": tea.KeySpace, "backspace": tea.KeyBackspace, "left": tea.KeyLeft, "right": tea.KeyRight}
 	if c, ok := named[k]; ok {
 		return tea.KeyPressMsg{Code: c}
 	}

@@ -30,6 +30,8 @@ func (l *lab) screens(check func(name string)) {
 	check("inspector refresh")
 	l.key("esc", "?")
 	check("help")
+	l.key("esc", "g")
+	check("family")
 	l.key("esc", "s")
 	check("player list")
 	l.key("esc", "L")
@@ -130,7 +132,9 @@ func TestLayout(t *testing.T) {
 			l.key("a")
 			l.wantFits("dashboard after the attack")
 			l.wantCardsIntact()
-			l.wantView("Press L to log in again.")
+			if !strings.Contains(flat(l.view()), "Press L to log in again.") {
+				t.Errorf("after the attack the screen does not say to press L:\n%s", l.view())
+			}
 			lines = strings.Split(l.view(), "\n")
 			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "p call") {
 				t.Errorf("after the attack the dashboard's last line is %q, want the short help", last)
@@ -221,6 +225,11 @@ var (
 	maskPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	maskID   = regexp.MustCompile(`(jti|family) [0-9a-f]+…`)
 	maskHex  = regexp.MustCompile(`\b[0-9a-f]{12,}\b`) // the inspector's whole IDs
+	// The family graph's short jtis, the key IDs (derived from the lab's
+	// random secrets) and the encoded token (base64url runs).
+	maskNode   = regexp.MustCompile(`([●○✗◌] )[0-9a-f]{8}\b`)
+	maskKid    = regexp.MustCompile(`\b([ar]-)[0-9a-f]{16}\b`)
+	maskBase64 = regexp.MustCompile(`[A-Za-z0-9_-]{24,}`)
 )
 
 func masked(view string) string {
@@ -235,6 +244,9 @@ func masked(view string) string {
 		return name + " " + hashes(id)
 	})
 	view = maskHex.ReplaceAllStringFunc(view, hashes)
+	view = maskNode.ReplaceAllString(view, "$1########")
+	view = maskKid.ReplaceAllString(view, "$1################")
+	view = maskBase64.ReplaceAllStringFunc(view, func(s string) string { return strings.Repeat("=", len(s)) })
 	lines := strings.Split(view, "\n")
 	for i, line := range lines {
 		lines[i] = strings.TrimRight(line, " ")
@@ -260,6 +272,15 @@ var goldenScreens = []struct {
 		l.key("enter", "n", "n", "n", "n")
 	}},
 	{"help", func(l *lab) { l.login(); l.key("?") }},
+	{"family", func(l *lab) { l.login(); l.key("r", "r", "a", "g") }},
+	{"inspector-forged", func(l *lab) {
+		l.login()
+		l.key("i", "e", "down", "down", "enter")
+		for range len(l.m.insp.input.Value()) {
+			l.send(keyPress("backspace"))
+		}
+		l.key("+", "1", "d", "enter", "S")
+	}},
 }
 
 var goldenSizes = []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 120, Height: 40}, {Width: 60, Height: 20}}
@@ -334,6 +355,8 @@ func wantNarrowFacts(t *testing.T, l *lab, screen string) {
 		"inspector":           {"Token inspector · access token", "sub", "username", "exp", "tab the other token", "esc back"},
 		"player":              {"reuse-detection", "revokes the whole family.", "n/space next step", "q quit"},
 		"help":                {"Keys", "Dashboard", "call /protected", "esc back"},
+		"family":              {"Token family", "REVOKED", "reuse_detected", "▲ REPLAYED", "✗", "esc back"},
+		"inspector-forged":    {"(forged)", "✗ signature invalid", "exp", "✎ edited", "GET /protected → 401", "esc back"},
 	}
 	view := l.view()
 	for i, line := range strings.Split(view, "\n") {

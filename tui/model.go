@@ -51,6 +51,10 @@ type Options struct {
 	// lock, so the lab and tokenlab commands never refresh one session
 	// twice).
 	ClientOptions []client.Option
+	// Secrets are the embedded server's HS256 secrets when the launcher
+	// started it with them (Secrets.Configure): the inspector then checks
+	// HS256 signatures. Empty against another API.
+	Secrets Secrets
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
 }
@@ -200,6 +204,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dash, cmd = m.dash.update(msg)
 		m.fam, again = m.fam.saw(msg.events, m.screen == screenFamily)
 		return m, tea.Batch(cmd, again)
+	case jwksMsg:
+		var cmd tea.Cmd
+		m.insp, cmd = m.insp.update(msg)
+		return m, cmd
+	case forgedSentMsg:
+		var cmd tea.Cmd // the refusal is in the server's log: the timeline reads it
+		m.insp, cmd = m.insp.update(msg)
+		return m, tea.Batch(cmd, m.dash.serverEvents())
+	case sendForgedMsg:
+		return m, sendForgedCmd(m.c.ctx, m.c.admin, msg.url, msg.token, m.dash.lastEvent)
 	case familyMsg:
 		var cmd tea.Cmd
 		m.fam, cmd = m.fam.update(msg)
@@ -254,8 +268,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) show(s screen) (Model, tea.Cmd) {
 	switch s {
 	case screenInspector:
-		m.insp = m.insp.open(m.dash.session)
+		var cmd tea.Cmd
+		m.insp, cmd = m.insp.open(m.dash.session, m.insp.server())
 		m.back = m.screen
+		m.screen = s
+		return m, cmd
 	case screenHelp:
 		m.help = m.help.open()
 		m.back = m.screen
@@ -263,6 +280,7 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 		m.screen = s
 		var cmd tea.Cmd
 		m.fam, cmd = m.fam.open(m.dash.session.RefreshToken)
+		m.fam.openedWith = m.dash.statusKey()
 		return m, cmd
 	case screenLogin:
 		m.screen = s
@@ -295,7 +313,7 @@ func (m Model) View() tea.View {
 	case screenHelp:
 		body = m.help.view()
 	case screenFamily:
-		body = m.fam.view(m.dash.statusLine())
+		body = m.fam.view(m.dash.statusKey(), m.dash.statusLine())
 	default:
 		body = m.dash.view()
 	}
