@@ -43,6 +43,8 @@ type dashboardModel struct {
 	lastEvent    int64 // last server event shown
 	eventsFailed bool  // the last read of server events failed
 
+	why bool // "why two tokens" is shown under the cards
+
 	busy   string
 	status status
 }
@@ -66,7 +68,31 @@ func (d dashboardModel) resize() dashboardModel {
 
 // timelineHeight is what is left of the window for the timeline.
 func (d dashboardModel) timelineHeight() int {
-	return d.c.height - 1 /* header */ - cardHeight - 1 /* title */ - 1 /* status */ - 1 /* help */
+	return d.c.height - 1 /* header */ - cardHeight - 1 /* title */ - 1 /* status */ - 1 /* help */ - d.whyHeight()
+}
+
+func (d dashboardModel) whyHeight() int {
+	if w := d.why2(); w != "" {
+		return lipgloss.Height(w)
+	}
+	return 0
+}
+
+// minTimeline is the fewest timeline lines the explanation leaves; below
+// it the explanation takes its compact form.
+const minTimeline = 5
+
+// why2 is the "why two tokens" explanation as it fits now, "" when hidden.
+func (d dashboardModel) why2() string {
+	if !d.why {
+		return ""
+	}
+	base := d.c.height - 1 - cardHeight - 1 - 1 - 1
+	full := d.whyView(d.c.width, false)
+	if base-lipgloss.Height(full) >= minTimeline {
+		return full
+	}
+	return d.whyView(d.c.width, true)
 }
 
 // addEntries adds to the timeline in time order (client and server events
@@ -203,6 +229,10 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, show(screenPlayer)
 	case key.Matches(k, keys.Family):
 		return d, show(screenFamily)
+	case key.Matches(k, keys.Why):
+		d.why = !d.why
+		d = d.resize()
+		return d, savePrefsCmd(d.c.opts.PrefsFile, prefs{WhyTwoTokens: d.why})
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
 	case key.Matches(k, keys.Up):
@@ -264,7 +294,9 @@ func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
 }
 
 // statusKey says what statusLine shows, unrendered.
-func (d dashboardModel) statusKey() string { return d.busy + "\x00" + d.status.tone + "\x00" + d.status.text }
+func (d dashboardModel) statusKey() string {
+	return d.busy + "\x00" + d.status.tone + "\x00" + d.status.text
+}
 
 // statusLine is the dashboard's status, or what is in flight.
 func (d dashboardModel) statusLine() string {
@@ -393,7 +425,11 @@ func (d dashboardModel) view() string {
 			timeline.GotoBottom()
 		}
 	}
-	return strings.Join([]string{d.header(), cards, title, timeline.View(), st, d.c.footer(d.c.keys.dashboardShort())}, "\n")
+	parts := []string{d.header(), cards}
+	if why := d.why2(); why != "" {
+		parts = append(parts, why)
+	}
+	return strings.Join(append(parts, title, timeline.View(), st, d.c.footer(d.c.keys.dashboardShort())), "\n")
 }
 
 // header names the lab, who is logged in where, and the lab's clock; when

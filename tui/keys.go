@@ -12,7 +12,7 @@ import (
 type keyMap struct {
 	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
-	Scenarios, Inspect, Family, Help, Quit, ForceQuit                           key.Binding
+	Scenarios, Inspect, Family, Why, Help, Quit, ForceQuit                      key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
 	// Login form.
@@ -39,6 +39,7 @@ func newKeyMap() keyMap {
 		Scenarios:   b([]string{"s"}, "s", "scenarios"),
 		Inspect:     b([]string{"i"}, "i", "inspect tokens"),
 		Family:      b([]string{"g"}, "g", "the refresh-token family as a graph"),
+		Why:         b([]string{"t"}, "t", "why two tokens (show or hide; remembered)"),
 		Help:        b([]string{"?"}, "?", "all keys"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 		ForceQuit:   b([]string{"ctrl+c"}, "ctrl+c", "quit"),
@@ -76,7 +77,7 @@ type helpSection struct {
 func (k keyMap) allKeys() []helpSection {
 	return []helpSection{
 		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
-			k.Logout, k.Login, k.Inspect, k.Family, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
+			k.Logout, k.Login, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.NextField, k.PrevField, k.LogIn, k.Back, k.ForceQuit}},
 		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Up, k.Down, k.Back}},

@@ -258,11 +258,12 @@ func masked(view string) string {
 var goldenScreens = []struct {
 	name string
 	walk func(l *lab)
+	first bool // a first run: no prefs file yet
 }{
-	{"login", func(l *lab) {}},
-	{"dashboard", func(l *lab) { l.login(); l.key("p") }},
-	{"dashboard-loggedout", func(l *lab) { l.login(); l.key("x") }},
-	{"inspector", func(l *lab) { l.login(); l.key("i") }},
+	{"login", func(l *lab) {}, false},
+	{"dashboard", func(l *lab) { l.login(); l.key("p") }, false},
+	{"dashboard-loggedout", func(l *lab) { l.login(); l.key("x") }, false},
+	{"inspector", func(l *lab) { l.login(); l.key("i") }, false},
 	{"player", func(l *lab) {
 		l.login()
 		l.key("s")
@@ -270,9 +271,10 @@ var goldenScreens = []struct {
 			l.key("down")
 		}
 		l.key("enter", "n", "n", "n", "n")
-	}},
-	{"help", func(l *lab) { l.login(); l.key("?") }},
-	{"family", func(l *lab) { l.login(); l.key("r", "r", "a", "g") }},
+	}, false},
+	{"help", func(l *lab) { l.login(); l.key("?") }, false},
+	{"dashboard-why", func(l *lab) { l.login(); l.key("p") }, true},
+	{"family", func(l *lab) { l.login(); l.key("r", "r", "a", "g") }, false},
 	{"inspector-forged", func(l *lab) {
 		l.login()
 		l.key("i", "e", "down", "down", "enter")
@@ -280,7 +282,7 @@ var goldenScreens = []struct {
 			l.send(keyPress("backspace"))
 		}
 		l.key("+", "1", "d", "enter", "S")
-	}},
+	}, false},
 }
 
 var goldenSizes = []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 120, Height: 40}, {Width: 60, Height: 20}}
@@ -303,7 +305,12 @@ func TestGoldenScreens(t *testing.T) {
 	for _, sc := range goldenScreens {
 		for _, noColor := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s-nocolor=%t", sc.name, noColor), func(t *testing.T) {
-				l := newLab(t, pinnedRunner, func(o *Options) { o.NoColor = noColor })
+				opts := []labOption{pinnedRunner, func(o *Options) { o.NoColor = noColor }}
+				if sc.first {
+					prefsFile := filepath.Join(t.TempDir(), "tui.json")
+					opts = append(opts, func(o *Options) { o.PrefsFile = prefsFile })
+				}
+				l := newLab(t, opts...)
 				sc.walk(l)
 				for _, size := range goldenSizes {
 					l.send(size)
@@ -350,6 +357,7 @@ func wantNarrowFacts(t *testing.T, l *lab, screen string) {
 	t.Helper()
 	facts := map[string][]string{
 		"login":               {"Demo user: alice", "› password", "enter log in", "ctrl+c quit"},
+		"dashboard-why":       {"Why two?", "lives 15m", "lives 7d", "t hides this", "? all keys • q quit"},
 		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? all keys • q quit"},
 		"dashboard-loggedout": {"REVOKED", "still accepted until exp", "(stateless)", "expires Jan 09 09:00", "? all keys • q quit"},
 		"inspector":           {"Token inspector · access token", "sub", "username", "exp", "tab the other token", "esc back"},

@@ -55,6 +55,10 @@ type Options struct {
 	// started it with them (Secrets.Configure): the inspector then checks
 	// HS256 signatures. Empty against another API.
 	Secrets Secrets
+	// PrefsFile is where the TUI remembers small non-secret choices (is
+	// "why two tokens" shown); DefaultPrefsFile() in tokenlab tui. Empty:
+	// nothing is remembered and the explanation starts hidden.
+	PrefsFile string
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
 }
@@ -97,6 +101,7 @@ type common struct {
 type Model struct {
 	c            *common
 	screen, back screen
+	firstRun     bool // no prefs file yet: the explanation shows this once
 
 	login  loginModel
 	dash   dashboardModel
@@ -136,6 +141,8 @@ func New(ctx context.Context, opts Options) Model {
 	m := Model{c: c}
 	m.login = newLoginModel(c)
 	m.dash = newDashboardModel(c)
+	p, first := loadPrefs(opts.PrefsFile)
+	m.dash.why, m.firstRun = p.WhyTwoTokens, first
 	m.insp = newInspectorModel(c)
 	m.player = newPlayerModel(c)
 	m.help = newHelpModel(c)
@@ -154,7 +161,11 @@ func (m Model) Init() tea.Cmd {
 	if m.c.admin != nil {
 		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin)
 	}
-	return tea.Batch(baseline, tick(m.c.opts.Clock), waitEvent(m.c.events), tea.RequestBackgroundColor, m.login.blink())
+	var remember tea.Cmd
+	if m.firstRun { // shown now, hidden on later runs until asked for
+		remember = savePrefsCmd(m.c.opts.PrefsFile, prefs{WhyTwoTokens: false})
+	}
+	return tea.Batch(baseline, remember, tick(m.c.opts.Clock), waitEvent(m.c.events), tea.RequestBackgroundColor, m.login.blink())
 }
 
 // Update routes a message: what all screens share here, the rest to the
@@ -212,6 +223,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd // the refusal is in the server's log: the timeline reads it
 		m.insp, cmd = m.insp.update(msg)
 		return m, tea.Batch(cmd, m.dash.serverEvents())
+	case prefsSavedMsg:
+		if msg.err != nil {
+			m.dash.status = status{"warn", "Could not remember the choice in " + m.c.opts.PrefsFile + ": " + sentence(msg.err)}
+		}
+		return m, nil
 	case sendForgedMsg:
 		return m, sendForgedCmd(m.c.ctx, m.c.admin, msg.url, msg.token, m.dash.lastEvent)
 	case familyMsg:

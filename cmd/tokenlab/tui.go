@@ -83,12 +83,15 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 		opts.NoColor = true
 	}
 	if o.server == "" {
-		e, err := startLabServer(ctx, o.db)
+		// The lab picks its server's HS256 secrets, so the inspector can
+		// check signatures as the server does (they live in memory only).
+		secrets := tui.NewSecrets()
+		e, err := startLabServer(ctx, o.db, secrets)
 		if err != nil {
 			return err
 		}
 		defer e.Close()
-		opts.Embedded = e
+		opts.Embedded, opts.Secrets = e, secrets
 		if opts.Username == "" {
 			opts.Username, opts.Password = "alice", "password123"
 		}
@@ -113,10 +116,10 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 
 // startLabServer starts the embedded server the TUI runs against: a
 // movable (offset) clock and a database in the user's data dir.
-func startLabServer(ctx context.Context, db string) (*mockserver.Embedded, error) {
+func startLabServer(ctx context.Context, db string, secrets tui.Secrets) (*mockserver.Embedded, error) {
 	db, err := databasePath(db)
 	if err != nil {
 		return nil, err
 	}
-	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset})
+	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: secrets.Configure})
 }
