@@ -16,7 +16,7 @@ type keyMap struct {
 	// Moving about.
 	Back, Up, Down key.Binding
 	// Login form.
-	NextField, PrevField, LogIn key.Binding
+	NextField, PrevField, LogIn, FlowNext, FlowPrev key.Binding
 	// Inspector.
 	Tab, Edit, Apply, Send, Undo key.Binding
 	// Scenario player.
@@ -49,6 +49,8 @@ func newKeyMap() keyMap {
 		NextField:   b([]string{"tab", "down"}, "tab/↓", "next field"),
 		PrevField:   b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
 		LogIn:       b([]string{"enter"}, "enter", "log in"),
+		FlowNext:    b([]string{"right", "l", "space"}, "←/→", "choose the login flow (on the flow row)"),
+		FlowPrev:    b([]string{"left", "h"}, "←", "previous flow"),
 		Tab:         b([]string{"tab"}, "tab", "the other token"),
 		Edit:        b([]string{"e"}, "e", "edit a claim (forge the token)"),
 		Apply:       b([]string{"enter"}, "enter", "edit the claim / apply the edit"),
@@ -79,7 +81,7 @@ func (k keyMap) allKeys() []helpSection {
 		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
 			k.Logout, k.Login, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
-		{"Login", []key.Binding{k.NextField, k.PrevField, k.LogIn, k.Back, k.ForceQuit}},
+		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
 		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Up, k.Down, k.Back}},
 		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
 	}

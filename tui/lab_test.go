@@ -153,6 +153,9 @@ func (l *lab) exec(cmd tea.Cmd) []tea.Msg {
 		case e := <-l.m.c.events:
 			out = append(out, clientEventMsg(e))
 			continue
+		case f := <-l.m.c.flow:
+			out = append(out, f)
+			continue
 		default:
 		}
 		break
@@ -172,7 +175,7 @@ func cmdName(cmd tea.Cmd) string {
 // next client event. The terminal's answers (background colour) are left
 // out too: there is no terminal.
 func waits(name string) bool {
-	for _, s := range []string{".waitEvent.func", ".Tick.func", ".Every.func", ".Blink.func", "RequestBackgroundColor"} {
+	for _, s := range []string{".waitEvent.func", ".waitFlow.func", ".Tick.func", ".Every.func", ".Blink.func", "RequestBackgroundColor"} {
 		if strings.Contains(name, s) {
 			return true
 		}

@@ -256,8 +256,8 @@ func masked(view string) string {
 
 // goldenScreens brings a fresh lab to each screen the golden files show.
 var goldenScreens = []struct {
-	name string
-	walk func(l *lab)
+	name  string
+	walk  func(l *lab)
 	first bool // a first run: no prefs file yet
 }{
 	{"login", func(l *lab) {}, false},

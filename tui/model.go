@@ -59,6 +59,13 @@ type Options struct {
 	// "why two tokens" shown); DefaultPrefsFile() in tokenlab tui. Empty:
 	// nothing is remembered and the explanation starts hidden.
 	PrefsFile string
+	// OpenBrowser opens a PKCE login's authorize URL; client.OpenBrowser
+	// when nil. NoBrowser opens none: the URL is shown to copy.
+	OpenBrowser func(ctx context.Context, url string) error
+	NoBrowser   bool
+	// DeviceSleep waits between a device login's polls; a real timer when
+	// nil (tests move the frozen server clock instead).
+	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
 }
@@ -94,6 +101,7 @@ type common struct {
 
 	admin  *adminAPI // the embedded server's admin routes; nil against another API
 	events events    // client events, from the client's callback to the root
+	flow   flowChan  // a running login flow's URL or user code, to the login screen
 	acting *acting   // whose requests the client sends now, and why
 }
 
@@ -130,6 +138,7 @@ func New(ctx context.Context, opts Options) Model {
 		help:   help.New(),
 		spin:   spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		events: make(events, 256),
+		flow:   make(flowChan, 8),
 		acting: &acting{},
 		now:    opts.Clock.Now(),
 		width:  80, height: 24,
@@ -165,7 +174,13 @@ func (m Model) Init() tea.Cmd {
 	if m.firstRun { // shown now, hidden on later runs until asked for
 		remember = savePrefsCmd(m.c.opts.PrefsFile, prefs{WhyTwoTokens: false})
 	}
-	return tea.Batch(baseline, remember, tick(m.c.opts.Clock), waitEvent(m.c.events), tea.RequestBackgroundColor, m.login.blink())
+	server := m.c.opts.Server
+	if m.c.opts.Embedded != nil {
+		server = m.c.opts.Embedded.URL
+	}
+	flows := flowsCmd(m.c.ctx, server, m.c.opts.Profile, m.c.opts.Embedded != nil)
+	return tea.Batch(baseline, remember, flows, tick(m.c.opts.Clock), waitEvent(m.c.events), waitFlow(m.c.flow),
+		tea.RequestBackgroundColor, m.login.blink())
 }
 
 // Update routes a message: what all screens share here, the rest to the
@@ -209,7 +224,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case clientEventMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
+		if m.login.busy != "" {
+			m.login, _ = m.login.update(msg) // a flow's steps, on its screen too
+		}
 		return m, cmd
+	case authorizeURLMsg, deviceCodeMsg:
+		m.login, _ = m.login.update(msg)
+		return m, waitFlow(m.c.flow)
+	case flowsMsg:
+		m.login, _ = m.login.update(msg)
+		return m, nil
 	case serverEventMsg:
 		var cmd, again tea.Cmd
 		m.dash, cmd = m.dash.update(msg)

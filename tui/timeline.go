@@ -46,9 +46,50 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 	case client.EventSessionEnded:
 		en.What, en.Why, en.Tone = "session ended", "The server refused the refresh token, so the local session is gone: log in again.", "bad"
 	default:
+		if what, tone, ok := flowStep(e.Event); ok {
+			en.What, en.Why, en.Tone = what, upperFirst(trimDot(e.Detail))+".", tone
+			return en, true
+		}
 		return en, false
 	}
 	return en, true
+}
+
+// flowStep names a step of a PKCE or device login; the client's Detail
+// is its why-line.
+func flowStep(e client.Event) (what, tone string, ok bool) {
+	switch e.Kind {
+	case client.EventFlowChosen:
+		return "flow chosen", "info", true
+	case client.EventPKCEVerifier:
+		return "PKCE verifier", "info", true
+	case client.EventPKCEChallenge:
+		return "S256 challenge", "info", true
+	case client.EventAuthorizeURL:
+		return "authorize URL", "info", true
+	case client.EventBrowserWait:
+		return "waiting for browser", "warn", true
+	case client.EventCodeReceived:
+		return "code received", "good", true
+	case client.EventCodeExchange:
+		return "code exchange", "info", true
+	case client.EventBrowserRefused:
+		return "browser refused", "bad", true
+	case client.EventDeviceCode:
+		return "device code", "info", true
+	case client.EventDevicePoll:
+		if strings.HasPrefix(e.Detail, "slow_down") {
+			return "poll: slow_down", "warn", true
+		}
+		return "poll: pending", "info", true
+	case client.EventDeviceApproved:
+		return "device approved", "good", true
+	case client.EventDeviceDenied:
+		return "device denied", "bad", true
+	case client.EventDeviceExpired:
+		return "device code expired", "bad", true
+	}
+	return "", "", false
 }
 
 // apiRefused matches the client's reason for a reactive refresh.
