@@ -273,10 +273,12 @@ func (l loginModel) flowView() string {
 	// The steps so far, one short line; the newest step's why in full.
 	var names []string
 	for _, st := range r.steps {
-		names = append(names, "✓ "+st.What)
+		names = append(names, strings.ReplaceAll("✓ "+st.What, " ", "\u00a0")) // a step never splits across lines
 	}
 	if len(names) > 0 {
-		add(s.Good.Render, strings.Join(names, "  "))
+		for _, w := range wrap(strings.Join(names, "  "), width) {
+			lines = append(lines, s.Good.Render(strings.ReplaceAll(w, "\u00a0", " ")))
+		}
 		add(s.Value.Render, r.steps[len(r.steps)-1].Why)
 		lines = append(lines, "")
 	}

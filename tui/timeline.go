@@ -35,6 +35,9 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 		en.Why, en.Tone = responseWhy(e.Event, attacker)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"
+		if strings.Contains(e.Detail, "browser") || strings.Contains(e.Detail, "device") {
+			en.Why = upperFirst(trimDot(e.Detail)) + ": the server issued an access token and a refresh token; the password went only to the server's own page."
+		}
 	case client.EventRefresh:
 		en.What, en.Why, en.Tone = "refresh", refreshWhy(e), "warn"
 	case client.EventRotation:
@@ -47,7 +50,13 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 		en.What, en.Why, en.Tone = "session ended", "The server refused the refresh token, so the local session is gone: log in again.", "bad"
 	default:
 		if what, tone, ok := flowStep(e.Event); ok {
-			en.What, en.Why, en.Tone = what, upperFirst(trimDot(e.Detail))+".", tone
+			why := e.Detail
+			if e.Kind == client.EventDevicePoll { // the What names the answer already
+				if _, rest, found := strings.Cut(why, ": "); found {
+					why = rest
+				}
+			}
+			en.What, en.Why, en.Tone = what, upperFirst(trimDot(why))+".", tone
 			return en, true
 		}
 		return en, false
@@ -119,6 +128,10 @@ func responseWhy(e client.Event, attacker bool) (string, string) {
 		return "The server refused the attacker's token.", "good"
 	case ok && path == "/login":
 		return "The server checked the password and answered with both tokens.", "good"
+	case ok && path == "/oauth/device_authorization":
+		return "The server issued a device code (kept here) and a user code (for a person to enter).", "info"
+	case e.Status == 400 && isAuthPath(path) && !attacker:
+		return "The token endpoint did not give tokens (yet); the next line says why.", "warn"
 	case ok && path == "/logout":
 		return "The server revoked the session's refresh tokens.", "good"
 	case ok && isAuthPath(path):
