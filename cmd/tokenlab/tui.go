@@ -21,6 +21,7 @@ type tuiOptions struct {
 	tokenStore string
 	username   string
 	db         string
+	noBrowser  bool
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
@@ -33,6 +34,7 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.tokenStore, "token-store", client.StoreKeyring, "where tokens are kept: keyring, memory or file")
 	f.StringVar(&o.username, "username", "", "user to prefill (default: the demo user alice on the embedded server)")
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
+	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
 }
 
 func newTUICmd(std streams) *cobra.Command {
@@ -66,7 +68,10 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 		return err
 	}
 	opts := tui.Options{Server: o.server, Profile: profile, Store: st, Username: o.username,
-		ClientOptions: []client.Option{lockDirOption()}}
+		ClientOptions: []client.Option{lockDirOption()}, NoBrowser: o.noBrowser}
+	if prefs, err := tui.DefaultPrefsFile(); err == nil {
+		opts.PrefsFile = prefs // else nothing is remembered, which costs only a hint
+	}
 	if ks, ok := st.(*client.KeyringStore); ok && !o.storeChosen {
 		// A newcomer without a keyring (a headless box, a container) still
 		// gets a working lab: tokens in memory, and the screen says so.
