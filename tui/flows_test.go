@@ -283,3 +283,17 @@ func recordFlow(l *lab, flow string) ([]client.Event, string) {
 }
 
 var _ = tea.KeyPressMsg{}
+
+// TestWrongPasswordThenTyping: after a wrong password the next key edits
+// the field again (a failed password login is not a failed flow, whose
+// screen the next key would only close).
+func TestWrongPasswordThenTyping(t *testing.T) {
+	l := newLab(t)
+	l.m.login.inputs[fieldPassword].SetValue("wrong")
+	l.key("enter")
+	l.wantView("wrong username or password")
+	l.key("x")
+	if got := l.m.login.inputs[fieldPassword].Value(); got != "wrongx" {
+		t.Errorf("after a wrong password, typing x gave %q, want wrongx", got)
+	}
+}

@@ -167,7 +167,9 @@ func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 		}
 		if msg.err != nil {
 			l.status = status{"bad", sentence(msg.err)}
-			l.run.failed = !errors.Is(msg.err, context.Canceled) // a cancelled flow goes back to the form
+			// A failed flow keeps its screen (steps, URL or code) with the
+			// error; a cancelled one, or a password login, shows the form.
+			l.run.failed = l.run.flow != "" && !errors.Is(msg.err, context.Canceled)
 			if !l.run.failed {
 				l.run = flowRun{}
 			}
