@@ -289,8 +289,8 @@ func (l loginModel) flowView() string {
 		lines = append(lines, l.deviceLines(width)...)
 	}
 	lines = append(lines, "")
-	if l.busy != "" {
-		lines = append(lines, l.c.busyView(l.busy))
+	if l.busy != "" { // no spinner: the wait is for a person, and may be long; the countdown shows life
+		add(s.Warn.Render, upperFirst(l.busy)+": this screen goes on by itself.")
 	}
 	if st := l.c.statusView(l.status); st != "" {
 		lines = append(lines, st)

@@ -194,7 +194,7 @@ func TestDeviceScreen(t *testing.T) {
 	l := newLab(t)
 	deviceInProgress(l)
 	l.wantView("Logging in with a device code", "████", "open http://127.0.0.1:", "/device", "code BCDF-GHJK",
-		"expires in 10m", "polls every 5s", "1 poll so far", "esc cancel")
+		"expires in 10m", "polls every 5s", "1 poll so far", "Waiting for approval: this screen goes on by itself.", "esc cancel")
 	l.send(tickMsg{now: labStart.Add(4 * time.Minute)})
 	l.wantView("expires in 6m")
 	cancelled := false

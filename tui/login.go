@@ -302,7 +302,7 @@ func (l loginModel) startFlow(flow, server, profileName string) (loginModel, tea
 	l.run = flowRun{flow: flow}
 	l.status = status{}
 	l.busy = map[string]string{client.FlowPKCE: "waiting for the browser", client.FlowDevice: "waiting for approval"}[flow]
-	return l, tea.Batch(l.c.spin.Tick, flowLoginCmd(ctx, l.c.acting, req))
+	return l, flowLoginCmd(ctx, l.c.acting, req)
 }
 
 func (l loginModel) view() string {

@@ -338,7 +338,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 
 // busy reports whether an exchange is in flight anywhere (the spinner
 // turns only then).
-func (m Model) busy() bool { return m.login.busy != "" || m.dash.busy != "" || m.player.running }
+// A browser or device login waits for a person, maybe for minutes: no
+// spinner then.
+func (m Model) busy() bool {
+	return m.login.busy != "" && m.login.run.flow == "" || m.dash.busy != "" || m.player.running
+}
 
 // View builds the whole screen.
 func (m Model) View() tea.View {

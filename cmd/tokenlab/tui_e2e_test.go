@@ -523,7 +523,7 @@ func TestTUIE2ELoginFlows(t *testing.T) {
 	tt.wait("the browser flow chosen", `\[browser \(PKCE\)\]`)
 	tt.keys("Enter")
 	screen = tt.wait("the PKCE screen", `Logging in through the browser`, `Open this URL`, `(?m)^http://127\.0\.0\.1:\d+/oauth/authorize\?`,
-		`waiting for the browser`, `esc cancel`)
+		`Waiting for the browser: this screen goes on by itself`, `esc cancel`)
 	authorize := authorizeURLOn(screen)
 	if !strings.Contains(authorize, "code_challenge_method=S256") || !strings.Contains(authorize, "redirect_uri=") {
 		t.Fatalf("the authorize URL read off the screen is %q:\n%s", authorize, indent(screen))
