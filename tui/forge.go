@@ -234,14 +234,18 @@ func sendForgedCmd(ctx context.Context, admin *adminAPI, url, tok string, lastEv
 	}
 }
 
-// result words the API's answer to the forged token.
-func (m forgedSentMsg) result(path string) status {
+// result words the API's answer to the token sent; forged says whether
+// it was edited.
+func (m forgedSentMsg) result(path string, forged bool) status {
 	if m.err != nil {
 		return status{"bad", sentence(m.err)}
 	}
 	text := fmt.Sprintf("GET %s → %d", path, m.status)
-	if m.status < 300 {
+	switch {
+	case m.status < 300 && forged:
 		return status{"bad", text + ": the API accepted the forged token!"}
+	case m.status < 300:
+		return status{"good", text + ": the API accepted the token as the server signed it. Press e to edit a claim and try again."}
 	}
 	if m.code != "" {
 		text += " " + m.code

@@ -27,6 +27,8 @@ func TestInspectorDebugger(t *testing.T) {
 	l.wantView("refresh token · ✓ signature valid")
 	l.key("tab")
 
+	l.key("S") // the token as signed: accepted
+	l.wantView("GET /protected → 200: the API accepted the token as the server signed it.")
 	l.key("e")
 	names := l.m.insp.claimNames()
 	for names[l.m.insp.cursor] != "sub" {

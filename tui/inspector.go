@@ -131,7 +131,7 @@ func (in inspectorModel) update(msg tea.Msg) (inspectorModel, tea.Cmd) {
 	case forgedSentMsg:
 		in.sending = false
 		_, path := in.target()
-		in.status = msg.result(path)
+		in.status = msg.result(path, in.forged != "")
 		return in, nil
 	case tea.KeyPressMsg:
 		if in.typing {
