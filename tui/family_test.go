@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/mockserver"
 )
 
 // TestFamilyGraph: against the real embedded server, log in, refresh
@@ -75,4 +78,24 @@ func familyJTI(t *testing.T, refresh string) string {
 func decodeForTest(tok string) (map[string]any, error) {
 	d, err := client.Decode(tok)
 	return d.Claims, err
+}
+
+// TestFamilyGraphGraceReplay: a spent token that comes back inside the
+// grace window gets the same successor again and revokes nothing; the
+// graph marks where it hit and says so, and the family stays alive.
+func TestFamilyGraphGraceReplay(t *testing.T) {
+	secrets := NewSecrets()
+	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
+		Configure: func(c *mockserver.Config) { secrets.Configure(c); c.Policy.ReuseGrace = time.Minute }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	l := newLabOn(t, e, func(o *Options) { o.Secrets = secrets })
+	l.login()
+	l.key("r", "g", "a")
+	l.wantView("VALID", "alive: 3 tokens", "▲ sent again at", "inside the grace window", "no revocation")
+	if strings.Contains(l.view(), "REVOKED") {
+		t.Errorf("a grace-window replay shows the family revoked:\n%s", l.view())
+	}
 }
