@@ -2,8 +2,8 @@
 // refresh tokens live, age, refresh, rotate and die, with a timeline that
 // says why each exchange happened, a token inspector and a scenario player.
 //
-// Each screen (login.go, dashboard.go, inspector.go, player.go, help.go)
-// owns its state, its update and its view; the root Model here routes
+// Each screen (login.go, dashboard.go, inspector.go, family.go, player.go,
+// help.go) owns its state, its update and its view; the root Model here routes
 // messages by the screen in front, forwards window sizes to every screen,
 // holds what they share (common) and alone builds the tea.View.
 //
@@ -13,6 +13,12 @@
 // View, in the WindowSizeMsg case and, for messages its commands send, in
 // Update's message switch; keys in keyMap and allKeys. Screens change
 // screens by returning show(screenX), which the root handles in show.
+//
+// Beside the screens: flows.go runs the browser (PKCE) and device logins
+// as commands whose URL and user code come back on common.flow;
+// forge.go is the inspector's signature check and claim editor; why.go
+// the "why two tokens" explanation and the prefs file that remembers it;
+// admin.go reads the embedded server's events and families.
 package tui
 
 import (
