@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Admin routes: move the clock, read events and sessions. All need the
@@ -53,13 +53,13 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) error {
 		err = s.clock.Set(t)
 	}
 	if errors.Is(err, ErrClockFixed) {
-		return &apiError{Status: http.StatusConflict, Code: "clock_fixed", Message: err.Error()}
+		return &Error{Status: http.StatusConflict, Code: "clock_fixed", Message: err.Error()}
 	}
 	if errors.Is(err, ErrClockRange) {
 		return badRequest("%v", err)
 	}
 	now := s.clock.Now()
-	s.event(r.Context(), store.Event{At: now, Kind: store.EventClock, Reason: "now " + now.Format(time.RFC3339)})
+	s.event(r.Context(), auth.Event{At: now, Kind: auth.EventClock, Reason: "now " + now.Format(time.RFC3339)})
 	writeJSON(w, http.StatusOK, clockResponse{Now: now, Mode: s.clock.Mode()})
 	return nil
 }
@@ -125,9 +125,9 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	page, err := s.db.SessionsPage(r.Context(), store.SessionQuery{Limit: int(limit), After: q.Get("after"),
+	page, err := s.db.SessionsPage(r.Context(), auth.SessionQuery{Limit: int(limit), After: q.Get("after"),
 		Username: q.Get("user"), FamilyID: q.Get("family"), Tokens: int(tokens)})
-	if errors.Is(err, store.ErrBadCursor) {
+	if errors.Is(err, auth.ErrBadCursor) {
 		return badRequest("after must be the next value of a previous page")
 	}
 	if err != nil {
@@ -138,13 +138,13 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 	for _, ss := range page.Sessions {
 		f := ss.Family
 		v := sessionView{ID: f.ID, Username: f.Username, ClientID: f.ClientID, Scope: f.Scope, CreatedAt: f.CreatedAt,
-			ExpiresAt: f.ExpiresAt, RevokedAt: timePtr(f.RevokedAt), RevokeReason: f.RevokeReason, State: store.StateActive,
+			ExpiresAt: f.ExpiresAt, RevokedAt: timePtr(f.RevokedAt), RevokeReason: f.RevokeReason, State: auth.StateActive,
 			Tokens: []tokenView{}, TokenCount: ss.TokenCount}
 		switch {
 		case f.Revoked():
-			v.State = store.StateRevoked
+			v.State = auth.StateRevoked
 		case !now.Before(f.ExpiresAt):
-			v.State = store.StateExpired
+			v.State = auth.StateExpired
 		}
 		for _, t := range ss.Tokens {
 			v.Tokens = append(v.Tokens, tokenView{JTI: t.JTI, ParentJTI: t.ParentJTI, IssuedAt: t.IssuedAt,
@@ -179,64 +179,27 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// settingsBody is the Policy on the wire: durations as text ("15m", "7d").
-type settingsBody struct {
-	AccessTTL      *string `json:"accessTtl,omitempty"`
-	RefreshTTL     *string `json:"refreshTtl,omitempty"`
-	SessionMax     *string `json:"sessionMax,omitempty"`
-	ReuseGrace     *string `json:"reuseGrace,omitempty"`
-	Rotation       *bool   `json:"rotation,omitempty"`
-	ReuseDetection *bool   `json:"reuseDetection,omitempty"`
-	AccessDenylist *bool   `json:"accessDenylist,omitempty"`
-}
-
-func policyBody(p Policy) settingsBody {
-	str := func(d time.Duration) *string { s := FormatDuration(d); return &s }
-	return settingsBody{AccessTTL: str(p.AccessTTL), RefreshTTL: str(p.RefreshTTL), SessionMax: str(p.SessionMax),
-		ReuseGrace: str(p.ReuseGrace), Rotation: &p.Rotation, ReuseDetection: &p.ReuseDetection, AccessDenylist: &p.AccessDenylist}
-}
-
 func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, policyBody(s.Policy()))
+	writeJSON(w, http.StatusOK, s.Policy().Patch())
 	return nil
 }
 
 // handleSetSettings changes the fields given and keeps the others, so a
 // scenario runner can set what a scenario needs and put it back after.
 func (s *Server) handleSetSettings(w http.ResponseWriter, r *http.Request) error {
-	var req settingsBody
+	var req PolicyPatch
 	if empty, err := decodeJSON(w, r, &req); err != nil {
 		return err
 	} else if empty {
 		return badRequest(`send the settings to change, e.g. {"accessTtl": "1m", "rotation": false}`)
 	}
-	p := s.Policy()
-	for _, d := range []struct {
-		name string
-		in   *string
-		out  *time.Duration
-	}{{"accessTtl", req.AccessTTL, &p.AccessTTL}, {"refreshTtl", req.RefreshTTL, &p.RefreshTTL},
-		{"sessionMax", req.SessionMax, &p.SessionMax}, {"reuseGrace", req.ReuseGrace, &p.ReuseGrace}} {
-		if d.in == nil {
-			continue
-		}
-		v, err := ParseDuration(*d.in)
-		if err != nil {
-			return badRequest("%s: %v", d.name, err)
-		}
-		*d.out = v
+	p, err := req.Apply(s.Policy())
+	if err == nil {
+		err = s.SetPolicy(p)
 	}
-	for _, b := range []struct {
-		in  *bool
-		out *bool
-	}{{req.Rotation, &p.Rotation}, {req.ReuseDetection, &p.ReuseDetection}, {req.AccessDenylist, &p.AccessDenylist}} {
-		if b.in != nil {
-			*b.out = *b.in
-		}
-	}
-	if err := s.SetPolicy(p); err != nil {
+	if err != nil {
 		return badRequest("%v", err)
 	}
-	writeJSON(w, http.StatusOK, policyBody(p))
+	writeJSON(w, http.StatusOK, p.Patch())
 	return nil
 }

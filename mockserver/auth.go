@@ -11,11 +11,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // errInvalidCredentials is a failed password check; each dialect words it.
-var errInvalidCredentials = errors.New("wrong username or password")
+var errInvalidCredentials = refused("invalid_credentials", "wrong username or password")
 
 // grant is what a login or refresh hands the client.
 type grant struct {
@@ -53,26 +53,26 @@ func validateCredentials(username, password string) error {
 	return nil
 }
 
-func (s *Server) register(ctx context.Context, username, password string) (store.User, error) {
+func (s *Server) register(ctx context.Context, username, password string) (auth.User, error) {
 	if err := validateCredentials(username, password); err != nil {
-		return store.User{}, err
+		return auth.User{}, err
 	}
 	if len(password) < minPasswordBytes {
-		return store.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
+		return auth.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
 	}
 	hash, err := s.generateHash(ctx, password)
 	if err != nil {
-		return store.User{}, err
+		return auth.User{}, err
 	}
 	now := s.clock.Now()
 	u, err := s.db.CreateUser(ctx, username, hash, now)
-	if errors.Is(err, store.ErrUserExists) {
-		return u, &apiError{Status: http.StatusConflict, Code: "username_taken", Message: fmt.Sprintf("the username %q is taken", username)}
+	if errors.Is(err, auth.ErrUserExists) {
+		return u, &Error{Status: http.StatusConflict, Code: "username_taken", Message: fmt.Sprintf("the username %q is taken", username)}
 	}
 	if err != nil {
 		return u, err
 	}
-	return u, s.db.AddEvents(ctx, store.Event{At: now, Kind: store.EventRegister, Username: username})
+	return u, s.db.AddEvents(ctx, auth.Event{At: now, Kind: auth.EventRegister, Username: username})
 }
 
 // login checks a password and starts a new refresh-token family.
@@ -94,14 +94,14 @@ func (s *Server) login(ctx context.Context, username, password, clientID, scope,
 
 // checkPassword returns the user when the password is right, and logs
 // login_failed (with where, e.g. "on the authorize page") when not.
-func (s *Server) checkPassword(ctx context.Context, username, password, where string) (store.User, error) {
+func (s *Server) checkPassword(ctx context.Context, username, password, where string) (auth.User, error) {
 	if err := validateCredentials(username, password); err != nil {
-		return store.User{}, err
+		return auth.User{}, err
 	}
 	u, err := s.db.UserByName(ctx, username)
 	known := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.User{}, err
+	if err != nil && !errors.Is(err, auth.ErrNotFound) {
+		return auth.User{}, err
 	}
 	hash := s.dummyHash
 	if known {
@@ -109,12 +109,12 @@ func (s *Server) checkPassword(ctx context.Context, username, password, where st
 	}
 	matched, err := s.compareHash(ctx, hash, password)
 	if err != nil {
-		return store.User{}, err
+		return auth.User{}, err
 	}
 	if !matched || !known {
 		// People type passwords into the user field: an unknown name is
 		// not stored, only that it was unknown.
-		ev := store.Event{At: s.clock.Now(), Kind: store.EventLoginFailed, Username: username, Reason: "wrong password"}
+		ev := auth.Event{At: s.clock.Now(), Kind: auth.EventLoginFailed, Username: username, Reason: "wrong password"}
 		if !known {
 			ev.Username, ev.Reason = "", "unknown user"
 		}
@@ -122,22 +122,22 @@ func (s *Server) checkPassword(ctx context.Context, username, password, where st
 			ev.Reason += " " + where
 		}
 		s.event(ctx, ev)
-		return store.User{}, errInvalidCredentials
+		return auth.User{}, errInvalidCredentials
 	}
 	return u, nil
 }
 
 // newFamily makes a family and its first refresh token (not yet stored).
-func (s *Server) newFamily(userID int64, username, clientID, scope, resource string, now time.Time) (store.Family, store.RefreshToken, string, error) {
+func (s *Server) newFamily(userID int64, username, clientID, scope, resource string, now time.Time) (auth.Family, auth.RefreshToken, string, error) {
 	pol := s.Policy()
-	fam := store.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
+	fam := auth.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
 		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
 	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
-	rt, rc, err := s.tokens.signRefresh(userID, fam.ID, now, refreshExp)
+	rt, rc, err := s.tokens().signRefresh(userID, fam.ID, now, refreshExp)
 	if err != nil {
-		return fam, store.RefreshToken{}, "", err
+		return fam, auth.RefreshToken{}, "", err
 	}
-	first := store.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
+	first := auth.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(rt), IssuedAt: now, ExpiresAt: refreshExp}
 	return fam, first, rt, nil
 }
 
@@ -148,8 +148,8 @@ type minted struct {
 }
 
 // starter adapts newFamily to the store's Starter, keeping the raw token.
-func (s *Server) starter(clientID string, now time.Time, out *minted) store.Starter {
-	return func(userID int64, username, scope, resource string) (store.Family, store.RefreshToken, error) {
+func (s *Server) starter(clientID string, now time.Time, out *minted) auth.Starter {
+	return func(userID int64, username, scope, resource string) (auth.Family, auth.RefreshToken, error) {
 		fam, first, rt, err := s.newFamily(userID, username, clientID, scope, resource, now)
 		*out = minted{rt, first.ExpiresAt}
 		return fam, first, err
@@ -158,9 +158,9 @@ func (s *Server) starter(clientID string, now time.Time, out *minted) store.Star
 
 // sessionGrant signs the access token of a freshly started family; its exp
 // never passes the family's deadline.
-func (s *Server) sessionGrant(fam store.Family, refresh string, refreshExp, now time.Time) (grant, error) {
+func (s *Server) sessionGrant(fam auth.Family, refresh string, refreshExp, now time.Time) (grant, error) {
 	s.wrote(1)
-	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
+	at, ac, err := s.tokens().signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
@@ -168,45 +168,45 @@ func (s *Server) sessionGrant(fam store.Family, refresh string, refreshExp, now 
 		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
 }
 
-func refOf(f store.Family) familyRef {
+func refOf(f auth.Family) familyRef {
 	return familyRef{f.ID, f.ClientID, f.Scope, f.Resource, f.ExpiresAt}
 }
 
 // refresh redeems a refresh token for a new access token and, with
 // rotation, a new refresh token.
 func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
-	now := s.clock.Now()
-	c, err := s.tokens.verifyRefresh(raw)
-	if err == errHighS {
+	now, tk := s.clock.Now(), s.tokens() // one set of keys for the whole request
+	c, err := tk.verifyRefresh(raw)
+	if errors.Is(err, errHighS) {
 		return grant{}, s.refuseHighS(ctx, c, now)
 	}
 	if err != nil {
-		te := err.(*tokenError)
-		if te.code == codeTokenExpired && c.FamilyID != "" {
-			if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && !now.Before(fam.ExpiresAt) {
-				te = &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
+		code := ErrorCode(err)
+		if code == codeTokenExpired && c.FamilyID != "" {
+			if fam, ferr := s.db.Family(ctx, c.FamilyID); ferr == nil && !now.Before(fam.ExpiresAt) {
+				err, code = errSessionExpired(), codeSessionExpired
 			}
 		}
-		ev := store.Event{At: now, Kind: store.EventRefreshRejected, Reason: te.code}
-		if te.code == codeTokenExpired || te.code == codeSessionExpired { // the signature was verified
+		ev := auth.Event{At: now, Kind: auth.EventRefreshRejected, Reason: code}
+		if code == codeTokenExpired || code == codeSessionExpired { // the signature was verified
 			ev.FamilyID, ev.JTI = c.FamilyID, c.ID
 		}
 		s.event(ctx, ev)
-		return grant{}, te
+		return grant{}, err
 	}
 	var next string
 	pol := s.Policy()
-	res, err := s.db.Redeem(ctx, store.RedeemRequest{
+	res, err := s.db.Redeem(ctx, auth.RedeemRequest{
 		JTI: c.ID, Now: now,
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
-		Mint: func(f store.Family) (store.RefreshToken, error) {
+		Mint: func(f auth.Family) (auth.RefreshToken, error) {
 			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
-			tok, rc, err := s.tokens.signRefresh(f.UserID, f.ID, now, exp)
+			tok, rc, err := tk.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
-			return store.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
+			return auth.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
 		},
-		Resign: func(f store.Family, again store.RefreshToken) error {
-			tok, _, err := s.tokens.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
+		Resign: func(f auth.Family, again auth.RefreshToken) error {
+			tok, _, err := tk.signRefreshAs(again.JTI, f.UserID, f.ID, again.IssuedAt, again.ExpiresAt)
 			next = tok
 			return err
 		},
@@ -216,18 +216,18 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		if te == nil {
 			return grant{}, err
 		}
-		if te.code == codeTokenReused && !pol.ReuseDetection {
-			te = &tokenError{codeTokenReused, "this refresh token was already used; reuse detection is off, so the session stays"}
+		if te.Code == codeTokenReused && !pol.ReuseDetection {
+			te = refused(codeTokenReused, "this refresh token was already used; reuse detection is off, so the session stays")
 		}
-		if te.code != codeTokenReused || !pol.ReuseDetection { // with detection on, the store logged the reuse and the revocation
-			s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
-				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+		if te.Code != codeTokenReused || !pol.ReuseDetection { // with detection on, the store logged the reuse and the revocation
+			s.event(ctx, auth.Event{At: now, Kind: auth.EventRefreshRejected, Username: res.Family.Username,
+				FamilyID: c.FamilyID, JTI: c.ID, Reason: te.Code})
 		}
 		return grant{}, te
 	}
 	s.wrote(2) // refresh and rotation
 	fam := res.Family
-	at, ac, err := s.tokens.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
+	at, ac, err := tk.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
 	if err != nil {
 		return grant{}, err
 	}
@@ -244,34 +244,38 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 // token in that form is a reuse like the original, and revokes the family.
 func (s *Server) refuseHighS(ctx context.Context, c *RefreshClaims, now time.Time) error {
 	pol := s.Policy()
-	res, err := s.db.Redeem(ctx, store.RedeemRequest{JTI: c.ID, Now: now, DetectReuse: pol.ReuseDetection, ReuseCheckOnly: true})
+	res, err := s.db.Redeem(ctx, auth.RedeemRequest{JTI: c.ID, Now: now, DetectReuse: pol.ReuseDetection, ReuseCheckOnly: true})
 	te := redeemFailure(err)
 	if err != nil && te == nil {
 		return err
 	}
-	if te == nil || te.code == codeInvalidToken {
+	if te == nil || te.Code == codeInvalidToken {
 		te = errHighS
 	}
-	if te.code != codeTokenReused || !pol.ReuseDetection {
-		s.event(ctx, store.Event{At: now, Kind: store.EventRefreshRejected, Username: res.Family.Username,
-			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.code})
+	if te.Code != codeTokenReused || !pol.ReuseDetection {
+		s.event(ctx, auth.Event{At: now, Kind: auth.EventRefreshRejected, Username: res.Family.Username,
+			FamilyID: c.FamilyID, JTI: c.ID, Reason: te.Code})
 	}
 	return te
 }
 
+func errSessionExpired() *Error {
+	return refused(codeSessionExpired, "the session reached its maximum lifetime; log in again")
+}
+
 // redeemFailure words the store's refusals; nil for internal errors.
-func redeemFailure(err error) *tokenError {
+func redeemFailure(err error) *Error {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return &tokenError{codeInvalidToken, "the refresh token is unknown to this server"}
-	case errors.Is(err, store.ErrRevoked):
-		return &tokenError{codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again"}
-	case errors.Is(err, store.ErrReused):
-		return &tokenError{codeTokenReused, "this refresh token was already used; replaying it revoked the whole session"}
-	case errors.Is(err, store.ErrSessionExpired):
-		return &tokenError{codeSessionExpired, "the session reached its maximum lifetime; log in again"}
-	case errors.Is(err, store.ErrExpired):
-		return &tokenError{codeTokenExpired, "the refresh token has expired; log in again"}
+	case errors.Is(err, auth.ErrNotFound):
+		return refused(codeInvalidToken, "the refresh token is unknown to this server")
+	case errors.Is(err, auth.ErrRevoked):
+		return refused(codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again")
+	case errors.Is(err, auth.ErrReused):
+		return refused(codeTokenReused, "this refresh token was already used; replaying it revoked the whole session")
+	case errors.Is(err, auth.ErrSessionExpired):
+		return errSessionExpired()
+	case errors.Is(err, auth.ErrExpired):
+		return refused(codeTokenExpired, "the refresh token has expired; log in again")
 	}
 	return nil
 }
@@ -279,18 +283,18 @@ func redeemFailure(err error) *tokenError {
 // logout revokes the family of a refresh token. An expired token may still
 // end its session; a forged or unknown one may not.
 func (s *Server) logout(ctx context.Context, raw string) error {
-	c, err := s.tokens.verifyRefresh(raw)
-	if err != nil && err.(*tokenError).code != codeTokenExpired {
+	c, err := s.tokens().verifyRefresh(raw)
+	if err != nil && ErrorCode(err) != codeTokenExpired {
 		return err
 	}
 	_, fam, err := s.db.MatchRefreshToken(ctx, c.ID, hashToken(raw))
-	if errors.Is(err, store.ErrNotFound) {
-		return &tokenError{codeInvalidToken, "the refresh token is unknown to this server"}
+	if errors.Is(err, auth.ErrNotFound) {
+		return refused(codeInvalidToken, "the refresh token is unknown to this server")
 	}
 	if err != nil {
 		return err
 	}
-	_, err = s.db.RevokeFamily(ctx, fam.ID, store.EventLogout, "logout", s.clock.Now())
+	_, err = s.db.RevokeFamily(ctx, fam.ID, auth.EventLogout, "logout", s.clock.Now())
 	return err
 }
 
@@ -298,28 +302,28 @@ func (s *Server) logout(ctx context.Context, raw string) error {
 func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 	raw, ok := accessToken(r)
 	if !ok {
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
+		return nil, &Error{Status: http.StatusUnauthorized, Code: "missing_token", Bearer: true,
 			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
 	}
-	c, err := s.tokens.verifyAccess(raw)
+	c, err := s.tokens().verifyAccess(raw)
 	if err == nil && s.Policy().AccessDenylist && c.SessionID != "" {
 		fam, ferr := s.db.Family(r.Context(), c.SessionID)
-		if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {
+		if ferr != nil && !errors.Is(ferr, auth.ErrNotFound) {
 			return nil, ferr
 		}
 		if ferr == nil && fam.Revoked() {
-			err = &tokenError{codeTokenRevoked, "the session of this access token was revoked (" + fam.RevokeReason + ")"}
+			err = refused(codeTokenRevoked, "the session of this access token was revoked ("+fam.RevokeReason+")")
 		}
 	}
 	if err != nil {
-		te := err.(*tokenError)
-		ev := store.Event{At: s.clock.Now(), Kind: store.EventAccessRejected, Reason: te.code}
-		if te.code == codeTokenExpired || te.code == codeTokenRevoked {
+		code := ErrorCode(err)
+		ev := auth.Event{At: s.clock.Now(), Kind: auth.EventAccessRejected, Reason: code}
+		if code == codeTokenExpired || code == codeTokenRevoked {
 			// Only a verified signature makes the claims worth logging.
 			ev.Username, ev.FamilyID, ev.JTI = c.Username, c.SessionID, c.ID
 		}
 		s.event(r.Context(), ev)
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: te.code, Message: te.msg, Bearer: true}
+		return nil, withBearer(err)
 	}
 	return c, nil
 }
@@ -346,7 +350,7 @@ func bearer(r *http.Request) (string, bool) {
 // event logs an event; a failure to log must not fail the request.
 // Rejections a client can repeat at will are coalesced: identical ones
 // within a second share one row with a count.
-func (s *Server) event(ctx context.Context, e store.Event) {
+func (s *Server) event(ctx context.Context, e auth.Event) {
 	var err error
 	if isRejection(e.Kind) {
 		err = s.db.AddRejection(ctx, e, coalesceWindow)

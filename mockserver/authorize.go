@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The authorization endpoint (RFC 6749 §4.1 with PKCE, RFC 7636): GET
@@ -56,13 +56,13 @@ func authzFrom(get func(string) []string) (authzRequest, error) {
 
 // authzClient checks what must hold before anything may be redirected:
 // a known client and one of its redirect URIs (RFC 6749 §4.1.2.1).
-func (s *Server) authzClient(ctx context.Context, a authzRequest) (store.Client, error) {
+func (s *Server) authzClient(ctx context.Context, a authzRequest) (auth.Client, error) {
 	if a.ClientID == "" {
-		return store.Client{}, badRequest("client_id is missing, so there is no application to send you back to")
+		return auth.Client{}, badRequest("client_id is missing, so there is no application to send you back to")
 	}
 	c, err := s.db.ClientByID(ctx, a.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, &apiError{Status: http.StatusBadRequest, Code: "invalid_client", Message: "no application is registered as " + quote(a.ClientID)}
+	if errors.Is(err, auth.ErrNotFound) {
+		return c, &Error{Status: http.StatusBadRequest, Code: "invalid_client", Message: "no application is registered as " + quote(a.ClientID)}
 	}
 	if err != nil {
 		return c, err
@@ -79,17 +79,17 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (store.Client,
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
-func authzCheck(c store.Client, a authzRequest) *apiError {
-	invalid := func(msg string) *apiError {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
+func authzCheck(c auth.Client, a authzRequest) *Error {
+	invalid := func(msg string) *Error {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
 	switch {
 	case a.ResponseType == "":
 		return invalid("response_type is missing; use code")
 	case a.ResponseType != "code":
-		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_response_type", Message: "only response_type=code is supported"}
+		return &Error{Status: http.StatusBadRequest, Code: "unsupported_response_type", Message: "only response_type=code is supported"}
 	case !allowsGrantBool(c, grantAuthorizationCode):
-		return &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
+		return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
 	case a.Challenge == "" && a.Method != "":
 		return invalid("code_challenge_method without code_challenge")
 	case a.Challenge == "" && c.Public():
@@ -99,14 +99,14 @@ func authzCheck(c store.Client, a authzRequest) *apiError {
 	case a.Challenge != "" && (len(a.Challenge) != 43 || !validVerifier(a.Challenge)):
 		return invalid("code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
-	var ae *apiError
+	var ae *Error
 	if err := errors.Join(checkScope(c, a.Scope), checkResource(a.Resource)); errors.As(err, &ae) {
 		return ae
 	}
 	return nil
 }
 
-func allowsGrantBool(c store.Client, g string) bool { return allowsGrant(c, g) == nil }
+func allowsGrantBool(c auth.Client, g string) bool { return allowsGrant(c, g) == nil }
 
 // authorizePage is what the authorize template shows.
 type authorizePage struct {
@@ -175,7 +175,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 	}
 	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the authorize page")
 	if err != nil {
-		var ae *apiError
+		var ae *Error
 		switch {
 		case errors.Is(err, errInvalidCredentials):
 			s.renderAuthorize(w, a, form["username"], "Wrong username or password.")
@@ -187,7 +187,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 		return nil
 	}
 	raw, err := s.issueCode(r.Context(), c, a, u)
-	if errors.Is(err, store.ErrTooMany) {
+	if errors.Is(err, auth.ErrTooMany) {
 		s.redirectBack(w, a, url.Values{"error": {"temporarily_unavailable"},
 			"error_description": {"this client has too many unredeemed codes; redeem them or wait a minute"}})
 		return nil
@@ -200,10 +200,10 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 }
 
 // issueCode stores a new code for the user and returns it.
-func (s *Server) issueCode(ctx context.Context, c store.Client, a authzRequest, u store.User) (string, error) {
+func (s *Server) issueCode(ctx context.Context, c auth.Client, a authzRequest, u auth.User) (string, error) {
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	code := store.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
+	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
 		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
 	return raw, s.db.CreateCode(ctx, code, maxLiveCodes)
 }

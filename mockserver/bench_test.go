@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // benchAlgs are the algorithms the server signs with.
@@ -102,7 +103,7 @@ func BenchmarkVerify(b *testing.B) {
 // is the transaction's.
 func BenchmarkRefreshTransaction(b *testing.B) {
 	ctx := b.Context()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "tokenlab.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "tokenlab.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,23 +112,23 @@ func BenchmarkRefreshTransaction(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fam := store.Family{ID: "family-1", UserID: u.ID, Username: u.Username,
+	fam := auth.Family{ID: "family-1", UserID: u.ID, Username: u.Username,
 		CreatedAt: benchNow, ExpiresAt: benchNow.Add(30 * 24 * time.Hour)}
 	seq := 0
-	mint := func(store.Family) (store.RefreshToken, error) {
+	mint := func(auth.Family) (auth.RefreshToken, error) {
 		seq++
 		jti := "jti-" + strconv.Itoa(seq)
 		sum := sha256.Sum256([]byte(jti))
-		return store.RefreshToken{JTI: jti, Hash: sum[:], IssuedAt: benchNow, ExpiresAt: benchNow.Add(7 * 24 * time.Hour)}, nil
+		return auth.RefreshToken{JTI: jti, Hash: sum[:], IssuedAt: benchNow, ExpiresAt: benchNow.Add(7 * 24 * time.Hour)}, nil
 	}
 	cur, _ := mint(fam)
-	if err := db.StartSession(ctx, fam, store.RefreshToken{JTI: cur.JTI, FamilyID: fam.ID, Hash: cur.Hash,
+	if err := db.StartSession(ctx, fam, auth.RefreshToken{JTI: cur.JTI, FamilyID: fam.ID, Hash: cur.Hash,
 		IssuedAt: cur.IssuedAt, ExpiresAt: cur.ExpiresAt}, benchNow); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := db.Redeem(ctx, store.RedeemRequest{JTI: cur.JTI, Now: benchNow,
+		res, err := db.Redeem(ctx, auth.RedeemRequest{JTI: cur.JTI, Now: benchNow,
 			Rotate: true, DetectReuse: true, Mint: mint})
 		if err != nil {
 			b.Fatal(err)

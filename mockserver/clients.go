@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -137,13 +137,13 @@ func (s *Server) registerClients(ctx context.Context) error {
 		return fmt.Errorf("%w: at most %d clients", ErrBadConfig, maxClients)
 	}
 	seen := map[string]bool{}
-	var clients []store.Client
+	var clients []auth.Client
 	for _, c := range configured {
 		if seen[c.ID] {
 			return fmt.Errorf("%w: client %q is configured twice (%s is the built-in public client)", ErrBadConfig, c.ID, DefaultClientID)
 		}
 		seen[c.ID] = true
-		sc := store.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
+		sc := auth.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
 		if len(sc.GrantTypes) == 0 {
 			sc.GrantTypes = allGrants
 			if c.Secret == "" {
@@ -219,28 +219,28 @@ func clientOf(r *http.Request, form map[string]string) (clientCredentials, error
 	return clientCredentials{id: id, secret: secret, how: "client_secret_basic"}, nil
 }
 
-func invalidClient(msg string) *apiError {
-	return &apiError{Status: http.StatusUnauthorized, Code: "invalid_client", Message: msg, Basic: true}
+func invalidClient(msg string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: "invalid_client", Message: msg, Basic: true}
 }
 
 // authenticateClient checks the request's client. ok is false when the
 // request names no client (the password and refresh grants allow that).
-func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form map[string]string) (store.Client, bool, error) {
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form map[string]string) (auth.Client, bool, error) {
 	cc, err := clientOf(r, form)
 	if err != nil || cc.id == "" {
-		return store.Client{}, false, err
+		return auth.Client{}, false, err
 	}
 	c, err := s.db.ClientByID(ctx, cc.id)
-	failed := func(why string) (store.Client, bool, error) {
-		s.event(ctx, store.Event{At: s.clock.Now(), Kind: store.EventClientAuthFailed,
+	failed := func(why string) (auth.Client, bool, error) {
+		s.event(ctx, auth.Event{At: s.clock.Now(), Kind: auth.EventClientAuthFailed,
 			Reason: "client " + quote(cc.id) + " was refused at the token endpoint: " + why})
-		return store.Client{}, false, invalidClient(why)
+		return auth.Client{}, false, invalidClient(why)
 	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, auth.ErrNotFound):
 		return failed("no client is registered with this client_id")
 	case err != nil:
-		return store.Client{}, false, err
+		return auth.Client{}, false, err
 	case c.Public() && cc.secret != "":
 		return failed("this is a public client; send client_id alone, without a secret")
 	case c.Public():
@@ -254,11 +254,11 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form m
 }
 
 // allowsGrant refuses a grant the client is not registered for.
-func allowsGrant(c store.Client, grant string) error {
+func allowsGrant(c auth.Client, grant string) error {
 	if slices.Contains(c.GrantTypes, grant) {
 		return nil
 	}
-	return &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+	return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client",
 		Message: fmt.Sprintf("client %s may not use the %s grant (it may use: %s)", c.ID, grant, strings.Join(c.GrantTypes, ", "))}
 }
 
@@ -266,7 +266,7 @@ func allowsGrant(c store.Client, grant string) error {
 // URIs: equal to a registered one, or a loopback IP URI when the client
 // has "loopback". localhost is not loopback here (RFC 8252 §8.3: the name
 // may resolve elsewhere).
-func redirectAllowed(c store.Client, uri string) bool {
+func redirectAllowed(c auth.Client, uri string) bool {
 	for _, allowed := range c.RedirectURIs {
 		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) {
 			return true
@@ -286,19 +286,19 @@ func isLoopbackRedirect(uri string) bool {
 
 // checkScope refuses scopes the client may not ask for; empty allowed
 // means any.
-func checkScope(c store.Client, scope string) error {
+func checkScope(c auth.Client, scope string) error {
 	if len(scope) > 1024 {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope is longer than 1024 bytes"}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope is longer than 1024 bytes"}
 	}
 	for _, sc := range strings.Split(scope, " ") {
 		switch {
 		case sc == "" && scope != "":
-			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope tokens are separated by single spaces"}
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope tokens are separated by single spaces"}
 		case sc == "":
 		case !validScopeToken(sc):
-			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope " + quote(sc) + " has characters RFC 6749 §3.3 does not allow"}
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_scope", Message: "scope " + quote(sc) + " has characters RFC 6749 §3.3 does not allow"}
 		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, sc):
-			return &apiError{Status: http.StatusBadRequest, Code: "invalid_scope",
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_scope",
 				Message: fmt.Sprintf("client %s may not ask for scope %s (allowed: %s)", c.ID, quote(sc), strings.Join(c.Scopes, " "))}
 		}
 	}
@@ -322,7 +322,7 @@ func checkResource(resource string) error {
 	}
 	u, err := url.Parse(resource)
 	if err != nil || !u.IsAbs() || u.Fragment != "" || len(resource) > 2048 || strings.ContainsAny(resource, " \t\r\n") {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_target",
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_target",
 			Message: "resource must be an absolute URI without a fragment (RFC 8707)"}
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Device authorization (RFC 8628): POST /oauth/device_authorization, the
@@ -98,18 +98,18 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	}
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	d := store.DeviceCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, Scope: form["scope"], Resource: form["resource"],
+	d := auth.DeviceCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, Scope: form["scope"], Resource: form["resource"],
 		Interval: s.cfg.DeviceInterval, IssuedAt: now, ExpiresAt: now.Add(s.cfg.DeviceTTL)}
 	for try := 0; ; try++ {
 		d.UserCode = newUserCode()
 		err = s.db.CreateDeviceCode(r.Context(), d, maxPendingDevices)
-		if !errors.Is(err, store.ErrCodeTaken) || try == 5 {
+		if !errors.Is(err, auth.ErrCodeTaken) || try == 5 {
 			break
 		}
 	}
-	if errors.Is(err, store.ErrTooMany) {
+	if errors.Is(err, auth.ErrTooMany) {
 		w.Header().Set("Retry-After", fmt.Sprint(int64(s.cfg.DeviceInterval/time.Second)))
-		return &apiError{Status: http.StatusTooManyRequests, Code: "slow_down",
+		return &Error{Status: http.StatusTooManyRequests, Code: "slow_down",
 			Message: fmt.Sprintf("client %s already has %d device logins waiting for a person; finish them or let them expire (%s)",
 				c.ID, maxPendingDevices, FormatDuration(s.cfg.DeviceTTL))}
 	}
@@ -134,24 +134,24 @@ func (s *Server) deviceGrant(ctx context.Context, call tokenCall) (grant, error)
 	}
 	now := s.clock.Now()
 	var m minted
-	d, fam, err := s.db.PollDevice(ctx, store.DevicePoll{Hash: hashToken(call.form["device_code"]), ClientID: call.client.ID,
+	d, fam, err := s.db.PollDevice(ctx, auth.DevicePoll{Hash: hashToken(call.form["device_code"]), ClientID: call.client.ID,
 		Now: now, Start: s.starter(call.client.ID, now, &m)})
 	pollError := func(code, msg string) (grant, error) {
-		return grant{}, &apiError{Status: http.StatusBadRequest, Code: code, Message: msg}
+		return grant{}, &Error{Status: http.StatusBadRequest, Code: code, Message: msg}
 	}
 	switch {
-	case errors.Is(err, store.ErrPending):
+	case errors.Is(err, auth.ErrPending):
 		return pollError("authorization_pending", "nobody has approved this device yet; poll again after the interval")
-	case errors.Is(err, store.ErrSlowDown):
+	case errors.Is(err, auth.ErrSlowDown):
 		return pollError("slow_down", fmt.Sprintf("polled sooner than the interval; wait %s between polls from now on", d.Interval))
-	case errors.Is(err, store.ErrDenied):
+	case errors.Is(err, auth.ErrDenied):
 		return pollError("access_denied", "the person at /device denied this login")
-	case errors.Is(err, store.ErrExpired):
+	case errors.Is(err, auth.ErrExpired):
 		return pollError("expired_token", "the device code has expired; start the device login again")
-	case errors.Is(err, store.ErrReused):
-		return grant{}, &tokenError{"device_code_used", "this device code was already redeemed for tokens"}
-	case errors.Is(err, store.ErrNotFound):
-		return grant{}, &tokenError{"invalid_device_code", "the device code is unknown to this server (or belongs to another client)"}
+	case errors.Is(err, auth.ErrReused):
+		return grant{}, refused("device_code_used", "this device code was already redeemed for tokens")
+	case errors.Is(err, auth.ErrNotFound):
+		return grant{}, refused("invalid_device_code", "the device code is unknown to this server (or belongs to another client)")
 	case err != nil:
 		return grant{}, err
 	}
@@ -219,7 +219,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) erro
 	}
 	u, err := s.checkPassword(r.Context(), form["username"], form["password"], "on the device page")
 	if err != nil {
-		var ae *apiError
+		var ae *Error
 		if !errors.Is(err, errInvalidCredentials) && !errors.As(err, &ae) {
 			return err
 		}
@@ -231,7 +231,7 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	d, err := s.db.DecideDevice(r.Context(), code, u.ID, u.Username, action == "approve", s.clock.Now())
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, auth.ErrNotFound) {
 		page.Error = "this code was decided or expired a moment ago"
 		s.renderPage(w, http.StatusOK, "device", page)
 		return nil
@@ -252,18 +252,18 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (gr
 	}
 	c, f := call.client, call.form
 	if c.Public() {
-		return grant{}, &apiError{Status: http.StatusBadRequest, Code: "unauthorized_client",
+		return grant{}, &Error{Status: http.StatusBadRequest, Code: "unauthorized_client",
 			Message: "client " + c.ID + " is public; client_credentials is only for confidential clients"}
 	}
 	if err := s.checkRequestScope(call, f["scope"], f["resource"]); err != nil {
 		return grant{}, err
 	}
 	now, ttl := s.clock.Now(), s.Policy().AccessTTL
-	at, ac, err := s.tokens.signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
+	at, ac, err := s.tokens().signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
 	if err != nil {
 		return grant{}, err
 	}
-	s.event(ctx, store.Event{At: now, Kind: store.EventClientCredentialsIssued, JTI: ac.ID,
+	s.event(ctx, auth.Event{At: now, Kind: auth.EventClientCredentialsIssued, JTI: ac.ID,
 		Reason: "client " + c.ID + " authenticated with its secret and got an access token for itself: no user, no refresh token; it asks again when this one expires"})
 	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(ttl.Seconds()), Scope: f["scope"]}, nil
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // Embedded is a mock server running inside this process on loopback, as
@@ -18,7 +18,7 @@ type Embedded struct {
 	AdminToken string
 	Server     *Server
 	Clock      *Clock
-	DB         *store.DB
+	DB         *sqlite.DB
 
 	http *http.Server
 	done chan error
@@ -43,6 +43,8 @@ type EmbeddedOptions struct {
 	Clients []ClientConfig
 }
 
+var _ Store = (*sqlite.DB)(nil)
+
 // StartEmbedded starts a server on 127.0.0.1 with a random port.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	if opts.DB == "" {
@@ -64,7 +66,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
-	db, err := store.Open(ctx, opts.DB)
+	db, err := sqlite.Open(ctx, opts.DB)
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,7 @@ func (s *Server) injectFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.writeError(w, r, &apiError{Status: f.Status, Code: "fault_injected",
+		s.writeError(w, r, &Error{Status: f.Status, Code: "fault_injected",
 			Message: fmt.Sprintf("tokenlab answered %d because an admin asked for a fault on the %s route", f.Status, f.Route)})
 	})
 }
@@ -190,7 +190,7 @@ func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("delay must be from 0 to %s", FormatDuration(maxFaultDelay))
 	}
 	if err := s.faults.add(f); err != nil {
-		return &apiError{Status: http.StatusConflict, Code: "too_many_faults", Message: err.Error()}
+		return &Error{Status: http.StatusConflict, Code: "too_many_faults", Message: err.Error()}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"faults": s.faults.list()})
 	return nil

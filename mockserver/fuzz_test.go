@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -39,7 +40,7 @@ type fuzzServer struct {
 func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	f.Helper()
 	ctx := f.Context()
-	db, err := store.Open(ctx, ":memory:")
+	db, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -76,21 +77,21 @@ func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fam := store.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
+	fam := auth.Family{ID: "fuzz-family", UserID: u.ID, Username: u.Username, CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(cfg.SessionMax)}
 	rc := RefreshClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: fuzzIssuer, Subject: "1",
 		ExpiresAt: jwt.NewNumericDate(fuzzNow.Add(cfg.RefreshTTL)), IssuedAt: jwt.NewNumericDate(fuzzNow), ID: "fuzz-refresh-jti"}, FamilyID: fam.ID}
-	refresh, err := sign(srv.tokens.refresh, typRefresh, rc)
+	refresh, err := sign(srv.tokens().refresh, typRefresh, rc)
 	if err != nil {
 		f.Fatal(err)
 	}
-	first := store.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(refresh), IssuedAt: fuzzNow, ExpiresAt: rc.ExpiresAt.Time}
+	first := auth.RefreshToken{JTI: rc.ID, FamilyID: fam.ID, Hash: hashToken(refresh), IssuedAt: fuzzNow, ExpiresAt: rc.ExpiresAt.Time}
 	if err := db.StartSession(ctx, fam, first, fuzzNow); err != nil {
 		f.Fatal(err)
 	}
 	ac := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: fuzzIssuer, Subject: "1", Audience: jwt.ClaimStrings{cfg.Audience},
 		ExpiresAt: jwt.NewNumericDate(fuzzNow.Add(cfg.AccessTTL)), IssuedAt: jwt.NewNumericDate(fuzzNow), NotBefore: jwt.NewNumericDate(fuzzNow),
 		ID: "fuzz-access-jti"}, Username: "alice", SessionID: fam.ID}
-	access, err := sign(srv.tokens.access, typAccess, ac)
+	access, err := sign(srv.tokens().access, typAccess, ac)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func FuzzOAuthForm(f *testing.F) {
 }
 
 // fuzzCheckVerify checks one verification: the valid token passes, any
-// other string fails with a tokenError.
+// other string fails with a worded refusal.
 func fuzzCheckVerify(t *testing.T, what, raw, valid string, err error) {
 	t.Helper()
 	switch {
@@ -223,9 +224,9 @@ func fuzzCheckVerify(t *testing.T, what, raw, valid string, err error) {
 	case raw != valid && err == nil:
 		t.Fatalf("%s accepted %q, which is not the valid token %q", what, raw, valid)
 	case err != nil:
-		var te *tokenError
-		if !errors.As(err, &te) || te.code == "" || te.msg == "" {
-			t.Fatalf("%s: %T %v is not a worded tokenError", what, err, err)
+		var te *Error
+		if !errors.As(err, &te) || te.Code == "" || te.Message == "" {
+			t.Fatalf("%s: %T %v is not a worded refusal", what, err, err)
 		}
 	}
 }
@@ -291,7 +292,7 @@ func FuzzVerifyAccess(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, s := range servers {
-			c, err := s.tokens.verifyAccess(raw)
+			c, err := s.tokens().verifyAccess(raw)
 			fuzzCheckVerify(t, s.name+" verifyAccess", raw, s.access, err)
 			if err == nil && (c.Username != "alice" || c.SessionID != "fuzz-family") {
 				t.Fatalf("%s: the valid token gave claims %+v", s.name, c)
@@ -311,7 +312,7 @@ func FuzzVerifyRefresh(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, s := range servers {
-			c, err := s.tokens.verifyRefresh(raw)
+			c, err := s.tokens().verifyRefresh(raw)
 			fuzzCheckVerify(t, s.name+" verifyRefresh", raw, s.refresh, err)
 			if err == nil && (c.FamilyID != "fuzz-family" || c.ID != "fuzz-refresh-jti") {
 				t.Fatalf("%s: the valid token gave claims %+v", s.name, c)

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The token endpoint (RFC 6749 §3.2) and its grants: password,
@@ -30,7 +30,7 @@ type oauthTokenResponse struct {
 // (known is false when the request names none).
 type tokenCall struct {
 	form   map[string]string
-	client store.Client
+	client auth.Client
 	known  bool
 }
 
@@ -44,7 +44,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 		return badRequest("grant_type is required")
 	}
 	if !slices.Contains(allGrants, gt) {
-		return &apiError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+		return &Error{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Message: "grant_type " + quote(gt) + " is not supported; use one of " + strings.Join(allGrants, ", ")}
 	}
 	c, known, err := s.authenticateClient(r.Context(), r, form)
@@ -71,7 +71,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 		g, err = s.clientCredentialsGrant(r.Context(), call)
 	}
 	if err != nil {
-		return oauthError(err)
+		return err
 	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
@@ -107,7 +107,7 @@ func (s *Server) refreshGrant(ctx context.Context, call tokenCall) (grant, error
 	if raw == "" {
 		return grant{}, badRequest("the refresh_token grant needs refresh_token")
 	}
-	if c, err := s.tokens.verifyRefresh(raw); err == nil {
+	if c, err := s.tokens().verifyRefresh(raw); err == nil {
 		if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && fam.ClientID != "" {
 			if err := s.checkTokenClient(ctx, call, fam.ClientID); err != nil {
 				return grant{}, err
@@ -122,7 +122,7 @@ func (s *Server) refreshGrant(ctx context.Context, call tokenCall) (grant, error
 // another client.
 func (s *Server) checkTokenClient(ctx context.Context, call tokenCall, owner string) error {
 	if call.known && !sameClient(call.client.ID, owner) {
-		return &tokenError{codeInvalidToken, "this token was issued to another client"}
+		return errOtherClient
 	}
 	if call.known {
 		return nil
@@ -133,6 +133,9 @@ func (s *Server) checkTokenClient(ctx context.Context, call tokenCall, owner str
 	}
 	return nil
 }
+
+// errOtherClient refuses a token issued to another client.
+var errOtherClient = refused(codeInvalidToken, "this token was issued to another client")
 
 // requireClient is for grants that must name their client.
 func requireClient(call tokenCall, grantName string) error {
@@ -161,23 +164,23 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 	}
 	now := s.clock.Now()
 	var m minted
-	code, fam, err := s.db.RedeemCode(ctx, store.CodeRedeem{
+	code, fam, err := s.db.RedeemCode(ctx, auth.CodeRedeem{
 		Hash: hashToken(f["code"]), Now: now,
-		Check: func(c store.AuthCode) error { return checkCode(c, call.client.ID, f) },
+		Check: func(c auth.AuthCode) error { return checkCode(c, call.client.ID, f) },
 		Start: s.starter(call.client.ID, now, &m),
 	})
 	var ce *codeError
 	switch {
 	case errors.As(err, &ce):
-		s.event(ctx, store.Event{At: now, Kind: store.EventCodeRejected, Username: code.Username, JTI: code.ID,
+		s.event(ctx, auth.Event{At: now, Kind: auth.EventCodeRejected, Username: code.Username, JTI: code.ID,
 			Reason: "the token request did not match the code, which stays unused: " + ce.msg})
-		return grant{}, &tokenError{"code_rejected", ce.msg}
-	case errors.Is(err, store.ErrNotFound):
-		return grant{}, &tokenError{"invalid_code", "the authorization code is unknown to this server"}
-	case errors.Is(err, store.ErrReused):
-		return grant{}, &tokenError{"code_reused", "the authorization code was already used; the session it started is now revoked"}
-	case errors.Is(err, store.ErrExpired):
-		return grant{}, &tokenError{"code_expired", fmt.Sprintf("the authorization code has expired (codes live %s)", FormatDuration(s.cfg.CodeTTL))}
+		return grant{}, refused("code_rejected", ce.msg)
+	case errors.Is(err, auth.ErrNotFound):
+		return grant{}, refused("invalid_code", "the authorization code is unknown to this server")
+	case errors.Is(err, auth.ErrReused):
+		return grant{}, refused("code_reused", "the authorization code was already used; the session it started is now revoked")
+	case errors.Is(err, auth.ErrExpired):
+		return grant{}, refused("code_expired", fmt.Sprintf("the authorization code has expired (codes live %s)", FormatDuration(s.cfg.CodeTTL)))
 	case err != nil:
 		return grant{}, err
 	}
@@ -186,7 +189,7 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 
 // checkCode compares a token request with the authorization request the
 // code came from (RFC 6749 §4.1.3, RFC 7636 §4.6).
-func checkCode(c store.AuthCode, clientID string, f map[string]string) error {
+func checkCode(c auth.AuthCode, clientID string, f map[string]string) error {
 	verifier := f["code_verifier"]
 	switch {
 	case !sameClient(c.ClientID, clientID):

@@ -22,7 +22,7 @@ func TestAccessTokenCappedAtSessionMax(t *testing.T) {
 	deadline := ts.Clock.Now().Add(10 * time.Minute)
 	checkExp := func(step, access string, expiresIn float64) {
 		t.Helper()
-		c, err := ts.tokens.checkAccess(access)
+		c, err := ts.tokens().checkAccess(access)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
@@ -57,22 +57,22 @@ func TestVerifiedCacheKeepsHotToken(t *testing.T) {
 	if r := ts.do(t, http.MethodGet, "/protected", nil, bearerHeader(hot)...); r.Status != http.StatusOK {
 		t.Fatalf("/protected: %d %s", r.Status, r.Raw)
 	}
-	cache := ts.tokens.verified
+	cache := ts.tokens().verified
 	now := ts.Clock.Now()
 	misses := 0
 	for i := range 2*verifiedCacheSize + 50 {
 		// The attacker's tokens are valid and distinct, as a client that
 		// logs in over and over would hold.
-		raw, _, err := ts.tokens.signAccess("2", "mallory", familyRef{id: strconv.Itoa(i)}, now, time.Minute)
+		raw, _, err := ts.tokens().signAccess("2", "mallory", familyRef{id: strconv.Itoa(i)}, now, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ts.tokens.verifyAccess(raw); err != nil {
+		if _, err := ts.tokens().verifyAccess(raw); err != nil {
 			t.Fatalf("attacker token %d: %v", i, err)
 		}
 		if i%100 == 0 { // the victim keeps using its token meanwhile
 			before := cache.hits.Load()
-			if _, err := ts.tokens.verifyAccess(hot); err != nil {
+			if _, err := ts.tokens().verifyAccess(hot); err != nil {
 				t.Fatal(err)
 			}
 			if cache.hits.Load() == before {
@@ -107,12 +107,12 @@ func TestLenientShapesRefused(t *testing.T) {
 	ts := newTestServer(t)
 	now := ts.Clock.Now().Unix()
 	_, refresh := ts.login(t)
-	rc, err := ts.tokens.verifyRefresh(refresh)
+	rc, err := ts.tokens().verifyRefresh(refresh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accessHeader := fmt.Sprintf(`{"alg":"HS256","typ":"at+jwt","kid":%q}`, ts.tokens.access.kid)
-	refreshHeader := fmt.Sprintf(`{"alg":"HS256","typ":"rt+jwt","kid":%q}`, ts.tokens.refresh.kid)
+	accessHeader := fmt.Sprintf(`{"alg":"HS256","typ":"at+jwt","kid":%q}`, ts.tokens().access.kid)
+	refreshHeader := fmt.Sprintf(`{"alg":"HS256","typ":"rt+jwt","kid":%q}`, ts.tokens().refresh.kid)
 	accessClaims := func(exp, iat string, extra string) string {
 		return fmt.Sprintf(`{"iss":%q,"sub":"1","aud":[%q],"exp":%s,"iat":%s,"nbf":%d,"jti":"j1","username":"alice"%s}`,
 			ts.cfg.Issuer, ts.cfg.Audience, exp, iat, now, extra)
@@ -158,12 +158,12 @@ func TestLenientShapesRefused(t *testing.T) {
 			if tc.payload != nil {
 				ap, rp = tc.payload()
 			}
-			access := signRawJSON(t, ts.tokens.access, ah, ap)
+			access := signRawJSON(t, ts.tokens().access, ah, ap)
 			r := ts.do(t, http.MethodGet, "/protected", nil, bearerHeader(access)...)
 			if r.Status != http.StatusUnauthorized || r.str("error") != codeInvalidToken {
 				t.Errorf("/protected: %d %s, want 401 invalid_token", r.Status, r.Raw)
 			}
-			rt := signRawJSON(t, ts.tokens.refresh, rh, rp)
+			rt := signRawJSON(t, ts.tokens().refresh, rh, rp)
 			r = ts.do(t, http.MethodPost, "/token", map[string]string{"token": rt})
 			if r.Status != http.StatusUnauthorized && r.Status != http.StatusBadRequest || r.str("error") != codeInvalidToken {
 				t.Errorf("/token: %d %s, want invalid_token", r.Status, r.Raw)
@@ -177,11 +177,11 @@ func TestLenientShapesRefused(t *testing.T) {
 	// The control: the same construction with nothing wrong verifies, so
 	// each refusal above is for its shape alone.
 	t.Run("control", func(t *testing.T) {
-		access := signRawJSON(t, ts.tokens.access, accessHeader, accessClaims(exp, iat, ""))
+		access := signRawJSON(t, ts.tokens().access, accessHeader, accessClaims(exp, iat, ""))
 		if r := ts.do(t, http.MethodGet, "/protected", nil, bearerHeader(access)...); r.Status != http.StatusOK {
 			t.Errorf("/protected with a well-formed token: %d %s", r.Status, r.Raw)
 		}
-		if _, err := ts.tokens.checkAccess(signRawJSON(t, ts.tokens.access, accessHeader,
+		if _, err := ts.tokens().checkAccess(signRawJSON(t, ts.tokens().access, accessHeader,
 			accessClaims(exp, strconv.FormatInt(now+30, 10), ""))); err != nil {
 			t.Errorf("an iat 30 s ahead (inside the leeway) was refused: %v", err)
 		}

@@ -32,7 +32,7 @@ func newHashLimiter(workers, queue int) *hashLimiter {
 func defaultHashWorkers() int { return runtime.NumCPU() }
 
 // errHashBusy is the 503 of a full hashing queue.
-var errHashBusy = &apiError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", RetryAfter: time.Second,
+var errHashBusy = &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", RetryAfter: time.Second,
 	Message: "the server is busy checking other passwords; retry in a second"}
 
 // run runs fn in a hashing slot, waiting in the queue if there is room.
@@ -134,7 +134,7 @@ func (l *loginRateLimiter) allow(ctx context.Context) error {
 	b.last = now
 	if b.tokens < 1 {
 		wait := time.Duration((1 - b.tokens) / l.perSecond * float64(time.Second))
-		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests", RetryAfter: wait,
+		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", RetryAfter: wait,
 			Message: fmt.Sprintf("more than %g password checks a second from %s; slow down", l.perSecond, addr)}
 	}
 	b.tokens--

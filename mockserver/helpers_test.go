@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -24,7 +24,7 @@ const testAdminToken = "test-admin-token-0123456789"
 type testServer struct {
 	*Server
 	URL   string
-	DB    *store.DB
+	DB    *sqlite.DB
 	Clock *Clock
 	http  *http.Client
 	// dbPath is the SQLite file, for tests that read its bytes.
@@ -35,7 +35,7 @@ type testServer struct {
 func newTestServer(tb testing.TB, mutate ...func(*Config)) *testServer {
 	tb.Helper()
 	dbPath := filepath.Join(tb.TempDir(), "tokenlab.db")
-	db, err := store.Open(tb.Context(), dbPath)
+	db, err := sqlite.Open(tb.Context(), dbPath)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func hostileRefreshClaims(ts *testServer, familyID string) RefreshClaims {
 // server could.
 func (ts *testServer) forgeAccess(tb testing.TB, c jwt.Claims) string {
 	tb.Helper()
-	tok, err := sign(ts.tokens.access, typAccess, c)
+	tok, err := sign(ts.tokens().access, typAccess, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func (ts *testServer) forgeAccess(tb testing.TB, c jwt.Claims) string {
 // forgeRefresh signs claims with the server's own refresh key.
 func (ts *testServer) forgeRefresh(tb testing.TB, c jwt.Claims) string {
 	tb.Helper()
-	tok, err := sign(ts.tokens.refresh, typRefresh, c)
+	tok, err := sign(ts.tokens().refresh, typRefresh, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 	t.Helper()
 	access, refresh := ts.login(t)
 	ac := hostileAccessClaims(ts)
-	kid := ts.tokens.access.kid
+	kid := ts.tokens().access.kid
 	tenMB := strings.Repeat("A", 10<<20)
 	long := strings.Repeat("é", 10000)
 	js := "application/json"
@@ -222,7 +222,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		tokenCase("alg none", hostileSign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, map[string]any{"typ": typAccess, "kid": kid}, ac),
 			codeInvalidToken, `signed with "none"`),
 		tokenCase("refresh token as access token", refresh, codeInvalidToken, `of type "rt+jwt" where "at+jwt"`),
-		tokenCase("typ JWT", hostileSign(t, ts.tokens.access.method, ts.tokens.access.sign, map[string]any{"typ": "JWT", "kid": kid}, ac),
+		tokenCase("typ JWT", hostileSign(t, ts.tokens().access.method, ts.tokens().access.sign, map[string]any{"typ": "JWT", "kid": kid}, ac),
 			codeInvalidToken, `of type "JWT" where "at+jwt"`),
 		tokenCase("expired", changed(func(c *AccessClaims) {
 			c.ExpiresAt = jwt.NewNumericDate(ts.Clock.Now().Add(-time.Second))
@@ -236,9 +236,9 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		tokenCase("changed payload byte", withPayloadByte(t, access, `"alice"`, `"alicf"`), codeInvalidToken, "signature does not match"),
 		tokenCase("stripped signature", parts[0]+"."+parts[1]+".", codeInvalidToken, "signature does not match"),
 		tokenCase("signature segment removed", parts[0]+"."+parts[1], codeInvalidToken, "the token is malformed"),
-		tokenCase("unknown kid", hostileSign(t, ts.tokens.access.method, ts.tokens.access.sign, map[string]any{"typ": typAccess, "kid": "k-0000000000000000"}, ac),
+		tokenCase("unknown kid", hostileSign(t, ts.tokens().access.method, ts.tokens().access.sign, map[string]any{"typ": typAccess, "kid": "k-0000000000000000"}, ac),
 			codeInvalidToken, "signed with a key this server does not use"),
-		tokenCase("signed with the refresh key", hostileSign(t, ts.tokens.refresh.method, ts.tokens.refresh.sign, map[string]any{"typ": typAccess, "kid": kid}, ac),
+		tokenCase("signed with the refresh key", hostileSign(t, ts.tokens().refresh.method, ts.tokens().refresh.sign, map[string]any{"typ": typAccess, "kid": kid}, ac),
 			codeInvalidToken, "signature does not match"),
 
 		// Refresh tokens at /token.
@@ -379,7 +379,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 
 	// Algorithm confusion: an HS256 token whose secret is the published
 	// public key (PEM and DER), for servers that sign asymmetrically.
-	if ts.tokens.access.public != nil {
+	if ts.tokens().access.public != nil {
 		keys, _, _ := ts.fetchJWKS(t)
 		pub, ok := keys[kid]
 		if !ok {
@@ -536,9 +536,9 @@ func TestHostileTokenMalleability(t *testing.T) {
 					}
 					return nil
 				}},
-				{"access CR LF", func() error { return wantRefused(ts.tokens.verifyAccess(crlf(access))) }},
-				{"refresh padding bits", func() error { return wantRefused(ts.tokens.verifyRefresh(padding(refresh))) }},
-				{"refresh CR LF", func() error { return wantRefused(ts.tokens.verifyRefresh(crlf(refresh))) }},
+				{"access CR LF", func() error { return wantRefused(ts.tokens().verifyAccess(crlf(access))) }},
+				{"refresh padding bits", func() error { return wantRefused(ts.tokens().verifyRefresh(padding(refresh))) }},
+				{"refresh CR LF", func() error { return wantRefused(ts.tokens().verifyRefresh(crlf(refresh))) }},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					if err := tc.check(); err != nil {

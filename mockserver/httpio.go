@@ -2,84 +2,19 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
-	"strconv"
+	"reflect"
 	"strings"
-	"time"
 )
 
 // maxBody bounds every request body; auth requests are tiny.
 const maxBody = 64 << 10
-
-// apiError is an answer the client caused: a 4xx with a JSON body.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-	// Bearer, when set, becomes a WWW-Authenticate challenge (RFC 6750).
-	Bearer bool
-	// Basic asks for HTTP Basic client authentication (invalid_client).
-	Basic bool
-	// RetryAfter, when set, becomes a Retry-After header (whole seconds,
-	// at least one).
-	RetryAfter time.Duration
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-func badRequest(format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprintf(format, args...)}
-}
-
-// errorBody is the seed dialect's error answer.
-type errorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
-// oauthErrorBody is RFC 6749 §5.2's error answer.
-type oauthErrorBody struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description"`
-}
-
-// writeError answers err: an *apiError as itself, anything else as a 500
-// that is logged (with no request data) and described vaguely.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "server_error", Message: "the server failed; see its log"}
-	}
-	if ae.Bearer {
-		challenge := `Bearer realm="tokenlab"`
-		if ae.Code != "missing_token" {
-			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, ae.Message)
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
-	}
-	if ae.Basic {
-		w.Header().Set("WWW-Authenticate", `Basic realm="tokenlab"`)
-	}
-	if ae.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ae.RetryAfter.Seconds())))))
-	}
-	if isPage(r) {
-		s.writeErrorPage(w, ae)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, "/oauth/") {
-		writeJSON(w, ae.Status, oauthErrorBody{Error: ae.Code, Description: ae.Message})
-		return
-	}
-	writeJSON(w, ae.Status, errorBody{Error: ae.Code, Message: ae.Message})
-}
 
 // writeJSON writes v as the JSON answer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -107,7 +42,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) (empty bool, er
 		return err == nil, err
 	}
 	if ct := r.Header.Get("Content-Type"); !isMediaType(ct, "application/json") {
-		return false, &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+		return false, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
 			Message: fmt.Sprintf("send the body as application/json, not %q", ct)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -129,7 +64,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 			Message: fmt.Sprintf("the body is larger than %d bytes", maxBody)}
 	}
 	if err != nil {
@@ -148,7 +83,11 @@ func jsonProblem(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("the JSON body ends too early")
 	case errors.As(err, &typ) && typ.Field != "":
-		return badRequest("field %q must be a %s, not %s", typ.Field, typ.Type, typ.Value)
+		want := typ.Type.String()
+		if tu := reflect.TypeFor[encoding.TextUnmarshaler](); typ.Type.Implements(tu) || reflect.PointerTo(typ.Type).Implements(tu) {
+			want = "string" // a Duration, written as text
+		}
+		return badRequest("field %q must be a %s, not %s", typ.Field, want, typ.Value)
 	case errors.As(err, &typ):
 		return badRequest("the body must be a JSON object, not %s", typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -167,7 +106,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (map[string]string, error)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
 				Message: fmt.Sprintf("the body is larger than %d bytes", maxBody)}
 		}
 		return nil, badRequest("the form body is malformed")

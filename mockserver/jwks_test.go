@@ -325,7 +325,7 @@ func TestJWKSAlgorithmConfusion(t *testing.T) {
 		t.Run(tc.alg, func(t *testing.T) {
 			ts := newTestServer(t, func(c *Config) { c.Alg = tc.alg })
 			keys, _, _ := ts.fetchJWKS(t)
-			accessKid, refreshKid := ts.tokens.access.kid, ts.tokens.refresh.kid
+			accessKid, refreshKid := ts.tokens().access.kid, ts.tokens().refresh.kid
 			if keys[accessKid] == nil || keys[refreshKid] == nil {
 				t.Fatalf("the JWKS lacks the access (%s) or refresh (%s) key", accessKid, refreshKid)
 			}

@@ -13,30 +13,21 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 const rotatePath = "/admin/keys/rotate"
 
-// gateKeys lets a key rotation wait for the requests in flight and hold
-// the next ones back, so no request sees half of it.
-func (s *Server) gateKeys(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == rotatePath && r.Method == http.MethodPost {
-			s.keysMu.Lock()
-			defer s.keysMu.Unlock()
-		} else {
-			s.keysMu.RLock()
-			defer s.keysMu.RUnlock()
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// rotateKeys replaces both signing keys; the caller holds keysMu.
-func (s *Server) rotateKeys(ctx context.Context) error {
+// rotateKeys replaces both signing keys and returns the new ones.
+// Requests take no lock: each loads the live keys once (Server.tokens), so
+// a request that began before the swap finishes with the old keys, and
+// every request after it sees the new ones. Rotations run one at a time,
+// so the stored keys and the live ones are always the same pair.
+func (s *Server) rotateKeys(ctx context.Context) (*tokens, error) {
+	s.rotating.Lock()
+	defer s.rotating.Unlock()
 	if s.cfg.AccessSecret != "" || s.cfg.RefreshSecret != "" {
-		return &apiError{Status: http.StatusConflict, Code: "keys_configured",
+		return nil, &Error{Status: http.StatusConflict, Code: "keys_configured",
 			Message: "the HS256 secrets come from the server's configuration; change them there and restart"}
 	}
 	var signers [2]*signer
@@ -45,34 +36,36 @@ func (s *Server) rotateKeys(ctx context.Context) error {
 		if s.cfg.Alg != "HS256" {
 			priv, err := generateKey(s.cfg.Alg)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if material, err = x509.MarshalPKCS8PrivateKey(priv); err != nil {
-				return err
+				return nil, err
 			}
 			key = purpose + "_" + s.cfg.Alg + "_key"
 		}
 		if err := s.db.SetSetting(ctx, key, material); err != nil {
-			return fmt.Errorf("store the new %s key: %w", purpose, err)
+			return nil, fmt.Errorf("store the new %s key: %w", purpose, err)
 		}
 		sg, err := loadSigner(ctx, s.db, purpose, s.cfg.Alg, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		signers[i] = sg
 	}
-	s.tokens = newTokens(s.cfg.Issuer, s.cfg.Audience, signers[0], signers[1], s.clock.Now)
-	return nil
+	live := newTokens(s.cfg.Issuer, s.cfg.Audience, signers[0], signers[1], s.clock.Now)
+	s.live.Store(live)
+	return live, nil
 }
 
 func (s *Server) handleRotateKeys(w http.ResponseWriter, r *http.Request) error {
-	if err := s.rotateKeys(r.Context()); err != nil {
+	live, err := s.rotateKeys(r.Context())
+	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	s.event(r.Context(), store.Event{At: now, Kind: EventKeysRotated, Reason: "both signing keys replaced; tokens signed with the old keys are refused"})
-	writeJSON(w, http.StatusOK, map[string]any{"rotatedAt": now.Format(time.RFC3339), "accessKid": s.tokens.access.kid,
-		"refreshKid": s.tokens.refresh.kid, "oldTokens": "refused, access and refresh alike: every session must log in again"})
+	s.event(r.Context(), auth.Event{At: now, Kind: EventKeysRotated, Reason: "both signing keys replaced; tokens signed with the old keys are refused"})
+	writeJSON(w, http.StatusOK, map[string]any{"rotatedAt": now.Format(time.RFC3339), "accessKid": live.access.kid,
+		"refreshKid": live.refresh.kid, "oldTokens": "refused, access and refresh alike: every session must log in again"})
 	return nil
 }
 

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Defaults of the bounds on the database.
@@ -109,7 +109,7 @@ func (s *Server) pruneEnded(ctx context.Context) {
 // are coalesced.
 func isRejection(kind string) bool {
 	switch kind {
-	case store.EventAccessRejected, store.EventRefreshRejected, store.EventLoginFailed:
+	case auth.EventAccessRejected, auth.EventRefreshRejected, auth.EventLoginFailed:
 		return true
 	}
 	return false

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // highSTwin returns the other valid spelling of an ES256 token: s' = n − s.
@@ -61,7 +61,7 @@ func TestES256HighSReplayIsReuse(t *testing.T) {
 	}
 	var kinds []string
 	for _, k := range ts.eventKinds(t) {
-		if k == store.EventReuseDetected {
+		if k == auth.EventReuseDetected {
 			kinds = append(kinds, k)
 		}
 	}
@@ -90,18 +90,18 @@ func TestES256SigningIsDeterministicAndLowS(t *testing.T) {
 	now := ts.Clock.Now()
 	for i := range 50 {
 		jti := "jti-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-		a, _, err := ts.tokens.signRefreshAs(jti, 1, "fam", now, now.Add(time.Hour))
+		a, _, err := ts.tokens().signRefreshAs(jti, 1, "fam", now, now.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _, err := ts.tokens.signRefreshAs(jti, 1, "fam", now, now.Add(time.Hour))
+		b, _, err := ts.tokens().signRefreshAs(jti, 1, "fam", now, now.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if a != b || highS(a) {
 			t.Fatalf("signing twice gave %q and %q (high-s: %v)", a, b, highS(a))
 		}
-		if _, err := ts.tokens.verifyRefresh(a); err != nil {
+		if _, err := ts.tokens().verifyRefresh(a); err != nil {
 			t.Fatalf("the token does not verify: %v", err)
 		}
 	}

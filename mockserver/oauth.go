@@ -6,23 +6,11 @@ import (
 	"strconv"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The OAuth 2.0 dialect: form-encoded requests, JSON answers, RFC 6749
 // errors. The token endpoint and its grants are in grants.go.
-
-// oauthError turns login and refresh failures into RFC 6749 invalid_grant.
-func oauthError(err error) error {
-	var te *tokenError
-	switch {
-	case errors.As(err, &te):
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: te.msg + " (" + te.code + ")"}
-	case errors.Is(err, errInvalidCredentials):
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_grant", Message: err.Error() + " (invalid_credentials)"}
-	}
-	return err
-}
 
 // handleOAuthRevoke is RFC 7009: revoking a refresh token (or an access
 // token that names its session) ends the session. Unknown and invalid
@@ -43,24 +31,24 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	familyID, owner := "", ""
-	if c, err := s.tokens.verifyRefresh(raw); err == nil || err.(*tokenError).code == codeTokenExpired {
+	tk := s.tokens()
+	if c, err := tk.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
 			familyID, owner = fam.ID, fam.ClientID
 		}
-	} else if c, err := s.tokens.verifyAccess(raw); err == nil {
+	} else if c, err := tk.verifyAccess(raw); err == nil {
 		familyID, owner = c.SessionID, c.ClientID
 	}
 	if owner != "" {
-		var te *tokenError
 		err := s.checkTokenClient(r.Context(), tokenCall{form: form, client: client, known: known}, owner)
-		if errors.As(err, &te) {
+		if errors.Is(err, errOtherClient) {
 			familyID = "" // another client's token: nothing happens, and §2.2 still answers 200
 		} else if err != nil {
 			return err
 		}
 	}
 	if familyID != "" {
-		if _, err := s.db.RevokeFamily(r.Context(), familyID, store.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.db.RevokeFamily(r.Context(), familyID, auth.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
 			return err
 		}
 	}
@@ -100,7 +88,7 @@ func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
-	if c, err := s.tokens.describeAccess(raw); err == nil {
+	if c, err := s.tokens().describeAccess(raw); err == nil {
 		if s.Policy().AccessDenylist && c.SessionID != "" {
 			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
 				return introspection{}
@@ -110,12 +98,12 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 			Username: c.Username, Sub: c.Subject, Aud: c.Audience, Iss: c.Issuer, Exp: unixOf(c.ExpiresAt),
 			Iat: unixOf(c.IssuedAt), Nbf: unixOf(c.NotBefore), Jti: c.ID, Sid: c.SessionID}
 	}
-	c, err := s.tokens.verifyRefresh(raw)
+	c, err := s.tokens().verifyRefresh(raw)
 	if err != nil {
 		return introspection{}
 	}
 	tok, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw))
-	if err != nil || tok.State(fam, s.clock.Now()) != store.StateActive {
+	if err != nil || tok.State(fam, s.clock.Now()) != auth.StateActive {
 		return introspection{}
 	}
 	return introspection{Active: true, TokenType: "refresh_token", Scope: fam.Scope, ClientID: fam.ClientID,
@@ -147,7 +135,8 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
 	keys := []jwk{}
-	for _, sg := range []*signer{s.tokens.access, s.tokens.refresh} {
+	tk := s.tokens()
+	for _, sg := range []*signer{tk.access, tk.refresh} {
 		if k, ok := sg.jwk(); ok {
 			keys = append(keys, k)
 		}

@@ -55,7 +55,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, data
 }
 
 // writeErrorPage answers an error of an HTML route as a page.
-func (s *Server) writeErrorPage(w http.ResponseWriter, ae *apiError) {
+func (s *Server) writeErrorPage(w http.ResponseWriter, ae *Error) {
 	s.renderPage(w, ae.Status, "error", struct{ Code, Message string }{ae.Code, ae.Message})
 }
 

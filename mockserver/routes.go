@@ -62,12 +62,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/", s.errorHandler(func(w http.ResponseWriter, r *http.Request) error {
 		if allowed, ok := methods[r.URL.Path]; ok && !slices.Contains(allowed, r.Method) {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			return &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 				Message: fmt.Sprintf("%s does not accept %s; use %s", r.URL.Path, r.Method, strings.Join(allowed, " or "))}
 		}
-		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.URL.Path}
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.URL.Path}
 	}))
-	return s.accessLog(s.recoverPanics(s.injectFaults(s.gateKeys(mux))))
+	return s.accessLog(s.recoverPanics(s.injectFaults(mux)))
 }
 
 func (s *Server) errorHandler(h handlerFunc) http.Handler {
@@ -82,7 +82,7 @@ func (s *Server) requireAdmin(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if !s.checkAdmin(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tokenlab-admin"`)
-			return &apiError{Status: http.StatusUnauthorized, Code: "admin_token_required",
+			return &Error{Status: http.StatusUnauthorized, Code: "admin_token_required",
 				Message: "admin routes need Authorization: Bearer <admin token> (printed when the server starts)"}
 		}
 		return h(w, r)

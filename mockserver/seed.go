@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // The seed dialect: JSON bodies, tokens also as cookies.
@@ -61,7 +61,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	g, err := s.login(r.Context(), req.Username, req.Password, "", "", "")
 	if err != nil {
-		return seedError(err)
+		return err
 	}
 	s.writeGrant(w, g)
 	return nil
@@ -74,7 +74,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	g, err := s.refresh(r.Context(), raw)
 	if err != nil {
-		return seedError(err)
+		return err
 	}
 	s.writeGrant(w, g)
 	return nil
@@ -94,7 +94,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.logout(r.Context(), raw); err != nil {
-		return seedError(err)
+		return err
 	}
 	s.clearCookies(w)
 	w.WriteHeader(http.StatusNoContent)
@@ -121,8 +121,8 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.db.UserByName(r.Context(), c.Username)
-	if errors.Is(err, store.ErrNotFound) {
-		return &apiError{Status: http.StatusUnauthorized, Code: codeInvalidToken, Bearer: true, Message: "the token's user no longer exists"}
+	if errors.Is(err, auth.ErrNotFound) {
+		return &Error{Status: http.StatusUnauthorized, Code: codeInvalidToken, Bearer: true, Message: "the token's user no longer exists"}
 	}
 	if err != nil {
 		return err
@@ -145,18 +145,6 @@ func refreshTokenOf(w http.ResponseWriter, r *http.Request) (string, error) {
 		return ck.Value, nil
 	}
 	return "", badRequest("send the refresh token as {\"token\": \"...\"} or the RefreshToken cookie")
-}
-
-// seedError words login and token failures the seed way: 401 with the code.
-func seedError(err error) error {
-	switch e := err.(type) {
-	case *tokenError:
-		return &apiError{Status: http.StatusUnauthorized, Code: e.code, Message: e.msg}
-	}
-	if err == errInvalidCredentials {
-		return &apiError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: err.Error()}
-	}
-	return err
 }
 
 func (s *Server) setCookies(w http.ResponseWriter, g grant) {

@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -65,31 +65,6 @@ type Config struct {
 	DeviceInterval time.Duration
 }
 
-// Policy is the part of the configuration that may change while the
-// server runs: lifetimes and the rotation rules.
-type Policy struct {
-	AccessTTL      time.Duration
-	RefreshTTL     time.Duration
-	SessionMax     time.Duration // absolute lifetime of a family
-	ReuseGrace     time.Duration
-	Rotation       bool
-	ReuseDetection bool
-	AccessDenylist bool
-}
-
-// Validate reports the first impossible setting.
-func (p Policy) Validate() error {
-	switch {
-	case p.AccessTTL <= 0 || p.RefreshTTL <= 0 || p.SessionMax <= 0:
-		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
-	case p.ReuseGrace < 0:
-		return errors.New("reuse-grace must not be negative")
-	case max(p.AccessTTL, p.RefreshTTL, p.SessionMax, p.ReuseGrace) > maxLifetime:
-		return fmt.Errorf("lifetimes are limited to %s, so that every expiry stays storable", FormatDuration(maxLifetime))
-	}
-	return nil
-}
-
 // MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
 // for a key at least as long as the hash output.
 const MinSecretBytes = 32
@@ -129,19 +104,21 @@ func DefaultConfig() Config {
 
 // Server is the mock auth server. Make one with New.
 type Server struct {
-	cfg    Config
-	db     *store.DB
-	clock  *Clock
-	tokens *tokens
-	log    *slog.Logger
-	admin  [32]byte // SHA-256 of the admin token: compared in constant time
+	cfg   Config
+	db    Store
+	clock *Clock
+	// live holds the signing keys in force; a rotation swaps it
+	// (keyrotate.go), so requests read keys without a lock.
+	live  atomic.Pointer[tokens]
+	log   *slog.Logger
+	admin [32]byte // SHA-256 of the admin token: compared in constant time
 	// dummyHash is compared against when a user is unknown, so a login
 	// takes as long whether or not the name exists.
 	dummyHash []byte
 	handler   http.Handler
 	policy    atomic.Pointer[Policy] // read once per request
 	faults    faultTable             // see faults.go
-	keysMu    sync.RWMutex           // a key rotation holds requests back (keyrotate.go)
+	rotating  sync.Mutex             // one key rotation at a time
 	// formKey signs the hidden form_token of the authorize page; it lives
 	// only in memory, so a restart voids the forms on screen.
 	formKey   []byte
@@ -151,10 +128,11 @@ type Server struct {
 	maint     *maintenance
 }
 
-// New prepares a server on db: it loads or generates the signing keys and
-// creates the configured users that are missing. It starts a background
-// pruner that runs until ctx ends or Close is called.
-func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, error) {
+// New prepares a server on db (a *sqlite.DB, or any Store): it loads or
+// generates the signing keys and creates the configured users that are
+// missing. It starts a background pruner that runs until ctx ends or Close
+// is called.
+func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
@@ -183,7 +161,6 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		cfg:       cfg,
 		db:        db,
 		clock:     clock,
-		tokens:    newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now),
 		log:       cfg.Logger,
 		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
 		dummyHash: dummy,
@@ -200,6 +177,7 @@ func New(ctx context.Context, db *store.DB, clock *Clock, cfg Config) (*Server, 
 		queue = 2 * workers
 	}
 	s.hashing = newHashLimiter(workers, queue)
+	s.live.Store(newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now))
 	s.policy.Store(&cfg.Policy)
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
@@ -253,7 +231,11 @@ func (c Config) validate() error {
 	}
 	for _, u := range c.Users {
 		if err := validateCredentials(u.Username, u.Password); err != nil {
-			return fmt.Errorf("user %q: %s", u.Username, err.(*apiError).Message)
+			var e *Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Message)
+			}
+			return fmt.Errorf("user %q: %w", u.Username, err)
 		}
 	}
 	return nil
@@ -263,7 +245,7 @@ func (c Config) validate() error {
 // configured password, so that what the banner prints is what works.
 func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
 	existing, err := s.db.UserByName(ctx, u.Username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, auth.ErrNotFound) {
 		return err
 	}
 	if err == nil && bcrypt.CompareHashAndPassword(existing.PasswordHash, []byte(u.Password)) == nil {
@@ -276,7 +258,7 @@ func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
 	if err == nil {
 		return s.db.SetPasswordHash(ctx, u.Username, hash)
 	}
-	if _, err := s.db.CreateUser(ctx, u.Username, hash, s.clock.Now()); err != nil && !errors.Is(err, store.ErrUserExists) {
+	if _, err := s.db.CreateUser(ctx, u.Username, hash, s.clock.Now()); err != nil && !errors.Is(err, auth.ErrUserExists) {
 		return fmt.Errorf("create user %s: %w", u.Username, err)
 	}
 	return nil
@@ -297,6 +279,10 @@ func (s *Server) SetPolicy(p Policy) error {
 	s.policy.Store(&p)
 	return nil
 }
+
+// tokens returns the signing keys in force. A request that signs or
+// verifies more than once loads them once, so it never mixes two keys.
+func (s *Server) tokens() *tokens { return s.live.Load() }
 
 // Clock returns the server's clock.
 func (s *Server) Clock() *Clock { return s.clock }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // /admin/sessions answers a bounded page however many sessions and
@@ -27,9 +27,9 @@ func TestAdminSessionsPaged(t *testing.T) {
 	const many = 260
 	now := ts.Clock.Now()
 	for i := range many {
-		f := store.Family{ID: fmt.Sprintf("fam-%04d", i), UserID: alice.ID, Username: "alice",
+		f := auth.Family{ID: fmt.Sprintf("fam-%04d", i), UserID: alice.ID, Username: "alice",
 			CreatedAt: now.Add(time.Duration(i%7) * time.Second), ExpiresAt: now.Add(time.Hour)}
-		tok := store.RefreshToken{JTI: fmt.Sprintf("jti-%04d", i), FamilyID: f.ID, Hash: []byte{1}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+		tok := auth.RefreshToken{JTI: fmt.Sprintf("jti-%04d", i), FamilyID: f.ID, Hash: []byte{1}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := ts.DB.StartSession(ctx, f, tok, now); err != nil {
 			t.Fatal(err)
 		}
@@ -112,9 +112,9 @@ func TestAdminSessionsPaged(t *testing.T) {
 
 func claimsFID(t *testing.T, ts *testServer, refresh string) string {
 	t.Helper()
-	c, err := ts.tokens.verifyRefresh(refresh)
-	var te *tokenError
-	if err != nil && !(errors.As(err, &te) && te.code == codeTokenExpired) {
+	c, err := ts.tokens().verifyRefresh(refresh)
+	var te *Error
+	if err != nil && !(errors.As(err, &te) && te.Code == codeTokenExpired) {
 		t.Fatal(err)
 	}
 	return c.FamilyID

@@ -25,36 +25,36 @@ const iatLeeway = 60 * time.Second
 //     allows refusing them; two parsers may pick different copies);
 //   - exp, nbf or iat written as anything but a JSON number (golang-jwt
 //     reads "123" as 123).
-func checkShape(raw string) *tokenError {
+func checkShape(raw string) *Error {
 	head, payload, ok := splitSegments(raw)
 	if !ok {
 		return errNotCanonical
 	}
 	header, err := strictObject(head)
 	if err != nil {
-		return &tokenError{codeInvalidToken, "the token header is refused: " + err.Error()}
+		return refused(codeInvalidToken, "the token header is refused: "+err.Error())
 	}
 	for _, name := range []string{"crit", "b64"} {
 		if _, ok := header[name]; ok {
-			return &tokenError{codeInvalidToken, fmt.Sprintf("the token header has %q, an extension this server does not accept", name)}
+			return refused(codeInvalidToken, fmt.Sprintf("the token header has %q, an extension this server does not accept", name))
 		}
 	}
 	claims, err := strictObject(payload)
 	if err != nil {
-		return &tokenError{codeInvalidToken, "the token payload is refused: " + err.Error()}
+		return refused(codeInvalidToken, "the token payload is refused: "+err.Error())
 	}
 	for _, name := range []string{"exp", "nbf", "iat"} {
 		if v, ok := claims[name]; ok && !isJSONNumber(v) {
-			return &tokenError{codeInvalidToken, fmt.Sprintf("the %s claim must be a JSON number of seconds, not %s", name, v)}
+			return refused(codeInvalidToken, fmt.Sprintf("the %s claim must be a JSON number of seconds, not %s", name, v))
 		}
 	}
 	return nil
 }
 
 // checkIssuedAt refuses an iat later than now plus the leeway.
-func checkIssuedAt(iat time.Time, now time.Time) *tokenError {
+func checkIssuedAt(iat time.Time, now time.Time) *Error {
 	if !iat.IsZero() && iat.After(now.Add(iatLeeway)) {
-		return &tokenError{codeInvalidToken, "the token's iat is in the future; it was not issued by this server's clock"}
+		return refused(codeInvalidToken, "the token's iat is in the future; it was not issued by this server's clock")
 	}
 	return nil
 }

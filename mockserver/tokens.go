@@ -162,9 +162,9 @@ func (t *tokens) verifyAccess(raw string) (*AccessClaims, error) {
 		now := t.now()
 		switch {
 		case !now.Before(c.ExpiresAt.Time):
-			return c, &tokenError{codeTokenExpired, "the token has expired"}
+			return c, refused(codeTokenExpired, "the token has expired")
 		case now.Before(c.NotBefore.Time):
-			return c, &tokenError{codeInvalidToken, "the token is not valid yet (nbf is in the future)"}
+			return c, refused(codeInvalidToken, "the token is not valid yet (nbf is in the future)")
 		}
 		return c, nil
 	}
@@ -207,7 +207,7 @@ func (t *tokens) parseAccess(p *jwt.Parser, raw string) (*AccessClaims, error) {
 		return c, errHighS
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil {
-		return c, &tokenError{code: codeInvalidToken, msg: "the token lacks a jti, sub or nbf claim"}
+		return c, refused(codeInvalidToken, "the token lacks a jti, sub or nbf claim")
 	}
 	return c, nil
 }
@@ -233,7 +233,7 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 		}
 	}
 	if c.ID == "" || c.FamilyID == "" || c.Subject == "" {
-		return c, &tokenError{code: codeInvalidToken, msg: "the refresh token lacks a jti, fid or sub claim"}
+		return c, refused(codeInvalidToken, "the refresh token lacks a jti, fid or sub claim")
 	}
 	if t.refresh.alg == "ES256" && highS(raw) {
 		// The signature is genuine, so c names a real token: the caller
@@ -244,9 +244,9 @@ func (t *tokens) verifyRefresh(raw string) (*RefreshClaims, error) {
 }
 
 // errHighS refuses the second (high-s) spelling of an ES256 signature.
-var errHighS = &tokenError{codeInvalidToken, "the token's ECDSA signature is not in canonical (low-s) form"}
+var errHighS = refused(codeInvalidToken, "the token's ECDSA signature is not in canonical (low-s) form")
 
-var errNotCanonical = &tokenError{codeInvalidToken, "the token is malformed: only base64url characters and two dots are allowed"}
+var errNotCanonical = refused(codeInvalidToken, "the token is malformed: only base64url characters and two dots are allowed")
 
 // canonical reports whether raw is three base64url segments and nothing
 // else. With strict decoding this gives every token one spelling, so a
@@ -270,10 +270,10 @@ func canonical(raw string) bool {
 func keyFunc(s *signer, typ string) jwt.Keyfunc {
 	return func(tok *jwt.Token) (any, error) {
 		if got, _ := tok.Header["typ"].(string); got != typ {
-			return nil, &tokenError{codeInvalidToken, fmt.Sprintf("the token is of type %q where %q was expected (an access token cannot stand in for a refresh token, nor back)", got, typ)}
+			return nil, refused(codeInvalidToken, fmt.Sprintf("the token is of type %q where %q was expected (an access token cannot stand in for a refresh token, nor back)", got, typ))
 		}
 		if kid, _ := tok.Header["kid"].(string); kid != s.kid {
-			return nil, &tokenError{codeInvalidToken, "the token was signed with a key this server does not use (an old key after a rotation, or another server's)"}
+			return nil, refused(codeInvalidToken, "the token was signed with a key this server does not use (an old key after a rotation, or another server's)")
 		}
 		return s.verify, nil
 	}
@@ -288,44 +288,36 @@ const (
 	codeSessionExpired = "session_expired"
 )
 
-// tokenError is why a token was refused, in words for the client.
-type tokenError struct {
-	code string
-	msg  string
-}
-
-func (e *tokenError) Error() string { return e.msg }
-
-// tokenFailure turns a jwt error into a tokenError naming the problem in
+// tokenFailure turns a jwt error into a refusal naming the problem in
 // the server's own words (never the library's). raw is the token, alg the
 // one algorithm accepted.
-func tokenFailure(err error, raw, alg string) *tokenError {
+func tokenFailure(err error, raw, alg string) *Error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return &tokenError{codeInvalidToken, "the token is malformed"}
+		return refused(codeInvalidToken, "the token is malformed")
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		// The key function's own words: a wrong typ or key ID.
-		if te := (*tokenError)(nil); errors.As(err, &te) {
+		if te := (*Error)(nil); errors.As(err, &te) {
 			return te
 		}
-		return &tokenError{codeInvalidToken, "the token cannot be checked: its header names no key this server has"}
+		return refused(codeInvalidToken, "the token cannot be checked: its header names no key this server has")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		if got := headerAlg(raw); got != alg {
-			return &tokenError{codeInvalidToken, fmt.Sprintf("the token is signed with %q, but this server accepts only %s", got, alg)}
+			return refused(codeInvalidToken, fmt.Sprintf("the token is signed with %q, but this server accepts only %s", got, alg))
 		}
-		return &tokenError{codeInvalidToken, "the token's signature does not match its contents: it was altered, or signed with another key"}
+		return refused(codeInvalidToken, "the token's signature does not match its contents: it was altered, or signed with another key")
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return &tokenError{codeTokenExpired, "the token has expired"}
+		return refused(codeTokenExpired, "the token has expired")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return &tokenError{codeInvalidToken, "the token is not valid yet (nbf is in the future)"}
+		return refused(codeInvalidToken, "the token is not valid yet (nbf is in the future)")
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return &tokenError{codeInvalidToken, "the token was issued by another issuer"}
+		return refused(codeInvalidToken, "the token was issued by another issuer")
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return &tokenError{codeInvalidToken, "the token is meant for another audience"}
+		return refused(codeInvalidToken, "the token is meant for another audience")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return &tokenError{codeInvalidToken, "the token lacks the exp claim"}
+		return refused(codeInvalidToken, "the token lacks the exp claim")
 	}
-	return &tokenError{codeInvalidToken, "the token is invalid"}
+	return refused(codeInvalidToken, "the token is invalid")
 }
 
 // hashToken is what the database keeps of a refresh token.

@@ -200,10 +200,10 @@ func TestReviewFixes(t *testing.T) {
 	t.Run("a token without iat is introspected, not a 500", func(t *testing.T) {
 		ts := newTestServer(t)
 		now := ts.Clock.Now()
-		c := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: ts.tokens.issuer, Subject: "1", ID: "no-iat",
-			Audience: jwt.ClaimStrings{ts.tokens.audience}, ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
+		c := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: ts.tokens().issuer, Subject: "1", ID: "no-iat",
+			Audience: jwt.ClaimStrings{ts.tokens().audience}, ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
 			NotBefore: jwt.NewNumericDate(now)}, Username: "alice"}
-		raw, err := sign(ts.tokens.access, typAccess, c)
+		raw, err := sign(ts.tokens().access, typAccess, c)
 		if err != nil {
 			t.Fatal(err)
 		}

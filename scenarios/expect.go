@@ -43,6 +43,9 @@ func check(e *Expect, o Observed, claims map[string]any) (fails, skipped []strin
 	if e.RefreshChanged != nil && o.RefreshChanged != *e.RefreshChanged {
 		fail("expected the refresh token %s, but it %s", changed(*e.RefreshChanged), changedPast(o.RefreshChanged))
 	}
+	if e.HasRefresh != nil && o.hasRefresh != *e.HasRefresh {
+		fail("expected the client to hold a refresh token: %v, got %v", *e.HasRefresh, o.hasRefresh)
+	}
 	if e.LoginRequired != nil && o.LoginRequired != *e.LoginRequired {
 		fail("expected login_required %v, got %v", *e.LoginRequired, o.LoginRequired)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
 	"go.yaml.in/yaml/v3"
 )
@@ -38,6 +39,12 @@ type need struct {
 	kind     string
 	requires string // RequiresClock or RequiresAdmin
 	restart  bool   // only an embedded server can restart
+	// A login flow other than password needs an oauth2 profile; pkce and
+	// device need tokenlab's own login pages (the runner fills them).
+	flow      string
+	pages     bool
+	clientID  string // a confidential client whose secret comes from secretEnv
+	secretEnv string
 }
 
 // ServerSettings are the server policy a scenario needs; nil fields keep
@@ -50,10 +57,35 @@ type ServerSettings struct {
 	Rotation       *bool     `yaml:"rotation"`
 	ReuseDetection *bool     `yaml:"reuse_detection"`
 	AccessDenylist *bool     `yaml:"access_denylist"`
+	// Clients are confidential clients the runner registers when it starts
+	// its own server. An external server must have been started with them
+	// (tokenlab serve --client-file); they are not settings the admin API
+	// can change.
+	Clients []ScenarioClient `yaml:"clients"`
 }
 
-// empty reports whether the scenario leaves the server as it is.
-func (s ServerSettings) empty() bool { return s == ServerSettings{} }
+// ScenarioClient is a confidential OAuth client of the embedded server.
+type ScenarioClient struct {
+	ID     string `yaml:"id"`
+	Secret string `yaml:"secret"`
+}
+
+// empty reports whether the scenario leaves the server's settings as they
+// are (its clients are not settings).
+func (s ServerSettings) empty() bool {
+	s.Clients = nil
+	return reflect.ValueOf(s).IsZero()
+}
+
+// clientSecret is the secret of one of the scenario's clients.
+func (s ServerSettings) clientSecret(id string) (string, bool) {
+	for _, c := range s.Clients {
+		if c.ID == id {
+			return c.Secret, true
+		}
+	}
+	return "", false
+}
 
 // Duration is a duration written as "16m", "7d" or "90s".
 type Duration time.Duration
@@ -125,11 +157,44 @@ type Step struct {
 const DefaultClient = "main"
 
 // LoginArgs: the user to log in as (the runner's user by default). A
-// password given, even "", is sent as written.
+// password given, even "", is sent as written. Flow picks the login flow;
+// for pkce and device the runner plays the person at the browser on
+// tokenlab's own pages.
 type LoginArgs struct {
 	Username string  `yaml:"username"`
 	Password *string `yaml:"password"`
+	Flow     string  `yaml:"flow"` // password (default), pkce, device, client-credentials
+	// The OAuth client; the profile's (or the mock server's public client
+	// tokenlab) when empty.
+	ClientID        string `yaml:"client_id"`
+	ClientSecret    string `yaml:"client_secret"`     // may be ${var}
+	ClientSecretEnv string `yaml:"client_secret_env"` // the name of an environment variable holding it
+	Scope           string `yaml:"scope"`
+	Resource        string `yaml:"resource"` // an RFC 8707 resource indicator
+	// Deny: the person presses Deny on the authorize or device page.
+	Deny bool `yaml:"deny"`
+	// WrongVerifier: the code is traded with another code_verifier than
+	// the one its challenge came from (pkce).
+	WrongVerifier bool `yaml:"wrong_verifier"`
+	// Polls are the answers the device hears before the person decides on
+	// /device: authorization_pending (it waited the interval) or slow_down
+	// (it asked again at once).
+	Polls []string `yaml:"polls"`
 }
+
+// flow is the login's flow, password when none is named.
+func (l LoginArgs) flow() string {
+	if l.Flow == "" {
+		return client.FlowPassword
+	}
+	return l.Flow
+}
+
+// Login flows a step may name, and the device answers polls may list.
+var (
+	loginFlows  = []string{client.FlowPassword, client.FlowPKCE, client.FlowDevice, client.FlowClientCredentials}
+	pollAnswers = []string{"authorization_pending", "slow_down"}
+)
 
 // RequestArgs: an API call. Without Token it goes through the client,
 // which refreshes as needed; with Token (a saved name) that exact access
@@ -143,9 +208,11 @@ type RequestArgs struct {
 	Auth    string            `yaml:"auth"` // none: send no token
 }
 
-// SaveArgs keep the current access or refresh token under a name.
+// SaveArgs keep the current access or refresh token under a name, or
+// (code) the token request that traded the last PKCE or device login's
+// code, to replay it.
 type SaveArgs struct {
-	Token string `yaml:"token"` // access or refresh
+	Token string `yaml:"token"` // access, refresh or code
 	As    string `yaml:"as"`
 }
 
@@ -173,9 +240,10 @@ type Expect struct {
 	Error          StringList             `yaml:"error"`  // the error code in the answer, or one of several
 	Refreshes      *int                   `yaml:"refreshes"`
 	Rotations      *int                   `yaml:"rotations"`
-	TokenChanged   *bool                  `yaml:"token_changed"`   // the access token changed during the step
-	RefreshChanged *bool                  `yaml:"refresh_changed"` // the refresh token changed during the step
-	LoginRequired  *bool                  `yaml:"login_required"`  // the client's session ended
+	TokenChanged   *bool                  `yaml:"token_changed"`     // the access token changed during the step
+	RefreshChanged *bool                  `yaml:"refresh_changed"`   // the refresh token changed during the step
+	HasRefresh     *bool                  `yaml:"has_refresh_token"` // the client holds a refresh token after the step
+	LoginRequired  *bool                  `yaml:"login_required"`    // the client's session ended
 	BodyContains   *string                `yaml:"body_contains"`
 	Claims         map[string]any         `yaml:"claims"`    // claims of the current access token
 	Events         *EventCheck            `yaml:"events"`    // server event kinds that happened during the step
@@ -272,6 +340,9 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 		case "server":
 			if err = p.decodeKnown(v, &sc.Server); err == nil {
 				err = p.checkLifetimes(v)
+			}
+			if err == nil {
+				err = p.serverClients(v, sc.Server.Clients)
 			}
 		case "requires":
 			if v.Kind != yaml.SequenceNode {
@@ -386,6 +457,7 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 				return err
 			}
 		}
+		return p.login(v, st.Login)
 	case KindRefresh:
 		if !null {
 			if err := p.decodeKnown(v, &st.Refresh); err != nil {
@@ -434,8 +506,8 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 		if err := p.decodeKnown(v, &st.Save); err != nil {
 			return err
 		}
-		if (st.Save.Token != "access" && st.Save.Token != "refresh") || st.Save.As == "" {
-			return p.errf(v.Line, "save needs token: access or refresh, and as: a name")
+		if !slices.Contains([]string{"access", "refresh", "code"}, st.Save.Token) || st.Save.As == "" {
+			return p.errf(v.Line, "save needs token: access, refresh or code, and as: a name")
 		}
 	case KindReplay:
 		if v.Kind != yaml.ScalarNode || null {
@@ -674,6 +746,8 @@ func applies(check string, st Step) string {
 // use, checks fit their steps, and it derives the requirements.
 func (p parser) check(sc *Scenario) error {
 	saved := map[string]bool{}
+	savedKind := map[string]string{} // access, refresh or code
+	flowOf := map[string]string{}    // each client's last login flow
 	vars := map[string]bool{VarRunID: true, VarScenario: true}
 	require := func(r string) {
 		if !slices.Contains(sc.Requires, r) {
@@ -724,14 +798,28 @@ func (p parser) check(sc *Scenario) error {
 			if st.Login.Password != nil {
 				pass = *st.Login.Password
 			}
-			err = useVars(st.Login.Username, pass)
+			err = useVars(st.Login.Username, pass, st.Login.ClientSecret)
+			flowOf[st.Client] = st.Login.flow()
+			sc.needs = append(sc.needs, loginNeeds(i, st)...)
+			for _, n := range sc.needs {
+				if n.step == i+1 && n.requires != "" {
+					require(n.requires)
+				}
+			}
 		case KindSave:
+			if st.Save.Token == "code" && flowOf[st.Client] != client.FlowPKCE && flowOf[st.Client] != client.FlowDevice {
+				return p.errf(st.Line, "save: {token: code} keeps the code of a pkce or device login, and client %s has not logged in with one yet", st.Client)
+			}
 			saved[st.Save.As] = true
+			savedKind[st.Save.As] = st.Save.Token
 		case KindReplay:
 			err = use(st.Replay)
 		case KindRequest:
 			if st.Request.Token != "" {
 				err = use(st.Request.Token)
+				if err == nil && savedKind[st.Request.Token] == "code" {
+					err = p.errf(st.Line, "%s is a saved code, not an access token: replay it with replay: %s", st.Request.Token, st.Request.Token)
+				}
 			}
 			if err == nil {
 				err = requestVars(st.Request)
@@ -739,6 +827,9 @@ func (p parser) check(sc *Scenario) error {
 		case KindConcurrent:
 			if st.Concurrent.Request.Token != "" {
 				err = use(st.Concurrent.Request.Token)
+				if err == nil && savedKind[st.Concurrent.Request.Token] == "code" {
+					err = p.errf(st.Line, "%s is a saved code, not an access token", st.Concurrent.Request.Token)
+				}
 			}
 			if err == nil {
 				err = requestVars(st.Concurrent.Request)
@@ -746,6 +837,9 @@ func (p parser) check(sc *Scenario) error {
 		case KindTamper:
 			if st.Tamper.Token != "access" {
 				err = use(st.Tamper.Token)
+				if err == nil && savedKind[st.Tamper.Token] == "code" {
+					err = p.errf(st.Line, "%s is a saved code, not a token: tamper works on tokens", st.Tamper.Token)
+				}
 			}
 			if st.Tamper.As != "" {
 				saved[st.Tamper.As] = true

@@ -37,6 +37,9 @@ func FuzzParse(f *testing.F) {
 		"name: x\nsteps:\n  - login: {}\n  - fault: {route: token, status: 503, delay: 2s, times: 3}\n  - restart:\n  - rotate_keys:\n",
 		"name: x\nsteps:\n  - login: {}\n    expect: {status: [200, 4xx], error: [a, b], events: {a: 1}, no_events: [b], headers: {A: b}, cookies: {C: {httponly: true}}}\n",
 		"name: x\nsteps:\n  - refresh: {lose_response: true}\n    expect: {status: \"200\"}\n",
+		// Login flows.
+		"name: x\nserver: {clients: [{id: m, secret: s}, {id: tokenlab}]}\nsteps:\n  - login: {flow: device, polls: [authorization_pending, slow_down], deny: true}\n  - save: {token: code, as: c}\n  - replay: c\n",
+		"name: x\nsteps:\n  - login: {flow: client-credentials, client_id: m, client_secret_env: \"1X\", scope: a, resource: b}\n    expect: {has_refresh_token: false}\n",
 	} {
 		f.Add([]byte(src))
 	}

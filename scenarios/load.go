@@ -17,7 +17,7 @@ var BuiltinNames = []string{
 	"basic-login", "access-expiry", "refresh-rotation", "reuse-detection", "refresh-expiry",
 	"logout", "logout-denylist", "concurrent-refresh", "reuse-grace", "tampered-token", "session-max",
 	"lost-refresh-response", "lost-refresh-response-grace", "two-devices", "logout-access-window",
-	"server-restart", "key-rotation", "refresh-outage",
+	"server-restart", "key-rotation", "refresh-outage", "pkce-login", "device-login", "client-credentials",
 }
 
 // Builtin returns the built-in scenario with that name.

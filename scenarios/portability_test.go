@@ -124,7 +124,7 @@ func TestPortabilityTable(t *testing.T) {
 			return out
 		}},
 		{"tokenlab server via `--server --admin-token`", func(t *testing.T, sc *Scenario) []Result {
-			r := NewRunner()
+			r := withClientSecret(NewRunner())
 			r.Server, r.AdminToken = shared.URL, shared.AdminToken
 			return []Result{r.Run(t.Context(), sc)}
 		}},
@@ -209,7 +209,7 @@ func shortReason(s string) string {
 	if rest, ok := strings.CutPrefix(s, "its server: settings need the admin API"); ok && rest != "" {
 		return "`server:` needs the admin API"
 	}
-	for _, cut := range []string{" of a tokenlab server", ", which only", " (an external", ", builtin/"} {
+	for _, cut := range []string{" of a tokenlab server", ", which only", " (an external", " as the person at the browser", ", builtin/"} {
 		if i := strings.Index(s, cut); i > 0 {
 			if cut == ", builtin/" { // "step 4 (replay, builtin/x.yaml:17): expected …"
 				if j := strings.Index(s[i:], "): "); j > 0 {

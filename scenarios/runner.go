@@ -75,6 +75,7 @@ type Observed struct {
 	Events         []string `json:"events,omitempty"`
 	// EventsUnknown says why the server's events could not be read.
 	EventsUnknown string `json:"-"`
+	hasRefresh    bool   // the client holds a refresh token after the step
 	body          string
 	header        http.Header
 	cookies       []*http.Cookie
@@ -99,6 +100,12 @@ type Runner struct {
 	// RunID is ${run_id}: unique per run, so that a scenario that
 	// registers a user can run twice against one server.
 	RunID string
+	// RequestTimeout bounds each HTTP exchange of the scenario's clients
+	// (a refresh included); 30 s when 0.
+	RequestTimeout time.Duration
+	// LookupEnv reads the environment (client_secret_env); os.LookupEnv
+	// when nil.
+	LookupEnv func(string) (string, bool)
 
 	// External servers are shared: a scenario that moves their clock or
 	// changes their settings runs alone.
@@ -207,6 +214,13 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+func (r *Runner) lookupEnv(name string) (string, bool) {
+	if r.LookupEnv != nil {
+		return r.LookupEnv(name)
+	}
+	return os.LookupEnv(name)
+}
+
 func newRunID() string {
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -244,10 +258,14 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	rec := &recorder{base: tr}
 	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr, rec: rec,
-		plain:  &http.Client{Transport: rec, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
-		actors: map[string]*actor{},
-		vars:   map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
+		plain:   &http.Client{Transport: rec, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
+		browser: &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
+		actors:  map[string]*actor{}, codes: map[string]*exchange{},
+		vars: map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
 	if r.Server == "" {
+		if skip := w.flowSkip(ctx, true); skip != "" {
+			return nil, skip, nil
+		}
 		if err := w.startEmbedded(ctx, wall, ""); err != nil {
 			return nil, "", err
 		}
@@ -263,11 +281,14 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	if skip, err := w.checkRequirements(ctx); skip != "" || err != nil {
 		return nil, skip, err
 	}
+	if skip := w.flowSkip(ctx, false); skip != "" {
+		return nil, skip, nil
+	}
 	// A shared server's clock, settings, faults and keys are global: a
 	// scenario that changes them runs alone, and so does one that counts
 	// events exactly (another scenario's events would be counted too); the
 	// others may share.
-	if sc.Server.empty() && len(sc.needs) == 0 && !sc.countsEvents() {
+	if sc.Server.empty() && !sc.changesServer() && !sc.countsEvents() {
 		r.settingsMu.RLock()
 		w.cleanup = append(w.cleanup, func() error { r.settingsMu.RUnlock(); return nil })
 		return w, "", nil
@@ -309,6 +330,12 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	return w, "", nil
 }
 
+// changesServer reports whether a step moves the server's clock, injects
+// faults, rotates its keys or restarts it.
+func (sc *Scenario) changesServer() bool {
+	return slices.ContainsFunc(sc.needs, func(n need) bool { return n.requires != "" || n.restart })
+}
+
 // countsEvents reports whether a step expects exact event counts or
 // events that must not happen.
 func (sc *Scenario) countsEvents() bool {
@@ -328,7 +355,11 @@ func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr s
 		w.dbPath = filepath.Join(dir, "tokenlab.db")
 		w.cleanup = append(w.cleanup, func() error { return os.RemoveAll(dir) })
 	}
-	e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, DB: w.dbPath, Addr: addr, Clock: w.clock,
+	var clients []mockserver.ClientConfig
+	for _, c := range w.sc.Server.Clients {
+		clients = append(clients, mockserver.ClientConfig{ID: c.ID, Secret: c.Secret})
+	}
+	e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, DB: w.dbPath, Addr: addr, Clock: w.clock, Clients: clients,
 		Configure: func(c *mockserver.Config) {
 			c.BcryptCost = bcrypt.MinCost // a scenario logs in often; hashing is not what it shows
 			w.sc.Server.apply(&c.Policy)
@@ -360,6 +391,9 @@ func (w *world) checkRequirements(ctx context.Context) (string, error) {
 		return "needs the admin API"
 	}
 	for _, n := range w.sc.needs {
+		if n.requires == "" && !n.restart {
+			continue // a login flow's needs: see flowSkip
+		}
 		step := fmt.Sprintf("step %d (%s)", n.step, n.kind)
 		if n.restart {
 			return step + " restarts the server, which only the embedded server can do (an external server's process is not tokenlab's to stop)", nil

@@ -97,9 +97,30 @@ func TestRunFailureSaysWhereAndWhat(t *testing.T) {
 
 // external starts an in-process tokenlab server with a frozen clock, as
 // `tokenlab serve --clock frozen` would run, for the runner to share.
+// The confidential client of the client-credentials built-in, as an
+// external server is started with it (tokenlab serve --client-file) and
+// the secret given to the runner in the environment.
+const (
+	scenarioClient       = "nightly-report"
+	scenarioClientSecret = "scenario-secret-nightly-report-1234"
+	scenarioClientEnv    = "TOKENLAB_SCENARIO_CLIENT_SECRET"
+)
+
+// withClientSecret gives the runner the secret as the environment would.
+func withClientSecret(r *Runner) *Runner {
+	r.LookupEnv = func(name string) (string, bool) {
+		if name == scenarioClientEnv {
+			return scenarioClientSecret, true
+		}
+		return "", false
+	}
+	return r
+}
+
 func external(tb testing.TB) *mockserver.Embedded {
 	tb.Helper()
 	e, err := mockserver.StartEmbedded(tb.Context(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
+		Clients:   []mockserver.ClientConfig{{ID: scenarioClient, Secret: scenarioClientSecret}},
 		Configure: func(c *mockserver.Config) { c.BcryptCost = bcrypt.MinCost }})
 	if err != nil {
 		tb.Fatal(err)
@@ -111,7 +132,7 @@ func external(tb testing.TB) *mockserver.Embedded {
 func TestRunExternalServer(t *testing.T) {
 	t.Run("with the admin token every built-in passes", func(t *testing.T) {
 		e := external(t)
-		r := NewRunner()
+		r := withClientSecret(NewRunner())
 		r.Server, r.AdminToken = e.URL, e.AdminToken
 		for _, res := range r.RunAll(t.Context(), builtins(t), 4) {
 			sc, _ := Builtin(res.Name)
@@ -159,7 +180,7 @@ func TestRunExternalServer(t *testing.T) {
 			}
 		}
 		// reuse-detection's event checks degrade to skipped checks.
-		want := []string{"basic-login", "reuse-detection", "tampered-token", "lost-refresh-response", "two-devices"}
+		want := []string{"basic-login", "reuse-detection", "tampered-token", "lost-refresh-response", "two-devices", "pkce-login"}
 		if !slices.Equal(free, want) {
 			t.Errorf("built-ins without requirements: %v", free)
 		}

@@ -128,7 +128,7 @@ func TestWrongPasswordIsSentAsWritten(t *testing.T) {
 
 // Wrong today 3: after a successful logout, login_required is true.
 func TestLogoutEndsTheSession(t *testing.T) {
-	wantPass(t, "name: l\nsteps:\n  - login: {}\n  - logout:\n    expect: {status: 200, login_required: true}\n")
+	wantPass(t, "name: l\nsteps:\n  - login: {}\n  - logout:\n    expect: {status: 204, login_required: true}\n")
 }
 
 // Admin-only checks degrade: without the admin API an events check is a

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,9 +34,11 @@ type world struct {
 	transport *http.Transport // every connection of the scenario
 	rec       *recorder       // the last answer, for captures and header checks
 	plain     *http.Client    // for requests that must not refresh
+	browser   *http.Client    // the person's browser on login pages: no cookies, no redirects followed
 	actors    map[string]*actor
 	seenEvent int64 // the newest server event this scenario has read
 	saved     map[string]string
+	codes     map[string]*exchange // saved code exchanges, to replay
 	vars      map[string]string
 	last      Observed
 	lastActor string // the client of the step before, which an expect step checks
@@ -49,6 +52,7 @@ type actor struct {
 	name   string
 	client *client.Client
 	user   string
+	tap    *flowTap // what the runner sees of the client's code exchanges
 }
 
 type actorEvent struct {
@@ -81,6 +85,7 @@ type recorder struct {
 }
 
 type recorded struct {
+	status  int
 	header  http.Header
 	cookies []*http.Cookie
 	body    []byte
@@ -99,7 +104,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The caller reads the whole answer: what was read, then the rest.
 	resp.Body = readCloser{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 	r.mu.Lock()
-	r.last = &recorded{header: resp.Header.Clone(), cookies: resp.Cookies(), body: body}
+	r.last = &recorded{status: resp.StatusCode, header: resp.Header.Clone(), cookies: resp.Cookies(), body: body}
 	r.mu.Unlock()
 	return resp, nil
 }
@@ -107,6 +112,15 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// answeredStatus is the status of the step's last answer: what the server
+// really said (a logout is 204 on the seed routes, 200 at /oauth/revoke).
+func (w *world) answeredStatus() int {
+	if ans := w.rec.answer(); ans != nil && ans.status != 0 {
+		return ans.status
+	}
+	return http.StatusOK
 }
 
 func (r *recorder) reset() {
@@ -122,9 +136,14 @@ func (r *recorder) answer() *recorded {
 }
 
 // newClient gives an actor a fresh client (a new device) for a user.
-func (w *world) newClient(a *actor, username string) error {
-	c, err := client.New(w.server, username, w.profile, client.NewMemoryStore(),
-		client.WithHTTPClient(&http.Client{Transport: w.rec, Timeout: 30 * time.Second}),
+func (w *world) newClient(a *actor, username string, p client.Profile) error {
+	tap := &flowTap{base: w.rec}
+	timeout := w.r.RequestTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	c, err := client.New(w.server, username, p, client.NewMemoryStore(),
+		client.WithHTTPClient(&http.Client{Transport: tap, Timeout: timeout}),
 		client.WithClock(w.clock), client.WithEvents(func(e client.Event) {
 			w.mu.Lock()
 			w.events = append(w.events, actorEvent{a.name, e})
@@ -133,7 +152,7 @@ func (w *world) newClient(a *actor, username string) error {
 	if err != nil {
 		return err
 	}
-	a.client, a.user = c, username
+	a.client, a.user, a.tap = c, username, tap
 	return nil
 }
 
@@ -211,6 +230,7 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		obs, summary, err := w.do(ctx, st, a)
 		obs.Refreshes, obs.Rotations = w.clientEventsSince(from, a.name)
 		at2, rt2 := w.tokens(ctx, a)
+		obs.hasRefresh = rt2 != ""
 		obs.TokenChanged = at != at2 && at2 != ""
 		obs.RefreshChanged = rt != rt2 && rt2 != ""
 		if ans := w.rec.answer(); ans != nil && answersOf(st) {
@@ -332,15 +352,15 @@ func jsonField(body []byte, path string) (string, bool) {
 func defaultCheck(kind string, o Observed, summary string) []string {
 	switch kind {
 	case KindLogin, KindRefresh:
-		if o.Status >= 400 || o.LoginRequired {
+		if o.Status >= 400 || o.LoginRequired || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("%s failed: %s (add an expect: to make this the point of the step)", kind, o.describe())}
 		}
 	case KindLogout:
-		if o.Status >= 400 {
+		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("logout failed: %s (add an expect: to make this the point of the step)", o.describe())}
 		}
 	case KindRequest:
-		if o.Status >= 400 {
+		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("the request failed: %s (add expect: {status: %d} if that is the point of the step)", summary, o.Status)}
 		}
 		if o.LoginRequired {
@@ -352,10 +372,12 @@ func defaultCheck(kind string, o Observed, summary string) []string {
 
 func (o Observed) describe() string {
 	s := fmt.Sprint(o.Status)
-	if o.Status == 0 {
+	switch {
+	case o.Status == 0 && o.Error != "":
+		s = o.Error
+	case o.Status == 0:
 		s = "no answer"
-	}
-	if o.Error != "" {
+	case o.Error != "":
 		s += " " + o.Error
 	}
 	if o.LoginRequired {
@@ -392,11 +414,22 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 		if st.Login.Password != nil { // given, even empty: sent as written
 			pass = expand(*st.Login.Password, w.vars)
 		}
-		if err := w.newClient(a, user); err != nil {
+		p, err := w.loginProfile(st.Login)
+		if err != nil {
 			return o, who + "log in", err
 		}
-		_, err := a.client.Login(ctx, pass)
-		o.Status = 200
+		if st.Login.flow() == client.FlowClientCredentials {
+			user = "" // the session is named after the client
+		}
+		if err := w.newClient(a, user, p); err != nil {
+			return o, who + "log in", err
+		}
+		if st.Login.flow() != client.FlowPassword {
+			o, summary, err := w.flowLogin(ctx, a, st.Login, user, pass)
+			return o, who + summary, err
+		}
+		_, err = a.client.Login(ctx, pass)
+		o.Status = w.answeredStatus()
 		return o, who + "log in as " + user + " → " + o.describeAfter(err), o.absorb(err)
 	case KindRequest:
 		if err := needClient(); err != nil && st.Request.Token == "" && st.Request.Auth != "none" {
@@ -420,7 +453,7 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return o, who + "refresh; the answer is lost on the way back (the client keeps its old tokens)", nil
 		}
 		_, err := a.client.Refresh(ctx)
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		return o, who + "refresh now → " + o.describeAfter(err), o.absorb(err)
 	case KindAdvance:
 		at, err := w.advance(ctx, st.Duration)
@@ -436,6 +469,13 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 		}
 		return o, "wait " + st.Duration.String() + " of real time", nil
 	case KindSave:
+		if st.Save.Token == "code" {
+			if a.tap == nil || a.tap.lastExchange() == nil {
+				return o, "save", errors.New("there is no code exchange to save: the pkce or device login before it sent none")
+			}
+			w.codes[st.Save.As] = a.tap.lastExchange()
+			return o, who + "save the token request that traded the code as " + st.Save.As, nil
+		}
 		at, rt := w.tokens(ctx, a)
 		tok := map[string]string{"access": at, "refresh": rt}[st.Save.Token]
 		if tok == "" {
@@ -444,13 +484,17 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 		w.saved[st.Save.As] = tok
 		return o, who + "save the " + st.Save.Token + " token as " + st.Save.As, nil
 	case KindReplay:
+		if ex, ok := w.codes[st.Replay]; ok {
+			err := w.replayExchange(ctx, ex, &o)
+			return o, who + "send the token request that traded " + st.Replay + " again → " + o.describeAfter(err) + because(o), err
+		}
 		if a.client == nil {
-			if err := w.newClient(a, w.r.Username); err != nil {
+			if err := w.newClient(a, w.r.Username, w.profile); err != nil {
 				return o, "replay", err
 			}
 		}
 		err := a.client.Replay(ctx, w.saved[st.Replay])
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		return o, who + "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
 	case KindTamper:
 		return w.tamper(ctx, a, st.Tamper, &o)
@@ -464,7 +508,7 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return o, who + "log out", err
 		}
 		err := a.client.Logout(ctx)
-		o.Status = 200
+		o.Status = w.answeredStatus()
 		err = o.absorb(err)
 		o.LoginRequired = true // the session is over here, whatever the server said
 		return o, who + "log out → " + o.describe(), err
@@ -551,15 +595,25 @@ func (o *Observed) absorb(err error) error {
 		}
 	}
 	if ae == nil && !o.LoginRequired {
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+			// No answer within the client's timeout: something a scenario
+			// expects (error: timeout) when it delays the server on purpose.
+			o.Status, o.Error, o.Message = 0, ErrTimeout, err.Error()
+			return nil
+		}
 		return err
 	}
 	return nil
 }
 
+// ErrTimeout is the error code of a step whose answer did not come within
+// the client's timeout.
+const ErrTimeout = "timeout"
+
 func (o *Observed) describeAfter(err error) string {
 	if err != nil {
 		var ae *client.APIError
-		if !errors.As(err, &ae) && !errors.Is(err, client.ErrLoginRequired) {
+		if ne := net.Error(nil); !errors.As(err, &ae) && !errors.Is(err, client.ErrLoginRequired) && !(errors.As(err, &ne) && ne.Timeout()) {
 			return "error"
 		}
 		probe := *o

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // adminAPI reads the embedded server's event log and policy through its
@@ -56,8 +56,8 @@ func (a *adminAPI) get(ctx context.Context, path string, out any) error {
 
 const eventPage = 500
 
-func (a *adminAPI) events(ctx context.Context, after int64) ([]store.Event, error) {
-	var body struct{ Events []store.Event }
+func (a *adminAPI) events(ctx context.Context, after int64) ([]auth.Event, error) {
+	var body struct{ Events []auth.Event }
 	err := a.get(ctx, fmt.Sprintf("/admin/events?after=%d&limit=%d", after, eventPage), &body)
 	return body.Events, err
 }

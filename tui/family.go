@@ -12,7 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/tokenlab/tokenlab/client"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // familyModel draws the current login's refresh-token family as a graph:
@@ -97,16 +97,16 @@ func (f *familyModel) fetch() tea.Cmd {
 // saw notes the replays among new server events; when one touches the
 // family in view (or the clock moved, which ages its tokens) and the
 // graph is in front, it reads the family again.
-func (f familyModel) saw(events []store.Event, inFront bool) (familyModel, tea.Cmd) {
+func (f familyModel) saw(events []auth.Event, inFront bool) (familyModel, tea.Cmd) {
 	relevant := false
 	for _, e := range events {
 		switch {
-		case e.Kind == store.EventReuseDetected:
+		case e.Kind == auth.EventReuseDetected:
 			f.replays[e.JTI] = replayMark{at: e.At}
-		case e.Kind == store.EventRefresh && e.Reason == "reuse_grace":
+		case e.Kind == auth.EventRefresh && e.Reason == "reuse_grace":
 			f.replays[e.JTI] = replayMark{at: e.At, grace: true}
 		}
-		if e.FamilyID == f.fid && f.fid != "" || e.Kind == store.EventClock {
+		if e.FamilyID == f.fid && f.fid != "" || e.Kind == auth.EventClock {
 			relevant = true
 		}
 	}
@@ -186,11 +186,11 @@ func (f familyModel) view(statusKey, status string) string {
 func (f familyModel) stateLook(state string) (glyph string, style lipgloss.Style) {
 	s := f.c.styles
 	switch state {
-	case store.StateActive:
+	case auth.StateActive:
 		return "●", s.Good
-	case store.StateUsed:
+	case auth.StateUsed:
 		return "○", s.Info
-	case store.StateRevoked:
+	case auth.StateRevoked:
 		return "✗", s.Bad
 	}
 	return "◌", s.Subtle // expired
@@ -273,7 +273,7 @@ func (f familyModel) summary(width int) []string {
 			why = "the server ended it."
 		}
 		text = " at " + stamp(*fam.RevokedAt, f.c.now) + " (" + fam.RevokeReason + "): " + why
-	case fam.State == store.StateExpired:
+	case fam.State == auth.StateExpired:
 		badge = s.Badge(StateExpired)
 		text = " the session's time ran out at " + stamp(fam.ExpiresAt, f.c.now) + ": no token of it refreshes any more."
 	default:
@@ -303,7 +303,7 @@ func plural(n int) string {
 func (f familyModel) legend(width int) []string {
 	s := f.c.styles
 	var items []string
-	for _, st := range []string{store.StateActive, store.StateUsed, store.StateRevoked, store.StateExpired} {
+	for _, st := range []string{auth.StateActive, auth.StateUsed, auth.StateRevoked, auth.StateExpired} {
 		g, style := f.stateLook(st)
 		items = append(items, style.Render(g+" "+st))
 	}
@@ -331,7 +331,7 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	glyph, style := f.stateLook(n.State)
 	head := lead + style.Render(glyph) + " " + s.Value.Render(n.JTI[:min(8, len(n.JTI))]) + "  " +
 		s.Subtle.Render("issued "+stamp(n.IssuedAt, f.c.now)) + "  " + style.Render(n.State)
-	if n.State == store.StateRevoked && n.UsedAt != nil {
+	if n.State == auth.StateRevoked && n.UsedAt != nil {
 		head += s.Subtle.Render(" (spent before)")
 	}
 	if n.ParentJTI == "" {

@@ -23,7 +23,7 @@ import (
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/client/jwtx"
 	"github.com/tokenlab/tokenlab/mockserver"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Secrets are the embedded server's HS256 secrets when the lab chose them
@@ -224,7 +224,7 @@ func sendForgedCmd(ctx context.Context, admin *adminAPI, url, tok string, lastEv
 			evs, err := admin.events(ctx, lastEvent)
 			if err == nil {
 				for _, e := range evs {
-					if e.Kind == store.EventAccessRejected {
+					if e.Kind == auth.EventAccessRejected {
 						msg.reasons = append(msg.reasons, e.Reason)
 					}
 				}

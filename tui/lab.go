@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Clock is the time the lab shows: the embedded server's movable clock,
@@ -25,7 +25,7 @@ type (
 	tickMsg        struct{ now time.Time }
 	clientEventMsg labEvent
 	serverEventMsg struct {
-		events []store.Event
+		events []auth.Event
 		policy policy
 		err    error
 	}

@@ -343,8 +343,15 @@ func TestPlayer(t *testing.T) {
 	if l.m.screen != screenPlayer {
 		t.Fatalf("screen = %d after s, want the player", l.m.screen)
 	}
-	for _, name := range scenarios.BuiltinNames {
-		l.wantView(name)
+	// Every built-in is listed; the list scrolls with the cursor.
+	for i, name := range scenarios.BuiltinNames {
+		l.wantView("› " + name)
+		if i < len(scenarios.BuiltinNames)-1 {
+			l.key("down")
+		}
+	}
+	for range scenarios.BuiltinNames {
+		l.key("up")
 	}
 	l.wantView("› basic-login")
 	l.key("down", "down", "down")

@@ -161,13 +161,20 @@ func (p playerModel) view() string {
 	k := p.c.keys
 	var help []key.Binding
 	if p.play == nil {
-		for i, sc := range p.list {
-			line := fmt.Sprintf("%-20s %s", sc.Name, sc.Summary())
+		// The list scrolls with the cursor so the footer always fits: the
+		// title, the status line and the footer take five lines.
+		rows := max(3, p.c.height-lineCount(b.String())-4)
+		first, last := listWindow(p.cursor, len(p.list), rows)
+		for i := first; i < last; i++ {
+			line := fmt.Sprintf("%-20s %s", p.list[i].Name, p.list[i].Summary())
 			if i == p.cursor {
 				b.WriteString(s.Selected.Render("› "+truncate(line, width-2)) + "\n")
 			} else {
 				b.WriteString(s.Value.Render("  "+truncate(line, width-2)) + "\n")
 			}
+		}
+		if hidden := len(p.list) - (last - first); hidden > 0 {
+			b.WriteString(s.Subtle.Render(fmt.Sprintf("  %d more (↑/↓)", hidden)) + "\n")
 		}
 		help = []key.Binding{k.Up, k.Down, k.Play, k.Back, k.Quit}
 	} else {
@@ -184,6 +191,18 @@ func (p playerModel) view() string {
 
 func lineCount(s string) int { return strings.Count(s, "\n") }
 
+// listWindow is the part [first, last) of a list of n that shows the
+// cursor in rows lines (one of them kept for the "more" line when the
+// list does not fit).
+func listWindow(cursor, n, rows int) (first, last int) {
+	if n <= rows {
+		return 0, n
+	}
+	rows--
+	first = min(max(0, cursor-rows/2), n-rows)
+	return first, first + rows
+}
+
 // stepToken says what a step sends to the server.
 func stepToken(st scenarios.Step) string {
 	switch st.Kind {
@@ -199,17 +218,6 @@ func stepToken(st scenarios.Step) string {
 		return "sent a tampered access token"
 	}
 	return ""
-}
-
-// stepSummary is the runner's line for a finished step. The runner
-// reports a successful logout as 200 whatever the server answered (this
-// server answers 204), so the player says only that it was accepted
-// rather than show a status the server did not send.
-func stepSummary(st scenarios.Step, r scenarios.StepResult) string {
-	if st.Kind == scenarios.KindLogout {
-		return strings.Replace(r.Summary, "→ 200", "→ accepted (2xx)", 1) // the runner may add a note after the status
-	}
-	return r.Summary
 }
 
 // steps shows the scenario's teaching text and its steps so far, every
@@ -231,7 +239,7 @@ func (p playerModel) steps(used int) string {
 		mark, style, text := "·", s.Subtle, st.Kind
 		if i < len(p.results) {
 			r := p.results[i]
-			text = stepSummary(st, r)
+			text = r.Summary
 			if tok := stepToken(st); tok != "" {
 				text += " · " + tok
 			}

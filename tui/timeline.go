@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tokenlab/tokenlab/client"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // entry is one line of the timeline: what happened, and why.
@@ -150,31 +150,31 @@ func responseWhy(e client.Event, attacker bool) (string, string) {
 }
 
 // serverEntry narrates an event of the embedded server.
-func serverEntry(e store.Event) entry {
+func serverEntry(e auth.Event) entry {
 	en := entry{At: e.At, Source: "server", What: e.Kind, Tone: "info"}
 	switch e.Kind {
-	case store.EventLogin:
+	case auth.EventLogin:
 		en.Why = "A new family of refresh tokens started with this login."
-	case store.EventLoginFailed:
+	case auth.EventLoginFailed:
 		en.Why, en.Tone = "Wrong username or password ("+e.Reason+").", "bad"
-	case store.EventRefresh:
+	case auth.EventRefresh:
 		en.Why = "The refresh token was checked against the database and marked used."
 		if e.Reason == "reuse_grace" {
 			en.Why, en.Tone = "A spent token came back inside the grace window: a fresh pair, no revocation.", "warn"
 		}
-	case store.EventRotation:
+	case auth.EventRotation:
 		en.Why = "A successor refresh token was issued in the same family."
-	case store.EventReuseDetected:
+	case auth.EventReuseDetected:
 		en.Why, en.Tone = "A spent refresh token came back: the server cannot tell thief from owner.", "bad"
-	case store.EventFamilyRevoked:
+	case auth.EventFamilyRevoked:
 		en.Why, en.Tone = "Every refresh token of this login is now dead ("+e.Reason+").", "bad"
-	case store.EventLogout:
+	case auth.EventLogout:
 		en.Why = "The session was ended at the client's request."
-	case store.EventAccessRejected:
+	case auth.EventAccessRejected:
 		en.Why, en.Tone = "An access token was refused: "+e.Reason+".", "bad"
-	case store.EventRefreshRejected:
+	case auth.EventRefreshRejected:
 		en.Why, en.Tone = "A refresh was refused: "+e.Reason+".", "bad"
-	case store.EventClock:
+	case auth.EventClock:
 		en.Why = "The server's clock moved: " + e.Reason + "."
 	default:
 		en.Why = e.Reason

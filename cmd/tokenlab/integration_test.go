@@ -12,7 +12,7 @@ import (
 
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -26,7 +26,7 @@ type embedded struct {
 
 func startEmbedded(t *testing.T, mutate ...func(*mockserver.Config)) *embedded {
 	t.Helper()
-	db, err := store.Open(t.Context(), t.TempDir()+"/tokenlab.db")
+	db, err := sqlite.Open(t.Context(), t.TempDir()+"/tokenlab.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,12 @@ and the text progress still goes to stdout.
 A scenario whose event checks could not be made (no admin API) still runs;
 every report says which checks were skipped.
 
+Login steps with flow: pkce or device play the person at the browser on
+tokenlab's own login pages (embedded, or a tokenlab serve at --server); against
+other servers they are skipped. A step's OAuth client secret comes from the
+file, from its server: clients (embedded server), or from the environment
+variable the step names with client_secret_env.
+
 --check reads and validates the files without running anything. --tag runs
 only the scenarios with one of the tags. The password of --username comes from
 --password-file, --password-stdin or TOKENLAB_PASSWORD (--password works too,
@@ -180,7 +186,7 @@ func withTags(scs []*scenarios.Scenario, tags []string) ([]*scenarios.Scenario, 
 }
 
 func runScenarios(ctx context.Context, std streams, opts runOptions, args []string) error {
-	runner, err := opts.runner()
+	runner, err := opts.runner(std.env)
 	if err != nil {
 		return err
 	}
@@ -246,7 +252,7 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 }
 
 // runner checks the flags and makes the runner they describe.
-func (o runOptions) runner() (*scenarios.Runner, error) {
+func (o runOptions) runner(env func(string) (string, bool)) (*scenarios.Runner, error) {
 	if !slices.Contains(scenarios.Formats, o.format) {
 		return nil, usagef("--format %q: use one of %s", o.format, strings.Join(scenarios.Formats, ", "))
 	}
@@ -270,6 +276,7 @@ func (o runOptions) runner() (*scenarios.Runner, error) {
 	}
 	r := scenarios.NewRunner()
 	r.Server, r.AdminToken, r.Profile, r.Username, r.Password = o.server, o.adminToken, p, o.username, o.password
+	r.LookupEnv = env // client_secret_env
 	return r, nil
 }
 

@@ -280,10 +280,17 @@ func TestScenariosCmd(t *testing.T) {
 // runBinary runs the real tokenlab binary to completion.
 func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runBinaryEnv(t, nil, args...)
+}
+
+// runBinaryEnv runs it with these environment variables besides the
+// test's (without tokenlab's settings).
+func runBinaryEnv(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tokenlabBinary(t), args...)
-	cmd.Env = serveSpec{}.environ()
+	cmd.Env = serveSpec{env: env}.environ()
 	cmd.Dir = t.TempDir()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -307,10 +314,28 @@ func TestRunE2EExternalServer(t *testing.T) {
 
 	t.Run("with the admin token every built-in passes but the restart", func(t *testing.T) {
 		t.Parallel()
-		p := startServe(t)
-		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", e2eAdminToken, "-j", "4")
+		// The client-credentials built-in's confidential client, as its
+		// file says to supply it: serve --client-file, and the secret in
+		// TOKENLAB_SCENARIO_CLIENT_SECRET for the runner.
+		const secret = "e2e-secret-of-the-nightly-report-job"
+		dir := t.TempDir()
+		clients := filepath.Join(dir, "clients.yaml")
+		if err := os.WriteFile(filepath.Join(dir, "nightly.secret"), []byte(secret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(clients, []byte("- {id: nightly-report, secret_file: nightly.secret}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := startServe(t, "--client-file", clients)
+		code, stdout, stderr := runBinaryEnv(t, map[string]string{"TOKENLAB_SCENARIO_CLIENT_SECRET": secret},
+			"run", "--server", p.banner.URL, "--admin-token", e2eAdminToken, "-j", "4")
 		if code != exitOK {
 			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		for _, name := range []string{"pkce-login", "device-login", "client-credentials"} {
+			if !strings.Contains(stdout, "✓ "+name+" passed") {
+				t.Errorf("%s did not pass against tokenlab serve:\n%s", name, stdout)
+			}
 		}
 		// server-restart cannot restart another process: skipped, naming the step.
 		wantCounts(t, stdout, fmt.Sprintf("%d passed, 0 failed, 1 skipped", len(scenarios.BuiltinNames)-1))

@@ -23,23 +23,19 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tokenlab/tokenlab/mockserver"
-	"github.com/tokenlab/tokenlab/mockserver/store"
+	"github.com/tokenlab/tokenlab/mockserver/sqlite"
 )
 
 // serveOptions are the flags of `tokenlab serve`, as typed.
 type serveOptions struct {
-	addr           string
-	db             string // "" means the user's data dir
-	accessTTL      string
-	refreshTTL     string
-	sessionMax     string
-	reuseGrace     string
+	addr string
+	db   string // "" means the user's data dir
+	// policy holds the settings PUT /admin/settings can change later; its
+	// flags are bound to it directly.
+	policy         mockserver.Policy
 	accessSecret   string
 	refreshSecret  string
 	alg            string
-	rotation       bool
-	reuseDetection bool
-	accessDenylist bool
 	clock          string
 	adminToken     string
 	users          []string
@@ -74,8 +70,8 @@ type serveOptions struct {
 
 func defaultServeOptions() serveOptions {
 	return serveOptions{
-		addr: "127.0.0.1:8080", db: "./tokenlab.db", accessTTL: "15m", refreshTTL: "7d", sessionMax: "30d",
-		reuseGrace: "0s", alg: "HS256", rotation: true, reuseDetection: true, clock: mockserver.ClockReal,
+		addr: "127.0.0.1:8080", db: "./tokenlab.db", policy: mockserver.DefaultConfig().Policy,
+		alg: "HS256", clock: mockserver.ClockReal,
 		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
 		codeTTL: "60s", deviceTTL: "10m", deviceInterval: "5s",
 		eventsMax: mockserver.DefaultEventsMax, retention: mockserver.FormatDuration(mockserver.DefaultRetention),
@@ -132,16 +128,17 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f := cmd.Flags()
 	f.StringVar(&opts.addr, "addr", opts.addr, "address to listen on (env TOKENLAB_ADDR)")
 	f.StringVar(&opts.db, "db", opts.db, "SQLite file, or :memory: (env TOKENLAB_DB)")
-	f.StringVar(&opts.accessTTL, "access-ttl", opts.accessTTL, "access-token lifetime (env ACCESS_TOKEN_EXPIRY)")
-	f.StringVar(&opts.refreshTTL, "refresh-ttl", opts.refreshTTL, "refresh-token lifetime (env REFRESH_TOKEN_EXPIRY)")
-	f.StringVar(&opts.sessionMax, "session-max", opts.sessionMax, "absolute lifetime of a session, however often it rotates")
-	f.StringVar(&opts.reuseGrace, "reuse-grace", opts.reuseGrace, "a used refresh token replayed within this window gets a fresh pair instead of revocation")
+	pol := &opts.policy
+	f.Var((*mockserver.Duration)(&pol.AccessTTL), "access-ttl", "access-token lifetime (env ACCESS_TOKEN_EXPIRY)")
+	f.Var((*mockserver.Duration)(&pol.RefreshTTL), "refresh-ttl", "refresh-token lifetime (env REFRESH_TOKEN_EXPIRY)")
+	f.Var((*mockserver.Duration)(&pol.SessionMax), "session-max", "absolute lifetime of a session, however often it rotates")
+	f.Var((*mockserver.Duration)(&pol.ReuseGrace), "reuse-grace", "a used refresh token replayed within this window gets a fresh pair instead of revocation")
 	f.StringVar(&opts.accessSecret, "access-secret", "", "HS256 secret for access tokens; generated and kept in the DB when unset (env ACCESS_TOKEN_SECRET)")
 	f.StringVar(&opts.refreshSecret, "refresh-secret", "", "HS256 secret for refresh tokens (env REFRESH_TOKEN_SECRET)")
 	f.StringVar(&opts.alg, "alg", opts.alg, "signing algorithm: HS256, RS256, ES256 or EdDSA (env TOKENLAB_ALG)")
-	f.BoolVar(&opts.rotation, "rotation", opts.rotation, "every refresh returns a new refresh token")
-	f.BoolVar(&opts.reuseDetection, "reuse-detection", opts.reuseDetection, "replaying a used refresh token revokes its whole family")
-	f.BoolVar(&opts.accessDenylist, "access-denylist", false, "logout also rejects the session's unexpired access tokens")
+	f.BoolVar(&pol.Rotation, "rotation", pol.Rotation, "every refresh returns a new refresh token")
+	f.BoolVar(&pol.ReuseDetection, "reuse-detection", pol.ReuseDetection, "replaying a used refresh token revokes its whole family")
+	f.BoolVar(&pol.AccessDenylist, "access-denylist", pol.AccessDenylist, "logout also rejects the session's unexpired access tokens")
 	f.StringVar(&opts.clock, "clock", opts.clock, "real, offset (real time plus moves) or frozen")
 	f.StringVar(&opts.adminToken, "admin-token", "", "token for the /admin routes; generated and printed when unset (env TOKENLAB_ADMIN_TOKEN)")
 	f.StringArrayVar(&opts.users, "user", opts.users, "a user to create, as name:password (repeatable)")
@@ -232,10 +229,6 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		in   string
 		out  *time.Duration
 	}{
-		{"access-ttl", o.accessTTL, &cfg.AccessTTL},
-		{"refresh-ttl", o.refreshTTL, &cfg.RefreshTTL},
-		{"session-max", o.sessionMax, &cfg.SessionMax},
-		{"reuse-grace", o.reuseGrace, &cfg.ReuseGrace},
 		{"code-ttl", o.codeTTL, &cfg.CodeTTL},
 		{"device-ttl", o.deviceTTL, &cfg.DeviceTTL},
 		{"device-interval", o.deviceInterval, &cfg.DeviceInterval},
@@ -272,7 +265,7 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		}
 		*sf.out = v
 	}
-	cfg.Rotation, cfg.ReuseDetection, cfg.AccessDenylist = o.rotation, o.reuseDetection, o.accessDenylist
+	cfg.Policy = o.policy
 	users := o.users
 	if o.userFile != "" {
 		fromFile, err := readUserFile(o.userFile)
@@ -387,7 +380,7 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	if cfg.db, err = databasePath(cfg.db); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.db)
+	db, err := sqlite.Open(ctx, cfg.db)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
-package store
+package sqlite
 
 import (
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 func openTestDB(t *testing.T) *DB {
@@ -23,7 +25,7 @@ func TestPruneEventsKeepsNewest(t *testing.T) {
 	ctx := t.Context()
 	const flood, keep = 2345, 1000
 	for i := range flood {
-		if err := db.AddEvents(ctx, Event{At: t0, Kind: EventClock, Reason: fmt.Sprint(i)}); err != nil {
+		if err := db.AddEvents(ctx, auth.Event{At: t0, Kind: auth.EventClock, Reason: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -39,7 +41,7 @@ func TestPruneEventsKeepsNewest(t *testing.T) {
 		t.Errorf("oldest kept event is %q, want %d", events[0].Reason, flood-keep)
 	}
 	// New events still get growing IDs after a prune.
-	db.AddEvents(ctx, Event{At: t0, Kind: EventClock, Reason: "after"})
+	db.AddEvents(ctx, auth.Event{At: t0, Kind: auth.EventClock, Reason: "after"})
 	last, _ := db.Events(ctx, int64(flood), 10)
 	if len(last) != 1 || last[0].ID != flood+1 {
 		t.Errorf("events after the prune: %+v, want one with id %d", last, flood+1)
@@ -51,7 +53,7 @@ func TestPruneEventsKeepsNewest(t *testing.T) {
 func TestAddRejectionCoalesces(t *testing.T) {
 	db := openTestDB(t)
 	ctx := t.Context()
-	bad := Event{At: t0, Kind: EventAccessRejected, Reason: "invalid_token"}
+	bad := auth.Event{At: t0, Kind: auth.EventAccessRejected, Reason: "invalid_token"}
 	for range 50 {
 		if err := db.AddRejection(ctx, bad, time.Second); err != nil {
 			t.Fatal(err)
@@ -84,7 +86,7 @@ func TestPruneEndedFamilies(t *testing.T) {
 	day := 24 * time.Hour
 	expiredLongAgo := newChain(t, db, day) // session max 1 day
 	revokedLongAgo := newChain(t, db, 30*day)
-	if _, err := db.RevokeFamily(ctx, revokedLongAgo.fam.ID, EventLogout, "logout", t0.Add(time.Minute)); err != nil {
+	if _, err := db.RevokeFamily(ctx, revokedLongAgo.fam.ID, auth.EventLogout, "logout", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	tokensExpired := newChain(t, db, 30*day) // its only token lives an hour
@@ -95,7 +97,7 @@ func TestPruneEndedFamilies(t *testing.T) {
 	}
 	// Keep the active one's chain alive: a token that expires after now.
 	revokedRecently := newChain(t, db, 30*day)
-	db.RevokeFamily(ctx, revokedRecently.fam.ID, EventLogout, "logout", now.Add(-day))
+	db.RevokeFamily(ctx, revokedRecently.fam.ID, auth.EventLogout, "logout", now.Add(-day))
 	for _, c := range []*chain{active, revokedRecently} {
 		if _, err := db.write.ExecContext(ctx, `UPDATE refresh_tokens SET expires_at = ? WHERE family_id = ?`,
 			now.Add(day).UnixNano(), c.fam.ID); err != nil {

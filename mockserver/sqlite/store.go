@@ -1,4 +1,4 @@
-// Package store keeps the mock server's state in SQLite: users, generated
+// Package sqlite keeps the mock server's state in SQLite: users, generated
 // signing keys, refresh-token families and the event log.
 //
 // Every write goes through one writer goroutine on one connection, so
@@ -6,7 +6,7 @@
 // handler. Writes that wait while a transaction runs are committed
 // together (group commit), each inside its own savepoint, so a refresh
 // (check, mark, insert) stays atomic and a failure undoes only its own work.
-package store
+package sqlite
 
 import (
 	"context"
@@ -25,16 +25,6 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
-)
-
-// Sentinel errors for the outcomes callers branch on.
-var (
-	ErrNotFound       = errors.New("not found")
-	ErrUserExists     = errors.New("user already exists")
-	ErrRevoked        = errors.New("refresh token family revoked")
-	ErrReused         = errors.New("refresh token already used")
-	ErrExpired        = errors.New("refresh token expired")
-	ErrSessionExpired = errors.New("session reached its maximum lifetime")
 )
 
 //go:embed migrations/*.sql

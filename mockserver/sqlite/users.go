@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,25 +6,19 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
-// User is an account that can log in.
-type User struct {
-	ID           int64
-	Username     string
-	PasswordHash []byte
-	CreatedAt    time.Time
-}
-
 // CreateUser stores a new user; ErrUserExists when the name is taken.
-func (db *DB) CreateUser(ctx context.Context, username string, passwordHash []byte, now time.Time) (User, error) {
-	u := User{Username: username, PasswordHash: passwordHash, CreatedAt: now.UTC()}
+func (db *DB) CreateUser(ctx context.Context, username string, passwordHash []byte, now time.Time) (auth.User, error) {
+	u := auth.User{Username: username, PasswordHash: passwordHash, CreatedAt: now.UTC()}
 	err := db.tx(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)`,
 			username, passwordHash, now.UnixNano())
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
-				return ErrUserExists
+				return auth.ErrUserExists
 			}
 			return err
 		}
@@ -35,13 +29,13 @@ func (db *DB) CreateUser(ctx context.Context, username string, passwordHash []by
 }
 
 // UserByName returns the user with that name, or ErrNotFound.
-func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
-	var u User
+func (db *DB) UserByName(ctx context.Context, username string) (auth.User, error) {
+	var u auth.User
 	var created sql.NullInt64
 	err := db.read.QueryRowContext(ctx, `SELECT id, username, password_hash, created_at FROM users WHERE username = ?`, username).
 		Scan(&u.ID, &u.Username, &u.PasswordHash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, ErrNotFound
+		return auth.User{}, auth.ErrNotFound
 	}
 	u.CreatedAt = fromNanos(created)
 	return u, err
@@ -55,7 +49,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, username string, hash []byte)
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return auth.ErrNotFound
 		}
 		return nil
 	})

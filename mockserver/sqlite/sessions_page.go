@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,39 +6,16 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
-
-// ErrBadCursor is a page cursor this store did not hand out.
-var ErrBadCursor = errors.New("malformed page cursor")
-
-// SessionQuery asks for one page of sessions, newest first.
-type SessionQuery struct {
-	Limit    int    // sessions per page
-	After    string // the Next of the previous page; "" for the first
-	Username string // only this user's sessions, when set
-	FamilyID string // only this family, when set
-	Tokens   int    // newest tokens returned per session
-}
-
-// PagedSession is a session with at most SessionQuery.Tokens of its
-// tokens, newest first, and how many it has in all.
-type PagedSession struct {
-	Session
-	TokenCount int
-}
-
-// SessionPage is one page; Next is "" on the last.
-type SessionPage struct {
-	Sessions []PagedSession
-	Next     string
-}
 
 // SessionsPage returns a page of sessions. Pages follow (created_at, id),
 // so a session created while paging never shifts a page already read.
-func (db *DB) SessionsPage(ctx context.Context, q SessionQuery) (SessionPage, error) {
+func (db *DB) SessionsPage(ctx context.Context, q auth.SessionQuery) (auth.SessionPage, error) {
 	afterAt, afterID, err := parseCursor(q.After)
 	if err != nil {
-		return SessionPage{}, err
+		return auth.SessionPage{}, err
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+familyColumns+`
 		FROM families f JOIN users u ON u.id = f.user_id
@@ -47,19 +24,19 @@ func (db *DB) SessionsPage(ctx context.Context, q SessionQuery) (SessionPage, er
 		ORDER BY f.created_at DESC, f.id LIMIT ?5`,
 		q.Username, q.FamilyID, afterID, afterAt, q.Limit+1)
 	if err != nil {
-		return SessionPage{}, err
+		return auth.SessionPage{}, err
 	}
-	var page SessionPage
+	var page auth.SessionPage
 	for rows.Next() {
 		f, err := scanFamily(rows)
 		if err != nil {
 			rows.Close()
-			return SessionPage{}, err
+			return auth.SessionPage{}, err
 		}
-		page.Sessions = append(page.Sessions, PagedSession{Session: Session{Family: f}})
+		page.Sessions = append(page.Sessions, auth.PagedSession{Session: auth.Session{Family: f}})
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return SessionPage{}, err
+		return auth.SessionPage{}, err
 	}
 	if len(page.Sessions) > q.Limit {
 		page.Sessions = page.Sessions[:q.Limit]
@@ -69,24 +46,24 @@ func (db *DB) SessionsPage(ctx context.Context, q SessionQuery) (SessionPage, er
 	for i := range page.Sessions {
 		s := &page.Sessions[i]
 		if s.Tokens, err = db.newestTokens(ctx, s.Family.ID, q.Tokens); err != nil {
-			return SessionPage{}, err
+			return auth.SessionPage{}, err
 		}
 		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens WHERE family_id = ?`,
 			s.Family.ID).Scan(&s.TokenCount); err != nil {
-			return SessionPage{}, err
+			return auth.SessionPage{}, err
 		}
 	}
 	return page, nil
 }
 
-func (db *DB) newestTokens(ctx context.Context, familyID string, limit int) ([]RefreshToken, error) {
+func (db *DB) newestTokens(ctx context.Context, familyID string, limit int) ([]auth.RefreshToken, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+`
 		FROM refresh_tokens WHERE family_id = ? ORDER BY issued_at DESC, rowid DESC LIMIT ?`, familyID, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var tokens []RefreshToken
+	var tokens []auth.RefreshToken
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
@@ -105,7 +82,7 @@ func parseCursor(c string) (at int64, id string, err error) {
 	n, id, ok := strings.Cut(c, "_")
 	at, perr := strconv.ParseInt(n, 10, 64)
 	if !ok || perr != nil || id == "" {
-		return 0, "", ErrBadCursor
+		return 0, "", auth.ErrBadCursor
 	}
 	return at, id, nil
 }

@@ -1,10 +1,6 @@
-package store
+package auth
 
-import (
-	"context"
-	"database/sql"
-	"time"
-)
+import "time"
 
 // Event kinds written to the event log.
 const (
@@ -34,44 +30,6 @@ type Event struct {
 	// Count is how many identical events this row stands for (see
 	// AddRejection); 1 for most.
 	Count int64 `json:"count"`
-}
-
-// AddEvents appends events to the log.
-func (db *DB) AddEvents(ctx context.Context, events ...Event) error {
-	return db.tx(ctx, func(tx wtx) error { return addEvents(ctx, tx, events...) })
-}
-
-const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason) VALUES (?, ?, ?, ?, ?, ?)`
-
-func addEvents(ctx context.Context, tx wtx, events ...Event) error {
-	for _, e := range events {
-		if _, err := tx.ExecContext(ctx, qInsertEvent,
-			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Events returns up to limit events with an ID above after, oldest first.
-func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason, count
-		FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	events := []Event{}
-	for rows.Next() {
-		var e Event
-		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Count); err != nil {
-			return nil, err
-		}
-		e.At = fromNanos(at)
-		events = append(events, e)
-	}
-	return events, rows.Err()
 }
 
 // Event kinds of the login flows (authorization code, device, client

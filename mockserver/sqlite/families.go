@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,62 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
-
-// Family is one login session: the chain of refresh tokens rotated from a
-// single login. Revoking it ends every token in it.
-type Family struct {
-	ID           string
-	UserID       int64
-	Username     string
-	ClientID     string
-	Scope        string
-	Resource     string // RFC 8707 resource indicator: the access tokens' aud
-	CreatedAt    time.Time
-	ExpiresAt    time.Time // absolute session lifetime, however often it rotates
-	RevokedAt    time.Time
-	RevokeReason string
-}
-
-// Revoked reports whether the family has been revoked.
-func (f Family) Revoked() bool { return !f.RevokedAt.IsZero() }
-
-// RefreshToken is what the store knows of an issued refresh token: its
-// SHA-256, never the token.
-type RefreshToken struct {
-	JTI       string
-	FamilyID  string
-	Hash      []byte
-	ParentJTI string
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-	UsedAt    time.Time
-}
-
-// Token states reported by Sessions.
-const (
-	StateActive  = "active"
-	StateUsed    = "used"
-	StateRevoked = "revoked"
-	StateExpired = "expired"
-)
-
-// State is the token's state at now within its family.
-func (t RefreshToken) State(f Family, now time.Time) string {
-	switch {
-	case f.Revoked():
-		return StateRevoked
-	case !t.UsedAt.IsZero():
-		return StateUsed
-	case !now.Before(t.ExpiresAt) || !now.Before(f.ExpiresAt):
-		return StateExpired
-	}
-	return StateActive
-}
 
 // StartSession stores a new family with its first refresh token and a login
 // event, atomically.
-func (db *DB) StartSession(ctx context.Context, f Family, first RefreshToken, now time.Time) error {
+func (db *DB) StartSession(ctx context.Context, f auth.Family, first auth.RefreshToken, now time.Time) error {
 	return db.tx(ctx, func(tx wtx) error { return startSession(ctx, tx, f, first, now, "") })
 }
 
@@ -78,42 +29,9 @@ const (
 		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`
 )
 
-func insertToken(ctx context.Context, tx wtx, t RefreshToken) error {
+func insertToken(ctx context.Context, tx wtx, t auth.RefreshToken) error {
 	_, err := tx.ExecContext(ctx, qInsertToken, t.JTI, t.FamilyID, t.Hash, t.ParentJTI, t.IssuedAt.UnixNano(), t.ExpiresAt.UnixNano())
 	return err
-}
-
-// RedeemRequest asks to exchange a refresh token for a successor.
-//
-// The token is identified by its jti alone: the caller has verified its
-// signature, and only the server can sign. Its exact bytes do not matter
-// (an ES256 token has many valid spellings), so a re-encoded copy of a
-// spent token is a reuse like the original.
-type RedeemRequest struct {
-	JTI         string
-	Now         time.Time
-	Rotate      bool          // mark the token used and mint a successor
-	DetectReuse bool          // a used token revokes its family
-	Grace       time.Duration // a used token replayed this soon gets its successor again
-	// ReuseCheckOnly is for a token whose signature is genuine but not in
-	// canonical form (a high-s ECDSA twin): it is never redeemed
-	// (ErrNotFound), but when the token is spent its replay is a reuse.
-	ReuseCheckOnly bool
-	// Mint signs a new successor; it runs inside the transaction and only
-	// when a successor is due. Its record is stored before Redeem returns.
-	Mint func(Family) (RefreshToken, error)
-	// Resign signs the existing successor again (same jti, issued and
-	// expiry times) for a replay inside the grace window, so replays
-	// share one chain instead of starting one each.
-	Resign func(Family, RefreshToken) error
-}
-
-// Redeemed is the outcome of a successful redeem.
-type Redeemed struct {
-	Family    Family
-	Old       RefreshToken
-	Successor RefreshToken // zero when rotation is off
-	Grace     bool         // the successor was given (again) inside the reuse grace window
 }
 
 // Redeem checks a refresh token and, in one transaction, marks it used and
@@ -121,8 +39,8 @@ type Redeemed struct {
 // revokes the whole family (when DetectReuse) and returns ErrReused; inside
 // the window it gets the same successor again. The other failures are
 // ErrNotFound, ErrRevoked, ErrSessionExpired, ErrExpired.
-func (db *DB) Redeem(ctx context.Context, req RedeemRequest) (Redeemed, error) {
-	var out Redeemed
+func (db *DB) Redeem(ctx context.Context, req auth.RedeemRequest) (auth.Redeemed, error) {
+	var out auth.Redeemed
 	err := db.tx(ctx, func(tx wtx) error {
 		var err error
 		out, err = redeem(ctx, tx, req)
@@ -131,47 +49,47 @@ func (db *DB) Redeem(ctx context.Context, req RedeemRequest) (Redeemed, error) {
 	return out, err // on error, out still names the family when it was found
 }
 
-func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
+func redeem(ctx context.Context, tx wtx, req auth.RedeemRequest) (auth.Redeemed, error) {
 	now := req.Now
 	old, err := tokenByJTI(ctx, tx, req.JTI)
 	if err != nil {
-		return Redeemed{}, err
+		return auth.Redeemed{}, err
 	}
 	fam, err := familyByID(ctx, tx, old.FamilyID)
 	if err != nil {
-		return Redeemed{}, err
+		return auth.Redeemed{}, err
 	}
-	out := Redeemed{Family: fam, Old: old}
-	ev := Event{At: now, Username: fam.Username, FamilyID: fam.ID, JTI: old.JTI}
+	out := auth.Redeemed{Family: fam, Old: old}
+	ev := auth.Event{At: now, Username: fam.Username, FamilyID: fam.ID, JTI: old.JTI}
 	inGrace := !old.UsedAt.IsZero() && req.Grace > 0 && now.Sub(old.UsedAt) <= req.Grace
 	switch {
 	case fam.Revoked():
-		return out, ErrRevoked
+		return out, auth.ErrRevoked
 	case !now.Before(fam.ExpiresAt):
-		return out, ErrSessionExpired
+		return out, auth.ErrSessionExpired
 	case !now.Before(old.ExpiresAt):
-		return out, ErrExpired
+		return out, auth.ErrExpired
 	case req.ReuseCheckOnly && old.UsedAt.IsZero():
-		return out, ErrNotFound
+		return out, auth.ErrNotFound
 	case inGrace && !req.ReuseCheckOnly:
 		out.Grace = true
 	case !old.UsedAt.IsZero():
 		if !req.DetectReuse {
-			return out, ErrReused
+			return out, auth.ErrReused
 		}
 		if err := revokeFamily(ctx, tx, fam.ID, "reuse_detected", now); err != nil {
 			return out, err
 		}
 		reuse, revoked := ev, ev
-		reuse.Kind, revoked.Kind, revoked.Reason = EventReuseDetected, EventFamilyRevoked, "reuse_detected"
+		reuse.Kind, revoked.Kind, revoked.Reason = auth.EventReuseDetected, auth.EventFamilyRevoked, "reuse_detected"
 		if err := addEvents(ctx, tx, reuse, revoked); err != nil {
 			return out, err
 		}
-		return out, commitErr{ErrReused}
+		return out, commitErr{auth.ErrReused}
 	}
 
 	refresh := ev
-	refresh.Kind = EventRefresh
+	refresh.Kind = auth.EventRefresh
 	if out.Grace {
 		refresh.Reason = "reuse_grace"
 		again, err := successorOf(ctx, tx, old)
@@ -182,7 +100,7 @@ func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 			out.Successor = again
 			return out, addEvents(ctx, tx, refresh)
 		}
-		if !errors.Is(err, ErrNotFound) && err != nil {
+		if !errors.Is(err, auth.ErrNotFound) && err != nil {
 			return out, err
 		}
 	}
@@ -205,15 +123,15 @@ func redeem(ctx context.Context, tx wtx, req RedeemRequest) (Redeemed, error) {
 	}
 	out.Successor = next
 	rotation := ev
-	rotation.Kind, rotation.JTI, rotation.Reason = EventRotation, next.JTI, "replaces "+old.JTI
+	rotation.Kind, rotation.JTI, rotation.Reason = auth.EventRotation, next.JTI, "replaces "+old.JTI
 	return out, addEvents(ctx, tx, refresh, rotation)
 }
 
 // successorOf returns the first token minted from old, or ErrNotFound.
-func successorOf(ctx context.Context, tx wtx, old RefreshToken) (RefreshToken, error) {
+func successorOf(ctx context.Context, tx wtx, old auth.RefreshToken) (auth.RefreshToken, error) {
 	t, err := scanToken(tx.QueryRowContext(ctx, qSuccessor, old.FamilyID, old.JTI))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, ErrNotFound
+		return t, auth.ErrNotFound
 	}
 	return t, err
 }
@@ -235,9 +153,9 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID, kind, reason string, n
 		if err := revokeFamily(ctx, tx, familyID, reason, now); err != nil {
 			return err
 		}
-		ev := Event{At: now, Kind: kind, Username: fam.Username, FamilyID: fam.ID, Reason: reason}
+		ev := auth.Event{At: now, Kind: kind, Username: fam.Username, FamilyID: fam.ID, Reason: reason}
 		revoked := ev
-		revoked.Kind = EventFamilyRevoked
+		revoked.Kind = auth.EventFamilyRevoked
 		return addEvents(ctx, tx, ev, revoked)
 	})
 	return was, err
@@ -249,19 +167,19 @@ func revokeFamily(ctx context.Context, tx wtx, id, reason string, now time.Time)
 }
 
 // Family returns a family by ID, or ErrNotFound.
-func (db *DB) Family(ctx context.Context, id string) (Family, error) {
+func (db *DB) Family(ctx context.Context, id string) (auth.Family, error) {
 	return familyByID(ctx, db.read, id)
 }
 
 // MatchRefreshToken returns the token record and family for jti when hash
 // matches the stored one; ErrNotFound otherwise.
-func (db *DB) MatchRefreshToken(ctx context.Context, jti string, hash []byte) (RefreshToken, Family, error) {
+func (db *DB) MatchRefreshToken(ctx context.Context, jti string, hash []byte) (auth.RefreshToken, auth.Family, error) {
 	t, err := tokenByJTI(ctx, db.read, jti)
 	if err != nil {
-		return t, Family{}, err
+		return t, auth.Family{}, err
 	}
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
-		return RefreshToken{}, Family{}, ErrNotFound
+		return auth.RefreshToken{}, auth.Family{}, auth.ErrNotFound
 	}
 	f, err := familyByID(ctx, db.read, t.FamilyID)
 	return t, f, err
@@ -271,10 +189,10 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func tokenByJTI(ctx context.Context, q querier, jti string) (RefreshToken, error) {
+func tokenByJTI(ctx context.Context, q querier, jti string) (auth.RefreshToken, error) {
 	t, err := scanToken(q.QueryRowContext(ctx, qTokenByJTI, jti))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, ErrNotFound
+		return t, auth.ErrNotFound
 	}
 	return t, err
 }
@@ -282,8 +200,8 @@ func tokenByJTI(ctx context.Context, q querier, jti string) (RefreshToken, error
 // tokenColumns are what scanToken reads, in its order.
 const tokenColumns = `jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at`
 
-func scanToken(s scanner) (RefreshToken, error) {
-	var t RefreshToken
+func scanToken(s scanner) (auth.RefreshToken, error) {
+	var t auth.RefreshToken
 	var issued, expires, used sql.NullInt64
 	err := s.Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used)
 	t.IssuedAt, t.ExpiresAt, t.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
@@ -294,45 +212,37 @@ const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.reso
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanFamily(s scanner) (Family, error) {
-	var f Family
+func scanFamily(s scanner) (auth.Family, error) {
+	var f auth.Family
 	var created, expires, revoked sql.NullInt64
 	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &f.Resource, &created, &expires, &revoked, &f.RevokeReason)
 	f.CreatedAt, f.ExpiresAt, f.RevokedAt = fromNanos(created), fromNanos(expires), fromNanos(revoked)
 	return f, err
 }
 
-func familyByID(ctx context.Context, q querier, id string) (Family, error) {
+func familyByID(ctx context.Context, q querier, id string) (auth.Family, error) {
 	f, err := scanFamily(q.QueryRowContext(ctx, qFamilyByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return f, ErrNotFound
+		return f, auth.ErrNotFound
 	}
 	return f, err
 }
 
-// Session is a family with its tokens, newest first.
-type Session struct {
-	Family Family
-	Tokens []RefreshToken
-}
-
 // Sessions returns up to limit families, newest first, with their tokens.
-func (db *DB) Sessions(ctx context.Context, limit int) ([]Session, error) {
+func (db *DB) Sessions(ctx context.Context, limit int) ([]auth.Session, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+familyColumns+`
 		FROM families f JOIN users u ON u.id = f.user_id ORDER BY f.created_at DESC, f.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
-	var sessions []Session
-	index := map[string]int{}
+	var sessions []auth.Session
 	for rows.Next() {
 		f, err := scanFamily(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		index[f.ID] = len(sessions)
-		sessions = append(sessions, Session{Family: f})
+		sessions = append(sessions, auth.Session{Family: f})
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
@@ -345,14 +255,14 @@ func (db *DB) Sessions(ctx context.Context, limit int) ([]Session, error) {
 	return sessions, nil
 }
 
-func (db *DB) familyTokens(ctx context.Context, familyID string) ([]RefreshToken, error) {
+func (db *DB) familyTokens(ctx context.Context, familyID string) ([]auth.RefreshToken, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+`
 		FROM refresh_tokens WHERE family_id = ? ORDER BY issued_at DESC, rowid DESC`, familyID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var tokens []RefreshToken
+	var tokens []auth.RefreshToken
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,41 +8,15 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Device-code states.
-const (
-	DevicePending  = "pending"
-	DeviceApproved = "approved"
-	DeviceDenied   = "denied"
-	DeviceRedeemed = "redeemed"
-	DeviceExpired  = "expired"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
-
-// DeviceCode is what the store knows of a device authorization (RFC 8628):
-// the device_code's SHA-256 and the user code.
-type DeviceCode struct {
-	Hash      []byte
-	ID        string // a random name for events
-	UserCode  string // 8 letters, without the dash
-	ClientID  string
-	Scope     string
-	Resource  string
-	Interval  time.Duration
-	LastPoll  time.Time
-	Status    string
-	UserID    int64
-	Username  string
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-	FamilyID  string
-}
 
 // CreateDeviceCode stores a new device authorization and logs
 // device_code_issued. Codes expired for over an hour are pruned; a client
 // with maxPending undecided, unexpired codes gets ErrTooMany; a user code
 // already in use gets ErrCodeTaken (draw another).
-func (db *DB) CreateDeviceCode(ctx context.Context, d DeviceCode, maxPending int) error {
+func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, maxPending int) error {
 	return db.tx(ctx, func(tx wtx) error {
 		now := d.IssuedAt
 		if _, err := tx.ExecContext(ctx, `DELETE FROM device_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
@@ -54,17 +28,17 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d DeviceCode, maxPending int
 			return err
 		}
 		if n >= maxPending {
-			return ErrTooMany
+			return auth.ErrTooMany
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
 			int64(d.Interval/time.Second), now.UnixNano(), d.ExpiresAt.UnixNano()); err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed: device_codes.user_code") {
-				return ErrCodeTaken
+				return auth.ErrCodeTaken
 			}
 			return err
 		}
-		return addEvents(ctx, tx, Event{At: now, Kind: EventDeviceCodeIssued, JTI: d.ID,
+		return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventDeviceCodeIssued, JTI: d.ID,
 			Reason: fmt.Sprintf("client %s asked to log in on a device; a person must enter the user code on /device before %s, while the device polls every %s",
 				d.ClientID, d.ExpiresAt.Format(time.RFC3339), d.Interval)})
 	})
@@ -73,14 +47,14 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d DeviceCode, maxPending int
 const deviceColumns = `d.code_hash, d.id, d.user_code, d.client_id, d.scope, d.resource, d.interval_s, d.last_poll, d.status,
 	coalesce(d.user_id, 0), coalesce(u.username, ''), d.issued_at, d.expires_at, d.family_id`
 
-func scanDevice(s scanner) (DeviceCode, error) {
-	var d DeviceCode
+func scanDevice(s scanner) (auth.DeviceCode, error) {
+	var d auth.DeviceCode
 	var interval int64
 	var last, issued, expires sql.NullInt64
 	err := s.Scan(&d.Hash, &d.ID, &d.UserCode, &d.ClientID, &d.Scope, &d.Resource, &interval, &last, &d.Status,
 		&d.UserID, &d.Username, &issued, &expires, &d.FamilyID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, ErrNotFound
+		return d, auth.ErrNotFound
 	}
 	d.Interval = time.Duration(interval) * time.Second
 	d.LastPoll, d.IssuedAt, d.ExpiresAt = fromNanos(last), fromNanos(issued), fromNanos(expires)
@@ -89,7 +63,7 @@ func scanDevice(s scanner) (DeviceCode, error) {
 
 // PendingDevice returns the undecided, unexpired device code with this
 // user code, or ErrNotFound.
-func (db *DB) PendingDevice(ctx context.Context, userCode string, now time.Time) (DeviceCode, error) {
+func (db *DB) PendingDevice(ctx context.Context, userCode string, now time.Time) (auth.DeviceCode, error) {
 	return scanDevice(db.read.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM device_codes d LEFT JOIN users u ON u.id = d.user_id
 		WHERE d.user_code = ? AND d.status = 'pending' AND d.expires_at > ?`, userCode, now.UnixNano()))
 }
@@ -97,8 +71,8 @@ func (db *DB) PendingDevice(ctx context.Context, userCode string, now time.Time)
 // DecideDevice records a person's answer to a pending device code and
 // logs device_approved or device_denied. ErrNotFound when no pending,
 // unexpired code has this user code.
-func (db *DB) DecideDevice(ctx context.Context, userCode string, userID int64, username string, approve bool, now time.Time) (DeviceCode, error) {
-	var d DeviceCode
+func (db *DB) DecideDevice(ctx context.Context, userCode string, userID int64, username string, approve bool, now time.Time) (auth.DeviceCode, error) {
+	var d auth.DeviceCode
 	err := db.tx(ctx, func(tx wtx) error {
 		var err error
 		d, err = scanDevice(tx.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM device_codes d LEFT JOIN users u ON u.id = d.user_id
@@ -106,11 +80,11 @@ func (db *DB) DecideDevice(ctx context.Context, userCode string, userID int64, u
 		if err != nil {
 			return err
 		}
-		d.Status, d.UserID, d.Username = DeviceDenied, userID, username
-		ev := Event{At: now, Kind: EventDeviceDenied, Username: username, JTI: d.ID,
+		d.Status, d.UserID, d.Username = auth.DeviceDenied, userID, username
+		ev := auth.Event{At: now, Kind: auth.EventDeviceDenied, Username: username, JTI: d.ID,
 			Reason: username + " denied the device login of client " + d.ClientID + "; its next poll gets access_denied"}
 		if approve {
-			d.Status, ev.Kind = DeviceApproved, EventDeviceApproved
+			d.Status, ev.Kind = auth.DeviceApproved, auth.EventDeviceApproved
 			ev.Reason = username + " approved the device login of client " + d.ClientID + "; its next poll gets tokens, once"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE device_codes SET status = ?, user_id = ? WHERE id = ?`, d.Status, userID, d.ID); err != nil {
@@ -121,21 +95,13 @@ func (db *DB) DecideDevice(ctx context.Context, userCode string, userID int64, u
 	return d, err
 }
 
-// DevicePoll is one poll of the token endpoint with a device code.
-type DevicePoll struct {
-	Hash     []byte
-	ClientID string
-	Now      time.Time
-	Start    Starter
-}
-
 // PollDevice answers a poll (RFC 8628 §3.5) in one transaction: ErrPending
 // or ErrSlowDown (the interval grows by 5 s) while undecided, ErrDenied,
 // ErrExpired, ErrReused once redeemed, ErrNotFound for an unknown code or
 // another client's; an approved code starts the family, once.
-func (db *DB) PollDevice(ctx context.Context, req DevicePoll) (DeviceCode, Family, error) {
-	var d DeviceCode
-	var fam Family
+func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceCode, auth.Family, error) {
+	var d auth.DeviceCode
+	var fam auth.Family
 	err := db.tx(ctx, func(tx wtx) error {
 		var err error
 		d, err = scanDevice(tx.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM device_codes d LEFT JOIN users u ON u.id = d.user_id
@@ -144,26 +110,26 @@ func (db *DB) PollDevice(ctx context.Context, req DevicePoll) (DeviceCode, Famil
 			return err
 		}
 		if subtle.ConstantTimeCompare(d.Hash, req.Hash) != 1 || d.ClientID != req.ClientID {
-			return ErrNotFound
+			return auth.ErrNotFound
 		}
-		ev := Event{At: req.Now, Username: d.Username, JTI: d.ID}
+		ev := auth.Event{At: req.Now, Username: d.Username, JTI: d.ID}
 		switch {
-		case d.Status == DeviceRedeemed:
-			return ErrReused
-		case d.Status == DeviceDenied:
-			return ErrDenied
-		case d.Status == DeviceExpired:
-			return ErrExpired
+		case d.Status == auth.DeviceRedeemed:
+			return auth.ErrReused
+		case d.Status == auth.DeviceDenied:
+			return auth.ErrDenied
+		case d.Status == auth.DeviceExpired:
+			return auth.ErrExpired
 		case !req.Now.Before(d.ExpiresAt):
-			ev.Kind, ev.Reason = EventDeviceExpired, "the device code reached its expiry before anyone approved it; the device must start again"
+			ev.Kind, ev.Reason = auth.EventDeviceExpired, "the device code reached its expiry before anyone approved it; the device must start again"
 			if _, err := tx.ExecContext(ctx, `UPDATE device_codes SET status = 'expired' WHERE id = ?`, d.ID); err != nil {
 				return err
 			}
 			if err := addEvents(ctx, tx, ev); err != nil {
 				return err
 			}
-			return commitErr{ErrExpired}
-		case d.Status == DevicePending:
+			return commitErr{auth.ErrExpired}
+		case d.Status == auth.DevicePending:
 			tooSoon := !d.LastPoll.IsZero() && req.Now.Sub(d.LastPoll) < d.Interval
 			q := `UPDATE device_codes SET last_poll = ? WHERE id = ?`
 			if tooSoon {
@@ -174,15 +140,15 @@ func (db *DB) PollDevice(ctx context.Context, req DevicePoll) (DeviceCode, Famil
 				return err
 			}
 			if !tooSoon {
-				return commitErr{ErrPending}
+				return commitErr{auth.ErrPending}
 			}
-			ev.Kind = EventDeviceSlowDown
+			ev.Kind = auth.EventDeviceSlowDown
 			ev.Reason = fmt.Sprintf("the device polled again after %s, sooner than its interval; the interval grows by 5s to %s",
 				req.Now.Sub(d.LastPoll), d.Interval)
 			if err := addEvents(ctx, tx, ev); err != nil {
 				return err
 			}
-			return commitErr{ErrSlowDown}
+			return commitErr{auth.ErrSlowDown}
 		}
 		first, tok, err := req.Start(d.UserID, d.Username, d.Scope, d.Resource)
 		if err != nil {

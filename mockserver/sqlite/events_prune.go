@@ -1,8 +1,10 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // coalesceLookback is how many of the newest rows AddRejection searches
@@ -13,7 +15,7 @@ const coalesceLookback = 64
 // kind, username, family, jti and reason) was recorded within window
 // before it: then that row's count goes up instead. A flood of the same
 // bad token is one row a second, not one per request.
-func (db *DB) AddRejection(ctx context.Context, e Event, window time.Duration) error {
+func (db *DB) AddRejection(ctx context.Context, e auth.Event, window time.Duration) error {
 	return db.tx(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE events SET count = count + 1 WHERE id = (
 			SELECT id FROM events

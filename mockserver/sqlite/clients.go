@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,38 +8,18 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Sentinel errors of the login flows.
-var (
-	ErrTooMany   = errors.New("too many pending codes for this client")
-	ErrPending   = errors.New("the user has not decided yet")
-	ErrSlowDown  = errors.New("polled faster than the interval")
-	ErrDenied    = errors.New("the user denied the request")
-	ErrCodeTaken = errors.New("user code already in use")
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // keepSpent is how long an expired code stays known, so a late replay is
 // still recognised as a replay rather than as an unknown code.
 const keepSpent = time.Hour
 
-// Client is a registered OAuth client. A public client has no secret.
-type Client struct {
-	ID           string
-	SecretHash   []byte // bcrypt of the secret's SHA-256; nil for public clients
-	GrantTypes   []string
-	RedirectURIs []string // "loopback" stands for any loopback http URI on any port
-	Scopes       []string // empty: any scope
-	CreatedAt    time.Time
-}
-
-// Public reports whether the client has no secret.
-func (c Client) Public() bool { return len(c.SecretHash) == 0 }
-
 const clientColumns = `id, secret_hash, grant_types, redirect_uris, scopes, created_at`
 
-func scanClient(s scanner) (Client, error) {
-	var c Client
+func scanClient(s scanner) (auth.Client, error) {
+	var c auth.Client
 	var grants, uris, scopes string
 	var created sql.NullInt64
 	err := s.Scan(&c.ID, &c.SecretHash, &grants, &uris, &scopes, &created)
@@ -50,10 +30,10 @@ func scanClient(s scanner) (Client, error) {
 }
 
 // ClientByID returns a client, or ErrNotFound.
-func (db *DB) ClientByID(ctx context.Context, id string) (Client, error) {
+func (db *DB) ClientByID(ctx context.Context, id string) (auth.Client, error) {
 	c, err := scanClient(db.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
+		return c, auth.ErrNotFound
 	}
 	return c, err
 }
@@ -61,7 +41,7 @@ func (db *DB) ClientByID(ctx context.Context, id string) (Client, error) {
 // SyncClients makes the registry hold exactly these clients: new ones are
 // added, known ones updated, and any other removed with its codes, so a
 // client dropped from the configuration stops working at the next start.
-func (db *DB) SyncClients(ctx context.Context, clients []Client, now time.Time) error {
+func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error {
 	return db.tx(ctx, func(tx wtx) error {
 		keep := make([]any, 0, len(clients))
 		for _, c := range clients {
@@ -87,27 +67,10 @@ func (db *DB) SyncClients(ctx context.Context, clients []Client, now time.Time) 
 	})
 }
 
-// AuthCode is what the store knows of an authorization code: its SHA-256.
-type AuthCode struct {
-	Hash        []byte
-	ID          string // a random name for events, never the code
-	ClientID    string
-	RedirectURI string
-	Challenge   string // the S256 code_challenge; empty when none was sent
-	UserID      int64
-	Username    string
-	Scope       string
-	Resource    string
-	IssuedAt    time.Time
-	ExpiresAt   time.Time
-	UsedAt      time.Time
-	FamilyID    string
-}
-
 // CreateCode stores a new authorization code and logs code_issued. Codes
 // expired for longer than an hour are pruned first; a client with maxLive
 // unexpired codes gets ErrTooMany.
-func (db *DB) CreateCode(ctx context.Context, c AuthCode, maxLive int) error {
+func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, maxLive int) error {
 	return db.tx(ctx, func(tx wtx) error {
 		now := c.IssuedAt
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
@@ -119,66 +82,52 @@ func (db *DB) CreateCode(ctx context.Context, c AuthCode, maxLive int) error {
 			return err
 		}
 		if n >= maxLive {
-			return ErrTooMany
+			return auth.ErrTooMany
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
 			now.UnixNano(), c.ExpiresAt.UnixNano()); err != nil {
 			return err
 		}
-		return addEvents(ctx, tx, Event{At: now, Kind: EventCodeIssued, Username: c.Username, JTI: c.ID,
+		return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
 			Reason: fmt.Sprintf("%s logged in on the authorize page; client %s gets a single-use code bound to its redirect URI and PKCE challenge, valid until %s",
 				c.Username, c.ClientID, c.ExpiresAt.Format(time.RFC3339))})
 	})
-}
-
-// Starter mints the first refresh token of a new family for a login that
-// a code completes; it runs inside the transaction.
-type Starter func(userID int64, username, scope, resource string) (Family, RefreshToken, error)
-
-// CodeRedeem asks to exchange an authorization code for a session.
-type CodeRedeem struct {
-	Hash []byte
-	Now  time.Time
-	// Check refuses a code that does not match the request (client,
-	// redirect URI, verifier); a refused code stays unused.
-	Check func(AuthCode) error
-	Start Starter
 }
 
 // RedeemCode exchanges a code, once: it marks the code used and starts the
 // family in one transaction. A code used before gets ErrReused and revokes
 // the family it started (committed). Other failures: ErrNotFound,
 // ErrExpired, or Check's error.
-func (db *DB) RedeemCode(ctx context.Context, req CodeRedeem) (AuthCode, Family, error) {
-	var code AuthCode
-	var fam Family
+func (db *DB) RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCode, auth.Family, error) {
+	var code auth.AuthCode
+	var fam auth.Family
 	err := db.tx(ctx, func(tx wtx) error {
 		var err error
 		code, err = codeByHash(ctx, tx, req.Hash)
 		if err != nil {
 			return err
 		}
-		ev := Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID}
+		ev := auth.Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID}
 		switch {
 		case !code.UsedAt.IsZero():
-			ev.Kind = EventCodeReused
+			ev.Kind = auth.EventCodeReused
 			ev.Reason = "an authorization code came back after it was redeemed: it may have been stolen, so the session it started is revoked (RFC 6749 §4.1.2)"
-			events := []Event{ev}
+			events := []auth.Event{ev}
 			if f, ferr := familyByID(ctx, tx, code.FamilyID); ferr == nil && !f.Revoked() {
 				if err := revokeFamily(ctx, tx, f.ID, "code_reused", req.Now); err != nil {
 					return err
 				}
 				revoked := ev
-				revoked.Kind, revoked.Reason = EventFamilyRevoked, "code_reused"
+				revoked.Kind, revoked.Reason = auth.EventFamilyRevoked, "code_reused"
 				events = append(events, revoked)
 			}
 			if err := addEvents(ctx, tx, events...); err != nil {
 				return err
 			}
-			return commitErr{ErrReused}
+			return commitErr{auth.ErrReused}
 		case !req.Now.Before(code.ExpiresAt):
-			return ErrExpired
+			return auth.ErrExpired
 		}
 		if err := req.Check(code); err != nil {
 			return err
@@ -192,7 +141,7 @@ func (db *DB) RedeemCode(ctx context.Context, req CodeRedeem) (AuthCode, Family,
 			return err
 		}
 		fam = first
-		ev.Kind, ev.FamilyID = EventCodeRedeemed, first.ID
+		ev.Kind, ev.FamilyID = auth.EventCodeRedeemed, first.ID
 		ev.Reason = "the code, its redirect URI and the PKCE verifier matched; the code is now spent and a new session starts"
 		if err := addEvents(ctx, tx, ev); err != nil {
 			return err
@@ -202,8 +151,8 @@ func (db *DB) RedeemCode(ctx context.Context, req CodeRedeem) (AuthCode, Family,
 	return code, fam, err
 }
 
-func codeByHash(ctx context.Context, tx wtx, hash []byte) (AuthCode, error) {
-	var c AuthCode
+func codeByHash(ctx context.Context, tx wtx, hash []byte) (auth.AuthCode, error) {
+	var c auth.AuthCode
 	var issued, expires, used sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT a.code_hash, a.id, a.client_id, a.redirect_uri, a.challenge, a.user_id, u.username,
 		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id
@@ -211,17 +160,17 @@ func codeByHash(ctx context.Context, tx wtx, hash []byte) (AuthCode, error) {
 		Scan(&c.Hash, &c.ID, &c.ClientID, &c.RedirectURI, &c.Challenge, &c.UserID, &c.Username,
 			&c.Scope, &c.Resource, &issued, &expires, &used, &c.FamilyID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
+		return c, auth.ErrNotFound
 	}
 	c.IssuedAt, c.ExpiresAt, c.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
 	if err == nil && subtle.ConstantTimeCompare(c.Hash, hash) != 1 {
-		return AuthCode{}, ErrNotFound
+		return auth.AuthCode{}, auth.ErrNotFound
 	}
 	return c, err
 }
 
 // startSession stores a family with its first token and a login event.
-func startSession(ctx context.Context, tx wtx, f Family, first RefreshToken, now time.Time, via string) error {
+func startSession(ctx context.Context, tx wtx, f auth.Family, first auth.RefreshToken, now time.Time, via string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, resource, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.Resource, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
 		return err
@@ -230,5 +179,5 @@ func startSession(ctx context.Context, tx wtx, f Family, first RefreshToken, now
 	if err := insertToken(ctx, tx, first); err != nil {
 		return err
 	}
-	return addEvents(ctx, tx, Event{At: now, Kind: EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI, Reason: via})
+	return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI, Reason: via})
 }

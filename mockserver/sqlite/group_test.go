@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // TestBatchFailureUndoesOnlyItsOwnWork: three refreshes committed in one
@@ -24,15 +26,15 @@ func TestBatchFailureUndoesOnlyItsOwnWork(t *testing.T) {
 	now := t0.Add(time.Minute)
 	mintFails := errors.New("signing failed")
 	batch := make([]*writeRequest, len(chains))
-	outs := make([]Redeemed, len(chains))
+	outs := make([]auth.Redeemed, len(chains))
 	for i, c := range chains {
-		req := RedeemRequest{JTI: c.fam.ID + "-t0", Now: now, Rotate: true, DetectReuse: true,
-			Mint: func(f Family) (RefreshToken, error) {
+		req := auth.RedeemRequest{JTI: c.fam.ID + "-t0", Now: now, Rotate: true, DetectReuse: true,
+			Mint: func(f auth.Family) (auth.RefreshToken, error) {
 				if i == 1 {
-					return RefreshToken{}, mintFails
+					return auth.RefreshToken{}, mintFails
 				}
 				j := f.ID + "-t1"
-				return RefreshToken{JTI: j, Hash: hash(j), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
+				return auth.RefreshToken{JTI: j, Hash: hash(j), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
 			}}
 		batch[i] = &writeRequest{ctx: t.Context(), done: make(chan error, 1), fn: func(tx wtx) error {
 			var err error
@@ -52,7 +54,7 @@ func TestBatchFailureUndoesOnlyItsOwnWork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var tokens []RefreshToken
+		var tokens []auth.RefreshToken
 		for _, s := range sessions {
 			if s.Family.ID == c.fam.ID {
 				tokens = s.Tokens
@@ -95,9 +97,9 @@ func TestGroupCommitConcurrentChains(t *testing.T) {
 			cur := c.fam.ID + "-t0"
 			for n := 1; n <= rounds; n++ {
 				next := fmt.Sprintf("%s-t%d", c.fam.ID, n)
-				r, err := db.Redeem(context.Background(), RedeemRequest{JTI: cur, Now: t0, Rotate: true, DetectReuse: true,
-					Mint: func(Family) (RefreshToken, error) {
-						return RefreshToken{JTI: next, Hash: hash(next), IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}, nil
+				r, err := db.Redeem(context.Background(), auth.RedeemRequest{JTI: cur, Now: t0, Rotate: true, DetectReuse: true,
+					Mint: func(auth.Family) (auth.RefreshToken, error) {
+						return auth.RefreshToken{JTI: next, Hash: hash(next), IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}, nil
 					}})
 				if err != nil || r.Successor.JTI != next {
 					errs <- fmt.Errorf("%s: %+v %v", cur, r.Successor, err)
@@ -140,13 +142,13 @@ func TestGraceReplaysShareOneSuccessor(t *testing.T) {
 	}
 	for range 100 {
 		var resigned string
-		again, err := db.Redeem(t.Context(), RedeemRequest{JTI: first, Now: t0.Add(5 * time.Second), Rotate: true, DetectReuse: true,
+		again, err := db.Redeem(t.Context(), auth.RedeemRequest{JTI: first, Now: t0.Add(5 * time.Second), Rotate: true, DetectReuse: true,
 			Grace: 10 * time.Second,
-			Mint: func(Family) (RefreshToken, error) {
+			Mint: func(auth.Family) (auth.RefreshToken, error) {
 				t.Fatal("a grace replay must not mint a new successor")
-				return RefreshToken{}, nil
+				return auth.RefreshToken{}, nil
 			},
-			Resign: func(_ Family, s RefreshToken) error { resigned = s.JTI; return nil }})
+			Resign: func(_ auth.Family, s auth.RefreshToken) error { resigned = s.JTI; return nil }})
 		if err != nil || !again.Grace || again.Successor.JTI != r.Successor.JTI || resigned != r.Successor.JTI {
 			t.Fatalf("grace replay: %+v %v (resigned %q)", again, err, resigned)
 		}

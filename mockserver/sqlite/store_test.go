@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -19,7 +21,7 @@ func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 // chain is one family whose tokens are named t0, t1, … by their jti.
 type chain struct {
 	db  *DB
-	fam Family
+	fam auth.Family
 	n   int
 }
 
@@ -28,29 +30,29 @@ var families int // names each test family; the tests in this file do not run in
 func newChain(t *testing.T, db *DB, sessionMax time.Duration) *chain {
 	t.Helper()
 	u, err := db.UserByName(t.Context(), "alice")
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, auth.ErrNotFound) {
 		u, err = db.CreateUser(t.Context(), "alice", []byte("$2a$hash"), t0)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	families++
-	c := &chain{db: db, fam: Family{ID: fmt.Sprintf("fam-%d", families), UserID: u.ID, Username: "alice",
+	c := &chain{db: db, fam: auth.Family{ID: fmt.Sprintf("fam-%d", families), UserID: u.ID, Username: "alice",
 		CreatedAt: t0, ExpiresAt: t0.Add(sessionMax)}}
-	first := RefreshToken{JTI: c.fam.ID + "-t0", FamilyID: c.fam.ID, Hash: hash(c.fam.ID + "-t0"), IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	first := auth.RefreshToken{JTI: c.fam.ID + "-t0", FamilyID: c.fam.ID, Hash: hash(c.fam.ID + "-t0"), IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 	if err := db.StartSession(t.Context(), c.fam, first, t0); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func (c *chain) redeem(t *testing.T, jti string, now time.Time, grace time.Duration) (Redeemed, error) {
+func (c *chain) redeem(t *testing.T, jti string, now time.Time, grace time.Duration) (auth.Redeemed, error) {
 	t.Helper()
-	return c.db.Redeem(t.Context(), RedeemRequest{JTI: jti, Now: now, Rotate: true, DetectReuse: true, Grace: grace,
-		Mint: func(f Family) (RefreshToken, error) {
+	return c.db.Redeem(t.Context(), auth.RedeemRequest{JTI: jti, Now: now, Rotate: true, DetectReuse: true, Grace: grace,
+		Mint: func(f auth.Family) (auth.RefreshToken, error) {
 			c.n++
 			j := fmt.Sprintf("%s-t%d", f.ID, c.n)
-			return RefreshToken{JTI: j, Hash: hash(j), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
+			return auth.RefreshToken{JTI: j, Hash: hash(j), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
 		}})
 }
 
@@ -68,10 +70,10 @@ func TestRedeemOutcomes(t *testing.T) {
 		if err != nil || r.Successor.ParentJTI != first || r.Old.UsedAt.IsZero() {
 			t.Fatalf("first redeem: %+v %v", r, err)
 		}
-		if _, err := c.redeem(t, first, t0.Add(2*time.Minute), 0); !errors.Is(err, ErrReused) {
+		if _, err := c.redeem(t, first, t0.Add(2*time.Minute), 0); !errors.Is(err, auth.ErrReused) {
 			t.Fatalf("replay: %v, want ErrReused", err)
 		}
-		if _, err := c.redeem(t, r.Successor.JTI, t0.Add(3*time.Minute), 0); !errors.Is(err, ErrRevoked) {
+		if _, err := c.redeem(t, r.Successor.JTI, t0.Add(3*time.Minute), 0); !errors.Is(err, auth.ErrRevoked) {
 			t.Fatalf("successor after reuse: %v, want ErrRevoked", err)
 		}
 		f, err := db.Family(t.Context(), c.fam.ID)
@@ -88,28 +90,28 @@ func TestRedeemOutcomes(t *testing.T) {
 		if r, err := c.redeem(t, first, t0.Add(10*time.Second), 10*time.Second); err != nil || !r.Grace {
 			t.Fatalf("inside the window: %+v %v", r, err)
 		}
-		if _, err := c.redeem(t, first, t0.Add(11*time.Second), 10*time.Second); !errors.Is(err, ErrReused) {
+		if _, err := c.redeem(t, first, t0.Add(11*time.Second), 10*time.Second); !errors.Is(err, auth.ErrReused) {
 			t.Fatalf("past the window: %v", err)
 		}
 	})
 	t.Run("expiry and session max", func(t *testing.T) {
 		c := newChain(t, db, 30*time.Minute)
 		first := c.fam.ID + "-t0"
-		if _, err := c.redeem(t, first, t0.Add(30*time.Minute), 0); !errors.Is(err, ErrSessionExpired) {
+		if _, err := c.redeem(t, first, t0.Add(30*time.Minute), 0); !errors.Is(err, auth.ErrSessionExpired) {
 			t.Fatalf("at the session's end: %v", err)
 		}
 		c2 := newChain(t, db, 24*time.Hour)
-		if _, err := c2.redeem(t, c2.fam.ID+"-t0", t0.Add(time.Hour), 0); !errors.Is(err, ErrExpired) {
+		if _, err := c2.redeem(t, c2.fam.ID+"-t0", t0.Add(time.Hour), 0); !errors.Is(err, auth.ErrExpired) {
 			t.Fatalf("at the token's end: %v", err)
 		}
 	})
 	t.Run("an unknown jti is an unknown token", func(t *testing.T) {
-		_, err := db.Redeem(t.Context(), RedeemRequest{JTI: "never-issued", Now: t0, Rotate: true,
-			Mint: func(Family) (RefreshToken, error) {
+		_, err := db.Redeem(t.Context(), auth.RedeemRequest{JTI: "never-issued", Now: t0, Rotate: true,
+			Mint: func(auth.Family) (auth.RefreshToken, error) {
 				t.Fatal("no successor for an unknown token")
-				return RefreshToken{}, nil
+				return auth.RefreshToken{}, nil
 			}})
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, auth.ErrNotFound) {
 			t.Fatalf("unknown: %v", err)
 		}
 	})
@@ -157,7 +159,7 @@ func TestMemoryDatabaseIsOneDatabase(t *testing.T) {
 	if _, err := db.CreateUser(t.Context(), "bob", []byte("h"), t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateUser(t.Context(), "bob", []byte("h"), t0); !errors.Is(err, ErrUserExists) {
+	if _, err := db.CreateUser(t.Context(), "bob", []byte("h"), t0); !errors.Is(err, auth.ErrUserExists) {
 		t.Fatalf("second bob: %v", err)
 	}
 	if u, err := db.UserByName(t.Context(), "bob"); err != nil || u.Username != "bob" {

@@ -1,0 +1,54 @@
+// Package interoptest starts things tokenlab did not write, for tests that
+// check tokenlab against them: an independent OAuth server (panva's
+// oidc-provider from npm, see testdata/oidc-provider) and a real browser
+// (Debian's headless Chromium driven through chromedp).
+//
+// Everything listens on 127.0.0.1 only and is stopped by t.Cleanup. A tool
+// that is missing (node, npm, chromium) skips the test with the reason, except
+// under CI=true, where CI is expected to have installed it and the test fails.
+package interoptest
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// RequireTool returns the path of the named program, or skips the test
+// (fails it under CI=true) when the program is not installed.
+func RequireTool(tb testing.TB, name, why string) string {
+	tb.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("CI=true but %s is not installed (%s): .ci/run must install it", name, why)
+	}
+	tb.Skipf("%s is not installed (%s); CI installs it", name, why)
+	return ""
+}
+
+// RepoRoot is the directory holding go.mod, found from the test's working
+// directory (a package directory) upwards.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		} else if !errors.Is(err, os.ErrNotExist) {
+			tb.Fatal(err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}

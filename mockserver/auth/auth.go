@@ -1,0 +1,31 @@
+// Package auth holds what the mock server and its store share: the
+// domain types (users, clients, refresh-token families, codes, events),
+// the requests the server makes of a store, and the errors a store
+// answers with. It imports nothing of tokenlab, so the server (package
+// mockserver) and every store implementation (package sqlite today) can
+// import it without a cycle.
+package auth
+
+import "errors"
+
+// Sentinel errors for the outcomes callers branch on.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrUserExists     = errors.New("user already exists")
+	ErrRevoked        = errors.New("refresh token family revoked")
+	ErrReused         = errors.New("refresh token already used")
+	ErrExpired        = errors.New("refresh token expired")
+	ErrSessionExpired = errors.New("session reached its maximum lifetime")
+)
+
+// Sentinel errors of the login flows.
+var (
+	ErrTooMany   = errors.New("too many pending codes for this client")
+	ErrPending   = errors.New("the user has not decided yet")
+	ErrSlowDown  = errors.New("polled faster than the interval")
+	ErrDenied    = errors.New("the user denied the request")
+	ErrCodeTaken = errors.New("user code already in use")
+)
+
+// ErrBadCursor is a page cursor the store did not hand out.
+var ErrBadCursor = errors.New("malformed page cursor")

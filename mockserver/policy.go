@@ -1,0 +1,107 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A server setting that may change while the server runs lives in three
+// places, all in this file: a field of Policy, a field of PolicyPatch (its
+// JSON name is the one GET and PUT /admin/settings use), and a line in
+// Apply and in Patch. Validate says what values may be. tokenlab serve
+// binds its flag straight to the Policy field.
+
+// Policy is the part of the configuration that may change while the
+// server runs: lifetimes and the rotation rules.
+type Policy struct {
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
+	SessionMax     time.Duration // absolute lifetime of a family
+	ReuseGrace     time.Duration
+	Rotation       bool
+	ReuseDetection bool
+	AccessDenylist bool
+}
+
+// Validate reports the first impossible setting.
+func (p Policy) Validate() error {
+	switch {
+	case p.AccessTTL <= 0 || p.RefreshTTL <= 0 || p.SessionMax <= 0:
+		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
+	case p.ReuseGrace < 0:
+		return errors.New("reuse-grace must not be negative")
+	case max(p.AccessTTL, p.RefreshTTL, p.SessionMax, p.ReuseGrace) > maxLifetime:
+		return fmt.Errorf("lifetimes are limited to %s, so that every expiry stays storable", FormatDuration(maxLifetime))
+	}
+	return nil
+}
+
+// PolicyPatch changes some settings of a Policy; a nil field keeps the
+// setting. It is the body of PUT /admin/settings (durations as text,
+// "15m" or "7d"), and with every field set, the answer of GET.
+type PolicyPatch struct {
+	AccessTTL      *Duration `json:"accessTtl,omitempty"`
+	RefreshTTL     *Duration `json:"refreshTtl,omitempty"`
+	SessionMax     *Duration `json:"sessionMax,omitempty"`
+	ReuseGrace     *Duration `json:"reuseGrace,omitempty"`
+	Rotation       *bool     `json:"rotation,omitempty"`
+	ReuseDetection *bool     `json:"reuseDetection,omitempty"`
+	AccessDenylist *bool     `json:"accessDenylist,omitempty"`
+}
+
+// Apply returns p with the patch's settings, or an error when the result
+// is not a valid Policy.
+func (pp PolicyPatch) Apply(p Policy) (Policy, error) {
+	set(&p.AccessTTL, (*time.Duration)(pp.AccessTTL))
+	set(&p.RefreshTTL, (*time.Duration)(pp.RefreshTTL))
+	set(&p.SessionMax, (*time.Duration)(pp.SessionMax))
+	set(&p.ReuseGrace, (*time.Duration)(pp.ReuseGrace))
+	set(&p.Rotation, pp.Rotation)
+	set(&p.ReuseDetection, pp.ReuseDetection)
+	set(&p.AccessDenylist, pp.AccessDenylist)
+	return p, p.Validate()
+}
+
+// IsZero reports whether the patch changes nothing.
+func (pp PolicyPatch) IsZero() bool { return pp == PolicyPatch{} }
+
+// Patch is the patch that sets every setting to p's: applied to any
+// policy it gives p.
+func (p Policy) Patch() PolicyPatch {
+	return PolicyPatch{AccessTTL: (*Duration)(&p.AccessTTL), RefreshTTL: (*Duration)(&p.RefreshTTL),
+		SessionMax: (*Duration)(&p.SessionMax), ReuseGrace: (*Duration)(&p.ReuseGrace),
+		Rotation: &p.Rotation, ReuseDetection: &p.ReuseDetection, AccessDenylist: &p.AccessDenylist}
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// Duration is a time.Duration written as text the way people write
+// lifetimes ("15m", "7d", "2s500ms"): FormatDuration writes it and
+// ParseDuration reads it, so the text gives back the same duration to the
+// nanosecond. It is also a command-line flag value (flag.Value and
+// pflag.Value).
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+func (d *Duration) UnmarshalText(text []byte) error { return d.Set(string(text)) }
+
+func (d Duration) String() string { return FormatDuration(time.Duration(d)) }
+
+// Set parses s with ParseDuration.
+func (d *Duration) Set(s string) error {
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Type names the flag's value in pflag's help.
+func (d *Duration) Type() string { return "duration" }
