@@ -298,8 +298,18 @@ func (d dashboardModel) statusKey() string {
 	return d.busy + "\x00" + d.status.tone + "\x00" + d.status.text
 }
 
-// statusLine is the dashboard's status, or what is in flight.
-func (d dashboardModel) statusLine() string {
+// drawHint is the attack status's pointer to the family graph: the graph
+// leaves it out, being what it points to.
+const drawHint = " Press g to see it drawn."
+
+// statusLine is the dashboard's status, or what is in flight; on the
+// family graph without the hint to open it.
+func (d dashboardModel) statusLine(onGraph bool) string {
+	if onGraph && d.busy == "" {
+		st := d.status
+		st.text = strings.Replace(st.text, drawHint, "", 1)
+		return d.c.statusView(st)
+	}
 	if d.busy != "" {
 		return d.c.busyView(d.busy)
 	}
@@ -384,7 +394,7 @@ func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) 
 	}
 	if errors.Is(msg.refreshErr, client.ErrLoginRequired) {
 		d.endSession(endRevoked)
-		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press g to see it drawn. Press L to log in again."}
+		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours." + drawHint + " Press L to log in again."}
 	} else if msg.refreshErr == nil {
 		d.adopt(msg.session)
 	}

@@ -39,7 +39,10 @@ func TestFamilyGraph(t *testing.T) {
 		t.Fatalf("a left the family graph (screen %d)", l.m.screen)
 	}
 	v := l.view()
-	l.wantView("REVOKED", "(reuse_detected)", "▲ REPLAYED at", "reuse detected")
+	l.wantView("REVOKED", "(reuse_detected)", "▲ REPLAYED at", "reuse detected", "Reuse detected: the whole family is revoked")
+	if strings.Contains(l.view(), "to see it drawn") {
+		t.Errorf("the graph's status points to the graph:\n%s", l.view())
+	}
 	if got := len(regexp.MustCompile(`✗ [0-9a-f]{8} `).FindAllString(v, -1)); got != 3 {
 		t.Errorf("%d tokens are shown revoked, want all 3:\n%s", got, v)
 	}

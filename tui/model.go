@@ -363,7 +363,7 @@ func (m Model) View() tea.View {
 	case screenHelp:
 		body = m.help.view()
 	case screenFamily:
-		body = m.fam.view(m.dash.statusKey(), m.dash.statusLine())
+		body = m.fam.view(m.dash.statusKey(), m.dash.statusLine(true))
 	default:
 		body = m.dash.view()
 	}
