@@ -9,6 +9,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func flowsCmd(ctx context.Context, server string, profile client.Profile, embedd
 			}
 			if err == nil {
 				flows = append(flows, f)
-			} else if firstErr == nil && !strings.Contains(err.Error(), "does not offer") {
+			} else if firstErr == nil && !errors.Is(err, client.ErrFlowNotOffered) {
 				firstErr = err
 			}
 		}
