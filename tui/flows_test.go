@@ -297,3 +297,27 @@ func TestWrongPasswordThenTyping(t *testing.T) {
 		t.Errorf("after a wrong password, typing x gave %q, want wrongx", got)
 	}
 }
+
+// TestFlowsAgainstAnotherServer: with --server and the oauth2 profile the
+// login screen reads the flows from the server's discovery document, the
+// browser login works, and the inspector says it cannot check an HS256
+// signature there (the secret is the server's).
+func TestFlowsAgainstAnotherServer(t *testing.T) {
+	l := newLab(t, func(o *Options) {
+		p := client.BuiltinProfiles()["oauth2"]
+		p.OAuth.ClientID = "tokenlab"
+		o.Server, o.Embedded, o.Profile, o.Secrets = o.Embedded.URL, nil, p, Secrets{}
+		o.OpenBrowser = func(ctx context.Context, u string) error { return fillAuthorizeForm(ctx, u, "approve") }
+	})
+	if got := strings.Join(l.m.login.flows, ","); got != "password,pkce,device" {
+		t.Fatalf("flows offered = %s, want password,pkce,device (from discovery)", got)
+	}
+	l.key("down", "right", "enter")
+	if l.m.screen != screenDashboard {
+		t.Fatalf("after the PKCE login the screen is %d; status %q\n%s", l.m.screen, l.m.statusText(), l.view())
+	}
+	l.wantTimeline(0, "PKCE verifier", "code received", "code exchange")
+	l.key("i")
+	l.wantView("signature not checked")
+	l.wantInspection("HS256: the secret is the server's; not checked")
+}

@@ -22,6 +22,7 @@ type tuiOptions struct {
 	username   string
 	db         string
 	noBrowser  bool
+	clientID   string
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
@@ -34,6 +35,7 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.tokenStore, "token-store", client.StoreKeyring, "where tokens are kept: keyring, memory or file")
 	f.StringVar(&o.username, "username", "", "user to prefill (default: the demo user alice on the embedded server)")
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
+	f.StringVar(&o.clientID, "client-id", "", "OAuth client id for the browser and device logins, with --profile oauth2 (the embedded server's is tokenlab)")
 	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
 }
 
@@ -62,6 +64,9 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	profile, _, err := resolveProfile(o.profile)
 	if err != nil {
 		return err
+	}
+	if o.clientID != "" {
+		profile.OAuth.ClientID = o.clientID
 	}
 	st, _, err := openStore(o.tokenStore)
 	if err != nil {
