@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -118,4 +119,45 @@ func serverEventsCmd(ctx context.Context, a *adminAPI, after int64) tea.Cmd {
 		p, err := a.policy(ctx)
 		return serverEventMsg{events: evs, policy: p, err: err}
 	}
+}
+
+// familyView is one login's refresh-token family as /admin/sessions
+// answers it: the family and its tokens, newest first.
+type familyView struct {
+	ID           string       `json:"id"`
+	Username     string       `json:"username"`
+	ClientID     string       `json:"clientId"`
+	CreatedAt    time.Time    `json:"createdAt"`
+	ExpiresAt    time.Time    `json:"expiresAt"`
+	RevokedAt    *time.Time   `json:"revokedAt"`
+	RevokeReason string       `json:"revokeReason"`
+	State        string       `json:"state"`
+	TokenCount   int          `json:"tokenCount"`
+	Tokens       []familyNode `json:"tokens"`
+}
+
+// familyNode is one refresh token of a family.
+type familyNode struct {
+	JTI       string     `json:"jti"`
+	ParentJTI string     `json:"parentJti"`
+	IssuedAt  time.Time  `json:"issuedAt"`
+	ExpiresAt time.Time  `json:"expiresAt"`
+	UsedAt    *time.Time `json:"usedAt"`
+	State     string     `json:"state"` // active, used, revoked or expired
+}
+
+// familyTokens is how many of a family's tokens the graph asks for: more
+// rotations than a learner makes by hand; the count says when there are
+// more.
+const familyTokens = 200
+
+func (a *adminAPI) family(ctx context.Context, id string) (familyView, error) {
+	var body struct{ Sessions []familyView }
+	if err := a.get(ctx, fmt.Sprintf("/admin/sessions?family=%s&tokens=%d", url.QueryEscape(id), familyTokens), &body); err != nil {
+		return familyView{}, err
+	}
+	if len(body.Sessions) == 0 {
+		return familyView{}, fmt.Errorf("the server has no family %s (its database was reset?)", short(id))
+	}
+	return body.Sessions[0], nil
 }

@@ -43,6 +43,8 @@ type dashboardModel struct {
 	lastEvent    int64 // last server event shown
 	eventsFailed bool  // the last read of server events failed
 
+	why bool // "why two tokens" is shown under the cards
+
 	busy   string
 	status status
 }
@@ -66,7 +68,31 @@ func (d dashboardModel) resize() dashboardModel {
 
 // timelineHeight is what is left of the window for the timeline.
 func (d dashboardModel) timelineHeight() int {
-	return d.c.height - 1 /* header */ - cardHeight - 1 /* title */ - 1 /* status */ - 1 /* help */
+	return d.c.height - 1 /* header */ - cardHeight - 1 /* title */ - 1 /* status */ - 1 /* help */ - d.whyHeight()
+}
+
+func (d dashboardModel) whyHeight() int {
+	if w := d.why2(); w != "" {
+		return lipgloss.Height(w)
+	}
+	return 0
+}
+
+// minTimeline is the fewest timeline lines the explanation leaves; below
+// it the explanation takes its compact form.
+const minTimeline = 5
+
+// why2 is the "why two tokens" explanation as it fits now, "" when hidden.
+func (d dashboardModel) why2() string {
+	if !d.why {
+		return ""
+	}
+	base := d.c.height - 1 - cardHeight - 1 - 1 - 1
+	full := d.whyView(d.c.width, false)
+	if base-lipgloss.Height(full) >= minTimeline {
+		return full
+	}
+	return d.whyView(d.c.width, true)
 }
 
 // addEntries adds to the timeline in time order (client and server events
@@ -201,6 +227,12 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, show(screenInspector)
 	case key.Matches(k, keys.Scenarios):
 		return d, show(screenPlayer)
+	case key.Matches(k, keys.Family):
+		return d, show(screenFamily)
+	case key.Matches(k, keys.Why):
+		d.why = !d.why
+		d = d.resize()
+		return d, savePrefsCmd(d.c.opts.PrefsFile, prefs{WhyTwoTokens: d.why})
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
 	case key.Matches(k, keys.Up):
@@ -247,6 +279,41 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d.start("attacker replaying", attackCmd(ctx, acting, d.client, stolen))
 	}
 	return d, nil
+}
+
+// acts reports whether k is one of the keys that act on the session or
+// the clock: they work on the family graph too, which shows what they did.
+func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
+	keys := d.c.keys
+	for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Forward, keys.ForwardDay, keys.ForwardWeek, keys.Attack, keys.Logout} {
+		if key.Matches(k, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusKey says what statusLine shows, unrendered.
+func (d dashboardModel) statusKey() string {
+	return d.busy + "\x00" + d.status.tone + "\x00" + d.status.text
+}
+
+// drawHint is the attack status's pointer to the family graph: the graph
+// leaves it out, being what it points to.
+const drawHint = " Press g to see it drawn."
+
+// statusLine is the dashboard's status, or what is in flight; on the
+// family graph without the hint to open it.
+func (d dashboardModel) statusLine(onGraph bool) string {
+	if onGraph && d.busy == "" {
+		st := d.status
+		st.text = strings.Replace(st.text, drawHint, "", 1)
+		return d.c.statusView(st)
+	}
+	if d.busy != "" {
+		return d.c.busyView(d.busy)
+	}
+	return d.c.statusView(d.status)
 }
 
 func (d dashboardModel) start(what string, cmd tea.Cmd) (dashboardModel, tea.Cmd) {
@@ -327,7 +394,7 @@ func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) 
 	}
 	if errors.Is(msg.refreshErr, client.ErrLoginRequired) {
 		d.endSession(endRevoked)
-		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours. Press L to log in again."}
+		d.status = status{"bad", "Reuse detected: the whole family is revoked, the attacker's copy and yours." + drawHint + " Press L to log in again."}
 	} else if msg.refreshErr == nil {
 		d.adopt(msg.session)
 	}
@@ -368,7 +435,11 @@ func (d dashboardModel) view() string {
 			timeline.GotoBottom()
 		}
 	}
-	return strings.Join([]string{d.header(), cards, title, timeline.View(), st, d.c.footer(d.c.keys.dashboardShort())}, "\n")
+	parts := []string{d.header(), cards}
+	if why := d.why2(); why != "" {
+		parts = append(parts, why)
+	}
+	return strings.Join(append(parts, title, timeline.View(), st, d.c.footer(d.c.keys.dashboardShort())), "\n")
 }
 
 // header names the lab, who is logged in where, and the lab's clock; when

@@ -19,7 +19,7 @@ func TestTickRearmsOnlyItself(t *testing.T) {
 	tickName := cmdName(tick(l.m.c.opts.Clock))
 	now := l.e.Clock.Now()
 
-	for _, k := range []string{"", "i", "esc", "?", "esc", "s", "esc", "L"} { // dashboard, inspector, help, player, login
+	for _, k := range []string{"", "i", "esc", "?", "esc", "s", "esc", "g", "esc", "L"} { // dashboard, inspector, help, player, family, login
 		if k != "" {
 			l.key(k)
 		}

@@ -12,13 +12,13 @@ import (
 type keyMap struct {
 	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
-	Scenarios, Inspect, Help, Quit, ForceQuit                                   key.Binding
+	Scenarios, Inspect, Family, Why, Help, Quit, ForceQuit                      key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
 	// Login form.
-	NextField, PrevField, LogIn key.Binding
+	NextField, PrevField, LogIn, FlowNext, FlowPrev key.Binding
 	// Inspector.
-	Tab key.Binding
+	Tab, Edit, Apply, Send, Undo key.Binding
 	// Scenario player.
 	Play, Next, RunAll key.Binding
 }
@@ -38,6 +38,8 @@ func newKeyMap() keyMap {
 		Login:       b([]string{"L"}, "L", "log in again"),
 		Scenarios:   b([]string{"s"}, "s", "scenarios"),
 		Inspect:     b([]string{"i"}, "i", "inspect tokens"),
+		Family:      b([]string{"g"}, "g", "the refresh-token family as a graph"),
+		Why:         b([]string{"t"}, "t", "why two tokens (show or hide; remembered)"),
 		Help:        b([]string{"?"}, "?", "all keys"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 		ForceQuit:   b([]string{"ctrl+c"}, "ctrl+c", "quit"),
@@ -47,7 +49,13 @@ func newKeyMap() keyMap {
 		NextField:   b([]string{"tab", "down"}, "tab/↓", "next field"),
 		PrevField:   b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
 		LogIn:       b([]string{"enter"}, "enter", "log in"),
+		FlowNext:    b([]string{"right", "l", "space"}, "←/→", "choose the login flow (on the flow row)"),
+		FlowPrev:    b([]string{"left", "h"}, "←", "previous flow"),
 		Tab:         b([]string{"tab"}, "tab", "the other token"),
+		Edit:        b([]string{"e"}, "e", "edit a claim (forge the token)"),
+		Apply:       b([]string{"enter"}, "enter", "edit the claim / apply the edit"),
+		Send:        b([]string{"S"}, "S", "send the token in view to the API"),
+		Undo:        b([]string{"u"}, "u", "undo the edits"),
 		Play:        b([]string{"enter"}, "enter", "play"),
 		Next:        b([]string{"n", "space"}, "n/space", "next step"),
 		RunAll:      b([]string{"R"}, "R", "run to the end"),
@@ -71,9 +79,10 @@ type helpSection struct {
 func (k keyMap) allKeys() []helpSection {
 	return []helpSection{
 		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
-			k.Logout, k.Login, k.Inspect, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
-		{"Login", []key.Binding{k.NextField, k.PrevField, k.LogIn, k.Back, k.ForceQuit}},
-		{"Inspector", []key.Binding{k.Tab, k.Up, k.Down, k.Back}},
+			k.Logout, k.Login, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
+		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
+		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
+		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Up, k.Down, k.Back}},
 		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
 	}
 }

@@ -48,11 +48,15 @@ type labOption func(*Options)
 
 func newLab(tb testing.TB, opts ...labOption) *lab {
 	tb.Helper()
-	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen})
+	// The lab's server signs with secrets the TUI knows, as tokenlab tui
+	// starts it, so the inspector can check HS256 signatures.
+	secrets := NewSecrets()
+	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
+		Configure: secrets.Configure})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l := newLabOn(tb, e, opts...)
+	l := newLabOn(tb, e, append([]labOption{func(o *Options) { o.Secrets = secrets }}, opts...)...)
 	tb.Cleanup(l.stopServer)
 	return l
 }
@@ -149,6 +153,9 @@ func (l *lab) exec(cmd tea.Cmd) []tea.Msg {
 		case e := <-l.m.c.events:
 			out = append(out, clientEventMsg(e))
 			continue
+		case f := <-l.m.c.flow:
+			out = append(out, f)
+			continue
 		default:
 		}
 		break
@@ -168,7 +175,7 @@ func cmdName(cmd tea.Cmd) string {
 // next client event. The terminal's answers (background colour) are left
 // out too: there is no terminal.
 func waits(name string) bool {
-	for _, s := range []string{".waitEvent.func", ".Tick.func", ".Every.func", ".Blink.func", "RequestBackgroundColor"} {
+	for _, s := range []string{".waitEvent.func", ".waitFlow.func", ".Tick.func", ".Every.func", ".Blink.func", "RequestBackgroundColor"} {
 		if strings.Contains(name, s) {
 			return true
 		}
@@ -186,7 +193,7 @@ func (l *lab) key(keys ...string) {
 
 func keyPress(k string) tea.KeyPressMsg {
 	named := map[string]rune{"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "up": tea.KeyUp,
-		"down": tea.KeyDown, "space": tea.KeySpace}
+		"down": tea.KeyDown, "space": tea.KeySpace, "backspace": tea.KeyBackspace, "left": tea.KeyLeft, "right": tea.KeyRight}
 	if c, ok := named[k]; ok {
 		return tea.KeyPressMsg{Code: c}
 	}

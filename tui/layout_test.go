@@ -30,6 +30,8 @@ func (l *lab) screens(check func(name string)) {
 	check("inspector refresh")
 	l.key("esc", "?")
 	check("help")
+	l.key("esc", "g")
+	check("family")
 	l.key("esc", "s")
 	check("player list")
 	l.key("esc", "L")
@@ -130,7 +132,9 @@ func TestLayout(t *testing.T) {
 			l.key("a")
 			l.wantFits("dashboard after the attack")
 			l.wantCardsIntact()
-			l.wantView("Press L to log in again.")
+			if !strings.Contains(flat(l.view()), "Press L to log in again.") {
+				t.Errorf("after the attack the screen does not say to press L:\n%s", l.view())
+			}
 			lines = strings.Split(l.view(), "\n")
 			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "p call") {
 				t.Errorf("after the attack the dashboard's last line is %q, want the short help", last)
@@ -221,6 +225,14 @@ var (
 	maskPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	maskID   = regexp.MustCompile(`(jti|family) [0-9a-f]+…`)
 	maskHex  = regexp.MustCompile(`\b[0-9a-f]{12,}\b`) // the inspector's whole IDs
+	// The family graph's short jtis, the key IDs (derived from the lab's
+	// random secrets) and the encoded token (base64url runs).
+	maskNode   = regexp.MustCompile(`([●○✗◌] )[0-9a-f]{8}\b`)
+	maskKid    = regexp.MustCompile(`\b([ar]-)[0-9a-f]{16}\b`)
+	maskBase64 = regexp.MustCompile(`[A-Za-z0-9_-]{24,}`)
+	// The lines of a hard-wrapped URL (PKCE's authorize URL: its state,
+	// challenge and loopback port are random).
+	maskURLLine = regexp.MustCompile(`(?m)^(?:http://127\.0\.0\.1:#+/oauth/authorize\?|[A-Za-z0-9%=&._~-]{30,}$).*$`)
 )
 
 func masked(view string) string {
@@ -235,7 +247,18 @@ func masked(view string) string {
 		return name + " " + hashes(id)
 	})
 	view = maskHex.ReplaceAllStringFunc(view, hashes)
+	view = maskNode.ReplaceAllString(view, "$1########")
+	view = maskKid.ReplaceAllString(view, "$1################")
+	view = maskBase64.ReplaceAllStringFunc(view, func(s string) string { return strings.Repeat("=", len(s)) })
 	lines := strings.Split(view, "\n")
+	inURL := false
+	for i, line := range lines {
+		if maskURLLine.MatchString(line) || inURL && line != "" && !strings.Contains(line, " ") {
+			lines[i], inURL = strings.Repeat("~", len(line)), true
+		} else {
+			inURL = false
+		}
+	}
 	for i, line := range lines {
 		lines[i] = strings.TrimRight(line, " ")
 	}
@@ -244,13 +267,14 @@ func masked(view string) string {
 
 // goldenScreens brings a fresh lab to each screen the golden files show.
 var goldenScreens = []struct {
-	name string
-	walk func(l *lab)
+	name  string
+	walk  func(l *lab)
+	first bool // a first run: no prefs file yet
 }{
-	{"login", func(l *lab) {}},
-	{"dashboard", func(l *lab) { l.login(); l.key("p") }},
-	{"dashboard-loggedout", func(l *lab) { l.login(); l.key("x") }},
-	{"inspector", func(l *lab) { l.login(); l.key("i") }},
+	{"login", func(l *lab) {}, false},
+	{"dashboard", func(l *lab) { l.login(); l.key("p") }, false},
+	{"dashboard-loggedout", func(l *lab) { l.login(); l.key("x") }, false},
+	{"inspector", func(l *lab) { l.login(); l.key("i") }, false},
 	{"player", func(l *lab) {
 		l.login()
 		l.key("s")
@@ -258,8 +282,20 @@ var goldenScreens = []struct {
 			l.key("down")
 		}
 		l.key("enter", "n", "n", "n", "n")
-	}},
-	{"help", func(l *lab) { l.login(); l.key("?") }},
+	}, false},
+	{"help", func(l *lab) { l.login(); l.key("?") }, false},
+	{"login-pkce", pkceInProgress, false},
+	{"login-device", deviceInProgress, false},
+	{"dashboard-why", func(l *lab) { l.login(); l.key("p") }, true},
+	{"family", func(l *lab) { l.login(); l.key("r", "r", "a", "g") }, false},
+	{"inspector-forged", func(l *lab) {
+		l.login()
+		l.key("i", "e", "down", "down", "enter")
+		for range len(l.m.insp.input.Value()) {
+			l.send(keyPress("backspace"))
+		}
+		l.key("+", "1", "d", "enter", "S")
+	}, false},
 }
 
 var goldenSizes = []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 120, Height: 40}, {Width: 60, Height: 20}}
@@ -282,7 +318,12 @@ func TestGoldenScreens(t *testing.T) {
 	for _, sc := range goldenScreens {
 		for _, noColor := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s-nocolor=%t", sc.name, noColor), func(t *testing.T) {
-				l := newLab(t, pinnedRunner, func(o *Options) { o.NoColor = noColor })
+				opts := []labOption{pinnedRunner, func(o *Options) { o.NoColor = noColor }}
+				if sc.first {
+					prefsFile := filepath.Join(t.TempDir(), "tui.json")
+					opts = append(opts, func(o *Options) { o.PrefsFile = prefsFile })
+				}
+				l := newLab(t, opts...)
 				sc.walk(l)
 				for _, size := range goldenSizes {
 					l.send(size)
@@ -329,15 +370,21 @@ func wantNarrowFacts(t *testing.T, l *lab, screen string) {
 	t.Helper()
 	facts := map[string][]string{
 		"login":               {"Demo user: alice", "› password", "enter log in", "ctrl+c quit"},
+		"login-pkce":          {"Logging in through the browser", "✓ waiting for browser", "Open this URL", "http://127.0.0.1:", "esc cancel"},
+		"login-device":        {"Logging in with a device code", "████", "/device", "code BCDF-GHJK", "expires in 10m", "1 poll so far", "esc cancel"},
+		"dashboard-why":       {"Why two?", "lives 15m", "lives 7d", "t hides this", "? all keys • q quit"},
 		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? all keys • q quit"},
 		"dashboard-loggedout": {"REVOKED", "still accepted until exp", "(stateless)", "expires Jan 09 09:00", "? all keys • q quit"},
 		"inspector":           {"Token inspector · access token", "sub", "username", "exp", "tab the other token", "esc back"},
 		"player":              {"reuse-detection", "revokes the whole family.", "n/space next step", "q quit"},
 		"help":                {"Keys", "Dashboard", "call /protected", "esc back"},
+		"family":              {"Token family", "REVOKED", "reuse_detected", "▲ REPLAYED", "✗", "esc back"},
+		"inspector-forged":    {"(forged)", "✗ signature invalid", "exp", "✎ edited", "GET /protected → 401", "esc back"},
 	}
 	view := l.view()
 	for i, line := range strings.Split(view, "\n") {
-		if strings.HasSuffix(strings.TrimRight(line, " │"), "…") && !maskID.MatchString(line) {
+		spinner := strings.IndexFunc(line, func(r rune) bool { return r >= 0x2800 && r <= 0x28FF }) == 0 // "⠋ waiting…"
+		if strings.HasSuffix(strings.TrimRight(line, " │"), "…") && !maskID.MatchString(line) && !spinner {
 			t.Errorf("%s at 60x20: line %d is cut: %q", screen, i+1, line)
 		}
 	}

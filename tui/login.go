@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -22,15 +25,26 @@ const (
 
 var fieldNames = [fieldCount]string{"server", "profile", "user", "password"}
 
-// loginModel is the login screen: a form for the server, profile, user
-// and password. It logs in with a command; the root hands a successful
-// login to the dashboard.
+// flowRow is the form's first row, the login flow, chosen with ←/→; it
+// is not a text field.
+const flowRow = -1
+
+// loginModel is the login screen: the flow (password, PKCE, device) and
+// a form for the server, profile, user and password. It logs in with a
+// command; the root hands a successful login to the dashboard. While a
+// PKCE or device flow runs it shows its steps, the authorize URL or the
+// user code, and esc cancels it.
 type loginModel struct {
 	c        *common
 	inputs   [fieldCount]textinput.Model
-	active   int
+	active   int // a field, or flowRow
 	embedded bool
-	back     bool // a live session is behind this screen: esc returns to it
+
+	flows  []string // offered by the server, in flowOrder
+	flow   int      // index into flows
+	cancel context.CancelFunc
+	run    flowRun // the running flow's progress
+	back   bool    // a live session is behind this screen: esc returns to it
 	// eventsWait: the newest server event is still being read; a login
 	// now would be lost among earlier launches' events.
 	eventsWait bool
@@ -39,7 +53,7 @@ type loginModel struct {
 }
 
 func newLoginModel(c *common) loginModel {
-	l := loginModel{c: c, embedded: c.opts.Embedded != nil, eventsWait: c.admin != nil}
+	l := loginModel{c: c, embedded: c.opts.Embedded != nil, eventsWait: c.admin != nil, flows: []string{client.FlowPassword}}
 	server := c.opts.Server
 	if c.opts.Embedded != nil {
 		server = c.opts.Embedded.URL
@@ -92,34 +106,118 @@ func (l *loginModel) focus() tea.Cmd {
 	for i := range l.inputs {
 		l.inputs[i].Blur()
 	}
+	if l.active == flowRow {
+		return nil
+	}
 	return l.inputs[l.active].Focus()
 }
 
 // blink starts the focused field's cursor; the focus itself was set in New.
-func (l loginModel) blink() tea.Cmd { return l.inputs[l.active].Focus() }
+func (l loginModel) blink() tea.Cmd {
+	if l.active == flowRow {
+		return nil
+	}
+	return l.inputs[l.active].Focus()
+}
+
+// flowName is the chosen flow.
+func (l loginModel) flowName() string { return l.flows[min(l.flow, len(l.flows)-1)] }
+
+// skips reports whether the form skips a row: the embedded server's
+// address is fixed, a single flow leaves nothing to choose, and the
+// browser and device flows ask for the user and password on the server's
+// own page, not here.
+func (l loginModel) skips(row int) bool {
+	switch {
+	case row == flowRow:
+		return len(l.flows) < 2
+	case row == fieldServer:
+		return l.embedded
+	case row == fieldProfile:
+		return l.embedded && l.flowName() != client.FlowPassword
+	case row == fieldUser, row == fieldPassword:
+		return l.flowName() != client.FlowPassword
+	}
+	return false
+}
+
+// rowOrder is the form's rows top to bottom: the flow comes last, one
+// key below the pre-focused password.
+var rowOrder = []int{fieldServer, fieldProfile, fieldUser, fieldPassword, flowRow}
 
 func (l *loginModel) move(delta int) tea.Cmd {
-	for {
-		l.active = (l.active + delta + fieldCount) % fieldCount
-		if !(l.embedded && l.active == fieldServer) {
+	i := slices.Index(rowOrder, l.active)
+	for range rowOrder {
+		i = (i + delta + len(rowOrder)) % len(rowOrder)
+		if !l.skips(rowOrder[i]) {
 			break
 		}
 	}
+	l.active = rowOrder[i]
 	return l.focus()
 }
 
 func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
-	if done, ok := msg.(loginDoneMsg); ok {
+	switch msg := msg.(type) {
+	case loginDoneMsg:
 		l.busy = ""
-		if done.err != nil {
-			l.status = status{"bad", sentence(done.err)}
+		if l.cancel != nil {
+			l.cancel()
+			l.cancel = nil
+		}
+		if msg.err != nil {
+			l.status = status{"bad", sentence(msg.err)}
+			// A failed flow keeps its screen (steps, URL or code) with the
+			// error; a cancelled one, or a password login, shows the form.
+			l.run.failed = l.run.flow != "" && !errors.Is(msg.err, context.Canceled)
+			if !l.run.failed {
+				l.run = flowRun{}
+			}
 			return l, nil
 		}
-		l.status = status{}
+		l.status, l.run = status{}, flowRun{}
 		l.inputs[fieldPassword].SetValue("") // never kept after a login
+		return l, nil
+	case flowsMsg:
+		l.flows = []string{client.FlowPassword}
+		if len(msg.flows) > 0 {
+			l.flows = msg.flows
+		}
+		if msg.err != nil {
+			l.status = status{"warn", "Could not read which flows the server offers: " + sentence(msg.err)}
+		}
+		return l, nil
+	case authorizeURLMsg, deviceCodeMsg, clientEventMsg:
+		l.run = l.run.saw(msg, l.c.now)
 		return l, nil
 	}
 	keys := l.c.keys
+	if k, ok := msg.(tea.KeyPressMsg); ok && l.busy != "" {
+		if key.Matches(k, keys.Back) && l.cancel != nil {
+			l.cancel() // the flow's command ends with context.Canceled
+			l.status = status{"info", "Cancelling…"}
+		}
+		return l, nil
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok && l.run.failed {
+		l.run = flowRun{} // any key but enter (try again) goes back to the form
+		if key.Matches(k, keys.LogIn) {
+			return l.submit()
+		}
+		return l, nil
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok && l.active == flowRow {
+		switch {
+		case key.Matches(k, keys.FlowNext):
+			l.flow = (l.flow + 1) % len(l.flows)
+			return l, nil
+		case key.Matches(k, keys.FlowPrev):
+			l.flow = (l.flow - 1 + len(l.flows)) % len(l.flows)
+			return l, nil
+		case key.Matches(k, keys.LogIn):
+			return l.submit()
+		}
+	}
 	if k, ok := msg.(tea.KeyPressMsg); ok && l.busy == "" {
 		switch {
 		case key.Matches(k, keys.NextField):
@@ -129,11 +227,14 @@ func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 		case key.Matches(k, keys.Back) && l.back:
 			return l, show(screenDashboard)
 		case key.Matches(k, keys.LogIn):
-			if l.active != fieldPassword {
+			if l.active != fieldPassword && l.flowName() == client.FlowPassword {
 				return l, l.move(1)
 			}
 			return l.submit()
 		}
+	}
+	if l.active == flowRow {
+		return l, nil
 	}
 	var cmd tea.Cmd
 	l.inputs[l.active], cmd = l.inputs[l.active].Update(msg)
@@ -148,6 +249,9 @@ func (l loginModel) submit() (loginModel, tea.Cmd) {
 		l.status = status{"info", "One moment: the lab is reading where the server's event log ends. Press enter again."}
 		return l, nil
 	}
+	if flow := l.flowName(); flow != client.FlowPassword {
+		return l.startFlow(flow, v(fieldServer), v(fieldProfile))
+	}
 	if v(fieldUser) == "" || l.inputs[fieldPassword].Value() == "" {
 		l.status = status{"bad", "Type a user and a password, then press enter."}
 		return l, nil
@@ -157,19 +261,54 @@ func (l loginModel) submit() (loginModel, tea.Cmd) {
 	// the API's 401, and refreshes reactively.
 	// Its events are stamped with the lab's clock, as the server's are, so
 	// the timeline reads in one time, and with who acted (acting).
-	lab, events, acting := l.c.opts.Clock, l.c.events, l.c.acting
-	opts := append([]client.Option{client.WithEvents(func(e client.Event) {
-		e.At = lab.Now()
-		events.report(labEvent{Event: e, cause: acting.get()})
-	})}, l.c.opts.ClientOptions...)
 	req := loginRequest{server: v(fieldServer), user: v(fieldUser), profile: v(fieldProfile),
-		password: l.inputs[fieldPassword].Value(), store: l.c.opts.Store, opts: opts}
+		password: l.inputs[fieldPassword].Value(), store: l.c.opts.Store, opts: l.clientOptions()}
 	l.status = status{"info", "Logging in as " + req.user + "…"}
 	l.busy = "logging in"
 	return l, tea.Batch(l.c.spin.Tick, loginCmd(l.c.ctx, l.c.acting, req))
 }
 
+// clientOptions are the lab client's options: its events go to the
+// timeline stamped with the lab's clock and with who acted.
+func (l loginModel) clientOptions() []client.Option {
+	lab, events, acting := l.c.opts.Clock, l.c.events, l.c.acting
+	return append([]client.Option{client.WithEvents(func(e client.Event) {
+		e.At = lab.Now()
+		events.report(labEvent{Event: e, cause: acting.get()})
+	})}, l.c.opts.ClientOptions...)
+}
+
+// startFlow starts a PKCE or device login as a command that esc cancels.
+func (l loginModel) startFlow(flow, server, profileName string) (loginModel, tea.Cmd) {
+	profile := l.c.opts.Profile
+	if profileName != "" && profileName != profile.Name {
+		p, err := client.ResolveProfile(profileName)
+		if err != nil {
+			l.status = status{"bad", sentence(err)}
+			return l, nil
+		}
+		profile = p
+	}
+	ctx, cancel := context.WithCancel(l.c.ctx)
+	l.cancel = cancel
+	req := flowRequest{loginRequest: loginRequest{server: server, store: l.c.opts.Store, opts: l.clientOptions()},
+		flow: flow, profile: flowProfile(profile, l.embedded, flow), sleep: l.c.opts.DeviceSleep, ch: l.c.flow}
+	if !l.c.opts.NoBrowser {
+		req.open = l.c.opts.OpenBrowser
+		if req.open == nil {
+			req.open = client.OpenBrowser
+		}
+	}
+	l.run = flowRun{flow: flow}
+	l.status = status{}
+	l.busy = map[string]string{client.FlowPKCE: "waiting for the browser", client.FlowDevice: "waiting for approval"}[flow]
+	return l, flowLoginCmd(ctx, l.c.acting, req)
+}
+
 func (l loginModel) view() string {
+	if l.run.flow != "" && (l.busy != "" || l.run.failed) {
+		return l.flowView()
+	}
 	s := l.c.styles
 	var b strings.Builder
 	b.WriteString(s.Title.Render("tokenlab") + s.Subtle.Render(" · a lab for access and refresh tokens") + "\n\n")
@@ -180,6 +319,9 @@ func (l loginModel) view() string {
 		b.WriteString(s.Label.Render("API at ") + s.Value.Render(l.c.opts.Server) + s.Label.Render(" (its clock cannot be moved from here)") + "\n\n")
 	}
 	for i := range l.inputs {
+		if i != fieldServer && l.skips(i) {
+			continue
+		}
 		label := fmt.Sprintf("%-9s", fieldNames[i])
 		style := s.Label
 		if i == l.active {
@@ -194,6 +336,9 @@ func (l loginModel) view() string {
 		}
 		b.WriteString(style.Render(label) + " " + field + "\n")
 	}
+	if !l.skips(flowRow) {
+		b.WriteString(l.flowLine() + "\n")
+	}
 	b.WriteString("\n" + s.Label.Render("Tokens will be kept in: ") + s.Value.Render(client.StoreName(l.c.opts.Store)) + "\n")
 	if l.c.opts.StoreNote != "" {
 		b.WriteString(s.Warn.Render(ansi.Wrap(l.c.opts.StoreNote, max(l.c.width, 20), "")) + "\n")
@@ -202,9 +347,36 @@ func (l loginModel) view() string {
 		b.WriteString("\n" + l.c.busyView(l.busy) + "\n")
 	}
 	b.WriteString("\n" + l.c.statusView(l.status) + "\n")
-	keys := []key.Binding{l.c.keys.NextField, l.c.keys.LogIn, l.c.keys.ForceQuit}
+	k := l.c.keys
+	keys := []key.Binding{k.NextField, k.LogIn, k.ForceQuit}
+	if l.active == flowRow {
+		keys = []key.Binding{named(k.FlowNext, "choose flow"), k.NextField, k.LogIn, k.ForceQuit}
+	}
 	if l.back {
-		keys = []key.Binding{l.c.keys.NextField, l.c.keys.LogIn, l.c.keys.Back, l.c.keys.ForceQuit}
+		keys = append(keys[:len(keys)-1], k.Back, k.ForceQuit)
 	}
 	return b.String() + l.c.footer(keys)
+}
+
+// flowLine is the flow row: each flow the server offers, the chosen one
+// marked (in brackets, so it shows without colour too).
+func (l loginModel) flowLine() string {
+	s := l.c.styles
+	label, style := "  flow     ", s.Label
+	if l.active == flowRow {
+		label, style = "› flow     ", s.Selected
+	}
+	var names []string
+	for i, f := range l.flows {
+		if i == l.flow {
+			names = append(names, s.Selected.Render("["+flowTitles[f]+"]"))
+		} else {
+			names = append(names, s.Subtle.Render(" "+flowTitles[f]+" "))
+		}
+	}
+	line := style.Render(label) + " " + strings.Join(names, "")
+	if l.active != flowRow {
+		line += s.Subtle.Render("  (↓ to choose)")
+	}
+	return firstFit(l.c.width, line, style.Render(label)+" "+strings.Join(names, ""))
 }

@@ -2,8 +2,8 @@
 // refresh tokens live, age, refresh, rotate and die, with a timeline that
 // says why each exchange happened, a token inspector and a scenario player.
 //
-// Each screen (login.go, dashboard.go, inspector.go, player.go, help.go)
-// owns its state, its update and its view; the root Model here routes
+// Each screen (login.go, dashboard.go, inspector.go, family.go, player.go,
+// help.go) owns its state, its update and its view; the root Model here routes
 // messages by the screen in front, forwards window sizes to every screen,
 // holds what they share (common) and alone builds the tea.View.
 //
@@ -13,6 +13,12 @@
 // View, in the WindowSizeMsg case and, for messages its commands send, in
 // Update's message switch; keys in keyMap and allKeys. Screens change
 // screens by returning show(screenX), which the root handles in show.
+//
+// Beside the screens: flows.go runs the browser (PKCE) and device logins
+// as commands whose URL and user code come back on common.flow;
+// forge.go is the inspector's signature check and claim editor; why.go
+// the "why two tokens" explanation and the prefs file that remembers it;
+// admin.go reads the embedded server's events and families.
 package tui
 
 import (
@@ -51,6 +57,21 @@ type Options struct {
 	// lock, so the lab and tokenlab commands never refresh one session
 	// twice).
 	ClientOptions []client.Option
+	// Secrets are the embedded server's HS256 secrets when the launcher
+	// started it with them (Secrets.Configure): the inspector then checks
+	// HS256 signatures. Empty against another API.
+	Secrets Secrets
+	// PrefsFile is where the TUI remembers small non-secret choices (is
+	// "why two tokens" shown); DefaultPrefsFile() in tokenlab tui. Empty:
+	// nothing is remembered and the explanation starts hidden.
+	PrefsFile string
+	// OpenBrowser opens a PKCE login's authorize URL; client.OpenBrowser
+	// when nil. NoBrowser opens none: the URL is shown to copy.
+	OpenBrowser func(ctx context.Context, url string) error
+	NoBrowser   bool
+	// DeviceSleep waits between a device login's polls; a real timer when
+	// nil (tests move the frozen server clock instead).
+	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
 }
@@ -63,6 +84,7 @@ const (
 	screenInspector
 	screenPlayer
 	screenHelp
+	screenFamily
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -85,6 +107,7 @@ type common struct {
 
 	admin  *adminAPI // the embedded server's admin routes; nil against another API
 	events events    // client events, from the client's callback to the root
+	flow   flowChan  // a running login flow's URL or user code, to the login screen
 	acting *acting   // whose requests the client sends now, and why
 }
 
@@ -92,12 +115,14 @@ type common struct {
 type Model struct {
 	c            *common
 	screen, back screen
+	firstRun     bool // no prefs file yet: the explanation shows this once
 
 	login  loginModel
 	dash   dashboardModel
 	insp   inspectorModel
 	player playerModel
 	help   helpModel
+	fam    familyModel
 }
 
 // New returns the TUI's root model.
@@ -119,6 +144,7 @@ func New(ctx context.Context, opts Options) Model {
 		help:   help.New(),
 		spin:   spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		events: make(events, 256),
+		flow:   make(flowChan, 8),
 		acting: &acting{},
 		now:    opts.Clock.Now(),
 		width:  80, height: 24,
@@ -130,9 +156,12 @@ func New(ctx context.Context, opts Options) Model {
 	m := Model{c: c}
 	m.login = newLoginModel(c)
 	m.dash = newDashboardModel(c)
+	p, first := loadPrefs(opts.PrefsFile)
+	m.dash.why, m.firstRun = p.WhyTwoTokens, first
 	m.insp = newInspectorModel(c)
 	m.player = newPlayerModel(c)
 	m.help = newHelpModel(c)
+	m.fam = newFamilyModel(c)
 	return m
 }
 
@@ -147,7 +176,17 @@ func (m Model) Init() tea.Cmd {
 	if m.c.admin != nil {
 		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin)
 	}
-	return tea.Batch(baseline, tick(m.c.opts.Clock), waitEvent(m.c.events), tea.RequestBackgroundColor, m.login.blink())
+	var remember tea.Cmd
+	if m.firstRun { // shown now, hidden on later runs until asked for
+		remember = savePrefsCmd(m.c.opts.PrefsFile, prefs{WhyTwoTokens: false})
+	}
+	server := m.c.opts.Server
+	if m.c.opts.Embedded != nil {
+		server = m.c.opts.Embedded.URL
+	}
+	flows := flowsCmd(m.c.ctx, server, m.c.opts.Profile, m.c.opts.Embedded != nil)
+	return tea.Batch(baseline, remember, flows, tick(m.c.opts.Clock), waitEvent(m.c.events), waitFlow(m.c.flow),
+		tea.RequestBackgroundColor, m.login.blink())
 }
 
 // Update routes a message: what all screens share here, the rest to the
@@ -162,6 +201,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.insp = m.insp.resize()
 		m.player = m.player.resize()
 		m.help = m.help.resize()
+		m.fam = m.fam.resize()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.c.styles = NewStyles(msg.IsDark(), m.c.opts.NoColor)
@@ -187,9 +227,42 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
-	case clientEventMsg, serverEventMsg:
+	case clientEventMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
+		if m.login.busy != "" {
+			m.login, _ = m.login.update(msg) // a flow's steps, on its screen too
+		}
+		return m, cmd
+	case authorizeURLMsg, deviceCodeMsg:
+		m.login, _ = m.login.update(msg)
+		return m, waitFlow(m.c.flow)
+	case flowsMsg:
+		m.login, _ = m.login.update(msg)
+		return m, nil
+	case serverEventMsg:
+		var cmd, again tea.Cmd
+		m.dash, cmd = m.dash.update(msg)
+		m.fam, again = m.fam.saw(msg.events, m.screen == screenFamily)
+		return m, tea.Batch(cmd, again)
+	case jwksMsg:
+		var cmd tea.Cmd
+		m.insp, cmd = m.insp.update(msg)
+		return m, cmd
+	case forgedSentMsg:
+		var cmd tea.Cmd // the refusal is in the server's log: the timeline reads it
+		m.insp, cmd = m.insp.update(msg)
+		return m, tea.Batch(cmd, m.dash.serverEvents())
+	case prefsSavedMsg:
+		if msg.err != nil {
+			m.dash.status = status{"warn", "Could not remember the choice in " + m.c.opts.PrefsFile + ": " + sentence(msg.err)}
+		}
+		return m, nil
+	case sendForgedMsg:
+		return m, sendForgedCmd(m.c.ctx, m.c.admin, msg.url, msg.token, m.dash.lastEvent)
+	case familyMsg:
+		var cmd tea.Cmd
+		m.fam, cmd = m.fam.update(msg)
 		return m, cmd
 	case loginDoneMsg:
 		var cmd tea.Cmd
@@ -212,6 +285,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, m.c.keys.ForceQuit) || m.screen != screenLogin && key.Matches(msg, m.c.keys.Quit) {
 			return m, tea.Quit // on the login screen q is a letter of a password
 		}
+		if m.screen == screenFamily && m.dash.acts(msg) {
+			var cmd tea.Cmd // the graph stays in front and follows what the key does
+			m.dash, cmd = m.dash.update(msg)
+			return m, cmd
+		}
 	}
 	var cmd tea.Cmd
 	switch m.screen {
@@ -223,6 +301,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.player, cmd = m.player.update(msg)
 	case screenHelp:
 		m.help, cmd = m.help.update(msg)
+	case screenFamily:
+		m.fam, cmd = m.fam.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -234,11 +314,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) show(s screen) (Model, tea.Cmd) {
 	switch s {
 	case screenInspector:
-		m.insp = m.insp.open(m.dash.session)
+		var cmd tea.Cmd
+		m.insp, cmd = m.insp.open(m.dash.session, m.insp.server())
 		m.back = m.screen
+		m.screen = s
+		return m, cmd
 	case screenHelp:
 		m.help = m.help.open()
 		m.back = m.screen
+	case screenFamily:
+		m.screen = s
+		var cmd tea.Cmd
+		m.fam, cmd = m.fam.open(m.dash.session.RefreshToken)
+		m.fam.openedWith = m.dash.statusKey()
+		return m, cmd
 	case screenLogin:
 		m.screen = s
 		var cmd tea.Cmd
@@ -255,7 +344,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 
 // busy reports whether an exchange is in flight anywhere (the spinner
 // turns only then).
-func (m Model) busy() bool { return m.login.busy != "" || m.dash.busy != "" || m.player.running }
+// A browser or device login waits for a person, maybe for minutes: no
+// spinner then.
+func (m Model) busy() bool {
+	return m.login.busy != "" && m.login.run.flow == "" || m.dash.busy != "" || m.player.running
+}
 
 // View builds the whole screen.
 func (m Model) View() tea.View {
@@ -269,6 +362,8 @@ func (m Model) View() tea.View {
 		body = m.player.view()
 	case screenHelp:
 		body = m.help.view()
+	case screenFamily:
+		body = m.fam.view(m.dash.statusKey(), m.dash.statusLine(true))
 	default:
 		body = m.dash.view()
 	}

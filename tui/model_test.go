@@ -241,7 +241,7 @@ func TestInspector(t *testing.T) {
 	if l.m.screen != screenInspector {
 		t.Fatalf("screen = %d after i, want the inspector", l.m.screen)
 	}
-	l.wantView("Token inspector · access token", "Claims", "sub", "username", "alice",
+	l.wantView("Token inspector · access token", "Payload (claims)", "sub", "username", "alice",
 		"exp", "2030-01-02 09:15:00 UTC (expires in 15m)")
 	in := ansi.Strip(l.m.insp.inspect())
 	for _, want := range []string{"Header", "alg", "HS256", "typ", "at+jwt", "signing algorithm"} {
@@ -250,13 +250,17 @@ func TestInspector(t *testing.T) {
 		}
 	}
 	l.key("tab")
-	l.wantView("Token inspector · refresh token", "rt+jwt", "2030-01-09 09:00:00 UTC (expires in 7d)")
+	l.wantView("Token inspector · refresh token", "2030-01-09 09:00:00 UTC (expires in 7d)")
+	l.wantInspection("rt+jwt")
 	for range 40 { // scroll to the end: the family and the signature's explanation
 		l.key("down")
 	}
-	l.wantView("fid", "Signature", "checked by the server")
+	l.wantView("Encoded", "header.payload.signature")
+	if in := ansi.Strip(l.m.insp.inspect()); !strings.Contains(in, "fid") || !strings.Contains(in, "checked by the server") {
+		t.Errorf("the refresh token's inspection lacks its family or its signature note:\n%s", in)
+	}
 	l.key("tab")
-	l.wantView("access token", "Claims")
+	l.wantView("access token", "Payload (claims)")
 	l.key("esc")
 	if l.m.screen != screenDashboard {
 		t.Fatalf("esc from the inspector: screen %d, want the dashboard", l.m.screen)

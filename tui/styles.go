@@ -15,7 +15,9 @@ type Styles struct {
 	Card                                               lipgloss.Style
 	BarFull, BarEmpty                                  lipgloss.Style
 	Good, Warn, Bad, Info                              lipgloss.Style
-	badges                                             map[string]lipgloss.Style
+	// The three parts of an encoded JWT, coloured as jwt.io does.
+	JWTHeader, JWTPayload, JWTSignature lipgloss.Style
+	badges                              map[string]lipgloss.Style
 	// Help styles the footer and the help screen's keys.
 	Help help.Styles
 }
@@ -53,6 +55,10 @@ func NewStyles(dark, noColor bool) Styles {
 		Warn:     fg(amber),
 		Bad:      fg(red),
 		Info:     fg(blue),
+		// jwt.io's red, purple and cyan, darker on a light background.
+		JWTHeader:    fg(c("#C8004F", "#FB015B")),
+		JWTPayload:   fg(c("#8700AF", "#D63AFF")),
+		JWTSignature: fg(c("#00759A", "#00B9F1")),
 	}
 	s.Help = help.Styles{}
 	if !noColor { // at least 4.5:1 on the terminal's background

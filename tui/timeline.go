@@ -35,6 +35,9 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 		en.Why, en.Tone = responseWhy(e.Event, attacker)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"
+		if strings.Contains(e.Detail, "browser") || strings.Contains(e.Detail, "device") {
+			en.Why = upperFirst(trimDot(e.Detail)) + ": the server issued an access token and a refresh token; the password went only to the server's own page."
+		}
 	case client.EventRefresh:
 		en.What, en.Why, en.Tone = "refresh", refreshWhy(e), "warn"
 	case client.EventRotation:
@@ -46,9 +49,56 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 	case client.EventSessionEnded:
 		en.What, en.Why, en.Tone = "session ended", "The server refused the refresh token, so the local session is gone: log in again.", "bad"
 	default:
+		if what, tone, ok := flowStep(e.Event); ok {
+			why := e.Detail
+			if e.Kind == client.EventDevicePoll { // the What names the answer already
+				if _, rest, found := strings.Cut(why, ": "); found {
+					why = rest
+				}
+			}
+			en.What, en.Why, en.Tone = what, upperFirst(trimDot(why))+".", tone
+			return en, true
+		}
 		return en, false
 	}
 	return en, true
+}
+
+// flowStep names a step of a PKCE or device login; the client's Detail
+// is its why-line.
+func flowStep(e client.Event) (what, tone string, ok bool) {
+	switch e.Kind {
+	case client.EventFlowChosen:
+		return "flow chosen", "info", true
+	case client.EventPKCEVerifier:
+		return "PKCE verifier", "info", true
+	case client.EventPKCEChallenge:
+		return "S256 challenge", "info", true
+	case client.EventAuthorizeURL:
+		return "authorize URL", "info", true
+	case client.EventBrowserWait:
+		return "waiting for browser", "warn", true
+	case client.EventCodeReceived:
+		return "code received", "good", true
+	case client.EventCodeExchange:
+		return "code exchange", "info", true
+	case client.EventBrowserRefused:
+		return "browser refused", "bad", true
+	case client.EventDeviceCode:
+		return "device code", "info", true
+	case client.EventDevicePoll:
+		if strings.HasPrefix(e.Detail, "slow_down") {
+			return "poll: slow_down", "warn", true
+		}
+		return "poll: pending", "info", true
+	case client.EventDeviceApproved:
+		return "device approved", "good", true
+	case client.EventDeviceDenied:
+		return "device denied", "bad", true
+	case client.EventDeviceExpired:
+		return "device code expired", "bad", true
+	}
+	return "", "", false
 }
 
 // apiRefused matches the client's reason for a reactive refresh.
@@ -78,6 +128,10 @@ func responseWhy(e client.Event, attacker bool) (string, string) {
 		return "The server refused the attacker's token.", "good"
 	case ok && path == "/login":
 		return "The server checked the password and answered with both tokens.", "good"
+	case ok && path == "/oauth/device_authorization":
+		return "The server issued a device code (kept here) and a user code (for a person to enter).", "info"
+	case e.Status == 400 && isAuthPath(path) && !attacker:
+		return "The token endpoint did not give tokens (yet); the next line says why.", "warn"
 	case ok && path == "/logout":
 		return "The server revoked the session's refresh tokens.", "good"
 	case ok && isAuthPath(path):

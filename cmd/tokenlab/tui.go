@@ -21,6 +21,8 @@ type tuiOptions struct {
 	tokenStore string
 	username   string
 	db         string
+	noBrowser  bool
+	clientID   string
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
@@ -33,6 +35,8 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.tokenStore, "token-store", client.StoreKeyring, "where tokens are kept: keyring, memory or file")
 	f.StringVar(&o.username, "username", "", "user to prefill (default: the demo user alice on the embedded server)")
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
+	f.StringVar(&o.clientID, "client-id", "", "OAuth client id for the browser and device logins, with --profile oauth2 (the embedded server's is tokenlab)")
+	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
 }
 
 func newTUICmd(std streams) *cobra.Command {
@@ -61,12 +65,18 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.clientID != "" {
+		profile.OAuth.ClientID = o.clientID
+	}
 	st, _, err := openStore(o.tokenStore)
 	if err != nil {
 		return err
 	}
 	opts := tui.Options{Server: o.server, Profile: profile, Store: st, Username: o.username,
-		ClientOptions: []client.Option{lockDirOption()}}
+		ClientOptions: []client.Option{lockDirOption()}, NoBrowser: o.noBrowser}
+	if prefs, err := tui.DefaultPrefsFile(); err == nil {
+		opts.PrefsFile = prefs // else nothing is remembered, which costs only a hint
+	}
 	if ks, ok := st.(*client.KeyringStore); ok && !o.storeChosen {
 		// A newcomer without a keyring (a headless box, a container) still
 		// gets a working lab: tokens in memory, and the screen says so.
@@ -83,12 +93,15 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 		opts.NoColor = true
 	}
 	if o.server == "" {
-		e, err := startLabServer(ctx, o.db)
+		// The lab picks its server's HS256 secrets, so the inspector can
+		// check signatures as the server does (they live in memory only).
+		secrets := tui.NewSecrets()
+		e, err := startLabServer(ctx, o.db, secrets)
 		if err != nil {
 			return err
 		}
 		defer e.Close()
-		opts.Embedded = e
+		opts.Embedded, opts.Secrets = e, secrets
 		if opts.Username == "" {
 			opts.Username, opts.Password = "alice", "password123"
 		}
@@ -113,10 +126,10 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 
 // startLabServer starts the embedded server the TUI runs against: a
 // movable (offset) clock and a database in the user's data dir.
-func startLabServer(ctx context.Context, db string) (*mockserver.Embedded, error) {
+func startLabServer(ctx context.Context, db string, secrets tui.Secrets) (*mockserver.Embedded, error) {
 	db, err := databasePath(db)
 	if err != nil {
 		return nil, err
 	}
-	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset})
+	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: secrets.Configure})
 }

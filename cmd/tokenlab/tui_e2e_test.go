@@ -155,6 +155,19 @@ func (tt *tmuxTerm) wait(what string, patterns ...string) string {
 	}
 }
 
+// waitGone polls the screen until pattern no longer matches it.
+func (tt *tmuxTerm) waitGone(what, pattern string) {
+	tt.tb.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(screenTimeout)
+	for re.MatchString(tt.screen()) {
+		if time.Now().After(deadline) {
+			tt.tb.Fatalf("%s: after %s the screen still shows /%s/:\n%s", what, screenTimeout, pattern, indent(tt.lastScreen))
+		}
+		time.Sleep(screenPoll)
+	}
+}
+
 // exitStatus waits for the program to exit and returns its status.
 func (tt *tmuxTerm) exitStatus() string {
 	tt.tb.Helper()
@@ -264,6 +277,11 @@ func TestTUIE2E(t *testing.T) {
 	if got := keyringEntries(t, server); len(got) == 0 {
 		t.Errorf("after login the OS keyring holds no entry for %s", server)
 	}
+	// A first launch explains why there are two tokens; t hides it (and
+	// the next launch remembers).
+	tt.wait("why two tokens", `Why two tokens\?`, `t hides this`, `lives 15m`)
+	tt.keys("t")
+	tt.waitGone("why two tokens hidden", `Why two tokens\?`)
 
 	tt.keys("p")
 	tt.wait("p", `GET /protected 200`, `/protected → 200\.`)
@@ -312,6 +330,19 @@ func TestTUIE2E(t *testing.T) {
 	tt.keys("a")
 	tt.wait("a", `REFRESH TOKEN\s+REVOKED`, `attacker\s+POST /token 401`, `reuse_detected`, `family_revoked`, `Reuse detected`)
 
+	// The family as a picture: the chain of this login, the replayed
+	// (spent) token marked, every token revoked with the family.
+	tt.keys("g")
+	screen = tt.wait("g", `Token family`, `REVOKED\s+at \S+ \(reuse_detected\)`, `▲ REPLAYED at`, `\(login\)`, `│ rotated`)
+	if n := len(regexp.MustCompile(`✗ [0-9a-f]{8} `).FindAllString(screen, -1)); n != 2 {
+		t.Errorf("the family view shows %d revoked tokens, want the login's and its successor's:\n%s", n, indent(screen))
+	}
+	if !regexp.MustCompile(`✗ [0-9a-f]{8} .*revoked \(spent before\).*\n\s+▲ REPLAYED`).MatchString(screen) {
+		t.Errorf("the replay mark is not under the spent token:\n%s", indent(screen))
+	}
+	tt.keys("Escape")
+	tt.wait("esc from the family", `Timeline`)
+
 	tt.keys("s")
 	tt.wait("s", `Scenarios ·`, `› basic-login`, `q quit`)
 	tt.keys("Down", "Down", "Down")
@@ -349,7 +380,10 @@ func TestTUIE2E(t *testing.T) {
 		cleanKeyring(t, m[1])
 	}
 	second.keys("Enter")
-	second.wait("second login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	screen = second.wait("second login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	if strings.Contains(screen, "Why two tokens?") {
+		t.Errorf("the second launch shows the explanation hidden in the first:\n%s", indent(screen))
+	}
 	second.keys("p")
 	screen = second.wait("second p", `GET /protected 200`, `server\s+login`)
 	for _, old := range []string{"family_revoked", "reuse_detected", "clock +16m", "rotation", "access_rejected"} {
@@ -438,5 +472,87 @@ func TestTUIE2EWithoutKeyring(t *testing.T) {
 	explicit.keys("C-c")
 	if status := explicit.exitStatus(); status != "0" {
 		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
+
+// authorizeStart finds the PKCE authorize URL on the login screen; it is
+// broken over the lines that follow, up to a blank line.
+var authorizeStart = regexp.MustCompile(`^http://127\.0\.0\.1:\d+/oauth/authorize\?`)
+
+func authorizeURLOn(screen string) string {
+	lines := strings.Split(screen, "\n")
+	for i, l := range lines {
+		if !authorizeStart.MatchString(l) {
+			continue
+		}
+		u := strings.TrimSpace(l)
+		for _, next := range lines[i+1:] {
+			next = strings.TrimSpace(next)
+			if next == "" || strings.Contains(next, " ") {
+				break
+			}
+			u += next
+		}
+		return u
+	}
+	return ""
+}
+
+var userCodeLine = regexp.MustCompile(`code ([A-Z]{4}-[A-Z]{4}) · expires in`)
+
+// TestTUIE2ELoginFlows: the login screen's browser (PKCE) and device
+// flows in the real binary, in tmux, with the real keyring. The test
+// plays the learner's browser: it reads the authorize URL off the screen
+// (--no-browser) and fills the server's HTML form over HTTP; then it
+// reads the user code off the screen and approves it on /device.
+func TestTUIE2ELoginFlows(t *testing.T) {
+	needTmux(t)
+	needKeyring(t)
+	bin := tokenlabBinary(t)
+	tt := newTmuxTerm(t, tuiEnv(t, t.TempDir()))
+	tt.start(t.TempDir(), bin, "--no-browser")
+	screen := tt.wait("the login screen", `flow\s+\[password\] browser \(PKCE\)\s+device code`, `› password`)
+	m := embeddedURL.FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("the login screen does not name the embedded server:\n%s", indent(screen))
+	}
+	server := m[1]
+	t.Cleanup(func() { client.NewKeyringStore().Delete(t.Context(), client.Key("oauth2", server, "alice")) })
+
+	tt.keys("Down", "Right")
+	tt.wait("the browser flow chosen", `\[browser \(PKCE\)\]`)
+	tt.keys("Enter")
+	screen = tt.wait("the PKCE screen", `Logging in through the browser`, `Open this URL`, `(?m)^http://127\.0\.0\.1:\d+/oauth/authorize\?`,
+		`Waiting for the browser: this screen goes on by itself`, `esc cancel`)
+	authorize := authorizeURLOn(screen)
+	if !strings.Contains(authorize, "code_challenge_method=S256") || !strings.Contains(authorize, "redirect_uri=") {
+		t.Fatalf("the authorize URL read off the screen is %q:\n%s", authorize, indent(screen))
+	}
+	if err := fillLoginForm(authorize, "alice", "password123", nil); err != nil {
+		t.Fatalf("the browser's part: %v", err)
+	}
+	tt.wait("PKCE login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `alice @ 127\.0\.0\.1:\d+ \(oauth2\)`,
+		`code exchange`, `code_redeemed`)
+	tt.keys("p")
+	tt.wait("p after PKCE", `GET /protected 200`)
+
+	// Log out, then the device flow.
+	tt.keys("x")
+	tt.wait("x", `Logged out`)
+	tt.keys("L")
+	tt.wait("L", `\[browser \(PKCE\)\]`)
+	tt.keys("Right")
+	tt.wait("the device flow chosen", `\[device code\]`)
+	tt.keys("Enter")
+	screen = tt.wait("the device screen", `Logging in with a device code`, `████`, `/device`, `code [A-Z]{4}-[A-Z]{4} · expires in`, `esc cancel`)
+	code := userCodeLine.FindStringSubmatch(screen)[1]
+	if err := fillLoginForm(server+"/device", "alice", "password123", map[string]string{"user_code": code}); err != nil {
+		t.Fatalf("approving %s on /device: %v", code, err)
+	}
+	tt.wait("device login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `device approved`, `poll: pending|device_approved`)
+
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0; screen:\n%s", status, indent(tt.screen()))
 	}
 }
