@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// A server setting that may change while the server runs lives in three
-// places, all in this file: a field of Policy, a field of PolicyPatch (its
-// JSON name is the one GET and PUT /admin/settings use), and a line in
-// Apply and in Patch. Validate says what values may be. tokenlab serve
-// binds its flag straight to the Policy field.
+// A server setting that may change while the server runs lives here as a
+// field of Policy, a field of PolicyPatch (its JSON name is the one GET and
+// PUT /admin/settings use), and a line in Apply and in Patch; Validate says
+// what values may be. Outside this file it needs its flag in tokenlab serve
+// (bound straight to the Policy field), a field and a line in the
+// scenarios' ServerSettings and its patch(), and a row in the README's
+// settings table.
 
 // Policy is the part of the configuration that may change while the
 // server runs: lifetimes and the rotation rules.
