@@ -126,6 +126,11 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	case errors.Is(err, auth.ErrCodesFull):
 		return tooMany(fmt.Sprintf("the server already has %d device logins waiting for a person; retry when some have expired (%s)",
 			deviceLimits.Total, FormatDuration(s.cfg.DeviceTTL)))
+	case errors.Is(err, auth.ErrCodeTaken):
+		// Every draw clashed: the code space is crowded, so the client
+		// should come back rather than see the server fail.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", RetryAfter: time.Second,
+			Message: "every user code drawn was already in use; retry in a second"}
 	case err != nil:
 		return err
 	}

@@ -6,10 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // CreateDeviceCode stores a new device authorization and logs
@@ -41,7 +42,7 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits au
 		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at, requester)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
 			int64(d.Interval/time.Second), now.UnixNano(), d.ExpiresAt.UnixNano(), d.Requester); err != nil {
-			if strings.Contains(err.Error(), "UNIQUE constraint failed: device_codes.user_code") {
+			if isUniqueViolation(err) && userCodeInUse(ctx, tx, d.UserCode) {
 				return auth.ErrCodeTaken
 			}
 			return err
@@ -50,6 +51,21 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits au
 			Reason: fmt.Sprintf("client %s asked to log in on a device; a person must enter the user code on /device before %s, while the device polls every %s",
 				d.ClientID, d.ExpiresAt.Format(time.RFC3339), d.Interval)})
 	})
+}
+
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint
+// failure, by its extended result code.
+func isUniqueViolation(err error) bool {
+	var serr *sqlitedriver.Error
+	return errors.As(err, &serr) && serr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// userCodeInUse reports whether a device code holds userCode: which of the
+// table's unique columns an insert clashed on.
+func userCodeInUse(ctx context.Context, tx wtx, userCode string) bool {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE user_code = ?`, userCode).Scan(&n)
+	return err == nil && n > 0
 }
 
 const deviceColumns = `d.code_hash, d.id, d.user_code, d.client_id, d.scope, d.resource, d.interval_s, d.last_poll, d.status,
