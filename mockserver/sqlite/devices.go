@@ -42,12 +42,12 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits au
 		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at, requester)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
 			int64(d.Interval/time.Second), now.UnixNano(), d.ExpiresAt.UnixNano(), d.Requester); err != nil {
-			if isUniqueViolation(err) && userCodeInUse(ctx, tx, d.UserCode) {
+			if isUniqueViolation(err) && userCodeInUse(tx, d.UserCode) {
 				return auth.ErrCodeTaken
 			}
 			return err
 		}
-		return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventDeviceCodeIssued, JTI: d.ID,
+		return addEvents(tx, auth.Event{At: now, Kind: auth.EventDeviceCodeIssued, JTI: d.ID,
 			Reason: fmt.Sprintf("client %s asked to log in on a device; a person must enter the user code on /device before %s, while the device polls every %s",
 				d.ClientID, d.ExpiresAt.Format(time.RFC3339), d.Interval)})
 	})
@@ -62,9 +62,9 @@ func isUniqueViolation(err error) bool {
 
 // userCodeInUse reports whether a device code holds userCode: which of the
 // table's unique columns an insert clashed on.
-func userCodeInUse(ctx context.Context, tx wtx, userCode string) bool {
+func userCodeInUse(tx wtx, userCode string) bool {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE user_code = ?`, userCode).Scan(&n)
+	err := tx.QueryRowContext(tx.ctx, `SELECT count(*) FROM device_codes WHERE user_code = ?`, userCode).Scan(&n)
 	return err == nil && n > 0
 }
 
@@ -114,7 +114,7 @@ func (db *DB) DecideDevice(ctx context.Context, userCode string, userID int64, u
 		if _, err := tx.ExecContext(ctx, `UPDATE device_codes SET status = ?, user_id = ? WHERE id = ?`, d.Status, userID, d.ID); err != nil {
 			return err
 		}
-		return addEvents(ctx, tx, ev)
+		return addEvents(tx, ev)
 	})
 	return d, err
 }
@@ -149,7 +149,7 @@ func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceC
 			if _, err := tx.ExecContext(ctx, `UPDATE device_codes SET status = 'expired' WHERE id = ?`, d.ID); err != nil {
 				return err
 			}
-			if err := addEvents(ctx, tx, ev); err != nil {
+			if err := addEvents(tx, ev); err != nil {
 				return err
 			}
 			return commitErr{auth.ErrExpired}
@@ -169,7 +169,7 @@ func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceC
 			ev.Kind = auth.EventDeviceSlowDown
 			ev.Reason = fmt.Sprintf("the device polled again after %s, sooner than its interval; the interval grows by 5s to %s",
 				req.Now.Sub(d.LastPoll), d.Interval)
-			if err := addEvents(ctx, tx, ev); err != nil {
+			if err := addEvents(tx, ev); err != nil {
 				return err
 			}
 			return commitErr{auth.ErrSlowDown}
@@ -183,7 +183,7 @@ func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceC
 			return err
 		}
 		fam = first
-		return startSession(ctx, tx, first, tok, req.Now, "device_code")
+		return startSession(tx, first, tok, req.Now, "device_code")
 	})
 	return d, fam, err
 }

@@ -38,7 +38,7 @@ func TestBatchFailureUndoesOnlyItsOwnWork(t *testing.T) {
 			}}
 		batch[i] = &writeRequest{ctx: t.Context(), done: make(chan error, 1), fn: func(tx wtx) error {
 			var err error
-			outs[i], err = redeem(t.Context(), tx, req)
+			outs[i], err = redeem(tx, req)
 			return err
 		}}
 	}
