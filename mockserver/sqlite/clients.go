@@ -77,20 +77,12 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
 			return err
 		}
-		var each, total int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE client_id = ? AND user_id = ? AND expires_at > ? AND used_at IS NULL`,
-			c.ClientID, c.UserID, now.UnixNano()).Scan(&each); err != nil {
+		if err := checkCodeLimits(tx, limits,
+			codeCount{`SELECT count(*) FROM auth_codes WHERE client_id = ? AND user_id = ? AND expires_at > ? AND used_at IS NULL`,
+				[]any{c.ClientID, c.UserID, now.UnixNano()}},
+			codeCount{`SELECT count(*) FROM auth_codes WHERE expires_at > ? AND used_at IS NULL`, []any{now.UnixNano()}},
+		); err != nil {
 			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE expires_at > ? AND used_at IS NULL`,
-			now.UnixNano()).Scan(&total); err != nil {
-			return err
-		}
-		switch {
-		case each >= limits.Each:
-			return auth.ErrTooMany
-		case total >= limits.Total:
-			return auth.ErrCodesFull
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
@@ -101,6 +93,31 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 			Reason: fmt.Sprintf("%s logged in on the authorize page; client %s gets a single-use code bound to its redirect URI and PKCE challenge, valid until %s",
 				c.Username, c.ClientID, c.ExpiresAt.Format(time.RFC3339))})
 	})
+}
+
+// codeCount is a query that counts live codes, with its arguments.
+type codeCount struct {
+	query string
+	args  []any
+}
+
+// checkCodeLimits answers ErrTooMany when one party's live codes (each)
+// have reached limits.Each, and ErrCodesFull when the server's (total)
+// have reached limits.Total.
+func checkCodeLimits(tx wtx, limits auth.CodeLimits, each, total codeCount) error {
+	var n [2]int
+	for i, c := range []codeCount{each, total} {
+		if err := tx.QueryRowContext(tx.ctx, c.query, c.args...).Scan(&n[i]); err != nil {
+			return err
+		}
+	}
+	switch {
+	case n[0] >= limits.Each:
+		return auth.ErrTooMany
+	case n[1] >= limits.Total:
+		return auth.ErrCodesFull
+	}
+	return nil
 }
 
 // RedeemCode exchanges a code, once: it marks the code used and starts the

@@ -24,20 +24,12 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits au
 		if _, err := tx.ExecContext(ctx, `DELETE FROM device_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
 			return err
 		}
-		var each, total int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE client_id = ? AND requester = ? AND status = 'pending' AND expires_at > ?`,
-			d.ClientID, d.Requester, now.UnixNano()).Scan(&each); err != nil {
+		if err := checkCodeLimits(tx, limits,
+			codeCount{`SELECT count(*) FROM device_codes WHERE client_id = ? AND requester = ? AND status = 'pending' AND expires_at > ?`,
+				[]any{d.ClientID, d.Requester, now.UnixNano()}},
+			codeCount{`SELECT count(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?`, []any{now.UnixNano()}},
+		); err != nil {
 			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?`,
-			now.UnixNano()).Scan(&total); err != nil {
-			return err
-		}
-		switch {
-		case each >= limits.Each:
-			return auth.ErrTooMany
-		case total >= limits.Total:
-			return auth.ErrCodesFull
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at, requester)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
