@@ -349,8 +349,10 @@ func bearer(r *http.Request) (string, bool) {
 
 // event logs an event; a failure to log must not fail the request.
 // Rejections a client can repeat at will are coalesced: identical ones
-// within a second share one row with a count.
+// within a second share one row with a count. It is written even when the
+// request has ended: a client that hangs up must not erase what it did.
 func (s *Server) event(ctx context.Context, e auth.Event) {
+	ctx = context.WithoutCancel(ctx)
 	var err error
 	if isRejection(e.Kind) {
 		err = s.db.AddRejection(ctx, e, coalesceWindow)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
@@ -88,7 +89,7 @@ func authzCheck(c auth.Client, a authzRequest) *Error {
 		return invalid("response_type is missing; use code")
 	case a.ResponseType != "code":
 		return &Error{Status: http.StatusBadRequest, Code: "unsupported_response_type", Message: "only response_type=code is supported"}
-	case !allowsGrantBool(c, grantAuthorizationCode):
+	case !slices.Contains(c.GrantTypes, grantAuthorizationCode):
 		return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
 	case a.Challenge == "" && a.Method != "":
 		return invalid("code_challenge_method without code_challenge")
@@ -105,8 +106,6 @@ func authzCheck(c auth.Client, a authzRequest) *Error {
 	}
 	return nil
 }
-
-func allowsGrantBool(c auth.Client, g string) bool { return allowsGrant(c, g) == nil }
 
 // authorizePage is what the authorize template shows.
 type authorizePage struct {

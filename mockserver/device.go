@@ -126,6 +126,11 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	case errors.Is(err, auth.ErrCodesFull):
 		return tooMany(fmt.Sprintf("the server already has %d device logins waiting for a person; retry when some have expired (%s)",
 			deviceLimits.Total, FormatDuration(s.cfg.DeviceTTL)))
+	case errors.Is(err, auth.ErrCodeTaken):
+		// Every draw clashed: the code space is crowded, so the client
+		// should come back rather than see the server fail.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", RetryAfter: time.Second,
+			Message: "every user code drawn was already in use; retry in a second"}
 	case err != nil:
 		return err
 	}
@@ -269,28 +274,4 @@ func (s *Server) handleDeviceSubmit(w http.ResponseWriter, r *http.Request) erro
 	page.Done, page.ClientID, page.Username = d.Status, d.ClientID, u.Username
 	s.renderForm(w, "device", &page, nil)
 	return nil
-}
-
-// clientCredentialsGrant gives a confidential client an access token for
-// itself: sub is its ID, no refresh token, no user.
-func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (grant, error) {
-	if err := requireClient(call, "client_credentials"); err != nil {
-		return grant{}, err
-	}
-	c, f := call.client, call.form
-	if c.Public() {
-		return grant{}, &Error{Status: http.StatusBadRequest, Code: "unauthorized_client",
-			Message: "client " + c.ID + " is public; client_credentials is only for confidential clients"}
-	}
-	if err := s.checkRequestScope(call, f["scope"], f["resource"]); err != nil {
-		return grant{}, err
-	}
-	now, ttl := s.clock.Now(), s.Policy().AccessTTL
-	at, ac, err := s.tokens().signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
-	if err != nil {
-		return grant{}, err
-	}
-	s.event(ctx, auth.Event{At: now, Kind: auth.EventClientCredentialsIssued, JTI: ac.ID,
-		Reason: "client " + c.ID + " authenticated with its secret and got an access token for itself: no user, no refresh token; it asks again when this one expires"})
-	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: int64(ttl.Seconds()), Scope: f["scope"]}, nil
 }

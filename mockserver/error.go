@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -86,8 +87,14 @@ type oauthErrorBody struct {
 
 // writeError answers err in the dialect of r's route; an error that is not
 // an Error is logged (with no request data) and answered as a vague 500.
+// A request whose client hung up gets no answer: nobody reads it, and the
+// server did not fail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		s.log.Debug("client went away", "method", r.Method, "path", r.URL.Path)
+		return
+	}
 	if !errors.As(err, &e) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: codeServerError, Message: "the server failed; see its log"}

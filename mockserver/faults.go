@@ -6,6 +6,7 @@ package mockserver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,6 +41,25 @@ type Fault struct {
 	Status int           `json:"status,omitempty"` // 0: answer normally after the delay
 	Times  int           `json:"times"`            // calls left
 	Delay  time.Duration `json:"-"`
+}
+
+// Validate checks a fault as POST /admin/faults does: a known route, an
+// error status or a delay (or both), and times and delay within bounds.
+// Times must be set: the admin API and scenarios read 0 as 1 first.
+func (f Fault) Validate() error {
+	switch {
+	case !slices.Contains(faultRouteNames, f.Route):
+		return fmt.Errorf("fault route must be one of %s, not %q", strings.Join(faultRouteNames, ", "), f.Route)
+	case f.Status == 0 && f.Delay == 0:
+		return errors.New("a fault needs a status (such as 503), a delay (such as 2s), or both")
+	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
+		return fmt.Errorf("fault status must be an error status from 400 to 599, not %d", f.Status)
+	case f.Times < 1 || f.Times > maxFaultTimes:
+		return fmt.Errorf("fault times must be from 1 to %d", maxFaultTimes)
+	case f.Delay < 0 || f.Delay > maxFaultDelay:
+		return fmt.Errorf("fault delay must be from 0 to %s", FormatDuration(maxFaultDelay))
+	}
+	return nil
 }
 
 // faultTable holds the pending faults, oldest first. Its zero value is
@@ -177,17 +197,8 @@ func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Delay = d
 	}
-	switch {
-	case !slices.Contains(faultRouteNames, f.Route):
-		return badRequest("route must be one of %s, not %q", strings.Join(faultRouteNames, ", "), f.Route)
-	case f.Status == 0 && f.Delay == 0:
-		return badRequest("a fault needs a status (such as 503), a delay (such as \"2s\"), or both")
-	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
-		return badRequest("status must be an error status from 400 to 599, not %d", f.Status)
-	case f.Times < 1 || f.Times > maxFaultTimes:
-		return badRequest("times must be from 1 to %d", maxFaultTimes)
-	case f.Delay < 0 || f.Delay > maxFaultDelay:
-		return badRequest("delay must be from 0 to %s", FormatDuration(maxFaultDelay))
+	if err := f.Validate(); err != nil {
+		return badRequest("%v", err)
 	}
 	if err := s.faults.add(f); err != nil {
 		return &Error{Status: http.StatusConflict, Code: "too_many_faults", Message: err.Error()}

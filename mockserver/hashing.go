@@ -94,7 +94,9 @@ type bucket struct {
 	last   time.Time
 }
 
-// maxRateClients bounds the buckets kept; past it the full ones are dropped.
+// maxRateClients bounds the buckets kept; past it the full ones are
+// dropped, and if none is full new addresses share the overflow bucket
+// (overflowAddr), so a flood from many addresses never resets anyone's.
 const maxRateClients = 10000
 
 func newLoginRateLimiter(perSecond float64) *loginRateLimiter {
@@ -139,14 +141,7 @@ func (l *loginRateLimiter) allow(ctx context.Context) error {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets[addr]
-	if !ok {
-		if len(l.buckets) >= maxRateClients {
-			l.dropFull(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[addr] = b
-	}
+	b := l.bucketOf(addr, now)
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.perSecond)
 	b.last = now
 	if b.tokens < 1 {
@@ -158,15 +153,31 @@ func (l *loginRateLimiter) allow(ctx context.Context) error {
 	return nil
 }
 
-// dropFull forgets clients whose bucket has refilled; if none has, it
-// starts afresh, so the map stays bounded.
-func (l *loginRateLimiter) dropFull(now time.Time) {
-	for addr, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.perSecond >= l.burst {
-			delete(l.buckets, addr)
-		}
+// bucketOf returns addr's bucket, making one when there is room, or else
+// the overflow bucket shared by every address the table cannot hold.
+func (l *loginRateLimiter) bucketOf(addr string, now time.Time) *bucket {
+	if b, ok := l.buckets[addr]; ok {
+		return b
 	}
 	if len(l.buckets) >= maxRateClients {
-		clear(l.buckets)
+		l.dropFull(now)
+	}
+	if len(l.buckets) >= maxRateClients {
+		addr = overflowAddr
+	}
+	b, ok := l.buckets[addr]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[addr] = b
+	}
+	return b
+}
+
+// dropFull forgets the clients whose bucket has refilled.
+func (l *loginRateLimiter) dropFull(now time.Time) {
+	for addr, b := range l.buckets {
+		if addr != overflowAddr && b.tokens+now.Sub(b.last).Seconds()*l.perSecond >= l.burst {
+			delete(l.buckets, addr)
+		}
 	}
 }

@@ -34,6 +34,13 @@ type testServer struct {
 // newTestServer starts a server; mutate adjusts the configuration.
 func newTestServer(tb testing.TB, mutate ...func(*Config)) *testServer {
 	tb.Helper()
+	return newTestServerOn(tb, nil, mutate...)
+}
+
+// newTestServerOn starts a server on the store wrap makes of the real
+// database (the database itself when wrap is nil).
+func newTestServerOn(tb testing.TB, wrap func(*sqlite.DB) Store, mutate ...func(*Config)) *testServer {
+	tb.Helper()
 	dbPath := filepath.Join(tb.TempDir(), "tokenlab.db")
 	db, err := sqlite.Open(tb.Context(), dbPath)
 	if err != nil {
@@ -52,7 +59,11 @@ func newTestServer(tb testing.TB, mutate ...func(*Config)) *testServer {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := New(tb.Context(), db, clock, cfg)
+	var store Store = db
+	if wrap != nil {
+		store = wrap(db)
+	}
+	srv, err := New(tb.Context(), store, clock, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

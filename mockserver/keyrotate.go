@@ -21,8 +21,9 @@ const rotatePath = "/admin/keys/rotate"
 // rotateKeys replaces both signing keys and returns the new ones.
 // Requests take no lock: each loads the live keys once (Server.tokens), so
 // a request that began before the swap finishes with the old keys, and
-// every request after it sees the new ones. Rotations run one at a time,
-// so the stored keys and the live ones are always the same pair.
+// every request after it sees the new ones. Both keys are stored in one
+// transaction and made live only once it commits, and rotations run one
+// at a time, so the stored keys and the live ones are always the same pair.
 func (s *Server) rotateKeys(ctx context.Context) (*tokens, error) {
 	s.rotating.Lock()
 	defer s.rotating.Unlock()
@@ -30,6 +31,7 @@ func (s *Server) rotateKeys(ctx context.Context) (*tokens, error) {
 		return nil, &Error{Status: http.StatusConflict, Code: "keys_configured",
 			Message: "the HS256 secrets come from the server's configuration; change them there and restart"}
 	}
+	fresh := freshKeys{}
 	var signers [2]*signer
 	for i, purpose := range []string{"access", "refresh"} {
 		key, material := purpose+"_hs256_secret", randomBytes(32)
@@ -43,18 +45,31 @@ func (s *Server) rotateKeys(ctx context.Context) (*tokens, error) {
 			}
 			key = purpose + "_" + s.cfg.Alg + "_key"
 		}
-		if err := s.db.SetSetting(ctx, key, material); err != nil {
-			return nil, fmt.Errorf("store the new %s key: %w", purpose, err)
-		}
-		sg, err := loadSigner(ctx, s.db, purpose, s.cfg.Alg, "")
+		fresh[key] = material
+		sg, err := loadSigner(ctx, fresh, purpose, s.cfg.Alg, "")
 		if err != nil {
 			return nil, err
 		}
 		signers[i] = sg
 	}
+	if err := s.db.SetSettings(ctx, fresh); err != nil {
+		return nil, fmt.Errorf("store the new keys: %w", err)
+	}
 	live := newTokens(s.cfg.Issuer, s.cfg.Audience, signers[0], signers[1], s.clock.Now)
 	s.live.Store(live)
 	return live, nil
+}
+
+// freshKeys are a rotation's new keys before they are stored: loadSigner
+// reads them as it would read the stored ones.
+type freshKeys map[string][]byte
+
+func (k freshKeys) SettingOrInit(_ context.Context, key string, _ []byte) ([]byte, error) {
+	v, ok := k[key]
+	if !ok {
+		return nil, fmt.Errorf("no fresh key %s", key)
+	}
+	return v, nil
 }
 
 func (s *Server) handleRotateKeys(w http.ResponseWriter, r *http.Request) error {

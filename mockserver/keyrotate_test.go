@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"database/sql"
 	"io"
 	"net/http"
 	"strings"
@@ -65,4 +66,47 @@ func rawStatus(ts *testServer, method, path, body, bearer string) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// A rotation whose second key cannot be stored changes nothing: the stored
+// keys stay the live pair, so a restart signs as the running server does.
+// A trigger in the real SQLite file makes the refresh key's write fail.
+func TestRotateKeysFailingStoreKeepsPair(t *testing.T) {
+	ts := newTestServer(t)
+	access, _ := ts.login(t)
+	raw, err := sql.Open("sqlite", "file:"+ts.dbPath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := raw.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`CREATE TRIGGER fail_refresh_key BEFORE INSERT ON settings WHEN NEW.key LIKE 'refresh_%'
+		BEGIN SELECT RAISE(ABORT, 'injected: the disk is full'); END`)
+
+	if r := ts.admin(t, "POST", rotatePath, nil); r.Status != http.StatusInternalServerError {
+		t.Fatalf("a rotation that could not store its keys answered %d %s", r.Status, r.Raw)
+	}
+	exec(`DROP TRIGGER fail_refresh_key`)
+
+	live := ts.tokens()
+	for _, k := range []struct {
+		purpose string
+		live    *signer
+	}{{"access", live.access}, {"refresh", live.refresh}} {
+		stored, err := loadSigner(t.Context(), ts.DB, k.purpose, ts.cfg.Alg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.kid != k.live.kid {
+			t.Errorf("after a failed rotation the stored %s key (%s) is not the live one (%s)", k.purpose, stored.kid, k.live.kid)
+		}
+	}
+	if r := ts.do(t, "GET", "/protected", nil, bearerHeader(access)...); r.Status != http.StatusOK {
+		t.Fatalf("after a failed rotation a token of the old keys got %d %s", r.Status, r.Raw)
+	}
 }

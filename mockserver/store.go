@@ -14,7 +14,7 @@ import (
 // (ErrNotFound, ErrReused, ...), each method one transaction.
 type Store interface {
 	settingStore
-	SetSetting(ctx context.Context, key string, value []byte) error
+	SetSettings(ctx context.Context, settings map[string][]byte) error // all or none
 
 	CreateUser(ctx context.Context, username string, passwordHash []byte, now time.Time) (auth.User, error)
 	UserByName(ctx context.Context, username string) (auth.User, error)

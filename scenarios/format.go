@@ -481,20 +481,11 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 			return err
 		}
 		f := &st.Fault
-		switch {
-		case !slices.Contains(faultRoutes, f.Route):
-			return p.errf(v.Line, "fault route must be one of %s, not %q", strings.Join(faultRoutes, ", "), f.Route)
-		case f.Status == 0 && f.Delay == 0:
-			return p.errf(v.Line, "a fault needs a status (such as 503) or a delay (such as 2s), or both")
-		case f.Status != 0 && (f.Status < 400 || f.Status > 599):
-			return p.errf(v.Line, "fault status must be an error from 400 to 599, not %d", f.Status)
-		case f.Delay < 0 || time.Duration(f.Delay) > time.Minute:
-			return p.errf(v.Line, "fault delay must be from 0 to 1m")
-		case f.Times < 0 || f.Times > 1000:
-			return p.errf(v.Line, "fault times must be from 1 to 1000")
-		}
 		if f.Times == 0 {
 			f.Times = 1
+		}
+		if err := (mockserver.Fault{Route: f.Route, Status: f.Status, Times: f.Times, Delay: time.Duration(f.Delay)}).Validate(); err != nil {
+			return p.errf(v.Line, "%v", err)
 		}
 	case KindRequest:
 		return p.request(v, &st.Request)

@@ -148,13 +148,11 @@ type RefreshArgs struct {
 
 // FaultArgs make tokenlab's server answer the next calls to a route badly.
 type FaultArgs struct {
-	Route  string   `yaml:"route"`  // token, login, protected, logout
+	Route  string   `yaml:"route"`  // token, login, protected, logout (mockserver.FaultToken, ...)
 	Status int      `yaml:"status"` // answer this status instead (0: answer normally, after the delay)
 	Times  int      `yaml:"times"`  // how many calls; 1 by default
 	Delay  Duration `yaml:"delay"`  // wait this long before answering
 }
-
-var faultRoutes = []string{"token", "login", "protected", "logout"}
 
 // maxSteps bounds a scenario once its repeats are unrolled.
 const maxSteps = 10000

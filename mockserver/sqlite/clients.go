@@ -77,30 +77,47 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
 			return err
 		}
-		var each, total int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE client_id = ? AND user_id = ? AND expires_at > ? AND used_at IS NULL`,
-			c.ClientID, c.UserID, now.UnixNano()).Scan(&each); err != nil {
+		if err := checkCodeLimits(tx, limits,
+			codeCount{`SELECT count(*) FROM auth_codes WHERE client_id = ? AND user_id = ? AND expires_at > ? AND used_at IS NULL`,
+				[]any{c.ClientID, c.UserID, now.UnixNano()}},
+			codeCount{`SELECT count(*) FROM auth_codes WHERE expires_at > ? AND used_at IS NULL`, []any{now.UnixNano()}},
+		); err != nil {
 			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_codes WHERE expires_at > ? AND used_at IS NULL`,
-			now.UnixNano()).Scan(&total); err != nil {
-			return err
-		}
-		switch {
-		case each >= limits.Each:
-			return auth.ErrTooMany
-		case total >= limits.Total:
-			return auth.ErrCodesFull
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
 			now.UnixNano(), c.ExpiresAt.UnixNano()); err != nil {
 			return err
 		}
-		return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
+		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
 			Reason: fmt.Sprintf("%s logged in on the authorize page; client %s gets a single-use code bound to its redirect URI and PKCE challenge, valid until %s",
 				c.Username, c.ClientID, c.ExpiresAt.Format(time.RFC3339))})
 	})
+}
+
+// codeCount is a query that counts live codes, with its arguments.
+type codeCount struct {
+	query string
+	args  []any
+}
+
+// checkCodeLimits answers ErrTooMany when one party's live codes (each)
+// have reached limits.Each, and ErrCodesFull when the server's (total)
+// have reached limits.Total.
+func checkCodeLimits(tx wtx, limits auth.CodeLimits, each, total codeCount) error {
+	var n [2]int
+	for i, c := range []codeCount{each, total} {
+		if err := tx.QueryRowContext(tx.ctx, c.query, c.args...).Scan(&n[i]); err != nil {
+			return err
+		}
+	}
+	switch {
+	case n[0] >= limits.Each:
+		return auth.ErrTooMany
+	case n[1] >= limits.Total:
+		return auth.ErrCodesFull
+	}
+	return nil
 }
 
 // RedeemCode exchanges a code, once: it marks the code used and starts the
@@ -112,7 +129,7 @@ func (db *DB) RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCod
 	var fam auth.Family
 	err := db.tx(ctx, func(tx wtx) error {
 		var err error
-		code, err = codeByHash(ctx, tx, req.Hash)
+		code, err = codeByHash(tx, req.Hash)
 		if err != nil {
 			return err
 		}
@@ -123,14 +140,14 @@ func (db *DB) RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCod
 			ev.Reason = "an authorization code came back after it was redeemed: it may have been stolen, so the session it started is revoked (RFC 6749 §4.1.2)"
 			events := []auth.Event{ev}
 			if f, ferr := familyByID(ctx, tx, code.FamilyID); ferr == nil && !f.Revoked() {
-				if err := revokeFamily(ctx, tx, f.ID, "code_reused", req.Now); err != nil {
+				if err := revokeFamily(tx, f.ID, "code_reused", req.Now); err != nil {
 					return err
 				}
 				revoked := ev
 				revoked.Kind, revoked.Reason = auth.EventFamilyRevoked, "code_reused"
 				events = append(events, revoked)
 			}
-			if err := addEvents(ctx, tx, events...); err != nil {
+			if err := addEvents(tx, events...); err != nil {
 				return err
 			}
 			return commitErr{auth.ErrReused}
@@ -151,18 +168,18 @@ func (db *DB) RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCod
 		fam = first
 		ev.Kind, ev.FamilyID = auth.EventCodeRedeemed, first.ID
 		ev.Reason = "the code, its redirect URI and the PKCE verifier matched; the code is now spent and a new session starts"
-		if err := addEvents(ctx, tx, ev); err != nil {
+		if err := addEvents(tx, ev); err != nil {
 			return err
 		}
-		return startSession(ctx, tx, first, tok, req.Now, "authorization_code")
+		return startSession(tx, first, tok, req.Now, "authorization_code")
 	})
 	return code, fam, err
 }
 
-func codeByHash(ctx context.Context, tx wtx, hash []byte) (auth.AuthCode, error) {
+func codeByHash(tx wtx, hash []byte) (auth.AuthCode, error) {
 	var c auth.AuthCode
 	var issued, expires, used sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT a.code_hash, a.id, a.client_id, a.redirect_uri, a.challenge, a.user_id, u.username,
+	err := tx.QueryRowContext(tx.ctx, `SELECT a.code_hash, a.id, a.client_id, a.redirect_uri, a.challenge, a.user_id, u.username,
 		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id
 		FROM auth_codes a JOIN users u ON u.id = a.user_id WHERE a.code_hash = ?`, hash).
 		Scan(&c.Hash, &c.ID, &c.ClientID, &c.RedirectURI, &c.Challenge, &c.UserID, &c.Username,
@@ -178,14 +195,14 @@ func codeByHash(ctx context.Context, tx wtx, hash []byte) (auth.AuthCode, error)
 }
 
 // startSession stores a family with its first token and a login event.
-func startSession(ctx context.Context, tx wtx, f auth.Family, first auth.RefreshToken, now time.Time, via string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO families (id, user_id, client_id, scope, resource, created_at, expires_at)
+func startSession(tx wtx, f auth.Family, first auth.RefreshToken, now time.Time, via string) error {
+	if _, err := tx.ExecContext(tx.ctx, `INSERT INTO families (id, user_id, client_id, scope, resource, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, f.ClientID, f.Scope, f.Resource, f.CreatedAt.UnixNano(), f.ExpiresAt.UnixNano()); err != nil {
 		return err
 	}
 	first.FamilyID = f.ID
-	if err := insertToken(ctx, tx, first); err != nil {
+	if err := insertToken(tx, first); err != nil {
 		return err
 	}
-	return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI, Reason: via})
+	return addEvents(tx, auth.Event{At: now, Kind: auth.EventLogin, Username: f.Username, FamilyID: f.ID, JTI: first.JTI, Reason: via})
 }

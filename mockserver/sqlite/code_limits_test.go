@@ -61,3 +61,28 @@ func TestCodeLimitsPerPartyAndTotal(t *testing.T) {
 		}
 	}
 }
+
+// A user code already in use is ErrCodeTaken (the server draws another);
+// a clash on another unique column is not, since drawing another user code
+// would not help.
+func TestDeviceUserCodeClash(t *testing.T) {
+	db := openTestDB(t)
+	ctx := t.Context()
+	if err := db.SyncClients(ctx, []auth.Client{{ID: "pub", GrantTypes: []string{"urn:ietf:params:oauth:grant-type:device_code"}}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	limits := auth.CodeLimits{Each: 10, Total: 10}
+	device := func(hashOf, id, userCode string) error {
+		return db.CreateDeviceCode(ctx, auth.DeviceCode{Hash: hash(hashOf), ID: id, UserCode: userCode, ClientID: "pub",
+			Interval: 5 * time.Second, IssuedAt: t0, ExpiresAt: t0.Add(time.Minute), Requester: "10.0.0.1"}, limits)
+	}
+	if err := device("a", "dev-a", "CCCCCCCC"); err != nil {
+		t.Fatal(err)
+	}
+	if err := device("b", "dev-b", "CCCCCCCC"); !errors.Is(err, auth.ErrCodeTaken) {
+		t.Errorf("same user code: %v, want ErrCodeTaken", err)
+	}
+	if err := device("c", "dev-a", "DDDDDDDD"); err == nil || errors.Is(err, auth.ErrCodeTaken) {
+		t.Errorf("same id, new user code: %v, want another error than ErrCodeTaken", err)
+	}
+}

@@ -6,10 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // CreateDeviceCode stores a new device authorization and logs
@@ -23,33 +24,40 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits au
 		if _, err := tx.ExecContext(ctx, `DELETE FROM device_codes WHERE expires_at < ?`, now.Add(-keepSpent).UnixNano()); err != nil {
 			return err
 		}
-		var each, total int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE client_id = ? AND requester = ? AND status = 'pending' AND expires_at > ?`,
-			d.ClientID, d.Requester, now.UnixNano()).Scan(&each); err != nil {
+		if err := checkCodeLimits(tx, limits,
+			codeCount{`SELECT count(*) FROM device_codes WHERE client_id = ? AND requester = ? AND status = 'pending' AND expires_at > ?`,
+				[]any{d.ClientID, d.Requester, now.UnixNano()}},
+			codeCount{`SELECT count(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?`, []any{now.UnixNano()}},
+		); err != nil {
 			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?`,
-			now.UnixNano()).Scan(&total); err != nil {
-			return err
-		}
-		switch {
-		case each >= limits.Each:
-			return auth.ErrTooMany
-		case total >= limits.Total:
-			return auth.ErrCodesFull
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO device_codes (code_hash, id, user_code, client_id, scope, resource, interval_s, issued_at, expires_at, requester)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Hash, d.ID, d.UserCode, d.ClientID, d.Scope, d.Resource,
 			int64(d.Interval/time.Second), now.UnixNano(), d.ExpiresAt.UnixNano(), d.Requester); err != nil {
-			if strings.Contains(err.Error(), "UNIQUE constraint failed: device_codes.user_code") {
+			if isUniqueViolation(err) && userCodeInUse(tx, d.UserCode) {
 				return auth.ErrCodeTaken
 			}
 			return err
 		}
-		return addEvents(ctx, tx, auth.Event{At: now, Kind: auth.EventDeviceCodeIssued, JTI: d.ID,
+		return addEvents(tx, auth.Event{At: now, Kind: auth.EventDeviceCodeIssued, JTI: d.ID,
 			Reason: fmt.Sprintf("client %s asked to log in on a device; a person must enter the user code on /device before %s, while the device polls every %s",
 				d.ClientID, d.ExpiresAt.Format(time.RFC3339), d.Interval)})
 	})
+}
+
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint
+// failure, by its extended result code.
+func isUniqueViolation(err error) bool {
+	var serr *sqlitedriver.Error
+	return errors.As(err, &serr) && serr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// userCodeInUse reports whether a device code holds userCode: which of the
+// table's unique columns an insert clashed on.
+func userCodeInUse(tx wtx, userCode string) bool {
+	var n int
+	err := tx.QueryRowContext(tx.ctx, `SELECT count(*) FROM device_codes WHERE user_code = ?`, userCode).Scan(&n)
+	return err == nil && n > 0
 }
 
 const deviceColumns = `d.code_hash, d.id, d.user_code, d.client_id, d.scope, d.resource, d.interval_s, d.last_poll, d.status,
@@ -98,7 +106,7 @@ func (db *DB) DecideDevice(ctx context.Context, userCode string, userID int64, u
 		if _, err := tx.ExecContext(ctx, `UPDATE device_codes SET status = ?, user_id = ? WHERE id = ?`, d.Status, userID, d.ID); err != nil {
 			return err
 		}
-		return addEvents(ctx, tx, ev)
+		return addEvents(tx, ev)
 	})
 	return d, err
 }
@@ -133,7 +141,7 @@ func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceC
 			if _, err := tx.ExecContext(ctx, `UPDATE device_codes SET status = 'expired' WHERE id = ?`, d.ID); err != nil {
 				return err
 			}
-			if err := addEvents(ctx, tx, ev); err != nil {
+			if err := addEvents(tx, ev); err != nil {
 				return err
 			}
 			return commitErr{auth.ErrExpired}
@@ -153,7 +161,7 @@ func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceC
 			ev.Kind = auth.EventDeviceSlowDown
 			ev.Reason = fmt.Sprintf("the device polled again after %s, sooner than its interval; the interval grows by 5s to %s",
 				req.Now.Sub(d.LastPoll), d.Interval)
-			if err := addEvents(ctx, tx, ev); err != nil {
+			if err := addEvents(tx, ev); err != nil {
 				return err
 			}
 			return commitErr{auth.ErrSlowDown}
@@ -167,7 +175,7 @@ func (db *DB) PollDevice(ctx context.Context, req auth.DevicePoll) (auth.DeviceC
 			return err
 		}
 		fam = first
-		return startSession(ctx, tx, first, tok, req.Now, "device_code")
+		return startSession(tx, first, tok, req.Now, "device_code")
 	})
 	return d, fam, err
 }

@@ -9,14 +9,14 @@ import (
 
 // AddEvents appends events to the log.
 func (db *DB) AddEvents(ctx context.Context, events ...auth.Event) error {
-	return db.tx(ctx, func(tx wtx) error { return addEvents(ctx, tx, events...) })
+	return db.tx(ctx, func(tx wtx) error { return addEvents(tx, events...) })
 }
 
 const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason) VALUES (?, ?, ?, ?, ?, ?)`
 
-func addEvents(ctx context.Context, tx wtx, events ...auth.Event) error {
+func addEvents(tx wtx, events ...auth.Event) error {
 	for _, e := range events {
-		if _, err := tx.ExecContext(ctx, qInsertEvent,
+		if _, err := tx.ExecContext(tx.ctx, qInsertEvent,
 			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason); err != nil {
 			return err
 		}

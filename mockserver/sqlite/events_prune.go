@@ -31,7 +31,7 @@ func (db *DB) AddRejection(ctx context.Context, e auth.Event, window time.Durati
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
-		return addEvents(ctx, tx, e)
+		return addEvents(tx, e)
 	})
 }
 
@@ -83,7 +83,7 @@ func (db *DB) PruneEndedFamilies(ctx context.Context, cutoff time.Time) (int64, 
 	for {
 		var n int64
 		err := db.tx(ctx, func(tx wtx) error {
-			ids, err := endedFamilies(ctx, tx, c)
+			ids, err := endedFamilies(tx, c)
 			if err != nil {
 				return err
 			}
@@ -105,8 +105,8 @@ func (db *DB) PruneEndedFamilies(ctx context.Context, cutoff time.Time) (int64, 
 	}
 }
 
-func endedFamilies(ctx context.Context, tx wtx, cutoff int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM families f
+func endedFamilies(tx wtx, cutoff int64) ([]string, error) {
+	rows, err := tx.QueryContext(tx.ctx, `SELECT id FROM families f
 		WHERE f.expires_at < ?1 OR f.revoked_at < ?1
 		   OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.expires_at >= ?1)
 		LIMIT ?2`, cutoff, pruneChunk)

@@ -14,7 +14,7 @@ import (
 // StartSession stores a new family with its first refresh token and a login
 // event, atomically.
 func (db *DB) StartSession(ctx context.Context, f auth.Family, first auth.RefreshToken, now time.Time) error {
-	return db.tx(ctx, func(tx wtx) error { return startSession(ctx, tx, f, first, now, "") })
+	return db.tx(ctx, func(tx wtx) error { return startSession(tx, f, first, now, "") })
 }
 
 // Queries of the refresh path, prepared once on the write connection.
@@ -29,8 +29,8 @@ const (
 		FROM families f JOIN users u ON u.id = f.user_id WHERE f.id = ?`
 )
 
-func insertToken(ctx context.Context, tx wtx, t auth.RefreshToken) error {
-	_, err := tx.ExecContext(ctx, qInsertToken, t.JTI, t.FamilyID, t.Hash, t.ParentJTI, t.IssuedAt.UnixNano(), t.ExpiresAt.UnixNano())
+func insertToken(tx wtx, t auth.RefreshToken) error {
+	_, err := tx.ExecContext(tx.ctx, qInsertToken, t.JTI, t.FamilyID, t.Hash, t.ParentJTI, t.IssuedAt.UnixNano(), t.ExpiresAt.UnixNano())
 	return err
 }
 
@@ -43,19 +43,19 @@ func (db *DB) Redeem(ctx context.Context, req auth.RedeemRequest) (auth.Redeemed
 	var out auth.Redeemed
 	err := db.tx(ctx, func(tx wtx) error {
 		var err error
-		out, err = redeem(ctx, tx, req)
+		out, err = redeem(tx, req)
 		return err
 	})
 	return out, err // on error, out still names the family when it was found
 }
 
-func redeem(ctx context.Context, tx wtx, req auth.RedeemRequest) (auth.Redeemed, error) {
+func redeem(tx wtx, req auth.RedeemRequest) (auth.Redeemed, error) {
 	now := req.Now
-	old, err := tokenByJTI(ctx, tx, req.JTI)
+	old, err := tokenByJTI(tx.ctx, tx, req.JTI)
 	if err != nil {
 		return auth.Redeemed{}, err
 	}
-	fam, err := familyByID(ctx, tx, old.FamilyID)
+	fam, err := familyByID(tx.ctx, tx, old.FamilyID)
 	if err != nil {
 		return auth.Redeemed{}, err
 	}
@@ -77,12 +77,12 @@ func redeem(ctx context.Context, tx wtx, req auth.RedeemRequest) (auth.Redeemed,
 		if !req.DetectReuse {
 			return out, auth.ErrReused
 		}
-		if err := revokeFamily(ctx, tx, fam.ID, "reuse_detected", now); err != nil {
+		if err := revokeFamily(tx, fam.ID, "reuse_detected", now); err != nil {
 			return out, err
 		}
 		reuse, revoked := ev, ev
 		reuse.Kind, revoked.Kind, revoked.Reason = auth.EventReuseDetected, auth.EventFamilyRevoked, "reuse_detected"
-		if err := addEvents(ctx, tx, reuse, revoked); err != nil {
+		if err := addEvents(tx, reuse, revoked); err != nil {
 			return out, err
 		}
 		return out, commitErr{auth.ErrReused}
@@ -92,23 +92,23 @@ func redeem(ctx context.Context, tx wtx, req auth.RedeemRequest) (auth.Redeemed,
 	refresh.Kind = auth.EventRefresh
 	if out.Grace {
 		refresh.Reason = "reuse_grace"
-		again, err := successorOf(ctx, tx, old)
+		again, err := successorOf(tx, old)
 		if err == nil && req.Resign != nil {
 			if err := req.Resign(fam, again); err != nil {
 				return out, fmt.Errorf("sign successor again: %w", err)
 			}
 			out.Successor = again
-			return out, addEvents(ctx, tx, refresh)
+			return out, addEvents(tx, refresh)
 		}
 		if !errors.Is(err, auth.ErrNotFound) && err != nil {
 			return out, err
 		}
 	}
 	if !req.Rotate && !out.Grace {
-		return out, addEvents(ctx, tx, refresh)
+		return out, addEvents(tx, refresh)
 	}
 	if !out.Grace {
-		if _, err := tx.ExecContext(ctx, qMarkUsed, now.UnixNano(), old.JTI); err != nil {
+		if _, err := tx.ExecContext(tx.ctx, qMarkUsed, now.UnixNano(), old.JTI); err != nil {
 			return out, err
 		}
 		out.Old.UsedAt = now
@@ -118,18 +118,18 @@ func redeem(ctx context.Context, tx wtx, req auth.RedeemRequest) (auth.Redeemed,
 		return out, fmt.Errorf("mint successor: %w", err)
 	}
 	next.FamilyID, next.ParentJTI = fam.ID, old.JTI
-	if err := insertToken(ctx, tx, next); err != nil {
+	if err := insertToken(tx, next); err != nil {
 		return out, err
 	}
 	out.Successor = next
 	rotation := ev
 	rotation.Kind, rotation.JTI, rotation.Reason = auth.EventRotation, next.JTI, "replaces "+old.JTI
-	return out, addEvents(ctx, tx, refresh, rotation)
+	return out, addEvents(tx, refresh, rotation)
 }
 
 // successorOf returns the first token minted from old, or ErrNotFound.
-func successorOf(ctx context.Context, tx wtx, old auth.RefreshToken) (auth.RefreshToken, error) {
-	t, err := scanToken(tx.QueryRowContext(ctx, qSuccessor, old.FamilyID, old.JTI))
+func successorOf(tx wtx, old auth.RefreshToken) (auth.RefreshToken, error) {
+	t, err := scanToken(tx.QueryRowContext(tx.ctx, qSuccessor, old.FamilyID, old.JTI))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, auth.ErrNotFound
 	}
@@ -150,19 +150,19 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID, kind, reason string, n
 			return nil
 		}
 		was = true
-		if err := revokeFamily(ctx, tx, familyID, reason, now); err != nil {
+		if err := revokeFamily(tx, familyID, reason, now); err != nil {
 			return err
 		}
 		ev := auth.Event{At: now, Kind: kind, Username: fam.Username, FamilyID: fam.ID, Reason: reason}
 		revoked := ev
 		revoked.Kind = auth.EventFamilyRevoked
-		return addEvents(ctx, tx, ev, revoked)
+		return addEvents(tx, ev, revoked)
 	})
 	return was, err
 }
 
-func revokeFamily(ctx context.Context, tx wtx, id, reason string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, qRevokeFamily, now.UnixNano(), reason, id)
+func revokeFamily(tx wtx, id, reason string, now time.Time) error {
+	_, err := tx.ExecContext(tx.ctx, qRevokeFamily, now.UnixNano(), reason, id)
 	return err
 }
 
@@ -226,49 +226,4 @@ func familyByID(ctx context.Context, q querier, id string) (auth.Family, error) 
 		return f, auth.ErrNotFound
 	}
 	return f, err
-}
-
-// Sessions returns up to limit families, newest first, with their tokens.
-func (db *DB) Sessions(ctx context.Context, limit int) ([]auth.Session, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+familyColumns+`
-		FROM families f JOIN users u ON u.id = f.user_id ORDER BY f.created_at DESC, f.id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	var sessions []auth.Session
-	for rows.Next() {
-		f, err := scanFamily(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		sessions = append(sessions, auth.Session{Family: f})
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
-	}
-	for i := range sessions {
-		if sessions[i].Tokens, err = db.familyTokens(ctx, sessions[i].Family.ID); err != nil {
-			return nil, err
-		}
-	}
-	return sessions, nil
-}
-
-func (db *DB) familyTokens(ctx context.Context, familyID string) ([]auth.RefreshToken, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+`
-		FROM refresh_tokens WHERE family_id = ? ORDER BY issued_at DESC, rowid DESC`, familyID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var tokens []auth.RefreshToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		tokens = append(tokens, t)
-	}
-	return tokens, rows.Err()
 }

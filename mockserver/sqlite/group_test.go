@@ -38,7 +38,7 @@ func TestBatchFailureUndoesOnlyItsOwnWork(t *testing.T) {
 			}}
 		batch[i] = &writeRequest{ctx: t.Context(), done: make(chan error, 1), fn: func(tx wtx) error {
 			var err error
-			outs[i], err = redeem(t.Context(), tx, req)
+			outs[i], err = redeem(tx, req)
 			return err
 		}}
 	}
@@ -50,7 +50,7 @@ func TestBatchFailureUndoesOnlyItsOwnWork(t *testing.T) {
 		}
 	}
 	for i, c := range chains {
-		sessions, err := db.Sessions(t.Context(), 100)
+		sessions, err := allSessions(t.Context(), db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestGroupCommitConcurrentChains(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	sessions, err := db.Sessions(t.Context(), 100)
+	sessions, err := allSessions(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestGraceReplaysShareOneSuccessor(t *testing.T) {
 			t.Fatalf("grace replay: %+v %v (resigned %q)", again, err, resigned)
 		}
 	}
-	sessions, err := db.Sessions(t.Context(), 100)
+	sessions, err := allSessions(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

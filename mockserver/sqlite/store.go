@@ -50,7 +50,8 @@ type DB struct {
 // wtx is one write request's view of the batch transaction: it runs known
 // queries as prepared statements, and always with the writer's context,
 // because a cancelled statement would make SQLite roll back the whole
-// batch, not only this request's work.
+// batch, not only this request's work. Helpers that take a wtx take no
+// context of their own for the same reason.
 type wtx struct {
 	*sql.Tx
 	db  *DB
@@ -69,6 +70,13 @@ func (t wtx) QueryRowContext(_ context.Context, query string, args ...any) *sql.
 		return t.Tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 	}
 	return t.Tx.QueryRowContext(t.ctx, query, args...)
+}
+
+func (t wtx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := t.db.prepared[query]; ok {
+		return t.Tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.Tx.QueryContext(t.ctx, query, args...)
 }
 
 // prepare readies the hot queries; outside any transaction, since the

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -184,4 +185,11 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 			t.Errorf("%s has mode %o, want 600: it holds signing keys and password hashes", filepath.Base(p), mode)
 		}
 	}
+}
+
+// allSessions returns the first 100 sessions, newest first, each with up
+// to 10 000 of its tokens: all of them, for the tests' small databases.
+func allSessions(ctx context.Context, db *DB) ([]auth.PagedSession, error) {
+	page, err := db.SessionsPage(ctx, auth.SessionQuery{Limit: 100, Tokens: 10000})
+	return page.Sessions, err
 }
