@@ -310,12 +310,11 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 }
 
 // Logout revokes the session on the server and removes it from the store.
-// The local session is removed even when the server cannot be told.
+// The local session is removed even when the server cannot be told. A
+// client-credentials session has no refresh token, so nothing is revoked.
 func (c *Client) Logout(ctx context.Context) error {
-	if s, _, err := c.current(ctx); err == nil && s.Grant == FlowClientCredentials {
-		return c.forgetClientCredentials(ctx)
-	}
-	// No refresh may save a session after it is deleted.
+	// No refresh may save a session after it is deleted, here or in
+	// another process.
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	unlock, err := c.lock(ctx)
@@ -326,6 +325,9 @@ func (c *Client) Logout(ctx context.Context) error {
 	s, _, err := c.current(ctx)
 	if err != nil {
 		return err
+	}
+	if s.Grant == FlowClientCredentials {
+		return c.forgetClientCredentials(ctx)
 	}
 	serverErr := c.logoutExchange(ctx, s)
 	if err := c.store.Delete(ctx, c.Key()); err != nil {
