@@ -448,8 +448,13 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 				return o, who + "refresh", errors.New("there is no refresh token to send: log in first")
 			}
 			// The request reaches the server and is processed; the client
-			// never sees the answer, as after a dropped connection.
-			a.client.Replay(ctx, rt)
+			// never sees the answer, as after a dropped connection. Any
+			// answer will do, but a request that never arrived proves nothing.
+			if err := a.client.Replay(ctx, rt); err != nil {
+				if ae := (*client.APIError)(nil); !errors.As(err, &ae) {
+					return o, who + "refresh", fmt.Errorf("the refresh whose answer is to be lost never reached the server: %w", err)
+				}
+			}
 			return o, who + "refresh; the answer is lost on the way back (the client keeps its old tokens)", nil
 		}
 		_, err := a.client.Refresh(ctx)
