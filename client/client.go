@@ -133,9 +133,6 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h
 // WithClock sets the clock that decides when a token is about to expire.
 func WithClock(clock Clock) Option { return func(c *Client) { c.clock = clock } }
 
-// WithSkew sets how long before exp a token is refreshed proactively.
-func WithSkew(d time.Duration) Option { return func(c *Client) { c.skew = d } }
-
 // WithLockDir makes refreshes take a lock file in dir, so that several
 // processes sharing one store refresh once between them.
 func WithLockDir(dir string) Option { return func(c *Client) { c.lockDir = dir } }
@@ -194,18 +191,6 @@ func (c *Client) oauthClient() (id, secret string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.profile.OAuth.ClientID, c.clientSecret
-}
-
-// WithAPIs allows more origins (scheme://host[:port]) to receive the
-// access token, besides the server and the profile's apis.
-func WithAPIs(origins ...string) Option {
-	return func(c *Client) {
-		for _, api := range origins {
-			if o, err := Origin(api); err == nil {
-				c.apis = append(c.apis, o)
-			}
-		}
-	}
 }
 
 // Server returns the server's base URL.
