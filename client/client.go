@@ -133,9 +133,6 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h
 // WithClock sets the clock that decides when a token is about to expire.
 func WithClock(clock Clock) Option { return func(c *Client) { c.clock = clock } }
 
-// WithSkew sets how long before exp a token is refreshed proactively.
-func WithSkew(d time.Duration) Option { return func(c *Client) { c.skew = d } }
-
 // WithLockDir makes refreshes take a lock file in dir, so that several
 // processes sharing one store refresh once between them.
 func WithLockDir(dir string) Option { return func(c *Client) { c.lockDir = dir } }
@@ -194,18 +191,6 @@ func (c *Client) oauthClient() (id, secret string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.profile.OAuth.ClientID, c.clientSecret
-}
-
-// WithAPIs allows more origins (scheme://host[:port]) to receive the
-// access token, besides the server and the profile's apis.
-func WithAPIs(origins ...string) Option {
-	return func(c *Client) {
-		for _, api := range origins {
-			if o, err := Origin(api); err == nil {
-				c.apis = append(c.apis, o)
-			}
-		}
-	}
 }
 
 // Server returns the server's base URL.
@@ -310,12 +295,11 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 }
 
 // Logout revokes the session on the server and removes it from the store.
-// The local session is removed even when the server cannot be told.
+// The local session is removed even when the server cannot be told. A
+// client-credentials session has no refresh token, so nothing is revoked.
 func (c *Client) Logout(ctx context.Context) error {
-	if s, _, err := c.current(ctx); err == nil && s.Grant == FlowClientCredentials {
-		return c.forgetClientCredentials(ctx)
-	}
-	// No refresh may save a session after it is deleted.
+	// No refresh may save a session after it is deleted, here or in
+	// another process.
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	unlock, err := c.lock(ctx)
@@ -326,6 +310,9 @@ func (c *Client) Logout(ctx context.Context) error {
 	s, _, err := c.current(ctx)
 	if err != nil {
 		return err
+	}
+	if s.Grant == FlowClientCredentials {
+		return c.forgetClientCredentials(ctx)
 	}
 	serverErr := c.logoutExchange(ctx, s)
 	if err := c.store.Delete(ctx, c.Key()); err != nil {

@@ -44,10 +44,6 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 	if opts.Show == nil {
 		return Session{}, errors.New("LoginDevice needs a Show func to tell the user the code")
 	}
-	sleep := opts.Sleep
-	if sleep == nil {
-		sleep = sleepContext
-	}
 	if err := c.CheckFlow(ctx, FlowDevice); err != nil {
 		return Session{}, err
 	}
@@ -55,21 +51,43 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 	if err != nil {
 		return Session{}, err
 	}
-	id, _ := c.oauthClient()
-	if id == "" {
+	if id, _ := c.oauthClient(); id == "" {
 		return Session{}, errors.New("the device flow needs an OAuth client id (the mock server's public client is tokenlab)")
 	}
-	form := c.grantForm("")
-	req, err := c.formRequest(ctx, d.Device, form)
+	auth, err := c.requestDeviceCode(ctx, d.Device)
 	if err != nil {
 		return Session{}, err
+	}
+	code := auth.code
+	c.emit(Event{Kind: EventDeviceCode, URL: code.VerificationURI,
+		Detail: "the server issued a user code for a person to enter at " + code.VerificationURI + " on any device (valid " + code.ExpiresIn.String() + "); this machine polls every " + code.Interval.String() + " meanwhile"})
+	if err := opts.Show(ctx, code); err != nil {
+		return Session{}, err
+	}
+	return c.pollDevice(ctx, d.Token, auth, opts)
+}
+
+// deviceAuthorization is the server's answer to a device authorization
+// request.
+type deviceAuthorization struct {
+	code       DeviceCode // what the user is shown
+	deviceCode string     // what this machine polls with; never shown
+	issued     time.Time  // by the client's clock
+}
+
+// requestDeviceCode asks the device authorization endpoint for a device
+// code and a user code (RFC 8628 §3.1), filling in the defaults of §3.2.
+func (c *Client) requestDeviceCode(ctx context.Context, endpoint string) (deviceAuthorization, error) {
+	req, err := c.formRequest(ctx, endpoint, c.grantForm(""))
+	if err != nil {
+		return deviceAuthorization{}, err
 	}
 	a, err := c.send(req, "device authorization: ask for a device code and a user code")
 	if err != nil {
-		return Session{}, err
+		return deviceAuthorization{}, err
 	}
 	if a.status/100 != 2 {
-		return Session{}, apiError(a)
+		return deviceAuthorization{}, apiError(a)
 	}
 	var got struct {
 		DeviceCode              string `json:"device_code"`
@@ -80,10 +98,10 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 		Interval                int64  `json:"interval"`
 	}
 	if err := json.Unmarshal(a.body, &got); err != nil || got.DeviceCode == "" || got.UserCode == "" || got.VerificationURI == "" {
-		return Session{}, fmt.Errorf("the device authorization answer lacks device_code, user_code or verification_uri")
+		return deviceAuthorization{}, fmt.Errorf("the device authorization answer lacks device_code, user_code or verification_uri")
 	}
 	if !browsable(got.VerificationURI) {
-		return Session{}, fmt.Errorf("the device authorization answer's verification_uri %q is not an http(s) URL to show or open, so the login was stopped", got.VerificationURI)
+		return deviceAuthorization{}, fmt.Errorf("the device authorization answer's verification_uri %q is not an http(s) URL to show or open, so the login was stopped", got.VerificationURI)
 	}
 	if !browsable(got.VerificationURIComplete) {
 		got.VerificationURIComplete = "" // optional (RFC 8628 §3.2): the user types the code instead
@@ -96,18 +114,23 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 	if code.ExpiresIn <= 0 {
 		code.ExpiresIn = 10 * time.Minute
 	}
-	deadline := c.clock.Now().Add(code.ExpiresIn)
-	giveUp := deadline
-	if opts.Timeout > 0 && opts.Timeout < code.ExpiresIn {
-		giveUp = c.clock.Now().Add(opts.Timeout)
-	}
-	c.emit(Event{Kind: EventDeviceCode, URL: code.VerificationURI,
-		Detail: "the server issued a user code for a person to enter at " + code.VerificationURI + " on any device (valid " + code.ExpiresIn.String() + "); this machine polls every " + code.Interval.String() + " meanwhile"})
-	if err := opts.Show(ctx, code); err != nil {
-		return Session{}, err
-	}
+	return deviceAuthorization{code: code, deviceCode: got.DeviceCode, issued: c.clock.Now()}, nil
+}
 
-	interval := code.Interval
+// pollDevice asks the token endpoint whether the user has approved, at
+// the code's interval, until the user approves or denies, the code
+// expires, or opts.Timeout runs out (all by the client's clock).
+func (c *Client) pollDevice(ctx context.Context, tokenURL string, auth deviceAuthorization, opts DeviceOptions) (Session, error) {
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = sleepContext
+	}
+	deadline := auth.issued.Add(auth.code.ExpiresIn)
+	giveUp := deadline
+	if opts.Timeout > 0 && opts.Timeout < auth.code.ExpiresIn {
+		giveUp = auth.issued.Add(opts.Timeout)
+	}
+	interval := auth.code.Interval
 	for {
 		if giveUp.Before(deadline) && c.clock.Now().Add(interval).After(giveUp) {
 			return Session{}, sentinelf(ErrLoginTimeout, "nobody approved the device login within %s", opts.Timeout)
@@ -117,11 +140,11 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 		}
 		if !c.clock.Now().Before(deadline) {
 			c.emit(Event{Kind: EventDeviceExpired, Detail: "the user code expired before anyone approved it"})
-			return Session{}, sentinelf(ErrLoginTimeout, "nobody approved the device login within %s; start it again", code.ExpiresIn)
+			return Session{}, sentinelf(ErrLoginTimeout, "nobody approved the device login within %s; start it again", auth.code.ExpiresIn)
 		}
 		form := c.grantForm(grantDeviceCode)
-		form.Set("device_code", got.DeviceCode)
-		req, err := c.formRequest(ctx, d.Token, form)
+		form.Set("device_code", auth.deviceCode)
+		req, err := c.formRequest(ctx, tokenURL, form)
 		if err != nil {
 			return Session{}, err
 		}
@@ -137,23 +160,32 @@ func (c *Client) LoginDevice(ctx context.Context, opts DeviceOptions) (Session, 
 			c.emit(Event{Kind: EventDeviceApproved, Detail: "the user approved the login, so the token endpoint answered with tokens"})
 			return c.start(ctx, ans, FlowDevice, "logged in by device authorization")
 		}
-		ae := apiError(a)
-		switch ae.Code {
-		case "authorization_pending":
-			c.emit(Event{Kind: EventDevicePoll, Status: a.status, Detail: "authorization_pending: nobody has approved yet; ask again in " + interval.String()})
-		case "slow_down":
-			interval += slowDownStep
-			c.emit(Event{Kind: EventDevicePoll, Status: a.status, Detail: "slow_down: polled too fast, so the interval grows by 5s to " + interval.String()})
-		case "access_denied":
-			c.emit(Event{Kind: EventDeviceDenied, Status: a.status, Detail: "the user denied the login"})
-			return Session{}, sentinelf(ErrLoginDenied, "the device login was denied")
-		case "expired_token":
-			c.emit(Event{Kind: EventDeviceExpired, Status: a.status, Detail: "the server says the device code expired"})
-			return Session{}, sentinelf(ErrLoginTimeout, "the device code expired before the login was approved; start it again")
-		default:
-			return Session{}, ae
+		if err := c.stillPending(a, &interval); err != nil {
+			return Session{}, err
 		}
 	}
+}
+
+// stillPending reads a refused poll: nil when the user has not decided
+// yet (slow_down also lengthens *interval), else why the login ended.
+func (c *Client) stillPending(a answer, interval *time.Duration) error {
+	ae := apiError(a)
+	switch ae.Code {
+	case "authorization_pending":
+		c.emit(Event{Kind: EventDevicePoll, Status: a.status, Detail: "authorization_pending: nobody has approved yet; ask again in " + interval.String()})
+	case "slow_down":
+		*interval += slowDownStep
+		c.emit(Event{Kind: EventDevicePoll, Status: a.status, Detail: "slow_down: polled too fast, so the interval grows by 5s to " + interval.String()})
+	case "access_denied":
+		c.emit(Event{Kind: EventDeviceDenied, Status: a.status, Detail: "the user denied the login"})
+		return sentinelf(ErrLoginDenied, "the device login was denied")
+	case "expired_token":
+		c.emit(Event{Kind: EventDeviceExpired, Status: a.status, Detail: "the server says the device code expired"})
+		return sentinelf(ErrLoginTimeout, "the device code expired before the login was approved; start it again")
+	default:
+		return ae
+	}
+	return nil
 }
 
 // browsable reports whether a URL the server chose may be shown to the

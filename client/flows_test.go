@@ -509,3 +509,38 @@ func TestDefaultLockDirWithoutHome(t *testing.T) {
 		t.Fatalf("DefaultLockDir = %q, want a folder in the temp dir", dir)
 	}
 }
+
+// A client-credentials logout takes the session's lock file like any
+// other logout, so it cannot delete a session another process is saving.
+func TestClientCredentialsLogoutWaitsForLock(t *testing.T) {
+	f := newFakeAPI(t, fakeConfig{Dialect: DialectOAuth2, ClientID: "robot", ClientSecret: "s3cret", Grants: allGrants})
+	st := &FileStore{Dir: t.TempDir()}
+	tc := newFlowClient(t, f, st, nil, WithLockDir(filepath.Join(t.TempDir(), "locks")))
+	if _, err := tc.LoginClientCredentials(t.Context()); err != nil {
+		t.Fatalf("LoginClientCredentials: %v", err)
+	}
+	unlock, err := tc.lock(t.Context()) // another process, refreshing
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- tc.Logout(t.Context()) }()
+	for tc.events.count(EventLockWait) == 0 {
+		select {
+		case err := <-done:
+			unlock()
+			t.Fatalf("Logout returned (%v) while another process held the session's lock", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if _, err := st.Load(t.Context(), tc.Key()); err != nil {
+		t.Errorf("the session went before the lock was free: %v", err)
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	if _, err := st.Load(t.Context(), tc.Key()); !errors.Is(err, ErrNoSession) {
+		t.Errorf("the session is still stored after logout: %v", err)
+	}
+}

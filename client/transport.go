@@ -137,8 +137,7 @@ func closeBody(req *http.Request) {
 }
 
 // MaySendTokenTo reports whether the access token may go to rawURL's
-// origin: the session's server, or an API allowed by the profile's apis
-// or WithAPIs.
+// origin: the session's server, or an API allowed by the profile's apis.
 func (c *Client) MaySendTokenTo(rawURL string) bool {
 	o, err := Origin(rawURL)
 	if err != nil {

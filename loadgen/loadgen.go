@@ -160,9 +160,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := startAll(ctx, workers); err != nil {
 		return Report{}, err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	var runCtx context.Context
+	var cancel context.CancelFunc
 	if cfg.Duration > 0 {
 		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
+	} else {
+		runCtx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
 	budget := &budget{max: cfg.MaxRequests}

@@ -254,3 +254,35 @@ func TestRunAllKeepsOrderAndResults(t *testing.T) {
 		}
 	}
 }
+
+// A lost-response refresh that never reaches the server proves nothing:
+// the step fails and says why, instead of passing.
+func TestLostResponseRefreshNeedsTheServer(t *testing.T) {
+	e, err := mockserver.StartEmbedded(t.Context(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
+		Configure: func(c *mockserver.Config) { c.BcryptCost = bcrypt.MinCost }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stop sync.Once
+	down := func() { stop.Do(func() { e.Close() }) }
+	t.Cleanup(down)
+	r := NewRunner()
+	r.Server = e.URL
+	r.OnStep = func(_ *Scenario, sr StepResult) {
+		if sr.N == 1 {
+			down() // the server goes away after the login
+		}
+	}
+	res := r.Run(t.Context(), mustParse(t, "down.yaml", `name: server-down
+steps:
+  - login: {}
+  - refresh: {lose_response: true}
+`))
+	st, ok := failedStep(res)
+	if res.Status != Failed || !ok || st.N != 2 {
+		t.Fatalf("%s: %q; want step 2 to fail: the refresh never reached the server", res.Status, res.Reason)
+	}
+	if why := strings.Join(st.Failures, "; "); !strings.Contains(why, "never reached the server") || !strings.Contains(why, "cannot reach "+e.URL) {
+		t.Errorf("failure %q does not say the refresh could not reach the server", why)
+	}
+}

@@ -390,157 +390,223 @@ func (o Observed) describe() string {
 // expect (a broken connection, a missing login); refusals by the server
 // are observations.
 func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, error) {
-	var o Observed
-	who := ""
-	if a.name != DefaultClient {
-		who = a.name + ": "
-	}
-	needClient := func() error {
-		if a.client != nil {
-			return nil
-		}
-		if a.name != DefaultClient {
-			return fmt.Errorf("client %s has not logged in yet: add a login step with client: %s first", a.name, a.name)
-		}
-		return errors.New("no one is logged in yet: add a login step first")
-	}
 	switch st.Kind {
 	case KindLogin:
-		user := expand(st.Login.Username, w.vars)
-		if user == "" {
-			user = w.r.Username
-		}
-		pass := w.r.Password
-		if st.Login.Password != nil { // given, even empty: sent as written
-			pass = expand(*st.Login.Password, w.vars)
-		}
-		p, err := w.loginProfile(st.Login)
-		if err != nil {
-			return o, who + "log in", err
-		}
-		if st.Login.flow() == client.FlowClientCredentials {
-			user = "" // the session is named after the client
-		}
-		if err := w.newClient(a, user, p); err != nil {
-			return o, who + "log in", err
-		}
-		if st.Login.flow() != client.FlowPassword {
-			o, summary, err := w.flowLogin(ctx, a, st.Login, user, pass)
-			return o, who + summary, err
-		}
-		_, err = a.client.Login(ctx, pass)
-		o.Status = w.answeredStatus()
-		return o, who + "log in as " + user + " → " + o.describeAfter(err), o.absorb(err)
+		return w.doLogin(ctx, st, a)
 	case KindRequest:
-		if err := needClient(); err != nil && st.Request.Token == "" && st.Request.Auth != "none" {
-			return o, who + st.Request.Method + " " + st.Request.Path, err
-		}
-		req := w.expandRequest(st.Request)
-		err := w.request(ctx, a, req, &o)
-		return o, who + req.Method + " " + req.Path + " → " + o.describeAfter(err), o.absorb(err)
+		return w.doRequest(ctx, st, a)
 	case KindRefresh:
-		if err := needClient(); err != nil {
-			return o, who + "refresh", err
-		}
-		if st.Refresh.LoseResponse {
-			_, rt := w.tokens(ctx, a)
-			if rt == "" {
-				return o, who + "refresh", errors.New("there is no refresh token to send: log in first")
-			}
-			// The request reaches the server and is processed; the client
-			// never sees the answer, as after a dropped connection.
-			a.client.Replay(ctx, rt)
-			return o, who + "refresh; the answer is lost on the way back (the client keeps its old tokens)", nil
-		}
-		_, err := a.client.Refresh(ctx)
-		o.Status = w.answeredStatus()
-		return o, who + "refresh now → " + o.describeAfter(err), o.absorb(err)
+		return w.doRefresh(ctx, st, a)
 	case KindAdvance:
-		at, err := w.advance(ctx, st.Duration)
-		if err != nil {
-			return o, "advance", err
-		}
-		return o, fmt.Sprintf("clock +%s → %s", mockserver.FormatDuration(st.Duration), at.Format(time.RFC3339)), nil
+		return w.doAdvance(ctx, st)
 	case KindWait:
-		select {
-		case <-time.After(st.Duration):
-		case <-ctx.Done():
-			return o, "wait", ctx.Err()
-		}
-		return o, "wait " + st.Duration.String() + " of real time", nil
+		return doWait(ctx, st)
 	case KindSave:
-		if st.Save.Token == "code" {
-			if a.tap == nil || a.tap.lastExchange() == nil {
-				return o, "save", errors.New("there is no code exchange to save: the pkce or device login before it sent none")
-			}
-			w.codes[st.Save.As] = a.tap.lastExchange()
-			return o, who + "save the token request that traded the code as " + st.Save.As, nil
-		}
-		at, rt := w.tokens(ctx, a)
-		tok := map[string]string{"access": at, "refresh": rt}[st.Save.Token]
-		if tok == "" {
-			return o, "save", fmt.Errorf("there is no %s token to save: log in first", st.Save.Token)
-		}
-		w.saved[st.Save.As] = tok
-		return o, who + "save the " + st.Save.Token + " token as " + st.Save.As, nil
+		return w.doSave(ctx, st, a)
 	case KindReplay:
-		if ex, ok := w.codes[st.Replay]; ok {
-			err := w.replayExchange(ctx, ex, &o)
-			return o, who + "send the token request that traded " + st.Replay + " again → " + o.describeAfter(err) + because(o), err
-		}
-		if a.client == nil {
-			if err := w.newClient(a, w.r.Username, w.profile); err != nil {
-				return o, "replay", err
-			}
-		}
-		err := a.client.Replay(ctx, w.saved[st.Replay])
-		o.Status = w.answeredStatus()
-		return o, who + "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
+		return w.doReplay(ctx, st, a)
 	case KindTamper:
+		var o Observed
 		return w.tamper(ctx, a, st.Tamper, &o)
 	case KindConcurrent:
-		if err := needClient(); err != nil && st.Concurrent.Request.Token == "" {
+		var o Observed
+		if err := a.needClient(); err != nil && st.Concurrent.Request.Token == "" {
 			return o, "concurrent", err
 		}
 		return w.concurrent(ctx, a, st.Concurrent, &o)
 	case KindLogout:
-		if err := needClient(); err != nil {
-			return o, who + "log out", err
-		}
-		err := a.client.Logout(ctx)
-		o.Status = w.answeredStatus()
-		err = o.absorb(err)
-		o.LoginRequired = true // the session is over here, whatever the server said
-		return o, who + "log out → " + o.describe(), err
+		return w.doLogout(ctx, a)
 	case KindFault:
-		f := st.Fault
-		if err := w.admin.fault(ctx, f); err != nil {
-			return o, "fault", err
-		}
-		calls := "call"
-		if f.Times > 1 {
-			calls = plural(f.Times, "call")
-		}
-		what := fmt.Sprintf("with %d", f.Status)
-		switch {
-		case f.Status == 0:
-			what = "late, after " + time.Duration(f.Delay).String()
-		case f.Delay > 0:
-			what += ", after " + time.Duration(f.Delay).String()
-		}
-		return o, fmt.Sprintf("the server will answer the next %s to the %s route %s", calls, f.Route, what), nil
+		return w.doFault(ctx, st)
 	case KindRestart:
 		if err := w.restart(ctx); err != nil {
-			return o, "restart", err
+			return Observed{}, "restart", err
 		}
-		return o, "the server restarts on the same database", nil
+		return Observed{}, "the server restarts on the same database", nil
 	case KindRotateKeys:
 		if err := w.admin.rotateKeys(ctx); err != nil {
-			return o, "rotate_keys", err
+			return Observed{}, "rotate_keys", err
 		}
-		return o, "the server rotates its signing keys", nil
+		return Observed{}, "the server rotates its signing keys", nil
 	}
-	return o, st.Kind, fmt.Errorf("unknown step kind %q", st.Kind)
+	return Observed{}, st.Kind, fmt.Errorf("unknown step kind %q", st.Kind)
+}
+
+// who prefixes a step's summary with the actor's name, unless it is the
+// default client.
+func (a *actor) who() string {
+	if a.name == DefaultClient {
+		return ""
+	}
+	return a.name + ": "
+}
+
+// needClient says why a step cannot run before the actor logged in.
+func (a *actor) needClient() error {
+	if a.client != nil {
+		return nil
+	}
+	if a.name != DefaultClient {
+		return fmt.Errorf("client %s has not logged in yet: add a login step with client: %s first", a.name, a.name)
+	}
+	return errors.New("no one is logged in yet: add a login step first")
+}
+
+func (w *world) doLogin(ctx context.Context, st Step, a *actor) (Observed, string, error) {
+	var o Observed
+	who := a.who()
+	user := expand(st.Login.Username, w.vars)
+	if user == "" {
+		user = w.r.Username
+	}
+	pass := w.r.Password
+	if st.Login.Password != nil { // given, even empty: sent as written
+		pass = expand(*st.Login.Password, w.vars)
+	}
+	p, err := w.loginProfile(st.Login)
+	if err != nil {
+		return o, who + "log in", err
+	}
+	if st.Login.flow() == client.FlowClientCredentials {
+		user = "" // the session is named after the client
+	}
+	if err := w.newClient(a, user, p); err != nil {
+		return o, who + "log in", err
+	}
+	if st.Login.flow() != client.FlowPassword {
+		o, summary, err := w.flowLogin(ctx, a, st.Login, user, pass)
+		return o, who + summary, err
+	}
+	_, err = a.client.Login(ctx, pass)
+	o.Status = w.answeredStatus()
+	return o, who + "log in as " + user + " → " + o.describeAfter(err), o.absorb(err)
+}
+
+func (w *world) doRequest(ctx context.Context, st Step, a *actor) (Observed, string, error) {
+	var o Observed
+	who := a.who()
+	if err := a.needClient(); err != nil && st.Request.Token == "" && st.Request.Auth != "none" {
+		return o, who + st.Request.Method + " " + st.Request.Path, err
+	}
+	req := w.expandRequest(st.Request)
+	err := w.request(ctx, a, req, &o)
+	return o, who + req.Method + " " + req.Path + " → " + o.describeAfter(err), o.absorb(err)
+}
+
+func (w *world) doRefresh(ctx context.Context, st Step, a *actor) (Observed, string, error) {
+	var o Observed
+	who := a.who()
+	if err := a.needClient(); err != nil {
+		return o, who + "refresh", err
+	}
+	if st.Refresh.LoseResponse {
+		return w.loseRefreshResponse(ctx, a)
+	}
+	_, err := a.client.Refresh(ctx)
+	o.Status = w.answeredStatus()
+	return o, who + "refresh now → " + o.describeAfter(err), o.absorb(err)
+}
+
+// loseRefreshResponse sends a refresh whose answer the client never sees.
+func (w *world) loseRefreshResponse(ctx context.Context, a *actor) (Observed, string, error) {
+	who := a.who()
+	_, rt := w.tokens(ctx, a)
+	if rt == "" {
+		return Observed{}, who + "refresh", errors.New("there is no refresh token to send: log in first")
+	}
+	// The request reaches the server and is processed; the client never
+	// sees the answer, as after a dropped connection. Any answer will do,
+	// but a request that never arrived proves nothing.
+	if err := a.client.Replay(ctx, rt); err != nil {
+		if ae := (*client.APIError)(nil); !errors.As(err, &ae) {
+			return Observed{}, who + "refresh", fmt.Errorf("the refresh whose answer is to be lost never reached the server: %w", err)
+		}
+	}
+	return Observed{}, who + "refresh; the answer is lost on the way back (the client keeps its old tokens)", nil
+}
+
+func (w *world) doAdvance(ctx context.Context, st Step) (Observed, string, error) {
+	at, err := w.advance(ctx, st.Duration)
+	if err != nil {
+		return Observed{}, "advance", err
+	}
+	return Observed{}, fmt.Sprintf("clock +%s → %s", mockserver.FormatDuration(st.Duration), at.Format(time.RFC3339)), nil
+}
+
+func doWait(ctx context.Context, st Step) (Observed, string, error) {
+	select {
+	case <-time.After(st.Duration):
+	case <-ctx.Done():
+		return Observed{}, "wait", ctx.Err()
+	}
+	return Observed{}, "wait " + st.Duration.String() + " of real time", nil
+}
+
+func (w *world) doSave(ctx context.Context, st Step, a *actor) (Observed, string, error) {
+	who := a.who()
+	if st.Save.Token == "code" {
+		if a.tap == nil || a.tap.lastExchange() == nil {
+			return Observed{}, "save", errors.New("there is no code exchange to save: the pkce or device login before it sent none")
+		}
+		w.codes[st.Save.As] = a.tap.lastExchange()
+		return Observed{}, who + "save the token request that traded the code as " + st.Save.As, nil
+	}
+	at, rt := w.tokens(ctx, a)
+	tok := map[string]string{"access": at, "refresh": rt}[st.Save.Token]
+	if tok == "" {
+		return Observed{}, "save", fmt.Errorf("there is no %s token to save: log in first", st.Save.Token)
+	}
+	w.saved[st.Save.As] = tok
+	return Observed{}, who + "save the " + st.Save.Token + " token as " + st.Save.As, nil
+}
+
+func (w *world) doReplay(ctx context.Context, st Step, a *actor) (Observed, string, error) {
+	var o Observed
+	who := a.who()
+	if ex, ok := w.codes[st.Replay]; ok {
+		err := w.replayExchange(ctx, ex, &o)
+		return o, who + "send the token request that traded " + st.Replay + " again → " + o.describeAfter(err) + because(o), err
+	}
+	if a.client == nil {
+		if err := w.newClient(a, w.r.Username, w.profile); err != nil {
+			return o, "replay", err
+		}
+	}
+	err := a.client.Replay(ctx, w.saved[st.Replay])
+	o.Status = w.answeredStatus()
+	return o, who + "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
+}
+
+func (w *world) doLogout(ctx context.Context, a *actor) (Observed, string, error) {
+	var o Observed
+	who := a.who()
+	if err := a.needClient(); err != nil {
+		return o, who + "log out", err
+	}
+	err := a.client.Logout(ctx)
+	o.Status = w.answeredStatus()
+	err = o.absorb(err)
+	o.LoginRequired = true // the session is over here, whatever the server said
+	return o, who + "log out → " + o.describe(), err
+}
+
+func (w *world) doFault(ctx context.Context, st Step) (Observed, string, error) {
+	f := st.Fault
+	if err := w.admin.fault(ctx, f); err != nil {
+		return Observed{}, "fault", err
+	}
+	calls := "call"
+	if f.Times > 1 {
+		calls = plural(f.Times, "call")
+	}
+	what := fmt.Sprintf("with %d", f.Status)
+	switch {
+	case f.Status == 0:
+		what = "late, after " + time.Duration(f.Delay).String()
+	case f.Delay > 0:
+		what += ", after " + time.Duration(f.Delay).String()
+	}
+	return Observed{}, fmt.Sprintf("the server will answer the next %s to the %s route %s", calls, f.Route, what), nil
 }
 
 // restart stops the embedded server and starts it again on the same

@@ -4,7 +4,6 @@ package main
 // request is in request.go; what they share is in session.go.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,7 +24,7 @@ import (
 
 type loginOptions struct {
 	server, profile, username string
-	passwordStdin             bool
+	password                  passwordSource
 	tokenStore                string
 	clientID, scope           string
 	client                    clientSecretOptions
@@ -48,7 +47,8 @@ func newLoginCmd(std streams) *cobra.Command {
 one for status, token, request and logout.
 
 Flows (--flow): password (a username and password; read from the first line of
-stdin with --password-stdin, or else asked for on the terminal without echo),
+stdin with --password-stdin or of a file with --password-file, or else asked
+for on the terminal without echo),
 pkce (the browser logs in at the server and comes back to a listener on
 127.0.0.1: authorization code + PKCE), device (enter a code shown here on any
 device: RFC 8628), client-credentials (the OAuth client itself, with its secret).
@@ -78,7 +78,7 @@ where ps shows it); it is kept with the session so refresh and logout work later
 	f.StringVar(&opts.server, "server", opts.server, "base URL of the API")
 	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: "+strings.Join(client.BuiltinProfileNames(), ", ")+", or a profile YAML file")
 	f.StringVar(&opts.username, "username", "", "the user to log in as (password flow), or the session's name (other flows)")
-	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	opts.password.addFlags(f, "the")
 	f.StringVar(&opts.tokenStore, "token-store", opts.tokenStore, "where to keep the tokens: keyring, memory or file (plaintext)")
 	f.StringVar(&opts.flow, "flow", "", "password, pkce, device or client-credentials (default: chosen from the profile and the server)")
 	f.BoolVar(&opts.noBrowser, "no-browser", false, "do not open a browser: print the URL (pkce) or the code and URL (device) on stderr")
@@ -115,6 +115,9 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	if opts.loginTimeout <= 0 {
 		return usagef("--login-timeout must be positive, e.g. 5m")
 	}
+	if err := opts.password.check(); err != nil {
+		return err
+	}
 	p, profileRef, err := resolveProfile(opts.profile)
 	if err != nil {
 		return err
@@ -124,8 +127,8 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	}
 	tty, isTTY := terminal(std.in)
 	passwordFlow := opts.flow == client.FlowPassword || (opts.flow == "" && p.Dialect != client.DialectOAuth2)
-	if passwordFlow && !opts.passwordStdin && !isTTY {
-		return usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin")
+	if passwordFlow && !opts.password.given() && !isTTY {
+		return usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin or give --password-file")
 	}
 	secret, err := opts.client.secret(std, tty, opts.flow == client.FlowClientCredentials)
 	if err != nil {
@@ -162,13 +165,13 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	}
 	browser := !opts.noBrowser && canOpenBrowser(std)
 	flow := opts.flow
-	if flow == "" && opts.passwordStdin && p.Dialect == client.DialectOAuth2 {
+	if flow == "" && opts.password.given() && p.Dialect == client.DialectOAuth2 {
 		// A piped password says which flow is meant.
 		flow = client.FlowPassword
 		if err := c.CheckFlow(ctx, flow); err != nil {
 			return fmt.Errorf("login failed: %w", explain(err))
 		}
-		fmt.Fprintln(std.err, "Using the password flow: --password-stdin was given.")
+		fmt.Fprintf(std.err, "Using the password flow: %s was given.\n", opts.password.flag())
 	}
 	if flow == "" {
 		choice, err := c.ChooseFlow(ctx, browser)
@@ -277,13 +280,13 @@ func runFlow(ctx context.Context, std streams, c *client.Client, flow string, op
 	if c.Username() == "" {
 		return client.Session{}, usagef("--username is required for the password flow, e.g. tokenlab login --username alice --password-stdin")
 	}
-	if !opts.passwordStdin && !isTTY {
-		return client.Session{}, usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin")
+	if !opts.password.given() && !isTTY {
+		return client.Session{}, usagef("stdin is not a terminal, so the password cannot be asked for; pipe it in with --password-stdin or give --password-file")
 	}
 	var password string
 	var err error
-	if opts.passwordStdin {
-		password, err = passwordFromStdin(std.in)
+	if opts.password.given() {
+		password, err = opts.password.read(std)
 	} else {
 		password, err = passwordFromTerminal(ctx, std, tty, fmt.Sprintf("Password for %s at %s: ", c.Username(), c.Server()))
 	}
@@ -322,19 +325,6 @@ func terminal(in io.Reader) (*os.File, bool) {
 		return nil, false
 	}
 	return f, true
-}
-
-// passwordFromStdin reads the first line of stdin.
-func passwordFromStdin(in io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(in, 64<<10)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the password from stdin: %w", err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	if pw == "" {
-		return "", usagef("--password-stdin: stdin holds no password; pipe it in, e.g. printf %%s \"$PASSWORD\" | tokenlab login --username alice --password-stdin")
-	}
-	return pw, nil
 }
 
 // passwordFromTerminal asks for the password without echo. Ctrl-C gives

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -18,18 +17,17 @@ import (
 )
 
 type loadOptions struct {
-	profile       string
-	mode          string
-	clients       int
-	duration      time.Duration
-	requests      int64
-	username      string
-	register      bool
-	prefix        string
-	passwordFile  string
-	passwordStdin bool
-	json          bool
-	allowRemote   bool
+	profile     string
+	mode        string
+	clients     int
+	duration    time.Duration
+	requests    int64
+	username    string
+	register    bool
+	prefix      string
+	password    passwordSource
+	json        bool
+	allowRemote bool
 }
 
 func newLoadCmd(std streams) *cobra.Command {
@@ -62,7 +60,7 @@ never from the command line. Only targets on this machine are loaded unless
   tokenlab load http://127.0.0.1:8080 --profile oauth2 --mode refresh --password-stdin <pw.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLoad(cmd.Context(), std, opts, args[0])
+			return loadRun(cmd.Context(), std, opts, args[0])
 		},
 	}
 	f := cmd.Flags()
@@ -74,21 +72,23 @@ never from the command line. Only targets on this machine are loaded unless
 	f.StringVar(&opts.username, "username", opts.username, "the user every client logs in as")
 	f.BoolVar(&opts.register, "register", false, "register one user per client, named PREFIX-N, and log in as it")
 	f.StringVar(&opts.prefix, "prefix", opts.prefix, "the name prefix of --register's users")
-	f.StringVar(&opts.passwordFile, "password-file", "", "read the password from the first line of this file")
-	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	opts.password.addFlags(f, "the")
 	f.BoolVar(&opts.json, "json", false, "print the report as JSON")
 	f.BoolVar(&opts.allowRemote, "allow-remote", false, "allow a target outside loopback (only load servers you run)")
 	return cmd
 }
 
-func runLoad(ctx context.Context, std streams, opts loadOptions, target string) error {
+func loadRun(ctx context.Context, std streams, opts loadOptions, target string) error {
 	profile, err := client.ResolveProfile(opts.profile)
 	if err != nil {
 		return usageError{err}
 	}
-	password, err := loadPassword(std, opts)
+	password, err := opts.password.password(std)
 	if err != nil {
 		return err
+	}
+	if password == "" {
+		return usagef("no password: give --password-file, --password-stdin or TOKENLAB_PASSWORD")
 	}
 	cfg := loadgen.Config{Target: target, Profile: profile, Mode: loadgen.Mode(opts.mode), Clients: opts.clients,
 		Duration: opts.duration, MaxRequests: opts.requests, Username: opts.username, Password: password,
@@ -114,28 +114,6 @@ func runLoad(ctx context.Context, std streams, opts loadOptions, target string) 
 	}
 	_, err = fmt.Fprintln(colorWriter(std, std.out), loadTable(rep))
 	return err
-}
-
-// loadPassword reads the password from a file, stdin or the environment.
-func loadPassword(std streams, opts loadOptions) (string, error) {
-	switch {
-	case opts.passwordFile != "":
-		data, err := os.ReadFile(opts.passwordFile)
-		if err != nil {
-			return "", usagef("--password-file: %v", err)
-		}
-		pw, _, _ := strings.Cut(string(data), "\n")
-		if pw = strings.TrimRight(pw, "\r"); pw == "" {
-			return "", usagef("--password-file %s holds no password on its first line", opts.passwordFile)
-		}
-		return pw, nil
-	case opts.passwordStdin:
-		return passwordFromStdin(std.in)
-	}
-	if pw, ok := std.env("TOKENLAB_PASSWORD"); ok && pw != "" {
-		return pw, nil
-	}
-	return "", usagef("no password: give --password-file, --password-stdin or TOKENLAB_PASSWORD")
 }
 
 // loadTable renders a report as an aligned table.

@@ -29,11 +29,11 @@ type runOptions struct {
 	profile    string
 	username   string
 	password   string
-	// The password without the command line: a file, or stdin.
-	passwordFile  string
-	passwordStdin bool
-	tags          []string // run only scenarios with one of these tags
-	check         bool     // read and validate, run nothing
+	// The password without the command line: a file, stdin or the
+	// environment.
+	source passwordSource
+	tags   []string // run only scenarios with one of these tags
+	check  bool     // read and validate, run nothing
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
@@ -93,10 +93,7 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 			if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && !cmd.Flags().Changed("admin-token") {
 				opts.adminToken = v
 			}
-			if v, ok := std.env("TOKENLAB_PASSWORD"); ok && !cmd.Flags().Changed("password") {
-				opts.password = v
-			}
-			if err := opts.readPassword(std); err != nil {
+			if err := opts.resolvePassword(std, cmd.Flags().Changed("password")); err != nil {
 				return err
 			}
 			if opts.check {
@@ -114,37 +111,24 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file")
 	f.StringVar(&opts.username, "username", opts.username, "the user that login steps use when they name none")
 	f.StringVar(&opts.password, "password", opts.password, "that user's password; prefer --password-file, --password-stdin or env TOKENLAB_PASSWORD")
-	f.StringVar(&opts.passwordFile, "password-file", "", "read that user's password from the first line of this file")
-	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read that user's password from the first line of stdin")
+	opts.source.addFlags(f, "that user's")
 	f.StringSliceVar(&opts.tags, "tag", nil, "run only the scenarios with this tag (repeat or comma-separate for any of several)")
 	f.BoolVar(&opts.check, "check", false, "read and validate the scenarios, run nothing")
 	return cmd
 }
 
-// readPassword takes the password from --password-file or stdin.
-func (o *runOptions) readPassword(std streams) error {
-	switch {
-	case o.passwordFile != "" && o.passwordStdin:
-		return usagef("give the password one way: --password-file or --password-stdin")
-	case o.passwordFile != "":
-		f, err := os.Open(o.passwordFile)
-		if err != nil {
-			return usagef("--password-file %s: %v", o.passwordFile, errors.Unwrap(err))
-		}
-		defer f.Close()
-		pw, err := passwordFromStdin(f)
-		if err != nil {
-			return usagef("--password-file %s holds no password on its first line", o.passwordFile)
-		}
-		o.password = pw
-	case o.passwordStdin:
-		pw, err := passwordFromStdin(std.in)
-		if err != nil {
-			return usagef("--password-stdin: stdin holds no password; pipe it in, e.g. tokenlab run --password-stdin <pw.txt")
-		}
+// resolvePassword sets the password: --password-file or
+// --password-stdin, else --password, else TOKENLAB_PASSWORD, else the
+// demo user's.
+func (o *runOptions) resolvePassword(std streams, inline bool) error {
+	if inline && !o.source.given() {
+		return nil
+	}
+	pw, err := o.source.password(std)
+	if pw != "" {
 		o.password = pw
 	}
-	return nil
+	return err
 }
 
 // checkScenarios reads and validates scenarios and runs nothing.

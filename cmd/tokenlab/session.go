@@ -91,20 +91,6 @@ func (o clientSecretOptions) secret(std streams, tty *os.File, required bool) (s
 	return secretFromTerminal(std, tty, "Client secret: ")
 }
 
-// readSecretFile reads a secret from the first line of a file.
-func readSecretFile(flag, path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", usagef("%s: %v", flag, err)
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	secret := strings.TrimRight(line, "\r")
-	if secret == "" {
-		return "", usagef("%s %s: the file's first line is empty", flag, path)
-	}
-	return secret, nil
-}
-
 // secretFromTerminal asks for a secret without echo.
 func secretFromTerminal(std streams, tty *os.File, prompt string) (string, error) {
 	fmt.Fprint(std.err, prompt)
