@@ -26,11 +26,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"error":"server_error","message":"could not encode the answer"}` + "\n")
 	}
+	writeRawJSON(w, status, buf.Bytes())
+}
+
+// writeRawJSON sends body, which is already JSON, as writeJSON does.
+func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // decodeJSON reads a JSON object into dst strictly: one object, known

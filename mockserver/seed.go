@@ -112,14 +112,32 @@ func (s *Server) handleProtected(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.authenticate(r); err != nil {
 		return err
 	}
-	// The verified token's own payload is the user's claims: sending it as
-	// it is spares encoding them again.
 	raw, _ := accessToken(r)
-	writeJSON(w, http.StatusOK, struct {
-		Message string          `json:"message"`
-		User    json.RawMessage `json:"user"`
-	}{"you reached a protected route with a valid access token", payloadOf(raw)})
+	writeRawJSON(w, http.StatusOK, protectedBody(raw))
 	return nil
+}
+
+// protectedPrefix is /protected's answer up to the user's claims.
+const protectedPrefix = `{"message":"you reached a protected route with a valid access token","user":`
+
+// protectedBody is /protected's answer for a verified token: the token's
+// own payload is the user's claims, sent as it is. Built by hand, since
+// encoding/json (which would only copy the payload, checking and compacting
+// it again) cost more than the rest of the handler; the payload was decoded
+// as JSON when the token was verified, and the server writes it compact.
+func protectedBody(raw string) []byte {
+	_, payload, _ := strings.Cut(raw, ".")
+	payload, _, found := strings.Cut(payload, ".")
+	enc := base64.RawURLEncoding
+	body := make([]byte, len(protectedPrefix), len(protectedPrefix)+enc.DecodedLen(len(payload))+2)
+	copy(body, protectedPrefix)
+	n, err := enc.Decode(body[len(body):cap(body)-2], []byte(payload))
+	if !found || err != nil {
+		body = append(body, "null"...) // as payloadOf
+	} else {
+		body = body[:len(body)+n]
+	}
+	return append(body, "}\n"...)
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {

@@ -399,7 +399,9 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 		cfg.Issuer = url
 	}
 	cfg.SecureCookies = !isLoopback(ln.Addr())
-	cfg.Logger = newLogger(std, opts)
+	logs := newBatchedWriter(std.err, logFlushDelay)
+	defer logs.Flush()
+	cfg.Logger = newLogger(logs, opts)
 	srv, err := mockserver.New(ctx, db, clock, cfg.Config)
 	if errors.Is(err, mockserver.ErrBadConfig) {
 		return usageError{errors.New(strings.TrimPrefix(err.Error(), mockserver.ErrBadConfig.Error()+": "))}
@@ -436,16 +438,17 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	return hs.Shutdown(shutdownCtx)
 }
 
-func newLogger(std streams, opts serveOptions) *slog.Logger {
+// newLogger logs to w in batches; warnings and errors are written at once.
+func newLogger(w *batchedWriter, opts serveOptions) *slog.Logger {
 	level := slog.LevelInfo
 	if opts.quiet {
 		level = slog.LevelWarn
 	}
 	ho := &slog.HandlerOptions{Level: level}
 	if opts.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(std.err, ho))
+		return slog.New(flushOnWarn{slog.NewJSONHandler(w, ho), w})
 	}
-	return slog.New(slog.NewTextHandler(std.err, ho))
+	return slog.New(flushOnWarn{slog.NewTextHandler(w, ho), w})
 }
 
 // banner is the start-up summary; --json prints it as one line for scripts.
