@@ -60,6 +60,9 @@ loopback whose clock the keys can move; the demo user is alice / password123.`,
 	return cmd
 }
 
+// labFPS is the TUI's frame rate.
+const labFPS = 20
+
 func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	profile, _, err := resolveProfile(o.profile)
 	if err != nil {
@@ -106,7 +109,10 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 			opts.Username, opts.Password = "alice", "password123"
 		}
 	}
-	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(std.in), tea.WithOutput(std.out)}
+	// 20 frames a second instead of Bubble Tea's 60: the lab's screens change
+	// once a second when idle, and the renderer's ticker waking 60 times a
+	// second was most of the idle CPU; 50 ms is still quicker than typing.
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(std.in), tea.WithOutput(std.out), tea.WithFPS(labFPS)}
 	if opts.NoColor {
 		progOpts = append(progOpts, tea.WithColorProfile(colorprofile.Ascii))
 	}
