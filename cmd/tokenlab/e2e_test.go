@@ -160,7 +160,17 @@ func startServe(tb testing.TB, args ...string) *proc {
 
 func startServeWith(tb testing.TB, spec serveSpec, args ...string) *proc {
 	tb.Helper()
-	cmd := spec.command(tb, context.Background(), args)
+	p := launchServe(tb, spec.command(tb, context.Background(), args))
+	if !strings.HasPrefix(p.banner.URL, "http://127.0.0.1:") {
+		tb.Fatalf("banner url = %q, want http://127.0.0.1:<port>", p.banner.URL)
+	}
+	return p
+}
+
+// launchServe starts a prepared serve command and returns once it has
+// printed its JSON banner; the process is stopped when the test ends.
+func launchServe(tb testing.TB, cmd *exec.Cmd) *proc {
+	tb.Helper()
 	p := &proc{cmd: cmd, stdout: newFirstLineWriter(), stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
@@ -194,9 +204,6 @@ func startServeWith(tb testing.TB, spec serveSpec, args ...string) *proc {
 		tb.Fatalf("serve exited (%v) before printing its banner; stderr:\n%s", cmd.ProcessState, p.stderr.String())
 	case <-time.After(startTimeout):
 		tb.Fatalf("no banner within %v; stderr:\n%s", startTimeout, p.stderr.String())
-	}
-	if !strings.HasPrefix(p.banner.URL, "http://127.0.0.1:") {
-		tb.Fatalf("banner url = %q, want http://127.0.0.1:<port>", p.banner.URL)
 	}
 	return p
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -21,36 +19,7 @@ func startServeArgs(tb testing.TB, dir string, args ...string) *proc {
 	spec := serveSpec{dir: dir}
 	cmd := spec.command(tb, context.Background(), nil)
 	cmd.Args = append([]string{cmd.Args[0], "serve"}, args...)
-	p := &proc{cmd: cmd, stdout: newFirstLineWriter(), stderr: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	go func() { cmd.Wait(); close(p.done) }()
-	tb.Cleanup(func() {
-		if !p.exited() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(stopTimeout):
-				p.kill()
-			}
-		}
-		if tb.Failed() {
-			tb.Logf("serve stderr:\n%s", p.stderr.String())
-		}
-	})
-	select {
-	case line := <-p.stdout.first:
-		if err := json.Unmarshal([]byte(line), &p.banner); err != nil {
-			tb.Fatalf("the first stdout line is not the JSON banner: %v\n%s", err, line)
-		}
-	case <-p.done:
-		tb.Fatalf("serve exited before its banner; stderr:\n%s", p.stderr.String())
-	case <-time.After(startTimeout):
-		tb.Fatalf("no banner within %v", startTimeout)
-	}
-	return p
+	return launchServe(tb, cmd)
 }
 
 func writeFile(tb testing.TB, dir, name, content string) string {
