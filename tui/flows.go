@@ -256,17 +256,21 @@ func (r flowRun) saw(msg tea.Msg, now time.Time) flowRun {
 	return r
 }
 
+// appendWrapped adds text to lines, wrapped to width, each line in style.
+func appendWrapped(lines []string, style func(...string) string, text string, width int) []string {
+	for _, w := range wrap(text, width) {
+		lines = append(lines, style(w))
+	}
+	return lines
+}
+
 // flowView is the login screen while a PKCE or device login runs.
 func (l loginModel) flowView() string {
 	s := l.c.styles
 	width := max(l.c.width, 20)
 	r := l.run
 	var lines []string
-	add := func(style func(...string) string, text string) {
-		for _, w := range wrap(text, width) {
-			lines = append(lines, style(w))
-		}
-	}
+	add := func(style func(...string) string, text string) { lines = appendWrapped(lines, style, text, width) }
 	title := map[string]string{client.FlowPKCE: "Logging in through the browser: authorization code + PKCE",
 		client.FlowDevice: "Logging in with a device code (RFC 8628)"}[r.flow]
 	add(s.Title.Render, title)
@@ -314,11 +318,7 @@ func (l loginModel) pkceLines(width int) []string {
 	s := l.c.styles
 	r := l.run
 	var lines []string
-	add := func(style func(...string) string, text string) {
-		for _, w := range wrap(text, width) {
-			lines = append(lines, style(w))
-		}
-	}
+	add := func(style func(...string) string, text string) { lines = appendWrapped(lines, style, text, width) }
 	if r.url == "" {
 		add(s.Subtle.Render, "Preparing the authorize URL…")
 		return lines
@@ -338,11 +338,7 @@ func (l loginModel) deviceLines(width int) []string {
 	s := l.c.styles
 	r := l.run
 	var lines []string
-	add := func(style func(...string) string, text string) {
-		for _, w := range wrap(text, width) {
-			lines = append(lines, style(w))
-		}
-	}
+	add := func(style func(...string) string, text string) { lines = appendWrapped(lines, style, text, width) }
 	if r.code == nil {
 		add(s.Subtle.Render, "Asking the server for a device code…")
 		return lines
