@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -73,7 +74,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := s.db.Events(r.Context(), after, int(limit))
+	trace := r.URL.Query().Get("trace")
+	if trace != "" && !auth.ValidTrace(trace) {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_request",
+			Message: fmt.Sprintf("trace must be 1 to %d letters, digits, '.', '_' or '-'", auth.MaxTraceLen)}
+	}
+	events, err := s.db.Events(r.Context(), after, int(limit), trace)
 	if err != nil {
 		return err
 	}

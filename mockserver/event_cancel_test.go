@@ -16,7 +16,7 @@ func TestEventStoredAfterRequestEnds(t *testing.T) {
 	for _, kind := range []string{EventKeysRotated, auth.EventLoginFailed} { // a plain event and a coalesced rejection
 		ts.event(ended, auth.Event{At: ts.Clock.Now(), Kind: kind, Reason: "written after the client hung up"})
 	}
-	events, err := ts.DB.Events(t.Context(), 0, 1000)
+	events, err := ts.DB.Events(t.Context(), 0, 1000, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func TestPKCEFlow(t *testing.T) {
 			t.Errorf("events %v lack %s", kinds, want)
 		}
 	}
-	events, _ := ts.DB.Events(t.Context(), 0, 1000)
+	events, _ := ts.DB.Events(t.Context(), 0, 1000, "")
 	for _, e := range events {
 		if strings.Contains(e.Reason, code) || strings.Contains(e.JTI, code) {
 			t.Errorf("event %s holds the code", e.Kind)
@@ -728,7 +728,7 @@ func TestClientAuthEventEscapes(t *testing.T) {
 	if r.Status != 401 || strings.Contains(string(r.Raw), "\x1b") {
 		t.Fatalf("%d %q", r.Status, r.Raw)
 	}
-	events, _ := ts.DB.Events(t.Context(), 0, 100)
+	events, _ := ts.DB.Events(t.Context(), 0, 100, "")
 	found := false
 	for _, e := range events {
 		if e.Kind == "client_auth_failed" {

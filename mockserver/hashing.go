@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -109,6 +110,16 @@ type clientAddrKey struct{}
 func withClientAddr(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		return h(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, clientAddr(r.RemoteAddr))))
+	}
+}
+
+// withTrace labels the request's events with its auth.TraceHeader.
+func withTrace(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if t := r.Header.Get(auth.TraceHeader); t != "" {
+			r = r.WithContext(auth.WithTrace(r.Context(), t))
+		}
+		return h(w, r)
 	}
 }
 

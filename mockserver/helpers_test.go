@@ -161,7 +161,7 @@ func (ts *testServer) admin(tb testing.TB, method, path string, body any) reply 
 // eventKinds lists the kinds in the event log, oldest first.
 func (ts *testServer) eventKinds(tb testing.TB) []string {
 	tb.Helper()
-	events, err := ts.DB.Events(tb.Context(), 0, 10000)
+	events, err := ts.DB.Events(tb.Context(), 0, 10000, "")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestEventFloodStaysAtCap(t *testing.T) {
 		t.Fatalf("%d events after a flood of 360, want at most about %d", n, cap)
 	}
 	ts.prune(t.Context())
-	events, err := ts.DB.Events(t.Context(), 0, 1000)
+	events, err := ts.DB.Events(t.Context(), 0, 1000, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 		// Every route knows its client's address: rate limits (password,
 		// client-secret and user-code checks) count per address, and a
 		// route that forgets the wrapper would be a way around them.
-		mux.Handle(pattern, s.errorHandler(withClientAddr(h)))
+		mux.Handle(pattern, s.errorHandler(withClientAddr(withTrace(h))))
 	}
 	admin := func(h handlerFunc) handlerFunc { return s.requireAdmin(h) }
 

@@ -7,18 +7,24 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // adminAPI talks to a tokenlab server's admin routes.
 type adminAPI struct {
 	url   string
 	token string
+	trace string // the scenario's auth.TraceHeader, so its admin actions are its events too
 }
 
 type serverEvent struct {
-	ID   int64  `json:"id"`
-	Kind string `json:"kind"`
+	ID    int64  `json:"id"`
+	Kind  string `json:"kind"`
+	Trace string `json:"trace"`
+	Count int64  `json:"count"` // identical rejections coalesced into this row
 }
 
 func (a *adminAPI) do(ctx context.Context, method, path string, in, out any) error {
@@ -35,6 +41,9 @@ func (a *adminAPI) do(ctx context.Context, method, path string, in, out any) err
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
+	if a.trace != "" {
+		req.Header.Set(auth.TraceHeader, a.trace)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -113,13 +122,15 @@ func (a *adminAPI) settings(ctx context.Context, set any) (map[string]any, error
 	return out, err
 }
 
-// events returns the server's events after the given ID, following pages.
-func (a *adminAPI) events(ctx context.Context, after int64) ([]serverEvent, error) {
+// events returns the server's events of a trace after the given ID,
+// following pages.
+func (a *adminAPI) events(ctx context.Context, trace string, after int64) ([]serverEvent, error) {
 	const page = 5000
 	var all []serverEvent
 	for {
 		var body struct{ Events []serverEvent }
-		if err := a.do(ctx, http.MethodGet, fmt.Sprintf("/admin/events?after=%d&limit=%d", after, page), nil, &body); err != nil {
+		path := fmt.Sprintf("/admin/events?after=%d&limit=%d&trace=%s", after, page, url.QueryEscape(trace))
+		if err := a.do(ctx, http.MethodGet, path, nil, &body); err != nil {
 			return nil, err
 		}
 		all = append(all, body.Events...)

@@ -25,22 +25,54 @@ const (
 // Formats lists the report formats.
 var Formats = []string{FormatText, FormatJSON, FormatJUnit, FormatTAP}
 
-// WriteReport writes results in a format. elapsed is the wall time of the
-// whole run, which is less than the sum of the results' durations when
-// they ran in parallel.
-func WriteReport(w io.Writer, format string, results []Result, elapsed time.Duration) error {
+// Run is what a report covers: the results of the scenarios that ran,
+// the wall time of the whole run (less than the sum of the results'
+// durations when they ran in parallel), and whether Ctrl-C or SIGTERM
+// cut the run short, before Planned scenarios had run.
+type Run struct {
+	Results     []Result
+	Elapsed     time.Duration
+	Planned     int // the scenarios asked for; len(Results) when 0
+	Interrupted bool
+}
+
+func (run Run) planned() int { return max(run.Planned, len(run.Results)) }
+
+// notRun says how much of an interrupted run did not run.
+func (run Run) notRun() string {
+	return fmt.Sprintf("interrupted: %d of %d scenarios ran", len(run.Results), run.planned())
+}
+
+// WriteReport writes a run's report in a format.
+func WriteReport(w io.Writer, format string, run Run) error {
 	switch format {
 	case FormatText:
-		return WriteText(w, results, elapsed)
+		return writeText(w, run)
 	case FormatJSON:
-		return WriteJSON(w, results, elapsed)
+		return writeJSON(w, run)
 	case FormatJUnit:
-		return WriteJUnit(w, results, elapsed)
+		return writeJUnit(w, run)
 	case FormatTAP:
-		return WriteTAP(w, results)
+		return writeTAP(w, run)
 	}
 	return fmt.Errorf("unknown report format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
+
+// WriteText, WriteJSON, WriteJUnit and WriteTAP write the report of a run
+// that was not interrupted.
+func WriteText(w io.Writer, results []Result, elapsed time.Duration) error {
+	return writeText(w, Run{Results: results, Elapsed: elapsed})
+}
+
+func WriteJSON(w io.Writer, results []Result, elapsed time.Duration) error {
+	return writeJSON(w, Run{Results: results, Elapsed: elapsed})
+}
+
+func WriteJUnit(w io.Writer, results []Result, elapsed time.Duration) error {
+	return writeJUnit(w, Run{Results: results, Elapsed: elapsed})
+}
+
+func WriteTAP(w io.Writer, results []Result) error { return writeTAP(w, Run{Results: results}) }
 
 // Counts are how many scenarios passed, failed and were skipped.
 type Counts struct {
@@ -194,22 +226,25 @@ func (t *Text) Done(sc *Scenario, res Result) {
 	t.outcome(res)
 }
 
-// Summary prints the failures again, then the closing count as the last
-// line.
-func (t *Text) Summary(results []Result, elapsed time.Duration) {
+// Summary prints the failures again, then whether the run was
+// interrupted, then the closing count as the last line.
+func (t *Text) Summary(run Run) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := Count(results)
+	c := Count(run.Results)
 	if c.Failed > 0 {
 		t.printf("%s\n", t.s.fail.Render("Failed:"))
-		for _, r := range results {
+		for _, r := range run.Results {
 			if r.Status == Failed {
 				t.printf("  %s %s\n", t.s.fail.Render("✗ "+r.Name), t.s.failure.Render(r.Reason))
 			}
 		}
 		t.printf("\n")
 	}
-	t.printf("%s\n", c.line(elapsed))
+	if run.Interrupted {
+		t.printf("%s\n", t.s.fail.Render(run.notRun()+"; the run is incomplete"))
+	}
+	t.printf("%s\n", c.line(run.Elapsed))
 }
 
 func (t *Text) header(name, file, desc string) {
@@ -275,13 +310,13 @@ func (t *Text) outcome(r Result) {
 	}
 }
 
-// WriteText writes finished results as the text report.
-func WriteText(w io.Writer, results []Result, elapsed time.Duration) error {
+// writeText writes finished results as the text report.
+func writeText(w io.Writer, run Run) error {
 	t := NewText(w)
-	for _, r := range results {
+	for _, r := range run.Results {
 		t.Done(nil, r)
 	}
-	t.Summary(results, elapsed)
+	t.Summary(run)
 	return t.Err()
 }
 
@@ -290,15 +325,20 @@ func WriteText(w io.Writer, results []Result, elapsed time.Duration) error {
 // jsonReport is the JSON report.
 type jsonReport struct {
 	Counts
-	DurationMS float64  `json:"durationMs"`
-	Scenarios  []Result `json:"scenarios"`
+	// Planned is how many scenarios were asked for; fewer ran when the
+	// run was interrupted.
+	Planned     int      `json:"planned"`
+	Interrupted bool     `json:"interrupted"`
+	DurationMS  float64  `json:"durationMs"`
+	Scenarios   []Result `json:"scenarios"`
 }
 
-// WriteJSON writes every scenario and step, with timings, as one JSON
+// writeJSON writes every scenario and step, with timings, as one JSON
 // document.
-func WriteJSON(w io.Writer, results []Result, elapsed time.Duration) error {
-	rep := jsonReport{Counts: Count(results), DurationMS: ms(elapsed), Scenarios: make([]Result, len(results))}
-	for i, r := range results {
+func writeJSON(w io.Writer, run Run) error {
+	rep := jsonReport{Counts: Count(run.Results), Planned: run.planned(), Interrupted: run.Interrupted,
+		DurationMS: ms(run.Elapsed), Scenarios: make([]Result, len(run.Results))}
+	for i, r := range run.Results {
 		if r.Steps == nil {
 			r.Steps = []StepResult{}
 		}
@@ -340,6 +380,7 @@ type junitCase struct {
 	File       string           `xml:"file,attr,omitempty"`
 	Time       string           `xml:"time,attr"`
 	Failure    *junitFailure    `xml:"failure,omitempty"`
+	Error      *junitFailure    `xml:"error,omitempty"` // the run was interrupted here
 	Skipped    *junitSkipped    `xml:"skipped,omitempty"`
 	Properties *junitProperties `xml:"properties,omitempty"`
 	SystemOut  xmlText          `xml:"system-out,omitempty"`
@@ -402,18 +443,26 @@ type junitSkipped struct {
 
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
 
-// WriteJUnit writes the results as a JUnit XML test suite, one test case
-// per scenario, with the narration as its output.
-func WriteJUnit(w io.Writer, results []Result, elapsed time.Duration) error {
-	c := Count(results)
-	suite := junitSuite{Name: "tokenlab scenarios", Tests: len(results), Failures: c.Failed, Skipped: c.Skipped, Time: seconds(elapsed)}
-	for _, r := range results {
+// writeJUnit writes the results as a JUnit XML test suite, one test case
+// per scenario, with the narration as its output. An interrupted run has
+// an error: on the scenario it cut short, or on a test case of its own
+// when it stopped between scenarios, so that no CI reads it as green.
+func writeJUnit(w io.Writer, run Run) error {
+	c := Count(run.Results)
+	suite := junitSuite{Name: "tokenlab scenarios", Tests: len(run.Results), Failures: c.Failed, Skipped: c.Skipped, Time: seconds(run.Elapsed)}
+	cut := false
+	for _, r := range run.Results {
 		tc := junitCase{Name: r.Name, Classname: "tokenlab.scenarios", File: r.File, Time: seconds(r.Duration),
 			Properties: caseProperties(r), SystemOut: xmlText(narration(r))}
-		switch r.Status {
-		case Skipped:
+		switch {
+		case r.Interrupted && r.Status != Failed:
+			msg := r.Reason + " (" + run.notRun() + ")"
+			tc.Error = &junitFailure{Message: msg, Type: "interrupted", Text: xmlText(msg)}
+			suite.Skipped--
+			cut = true
+		case r.Status == Skipped:
 			tc.Skipped = &junitSkipped{Message: r.Reason}
-		case Failed:
+		case r.Status == Failed:
 			tc.Failure = &junitFailure{Message: r.Reason, Type: "setup", Text: xmlText(r.Reason)}
 			if st, ok := failedStep(r); ok {
 				tc.Failure.Type = "step " + strconv.Itoa(st.N) + " (" + st.Kind + ")"
@@ -422,7 +471,16 @@ func WriteJUnit(w io.Writer, results []Result, elapsed time.Duration) error {
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
-	doc := junitSuites{Name: "tokenlab", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped,
+	if run.Interrupted && !cut {
+		msg := run.notRun()
+		suite.Cases = append(suite.Cases, junitCase{Name: "interrupted", Classname: "tokenlab.scenarios", Time: "0.000",
+			Error: &junitFailure{Message: msg, Type: "interrupted", Text: xmlText(msg)}})
+		suite.Tests++
+	}
+	if run.Interrupted {
+		suite.Errors = 1
+	}
+	doc := junitSuites{Name: "tokenlab", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped,
 		Time: suite.Time, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -488,15 +546,22 @@ type tapDiagnostic struct {
 	Got      any    `yaml:"got,omitempty"`
 }
 
-// WriteTAP writes the results as TAP version 14: one test point per
+// writeTAP writes the results as TAP version 14: one test point per
 // scenario, a YAML diagnostic under each failure, and SKIP directives.
-func WriteTAP(w io.Writer, results []Result) error {
+// The plan is the number of scenarios asked for; an interrupted run ends
+// with "Bail out!", which every TAP reader takes as a failed run.
+func writeTAP(w io.Writer, run Run) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "TAP version 14\n1..%d\n", len(results))
-	for i, r := range results {
+	fmt.Fprintf(&b, "TAP version 14\n1..%d\n", run.planned())
+	for i, r := range run.Results {
 		name := tapEscape(r.Name)
-		switch r.Status {
-		case Passed:
+		switch {
+		case r.Interrupted && r.Status != Failed:
+			fmt.Fprintf(&b, "not ok %d - %s\n", i+1, name)
+			if err := writeTAPBlock(&b, map[string]any{"message": r.Reason, "severity": "interrupted"}); err != nil {
+				return err
+			}
+		case r.Status == Passed:
 			fmt.Fprintf(&b, "ok %d - %s\n", i+1, name)
 			if r.SkippedChecks > 0 {
 				// A YAML block may follow any test point: it says which
@@ -506,7 +571,7 @@ func WriteTAP(w io.Writer, results []Result) error {
 					return err
 				}
 			}
-		case Skipped:
+		case r.Status == Skipped:
 			fmt.Fprintf(&b, "ok %d - %s # SKIP %s\n", i+1, name, oneLine(r.Reason))
 		default:
 			fmt.Fprintf(&b, "not ok %d - %s\n", i+1, name)
@@ -514,6 +579,9 @@ func WriteTAP(w io.Writer, results []Result) error {
 				return err
 			}
 		}
+	}
+	if run.Interrupted {
+		fmt.Fprintf(&b, "Bail out! %s\n", run.notRun())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -396,7 +396,7 @@ func TestReportTextLive(t *testing.T) {
 		}
 		r.OnScenario = tx.Done
 		results := r.RunAll(t.Context(), scs, 1)
-		tx.Summary(results, sampleElapsed)
+		tx.Summary(Run{Results: results, Elapsed: sampleElapsed})
 		var after bytes.Buffer
 		if err := WriteText(plain(&after), results, sampleElapsed); err != nil {
 			t.Fatal(err)

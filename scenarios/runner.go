@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -233,17 +234,47 @@ func newRunID() string {
 var ErrAdminTokenRefused = errors.New("the admin token was refused")
 
 // CheckServer checks what can be checked of an external server before
-// anything runs: that it answers, and that it takes the admin token.
+// anything runs: that it answers at all, and that it takes the admin
+// token. A server that does not answer would skip or fail every scenario
+// one by one, and a CI must not read that as a result.
 func (r *Runner) CheckServer(ctx context.Context) error {
-	if r.Server == "" || r.AdminToken == "" {
+	if r.Server == "" {
 		return nil
 	}
-	a := &adminAPI{url: strings.TrimRight(r.Server, "/"), token: r.AdminToken}
+	base := strings.TrimRight(r.Server, "/")
+	if err := answers(ctx, base); err != nil {
+		return fmt.Errorf("%s does not answer (%v): start it, or check --server", base, err)
+	}
+	if r.AdminToken == "" {
+		return nil
+	}
+	a := &adminAPI{url: base, token: r.AdminToken}
 	_, err := a.clockMode(ctx)
 	if errors.Is(err, ErrAdminTokenRefused) {
 		return fmt.Errorf("%s refused the admin token: check --admin-token or TOKENLAB_ADMIN_TOKEN (%w)", r.Server, ErrAdminTokenRefused)
 	}
-	return nil // other problems show up, with their step, as skips
+	return nil // a server without the admin routes: the steps that need them say so, as skips
+}
+
+// answers reports whether an HTTP server answers at url: any status will
+// do (an API need not serve its root).
+func answers(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{CheckRedirect: noRedirects}).Do(req)
+	if err != nil {
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return err
+	}
+	resp.Body.Close()
+	return nil
 }
 
 // setup prepares a scenario's world: its server, clock and settings. A
@@ -257,10 +288,12 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	// dialled but never used would hold the embedded server's Shutdown
 	// for its 5-second grace.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	rec := &recorder{base: tr}
-	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr, rec: rec,
+	trace := newTrace(r.RunID)
+	traced := tracing{base: tr, trace: trace}
+	rec := &recorder{base: traced}
+	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr, rec: rec, trace: trace,
 		plain:   &http.Client{Transport: rec, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
-		browser: &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
+		browser: &http.Client{Transport: traced, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
 		actors:  map[string]*actor{}, codes: map[string]*exchange{},
 		vars: map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
 	if r.Server == "" {
@@ -274,7 +307,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		return nil, "", err
 	}
 	if r.AdminToken != "" {
-		w.admin = &adminAPI{url: w.server, token: r.AdminToken}
+		w.admin = &adminAPI{url: w.server, token: r.AdminToken, trace: trace}
 	}
 	// The skip names the first step that cannot run here: a login the
 	// server cannot do comes before an advance it cannot do, whatever
@@ -291,10 +324,9 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		return nil, adminSkip, nil
 	}
 	// A shared server's clock, settings, faults and keys are global: a
-	// scenario that changes them runs alone, and so does one that counts
-	// events exactly (another scenario's events would be counted too); the
-	// others may share.
-	if sc.Server.empty() && !sc.changesServer() && !sc.countsEvents() {
+	// scenario that changes them runs alone; the others may share (each
+	// counts its own events only, see events.go).
+	if sc.Server.empty() && !sc.changesServer() {
 		r.settingsMu.RLock()
 		w.cleanup = append(w.cleanup, func() error { r.settingsMu.RUnlock(); return nil })
 		return w, "", nil
@@ -342,14 +374,6 @@ func (sc *Scenario) changesServer() bool {
 	return slices.ContainsFunc(sc.needs, func(n need) bool { return n.requires != "" || n.restart })
 }
 
-// countsEvents reports whether a step expects exact event counts or
-// events that must not happen.
-func (sc *Scenario) countsEvents() bool {
-	return slices.ContainsFunc(sc.Steps, func(st Step) bool {
-		return st.Expect != nil && (len(st.Expect.NoEvents) > 0 || st.Expect.Events != nil && len(st.Expect.Events.Counts) > 0)
-	})
-}
-
 // startEmbedded starts (or, with addr, restarts) the scenario's own
 // server. A scenario that restarts it keeps its database in a file.
 func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr string) error {
@@ -385,7 +409,7 @@ func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr s
 	if err != nil {
 		return err
 	}
-	w.embedded, w.server, w.clock, w.admin = e, e.URL, e.Clock, &adminAPI{url: e.URL, token: e.AdminToken}
+	w.embedded, w.server, w.clock, w.admin = e, e.URL, e.Clock, &adminAPI{url: e.URL, token: e.AdminToken, trace: w.trace}
 	return nil
 }
 

@@ -36,7 +36,7 @@ type world struct {
 	plain     *http.Client    // for requests that must not refresh
 	browser   *http.Client    // the person's browser on login pages: no cookies, no redirects followed
 	actors    map[string]*actor
-	seenEvent int64 // the newest server event this scenario has read
+	trace     string // labels every request of this scenario run: its server events are those
 	saved     map[string]string
 	codes     map[string]*exchange // saved code exchanges, to replay
 	vars      map[string]string
@@ -219,10 +219,10 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		sr.Summary, sr.Got = "check the step before", w.last
 		sr.Failures, sr.SkippedChecks = check(st.Expect, w.last, w.claims(ctx, a))
 	} else {
-		var eventsFrom int64
+		var eventsBefore ownEvents
 		var eventsErr error
 		if wantsEvents {
-			eventsFrom, eventsErr = w.lastServerEvent(ctx)
+			eventsBefore, eventsErr = w.ownServerEvents(ctx)
 		}
 		from := w.eventCount()
 		at, rt := w.tokens(ctx, a)
@@ -238,7 +238,7 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		}
 		if wantsEvents {
 			if eventsErr == nil {
-				obs.Events, eventsErr = w.serverEventsSince(ctx, eventsFrom)
+				obs.Events, eventsErr = w.serverEventsSince(ctx, eventsBefore)
 			}
 			if eventsErr != nil {
 				obs.EventsUnknown = fmt.Sprintf("step %d (%s) checks server events, which %s", n, st.Kind, eventsErr)
@@ -815,39 +815,6 @@ func (w *world) concurrent(ctx context.Context, a *actor, c ConcurrentArgs, o *O
 		parts = append(parts, fmt.Sprintf("%d×%d", counts[st], st))
 	}
 	return *o, fmt.Sprintf("%d × %s %s at once → %s", c.N, r.Method, r.Path, strings.Join(parts, ", ")), nil
-}
-
-// errNoAdmin is why server events cannot be read.
-var errNoAdmin = errors.New("need the admin API of a tokenlab server (--admin-token)")
-
-func (w *world) lastServerEvent(ctx context.Context) (int64, error) {
-	if w.admin == nil {
-		return 0, errNoAdmin
-	}
-	// Page on from the last event this scenario saw, not from the start.
-	events, err := w.admin.events(ctx, w.seenEvent)
-	if err != nil {
-		return 0, err
-	}
-	if len(events) > 0 {
-		w.seenEvent = events[len(events)-1].ID
-	}
-	return w.seenEvent, nil
-}
-
-func (w *world) serverEventsSince(ctx context.Context, after int64) ([]string, error) {
-	if w.admin == nil {
-		return nil, errNoAdmin
-	}
-	events, err := w.admin.events(ctx, after)
-	if err != nil {
-		return nil, err
-	}
-	kinds := make([]string, len(events))
-	for i, e := range events {
-		kinds[i] = e.Kind
-	}
-	return kinds, nil
 }
 
 // claims decodes the actor's current access token's claims (unverified:

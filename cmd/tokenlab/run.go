@@ -16,6 +16,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/tokenlab/tokenlab/scenarios"
 )
 
@@ -26,14 +27,24 @@ type runOptions struct {
 	jobs       int
 	server     string
 	adminToken string
-	profile    string
-	username   string
-	password   string
+	// adminTokenFile holds the admin token on its first line, out of ps.
+	adminTokenFile string
+	profile        string
+	// clientID and client name the OAuth client that login steps use
+	// when they name none, for the oauth2 dialect.
+	clientID string
+	client   clientSecretOptions
+	username string
+	password string
 	// The password without the command line: a file, stdin or the
 	// environment.
-	source passwordSource
-	tags   []string // run only scenarios with one of these tags
-	check  bool     // read and validate, run nothing
+	source       passwordSource
+	clientSecret string   // resolved from client
+	tags         []string // run only scenarios with one of these tags
+	check        bool     // read and validate, run nothing
+	// allowAllSkipped makes a run in which every scenario was skipped a
+	// success; without it such a run tested nothing and fails.
+	allowAllSkipped bool
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
@@ -78,9 +89,15 @@ only the scenarios with one of the tags. The password of --username comes from
 --password-file, --password-stdin or TOKENLAB_PASSWORD (--password works too,
 but puts it on the command line, where ps and shell history see it).
 
-Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
-2 a broken scenario file, a bad flag, or an admin token the server refuses;
-130 interrupted (Ctrl-C), after writing the report of what ran.`,
+A server given with --server that does not answer stops the run before
+anything runs. A run in which every scenario was skipped tested nothing: it
+exits 2 unless --allow-all-skipped is given.
+
+Exit codes: 0 every scenario passed, or some were skipped; 1 a scenario
+failed; 2 a broken scenario file, a bad flag, a server that does not answer
+or refuses the admin token, or every scenario skipped; 130 interrupted
+(Ctrl-C or SIGTERM), after writing the report: TAP ends with "Bail out!",
+JUnit has an error, JSON says "interrupted": true.`,
 		Example: `  tokenlab run
   tokenlab run reuse-detection logout
   tokenlab run -j 4 --format junit --out scenarios.xml my-api.yaml
@@ -89,11 +106,7 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
   TOKENLAB_ADMIN_TOKEN=… tokenlab run --server http://127.0.0.1:8080
   tokenlab run --server https://api.example.com --profile seed-json --username qa --password-file ~/.qa-pw basic-login tampered-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Secrets may come from the environment, out of ps and shell history.
-			if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && !cmd.Flags().Changed("admin-token") {
-				opts.adminToken = v
-			}
-			if err := opts.resolvePassword(std, cmd.Flags().Changed("password")); err != nil {
+			if err := opts.resolveSecrets(std, cmd.Flags()); err != nil {
 				return err
 			}
 			if opts.check {
@@ -107,14 +120,56 @@ Exit codes: 0 every scenario passed or was skipped; 1 a scenario failed;
 	f.StringVar(&opts.out, "out", "", "write the report to this file (text progress still goes to stdout)")
 	f.IntVarP(&opts.jobs, "jobs", "j", opts.jobs, "scenarios to run at once")
 	f.StringVar(&opts.server, "server", "", "run against this API instead of a fresh embedded server per scenario")
-	f.StringVar(&opts.adminToken, "admin-token", "", "admin token of the tokenlab server at --server, to move its clock, read its events and change its settings (env TOKENLAB_ADMIN_TOKEN)")
+	f.StringVar(&opts.adminToken, "admin-token", "", "admin token of the tokenlab server at --server, to move its clock, read its events and change its settings; prefer --admin-token-file or env TOKENLAB_ADMIN_TOKEN")
+	f.StringVar(&opts.adminTokenFile, "admin-token-file", "", "read the admin token of --server from the first line of this file")
 	f.StringVar(&opts.profile, "profile", opts.profile, "how to talk to the API: a built-in profile or a profile YAML file")
+	f.StringVar(&opts.clientID, "client-id", "", "the OAuth client that login steps use when they name none (oauth2 dialect; the profile's oauth.client_id otherwise)")
+	opts.client.addFlags(f)
 	f.StringVar(&opts.username, "username", opts.username, "the user that login steps use when they name none")
 	f.StringVar(&opts.password, "password", opts.password, "that user's password; prefer --password-file, --password-stdin or env TOKENLAB_PASSWORD")
 	opts.source.addFlags(f, "that user's")
 	f.StringSliceVar(&opts.tags, "tag", nil, "run only the scenarios with this tag (repeat or comma-separate for any of several)")
 	f.BoolVar(&opts.check, "check", false, "read and validate the scenarios, run nothing")
+	f.BoolVar(&opts.allowAllSkipped, "allow-all-skipped", false, "succeed even when every scenario was skipped (without it such a run, which tested nothing, exits 2)")
 	return cmd
+}
+
+// resolveSecrets reads the admin token, the password and the client
+// secret from where they were given: a file, stdin or the environment,
+// out of ps and shell history; a secret given as a flag works, with a
+// warning.
+func (o *runOptions) resolveSecrets(std streams, f *pflag.FlagSet) error {
+	switch {
+	case o.adminTokenFile != "" && f.Changed("admin-token"):
+		return usagef("give the admin token one way: --admin-token-file or --admin-token")
+	case o.adminTokenFile != "":
+		tok, err := readSecretFile("--admin-token-file", o.adminTokenFile)
+		if err != nil {
+			return err
+		}
+		o.adminToken = tok
+	case f.Changed("admin-token"):
+		warnVisibleSecret(std, "--admin-token", "--admin-token-file or TOKENLAB_ADMIN_TOKEN")
+	default:
+		if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok {
+			o.adminToken = v
+		}
+	}
+	if f.Changed("password") {
+		warnVisibleSecret(std, "--password", "--password-file, --password-stdin or TOKENLAB_PASSWORD")
+	}
+	if err := o.resolvePassword(std, f.Changed("password")); err != nil {
+		return err
+	}
+	if o.clientID == "" {
+		if o.client.file != "" || o.client.inline != "" {
+			return usagef("--client-secret-file and --client-secret need --client-id: a secret goes only to the client it is for")
+		}
+		return nil
+	}
+	secret, err := o.client.secret(std, nil, false)
+	o.clientSecret = secret
+	return err
 }
 
 // resolvePassword sets the password: --password-file or
@@ -182,10 +237,7 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 		return err
 	}
 	if err := runner.CheckServer(ctx); err != nil {
-		if errors.Is(err, scenarios.ErrAdminTokenRefused) {
-			return usageError{err}
-		}
-		return err
+		return usageError{err} // a server that does not answer, or refuses the admin token, tests nothing
 	}
 	var file *os.File
 	if opts.out != "" {
@@ -206,31 +258,35 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 	}
 	start := time.Now()
 	results := runner.RunAll(ctx, scs, opts.jobs)
-	elapsed := time.Since(start)
+	report := scenarios.Run{Results: results, Elapsed: time.Since(start), Planned: len(scs), Interrupted: ctx.Err() != nil}
 	if live != nil {
-		live.Summary(results, elapsed)
+		live.Summary(report)
 		if err := live.Err(); err != nil {
 			return err
 		}
 	}
 	switch {
 	case file != nil:
-		if err := scenarios.WriteReport(colorWriter(std, file), opts.format, results, elapsed); err != nil {
+		if err := scenarios.WriteReport(colorWriter(std, file), opts.format, report); err != nil {
 			return fmt.Errorf("write %s: %w", opts.out, err)
 		}
 		if err := file.Close(); err != nil {
 			return fmt.Errorf("write %s: %w", opts.out, err)
 		}
 	case opts.format != scenarios.FormatText:
-		if err := scenarios.WriteReport(std.out, opts.format, results, elapsed); err != nil {
+		if err := scenarios.WriteReport(std.out, opts.format, report); err != nil {
 			return err
 		}
 	}
-	if ctx.Err() != nil {
+	if report.Interrupted {
 		return interrupted{}
 	}
-	if c := scenarios.Count(results); c.Failed > 0 {
+	c := scenarios.Count(results)
+	if c.Failed > 0 {
 		return silentFailure{fmt.Sprintf("%d of %d scenarios failed", c.Failed, len(results))}
+	}
+	if c.Skipped == len(results) && !opts.allowAllSkipped {
+		return usagef("every scenario was skipped, so nothing was tested (the first: %s); give --allow-all-skipped if that is expected", results[0].Reason)
 	}
 	return nil
 }
@@ -257,6 +313,9 @@ func (o runOptions) runner(env func(string) (string, bool)) (*scenarios.Runner, 
 	p, _, err := resolveProfile(o.profile)
 	if err != nil {
 		return nil, err
+	}
+	if o.clientID != "" {
+		p.OAuth.ClientID, p.OAuth.ClientSecret = o.clientID, o.clientSecret
 	}
 	r := scenarios.NewRunner()
 	r.Server, r.AdminToken, r.Profile, r.Username, r.Password = o.server, o.adminToken, p, o.username, o.password

@@ -27,6 +27,9 @@ type Event struct {
 	FamilyID string    `json:"familyId,omitempty"`
 	JTI      string    `json:"jti,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
+	// Trace is the TraceHeader of the request that caused the event, if
+	// it carried one.
+	Trace string `json:"trace,omitempty"`
 	// Count is how many identical events this row stands for (see
 	// AddRejection); 1 for most.
 	Count int64 `json:"count"`

@@ -12,22 +12,39 @@ func (db *DB) AddEvents(ctx context.Context, events ...auth.Event) error {
 	return db.tx(ctx, func(tx wtx) error { return addEvents(tx, events...) })
 }
 
-const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason) VALUES (?, ?, ?, ?, ?, ?)`
+const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason, trace) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 func addEvents(tx wtx, events ...auth.Event) error {
 	for _, e := range events {
 		if _, err := tx.ExecContext(tx.ctx, qInsertEvent,
-			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason); err != nil {
+			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason, tx.traceOf(e)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Events returns up to limit events with an ID above after, oldest first.
-func (db *DB) Events(ctx context.Context, after int64, limit int) ([]auth.Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason, count
-		FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+// traceOf is the trace an event is written with: its own, else the
+// request's.
+func (t wtx) traceOf(e auth.Event) string {
+	if e.Trace != "" {
+		return e.Trace
+	}
+	return t.trace
+}
+
+// Events returns up to limit events with an ID above after, oldest first;
+// with a trace, only the events of requests that carried it.
+func (db *DB) Events(ctx context.Context, after int64, limit int, trace string) ([]auth.Event, error) {
+	query := `SELECT id, at, kind, username, family_id, jti, reason, trace, count
+		FROM events WHERE id > ? ORDER BY id LIMIT ?`
+	args := []any{after, limit}
+	if trace != "" {
+		query = `SELECT id, at, kind, username, family_id, jti, reason, trace, count
+		FROM events WHERE trace = ? AND id > ? ORDER BY id LIMIT ?`
+		args = []any{trace, after, limit}
+	}
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +53,7 @@ func (db *DB) Events(ctx context.Context, after int64, limit int) ([]auth.Event,
 	for rows.Next() {
 		var e auth.Event
 		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Count); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Trace, &e.Count); err != nil {
 			return nil, err
 		}
 		e.At = fromNanos(at)

@@ -12,7 +12,7 @@ import (
 const coalesceLookback = 64
 
 // AddRejection records a rejection event, unless an identical one (same
-// kind, username, family, jti and reason) was recorded within window
+// kind, username, family, jti, reason and trace) was recorded within window
 // before it: then that row's count goes up instead. A flood of the same
 // bad token is one row a second, not one per request.
 func (db *DB) AddRejection(ctx context.Context, e auth.Event, window time.Duration) error {
@@ -20,10 +20,10 @@ func (db *DB) AddRejection(ctx context.Context, e auth.Event, window time.Durati
 		res, err := tx.ExecContext(ctx, `UPDATE events SET count = count + 1 WHERE id = (
 			SELECT id FROM events
 			WHERE id > (SELECT coalesce(max(id), 0) FROM events) - ?
-			  AND kind = ? AND username = ? AND family_id = ? AND jti = ? AND reason = ?
+			  AND kind = ? AND username = ? AND family_id = ? AND jti = ? AND reason = ? AND trace = ?
 			  AND at > ? AND at <= ?
 			ORDER BY id DESC LIMIT 1)`,
-			coalesceLookback, e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason,
+			coalesceLookback, e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason, tx.traceOf(e),
 			e.At.Add(-window).UnixNano(), e.At.UnixNano())
 		if err != nil {
 			return err

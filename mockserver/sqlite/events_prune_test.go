@@ -36,13 +36,13 @@ func TestPruneEventsKeepsNewest(t *testing.T) {
 	if c, _ := db.CountEvents(ctx); c != keep {
 		t.Fatalf("%d events left, want %d", c, keep)
 	}
-	events, _ := db.Events(ctx, 0, 1)
+	events, _ := db.Events(ctx, 0, 1, "")
 	if events[0].Reason != fmt.Sprint(flood-keep) {
 		t.Errorf("oldest kept event is %q, want %d", events[0].Reason, flood-keep)
 	}
 	// New events still get growing IDs after a prune.
 	db.AddEvents(ctx, auth.Event{At: t0, Kind: auth.EventClock, Reason: "after"})
-	last, _ := db.Events(ctx, int64(flood), 10)
+	last, _ := db.Events(ctx, int64(flood), 10, "")
 	if len(last) != 1 || last[0].ID != flood+1 {
 		t.Errorf("events after the prune: %+v, want one with id %d", last, flood+1)
 	}
@@ -65,7 +65,7 @@ func TestAddRejectionCoalesces(t *testing.T) {
 	later := bad
 	later.At = t0.Add(1500 * time.Millisecond)
 	db.AddRejection(ctx, later, time.Second)
-	events, err := db.Events(ctx, 0, 100)
+	events, err := db.Events(ctx, 0, 100, "")
 	if err != nil {
 		t.Fatal(err)
 	}

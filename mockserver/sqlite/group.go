@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
 
 // Group commit: one goroutine owns the write connection. It takes every
@@ -146,6 +147,7 @@ func (db *DB) commitBatch(batch []*writeRequest, errs []error) error {
 			errs[i] = err // the caller has gone: do not start its work
 			continue
 		}
+		w.trace = auth.TraceFrom(req.ctx)
 		errs[i], err = runSavepoint(w, req.fn)
 		db.writesDone.Add(1)
 		if err != nil {

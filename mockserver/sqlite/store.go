@@ -56,6 +56,9 @@ type wtx struct {
 	*sql.Tx
 	db  *DB
 	ctx context.Context
+	// trace labels the events this request writes (auth.TraceFrom of the
+	// caller's context: the transaction's own context is shared).
+	trace string
 }
 
 func (t wtx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
