@@ -290,4 +290,3 @@ func (r reportReader) read(t *testing.T, kind, report string) map[string]any {
 	}
 	return got
 }
-
