@@ -91,6 +91,7 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	}
 	e := &Embedded{URL: url, AdminToken: cfg.AdminToken, Server: srv, Clock: clock, DB: db,
 		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, done: make(chan error, 1)}
+	e.http.RegisterOnShutdown(srv.WakeDelayed)
 	go func() { e.done <- e.http.Serve(ln) }()
 	return e, nil
 }

@@ -69,6 +69,26 @@ type faultTable struct {
 	faults []Fault
 	// pending mirrors len(faults), so requests skip the lock when none wait.
 	pending atomic.Int32
+	// woken is closed when the server shuts down: a request sleeping in a
+	// delay ends at once instead of holding the shutdown for up to a minute.
+	woken    chan struct{}
+	wakeOnce sync.Once
+}
+
+// WakeDelayed ends every delay a fault holds a request in, now and from
+// now on; the requests are dropped unanswered, as by a server going away.
+// Register it with http.Server.RegisterOnShutdown.
+func (s *Server) WakeDelayed() {
+	s.faults.wakeOnce.Do(func() { close(s.faults.wakeChan()) })
+}
+
+func (t *faultTable) wakeChan() chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.woken == nil {
+		t.woken = make(chan struct{})
+	}
+	return t.woken
 }
 
 func (t *faultTable) add(f Fault) error {
@@ -156,9 +176,18 @@ func (s *Server) injectFaults(next http.Handler) http.Handler {
 			return
 		}
 		if f.Delay > 0 {
+			// net/http notices a client that hung up only once the request
+			// body has been read: read it first (it is put back for the
+			// handler), so a delay ends with its client.
+			body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+			timer := time.NewTimer(f.Delay)
+			defer timer.Stop()
 			select {
-			case <-time.After(f.Delay):
+			case <-timer.C:
 			case <-r.Context().Done():
+				return
+			case <-s.faults.wakeChan():
 				return
 			}
 		}

@@ -268,3 +268,25 @@ func TestPasswordLoginSkippedWithoutPasswordGrant(t *testing.T) {
 		t.Errorf("with the password grant offered: %s %q, want skipped at step 4 (advance)", res.Status, res.Reason)
 	}
 }
+
+// Wrong today 5: a refresh that times out against a fault longer than the
+// embedded server's shutdown grace failed the scenario after every step
+// had passed, with a bare "context deadline exceeded": the server's
+// shutdown waited for the handler still sleeping in the delay.
+func TestRefreshTimeoutOnALongDelayStillPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 0.5 s of real time")
+	}
+	r := NewRunner()
+	r.RequestTimeout = 500 * time.Millisecond
+	res := r.Run(t.Context(), mustParse(t, "timeout.yaml", `name: refresh-timeout-long-delay
+steps:
+  - login: {}
+  - fault: {route: token, delay: 1m}
+  - refresh:
+    expect: {error: timeout, login_required: false}
+`))
+	if res.Status != Passed {
+		t.Fatalf("%s: %s", res.Status, res.Reason)
+	}
+}

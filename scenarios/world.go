@@ -66,7 +66,9 @@ func (w *world) close() error {
 	w.transport.CloseIdleConnections()
 	var errs []error
 	if w.embedded != nil {
-		errs = append(errs, w.embedded.Close())
+		if err := w.embedded.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop the scenario's embedded server after its last step: %w", err))
+		}
 	}
 	for i := len(w.cleanup) - 1; i >= 0; i-- {
 		errs = append(errs, w.cleanup[i]())

@@ -425,6 +425,7 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.WakeDelayed) // a fault's delay must not hold the shutdown
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(conns.Listener(ln)) }()
 	select {
