@@ -181,11 +181,24 @@ func ParseProfile(data []byte) (Profile, error) {
 	return p, p.Validate()
 }
 
+// oauthKeys are OAuthSettings' keys, which belong under oauth:.
+var oauthKeys = []string{"issuer", "client_id", "client_secret", "client_auth", "scope", "resources", "allow_cross_origin_endpoints"}
+
+// goTypeField is the YAML decoder's "field X not found in type
+// client.Profile": a reader wrote a key, not a Go field.
+var goTypeField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
 func decodeStrict(data []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		msg := err.Error()
+		msg := goTypeField.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			key := goTypeField.FindStringSubmatch(m)[1]
+			if slices.Contains(oauthKeys, key) {
+				return fmt.Sprintf("unknown key %s (the oauth2 dialect's client settings go under oauth:, as oauth: {%s: …})", key, key)
+			}
+			return "unknown key " + key
+		})
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			return fmt.Errorf("line %s: %s", m[1], strings.TrimSpace(msg[len(m[0]):]))
 		}

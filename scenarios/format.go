@@ -748,6 +748,7 @@ func (p parser) check(sc *Scenario) error {
 	savedKind := map[string]string{} // access, refresh or code
 	flowOf := map[string]string{}    // each client's last login flow
 	vars := map[string]bool{VarRunID: true, VarScenario: true}
+	loggedIn := map[string]bool{} // clients with a login step so far
 	require := func(r string) {
 		if !slices.Contains(sc.Requires, r) {
 			sc.Requires = append(sc.Requires, r)
@@ -847,6 +848,15 @@ func (p parser) check(sc *Scenario) error {
 			if i == 0 {
 				return p.errf(st.Line, "expect checks the step before it; it cannot come first")
 			}
+		}
+		if err == nil {
+			err = p.checkSession(st, loggedIn)
+		}
+		if err == nil && st.Expect != nil {
+			err = useVars(st.Expect.texts()...)
+		}
+		if err == nil && st.Expect != nil {
+			err = p.checkEventKinds(st)
 		}
 		if err != nil {
 			return err

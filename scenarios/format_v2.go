@@ -38,8 +38,14 @@ func (s *StatusSet) UnmarshalYAML(n *yaml.Node) error {
 			continue
 		}
 		code, err := strconv.Atoi(v)
-		if err != nil || it.Tag == "!!str" && it.Style != 0 || code < 100 || code > 599 {
-			return fmt.Errorf("line %d: status %q: write a number from 100 to 599 without quotes (200), a list ([401, 403]) or a class (4xx)", it.Line, it.Value)
+		quoted := it.Tag == "!!str" && it.Style != 0
+		switch {
+		case err == nil && quoted:
+			return fmt.Errorf("line %d: status %q: write the number without quotes (%d)", it.Line, it.Value, code)
+		case err == nil && (code < 100 || code > 599):
+			return fmt.Errorf("line %d: status %d is not an HTTP status: write a number from 100 to 599 (200), a list ([401, 403]) or a class (4xx)", it.Line, code)
+		case err != nil:
+			return fmt.Errorf("line %d: status %q: write a number from 100 to 599 (200), a list ([401, 403]) or a class (4xx)", it.Line, it.Value)
 		}
 		s.Codes = append(s.Codes, code)
 	}

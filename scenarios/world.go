@@ -219,7 +219,7 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0)
 	if st.Kind == KindExpect {
 		sr.Summary, sr.Got = "check the step before", w.last
-		sr.Failures, sr.SkippedChecks = check(st.Expect, w.last, w.claims(ctx, a))
+		sr.Failures, sr.SkippedChecks = check(st.Expect.expanded(w.vars), w.last, w.claims(ctx, a))
 	} else {
 		var eventsBefore ownEvents
 		var eventsErr error
@@ -251,7 +251,7 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		case err != nil:
 			sr.Failures = []string{err.Error()}
 		case st.Expect != nil:
-			sr.Failures, sr.SkippedChecks = check(st.Expect, obs, w.claims(ctx, a))
+			sr.Failures, sr.SkippedChecks = check(st.Expect.expanded(w.vars), obs, w.claims(ctx, a))
 			if e := st.Expect; e.Status == nil && e.Error == nil && e.LoginRequired == nil {
 				sr.Failures = append(sr.Failures, defaultCheck(st.Kind, obs, summary)...)
 			}

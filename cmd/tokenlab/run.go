@@ -186,8 +186,12 @@ func (o *runOptions) resolvePassword(std streams, inline bool) error {
 	return err
 }
 
-// checkScenarios reads and validates scenarios and runs nothing.
+// checkScenarios reads and validates scenarios, and the flags and profile
+// a run would use, and runs nothing.
 func checkScenarios(std streams, opts runOptions, args []string) error {
+	if _, err := opts.runner(std.env); err != nil {
+		return err
+	}
 	scs, err := loadScenarios(std, args)
 	if err != nil {
 		return err
