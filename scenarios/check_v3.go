@@ -47,6 +47,13 @@ func needsSession(st Step) bool {
 	return false
 }
 
+// usesSession reports whether a step works on the client's session (logs
+// in, refreshes, logs out, or sends its tokens), so that login_required
+// says whether the client still holds one afterwards.
+func usesSession(st Step) bool {
+	return st.Kind == KindLogin || (needsSession(st) && st.Kind != KindTamper)
+}
+
 // checkSession refuses a step that needs a session before its client
 // has logged in, and notes logins.
 func (p parser) checkSession(st Step, loggedIn map[string]bool) error {

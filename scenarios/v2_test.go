@@ -121,7 +121,7 @@ func TestChecksCanFail(t *testing.T) {
 // replaced by the default, so a wrong password "was accepted".
 func TestWrongPasswordIsSentAsWritten(t *testing.T) {
 	for _, pw := range []string{"wrong-password", `""`} {
-		wantPass(t, "name: w\nsteps:\n  - login: {password: "+pw+"}\n    expect: {status: 4xx, login_required: false}\n")
+		wantPass(t, "name: w\nsteps:\n  - login: {password: "+pw+"}\n    expect: {status: 4xx, login_required: true}\n")
 		wantFail(t, "name: w\nsteps:\n  - login: {password: "+pw+"}\n", 1, "login failed")
 	}
 	wantPass(t, "name: w\nsteps:\n  - login: {username: alice}\n    expect: {status: 200}\n") // no password: the runner's

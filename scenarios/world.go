@@ -232,6 +232,13 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		obs, summary, err := w.do(ctx, st, a)
 		obs.Refreshes, obs.Rotations = w.clientEventsSince(from, a.name)
 		at2, rt2 := w.tokens(ctx, a)
+		if usesSession(st) {
+			// One rule for every step that works on the session: login is
+			// required when the client holds no session afterwards (a
+			// login that did not start one, a refresh refused for good,
+			// a logout), whatever the server answered.
+			obs.LoginRequired = at2 == "" && rt2 == ""
+		}
 		obs.hasRefresh = rt2 != ""
 		obs.TokenChanged = at != at2 && at2 != ""
 		obs.RefreshChanged = rt != rt2 && rt2 != ""
@@ -588,7 +595,7 @@ func (w *world) doLogout(ctx context.Context, a *actor) (Observed, string, error
 	err := a.client.Logout(ctx)
 	o.Status = w.answeredStatus()
 	err = o.absorb(err)
-	o.LoginRequired = true // the session is over here, whatever the server said
+	o.LoginRequired = false // a logout is meant to end the session: not news for its summary
 	return o, who + "log out → " + o.describe(), err
 }
 
