@@ -149,3 +149,27 @@ func (e *Expect) expanded(vars map[string]string) *Expect {
 	}
 	return &c
 }
+
+// checkHeaders refuses request headers that no HTTP client can send (a
+// control character in a name or value): they would fail at run time as
+// if the server could not be reached.
+func (p parser) checkHeaders(st Step) error {
+	var headers map[string]string
+	switch st.Kind {
+	case KindRequest:
+		headers = st.Request.Headers
+	case KindConcurrent:
+		headers = st.Concurrent.Request.Headers
+	}
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		if i := strings.IndexFunc(name+headers[name], isControl); i >= 0 || name == "" {
+			return p.errf(st.Line, "header %q: a header name or value cannot hold control characters such as a line break or NUL (HTTP cannot send them)", name)
+		}
+		if strings.ContainsAny(name, " :") {
+			return p.errf(st.Line, "header %q: a header name has no spaces or colons", name)
+		}
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r != '\t' && (r < 0x20 || r == 0x7f) }

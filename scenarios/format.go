@@ -852,6 +852,9 @@ func (p parser) check(sc *Scenario) error {
 		if err == nil {
 			err = p.checkSession(st, loggedIn)
 		}
+		if err == nil {
+			err = p.checkHeaders(st)
+		}
 		if err == nil && st.Expect != nil {
 			err = useVars(st.Expect.texts()...)
 		}

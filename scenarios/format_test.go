@@ -47,6 +47,7 @@ func TestParseBrokenFiles(t *testing.T) {
 		{"an unknown variable in a claim", head + "  - request: /protected\n    expect: {claims: {username: '${who}'}}\n", 6, "unknown variable ${who}"},
 		{"a refresh before any login", "name: x\nsteps:\n  - refresh:\n", 3, "refresh needs a session, and no login comes before it"},
 		{"a request of a client that never logged in", head + "  - request: /protected\n    client: laptop\n", 6, "request needs a session, and no login of client laptop comes before it"},
+		{"a request header with a line break", head + "  - request: {path: /protected, headers: {X-Trace: \"a\\nb\"}}\n", 6, `header "X-Trace": a header name or value cannot hold control characters`},
 		{"a logout before any login", "name: x\nsteps:\n  - logout:\n", 3, "logout needs a session"},
 		{"step without a kind", head + "  - say: only words\n", 6, "the step has no kind"},
 		{"step that is not a mapping", head + "  - refresh\n", 6, "a step is a mapping"},

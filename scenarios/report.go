@@ -270,6 +270,9 @@ func (t *Text) step(file string, sr StepResult) {
 		for _, f := range sr.Failures {
 			t.printf("      %s\n", t.s.failure.Render(f))
 		}
+		if msg := sr.Got.Message; msg != "" {
+			t.printf("      %s\n", t.s.where.Render("the server said: "+oneLine(msg)))
+		}
 		t.printf("      %s\n", t.s.where.Render("at "+at(file, sr.Line)))
 		return
 	}
@@ -605,7 +608,7 @@ func diagnostic(r Result) tapDiagnostic {
 	case 1:
 		d.Expected, d.Got = typed(expected[0]), typed(got[0])
 	default:
-		d.Expected, d.Got = expected, got
+		d.Expected, d.Got = typedAll(expected), typedAll(got)
 	}
 	if len(st.Failures) > 0 {
 		d.Message = strings.Join(st.Failures, "; ")
@@ -613,11 +616,13 @@ func diagnostic(r Result) tapDiagnostic {
 	return d
 }
 
-// tapEscape escapes what TAP reads as a directive or an escape in a
-// description, and keeps it on one line.
+// tapEscape keeps a description on one line and free of '#': TAP 14
+// allows "\#", but a TAP 13 reader takes what follows an escaped '#' as a
+// directive, and "not ok 1 - fix \# SKIP" would read as a skip. A '#' is
+// written as the look-alike '＃' (U+FF03), which no reader takes for one.
 func tapEscape(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\\`)
-	return oneLine(strings.ReplaceAll(s, "#", `\#`))
+	return oneLine(strings.ReplaceAll(s, "#", "＃"))
 }
 
 func oneLine(s string) string {
@@ -641,6 +646,15 @@ func skippedChecks(r Result) []string {
 	var out []string
 	for _, st := range r.Steps {
 		out = append(out, st.SkippedChecks...)
+	}
+	return out
+}
+
+// typedAll types every element, so a list of counts is a list of numbers.
+func typedAll(texts []string) []any {
+	out := make([]any, len(texts))
+	for i, t := range texts {
+		out[i] = typed(t)
 	}
 	return out
 }

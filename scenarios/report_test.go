@@ -214,7 +214,10 @@ func TestReportTAP(t *testing.T) {
 		if p[1] != wantOK {
 			t.Errorf("%s (%s) is %q", res.Name, res.Status, p[1])
 		}
-		unescaped := strings.NewReplacer(`\#`, "#", `\\`, `\`).Replace(p[3])
+		unescaped := strings.NewReplacer("＃", "#", `\\`, `\`).Replace(p[3])
+		if strings.Contains(p[3], "#") {
+			t.Errorf("test point %d has a '#' in its description, which a TAP 13 reader takes for a directive: %q", i+1, p[3])
+		}
 		if unescaped != res.Name {
 			t.Errorf("test point %d names %q, want %q", i+1, unescaped, res.Name)
 		}
@@ -251,6 +254,13 @@ func TestReportTAPSeveralFailures(t *testing.T) {
 	_, diags := checkTAP14(t, buf.String())
 	if got := fmt.Sprint(diags[1]["expected"], diags[1]["got"]); got != "[1 refreshes the access token to change] [0 it stayed the same]" {
 		t.Errorf("expected, got = %s\n%s", got, buf.String())
+	}
+	// Issue 18.9: numbers inside lists are numbers, not quoted strings.
+	if got, _ := diags[1]["got"].([]any); len(got) != 2 || got[0] != 0 {
+		t.Errorf("got = %#v, want the number 0 first\n%s", diags[1]["got"], buf.String())
+	}
+	if strings.Contains(buf.String(), `- "0"`) {
+		t.Errorf("a number is quoted in a list:\n%s", buf.String())
 	}
 	if msg, _ := diags[1]["message"].(string); !strings.Contains(msg, "dial tcp: refused") {
 		t.Errorf("message %q lacks the failure that is not an expectation", msg)
@@ -343,7 +353,9 @@ func TestReportText(t *testing.T) {
 		"  ✓ 1 log in as alice → 200",
 		"✓ basic-login passed (5 steps, ",
 		"  Alice refreshes as if nothing happened.",
-		"  ✗ 5 refresh now → 401 token_revoked (login required)\n      expected status 200, got 401 token_revoked (login required)\n      at wrong.yaml:9\n",
+		"  ✗ 5 refresh now → 401 token_revoked (login required)\n      expected status 200, got 401 token_revoked (login required)\n      the server said: ",
+		"revoked", // the server's error_description (issue 18.9)
+		"\n      at wrong.yaml:9\n",
 		"✗ wrong-after-revocation failed",
 		"○ access-expiry skipped: step 4 (advance) needs the admin clock",
 		"✗ " + results[3].Name + " failed: setup: PUT /admin/settings answered 500",

@@ -290,3 +290,40 @@ func (r reportReader) read(t *testing.T, kind, report string) map[string]any {
 	}
 	return got
 }
+
+// Issue 18.8: run takes the OAuth client for password and refresh grants:
+// --client-id, its secret from --client-secret-file or
+// TOKENLAB_CLIENT_SECRET, never from the command line without a warning.
+func TestRunCmdClientIDAndSecret(t *testing.T) {
+	const secret = "ci-client-secret-for-the-run-flags"
+	sc := writeScenario(t, "confidential.yaml", `name: confidential
+server:
+  clients: [{id: ci-app, secret: `+secret+`}]
+steps:
+  - login: {}
+  - refresh:
+    expect: {rotations: 1}
+`)
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runScenarioCmd(t, "run", "--profile", "oauth2", "--client-id", "ci-app", "--client-secret-file", secretFile, sc)
+	if code != exitOK || stderr != "" {
+		t.Errorf("with the secret file: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Setenv("TOKENLAB_CLIENT_SECRET", secret)
+	if code, stdout, stderr := runScenarioCmd(t, "run", "--profile", "oauth2", "--client-id", "ci-app", sc); code != exitOK || stderr != "" {
+		t.Errorf("with TOKENLAB_CLIENT_SECRET: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Setenv("TOKENLAB_CLIENT_SECRET", "")
+	if code, stdout, _ := runScenarioCmd(t, "run", "--profile", "oauth2", "--client-id", "ci-app", sc); code != exitFailed || !strings.Contains(stdout, "invalid_client") {
+		t.Errorf("without the secret: exit %d, want 1 and invalid_client\n%s", code, stdout)
+	}
+	if code, _, stderr := runScenarioCmd(t, "run", "--profile", "oauth2", "--client-secret-file", secretFile, sc); code != exitUsage || !strings.Contains(stderr, "need --client-id") {
+		t.Errorf("a secret without a client: exit %d, %q", code, stderr)
+	}
+	if _, _, stderr := runScenarioCmd(t, "run", "--profile", "oauth2", "--client-id", "ci-app", "--client-secret", secret, sc); !strings.Contains(stderr, "warning: --client-secret is deprecated") {
+		t.Errorf("--client-secret without a warning: %q", stderr)
+	}
+}
