@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -46,14 +47,48 @@ func Builtins() ([]*Scenario, error) {
 	return all, nil
 }
 
-// Load reads a scenario file, or a built-in scenario by name.
+// MaxFileSize bounds a scenario file: the largest built-in is a few KB,
+// and a file is parsed whole, so a bigger one is a mistake (or a symlink
+// to /dev/zero), refused before it is read.
+const MaxFileSize = 1 << 20
+
+// Load reads a scenario file, or a built-in scenario by name. Only a
+// regular file of at most MaxFileSize bytes is read.
 func Load(nameOrPath string) (*Scenario, error) {
 	if !strings.ContainsAny(nameOrPath, "/\\.") {
 		return Builtin(nameOrPath)
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := readBounded(nameOrPath)
 	if err != nil {
-		return nil, &LoadError{File: nameOrPath, Msg: "cannot read the file: " + errors.Unwrap(err).Error()}
+		return nil, &LoadError{File: nameOrPath, Msg: err.Error()}
 	}
 	return Parse(nameOrPath, data)
+}
+
+// readBounded reads a regular file of at most MaxFileSize bytes. The
+// limit holds while reading too: the file may grow after the check.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", errors.Unwrap(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", err)
+	}
+	switch {
+	case !info.Mode().IsRegular():
+		return nil, fmt.Errorf("not a regular file (%s): a scenario is a YAML file", info.Mode().Type())
+	case info.Size() > MaxFileSize:
+		return nil, fmt.Errorf("the file is %d bytes; a scenario file may have at most %d (1 MiB)", info.Size(), MaxFileSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("the file grew past %d bytes (1 MiB) while it was read", MaxFileSize)
+	}
+	return data, nil
 }
