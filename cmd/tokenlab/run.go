@@ -45,6 +45,7 @@ type runOptions struct {
 	// allowAllSkipped makes a run in which every scenario was skipped a
 	// success; without it such a run tested nothing and fails.
 	allowAllSkipped bool
+	warnings        []func() // secrets given as flags, said once the flags are right
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
@@ -109,6 +110,12 @@ JUnit has an error, JSON says "interrupted": true.`,
 			if err := opts.resolveSecrets(std, cmd.Flags()); err != nil {
 				return err
 			}
+			if _, err := opts.runner(std.env); err != nil {
+				return err // a usage error says only what is wrong
+			}
+			for _, w := range opts.warnings {
+				w()
+			}
 			if opts.check {
 				return checkScenarios(std, opts, args)
 			}
@@ -134,6 +141,12 @@ JUnit has an error, JSON says "interrupted": true.`,
 	return cmd
 }
 
+// warn notes a warning about a secret on the command line, printed once
+// the flags are known to be right.
+func (o *runOptions) warn(std streams, flag, instead string) {
+	o.warnings = append(o.warnings, func() { warnVisibleSecret(std, flag, instead) })
+}
+
 // resolveSecrets reads the admin token, the password and the client
 // secret from where they were given: a file, stdin or the environment,
 // out of ps and shell history; a secret given as a flag works, with a
@@ -149,14 +162,14 @@ func (o *runOptions) resolveSecrets(std streams, f *pflag.FlagSet) error {
 		}
 		o.adminToken = tok
 	case f.Changed("admin-token"):
-		warnVisibleSecret(std, "--admin-token", "--admin-token-file or TOKENLAB_ADMIN_TOKEN")
+		o.warn(std, "--admin-token", "--admin-token-file or TOKENLAB_ADMIN_TOKEN")
 	default:
 		if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok {
 			o.adminToken = v
 		}
 	}
 	if f.Changed("password") {
-		warnVisibleSecret(std, "--password", "--password-file, --password-stdin or TOKENLAB_PASSWORD")
+		o.warn(std, "--password", "--password-file, --password-stdin or TOKENLAB_PASSWORD")
 	}
 	if err := o.resolvePassword(std, f.Changed("password")); err != nil {
 		return err
@@ -186,12 +199,9 @@ func (o *runOptions) resolvePassword(std streams, inline bool) error {
 	return err
 }
 
-// checkScenarios reads and validates scenarios, and the flags and profile
-// a run would use, and runs nothing.
+// checkScenarios reads and validates scenarios (the flags and the profile
+// are checked before it) and runs nothing.
 func checkScenarios(std streams, opts runOptions, args []string) error {
-	if _, err := opts.runner(std.env); err != nil {
-		return err
-	}
 	scs, err := loadScenarios(std, args)
 	if err != nil {
 		return err

@@ -376,7 +376,7 @@ func TestRunE2EExternalServer(t *testing.T) {
 	t.Run("a wrong admin token is a configuration error", func(t *testing.T) {
 		t.Parallel()
 		p := startServe(t)
-		code, stdout, stderr := runBinary(t, "run", "--server", p.banner.URL, "--admin-token", "tla_wrong", "--format", "tap")
+		code, stdout, stderr := runBinaryEnv(t, map[string]string{"TOKENLAB_ADMIN_TOKEN": "tla_wrong"}, "run", "--server", p.banner.URL, "--format", "tap")
 		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "refused the admin token") {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one sentence", code, stdout, stderr)
 		}
@@ -409,7 +409,7 @@ func TestRunCmdAdminTokenFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	code, out, errOut := runScenarioCmd(t, "run", "--server", e.URL, "access-expiry")
+	code, out, errOut := runScenarioCmd(t, "run", "--server", e.URL, "--allow-all-skipped", "access-expiry")
 	if code != 0 || !strings.Contains(out, "skipped") {
 		t.Fatalf("without the admin token access-expiry is skipped: exit %d\n%s%s", code, out, errOut)
 	}
@@ -495,10 +495,14 @@ func TestRunCmdInterrupted(t *testing.T) {
 	}
 	var doc struct {
 		Suite struct {
-			Tests int `xml:"tests,attr"`
-			Cases []struct {
-				Name       string    `xml:"name,attr"`
-				Skipped    *struct{} `xml:"skipped"`
+			Tests  int `xml:"tests,attr"`
+			Errors int `xml:"errors,attr"`
+			Cases  []struct {
+				Name    string    `xml:"name,attr"`
+				Skipped *struct{} `xml:"skipped"`
+				Error   *struct {
+					Type string `xml:"type,attr"`
+				} `xml:"error"`
 				Properties []struct {
 					Name  string `xml:"name,attr"`
 					Value string `xml:"value,attr"`
@@ -510,7 +514,9 @@ func TestRunCmdInterrupted(t *testing.T) {
 		t.Fatalf("the report does not parse: %v\n%s", err, data)
 	}
 	c := doc.Suite.Cases
-	if doc.Suite.Tests != 2 || len(c) != 2 || c[0].Name != "basic-login" || c[1].Name != "slow" || c[1].Skipped == nil ||
+	// The cut scenario is an error, not a skip: a CI must not read the run as green.
+	if doc.Suite.Tests != 2 || doc.Suite.Errors != 1 || len(c) != 2 || c[0].Name != "basic-login" || c[1].Name != "slow" || c[1].Skipped != nil ||
+		c[1].Error == nil || c[1].Error.Type != "interrupted" ||
 		len(c[1].Properties) != 1 || c[1].Properties[0].Name != "interrupted" {
 		t.Errorf("report of what ran: %+v\n%s", doc.Suite, data)
 	}
