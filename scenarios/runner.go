@@ -26,6 +26,10 @@ const (
 	Passed  = "passed"
 	Failed  = "failed"
 	Skipped = "skipped"
+	// XFailed: failed where its xfail said it would (format_v3.go); not a
+	// failure of the run. A scenario that passes there instead is Failed,
+	// with XPassed set.
+	XFailed = "xfailed"
 )
 
 // Result is the outcome of one scenario.
@@ -39,7 +43,14 @@ type Result struct {
 	// events without the admin API); the rest of the scenario ran.
 	SkippedChecks int `json:"skippedChecks,omitempty"`
 	// Interrupted is set when Ctrl-C stopped the scenario before its end.
-	Interrupted bool          `json:"interrupted,omitempty"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Tags are the scenario's tags; XFail is the reason of the xfail that
+	// matched this run, XPassed that the scenario passed nonetheless;
+	// Notes say what the run assumed (settings: where_possible).
+	Tags        []string      `json:"tags,omitempty"`
+	XFail       string        `json:"xfail,omitempty"`
+	XPassed     bool          `json:"xpassed,omitempty"`
+	Notes       []string      `json:"notes,omitempty"`
 	Steps       []StepResult  `json:"steps"`
 	Duration    time.Duration `json:"-"`
 	DurationMS  float64       `json:"durationMs"`
@@ -153,7 +164,7 @@ func (r *Runner) RunAll(ctx context.Context, scs []*Scenario, parallel int) []Re
 
 // Run runs one scenario.
 func (r *Runner) Run(ctx context.Context, sc *Scenario) Result {
-	res := r.run(ctx, sc)
+	res := r.finishV3(sc, r.run(ctx, sc))
 	if r.OnScenario != nil {
 		r.OnScenario(sc, res)
 	}
@@ -175,6 +186,7 @@ func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 		}
 		return res
 	}
+	res.Notes = env.v3.notes
 	for i, st := range sc.Steps {
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -294,7 +306,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	// scenario that changes them runs alone, and so does one that counts
 	// events exactly (another scenario's events would be counted too); the
 	// others may share.
-	if sc.Server.empty() && !sc.changesServer() && !sc.countsEvents() {
+	if !w.appliesSettings() && !sc.changesServer() && !sc.countsEvents() {
 		r.settingsMu.RLock()
 		w.cleanup = append(w.cleanup, func() error { r.settingsMu.RUnlock(); return nil })
 		return w, "", nil
@@ -309,7 +321,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 			return nil
 		})
 	}
-	if sc.Server.empty() {
+	if !w.appliesSettings() {
 		return w, "", nil
 	}
 	before, err := w.admin.settings(ctx, nil)
@@ -436,6 +448,10 @@ func (w *world) checkRequirements(ctx context.Context) (int, string, error) {
 		}
 	}
 	if !w.sc.Server.empty() {
+		ask()
+		if w.assumeSettings(adminErr) {
+			return 0, "", nil
+		}
 		if w.admin == nil {
 			return settingsStep, "its server: settings need the admin API of a tokenlab server: give its --admin-token", nil
 		}
