@@ -257,8 +257,8 @@ type ConcurrentArgs struct {
 
 // Expect is what must hold after a step. Unset fields are not checked.
 type Expect struct {
-	Status         *StatusSet             `yaml:"status"` // for concurrent: every request's status
-	Error          StringList             `yaml:"error"`  // the error code in the answer, or one of several
+	Status         *StatusSet             `yaml:"status"`    // for concurrent: every request's status
+	Error          StringList             `yaml:"error"`     // the error code in the answer, or one of several
 	Refreshes      *Range                 `yaml:"refreshes"` // a number or a range ({max: 2})
 	Rotations      *Range                 `yaml:"rotations"`
 	TokenChanged   *bool                  `yaml:"token_changed"`     // the access token changed during the step

@@ -146,7 +146,7 @@ func (e *EventCheck) empty() bool { return e == nil || len(e.Kinds) == 0 && len(
 
 // CookieCheck is what `cookies:` checks of one cookie set by the answer.
 type CookieCheck struct {
-	Present  *bool  `yaml:"present"` // true by default
+	Present *bool `yaml:"present"` // true by default
 	// Cleared: the answer deletes the cookie (Max-Age=0 or an Expires in
 	// the past), or with false, sets it and does not delete it.
 	Cleared  *bool  `yaml:"cleared"`

@@ -47,13 +47,13 @@ type Result struct {
 	// Tags are the scenario's tags; XFail is the reason of the xfail that
 	// matched this run, XPassed that the scenario passed nonetheless;
 	// Notes say what the run assumed (settings: where_possible).
-	Tags        []string      `json:"tags,omitempty"`
-	XFail       string        `json:"xfail,omitempty"`
-	XPassed     bool          `json:"xpassed,omitempty"`
-	Notes       []string      `json:"notes,omitempty"`
-	Steps       []StepResult  `json:"steps"`
-	Duration    time.Duration `json:"-"`
-	DurationMS  float64       `json:"durationMs"`
+	Tags       []string      `json:"tags,omitempty"`
+	XFail      string        `json:"xfail,omitempty"`
+	XPassed    bool          `json:"xpassed,omitempty"`
+	Notes      []string      `json:"notes,omitempty"`
+	Steps      []StepResult  `json:"steps"`
+	Duration   time.Duration `json:"-"`
+	DurationMS float64       `json:"durationMs"`
 }
 
 // StepResult is the outcome of one step.
