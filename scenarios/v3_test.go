@@ -112,11 +112,11 @@ func TestOptionalError(t *testing.T) {
 		obs  Observed
 		pass bool
 	}{
-		{Observed{Status: 400}, true},                                 // a refusal that names no code
-		{Observed{Status: 0, LoginRequired: true}, true},              // the session ended, no code
-		{Observed{Status: 400, Error: "invalid_grant"}, true},         // the code itself
-		{Observed{Status: 401, Error: "invalid_token"}, false},        // another code
-		{Observed{Status: 200}, false},                                // no refusal at all
+		{Observed{Status: 400}, true},                          // a refusal that names no code
+		{Observed{Status: 0, LoginRequired: true}, true},       // the session ended, no code
+		{Observed{Status: 400, Error: "invalid_grant"}, true},  // the code itself
+		{Observed{Status: 401, Error: "invalid_token"}, false}, // another code
+		{Observed{Status: 200}, false},                         // no refusal at all
 		{Observed{Status: 400, Error: "invalid_request"}, false},
 	} {
 		fails, _ := check(e, tc.obs, nil)
