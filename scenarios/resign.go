@@ -51,6 +51,9 @@ func (p parser) tamperV3(t *TamperArgs, v *yaml.Node) error {
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		if v.Content[i].Value == "resign" {
 			line = v.Content[i+1].Line
+			if err := p.decodeKnown(v.Content[i+1], &ResignArgs{}); err != nil {
+				return err // a key decoding a nested struct would ignore
+			}
 		}
 	}
 	r := t.Resign
