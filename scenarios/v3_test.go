@@ -398,6 +398,8 @@ steps:
 	if got := res.Steps[2].Got; got.Status != 0 || got.Error != ErrTimeout {
 		t.Errorf("timed-out step observed %+v", got)
 	}
+	// A refresh too: the client keeps its session and refreshes later.
+	wantPass(t, "name: r\nsteps:\n  - login: {}\n  - fault: {route: token, delay: 300ms}\n  - refresh:\n    timeout: 50ms\n    expect: {error: timeout, login_required: false}\n  - refresh:\n    expect: {status: 200}\n")
 }
 
 func TestTagsInJSONAndJUnit(t *testing.T) {
