@@ -407,6 +407,9 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	sc.Steps = steps
+	if err := p.checkScenarioV3(sc, root); err != nil {
+		return nil, err
+	}
 	if err := p.check(sc); err != nil {
 		return nil, err
 	}
@@ -692,8 +695,8 @@ func (p parser) repeat(st *Step, v *yaml.Node) error {
 	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
 		return p.errf(v.Line, "repeat needs steps: a list of steps to run again")
 	}
-	if st.Expect != nil || st.Capture != nil {
-		return p.errf(v.Line, "repeat takes no expect or capture of its own; put them on its steps")
+	if st.Expect != nil || st.Capture != nil || st.Timeout > 0 {
+		return p.errf(v.Line, "repeat takes no expect, capture or timeout of its own; put them on its steps")
 	}
 	var err error
 	st.repeated, err = p.steps(list)

@@ -146,6 +146,9 @@ func TestParseBrokenFiles(t *testing.T) {
 		{"cookie cleared not a bool", head + "  - logout:\n    expect: {cookies: {RefreshToken: {cleared: maybe}}}\n", 7, "cannot unmarshal"},
 		{"timeout of 0", head + "  - refresh:\n    timeout: 0s\n", 7, "timeout is a duration from 1ms to 10m"},
 		{"timeout not a duration", head + "  - refresh:\n    timeout: soon\n", 7, `timeout is a duration from 1ms to 10m, such as 2s, not "soon"`},
+		{"timeout on repeat", head + "  - repeat: {times: 2, steps: [{refresh: }]}\n    timeout: 1s\n", 6, "repeat takes no expect, capture or timeout of its own"},
+		{"equal with one variable", head + "  - refresh:\n    expect: {equal: [access_token]}\n", 6, "equal and not_equal compare two or more variables"},
+		{"where_possible without server settings", "name: x\nsettings: where_possible\nsteps:\n  - login: {}\n", 2, "settings: where_possible applies server: settings, and this scenario has none"},
 		{"timeout on advance", head + "  - advance: 1m\n    timeout: 2s\n", 6, "timeout bounds a step that waits for an answer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

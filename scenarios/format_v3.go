@@ -332,10 +332,27 @@ func replayVar(s string) string {
 	return ""
 }
 
+// checkScenarioV3 validates the top-level keys of version 3 together.
+func (p parser) checkScenarioV3(sc *Scenario, root *yaml.Node) error {
+	if sc.Settings == SettingsWherePossible && sc.Server.empty() {
+		line := root.Line
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == keySettings {
+				line = root.Content[i].Line
+			}
+		}
+		return p.errf(line, "settings: where_possible applies server: settings, and this scenario has none")
+	}
+	return nil
+}
+
 // checkV3 validates across steps what version 3 adds; vars are the
 // variables known before the step (built-ins included).
 func (p parser) checkV3(sc *Scenario, i int, st Step, target Step, vars map[string]bool) error {
 	if e := st.Expect; e != nil {
+		if len(e.Equal) == 1 || len(e.NotEqual) == 1 {
+			return p.errf(st.Line, "equal and not_equal compare two or more variables, such as [successor, again]")
+		}
 		for _, name := range append(slices.Clone(e.Equal), e.NotEqual...) {
 			known := vars[name] || st.Capture[name] != ""
 			if !known {

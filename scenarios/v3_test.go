@@ -12,6 +12,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -412,5 +413,35 @@ func TestTagsInJSONAndJUnit(t *testing.T) {
 	}
 	if !strings.Contains(ju.String(), `<property name="tags" value="smoke,logout"></property>`) {
 		t.Errorf("JUnit:\n%s", ju.String())
+	}
+}
+
+// ${id_token} and token.id read the id_token of a token answer (an OpenID
+// provider's; tokenlab's server issues none): an API that answers one.
+func TestIDTokenVariable(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/login":
+			w.Write([]byte(`{"accessToken": "at-1", "refreshToken": "rt-1", "expiresIn": 900, "id_token": "id-of-alice"}`))
+		case "/protected":
+			fmt.Fprintf(w, `{"sawId": %q}`, r.Header.Get("X-Id-Token"))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer api.Close()
+	r := NewRunner()
+	r.Server = api.URL
+	res := runWith(t, r, "id.yaml", `name: id
+steps:
+  - login: {}
+    capture: {id: token.id, at: token.access}
+    expect: {equal: [id, id_token]}
+  - request: {path: /protected, headers: {X-Id-Token: "${id_token}"}}
+    expect: {status: 200, body_contains: '"sawId": "id-of-alice"'}
+`)
+	if res.Status != Passed {
+		t.Fatalf("%s: %s", res.Status, res.Reason)
 	}
 }
