@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // checkV3 compares what version 3 checks. vars are the scenario's
@@ -104,4 +107,21 @@ func cookieLife(c *http.Cookie) string {
 		return "Expires=" + c.Expires.UTC().Format(http.TimeFormat)
 	}
 	return "a session cookie (no Max-Age or Expires)"
+}
+
+// UnmarshalYAML refuses keys a cookie check does not have: decoding a
+// nested struct would ignore them, and a misspelt check (clered: true)
+// would pass for ever.
+func (c *CookieCheck) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a cookie check is a mapping such as {httponly: true} or {cleared: true}", n.Line)
+	}
+	known := yamlKeys(c)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !slices.Contains(known, k.Value) {
+			return fmt.Errorf("line %d: unknown key %q in a cookie check (want %s)", k.Line, k.Value, strings.Join(known, ", "))
+		}
+	}
+	type plain CookieCheck
+	return n.Decode((*plain)(c))
 }

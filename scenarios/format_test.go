@@ -149,6 +149,7 @@ func TestParseBrokenFiles(t *testing.T) {
 		{"timeout on repeat", head + "  - repeat: {times: 2, steps: [{refresh: }]}\n    timeout: 1s\n", 6, "repeat takes no expect, capture or timeout of its own"},
 		{"equal with one variable", head + "  - refresh:\n    expect: {equal: [access_token]}\n", 6, "equal and not_equal compare two or more variables"},
 		{"where_possible without server settings", "name: x\nsettings: where_possible\nsteps:\n  - login: {}\n", 2, "settings: where_possible applies server: settings, and this scenario has none"},
+		{"misspelt cookie check", head + "  - logout:\n    expect:\n      cookies:\n        RefreshToken: {clered: true}\n", 9, `unknown key "clered" in a cookie check (want present, cleared, httponly, secure, samesite, path)`},
 		{"timeout on advance", head + "  - advance: 1m\n    timeout: 2s\n", 6, "timeout bounds a step that waits for an answer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
