@@ -23,9 +23,9 @@ func (w *world) tamper(ctx context.Context, who *actor, a TamperArgs, o *Observe
 	var forged string
 	var err error
 	if a.How == howResign {
-		forged, err = resignTampered(tok, w.tamperClaims(a), a.Resign)
+		forged, err = resignTampered(tok, w.tamperClaims(ctx, a), a.Resign)
 	} else {
-		forged, err = tamperToken(tok, a.How, w.tamperClaims(a))
+		forged, err = tamperToken(tok, a.How, w.tamperClaims(ctx, a))
 	}
 	if err != nil {
 		return *o, "tamper", err

@@ -282,6 +282,10 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 func TestResignWithAChosenKey(t *testing.T) {
 	const secret = "the-servers-own-access-secret-of-32-bytes"
 	e := hs256Server(t, secret)
+	// Far from the real time: the time edits must follow the server's clock.
+	if err := e.Clock.Set(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "right.secret"), []byte(secret+"\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "wrong.secret"), []byte("an-attackers-guess-of-the-secret-xx\n"), 0o600)
@@ -315,7 +319,9 @@ steps:
 `
 	file := filepath.Join(dir, "resign.yaml")
 	r := NewRunner()
-	r.Server = e.URL
+	// The admin token lets nbf, iat and exp be relative to the server's
+	// frozen clock, not to the time the scenario started.
+	r.Server, r.AdminToken = e.URL, e.AdminToken
 	res := runWith(t, r, file, src)
 	if res.Status != Passed {
 		t.Fatalf("%s: %s", res.Status, res.Reason)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -184,9 +185,33 @@ func resignTampered(tok string, claims map[string]any, r *ResignArgs) (string, e
 	return resignToken(parts[0], payload, r)
 }
 
+// serverNow is the server's time, which a tamper's nbf, iat and exp are
+// relative to: the embedded server's clock; --server's through its admin
+// API; else the real time (a server on the real clock). The runner's own
+// clock for an external server is frozen when the scenario starts, which
+// a server frozen earlier, or moved by others, does not share.
+func (w *world) serverNow(ctx context.Context) time.Time {
+	if w.embedded != nil {
+		return w.clock.Now()
+	}
+	if w.admin != nil {
+		var c struct{ Now time.Time }
+		if err := w.admin.do(ctx, http.MethodGet, "/admin/clock", nil, &c); err == nil && !c.Now.IsZero() {
+			return c.Now
+		}
+	}
+	if w.r.Wall != nil {
+		return w.r.Wall()
+	}
+	return time.Now()
+}
+
 // tamperClaims are a tamper's claims with its nbf, iat and exp edits.
-func (w *world) tamperClaims(a TamperArgs) map[string]any {
-	times := a.timeClaims(w.clock.Now())
+func (w *world) tamperClaims(ctx context.Context, a TamperArgs) map[string]any {
+	if a.NBF == nil && a.IAT == nil && a.EXP == nil {
+		return a.Claims
+	}
+	times := a.timeClaims(w.serverNow(ctx))
 	if len(times) == 0 {
 		return a.Claims
 	}
