@@ -31,11 +31,11 @@ func check(e *Expect, o Observed, claims map[string]any) (fails, skipped []strin
 		}
 		fail("expected error %s, got %s", e.Error, got)
 	}
-	if e.Refreshes != nil && o.Refreshes != *e.Refreshes {
-		fail("expected %d refreshes, got %d", *e.Refreshes, o.Refreshes)
+	if e.Refreshes != nil && !e.Refreshes.Holds(o.Refreshes) {
+		fail("expected %s refreshes, got %d", e.Refreshes, o.Refreshes)
 	}
-	if e.Rotations != nil && o.Rotations != *e.Rotations {
-		fail("expected %d rotations, got %d", *e.Rotations, o.Rotations)
+	if e.Rotations != nil && !e.Rotations.Holds(o.Rotations) {
+		fail("expected %s rotations, got %d", e.Rotations, o.Rotations)
 	}
 	if e.TokenChanged != nil && o.TokenChanged != *e.TokenChanged {
 		fail("expected the access token %s, but it %s", changed(*e.TokenChanged), changedPast(o.TokenChanged))
@@ -84,8 +84,8 @@ func check(e *Expect, o Observed, claims map[string]any) (fails, skipped []strin
 		}
 		for _, kind := range slices.Sorted(maps.Keys(e.Events.Counts)) {
 			want := e.Events.Counts[kind]
-			if got := count(o.Events, kind); got != want {
-				fail("expected the server event %s %d times, got %d", kind, want, got)
+			if got := count(o.Events, kind); !want.Holds(got) {
+				fail("expected the server event %s %s times, got %d", kind, want, got)
 			}
 		}
 	}
@@ -154,8 +154,12 @@ func sameSiteName(s http.SameSite) string {
 }
 
 // matchesError accepts the code itself or, for OAuth's invalid_grant, the
-// tokenlab code named in the description ("… (token_reused)").
+// tokenlab code named in the description ("… (token_reused)"); noErrorCode
+// (optional: true) accepts a refusal that names no code.
 func matchesError(o Observed, want string) bool {
+	if want == noErrorCode {
+		return o.Error == "" && (o.Status >= 400 || o.LoginRequired)
+	}
 	return o.Error == want || strings.Contains(o.Message, "("+want+")")
 }
 

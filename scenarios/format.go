@@ -28,6 +28,11 @@ type Scenario struct {
 	Requires    []string // "clock", "admin"; derived from the steps too
 	Tags        []string // for tokenlab run --tag
 	Steps       []Step
+	// Version 3 (format_v3.go): where the scenario is expected to fail,
+	// the client's clock skew, and settings: where_possible.
+	XFail    []XFail
+	Skew     *Skew
+	Settings string
 	// needs says, per step that needs more than the API, what it needs:
 	// the skip reason when that is missing.
 	needs []need
@@ -156,6 +161,7 @@ type Step struct {
 	Concurrent ConcurrentArgs
 	Refresh    RefreshArgs
 	Fault      FaultArgs
+	Timeout    time.Duration // bounds the step's exchanges (timeout:); 0: the runner's
 
 	repeated []Step // a repeat's steps, once; unrolled by the parser
 	times    int
@@ -221,6 +227,7 @@ type RequestArgs struct {
 // code, to replay it.
 type SaveArgs struct {
 	Token string `yaml:"token"` // access, refresh or code
+	From  string `yaml:"from"`  // or a captured variable (a token captured with token.refresh)
 	As    string `yaml:"as"`
 }
 
@@ -231,6 +238,12 @@ type TamperArgs struct {
 	Claims map[string]any `yaml:"claims"`
 	Path   string         `yaml:"path"`
 	As     string         `yaml:"as"` // also save the tampered token under this name
+	// Resign signs the token again with a chosen key (resign.go); NBF, IAT
+	// and EXP set those claims relative to the scenario's clock.
+	Resign *ResignArgs `yaml:"resign"`
+	NBF    *TimeShift  `yaml:"nbf"`
+	IAT    *TimeShift  `yaml:"iat"`
+	EXP    *TimeShift  `yaml:"exp"`
 }
 
 // Ways to tamper with a token.
@@ -244,10 +257,10 @@ type ConcurrentArgs struct {
 
 // Expect is what must hold after a step. Unset fields are not checked.
 type Expect struct {
-	Status         *StatusSet             `yaml:"status"` // for concurrent: every request's status
-	Error          StringList             `yaml:"error"`  // the error code in the answer, or one of several
-	Refreshes      *int                   `yaml:"refreshes"`
-	Rotations      *int                   `yaml:"rotations"`
+	Status         *StatusSet             `yaml:"status"`    // for concurrent: every request's status
+	Error          StringList             `yaml:"error"`     // the error code in the answer, or one of several
+	Refreshes      *Range                 `yaml:"refreshes"` // a number or a range ({max: 2})
+	Rotations      *Range                 `yaml:"rotations"`
 	TokenChanged   *bool                  `yaml:"token_changed"`     // the access token changed during the step
 	RefreshChanged *bool                  `yaml:"refresh_changed"`   // the refresh token changed during the step
 	HasRefresh     *bool                  `yaml:"has_refresh_token"` // the client holds a refresh token after the step
@@ -258,6 +271,9 @@ type Expect struct {
 	NoEvents       []string               `yaml:"no_events"` // server event kinds that must not have happened
 	Headers        map[string]string      `yaml:"headers"`   // response header (any case) -> a part of its value
 	Cookies        map[string]CookieCheck `yaml:"cookies"`   // cookies the answer sets, and their flags
+	Statuses       StatusCounts           `yaml:"statuses"`  // concurrent: how many answers had each status
+	Equal          []string               `yaml:"equal"`     // variables that must hold the same value
+	NotEqual       []string               `yaml:"not_equal"` // variables that must differ
 }
 
 // LoadError is a problem in a scenario file, with where it is.
@@ -369,8 +385,12 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 			err = v.Decode(&sc.Tags)
 		case "steps":
 			stepsNode = v
+		case keyXFail, keySkew, keySettings:
+			if err := p.topLevelV3(sc, k, v); err != nil {
+				return nil, err
+			}
 		default:
-			return nil, p.errf(k.Line, "unknown key %q (want name, description, tags, server, requires, steps)", k.Value)
+			return nil, p.errf(k.Line, "unknown key %q (want name, description, tags, server, settings, requires, skew, xfail, steps)", k.Value)
 		}
 		if err != nil {
 			return nil, p.yamlErr(err, v.Line)
@@ -387,6 +407,9 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	sc.Steps = steps
+	if err := p.checkScenarioV3(sc, root); err != nil {
+		return nil, err
+	}
 	if err := p.check(sc); err != nil {
 		return nil, err
 	}
@@ -432,13 +455,17 @@ func (p parser) step(n *yaml.Node) (Step, error) {
 			if err := p.decodeKnown(v, st.Expect); err != nil {
 				return st, err
 			}
+		case k.Value == keyTimeout:
+			if err := p.stepKeyV3(&st, k, v); err != nil {
+				return st, err
+			}
 		case slices.Contains(kinds, k.Value):
 			if st.Kind != "" {
 				return st, p.errf(k.Line, "a step has one kind; this one has %s and %s", st.Kind, k.Value)
 			}
 			st.Kind, st.Line, arg = k.Value, k.Line, v
 		default:
-			return st, p.errf(k.Line, "unknown step kind %q (want one of %s, or say/expect/client/capture)", k.Value, strings.Join(kinds, ", "))
+			return st, p.errf(k.Line, "unknown step kind %q (want one of %s, or say/expect/client/capture/timeout)", k.Value, strings.Join(kinds, ", "))
 		}
 	}
 	if st.Kind == "" {
@@ -505,8 +532,12 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 		if err := p.decodeKnown(v, &st.Save); err != nil {
 			return err
 		}
-		if !slices.Contains([]string{"access", "refresh", "code"}, st.Save.Token) || st.Save.As == "" {
-			return p.errf(v.Line, "save needs token: access, refresh or code, and as: a name")
+		switch {
+		case st.Save.From != "" && st.Save.Token != "":
+			return p.errf(v.Line, "save takes token: or from:, not both")
+		case st.Save.From != "" && st.Save.As != "":
+		case !slices.Contains([]string{"access", "refresh", "code"}, st.Save.Token) || st.Save.As == "":
+			return p.errf(v.Line, "save needs token: access, refresh or code (or from: a captured variable), and as: a name")
 		}
 	case KindReplay:
 		if v.Kind != yaml.ScalarNode || null {
@@ -517,7 +548,10 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 		if err := p.decodeKnown(v, &st.Tamper); err != nil {
 			return err
 		}
-		if !slices.Contains(tamperings, st.Tamper.How) {
+		if err := p.tamperV3(&st.Tamper, v); err != nil {
+			return err
+		}
+		if !slices.Contains(tamperings, st.Tamper.How) && st.Tamper.How != howResign {
 			return p.errf(v.Line, "tamper how must be one of %s, not %q", strings.Join(tamperings, ", "), st.Tamper.How)
 		}
 		if st.Tamper.Token == "" {
@@ -661,8 +695,8 @@ func (p parser) repeat(st *Step, v *yaml.Node) error {
 	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
 		return p.errf(v.Line, "repeat needs steps: a list of steps to run again")
 	}
-	if st.Expect != nil || st.Capture != nil {
-		return p.errf(v.Line, "repeat takes no expect or capture of its own; put them on its steps")
+	if st.Expect != nil || st.Capture != nil || st.Timeout > 0 {
+		return p.errf(v.Line, "repeat takes no expect, capture or timeout of its own; put them on its steps")
 	}
 	var err error
 	st.repeated, err = p.steps(list)
@@ -747,14 +781,14 @@ func (p parser) check(sc *Scenario) error {
 	saved := map[string]bool{}
 	savedKind := map[string]string{} // access, refresh or code
 	flowOf := map[string]string{}    // each client's last login flow
-	vars := map[string]bool{VarRunID: true, VarScenario: true}
+	vars := map[string]bool{VarRunID: true, VarScenario: true, VarAccessToken: true, VarRefreshToken: true, VarIDToken: true}
 	loggedIn := map[string]bool{} // clients with a login step so far
 	require := func(r string) {
 		if !slices.Contains(sc.Requires, r) {
 			sc.Requires = append(sc.Requires, r)
 		}
 	}
-	if !sc.Server.empty() {
+	if !sc.Server.empty() && sc.Settings != SettingsWherePossible {
 		require(RequiresAdmin)
 	}
 	var prev Step
@@ -812,8 +846,15 @@ func (p parser) check(sc *Scenario) error {
 			}
 			saved[st.Save.As] = true
 			savedKind[st.Save.As] = st.Save.Token
+			if st.Save.From != "" {
+				savedKind[st.Save.As] = "captured"
+			}
 		case KindReplay:
-			err = use(st.Replay)
+			if replayVar(st.Replay) != "" {
+				err = useVars(st.Replay)
+			} else {
+				err = use(st.Replay)
+			}
 		case KindRequest:
 			if st.Request.Token != "" {
 				err = use(st.Request.Token)
@@ -864,11 +905,14 @@ func (p parser) check(sc *Scenario) error {
 		if err != nil {
 			return err
 		}
+		target := st
+		if st.Kind == KindExpect {
+			target = prev
+		}
+		if err := p.checkV3(sc, i, st, target, vars); err != nil {
+			return err
+		}
 		if st.Expect != nil {
-			target := st
-			if st.Kind == KindExpect {
-				target = prev
-			}
 			for _, c := range st.Expect.setChecks() {
 				if why := applies(c, target); why != "" {
 					return p.errf(st.Line, "%s", why)

@@ -88,6 +88,8 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 			return fmt.Errorf("line %d: the list is empty and would check nothing; give at least one error code", n.Line)
 		}
 		*l = v
+	case yaml.MappingNode:
+		return l.unmarshalErrorMapping(n)
 	default:
 		return fmt.Errorf("line %d: an error code such as invalid_token, or a list of them", n.Line)
 	}
@@ -95,17 +97,24 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (l StringList) String() string {
-	if len(l) == 1 {
-		return l[0]
+	names := make([]string, len(l))
+	for i, c := range l {
+		names[i] = c
+		if c == noErrorCode {
+			names[i] = "no code"
+		}
 	}
-	return "one of " + strings.Join(l, ", ")
+	if len(names) == 1 {
+		return names[0]
+	}
+	return "one of " + strings.Join(names, ", ")
 }
 
 // EventCheck is `events:`: a list (each happened at least once) or a map
-// of exact counts ({reuse_detected: 1}).
+// of counts ({reuse_detected: 1}, {refresh: {min: 1}}).
 type EventCheck struct {
-	Kinds  []string       // at least once, in the order written
-	Counts map[string]int // exactly
+	Kinds  []string         // at least once, in the order written
+	Counts map[string]Range // a number or a range
 }
 
 func (e *EventCheck) UnmarshalYAML(n *yaml.Node) error {
@@ -118,16 +127,20 @@ func (e *EventCheck) UnmarshalYAML(n *yaml.Node) error {
 			return fmt.Errorf("line %d: events: [] checks nothing; name the events, or use no_events: to say what must not happen", n.Line)
 		}
 	case yaml.MappingNode:
-		if err := n.Decode(&e.Counts); err != nil {
-			return fmt.Errorf("line %d: an events map gives each kind a whole number, such as {reuse_detected: 1}", n.Line)
-		}
-		if len(e.Counts) == 0 {
+		if len(n.Content) == 0 {
 			return fmt.Errorf("line %d: events: {} checks nothing; give counts such as {reuse_detected: 1}", n.Line)
 		}
-		for k, c := range e.Counts {
-			if c < 0 {
-				return fmt.Errorf("line %d: events: %s cannot happen %d times", n.Line, k, c)
+		e.Counts = map[string]Range{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, a := n.Content[i], n.Content[i+1]
+			var c Range
+			if a.Kind == yaml.ScalarNode && strings.HasPrefix(a.Value, "-") {
+				return fmt.Errorf("line %d: events: %s cannot happen %s times", a.Line, k.Value, a.Value)
 			}
+			if err := c.UnmarshalYAML(a); err != nil {
+				return fmt.Errorf("line %d: an events map gives each kind a whole number or a range, such as {reuse_detected: 1} or {refresh: {min: 1}}", a.Line)
+			}
+			e.Counts[k.Value] = c
 		}
 	default:
 		return fmt.Errorf("line %d: events is a list such as [reuse_detected] or a map such as {reuse_detected: 1}", n.Line)
@@ -139,7 +152,10 @@ func (e *EventCheck) empty() bool { return e == nil || len(e.Kinds) == 0 && len(
 
 // CookieCheck is what `cookies:` checks of one cookie set by the answer.
 type CookieCheck struct {
-	Present  *bool  `yaml:"present"` // true by default
+	Present *bool `yaml:"present"` // true by default
+	// Cleared: the answer deletes the cookie (Max-Age=0 or an Expires in
+	// the past), or with false, sets it and does not delete it.
+	Cleared  *bool  `yaml:"cleared"`
 	HTTPOnly *bool  `yaml:"httponly"`
 	Secure   *bool  `yaml:"secure"`
 	SameSite string `yaml:"samesite"` // Strict, Lax or None
@@ -197,12 +213,15 @@ func expand(s string, vars map[string]string) string {
 
 // captureSources are where a capture may read: body.FIELD, header.NAME,
 // cookie.NAME.
-var captureSources = []string{"body", "header", "cookie"}
+var captureSources = []string{"body", "header", "cookie", "token"}
 
 func checkCapture(expr string) error {
 	src, name, ok := strings.Cut(expr, ".")
 	if !ok || name == "" || !slices.Contains(captureSources, src) {
-		return fmt.Errorf("capture %q: write body.FIELD, header.NAME or cookie.NAME", expr)
+		return fmt.Errorf("capture %q: write body.FIELD, header.NAME, cookie.NAME or token.access, token.refresh, token.id", expr)
+	}
+	if src == "token" && !slices.Contains(tokenCaptures, name) {
+		return fmt.Errorf("capture %q: a token capture is token.access, token.refresh or token.id", expr)
 	}
 	return nil
 }

@@ -79,6 +79,7 @@ type Counts struct {
 	Passed  int `json:"passed"`
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
+	XFailed int `json:"xfailed"` // failed where their xfail said they would
 }
 
 // Count counts results by status.
@@ -92,6 +93,8 @@ func Count(results []Result) Counts {
 			c.Failed++
 		case Skipped:
 			c.Skipped++
+		case XFailed:
+			c.XFailed++
 		}
 	}
 	return c
@@ -100,7 +103,11 @@ func Count(results []Result) Counts {
 // line is the closing line of a text report, in a form CI log readers
 // can count: "10 passed, 1 failed, 0 skipped in 0.42s".
 func (c Counts) line(elapsed time.Duration) string {
-	return fmt.Sprintf("%d passed, %d failed, %d skipped in %.2fs", c.Passed, c.Failed, c.Skipped, elapsed.Seconds())
+	xfailed := ""
+	if c.XFailed > 0 {
+		xfailed = fmt.Sprintf(", %d xfailed", c.XFailed)
+	}
+	return fmt.Sprintf("%d passed, %d failed, %d skipped%s in %.2fs", c.Passed, c.Failed, c.Skipped, xfailed, elapsed.Seconds())
 }
 
 // Summary is the first sentence of the scenario's description, on one
@@ -291,6 +298,9 @@ func skippedNote(r Result) string {
 }
 
 func (t *Text) outcome(r Result) {
+	for _, n := range r.Notes {
+		t.printf("  %s\n", t.s.skip.Render("○ "+n))
+	}
 	took := r.Duration.Round(time.Millisecond)
 	if took == 0 && r.DurationMS > 0 {
 		took = time.Duration(r.DurationMS * float64(time.Millisecond)).Round(time.Millisecond)
@@ -304,6 +314,8 @@ func (t *Text) outcome(r Result) {
 		t.printf("%s %s\n\n", t.s.pass.Render("✓ "+r.Name+" passed"), t.s.where.Render(fmt.Sprintf("(%s, %v%s)", plural(len(r.Steps), "step"), took, note)))
 	case Skipped:
 		t.printf("%s %s\n\n", t.s.skip.Render("○ "+r.Name+" skipped:"), r.Reason)
+	case XFailed:
+		t.printf("%s %s\n\n", t.s.skip.Render("○ "+r.Name+" failed as expected (xfail: "+r.XFail+"):"), r.Reason)
 	default:
 		if _, ok := failedStep(r); ok {
 			t.printf("%s %s\n\n", t.s.fail.Render("✗ "+r.Name+" failed"), t.s.where.Render(fmt.Sprintf("(%v)", took)))
@@ -408,6 +420,7 @@ func caseProperties(r Result) *junitProperties {
 	if r.Interrupted {
 		p.Property = append(p.Property, junitProperty{"interrupted", "true"})
 	}
+	p.Property = append(p.Property, propertiesV3(r)...)
 	if len(p.Property) == 0 {
 		return nil
 	}
@@ -452,7 +465,8 @@ func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), '
 // when it stopped between scenarios, so that no CI reads it as green.
 func writeJUnit(w io.Writer, run Run) error {
 	c := Count(run.Results)
-	suite := junitSuite{Name: "tokenlab scenarios", Tests: len(run.Results), Failures: c.Failed, Skipped: c.Skipped, Time: seconds(run.Elapsed)}
+	// An expected failure is a skipped test case, as pytest writes xfail.
+	suite := junitSuite{Name: "tokenlab scenarios", Tests: len(run.Results), Failures: c.Failed, Skipped: c.Skipped + c.XFailed, Time: seconds(run.Elapsed)}
 	cut := false
 	for _, r := range run.Results {
 		tc := junitCase{Name: r.Name, Classname: "tokenlab.scenarios", File: r.File, Time: seconds(r.Duration),
@@ -465,8 +479,13 @@ func writeJUnit(w io.Writer, run Run) error {
 			cut = true
 		case r.Status == Skipped:
 			tc.Skipped = &junitSkipped{Message: r.Reason}
+		case r.Status == XFailed:
+			tc.Skipped = &junitSkipped{Message: "expected failure (xfail: " + r.XFail + "): " + r.Reason}
 		case r.Status == Failed:
 			tc.Failure = &junitFailure{Message: r.Reason, Type: "setup", Text: xmlText(r.Reason)}
+			if r.XPassed {
+				tc.Failure.Type = "xpass"
+			}
 			if st, ok := failedStep(r); ok {
 				tc.Failure.Type = "step " + strconv.Itoa(st.N) + " (" + st.Kind + ")"
 				tc.Failure.Text = xmlText(failureText(r.File, st))
@@ -547,6 +566,8 @@ type tapDiagnostic struct {
 	Summary  string `yaml:"summary,omitempty"`
 	Expected any    `yaml:"expected,omitempty"` // a string, or a list when several checks failed
 	Got      any    `yaml:"got,omitempty"`
+	// DurationMS is the scenario's time, as node-tap writes it.
+	DurationMS float64 `yaml:"duration_ms"`
 }
 
 // writeTAP writes the results as TAP version 14: one test point per
@@ -566,13 +587,24 @@ func writeTAP(w io.Writer, run Run) error {
 			}
 		case r.Status == Passed:
 			fmt.Fprintf(&b, "ok %d - %s\n", i+1, name)
+			// A YAML block may follow any test point: its duration, and
+			// which checks could not be made.
+			block := map[string]any{"duration_ms": r.DurationMS}
 			if r.SkippedChecks > 0 {
-				// A YAML block may follow any test point: it says which
-				// checks could not be made.
-				if err := writeTAPBlock(&b, map[string]any{"message": skippedNote(r), "severity": "skipped-checks",
-					"skipped_checks": skippedChecks(r)}); err != nil {
-					return err
-				}
+				block = map[string]any{"message": skippedNote(r), "severity": "skipped-checks",
+					"skipped_checks": skippedChecks(r), "duration_ms": r.DurationMS}
+			}
+			if len(r.Notes) > 0 {
+				block["notes"] = r.Notes
+			}
+			if err := writeTAPBlock(&b, block); err != nil {
+				return err
+			}
+		case r.Status == XFailed:
+			// TAP's TODO: a failure that does not fail the run.
+			fmt.Fprintf(&b, "not ok %d - %s # TODO %s\n", i+1, name, tapEscape(r.XFail))
+			if err := writeTAPBlock(&b, diagnostic(r)); err != nil {
+				return err
 			}
 		case r.Status == Skipped:
 			fmt.Fprintf(&b, "ok %d - %s # SKIP %s\n", i+1, name, oneLine(r.Reason))
@@ -591,7 +623,13 @@ func writeTAP(w io.Writer, run Run) error {
 }
 
 func diagnostic(r Result) tapDiagnostic {
-	d := tapDiagnostic{Message: r.Reason, Severity: "fail"}
+	d := tapDiagnostic{Message: r.Reason, Severity: "fail", DurationMS: r.DurationMS}
+	switch {
+	case r.Status == XFailed:
+		d.Severity = "todo"
+	case r.XPassed:
+		d.Severity = "xpass"
+	}
 	st, ok := failedStep(r)
 	if !ok {
 		return d

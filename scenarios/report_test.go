@@ -224,8 +224,9 @@ func TestReportTAP(t *testing.T) {
 		if (p[4] == "SKIP") != (res.Status == Skipped) {
 			t.Errorf("%s (%s): directive %q", res.Name, res.Status, p[4])
 		}
-		if _, ok := diags[i+1]; ok != (res.Status == Failed) {
-			t.Errorf("%s (%s): YAML block present %v", res.Name, res.Status, ok)
+		// Every point but a SKIP has a YAML block, with the duration.
+		if d, ok := diags[i+1]; ok != (res.Status != Skipped) || ok && fmt.Sprint(d["duration_ms"]) != fmt.Sprint(res.DurationMS) {
+			t.Errorf("%s (%s): YAML block present %v, duration_ms %v (want %v)", res.Name, res.Status, ok, d["duration_ms"], res.DurationMS)
 		}
 	}
 	if reason := points[2][5]; !strings.Contains(reason, "step 4 (advance) needs the admin clock") {

@@ -27,6 +27,10 @@ const (
 	Passed  = "passed"
 	Failed  = "failed"
 	Skipped = "skipped"
+	// XFailed: failed where its xfail said it would (format_v3.go); not a
+	// failure of the run. A scenario that passes there instead is Failed,
+	// with XPassed set.
+	XFailed = "xfailed"
 )
 
 // Result is the outcome of one scenario.
@@ -40,10 +44,17 @@ type Result struct {
 	// events without the admin API); the rest of the scenario ran.
 	SkippedChecks int `json:"skippedChecks,omitempty"`
 	// Interrupted is set when Ctrl-C stopped the scenario before its end.
-	Interrupted bool          `json:"interrupted,omitempty"`
-	Steps       []StepResult  `json:"steps"`
-	Duration    time.Duration `json:"-"`
-	DurationMS  float64       `json:"durationMs"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Tags are the scenario's tags; XFail is the reason of the xfail that
+	// matched this run, XPassed that the scenario passed nonetheless;
+	// Notes say what the run assumed (settings: where_possible).
+	Tags       []string      `json:"tags,omitempty"`
+	XFail      string        `json:"xfail,omitempty"`
+	XPassed    bool          `json:"xpassed,omitempty"`
+	Notes      []string      `json:"notes,omitempty"`
+	Steps      []StepResult  `json:"steps"`
+	Duration   time.Duration `json:"-"`
+	DurationMS float64       `json:"durationMs"`
 }
 
 // StepResult is the outcome of one step.
@@ -154,7 +165,7 @@ func (r *Runner) RunAll(ctx context.Context, scs []*Scenario, parallel int) []Re
 
 // Run runs one scenario.
 func (r *Runner) Run(ctx context.Context, sc *Scenario) Result {
-	res := r.run(ctx, sc)
+	res := r.finishV3(sc, r.run(ctx, sc))
 	if r.OnScenario != nil {
 		r.OnScenario(sc, res)
 	}
@@ -176,6 +187,7 @@ func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 		}
 		return res
 	}
+	res.Notes = env.v3.notes
 	for i, st := range sc.Steps {
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -326,7 +338,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	// A shared server's clock, settings, faults and keys are global: a
 	// scenario that changes them runs alone; the others may share (each
 	// counts its own events only, see events.go).
-	if sc.Server.empty() && !sc.changesServer() {
+	if !w.appliesSettings() && !sc.changesServer() {
 		r.settingsMu.RLock()
 		w.cleanup = append(w.cleanup, func() error { r.settingsMu.RUnlock(); return nil })
 		return w, "", nil
@@ -341,7 +353,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 			return nil
 		})
 	}
-	if sc.Server.empty() {
+	if !w.appliesSettings() {
 		return w, "", nil
 	}
 	before, err := w.admin.settings(ctx, nil)
@@ -460,6 +472,10 @@ func (w *world) checkRequirements(ctx context.Context) (int, string, error) {
 		}
 	}
 	if !w.sc.Server.empty() {
+		ask()
+		if w.assumeSettings(adminErr) {
+			return 0, "", nil
+		}
 		if w.admin == nil {
 			return settingsStep, "its server: settings need the admin API of a tokenlab server: give its --admin-token", nil
 		}

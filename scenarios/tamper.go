@@ -20,7 +20,13 @@ func (w *world) tamper(ctx context.Context, who *actor, a TamperArgs, o *Observe
 	if tok == "" {
 		return *o, "tamper", errors.New("there is no access token to tamper with: log in first")
 	}
-	forged, err := tamperToken(tok, a.How, a.Claims)
+	var forged string
+	var err error
+	if a.How == howResign {
+		forged, err = resignTampered(tok, w.tamperClaims(ctx, a), a.Resign)
+	} else {
+		forged, err = tamperToken(tok, a.How, w.tamperClaims(ctx, a))
+	}
 	if err != nil {
 		return *o, "tamper", err
 	}

@@ -45,6 +45,8 @@ type world struct {
 
 	mu     sync.Mutex
 	events []actorEvent
+
+	v3 worldV3 // token variables and the like (world_v3.go)
 }
 
 // actor is one client of the scenario (a device): its own session.
@@ -146,7 +148,7 @@ func (w *world) newClient(a *actor, username string, p client.Profile) error {
 	}
 	c, err := client.New(w.server, username, p, client.NewMemoryStore(),
 		client.WithHTTPClient(&http.Client{Transport: tap, Timeout: timeout}),
-		client.WithClock(w.clock), client.WithEvents(func(e client.Event) {
+		client.WithClock(w.clientClock()), client.WithEvents(func(e client.Event) {
 			w.mu.Lock()
 			w.events = append(w.events, actorEvent{a.name, e})
 			w.mu.Unlock()
@@ -217,9 +219,13 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 	a := w.actor(who)
 	w.lastActor = who
 	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0)
+	w.setTokenVars(ctx, a)
 	if st.Kind == KindExpect {
 		sr.Summary, sr.Got = "check the step before", w.last
 		sr.Failures, sr.SkippedChecks = check(st.Expect.expanded(w.vars), w.last, w.claims(ctx, a))
+		sr.Failures = append(sr.Failures, checkV3(st.Expect, w.last, w.vars, w.clock.Now())...)
+	} else if err := w.missingTokenVars(st, a); err != nil {
+		sr.Summary, sr.Failures = st.Kind, []string{err.Error()}
 	} else {
 		var eventsBefore ownEvents
 		var eventsErr error
@@ -229,7 +235,10 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		from := w.eventCount()
 		at, rt := w.tokens(ctx, a)
 		w.rec.reset()
-		obs, summary, err := w.do(ctx, st, a)
+		stepCtx, cancel := stepContext(ctx, st)
+		obs, summary, err := w.do(stepCtx, st, a)
+		cancel()
+		w.noteIDToken(a)
 		obs.Refreshes, obs.Rotations = w.clientEventsSince(from, a.name)
 		at2, rt2 := w.tokens(ctx, a)
 		if usesSession(st) {
@@ -267,6 +276,10 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 		}
 		if err == nil && len(st.Capture) > 0 {
 			sr.Failures = append(sr.Failures, w.capture(st)...)
+		}
+		if err == nil {
+			w.setTokenVars(ctx, a)
+			sr.Failures = append(sr.Failures, checkV3(st.Expect, obs, w.vars, w.clock.Now())...)
 		}
 	}
 	if len(sr.Failures) > 0 {
@@ -307,6 +320,8 @@ func (w *world) capture(st Step) []string {
 					v, ok = c.Value, true
 				}
 			}
+		case "token":
+			v, ok = w.captureToken(st, key, ans)
 		}
 		if !ok {
 			fails = append(fails, fmt.Sprintf("capture %s: the answer has no %s", name, expr))
@@ -560,6 +575,9 @@ func (w *world) doSave(ctx context.Context, st Step, a *actor) (Observed, string
 		w.codes[st.Save.As] = a.tap.lastExchange()
 		return Observed{}, who + "save the token request that traded the code as " + st.Save.As, nil
 	}
+	if st.Save.From != "" {
+		return w.saveCaptured(st, a)
+	}
 	at, rt := w.tokens(ctx, a)
 	tok := map[string]string{"access": at, "refresh": rt}[st.Save.Token]
 	if tok == "" {
@@ -581,7 +599,11 @@ func (w *world) doReplay(ctx context.Context, st Step, a *actor) (Observed, stri
 			return o, "replay", err
 		}
 	}
-	err := a.client.Replay(ctx, w.saved[st.Replay])
+	tok, err := w.replayToken(st.Replay)
+	if err != nil {
+		return o, who + "replay " + st.Replay, err
+	}
+	err = a.client.Replay(ctx, tok)
 	o.Status = w.answeredStatus()
 	return o, who + "replay " + st.Replay + " → " + o.describeAfter(err), o.absorb(err)
 }
