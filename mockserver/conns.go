@@ -14,11 +14,15 @@ import (
 // process's descriptors and every new client timed out.
 //
 // At the cap, a new connection takes the place of the connection idle for
-// longest (or else the oldest one that has sent nothing yet); when every
-// connection is busy with a request, the new one is closed at once. So idle connections
-// can never lock out a new client, and the descriptors stay bounded.
+// longest, or else the oldest one that has sent nothing yet, or else the
+// one that has been reading its request's body longest; when every
+// connection is busy with a request it has read, the new one is closed at
+// once. So neither idle connections nor ones trickling their body can lock
+// out a new client, and the descriptors stay bounded.
 //
-// Use Listener to wrap the listener and ConnState as http.Server.ConnState.
+// Use Listener to wrap the listener, ConnState as http.Server.ConnState,
+// ConnContext as http.Server.ConnContext and Handler around the handler
+// (conns_body.go), which tells the limiter when a body has been read.
 type ConnLimiter struct {
 	max   int
 	mu    sync.Mutex
@@ -30,6 +34,10 @@ type ConnLimiter struct {
 type connInfo struct {
 	state http.ConnState
 	since time.Time
+	// reading: active, and its request's body not yet read to the end. A
+	// client on loopback sends a body in microseconds, so the one reading
+	// longest is almost surely trickling it on purpose.
+	reading bool
 }
 
 // NewConnLimiter returns a limiter for at most max connections.
@@ -90,23 +98,30 @@ func (l *ConnLimiter) admit(c net.Conn) bool {
 
 // idlest returns the connection idle for longest or, when none is idle,
 // the oldest that has not sent a request yet (a flood of silent
-// connections then evicts itself, oldest first); nil when every
-// connection is busy. A scan, but only at the cap, and bounded by it.
+// connections then evicts itself, oldest first), or else the one reading
+// its request's body longest (so does a flood of trickled bodies); nil
+// when every connection is busy with a request it has read. A scan, but
+// only at the cap, and bounded by it.
 func (l *ConnLimiter) idlest() net.Conn {
-	var idle, silent net.Conn
-	var idleSince, silentSince time.Time
+	var idle, silent, reading net.Conn
+	var idleSince, silentSince, readingSince time.Time
 	for c, info := range l.conns {
 		switch {
 		case info.state == http.StateIdle && (idle == nil || info.since.Before(idleSince)):
 			idle, idleSince = c, info.since
 		case info.state == http.StateNew && (silent == nil || info.since.Before(silentSince)):
 			silent, silentSince = c, info.since
+		case info.state == http.StateActive && info.reading && (reading == nil || info.since.Before(readingSince)):
+			reading, readingSince = c, info.since
 		}
 	}
-	if idle != nil {
+	switch {
+	case idle != nil:
 		return idle
+	case silent != nil:
+		return silent
 	}
-	return silent
+	return reading
 }
 
 // ConnState tracks each connection's state; set it as http.Server.ConnState.
@@ -118,7 +133,9 @@ func (l *ConnLimiter) ConnState(c net.Conn, state http.ConnState) {
 		delete(l.conns, c)
 	default:
 		if info, ok := l.conns[c]; ok && info.state != state {
-			info.state, info.since = state, time.Now()
+			// A request's headers are read when it turns active; until
+			// Handler says otherwise, its body is still on the way.
+			info.state, info.since, info.reading = state, time.Now(), state == http.StateActive
 		}
 	}
 }

@@ -59,6 +59,10 @@ type serveOptions struct {
 
 	// Bounds on what clients can make the server hold.
 	maxConns  int // 0: below the descriptor limit
+	// headerTimeout and bodyTimeout bound the reading of a request's
+	// headers and, from then on, of its body.
+	headerTimeout string
+	bodyTimeout   string
 	eventsMax int
 	retention string
 	loginRate string // "N/s"; "" or "0" for none
@@ -74,6 +78,7 @@ func defaultServeOptions() serveOptions {
 		alg: "HS256", clock: mockserver.ClockReal,
 		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
 		codeTTL: "60s", deviceTTL: "10m", deviceInterval: "5s",
+		headerTimeout: "2s", bodyTimeout: "5s",
 		eventsMax: mockserver.DefaultEventsMax, retention: mockserver.FormatDuration(mockserver.DefaultRetention),
 	}
 }
@@ -157,6 +162,8 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.StringVar(&opts.adminTokenFile, "admin-token-file", "", "read the admin token from this file")
 	f.StringVar(&opts.userFile, "user-file", "", "read users from this file, one name:password a line (# comments)")
 	f.IntVar(&opts.maxConns, "max-conns", 0, "most open connections; at the cap the longest-idle one is closed (default: below the open-files limit, at most 4096)")
+	f.StringVar(&opts.headerTimeout, "header-timeout", opts.headerTimeout, "most time a client may take to send a request's headers")
+	f.StringVar(&opts.bodyTimeout, "body-timeout", opts.bodyTimeout, "most time a client may take to send a request's body, after its headers (408 beyond)")
 	f.IntVar(&opts.eventsMax, "events-max", opts.eventsMax, "most rows kept in the event log; the oldest are pruned in the background")
 	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
 	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
@@ -207,6 +214,8 @@ type serveConfig struct {
 	mockserver.Config
 	addr, db, clock     string
 	maxConns            int
+	headerTimeout       time.Duration
+	bodyTimeout         time.Duration
 	adminGenerated      bool // the admin token was made here, so it must be shown
 	secretOnCommandLine bool // --client was used: warn
 	sources             map[string]string
@@ -232,12 +241,17 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		{"code-ttl", o.codeTTL, &cfg.CodeTTL},
 		{"device-ttl", o.deviceTTL, &cfg.DeviceTTL},
 		{"device-interval", o.deviceInterval, &cfg.DeviceInterval},
+		{"header-timeout", o.headerTimeout, &cfg.headerTimeout},
+		{"body-timeout", o.bodyTimeout, &cfg.bodyTimeout},
 	} {
 		v, err := mockserver.ParseDuration(d.in)
 		if err != nil {
 			return cfg, usagef("--%s: %v", d.name, err)
 		}
 		*d.out = v
+	}
+	if cfg.headerTimeout <= 0 || cfg.bodyTimeout <= 0 {
+		return cfg, usagef("--header-timeout and --body-timeout must be positive: without them one slow client holds a connection for ever")
 	}
 	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
 	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
@@ -412,16 +426,18 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	defer srv.Close()
 	printBanner(std, opts.json, url, cfg, clock)
 
-	// A client sends its headers at once and reuses an idle connection
-	// within seconds; holding more costs a descriptor each (see --max-conns).
+	// A client sends its headers and body at once and reuses an idle
+	// connection within seconds; holding more costs a descriptor each (see
+	// --max-conns). The body's deadline is set by conns.Handler, so that
+	// headers and body are bounded each on their own.
 	conns := mockserver.NewConnLimiter(cfg.maxConns)
 	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		Handler:           conns.Handler(srv, cfg.bodyTimeout),
+		ReadHeaderTimeout: cfg.headerTimeout,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       30 * time.Second,
 		ConnState:         conns.ConnState,
+		ConnContext:       conns.ConnContext,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
