@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"os"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 )

@@ -58,14 +58,14 @@ type serveOptions struct {
 	allowWeakSecrets  bool
 
 	// Bounds on what clients can make the server hold.
-	maxConns  int // 0: below the descriptor limit
+	maxConns int // 0: below the descriptor limit
 	// headerTimeout and bodyTimeout bound the reading of a request's
 	// headers and, from then on, of its body.
 	headerTimeout string
 	bodyTimeout   string
-	eventsMax int
-	retention string
-	loginRate string // "N/s"; "" or "0" for none
+	eventsMax     int
+	retention     string
+	loginRate     string // "N/s"; "" or "0" for none
 
 	// sources says where each setting not left at its default came from:
 	// "flag", "environment", ".env" or "file".
