@@ -29,6 +29,10 @@ type ConnLimiter struct {
 	conns map[net.Conn]*connInfo
 
 	refused, evicted atomic.Int64
+	// watching is set once Handler wraps the handler: only then does the
+	// limiter learn when a body has been read, and an active connection
+	// may count as still reading.
+	watching atomic.Bool
 }
 
 type connInfo struct {
@@ -135,7 +139,7 @@ func (l *ConnLimiter) ConnState(c net.Conn, state http.ConnState) {
 		if info, ok := l.conns[c]; ok && info.state != state {
 			// A request's headers are read when it turns active; until
 			// Handler says otherwise, its body is still on the way.
-			info.state, info.since, info.reading = state, time.Now(), state == http.StateActive
+			info.state, info.since, info.reading = state, time.Now(), state == http.StateActive && l.watching.Load()
 		}
 	}
 }

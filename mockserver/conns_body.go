@@ -27,6 +27,7 @@ func (l *ConnLimiter) ConnContext(ctx context.Context, c net.Conn) context.Conte
 // bodyTimeout of its headers (0: no bound), and tells the limiter when it
 // has. A request that reaches its handler without a body is read at once.
 func (l *ConnLimiter) Handler(next http.Handler, bodyTimeout time.Duration) http.Handler {
+	l.watching.Store(true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Context().Value(connKey{}).(net.Conn)
 		if r.Body == nil || r.Body == http.NoBody {
