@@ -40,7 +40,12 @@ type Config struct {
 	// AllowWeakSecrets accepts HS256 secrets shorter than MinSecretBytes,
 	// for teaching how a weak secret is brute-forced.
 	AllowWeakSecrets bool
-	SecureCookies    bool
+	// OpenIntrospection lets /oauth/introspect answer callers that do not
+	// authenticate, for teaching; by default a confidential client must
+	// (RFC 7662 §2.1). Either way a client that names itself learns about
+	// its own tokens only.
+	OpenIntrospection bool
+	SecureCookies     bool
 	BcryptCost       int
 	// HashWorkers bounds concurrent bcrypt work (0: one per core);
 	// HashQueue more may wait, and the rest get 503 with Retry-After.

@@ -56,6 +56,9 @@ type serveOptions struct {
 	adminTokenFile    string
 	userFile          string
 	allowWeakSecrets  bool
+	// openIntrospection answers /oauth/introspect without client
+	// authentication, for teaching.
+	openIntrospection bool
 
 	// Bounds on what clients can make the server hold.
 	maxConns int // 0: below the descriptor limit
@@ -167,6 +170,7 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.IntVar(&opts.eventsMax, "events-max", opts.eventsMax, "most rows kept in the event log; the oldest are pruned in the background")
 	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
 	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
+	f.BoolVar(&opts.openIntrospection, "open-introspection", false, "answer /oauth/introspect without client authentication, for teaching (a client that names itself still sees only its own tokens)")
 	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	return cmd
 }
@@ -256,6 +260,7 @@ func (o serveOptions) resolve() (serveConfig, error) {
 	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
 	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
 	cfg.AllowWeakSecrets = o.allowWeakSecrets
+	cfg.OpenIntrospection = o.openIntrospection
 	if err := o.resolveLimits(&cfg); err != nil {
 		return cfg, err
 	}
