@@ -46,7 +46,7 @@ type Config struct {
 	// its own tokens only.
 	OpenIntrospection bool
 	SecureCookies     bool
-	BcryptCost       int
+	BcryptCost        int
 	// HashWorkers bounds concurrent bcrypt work (0: one per core);
 	// HashQueue more may wait, and the rest get 503 with Retry-After.
 	HashWorkers int
