@@ -211,13 +211,16 @@ func (s *Server) describeDevice(ctx context.Context, page *devicePage) (code str
 		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code", Message: err.Error()}, nil
 	}
 	now, addr := s.clock.Now(), addrOf(ctx)
-	if err := s.userCodeGuesses.check(addr, now); errors.As(err, &problem) {
+	refund, err := s.userCodeGuesses.reserve(addr, now)
+	if errors.As(err, &problem) {
 		return "", problem, nil
 	}
 	d, err := s.db.PendingDevice(ctx, code, now)
+	if !errors.Is(err, auth.ErrNotFound) {
+		refund() // a right code is not a guess, nor is the server's failure
+	}
 	switch {
 	case errors.Is(err, auth.ErrNotFound):
-		s.userCodeGuesses.fail(addr, now)
 		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code",
 			Message: "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"}, nil
 	case err != nil:
