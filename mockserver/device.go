@@ -23,8 +23,10 @@ const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
 // deviceLimits bound the undecided device codes: per client and
 // requesting address (the request is anonymous, so the address is the only
-// party there is), and on the whole server.
-var deviceLimits = auth.CodeLimits{Each: maxPendingDevicesPerAddress, Total: 10000}
+// party there is; all of loopback is one, see clientAddr), per client over
+// all addresses, so a flood through one client leaves the table to the
+// others, and on the whole server. Expired codes count for nothing.
+var deviceLimits = auth.CodeLimits{Each: maxPendingDevicesPerAddress, Client: 2000, Total: 10000}
 
 const maxPendingDevicesPerAddress = 50
 
@@ -123,6 +125,9 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	case errors.Is(err, auth.ErrTooMany):
 		return tooMany(fmt.Sprintf("this address already has %d device logins of client %s waiting for a person; finish them or let them expire (%s)",
 			deviceLimits.Each, c.ID, FormatDuration(s.cfg.DeviceTTL)))
+	case errors.Is(err, auth.ErrClientCodesFull):
+		return tooMany(fmt.Sprintf("client %s already has %d device logins waiting for a person; retry when some have expired (%s)",
+			c.ID, deviceLimits.Client, FormatDuration(s.cfg.DeviceTTL)))
 	case errors.Is(err, auth.ErrCodesFull):
 		return tooMany(fmt.Sprintf("the server already has %d device logins waiting for a person; retry when some have expired (%s)",
 			deviceLimits.Total, FormatDuration(s.cfg.DeviceTTL)))

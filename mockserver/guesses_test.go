@@ -41,13 +41,16 @@ func TestGuessLimiterIsBounded(t *testing.T) {
 }
 
 // Limits count an IPv4 address alone and an IPv6 address by its /64, the
-// block one machine commonly holds.
+// block one machine commonly holds; every loopback address is this machine.
 func TestClientAddrGroupsIPv6By64(t *testing.T) {
 	for remote, want := range map[string]string{
-		"127.0.0.1:5555":              "127.0.0.1",
+		"127.0.0.1:5555":              "loopback",
+		"127.44.3.2:80":               "loopback",
+		"192.0.2.7:5555":              "192.0.2.7",
 		"[2001:db8:1:2:3:4:5:6]:5555": "2001:db8:1:2::/64",
 		"[2001:db8:1:2:ffff::1]:80":   "2001:db8:1:2::/64",
-		"[::1]:80":                    "::/64",
+		"[::1]:80":                    "loopback",
+		"[::ffff:127.0.0.9]:80":       "loopback",
 		"not-an-address":              "not-an-address",
 	} {
 		if got := clientAddr(remote); got != want {
