@@ -24,10 +24,10 @@ var (
 	ErrCodesFull = errors.New("too many pending codes on the whole server")
 	// ErrClientCodesFull: one client's parties together reached its cap.
 	ErrClientCodesFull = errors.New("too many pending codes for this client")
-	ErrPending   = errors.New("the user has not decided yet")
-	ErrSlowDown  = errors.New("polled faster than the interval")
-	ErrDenied    = errors.New("the user denied the request")
-	ErrCodeTaken = errors.New("user code already in use")
+	ErrPending         = errors.New("the user has not decided yet")
+	ErrSlowDown        = errors.New("polled faster than the interval")
+	ErrDenied          = errors.New("the user denied the request")
+	ErrCodeTaken       = errors.New("user code already in use")
 )
 
 // ErrBadCursor is a page cursor the store did not hand out.
