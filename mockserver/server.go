@@ -239,7 +239,11 @@ func (c Config) validate() error {
 		}
 	}
 	for _, u := range c.Users {
-		if err := validateCredentials(u.Username, u.Password); err != nil {
+		err := validateCredentials(u.Username, u.Password)
+		if err == nil {
+			_, err = canonicalUsername(u.Username)
+		}
+		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				err = errors.New(e.Message)
@@ -253,6 +257,7 @@ func (c Config) validate() error {
 // ensureUser creates a configured user, or gives an existing one the
 // configured password, so that what the banner prints is what works.
 func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
+	u.Username = lookupUsername(u.Username) // validate refused the names without one
 	existing, err := s.db.UserByName(ctx, u.Username)
 	if err != nil && !errors.Is(err, auth.ErrNotFound) {
 		return err
