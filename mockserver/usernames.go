@@ -62,4 +62,3 @@ func lookupUsername(name string) string {
 	}
 	return name
 }
-
