@@ -48,7 +48,8 @@ func (c *guessCount) drained(now time.Time) float64 {
 	return max(0, c.n-float64(elapsed)/float64(userCodeGuessRefill))
 }
 
-// check refuses a lookup from addr while its failures are at the burst.
+// check reports, without counting, whether a lookup from addr would be
+// refused.
 func (l *guessLimiter) check(addr string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -91,14 +92,6 @@ func (l *guessLimiter) reserve(addr string, now time.Time) (refund func(), err e
 		defer l.mu.Unlock()
 		c.n = max(0, c.n-1)
 	}, nil
-}
-
-// fail counts a failed lookup from addr.
-func (l *guessLimiter) fail(addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c := l.entry(addr, now)
-	c.n, c.last = c.drained(now)+1, now
 }
 
 // entry returns addr's count, made when there is room, or else the one

@@ -12,7 +12,7 @@ func TestGuessLimiterIsBounded(t *testing.T) {
 	l := newGuessLimiter()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for range userCodeGuessBurst {
-		l.fail("192.0.2.1", now)
+		l.reserve("192.0.2.1", now)
 	}
 	if l.check("192.0.2.1", now) == nil {
 		t.Fatal("an address at the burst may still look codes up")
@@ -20,7 +20,7 @@ func TestGuessLimiterIsBounded(t *testing.T) {
 	for i := range maxGuessAddrs + 50 {
 		addr := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
 		for range userCodeGuessBurst {
-			l.fail(addr, now)
+			l.reserve(addr, now)
 		}
 	}
 	if n := len(l.failed); n > maxGuessAddrs+1 {
