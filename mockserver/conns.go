@@ -14,8 +14,8 @@ import (
 // process's descriptors and every new client timed out.
 //
 // At the cap, a new connection takes the place of the connection idle for
-// longest, or else the oldest one that has sent nothing yet, or else the
-// one that has been reading its request's body longest; when every
+// longest, or else the one that has been reading its request longest
+// (headers not yet sent, or a body still arriving); when every
 // connection is busy with a request it has read, the new one is closed at
 // once. So neither idle connections nor ones trickling their body can lock
 // out a new client, and the descriptors stay bounded.
@@ -101,29 +101,26 @@ func (l *ConnLimiter) admit(c net.Conn) bool {
 }
 
 // idlest returns the connection idle for longest or, when none is idle,
-// the oldest that has not sent a request yet (a flood of silent
-// connections then evicts itself, oldest first), or else the one reading
-// its request's body longest (so does a flood of trickled bodies); nil
-// when every connection is busy with a request it has read. A scan, but
-// only at the cap, and bounded by it.
+// the one that has been reading its request longest: one that has sent
+// nothing yet (or only part of its headers), or one still sending its
+// body. A flood of silent connections or trickled bodies then evicts
+// itself, oldest first, while a new client's request, read in
+// microseconds, is the youngest. nil when every connection is busy with a
+// request it has read. A scan, but only at the cap, and bounded by it.
 func (l *ConnLimiter) idlest() net.Conn {
-	var idle, silent, reading net.Conn
-	var idleSince, silentSince, readingSince time.Time
+	var idle, reading net.Conn
+	var idleSince, readingSince time.Time
 	for c, info := range l.conns {
 		switch {
 		case info.state == http.StateIdle && (idle == nil || info.since.Before(idleSince)):
 			idle, idleSince = c, info.since
-		case info.state == http.StateNew && (silent == nil || info.since.Before(silentSince)):
-			silent, silentSince = c, info.since
-		case info.state == http.StateActive && info.reading && (reading == nil || info.since.Before(readingSince)):
+		case (info.state == http.StateNew || info.state == http.StateActive && info.reading) &&
+			(reading == nil || info.since.Before(readingSince)):
 			reading, readingSince = c, info.since
 		}
 	}
-	switch {
-	case idle != nil:
+	if idle != nil {
 		return idle
-	case silent != nil:
-		return silent
 	}
 	return reading
 }
