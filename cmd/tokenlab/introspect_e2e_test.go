@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,10 @@ func TestServeE2EIntrospectionNeedsClient(t *testing.T) {
 			}
 			if tc.status == http.StatusOK && body["active"] != true {
 				t.Fatalf("open introspection of a live token: %v", body)
+			}
+			warned := strings.Contains(strings.Join(p.banner.Warnings, "\n"), "open introspection")
+			if warned != (tc.status == http.StatusOK) {
+				t.Fatalf("banner warnings %q: the open-introspection warning shown = %v", p.banner.Warnings, warned)
 			}
 		})
 	}

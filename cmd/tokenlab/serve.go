@@ -513,6 +513,9 @@ func bannerWarnings(cfg serveConfig, sources map[string]string) []string {
 		warnings = append(warnings, fmt.Sprintf("weak HS256 secrets allowed (shorter than %d bytes): anyone can brute-force them and forge tokens; for teaching only",
 			mockserver.MinSecretBytes))
 	}
+	if cfg.OpenIntrospection {
+		warnings = append(warnings, "open introspection: anyone who holds a token can ask whether it is live; for teaching only")
+	}
 	return warnings
 }
 
