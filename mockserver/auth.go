@@ -57,6 +57,10 @@ func (s *Server) register(ctx context.Context, username, password string) (auth.
 	if err := validateCredentials(username, password); err != nil {
 		return auth.User{}, err
 	}
+	username, err := canonicalUsername(username)
+	if err != nil {
+		return auth.User{}, err
+	}
 	if len(password) < minPasswordBytes {
 		return auth.User{}, badRequest("password must be at least %d bytes", minPasswordBytes)
 	}
@@ -98,6 +102,7 @@ func (s *Server) checkPassword(ctx context.Context, username, password, where st
 	if err := validateCredentials(username, password); err != nil {
 		return auth.User{}, err
 	}
+	username = lookupUsername(username)
 	u, err := s.db.UserByName(ctx, username)
 	known := err == nil
 	if err != nil && !errors.Is(err, auth.ErrNotFound) {

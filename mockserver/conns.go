@@ -14,22 +14,34 @@ import (
 // process's descriptors and every new client timed out.
 //
 // At the cap, a new connection takes the place of the connection idle for
-// longest (or else the oldest one that has sent nothing yet); when every
-// connection is busy with a request, the new one is closed at once. So idle connections
-// can never lock out a new client, and the descriptors stay bounded.
+// longest, or else the one that has been reading its request longest
+// (headers not yet sent, or a body still arriving); when every
+// connection is busy with a request it has read, the new one is closed at
+// once. So neither idle connections nor ones trickling their body can lock
+// out a new client, and the descriptors stay bounded.
 //
-// Use Listener to wrap the listener and ConnState as http.Server.ConnState.
+// Use Listener to wrap the listener, ConnState as http.Server.ConnState,
+// ConnContext as http.Server.ConnContext and Handler around the handler
+// (conns_body.go), which tells the limiter when a body has been read.
 type ConnLimiter struct {
 	max   int
 	mu    sync.Mutex
 	conns map[net.Conn]*connInfo
 
 	refused, evicted atomic.Int64
+	// watching is set once Handler wraps the handler: only then does the
+	// limiter learn when a body has been read, and an active connection
+	// may count as still reading.
+	watching atomic.Bool
 }
 
 type connInfo struct {
 	state http.ConnState
 	since time.Time
+	// reading: active, and its request's body not yet read to the end. A
+	// client on loopback sends a body in microseconds, so the one reading
+	// longest is almost surely trickling it on purpose.
+	reading bool
 }
 
 // NewConnLimiter returns a limiter for at most max connections.
@@ -89,24 +101,28 @@ func (l *ConnLimiter) admit(c net.Conn) bool {
 }
 
 // idlest returns the connection idle for longest or, when none is idle,
-// the oldest that has not sent a request yet (a flood of silent
-// connections then evicts itself, oldest first); nil when every
-// connection is busy. A scan, but only at the cap, and bounded by it.
+// the one that has been reading its request longest: one that has sent
+// nothing yet (or only part of its headers), or one still sending its
+// body. A flood of silent connections or trickled bodies then evicts
+// itself, oldest first, while a new client's request, read in
+// microseconds, is the youngest. nil when every connection is busy with a
+// request it has read. A scan, but only at the cap, and bounded by it.
 func (l *ConnLimiter) idlest() net.Conn {
-	var idle, silent net.Conn
-	var idleSince, silentSince time.Time
+	var idle, reading net.Conn
+	var idleSince, readingSince time.Time
 	for c, info := range l.conns {
 		switch {
 		case info.state == http.StateIdle && (idle == nil || info.since.Before(idleSince)):
 			idle, idleSince = c, info.since
-		case info.state == http.StateNew && (silent == nil || info.since.Before(silentSince)):
-			silent, silentSince = c, info.since
+		case (info.state == http.StateNew || info.state == http.StateActive && info.reading) &&
+			(reading == nil || info.since.Before(readingSince)):
+			reading, readingSince = c, info.since
 		}
 	}
 	if idle != nil {
 		return idle
 	}
-	return silent
+	return reading
 }
 
 // ConnState tracks each connection's state; set it as http.Server.ConnState.
@@ -118,7 +134,9 @@ func (l *ConnLimiter) ConnState(c net.Conn, state http.ConnState) {
 		delete(l.conns, c)
 	default:
 		if info, ok := l.conns[c]; ok && info.state != state {
-			info.state, info.since = state, time.Now()
+			// A request's headers are read when it turns active; until
+			// Handler says otherwise, its body is still on the way.
+			info.state, info.since, info.reading = state, time.Now(), state == http.StateActive && l.watching.Load()
 		}
 	}
 }

@@ -82,3 +82,52 @@ func TestConnLimiterRefusesWhenAllBusy(t *testing.T) {
 		t.Errorf("evicted %d, open %d; want an eviction and at most 2 open", limiter.Evicted(), limiter.Open())
 	}
 }
+
+// A connection still reading its request's body is evictable at the cap,
+// oldest first; a request that has been read is not.
+func TestConnLimiterEvictsTrickledBody(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	limiter := NewConnLimiter(2)
+	started := make(chan struct{}, 2)
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/upload" {
+			started <- struct{}{}
+			io.ReadAll(r.Body) // the body never comes: the connection is evicted
+		}
+	})
+	hs := &http.Server{ConnState: limiter.ConnState, ConnContext: limiter.ConnContext, ReadHeaderTimeout: 5 * time.Second,
+		Handler: limiter.Handler(inner, time.Minute)}
+	go hs.Serve(limiter.Listener(ln))
+	t.Cleanup(func() { hs.Close() })
+	dial := func(request string) *bufio.Reader {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write([]byte(request))
+		return bufio.NewReader(c)
+	}
+	const upload = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+	first := dial(upload)
+	<-started
+	dial(upload)
+	<-started
+
+	resp, err := http.ReadResponse(dial("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"), nil)
+	if err != nil {
+		t.Fatalf("a new client was refused while two connections trickled their bodies: %v", err)
+	}
+	resp.Body.Close()
+	if limiter.Evicted() != 1 {
+		t.Errorf("evicted = %d, want 1", limiter.Evicted())
+	}
+	if _, err := first.ReadByte(); err == nil {
+		t.Error("the oldest trickling connection was not the one closed")
+	}
+}

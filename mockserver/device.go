@@ -23,8 +23,10 @@ const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
 // deviceLimits bound the undecided device codes: per client and
 // requesting address (the request is anonymous, so the address is the only
-// party there is), and on the whole server.
-var deviceLimits = auth.CodeLimits{Each: maxPendingDevicesPerAddress, Total: 10000}
+// party there is; all of loopback is one, see clientAddr), per client over
+// all addresses, so a flood through one client leaves the table to the
+// others, and on the whole server. Expired codes count for nothing.
+var deviceLimits = auth.CodeLimits{Each: maxPendingDevicesPerAddress, Client: 2000, Total: 10000}
 
 const maxPendingDevicesPerAddress = 50
 
@@ -123,6 +125,9 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	case errors.Is(err, auth.ErrTooMany):
 		return tooMany(fmt.Sprintf("this address already has %d device logins of client %s waiting for a person; finish them or let them expire (%s)",
 			deviceLimits.Each, c.ID, FormatDuration(s.cfg.DeviceTTL)))
+	case errors.Is(err, auth.ErrClientCodesFull):
+		return tooMany(fmt.Sprintf("client %s already has %d device logins waiting for a person; retry when some have expired (%s)",
+			c.ID, deviceLimits.Client, FormatDuration(s.cfg.DeviceTTL)))
 	case errors.Is(err, auth.ErrCodesFull):
 		return tooMany(fmt.Sprintf("the server already has %d device logins waiting for a person; retry when some have expired (%s)",
 			deviceLimits.Total, FormatDuration(s.cfg.DeviceTTL)))
@@ -211,13 +216,16 @@ func (s *Server) describeDevice(ctx context.Context, page *devicePage) (code str
 		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code", Message: err.Error()}, nil
 	}
 	now, addr := s.clock.Now(), addrOf(ctx)
-	if err := s.userCodeGuesses.check(addr, now); errors.As(err, &problem) {
+	refund, err := s.userCodeGuesses.reserve(addr, now)
+	if errors.As(err, &problem) {
 		return "", problem, nil
 	}
 	d, err := s.db.PendingDevice(ctx, code, now)
+	if !errors.Is(err, auth.ErrNotFound) {
+		refund() // a right code is not a guess, nor is the server's failure
+	}
 	switch {
 	case errors.Is(err, auth.ErrNotFound):
-		s.userCodeGuesses.fail(addr, now)
 		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_user_code",
 			Message: "no device login waits for the code " + formatUserCode(code) + "; it may have expired or been used"}, nil
 	case err != nil:

@@ -576,7 +576,7 @@ func TestPasswordGrantClients(t *testing.T) {
 }
 
 func TestResourceAudience(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, openIntrospection)
 	login := func(resource string) reply {
 		return ts.form(t, "/oauth/token", "grant_type", "password", "username", "alice", "password", "password123", "resource", resource)
 	}

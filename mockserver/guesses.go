@@ -48,7 +48,8 @@ func (c *guessCount) drained(now time.Time) float64 {
 	return max(0, c.n-float64(elapsed)/float64(userCodeGuessRefill))
 }
 
-// check refuses a lookup from addr while its failures are at the burst.
+// check reports, without counting, whether a lookup from addr would be
+// refused.
 func (l *guessLimiter) check(addr string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -59,7 +60,12 @@ func (l *guessLimiter) check(addr string, now time.Time) error {
 			return nil
 		}
 	}
-	n := c.drained(now)
+	return refusal(c.drained(now))
+}
+
+// refusal is the answer to an address whose count is n: nil while below
+// the burst.
+func refusal(n float64) error {
 	if n <= userCodeGuessBurst-1 {
 		return nil
 	}
@@ -68,24 +74,44 @@ func (l *guessLimiter) check(addr string, now time.Time) error {
 		Message: fmt.Sprintf("too many unknown codes were tried from your address; wait %s, then type the code your device shows", FormatDuration(wait.Round(time.Second)))}
 }
 
-// fail counts a failed lookup from addr.
-func (l *guessLimiter) fail(addr string, now time.Time) {
+// reserve counts a lookup from addr as failed before it is made, and
+// returns refund, to call when the code turns out to be right. Checking
+// first and counting after the lookup let a burst of parallel guesses all
+// pass the check: 100 at once got 100 answers.
+func (l *guessLimiter) reserve(addr string, now time.Time) (refund func(), err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c, ok := l.failed[addr]
-	if !ok {
-		if len(l.failed) >= maxGuessAddrs {
-			l.dropDrained(now)
-		}
-		if len(l.failed) >= maxGuessAddrs {
-			addr = overflowAddr
-		}
-		if c, ok = l.failed[addr]; !ok {
-			c = &guessCount{last: now}
-			l.failed[addr] = c
-		}
+	c := l.entry(addr, now)
+	n := c.drained(now)
+	if err := refusal(n); err != nil {
+		return nil, err
 	}
-	c.n, c.last = c.drained(now)+1, now
+	c.n, c.last = n+1, now
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		c.n = max(0, c.n-1)
+	}, nil
+}
+
+// entry returns addr's count, made when there is room, or else the one
+// the addresses beyond the table's bound share.
+func (l *guessLimiter) entry(addr string, now time.Time) *guessCount {
+	c, ok := l.failed[addr]
+	if ok {
+		return c
+	}
+	if len(l.failed) >= maxGuessAddrs {
+		l.dropDrained(now)
+	}
+	if len(l.failed) >= maxGuessAddrs {
+		addr = overflowAddr
+	}
+	if c, ok = l.failed[addr]; !ok {
+		c = &guessCount{last: now}
+		l.failed[addr] = c
+	}
+	return c
 }
 
 // dropDrained forgets the addresses whose count has drained to zero.

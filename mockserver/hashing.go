@@ -123,16 +123,25 @@ func withTrace(h handlerFunc) handlerFunc {
 	}
 }
 
+// loopbackParty is the one address every loopback peer counts as.
+const loopbackParty = "loopback"
+
 // clientAddr is the address a limit counts: the peer's IPv4 address, or
 // the /64 of an IPv6 one (one machine commonly holds a whole /64, so
-// counting single IPv6 addresses would limit nothing).
+// counting single IPv6 addresses would limit nothing). Every loopback
+// address (127/8, ::1) is this machine: one process can send from any of
+// 16 million of them, and counting each alone let it fill the device-code
+// table in seconds.
 func clientAddr(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		host = remote
 	}
 	ip := net.ParseIP(host)
-	if ip == nil || ip.To4() != nil {
+	switch {
+	case ip != nil && ip.IsLoopback():
+		return loopbackParty
+	case ip == nil || ip.To4() != nil:
 		return host
 	}
 	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()

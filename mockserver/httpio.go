@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 )
@@ -73,9 +74,19 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			Message: fmt.Sprintf("the body is larger than %d bytes", maxBody)}
 	}
 	if err != nil {
-		return nil, badRequest("the body could not be read")
+		return nil, bodyReadProblem(err)
 	}
 	return body, nil
+}
+
+// bodyReadProblem words a body that could not be read: too slow (the
+// server's body timeout, see ConnLimiter.Handler) or broken.
+func bodyReadProblem(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &Error{Status: http.StatusRequestTimeout, Code: "request_timeout",
+			Message: "the body did not arrive in time; send it whole, at once"}
+	}
+	return badRequest("the body could not be read")
 }
 
 // jsonProblem names what is wrong with a JSON body.
@@ -113,6 +124,9 @@ func readForm(w http.ResponseWriter, r *http.Request) (map[string]string, error)
 		if errors.As(err, &tooBig) {
 			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
 				Message: fmt.Sprintf("the body is larger than %d bytes", maxBody)}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, bodyReadProblem(err)
 		}
 		return nil, badRequest("the form body is malformed")
 	}

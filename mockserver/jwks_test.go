@@ -251,7 +251,7 @@ func TestJWKS(t *testing.T) {
 func TestJWKSDiscovery(t *testing.T) {
 	for _, tc := range jwksAlgs {
 		t.Run(tc.alg, func(t *testing.T) {
-			ts := newTestServer(t, func(c *Config) { c.Alg = tc.alg })
+			ts := newTestServer(t, openIntrospection, func(c *Config) { c.Alg = tc.alg })
 			for _, doc := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 				t.Run(strings.TrimPrefix(doc, "/.well-known/"), func(t *testing.T) {
 					r := ts.do(t, http.MethodGet, doc, nil)

@@ -85,4 +85,4 @@ func (s *Server) handleRotateKeys(w http.ResponseWriter, r *http.Request) error 
 }
 
 // EventKeysRotated is the event of a key rotation.
-const EventKeysRotated = "keys_rotated"
+const EventKeysRotated = auth.EventKeysRotated

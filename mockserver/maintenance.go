@@ -109,7 +109,7 @@ func (s *Server) pruneEnded(ctx context.Context) {
 // are coalesced.
 func isRejection(kind string) bool {
 	switch kind {
-	case auth.EventAccessRejected, auth.EventRefreshRejected, auth.EventLoginFailed:
+	case auth.EventAccessRejected, auth.EventRefreshRejected, auth.EventLoginFailed, auth.EventClientAuthFailed:
 		return true
 	}
 	return false

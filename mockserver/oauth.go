@@ -83,8 +83,34 @@ func (s *Server) handleOAuthIntrospect(w http.ResponseWriter, r *http.Request) e
 	if raw == "" {
 		return badRequest("token is required")
 	}
-	writeJSON(w, http.StatusOK, s.introspect(r, raw))
+	asker, err := s.introspectionClient(r, form)
+	if err != nil {
+		return err
+	}
+	answer := s.introspect(r, raw)
+	if asker != nil && !sameClient(asker.ID, answer.ClientID) {
+		answer = introspection{} // §2.2: a token not issued to the asker is described as inactive
+	}
+	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// introspectionClient is the client asking for introspection: nil (anyone)
+// only with OpenIntrospection. Otherwise it must be a confidential client
+// with its secret (RFC 7662 §2.1): a public client's id proves nothing,
+// and without this a thief could check whether a stolen token is live.
+func (s *Server) introspectionClient(r *http.Request, form map[string]string) (*auth.Client, error) {
+	c, known, err := s.authenticateClient(r.Context(), r, form)
+	switch {
+	case err != nil:
+		return nil, err
+	case known && (!c.Public() || s.cfg.OpenIntrospection):
+		return &c, nil
+	case !known && s.cfg.OpenIntrospection:
+		return nil, nil
+	}
+	return nil, invalidClient("introspection needs a confidential client's credentials (HTTP Basic or client_secret, RFC 7662 §2.1); " +
+		"a client learns only about its own tokens. For teaching, tokenlab serve --open-introspection answers anyone")
 }
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {

@@ -186,7 +186,7 @@ func (s *Server) seedMayUse(ctx context.Context, raw string) error {
 }
 
 // refreshTokenOf takes the refresh token from the JSON body or, failing
-// that, the RefreshToken cookie.
+// that, the RefreshToken cookie of a same-origin request (csrf.go).
 func refreshTokenOf(w http.ResponseWriter, r *http.Request) (string, error) {
 	var req tokenRequest
 	if _, err := decodeJSON(w, r, &req); err != nil {
@@ -196,6 +196,9 @@ func refreshTokenOf(w http.ResponseWriter, r *http.Request) (string, error) {
 		return req.Token, nil
 	}
 	if ck, err := r.Cookie(cookieRefresh); err == nil && ck.Value != "" {
+		if err := checkCookieOrigin(r); err != nil {
+			return "", err
+		}
 		return ck.Value, nil
 	}
 	return "", badRequest("send the refresh token as {\"token\": \"...\"} or the RefreshToken cookie")

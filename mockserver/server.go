@@ -40,8 +40,13 @@ type Config struct {
 	// AllowWeakSecrets accepts HS256 secrets shorter than MinSecretBytes,
 	// for teaching how a weak secret is brute-forced.
 	AllowWeakSecrets bool
-	SecureCookies    bool
-	BcryptCost       int
+	// OpenIntrospection lets /oauth/introspect answer callers that do not
+	// authenticate, for teaching; by default a confidential client must
+	// (RFC 7662 §2.1). Either way a client that names itself learns about
+	// its own tokens only.
+	OpenIntrospection bool
+	SecureCookies     bool
+	BcryptCost        int
 	// HashWorkers bounds concurrent bcrypt work (0: one per core);
 	// HashQueue more may wait, and the rest get 503 with Retry-After.
 	HashWorkers int
@@ -234,7 +239,11 @@ func (c Config) validate() error {
 		}
 	}
 	for _, u := range c.Users {
-		if err := validateCredentials(u.Username, u.Password); err != nil {
+		err := validateCredentials(u.Username, u.Password)
+		if err == nil {
+			_, err = canonicalUsername(u.Username)
+		}
+		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				err = errors.New(e.Message)
@@ -248,6 +257,7 @@ func (c Config) validate() error {
 // ensureUser creates a configured user, or gives an existing one the
 // configured password, so that what the banner prints is what works.
 func (s *Server) ensureUser(ctx context.Context, u Credentials) error {
+	u.Username = lookupUsername(u.Username) // validate refused the names without one
 	existing, err := s.db.UserByName(ctx, u.Username)
 	if err != nil && !errors.Is(err, auth.ErrNotFound) {
 		return err

@@ -60,7 +60,7 @@ func TestSeedWalk(t *testing.T) {
 }
 
 func TestOAuthWalk(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, openIntrospection)
 	r := ts.form(t, "/oauth/token", "grant_type", "password", "username", "alice", "password", "password123", "scope", "read")
 	if r.Status != 200 || r.str("token_type") != "Bearer" || r.str("scope") != "read" {
 		t.Fatalf("password grant: %d %s", r.Status, r.Raw)
@@ -198,7 +198,7 @@ func TestDurationRoundTrip(t *testing.T) {
 
 func TestReviewFixes(t *testing.T) {
 	t.Run("a token without iat is introspected, not a 500", func(t *testing.T) {
-		ts := newTestServer(t)
+		ts := newTestServer(t, openIntrospection)
 		now := ts.Clock.Now()
 		c := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: ts.tokens().issuer, Subject: "1", ID: "no-iat",
 			Audience: jwt.ClaimStrings{ts.tokens().audience}, ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),

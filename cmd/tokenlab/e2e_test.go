@@ -1040,7 +1040,8 @@ func TestServeE2ELogNeverHoldsSecrets(t *testing.T) {
 		http.StatusOK).decode(t, &oauth)
 	track(c.postForm("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {oauth.RefreshToken}}),
 		http.StatusOK).decode(t, &oauthNext)
-	track(c.postForm("/oauth/introspect", url.Values{"token": {oauthNext.AccessToken}}), http.StatusOK)
+	// Introspection needs a confidential client's credentials.
+	track(c.postForm("/oauth/introspect", url.Values{"token": {oauthNext.AccessToken}}), http.StatusUnauthorized)
 	track(c.postForm("/oauth/revoke", url.Values{"token": {oauthNext.RefreshToken}}), http.StatusOK)
 	track(c.postJSON("/token", tokenBody{login.RefreshToken}), http.StatusUnauthorized) // a replay
 	track(c.postJSON("/logout", tokenBody{carol.RefreshToken}), http.StatusNoContent)

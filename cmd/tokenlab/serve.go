@@ -56,12 +56,19 @@ type serveOptions struct {
 	adminTokenFile    string
 	userFile          string
 	allowWeakSecrets  bool
+	// openIntrospection answers /oauth/introspect without client
+	// authentication, for teaching.
+	openIntrospection bool
 
 	// Bounds on what clients can make the server hold.
-	maxConns  int // 0: below the descriptor limit
-	eventsMax int
-	retention string
-	loginRate string // "N/s"; "" or "0" for none
+	maxConns int // 0: below the descriptor limit
+	// headerTimeout and bodyTimeout bound the reading of a request's
+	// headers and, from then on, of its body.
+	headerTimeout string
+	bodyTimeout   string
+	eventsMax     int
+	retention     string
+	loginRate     string // "N/s"; "" or "0" for none
 
 	// sources says where each setting not left at its default came from:
 	// "flag", "environment", ".env" or "file".
@@ -74,6 +81,7 @@ func defaultServeOptions() serveOptions {
 		alg: "HS256", clock: mockserver.ClockReal,
 		users: []string{"alice:password123"}, audience: "tokenlab", logFormat: "text",
 		codeTTL: "60s", deviceTTL: "10m", deviceInterval: "5s",
+		headerTimeout: "2s", bodyTimeout: "5s",
 		eventsMax: mockserver.DefaultEventsMax, retention: mockserver.FormatDuration(mockserver.DefaultRetention),
 	}
 }
@@ -157,9 +165,12 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.StringVar(&opts.adminTokenFile, "admin-token-file", "", "read the admin token from this file")
 	f.StringVar(&opts.userFile, "user-file", "", "read users from this file, one name:password a line (# comments)")
 	f.IntVar(&opts.maxConns, "max-conns", 0, "most open connections; at the cap the longest-idle one is closed (default: below the open-files limit, at most 4096)")
+	f.StringVar(&opts.headerTimeout, "header-timeout", opts.headerTimeout, "most time a client may take to send a request's headers")
+	f.StringVar(&opts.bodyTimeout, "body-timeout", opts.bodyTimeout, "most time a client may take to send a request's body, after its headers (408 beyond)")
 	f.IntVar(&opts.eventsMax, "events-max", opts.eventsMax, "most rows kept in the event log; the oldest are pruned in the background")
 	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
 	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
+	f.BoolVar(&opts.openIntrospection, "open-introspection", false, "answer /oauth/introspect without client authentication, for teaching (a client that names itself still sees only its own tokens)")
 	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	return cmd
 }
@@ -207,6 +218,8 @@ type serveConfig struct {
 	mockserver.Config
 	addr, db, clock     string
 	maxConns            int
+	headerTimeout       time.Duration
+	bodyTimeout         time.Duration
 	adminGenerated      bool // the admin token was made here, so it must be shown
 	secretOnCommandLine bool // --client was used: warn
 	sources             map[string]string
@@ -232,6 +245,8 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		{"code-ttl", o.codeTTL, &cfg.CodeTTL},
 		{"device-ttl", o.deviceTTL, &cfg.DeviceTTL},
 		{"device-interval", o.deviceInterval, &cfg.DeviceInterval},
+		{"header-timeout", o.headerTimeout, &cfg.headerTimeout},
+		{"body-timeout", o.bodyTimeout, &cfg.bodyTimeout},
 	} {
 		v, err := mockserver.ParseDuration(d.in)
 		if err != nil {
@@ -239,9 +254,13 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		}
 		*d.out = v
 	}
+	if cfg.headerTimeout <= 0 || cfg.bodyTimeout <= 0 {
+		return cfg, usagef("--header-timeout and --body-timeout must be positive: without them one slow client holds a connection for ever")
+	}
 	cfg.Alg, cfg.Audience, cfg.Issuer = o.alg, o.audience, o.issuer
 	cfg.AccessSecret, cfg.RefreshSecret, cfg.AdminToken = o.accessSecret, o.refreshSecret, o.adminToken
 	cfg.AllowWeakSecrets = o.allowWeakSecrets
+	cfg.OpenIntrospection = o.openIntrospection
 	if err := o.resolveLimits(&cfg); err != nil {
 		return cfg, err
 	}
@@ -412,16 +431,18 @@ func serveRun(ctx context.Context, std streams, opts serveOptions) error {
 	defer srv.Close()
 	printBanner(std, opts.json, url, cfg, clock)
 
-	// A client sends its headers at once and reuses an idle connection
-	// within seconds; holding more costs a descriptor each (see --max-conns).
+	// A client sends its headers and body at once and reuses an idle
+	// connection within seconds; holding more costs a descriptor each (see
+	// --max-conns). The body's deadline is set by conns.Handler, so that
+	// headers and body are bounded each on their own.
 	conns := mockserver.NewConnLimiter(cfg.maxConns)
 	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		Handler:           conns.Handler(srv, cfg.bodyTimeout),
+		ReadHeaderTimeout: cfg.headerTimeout,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       30 * time.Second,
 		ConnState:         conns.ConnState,
+		ConnContext:       conns.ConnContext,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
@@ -492,6 +513,9 @@ func bannerWarnings(cfg serveConfig, sources map[string]string) []string {
 	if cfg.AllowWeakSecrets && cfg.Alg == "HS256" && (weak(cfg.AccessSecret) || weak(cfg.RefreshSecret)) {
 		warnings = append(warnings, fmt.Sprintf("weak HS256 secrets allowed (shorter than %d bytes): anyone can brute-force them and forge tokens; for teaching only",
 			mockserver.MinSecretBytes))
+	}
+	if cfg.OpenIntrospection {
+		warnings = append(warnings, "open introspection: anyone who holds a token can ask whether it is live; for teaching only")
 	}
 	return warnings
 }

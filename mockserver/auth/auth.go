@@ -22,10 +22,12 @@ var (
 var (
 	ErrTooMany   = errors.New("too many pending codes for this user or address")
 	ErrCodesFull = errors.New("too many pending codes on the whole server")
-	ErrPending   = errors.New("the user has not decided yet")
-	ErrSlowDown  = errors.New("polled faster than the interval")
-	ErrDenied    = errors.New("the user denied the request")
-	ErrCodeTaken = errors.New("user code already in use")
+	// ErrClientCodesFull: one client's parties together reached its cap.
+	ErrClientCodesFull = errors.New("too many pending codes for this client")
+	ErrPending         = errors.New("the user has not decided yet")
+	ErrSlowDown        = errors.New("polled faster than the interval")
+	ErrDenied          = errors.New("the user denied the request")
+	ErrCodeTaken       = errors.New("user code already in use")
 )
 
 // ErrBadCursor is a page cursor the store did not hand out.
@@ -36,7 +38,9 @@ var ErrBadCursor = errors.New("malformed page cursor")
 // device codes asked for from one address; past it the store answers
 // ErrTooMany. Total is for all clients and parties together (ErrCodesFull):
 // a backstop, much larger, so that one party cannot close a shared client
-// for everyone.
+// for everyone. Client, when set, is for one client's parties together
+// (ErrClientCodesFull): a flood through one client from many addresses
+// leaves room for the other clients.
 type CodeLimits struct {
-	Each, Total int
+	Each, Client, Total int
 }

@@ -15,7 +15,13 @@ const (
 	EventLogout          = "logout"
 	EventAccessRejected  = "access_rejected"
 	EventClock           = "clock_moved"
+	EventKeysRotated     = "keys_rotated"
 )
+
+// SecurityEvents are the kinds a flood of ordinary events must not push
+// out of the log: signs of a stolen token and what an admin did. The
+// store keeps a share of the log for the newest of them.
+var SecurityEvents = []string{EventReuseDetected, EventFamilyRevoked, EventClock, EventKeysRotated}
 
 // Event is one entry of the server's event log. It names tokens by jti,
 // never by value.

@@ -80,6 +80,7 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 		if err := checkCodeLimits(tx, limits,
 			codeCount{`SELECT count(*) FROM auth_codes WHERE client_id = ? AND user_id = ? AND expires_at > ? AND used_at IS NULL`,
 				[]any{c.ClientID, c.UserID, now.UnixNano()}},
+			codeCount{}, // no cap per client: codes take a password check each
 			codeCount{`SELECT count(*) FROM auth_codes WHERE expires_at > ? AND used_at IS NULL`, []any{now.UnixNano()}},
 		); err != nil {
 			return err
@@ -102,11 +103,15 @@ type codeCount struct {
 }
 
 // checkCodeLimits answers ErrTooMany when one party's live codes (each)
-// have reached limits.Each, and ErrCodesFull when the server's (total)
-// have reached limits.Total.
-func checkCodeLimits(tx wtx, limits auth.CodeLimits, each, total codeCount) error {
-	var n [2]int
-	for i, c := range []codeCount{each, total} {
+// have reached limits.Each, ErrClientCodesFull when the client's (client,
+// counted only when limits.Client is set) have reached limits.Client, and
+// ErrCodesFull when the server's (total) have reached limits.Total.
+func checkCodeLimits(tx wtx, limits auth.CodeLimits, each, client, total codeCount) error {
+	var n [3]int
+	for i, c := range []codeCount{each, client, total} {
+		if c.query == "" || i == 1 && limits.Client <= 0 {
+			continue
+		}
 		if err := tx.QueryRowContext(tx.ctx, c.query, c.args...).Scan(&n[i]); err != nil {
 			return err
 		}
@@ -114,7 +119,9 @@ func checkCodeLimits(tx wtx, limits auth.CodeLimits, each, total codeCount) erro
 	switch {
 	case n[0] >= limits.Each:
 		return auth.ErrTooMany
-	case n[1] >= limits.Total:
+	case limits.Client > 0 && n[1] >= limits.Client:
+		return auth.ErrClientCodesFull
+	case n[2] >= limits.Total:
 		return auth.ErrCodesFull
 	}
 	return nil

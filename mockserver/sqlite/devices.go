@@ -27,6 +27,8 @@ func (db *DB) CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits au
 		if err := checkCodeLimits(tx, limits,
 			codeCount{`SELECT count(*) FROM device_codes WHERE client_id = ? AND requester = ? AND status = 'pending' AND expires_at > ?`,
 				[]any{d.ClientID, d.Requester, now.UnixNano()}},
+			codeCount{`SELECT count(*) FROM device_codes WHERE client_id = ? AND status = 'pending' AND expires_at > ?`,
+				[]any{d.ClientID, now.UnixNano()}},
 			codeCount{`SELECT count(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?`, []any{now.UnixNano()}},
 		); err != nil {
 			return err

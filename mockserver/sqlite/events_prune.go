@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
@@ -39,18 +42,29 @@ func (db *DB) AddRejection(ctx context.Context, e auth.Event, window time.Durati
 // queued behind it wait milliseconds, not seconds.
 const pruneChunk = 500
 
+// securityShare is the part of the log (one in securityShare rows) kept
+// for the newest security events (auth.SecurityEvents): a flood of
+// logins or rejections, which a client produces at will, cannot push
+// them out.
+const securityShare = 10
+
 // PruneEvents deletes the oldest events until at most keep remain, a chunk
-// per transaction. It returns how many it deleted. IDs only grow (the
-// newest row is never deleted), so the newest keep rows are those with
-// id > max(id) - keep.
+// per transaction, and returns how many it deleted. The newest keep/10
+// security events are kept whatever their age; the other rows, older
+// security events among them, share the rest, newest first.
 func (db *DB) PruneEvents(ctx context.Context, keep int) (int64, error) {
+	cutoff, protectedFrom, err := db.pruneCutoff(ctx, keep)
+	if err != nil || cutoff == 0 {
+		return 0, err
+	}
+	kinds, args := securityKinds()
 	var total int64
 	for {
 		var n int64
 		err := db.tx(ctx, func(tx wtx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
-				SELECT id FROM events WHERE id <= (SELECT coalesce(max(id), 0) FROM events) - ?
-				ORDER BY id LIMIT ?)`, keep, pruneChunk)
+				SELECT id FROM events WHERE id < ? AND NOT (kind IN (`+kinds+`) AND id >= ?)
+				ORDER BY id LIMIT ?)`, append(append([]any{cutoff}, args...), protectedFrom, pruneChunk)...)
 			if err != nil {
 				return err
 			}
@@ -62,6 +76,49 @@ func (db *DB) PruneEvents(ctx context.Context, keep int) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// pruneCutoff finds what PruneEvents deletes: rows below cutoff (0: none)
+// except the security events from protectedFrom on. IDs only grow, so
+// rows written since keep above the cutoff.
+func (db *DB) pruneCutoff(ctx context.Context, keep int) (cutoff, protectedFrom int64, err error) {
+	var lo, hi int64
+	if err := db.read.QueryRowContext(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM events`).Scan(&lo, &hi); err != nil {
+		return 0, 0, err
+	}
+	if hi-lo+1 <= int64(keep) { // no more rows than IDs in the span: nothing to cut
+		return 0, 0, nil
+	}
+	kinds, args := securityKinds()
+	reserved := keep / securityShare
+	var protected int64
+	protectedFrom = hi + 1
+	if reserved > 0 {
+		// The kinds are few and indexed: a lookup per kind, not a scan.
+		err := db.read.QueryRowContext(ctx, `SELECT count(*), coalesce(min(id), ?) FROM (
+			SELECT id FROM events WHERE kind IN (`+kinds+`) ORDER BY id DESC LIMIT ?)`,
+			append(append([]any{hi + 1}, args...), reserved)...).Scan(&protected, &protectedFrom)
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	// The newest keep-protected of the other rows stay: cutoff is the
+	// oldest of them.
+	err = db.read.QueryRowContext(ctx, `SELECT id FROM events WHERE NOT (kind IN (`+kinds+`) AND id >= ?)
+		ORDER BY id DESC LIMIT 1 OFFSET ?`, append(append([]any{}, args...), protectedFrom, int64(keep)-protected-1)...).Scan(&cutoff)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return cutoff, protectedFrom, err
+}
+
+// securityKinds returns placeholders and arguments for auth.SecurityEvents.
+func securityKinds() (string, []any) {
+	args := make([]any, len(auth.SecurityEvents))
+	for i, k := range auth.SecurityEvents {
+		args[i] = k
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", "), args
 }
 
 // CountEvents returns the number of rows in the event log.

@@ -1,0 +1,2 @@
+-- The pruner finds the newest security events (reuse_detected, ...) by kind.
+CREATE INDEX events_kind ON events(kind, id);
