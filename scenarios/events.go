@@ -2,12 +2,12 @@ package scenarios
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"slices"
-	"sync/atomic"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
 )
@@ -28,12 +28,13 @@ import (
 // ownEvents are a scenario's rows in the server's event log, by ID.
 type ownEvents map[int64]serverEvent
 
-// traceSeq makes each scenario run's trace unique within a process.
-var traceSeq atomic.Uint64
-
-// newTrace names one scenario run: the run's ID and a sequence number.
-func newTrace(runID string) string {
-	return fmt.Sprintf("tokenlab-run-%s-%d", runID, traceSeq.Add(1))
+// newTrace names one scenario run with 96 random bits: another client of
+// a shared server cannot guess it, so it cannot slip events into a
+// scenario's count (a false pass) or its no_events (a false failure).
+func newTrace() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "tokenlab-" + hex.EncodeToString(b)
 }
 
 // tracing adds the scenario's trace to every request.

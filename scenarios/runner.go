@@ -300,7 +300,7 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	// dialled but never used would hold the embedded server's Shutdown
 	// for its 5-second grace.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	trace := newTrace(r.RunID)
+	trace := newTrace()
 	traced := tracing{base: tr, trace: trace}
 	rec := &recorder{base: traced}
 	w := &world{r: r, sc: sc, saved: map[string]string{}, profile: r.Profile, transport: tr, rec: rec, trace: trace,
