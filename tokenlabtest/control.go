@@ -74,7 +74,7 @@ const (
 	EventReuseDetected   = auth.EventReuseDetected   // a spent refresh token came back
 	EventFamilyRevoked   = auth.EventFamilyRevoked   // a session ended by revocation (reuse, logout, admin)
 	EventAccessRejected  = auth.EventAccessRejected  // the API refused an access token
-	EventLogout          = auth.EventLogout          // a token was revoked by its client
+	EventLogout          = auth.EventLogout          // the client ended its session (logout, or revocation at RevokeURL)
 	EventClock           = auth.EventClock           // the clock moved
 )
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +155,51 @@ func TestOAuth2AuthorizationCode(t *testing.T) {
 	}
 	if got := kinds(srv.Events(tokenlabtest.EventFilter{Username: "alice"})); !slices.Contains(got, "code_redeemed") {
 		t.Fatalf("want code_redeemed among alice's events, got %v", got)
+	}
+}
+
+// TestOAuth2ConcurrentRefresh shows the bug of twenty requests each
+// refreshing with the same token, and x/oauth2's shared TokenSource that
+// avoids it: the event log tells them apart.
+func TestOAuth2ConcurrentRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		shared bool
+	}{
+		{"one shared TokenSource", true},
+		{"a TokenSource per request", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tokenlabtest.NewServer(t, tokenlabtest.WithDB(":memory:"))
+			app := srv.Client("app")
+			ctx := context.WithValue(t.Context(), oauth2.HTTPClient, srv.HTTPClient())
+			conf := &oauth2.Config{ClientID: app.ID, ClientSecret: app.Secret, Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
+			tok, err := conf.PasswordCredentialsToken(ctx, "alice", "password123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := &oauth2.Token{RefreshToken: tok.RefreshToken} // as a restart finds it
+			shared := conf.TokenSource(ctx, stored)
+			var wg sync.WaitGroup
+			for range 20 {
+				wg.Go(func() {
+					src := shared
+					if !tc.shared {
+						src = conf.TokenSource(ctx, stored)
+					}
+					src.Token() // the replays fail; the log says why
+				})
+			}
+			wg.Wait()
+			refreshes := srv.Events(tokenlabtest.EventFilter{Kinds: []string{tokenlabtest.EventRefresh}})
+			reuse := srv.Events(tokenlabtest.EventFilter{Kinds: []string{tokenlabtest.EventReuseDetected}})
+			switch {
+			case tc.shared && (len(refreshes) != 1 || len(reuse) != 0):
+				t.Errorf("a shared TokenSource: %d refreshes and %d reuses, want 1 and 0", len(refreshes), len(reuse))
+			case !tc.shared && len(reuse) == 0:
+				// The first refresh rotates; every later one replays the spent token.
+				t.Errorf("twenty TokenSources refreshed with one token (%d refreshes) and no reuse was detected", len(refreshes))
+			}
+		})
 	}
 }
