@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,5 +255,26 @@ func TestBadOptionsFailTheStart(t *testing.T) {
 				t.Fatal("the server started")
 			}
 		})
+	}
+}
+
+// Clients registered at once, while others log in, all end up registered.
+func TestConcurrentRegistration(t *testing.T) {
+	srv := tokenlabtest.NewServer(t, tokenlabtest.WithDB(":memory:"))
+	clients := make([]tokenlabtest.Client, 8)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() { clients[i] = srv.Client(fmt.Sprintf("app-%d", i)) })
+		wg.Go(func() {
+			if _, err := passwordLogin(t, srv, "tokenlab", "", "alice", "password123"); err != nil {
+				t.Errorf("login while clients register: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range clients {
+		if _, err := passwordLogin(t, srv, c.ID, c.Secret, "alice", "password123"); err != nil {
+			t.Errorf("client %s: %v", c.ID, err)
+		}
 	}
 }
