@@ -125,6 +125,7 @@ type Server struct {
 	policy    atomic.Pointer[Policy] // read once per request
 	faults    faultTable             // see faults.go
 	rotating  sync.Mutex             // one key rotation at a time
+	clientsMu sync.Mutex             // one RegisterClient at a time (inprocess.go)
 	// formKey signs the hidden form_token of the authorize page; it lives
 	// only in memory, so a restart voids the forms on screen.
 	formKey   []byte
