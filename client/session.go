@@ -34,6 +34,11 @@ type Session struct {
 	// given again.
 	ClientID     string `json:"cid,omitempty"`
 	ClientSecret string `json:"cs,omitempty"`
+	// IDToken is the login's OpenID Connect ID token, verified at login
+	// (signature, iss, aud, nonce, exp). When it does not fit the 2 KB
+	// beside the other tokens, IDClaims keeps its main claims instead.
+	IDToken  string          `json:"idt,omitempty"`
+	IDClaims json.RawMessage `json:"idc,omitempty"`
 }
 
 // MaxSessionBytes bounds a stored session.

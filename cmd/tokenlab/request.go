@@ -195,6 +195,8 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 		}
 	}
 	if resp.StatusCode >= 400 {
+		sess, _ := s.c.Session(ctx)
+		sayResourceMetadata(ctx, std, resp, u, sess, s.c.Profile().OAuth.Resources)
 		return fmt.Errorf("%s %s answered %s", method, req.URL.Redacted(), resp.Status)
 	}
 	return nil
