@@ -102,7 +102,10 @@ func sayResourceMetadata(ctx context.Context, std streams, resp *http.Response, 
 // idTokenRow is status's line on the session's ID token.
 func idTokenRow(st authStyles, sess client.Session, now time.Time) string {
 	claims := sess.IDTokenClaims()
-	if claims == nil {
+	switch {
+	case claims == nil && sess.Grant == client.FlowClientCredentials:
+		return st.faint.Render("none: a client-credentials session has no user")
+	case claims == nil:
 		return st.faint.Render("none (the server offers no openid scope, or sent no ID token)")
 	}
 	who := claims.String("sub")
