@@ -54,18 +54,22 @@ func TestOIDCLoginVerifiesAndShowsIDToken(t *testing.T) {
 	if _, err := client.Decode(s.AccessToken); err == nil {
 		t.Fatal("the access token is a JWT; this walk needs an opaque one")
 	}
-	id, err := client.Decode(s.IDToken)
+	data, _ := os.ReadFile(file)
+	var kept struct {
+		IDToken string `json:"idt"`
+	}
+	json.Unmarshal(data, &kept)
+	id, err := client.Decode(kept.IDToken)
 	if err != nil {
 		t.Fatalf("the session keeps no ID token: %v", err)
 	}
 	if id.Claims["nonce"] != q.Get("nonce") || id.Claims["aud"] != interoptest.PublicClientID {
 		t.Errorf("ID token claims %v; want the nonce sent and aud %s", id.Claims, interoptest.PublicClientID)
 	}
-	data, _ := os.ReadFile(file)
 	if len(data) > client.MaxSessionBytes {
 		t.Errorf("the session is %d bytes, more than a keyring entry's %d", len(data), client.MaxSessionBytes)
 	}
-	t.Logf("session %d bytes, ID token %d, access token %d", len(data), len(s.IDToken), len(s.AccessToken))
+	t.Logf("session %d bytes, ID token %d, access token %d", len(data), len(kept.IDToken), len(s.AccessToken))
 
 	st := c.ok("", "status")
 	t.Logf("login:\n%s%s\nstatus:\n%s", r.stderr, r.stdout, st.stdout)
