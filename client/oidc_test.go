@@ -31,8 +31,8 @@ type fakeOIDC struct {
 	offerID bool // scopes_supported lists openid
 
 	mu        sync.Mutex
-	nonce     string         // the nonce of the last authorization request
-	scope     string         // its scope
+	nonce     string // the nonce of the last authorization request
+	scope     string // its scope
 	tamper    func(jwt.MapClaims)
 	otherKey  bool           // sign the ID token with a key not in the JWKS
 	userinfo  map[string]any // nil: no userinfo_endpoint

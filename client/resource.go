@@ -57,9 +57,15 @@ func (m ResourceMetadata) Summary(api string) string {
 	return line
 }
 
-// ErrNoResourceMetadata means the URL publishes no Protected Resource
-// Metadata, neither in a 401 challenge nor at the well-known path.
-var ErrNoResourceMetadata = errors.New("no protected resource metadata")
+// Sentinels of resource discovery.
+var (
+	// ErrNoResourceMetadata means the URL publishes no Protected Resource
+	// Metadata, neither in a 401 challenge nor at the well-known path.
+	ErrNoResourceMetadata = errors.New("no protected resource metadata")
+	// ErrResourceMetadataRefused means a metadata document was found but
+	// refused: unreadable, or naming a resource or server it may not.
+	ErrResourceMetadataRefused = errors.New("protected resource metadata refused")
+)
 
 // DiscoverResource finds the Protected Resource Metadata of the API at
 // apiURL: it sends one request without a token, and reads the document
@@ -174,7 +180,7 @@ func FetchResourceMetadata(ctx context.Context, hc *http.Client, mdURL, apiURL, 
 		return ResourceMetadata{}, fmt.Errorf("%w: %s answered %d", ErrNoResourceMetadata, mdURL, resp.StatusCode)
 	}
 	if len(body) > maxResourceMetadata {
-		return ResourceMetadata{}, fmt.Errorf("the metadata at %s is larger than %d bytes", mdURL, maxResourceMetadata)
+		return ResourceMetadata{}, fmt.Errorf("%w: the metadata at %s is larger than %d bytes", ErrResourceMetadataRefused, mdURL, maxResourceMetadata)
 	}
 	var m ResourceMetadata
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -182,7 +188,7 @@ func FetchResourceMetadata(ctx context.Context, hc *http.Client, mdURL, apiURL, 
 	}
 	m.URL, m.Via = mdURL, via
 	if err := m.check(apiURL); err != nil {
-		return ResourceMetadata{}, fmt.Errorf("the Protected Resource Metadata at %s was refused: %w", mdURL, err)
+		return ResourceMetadata{}, fmt.Errorf("%w: the Protected Resource Metadata at %s was refused: %w", ErrResourceMetadataRefused, mdURL, err)
 	}
 	return m, nil
 }

@@ -46,11 +46,11 @@ func loginAtResource(ctx context.Context, std streams, opts *loginOptions, p cli
 		return nil
 	}
 	md, err := client.DiscoverResource(ctx, hc, api)
-	if errors.Is(err, client.ErrNoResourceMetadata) {
-		return nil
+	if errors.Is(err, client.ErrResourceMetadataRefused) {
+		return fmt.Errorf("login failed: %s publishes no authorization server metadata, and %w", api, err)
 	}
 	if err != nil {
-		return fmt.Errorf("login failed: %s is not an authorization server, and its Protected Resource Metadata: %w", api, err)
+		return nil // neither kind of server, or unreachable: discovery says so
 	}
 	origin, err := client.Origin(api)
 	if err != nil {
@@ -97,6 +97,24 @@ func sayResourceMetadata(ctx context.Context, std streams, resp *http.Response, 
 		line += "; this session is not for it: log in for it with tokenlab login --server " + origin
 	}
 	fmt.Fprintln(std.err, line)
+}
+
+// notLoggedInForResource is request's answer when there is no session:
+// when the target is an API that publishes Protected Resource Metadata,
+// it says which authorization server the API names and the login that
+// gets a token for it.
+func notLoggedInForResource(ctx context.Context, target string, err error) error {
+	if !errors.Is(err, client.ErrLoginRequired) || !(strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://")) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	defer cancel()
+	md, derr := client.DiscoverResource(ctx, metadataHTTPClient(), target)
+	if derr != nil {
+		return err
+	}
+	origin, _ := client.Origin(target)
+	return notLoggedIn{"not logged in; discovered: " + md.Summary(origin) + "; log in for it with tokenlab login --server " + origin}
 }
 
 // idTokenRow is status's line on the session's ID token.

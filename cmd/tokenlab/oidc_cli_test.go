@@ -193,6 +193,13 @@ func TestLoginAtProtectedResource(t *testing.T) {
 	other.start(p)
 	c := newCLI(t).withoutDBus()
 
+	// Not logged in yet: request says where to log in for the API.
+	before := c.run("", "request", api.url()+"/hello")
+	if before.code != 3 || !strings.Contains(before.stderr, "not logged in; discovered: "+api.url()+" is the protected resource "+api.url()+"; its authorization server is "+p.Issuer) ||
+		!strings.Contains(before.stderr, "log in for it with tokenlab login --server "+api.url()) {
+		t.Errorf("request before login: exit %d\n%s", before.code, before.stderr)
+	}
+
 	match, wait := c.startLogin(ctx, oidcAuthorizeLine, "login", "--server", api.url(), "--profile", "oauth2",
 		"--client-id", interoptest.PublicClientID, "--flow", "pkce", "--no-browser", "--token-store", "file", "--login-timeout", "1m")
 	q := authorizeQuery(t, match[1])

@@ -118,7 +118,7 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 	var log eventLog
 	s, err := opts.session.open(client.WithEvents(sayLockWaits(std, log.add)))
 	if err != nil {
-		return err
+		return notLoggedInForResource(ctx, target, err)
 	}
 	u, err := resolveURL(s.c.Server(), target)
 	if err != nil {
