@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func (d discovery) offersOpenID() bool { return slices.Contains(d.Scopes, scopeO
 
 // withOpenID adds openid to a user login's scope when the discovered
 // server offers it. Client credentials have no user, so no ID token.
-func (c *Client) withOpenID(form map[string][]string, grant string) {
+func (c *Client) withOpenID(form url.Values, grant string) {
 	if grant == grantClientCredentials || grant == grantRefreshToken {
 		return
 	}
@@ -59,7 +60,7 @@ func (c *Client) withOpenID(form map[string][]string, grant string) {
 
 // asksOpenID says whether a login's request asks for openid, so that a
 // nonce goes with it.
-func asksOpenID(form map[string][]string) bool {
+func asksOpenID(form url.Values) bool {
 	return slices.Contains(strings.Fields(strings.Join(form["scope"], " ")), scopeOpenID)
 }
 
@@ -217,10 +218,8 @@ func userName(claims map[string]any) string {
 // ID token's, else what the userinfo endpoint says (OIDC Core §5.3) for
 // an opaque access token. "" when none of them names anyone.
 func (c *Client) sessionUser(ctx context.Context, ans tokenAnswer, id IDClaims) string {
-	if d, err := Decode(ans.access); err == nil {
-		if u := userName(d.Claims); u != "" {
-			return u
-		}
+	if u := tokenUser(ans.access); u != "" {
+		return u
 	}
 	if u := userName(id); u != "" {
 		return u
