@@ -6,6 +6,7 @@ package client
 // the ID token or the userinfo endpoint when the access token is opaque.
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -81,7 +82,9 @@ func (s Session) IDTokenClaims() IDClaims {
 		return nil
 	}
 	var claims IDClaims
-	if json.Unmarshal(s.IDClaims, &claims) != nil {
+	dec := json.NewDecoder(bytes.NewReader(s.IDClaims))
+	dec.UseNumber() // as Decode reads them, so that Expiry works
+	if dec.Decode(&claims) != nil {
 		return nil
 	}
 	return claims

@@ -304,7 +304,7 @@ func TestIDTokenKeptWithinBudget(t *testing.T) {
 		t.Fatalf("session is %d bytes", len(data))
 	}
 	claims := s.IDTokenClaims()
-	if s.IDToken != "" || claims.String("sub") != "alice" || claims["groups"] != nil {
+	if s.IDToken != "" || claims.String("sub") != "alice" || claims["groups"] != nil || !claims.Expiry().Equal(f.now.Add(time.Hour)) {
 		t.Errorf("IDToken %d bytes, claims %v: want only the main claims kept", len(s.IDToken), claims)
 	}
 }
