@@ -42,6 +42,8 @@ func (d discovery) offersOpenID() bool { return slices.Contains(d.Scopes, scopeO
 
 // withOpenID adds openid to a user login's scope when the discovered
 // server offers it. Client credentials have no user, so no ID token.
+// It reads the cached discovery: every OAuth flow discovers before it
+// builds a form (CheckFlow), and a server not yet discovered is not asked.
 func (c *Client) withOpenID(form url.Values, grant string) {
 	if grant == grantClientCredentials || grant == grantRefreshToken {
 		return
