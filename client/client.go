@@ -231,10 +231,14 @@ func (c *Client) Login(ctx context.Context, password string) (Session, error) {
 // client's: the user is the one given to New, else the one the tokens
 // name.
 func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) (Session, error) {
+	idClaims, err := c.verifyIDToken(ctx, ans)
+	if err != nil {
+		return Session{}, err
+	}
 	if c.Username() == "" {
-		user := tokenUser(ans.access, ans.idToken)
+		user := c.sessionUser(ctx, ans, idClaims)
 		if user == "" {
-			return Session{}, errors.New("the tokens name no user (no preferred_username, username or sub claim free of control characters); give the session a name with a username")
+			return Session{}, errors.New("neither the tokens nor the server's userinfo name a user (no preferred_username, username or sub free of control characters); give the session a name with a username")
 		}
 		c.setUsername(user)
 	}
@@ -243,6 +247,7 @@ func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) 
 	s := Session{Server: c.server, Profile: c.profile.Name, Username: c.Username(),
 		AccessToken: ans.access, AccessExpiry: c.expiry(ans), AccessIssued: now,
 		RefreshToken: ans.refresh, RefreshExpiry: jwtExpiry(ans.refresh), Grant: grant, ClientID: id, ClientSecret: secret}
+	c.fitIDToken(&s, ans.idToken, idClaims)
 	if err := c.save(ctx, s, "login: the new session is kept before it is used"); err != nil {
 		return Session{}, err
 	}
@@ -251,19 +256,13 @@ func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) 
 	return s, nil
 }
 
-// tokenUser names who a login's tokens belong to: the access token's
-// preferred_username, username or sub, else the ID token's. A claim with
-// control or bidi characters is passed over: the name is printed by login,
-// status and logout, and the server chose it.
+// tokenUser names who tokens belong to: the first JWT among them whose
+// claims name someone (see userName).
 func tokenUser(tokens ...string) string {
 	for _, tok := range tokens {
-		d, err := Decode(tok)
-		if err != nil {
-			continue
-		}
-		for _, claim := range []string{"preferred_username", "username", "sub"} {
-			if v, ok := d.Claims[claim].(string); ok && v != "" && Printable(v) == v {
-				return v
+		if d, err := Decode(tok); err == nil {
+			if u := userName(d.Claims); u != "" {
+				return u
 			}
 		}
 	}
@@ -294,40 +293,11 @@ func (c *Client) Refresh(ctx context.Context) (Session, error) {
 	return s, err
 }
 
-// Logout revokes the session on the server and removes it from the store.
-// The local session is removed even when the server cannot be told. A
-// client-credentials session has no refresh token, so nothing is revoked.
+// Logout revokes the session on the server and removes it from the store;
+// LogoutReport says what happened.
 func (c *Client) Logout(ctx context.Context) error {
-	// No refresh may save a session after it is deleted, here or in
-	// another process.
-	c.refreshMu.Lock()
-	defer c.refreshMu.Unlock()
-	unlock, err := c.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	s, _, err := c.current(ctx)
-	if err != nil {
-		return err
-	}
-	if s.Grant == FlowClientCredentials {
-		return c.forgetClientCredentials(ctx)
-	}
-	serverErr := c.logoutExchange(ctx, s)
-	if err := c.store.Delete(ctx, c.Key()); err != nil {
-		return fmt.Errorf("the session could not be removed from the store: %w", err)
-	}
-	c.forget()
-	detail := "the session is revoked on the server and removed from the " + storeName(c.store)
-	if serverErr != nil {
-		detail = "the session is removed from the " + storeName(c.store) + ", but the server could not be told"
-	}
-	c.emit(Event{Kind: EventLogout, Detail: detail})
-	if serverErr != nil {
-		return fmt.Errorf("the session was removed here, but the server could not revoke it: %w", serverErr)
-	}
-	return nil
+	_, err := c.LogoutReport(ctx)
+	return err
 }
 
 func storeName(st Store) string {

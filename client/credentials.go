@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
 )
 
 // LoginClientCredentials logs in as the OAuth client itself (RFC 6749
@@ -64,16 +63,4 @@ func (c *Client) rerunClientCredentials(ctx context.Context, s Session, why stri
 		return Session{}, err
 	}
 	return next, nil
-}
-
-// forgetClientCredentials logs a client-credentials session out: there is
-// no refresh token to revoke, so only the local session goes. Logout
-// calls it holding c.refreshMu and the session's lock file.
-func (c *Client) forgetClientCredentials(ctx context.Context) error {
-	if err := c.store.Delete(ctx, c.Key()); err != nil {
-		return fmt.Errorf("the session could not be removed from the store: %w", err)
-	}
-	c.forget()
-	c.emit(Event{Kind: EventLogout, Detail: "a client-credentials session has no refresh token to revoke; it is removed from the " + storeName(c.store)})
-	return nil
 }

@@ -46,6 +46,8 @@ type discovery struct {
 	Authorization string   `json:"authorization_endpoint"`
 	Device        string   `json:"device_authorization_endpoint"`
 	Grants        []string `json:"grant_types_supported"`
+	Userinfo      string   `json:"userinfo_endpoint"`
+	Scopes        []string `json:"scopes_supported"`
 	// IssParameter says the server always puts iss in its authorization
 	// responses (RFC 9207 §3), so one without it is refused.
 	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
@@ -149,6 +151,7 @@ func (c *Client) checkEndpointOrigins(issuer string, d discovery) error {
 	for _, ep := range []struct{ name, url string }{
 		{"token_endpoint", d.Token}, {"revocation_endpoint", d.Revocation}, {"introspection_endpoint", d.Introspection},
 		{"authorization_endpoint", d.Authorization}, {"device_authorization_endpoint", d.Device},
+		{"userinfo_endpoint", d.Userinfo}, // it receives the access token
 	} {
 		if ep.url == "" {
 			continue
@@ -181,6 +184,7 @@ func (c *Client) grantForm(grant string) url.Values {
 	for _, r := range c.profile.OAuth.Resources {
 		form.Add("resource", r)
 	}
+	c.withOpenID(form, grant)
 	return form
 }
 

@@ -21,8 +21,9 @@ const maxAnswer = 1 << 20
 type tokenAnswer struct {
 	access    string
 	refresh   string
-	idToken   string // OpenID Connect's id_token, only to name the user
+	idToken   string // OpenID Connect's id_token, verified by start
 	expiresIn int64  // seconds; 0 when not given
+	nonce     string // the nonce the authorization request sent, which the ID token must echo
 }
 
 // answer is a read HTTP answer.

@@ -100,6 +100,11 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 	q.Set("state", state)
 	q.Set("code_challenge", challenge)
 	q.Set("code_challenge_method", "S256")
+	nonce := ""
+	if asksOpenID(q) { // OIDC Core §3.1.2.1: the ID token must echo it
+		nonce = randomString(16)
+		q.Set("nonce", nonce)
+	}
 	if !browsable(d.Authorization) {
 		return Session{}, fmt.Errorf("the authorization_endpoint %q is not an http(s) URL a browser may be sent to", d.Authorization)
 	}
@@ -145,6 +150,7 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 	if err != nil {
 		return Session{}, err
 	}
+	ans.nonce = nonce
 	return c.start(ctx, ans, FlowPKCE, "logged in through the browser (authorization code + PKCE)")
 }
 

@@ -28,6 +28,11 @@ type Session struct {
 	// A client-credentials session has no refresh token: renewing it
 	// re-runs the grant.
 	Grant string `json:"grant,omitempty"`
+	// IDToken is the login's OpenID Connect ID token, verified at login
+	// (signature, iss, aud, nonce, exp). When it does not fit the 2 KB
+	// beside the other tokens, IDClaims keeps its main claims instead.
+	IDToken  string          `json:"idt,omitempty"`
+	IDClaims json.RawMessage `json:"idc,omitempty"`
 	// ClientID and ClientSecret are the OAuth client the session belongs
 	// to. A confidential client's secret is kept here, in the same store
 	// as the tokens, so refresh and logout work later without it being

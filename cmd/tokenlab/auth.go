@@ -122,6 +122,9 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := loginAtResource(ctx, std, &opts, p); err != nil {
+		return err
+	}
 	if opts.flow == "" && p.Dialect != client.DialectOAuth2 && opts.username == "" {
 		return usagef("--username is required, e.g. tokenlab login --username alice --password-stdin")
 	}
@@ -224,10 +227,10 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 		{"flow", flow},
 		{"tokens kept in", where},
 		{"access token", expiryLine(sty, sess.AccessExpiry, now)},
-		{"refresh token", expiryLine(sty, sess.RefreshExpiry, now)},
+		{"refresh token", refreshLine(sty, sess, now)},
 	}
-	if flow == client.FlowClientCredentials {
-		rows[4][1] = sty.faint.Render("none: the grant runs again when the access token expires")
+	if sess.IDToken != "" || len(sess.IDClaims) > 0 {
+		rows = append(rows, [2]string{"ID token", idTokenRow(sty, sess, now)})
 	}
 	for _, r := range rows {
 		fmt.Fprintln(w, "  "+sty.key.Render(r[0])+r[1])
@@ -309,6 +312,17 @@ func canOpenBrowser(std streams) bool {
 		}
 	}
 	return false
+}
+
+// refreshLine is the refresh token's row of login and status.
+func refreshLine(st authStyles, sess client.Session, now time.Time) string {
+	switch {
+	case sess.RefreshToken != "":
+		return expiryLine(st, sess.RefreshExpiry, now)
+	case sess.Grant == client.FlowClientCredentials:
+		return st.faint.Render("no refresh token: the grant runs again when the access token expires")
+	}
+	return st.faint.Render("no refresh token: the server gave none, so log in again when the access token expires")
 }
 
 func expiryLine(st authStyles, exp, now time.Time) string {
@@ -409,7 +423,10 @@ type statusResult struct {
 	AccessExpired    bool      `json:"accessExpired"`
 	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitzero"`
 	RefreshExpired   bool      `json:"refreshExpired"`
+	HasRefreshToken  bool      `json:"hasRefreshToken"`
 	Refreshes        int       `json:"refreshes"`
+	// IDToken holds the verified ID token's claims; absent without one.
+	IDToken client.IDClaims `json:"idToken,omitempty"`
 }
 
 func statusRun(ctx context.Context, std streams, opts statusOptions) error {
@@ -434,7 +451,7 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		StoreDescription: s.where, Current: s.index.Current == s.entry.Key(),
 		AccessExpiresAt: sess.AccessExpiry, AccessExpired: !sess.AccessExpiry.IsZero() && !now.Before(sess.AccessExpiry),
 		RefreshExpiresAt: sess.RefreshExpiry, RefreshExpired: !sess.RefreshExpiry.IsZero() && !now.Before(sess.RefreshExpiry),
-		Refreshes: sess.Refreshes}
+		HasRefreshToken: sess.RefreshToken != "", IDToken: sess.IDTokenClaims(), Refreshes: sess.Refreshes}
 	if res.Username == "" {
 		res.Username = s.entry.Username
 	}
@@ -457,9 +474,12 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		{"profile", res.Profile},
 		{"tokens kept in", res.StoreDescription},
 		{"access token", expiryLine(st, res.AccessExpiresAt, now)},
-		{"refresh token", expiryLine(st, res.RefreshExpiresAt, now)},
-		{"refreshes", fmt.Sprintf("%d since login", res.Refreshes)},
+		{"refresh token", refreshLine(st, sess, now)},
 	}
+	if s.c.Profile().Dialect == client.DialectOAuth2 {
+		rows = append(rows, [2]string{"ID token", idTokenRow(st, sess, now)})
+	}
+	rows = append(rows, [2]string{"refreshes", fmt.Sprintf("%d since login", res.Refreshes)})
 	for _, r := range rows {
 		fmt.Fprintln(w, "  "+st.key.Render(r[0])+r[1])
 	}
@@ -528,7 +548,7 @@ func logoutRun(ctx context.Context, std streams, opts sessionOptions) error {
 	if err != nil {
 		return err
 	}
-	err = s.c.Logout(ctx)
+	rep, err := s.c.LogoutReport(ctx)
 	if errors.Is(err, client.ErrLoginRequired) {
 		if s.indexed {
 			s.fail(err)
@@ -551,6 +571,6 @@ func logoutRun(ctx context.Context, std streams, opts sessionOptions) error {
 	}
 	st := newAuthStyles()
 	fmt.Fprintln(colorWriter(std, std.out), st.good.Render("✓")+" Logged out "+st.title.Render(s.entry.Username)+" at "+s.c.Server()+
-		": the session is revoked on the server and removed from the "+s.where)
+		": "+rep.Server+"; the local session is removed from the "+s.where)
 	return nil
 }

@@ -32,6 +32,7 @@ type decodeOptions struct {
 	secretPrompt bool
 	jwks         string
 	json         bool
+	idToken      bool             // decode the current session's ID token
 	at           string           // --now, as typed
 	now          func() time.Time // the clock; time.Now outside tests
 }
@@ -60,7 +61,8 @@ or a bad flag, secret or key set.`,
   tokenlab decode --secret-file access.secret "$TOKEN"
   TOKENLAB_DECODE_SECRET="$ACCESS_TOKEN_SECRET" tokenlab decode "$TOKEN"
   tokenlab decode --jwks http://127.0.0.1:8080/.well-known/jwks.json --json "$TOKEN"
-  tokenlab decode --now 2026-01-02T04:00:00Z "$TOKEN"   # judge the times as of another moment`,
+  tokenlab decode --now 2026-01-02T04:00:00Z "$TOKEN"   # judge the times as of another moment
+  tokenlab decode --id-token                          # the current session's ID token`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("secret") && opts.secret == "" {
@@ -72,6 +74,16 @@ or a bad flag, secret or key set.`,
 			if opts.secret != "" && opts.jwks != "" {
 				return usagef("give --secret or --jwks, not both")
 			}
+			if opts.idToken {
+				if len(args) > 0 {
+					return usagef("give a token or --id-token, not both")
+				}
+				tok, printed, err := sessionIDToken(cmd.Context(), std)
+				if err != nil || printed {
+					return oneLine(err)
+				}
+				args = []string{tok}
+			}
 			return decodeRun(cmd.Context(), std, opts, args)
 		},
 	}
@@ -81,6 +93,7 @@ or a bad flag, secret or key set.`,
 	f.StringVar(&opts.secret, "secret", "", "the shared secret itself (deprecated: visible in ps; use --secret-file, --secret-prompt or TOKENLAB_DECODE_SECRET)")
 	f.StringVar(&opts.jwks, "jwks", "", "verify with a JWK set: a URL, a file, or inline JSON")
 	f.BoolVar(&opts.json, "json", false, "print {header, claims, times, signature, reason} as JSON")
+	f.BoolVar(&opts.idToken, "id-token", false, "decode the current session's OpenID Connect ID token (verified at login)")
 	f.StringVar(&opts.at, "now", "", "judge the times as of this RFC 3339 moment, e.g. the mock server's moved clock")
 	return cmd
 }

@@ -118,7 +118,7 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 	var log eventLog
 	s, err := opts.session.open(client.WithEvents(sayLockWaits(std, log.add)))
 	if err != nil {
-		return err
+		return notLoggedInForResource(ctx, target, err)
 	}
 	u, err := resolveURL(s.c.Server(), target)
 	if err != nil {
@@ -195,6 +195,8 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 		}
 	}
 	if resp.StatusCode >= 400 {
+		sess, _ := s.c.Session(ctx)
+		sayResourceMetadata(ctx, std, resp, u, sess, s.c.Profile().OAuth.Resources)
 		return fmt.Errorf("%s %s answered %s", method, req.URL.Redacted(), resp.Status)
 	}
 	return nil
