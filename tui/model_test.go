@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -383,7 +384,7 @@ func TestPlayer(t *testing.T) {
 	if l.m.screen != screenDashboard {
 		t.Fatalf("esc from the list: screen %d, want the dashboard", l.m.screen)
 	}
-	if l.m.dash.session != session {
+	if !reflect.DeepEqual(l.m.dash.session, session) {
 		t.Error("the scenario changed the dashboard's session")
 	}
 	l.wantCards(StateValid, StateValid)
