@@ -115,6 +115,7 @@ func probeRun(ctx context.Context, std streams, opts probeOptions, target string
 	case opts.json:
 		enc := json.NewEncoder(std.out)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // grace_window_s ">15" stays readable
 		return enc.Encode(rep)
 	case opts.markdown:
 		_, err = fmt.Fprint(std.out, probe.Markdown(rep))
