@@ -17,7 +17,8 @@ func Value(t Traits, key string) string {
 		return "null"
 	case Grace:
 		b, _ := v.MarshalJSON()
-		return string(b)
+		return strings.Trim(string(b), `"`) // >15, not ">15"
+
 	case ReuseError:
 		return strconv.Itoa(v.Status) + " " + v.Error
 	default:

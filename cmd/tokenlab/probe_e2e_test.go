@@ -1,0 +1,182 @@
+package main
+
+// `tokenlab probe` through the real binary against `tokenlab serve`
+// processes with different token rules, on a real clock: the probe's
+// waits are the measurement (grace windows pass in real time), bounded by
+// a small --max-wait.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenlab/tokenlab/internal/interoptest"
+	"github.com/tokenlab/tokenlab/probe"
+)
+
+// runProbe runs `tokenlab probe URL args…` and returns its exit code and
+// output. The password file holds the serve's demo password.
+func runProbe(tb testing.TB, target string, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tokenlabBinary(tb), append([]string{"probe", target}, args...)...)
+	cmd.Env = serveSpec{}.environ()
+	cmd.Dir = tb.TempDir()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		tb.Fatalf("probe: %v", err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// demoPasswordFile writes the demo user's password (no newline: the login
+// helper's curl sends the file as it is).
+func demoPasswordFile(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "password")
+	if err := os.WriteFile(path, []byte("password123"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// probeServe starts serve on a real clock with the given rules and probes
+// it as alice with --json; it returns the report.
+func probeServe(t *testing.T, serveFlags []string, probeFlags ...string) probe.Report {
+	t.Helper()
+	p := startServe(t, append([]string{"--clock", "real"}, serveFlags...)...)
+	args := append([]string{"--username", "alice", "--password-file", demoPasswordFile(t), "--yes", "--json",
+		"--protected", p.banner.URL + "/protected"}, probeFlags...)
+	code, out, errOut := runProbe(t, p.banner.URL, args...)
+	if code != 0 {
+		t.Fatalf("probe exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var r probe.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("probe --json: %v\n%s", err, out)
+	}
+	if strings.Contains(errOut, "password123") || strings.Contains(out, "password123") {
+		t.Error("the probe's output holds the password")
+	}
+	return r
+}
+
+// wantTraits compares the measured traits with want (as probe.Value words
+// them); a key absent from want is not checked.
+func wantTraits(t *testing.T, r probe.Report, want map[string]string) {
+	t.Helper()
+	for _, k := range probe.TraitKeys {
+		w, ok := want[k]
+		if !ok {
+			continue
+		}
+		if got := probe.Value(r.Traits, k); got != w {
+			var ev strings.Builder
+			for _, s := range r.Evidence[k] {
+				fmt.Fprintf(&ev, "  %.1f s %s → %d %s: %s\n", s.AtS, s.Request, s.Status, s.Error, s.Outcome)
+			}
+			t.Errorf("%s = %s, want %s; evidence:\n%s", k, got, w, ev.String())
+		}
+	}
+	if m := r.ClosestPreset; m.Name == "" || len(m.Matches)+len(m.Differs)+len(m.Unmeasured) != len(probe.TraitKeys) {
+		t.Errorf("closest_preset %+v does not account for every trait", m)
+	}
+}
+
+// TestProbeE2EDefaultRules: serve's defaults (rotation, a reuse revokes
+// the family, PKCE S256 required, iss in the redirect), with the PKCE
+// logins completed by a login helper.
+func TestProbeE2EDefaultRules(t *testing.T) {
+	t.Parallel()
+	interoptest.RequireTool(t, "curl", "the login helper script fills in serve's login page")
+	helper := filepath.Join(interoptest.RepoRoot(t), "cmd", "tokenlab", "testdata", "probe-login.sh")
+	r := probeServe(t, nil, "--flow", "pkce", "--login-helper", helper, "--max-wait", "2s")
+	wantTraits(t, r, map[string]string{
+		"rotates_refresh_token": "true", "old_refresh_after_rotation": "refused", "grace_window_s": "0",
+		"reuse_outside_grace": "revokes_family", "reuse_revokes_access_tokens": "false", "reuse_error": "400 invalid_grant",
+		"concurrent_refresh": "family_revoked", "revocation": "family", "revocation_revokes_access_tokens": "false",
+		"pkce": "required_s256", "iss_in_authorization_response": "true", "id_token": "false",
+	})
+	if r.Logins != 7 || r.AccessCheck != "protected URL" {
+		t.Errorf("logins %d, access checked by %q", r.Logins, r.AccessCheck)
+	}
+}
+
+// TestProbeE2EReuseGrace: a 2 s grace window is measured to ±1 s; after it
+// a reuse revokes the family, and with the access denylist its access
+// tokens too; five refreshes at once all win inside the window.
+func TestProbeE2EReuseGrace(t *testing.T) {
+	t.Parallel()
+	r := probeServe(t, []string{"--reuse-grace", "2s", "--access-denylist"}, "--flow", "password", "--max-wait", "4s")
+	wantTraits(t, r, map[string]string{
+		"rotates_refresh_token": "true", "old_refresh_after_rotation": "accepted_within_grace",
+		"reuse_outside_grace": "revokes_family", "reuse_revokes_access_tokens": "true", "reuse_error": "400 invalid_grant",
+		"concurrent_refresh": "all_win", "revocation": "family", "revocation_revokes_access_tokens": "true",
+		"pkce": "null", "iss_in_authorization_response": "null", "id_token": "false",
+	})
+	if g := r.Traits.GraceWindowS; g == nil || g.Beyond || g.Seconds < 1 || g.Seconds > 3 {
+		t.Errorf("grace_window_s = %v, want 2 ± 1", g)
+	}
+}
+
+// TestProbeE2ENoRotation: the same refresh token comes back every time,
+// so the old one is the current one: accepted, for longer than the wait.
+func TestProbeE2ENoRotation(t *testing.T) {
+	t.Parallel()
+	r := probeServe(t, []string{"--rotation=false"}, "--max-wait", "2s")
+	wantTraits(t, r, map[string]string{
+		"rotates_refresh_token": "false", "old_refresh_after_rotation": "accepted", "grace_window_s": ">2",
+		"reuse_outside_grace": "accepted", "reuse_error": "null", "concurrent_refresh": "all_win", "revocation": "token",
+	})
+}
+
+// TestProbeE2ENoReuseDetection: a spent token is refused and nothing else
+// is revoked, so one of five concurrent refreshes wins and its chain goes
+// on.
+func TestProbeE2ENoReuseDetection(t *testing.T) {
+	t.Parallel()
+	r := probeServe(t, []string{"--reuse-detection=false"}, "--max-wait", "2s")
+	wantTraits(t, r, map[string]string{
+		"rotates_refresh_token": "true", "old_refresh_after_rotation": "refused", "grace_window_s": "0",
+		"reuse_outside_grace": "refuses_token", "reuse_revokes_access_tokens": "false", "reuse_error": "400 invalid_grant",
+		"concurrent_refresh": "one_wins",
+	})
+}
+
+// TestProbeE2ERefusals: the probe refuses a remote provider without
+// --allow-remote, does not start without --yes when it cannot ask, and
+// takes one output format.
+func TestProbeE2ERefusals(t *testing.T) {
+	t.Parallel()
+	pw := demoPasswordFile(t)
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"remote":       {[]string{"https://login.example.com", "--username", "alice", "--password-file", pw, "--yes"}, "is not on this machine"},
+		"remote api":   {[]string{"http://127.0.0.1:9", "--protected", "https://api.example.com/me", "--username", "alice", "--password-file", pw, "--yes"}, "is not on this machine"},
+		"no yes":       {[]string{"http://127.0.0.1:9", "--username", "alice", "--password-file", pw}, "pass --yes"},
+		"two formats":  {[]string{"http://127.0.0.1:9", "--username", "alice", "--password-file", pw, "--yes", "--json", "--markdown"}, "not both"},
+		"no password":  {[]string{"http://127.0.0.1:9", "--username", "alice", "--yes"}, "needs --username and a password"},
+		"json profile": {[]string{"http://127.0.0.1:9", "--profile", "tokenlab", "--username", "alice", "--password-file", pw, "--yes"}, "use --profile oauth2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := runProbe(t, tc.args[0], tc.args[1:]...)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) || out != "" {
+				t.Errorf("exit %d, want %d with %q\nstdout: %s\nstderr: %s", code, exitUsage, tc.want, out, errOut)
+			}
+		})
+	}
+}
