@@ -180,3 +180,86 @@ func TestProbeE2ERefusals(t *testing.T) {
 		})
 	}
 }
+
+// runReport is the part of `tokenlab run --format json` the probe family
+// tests read.
+type runReport struct {
+	Passed, Failed, Skipped int
+	Scenarios               []struct {
+		Name, Status, Reason string
+		Steps                []struct{ Summary string }
+	}
+}
+
+// runFamily runs `tokenlab run --server URL probe args…` with the JSON
+// report.
+func runFamily(t *testing.T, server string, args ...string) (int, runReport, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tokenlabBinary(t), append([]string{"run", "--server", server, "probe", "--format", "json"}, args...)...)
+	cmd.Env = serveSpec{}.environ()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Run()
+	var rep runReport
+	if cmd.ProcessState.ExitCode() != exitUsage {
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("run --format json: %v\n%s\nstderr: %s", err, out.String(), errOut.String())
+		}
+	}
+	return cmd.ProcessState.ExitCode(), rep, errOut.String()
+}
+
+// TestRunProbeFamily: `tokenlab run --server URL probe` reports each trait
+// as a scenario with its evidence; pinned to an earlier probe of the same
+// rules it passes, pinned to another provider's preset the traits that
+// differ fail, and it needs --server.
+func TestRunProbeFamily(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--clock", "real")
+	protected := p.banner.URL + "/protected"
+	code, out, errOut := runProbe(t, p.banner.URL, "--username", "alice", "--password-file", demoPasswordFile(t), "--yes", "--json", "--protected", protected, "--max-wait", "1s")
+	if code != 0 {
+		t.Fatalf("probe exit %d: %s", code, errOut)
+	}
+	pin := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(pin, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, rep, errOut := runFamily(t, p.banner.URL, "--probe-expect", pin, "--probe-protected", protected, "--probe-max-wait", "1s")
+	if code != 0 || rep.Failed != 0 || len(rep.Scenarios) != len(probe.TraitKeys)+1 {
+		t.Fatalf("pinned run: exit %d, %+v\nstderr: %s", code, rep, errOut)
+	}
+	skipped := map[string]bool{}
+	for _, sc := range rep.Scenarios {
+		if sc.Status == "skipped" {
+			skipped[sc.Name] = true
+		}
+		if sc.Name == "probe/reuse_outside_grace" && len(sc.Steps) == 0 {
+			t.Errorf("%s has no evidence steps", sc.Name)
+		}
+	}
+	if len(skipped) != 2 || !skipped["probe/pkce"] || !skipped["probe/iss_in_authorization_response"] {
+		t.Errorf("skipped %v, want only pkce and iss (the password flow makes no authorization request)", skipped)
+	}
+
+	code, rep, _ = runFamily(t, p.banner.URL, "--probe-expect", "auth0", "--probe-max-wait", "1s")
+	failed := map[string]string{}
+	for _, sc := range rep.Scenarios {
+		if sc.Status == "failed" {
+			failed[sc.Name] = sc.Reason
+		}
+	}
+	if code != 1 || failed["probe/reuse_error"] != "expected 403 invalid_grant, measured 400 invalid_grant" || failed["probe/id_token"] == "" {
+		t.Errorf("pinned to auth0: exit %d, failed %v", code, failed)
+	}
+
+	cmd := exec.Command(tokenlabBinary(t), "run", "probe")
+	cmd.Env = serveSpec{}.environ()
+	msg, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != exitUsage || !strings.Contains(string(msg), "give --server URL") {
+		t.Errorf("without --server: exit %d: %s", cmd.ProcessState.ExitCode(), msg)
+	}
+}
