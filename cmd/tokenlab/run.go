@@ -86,6 +86,10 @@ other servers they are skipped. A step's OAuth client secret comes from the
 file, from its server: clients (embedded server), or from the environment
 variable the step names with client_secret_env.
 
+The name probe runs tokenlab probe's measurements against --server as a
+family of scenarios, one per trait (probe/rotates_refresh_token, …), pinned
+with --probe-expect to a file from tokenlab probe --json or to a preset.
+
 --check reads and validates the files without running anything. --tag runs
 only the scenarios with one of the tags. The password of --username comes from
 --password-file, --password-stdin or TOKENLAB_PASSWORD (--password works too,
@@ -106,6 +110,7 @@ JUnit has an error, JSON says "interrupted": true.`,
   tokenlab run --check tests/*.yaml
   tokenlab run --tag smoke tests/*.yaml
   TOKENLAB_ADMIN_TOKEN=… tokenlab run --server http://127.0.0.1:8080
+  tokenlab run --server http://127.0.0.1:8080 probe --probe-expect rules.json --format junit --out probe.xml
   tokenlab run --server https://api.example.com --profile seed-json --username qa --password-file ~/.qa-pw basic-login tampered-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.resolveSecrets(std, cmd.Flags()); err != nil {
