@@ -114,6 +114,23 @@ func TestProbeE2EDefaultRules(t *testing.T) {
 	}
 }
 
+// TestProbeE2EDeviceFlow: the chains log in with device authorization
+// (the login helper approves each code), and the same helper completes
+// the PKCE logins.
+func TestProbeE2EDeviceFlow(t *testing.T) {
+	t.Parallel()
+	interoptest.RequireTool(t, "curl", "the login helper script approves serve's device codes")
+	helper := filepath.Join(interoptest.RepoRoot(t), "cmd", "tokenlab", "testdata", "probe-login.sh")
+	r := probeServe(t, []string{"--device-interval", "1s"}, "--flow", "device", "--login-helper", helper, "--max-wait", "1s")
+	wantTraits(t, r, map[string]string{
+		"rotates_refresh_token": "true", "old_refresh_after_rotation": "refused", "reuse_outside_grace": "revokes_family",
+		"concurrent_refresh": "family_revoked", "revocation": "family", "pkce": "required_s256", "iss_in_authorization_response": "true",
+	})
+	if r.Flow != probe.FlowDevice || r.Logins != 8 {
+		t.Errorf("flow %s with %d logins, want device with 4 chains and 4 PKCE logins", r.Flow, r.Logins)
+	}
+}
+
 // TestProbeE2EReuseGrace: a 2 s grace window is measured to ±1 s; after it
 // a reuse revokes the family, and with the access denylist its access
 // tokens too; five refreshes at once all win inside the window.
