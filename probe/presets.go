@@ -141,7 +141,8 @@ type Match struct {
 }
 
 // Closest compares measured traits with every preset; ties go to the
-// earlier preset in the table.
+// earlier preset in the table. When no measured trait agrees with any
+// preset the name is empty: nothing is close.
 func Closest(measured Traits, maxWait time.Duration) Match {
 	var best Match
 	for i, ps := range Presets {
@@ -150,6 +151,9 @@ func Closest(measured Traits, maxWait time.Duration) Match {
 		if i == 0 || len(m.Matches) > len(best.Matches) {
 			best = m
 		}
+	}
+	if len(best.Matches) == 0 {
+		best.Name = ""
 	}
 	return best
 }

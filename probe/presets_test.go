@@ -102,6 +102,10 @@ func TestCompare(t *testing.T) {
 	if m := Compare(got, want); !slices.Contains(m.Differs, "grace_window_s") {
 		t.Errorf("a window 1.5 s off agrees: %+v", m)
 	}
+	// A client-credentials probe measures only id_token, and it agrees with no preset.
+	if m := Closest(Traits{IDToken: ptr(false)}, DefaultMaxWait); m.Name != "" || len(m.Differs) != 1 {
+		t.Errorf("closest to nothing: %+v", m)
+	}
 }
 
 // TestTraitsJSON: the report's traits have exactly the keys, with

@@ -56,7 +56,7 @@ func rows(r Report) [][]string {
 // Table renders the report for people: one row per trait beside the
 // closest preset's value.
 func Table(r Report) string {
-	header := []string{"trait", "measured", r.ClosestPreset.Name, ""}
+	header := []string{"trait", "measured", closestName(r), ""}
 	bold := lipgloss.NewStyle().Bold(true)
 	t := table.New().Border(lipgloss.NormalBorder()).Headers(header...).Rows(rows(r)...).
 		StyleFunc(func(row, col int) lipgloss.Style {
@@ -69,9 +69,17 @@ func Table(r Report) string {
 	return fmt.Sprintf("%s\n%s\n%s", summary(r), t, access(r))
 }
 
+// closestName is the closest preset's name, or "no preset".
+func closestName(r Report) string {
+	if r.ClosestPreset.Name == "" {
+		return "no preset"
+	}
+	return r.ClosestPreset.Name
+}
+
 func summary(r Report) string {
 	return fmt.Sprintf("%s (flow %s, at most %s s a trait): closest preset %s, %d of %d traits agree; %d logins, %.1f s",
-		r.Target, r.Flow, strconv.FormatFloat(r.MaxWaitS, 'f', -1, 64), r.ClosestPreset.Name,
+		r.Target, r.Flow, strconv.FormatFloat(r.MaxWaitS, 'f', -1, 64), closestName(r),
 		len(r.ClosestPreset.Matches), len(TraitKeys), r.Logins, r.ElapsedS)
 }
 
@@ -86,7 +94,7 @@ func access(r Report) string {
 func Markdown(r Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## tokenlab probe of %s\n\n%s\n\n", r.Target, summary(r))
-	fmt.Fprintf(&b, "| trait | measured | %s | agrees |\n| --- | --- | --- | --- |\n", r.ClosestPreset.Name)
+	fmt.Fprintf(&b, "| trait | measured | %s | agrees |\n| --- | --- | --- | --- |\n", closestName(r))
 	for _, row := range rows(r) {
 		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", row[0], row[1], row[2], row[3])
 	}

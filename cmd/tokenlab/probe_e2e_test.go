@@ -280,3 +280,40 @@ func TestRunProbeFamily(t *testing.T) {
 		t.Errorf("without --server: exit %d: %s", cmd.ProcessState.ExitCode(), msg)
 	}
 }
+
+// TestProbeE2EClientCredentials: a client-credentials login gives no
+// refresh token, so every refresh trait is null with the reason in its
+// evidence, and no preset is close.
+func TestProbeE2EClientCredentials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "robot.secret")
+	clients := filepath.Join(dir, "clients.yaml")
+	if err := os.WriteFile(secret, []byte("robot-secret-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(clients, []byte("- id: robot\n  secret_file: robot.secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, "--clock", "real", "--client-file", clients)
+	code, out, errOut := runProbe(t, p.banner.URL, "--flow", "client-credentials", "--client-id", "robot",
+		"--client-secret-file", secret, "--yes", "--json", "--max-wait", "1s")
+	if code != 0 {
+		t.Fatalf("probe exit %d: %s", code, errOut)
+	}
+	var r probe.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range probe.TraitKeys[:9] {
+		if v := probe.Value(r.Traits, k); v != "null" {
+			t.Errorf("%s = %s, want null", k, v)
+		}
+	}
+	if ev := r.Evidence["revocation"]; len(ev) != 1 || !strings.Contains(ev[0].Request, "no refresh token") {
+		t.Errorf("revocation evidence %+v", ev)
+	}
+	if r.ClosestPreset.Name != "" || strings.Contains(out, "robot-secret-from-a-file") {
+		t.Errorf("closest %+v, or the secret is in the report", r.ClosestPreset)
+	}
+}
