@@ -106,7 +106,6 @@ type Report struct {
 	Evidence      map[string][]Step `json:"evidence"`
 	Logins        int               `json:"logins"`
 	ElapsedS      float64           `json:"elapsed_s"`
-	Notes         []string          `json:"notes,omitempty"`
 	// AccessCheck is how access tokens were checked: introspection,
 	// userinfo, protected URL, or empty when none could be used.
 	AccessCheck string `json:"access_check"`
