@@ -70,6 +70,9 @@ func probeServe(t *testing.T, serveFlags []string, probeFlags ...string) probe.R
 	if strings.Contains(errOut, "password123") || strings.Contains(out, "password123") {
 		t.Error("the probe's output holds the password")
 	}
+	if strings.Contains(out+errOut, "eyJ") { // serve's tokens are JWTs: a header starts so
+		t.Error("the probe's output holds a token")
+	}
 	return r
 }
 
