@@ -24,6 +24,7 @@ lint: fmt-check vet
 	if $(GO) list -deps ./client/... 2>/dev/null | grep -q "^$$mod/mockserver"; then echo "client/ must not import mockserver/"; exit 1; fi; \
 	if $(GO) list -deps ./mockserver/... 2>/dev/null | grep -q "^$$mod/client"; then echo "mockserver/ must not import client/"; exit 1; fi; \
 	if $(GO) list -deps -test ./tokenlabtest/... 2>/dev/null | grep -q "^$$mod/client"; then echo "tokenlabtest/ must not import client/"; exit 1; fi
+	if $(GO) list -deps ./probe/ 2>/dev/null | grep -q "^$$mod/mockserver"; then echo "probe/ must not import mockserver/: it measures any provider"; exit 1; fi
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -123,7 +123,7 @@ and scripted scenarios.`,
 	addTUIFlags(root, &lab)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(std), newLoginCmd(std), newStatusCmd(std), newTokenCmd(std),
-		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std), newTUICmd(std), newLoadCmd(std))
+		newLogoutCmd(std), newRequestCmd(std), newDecodeCmd(std), newRunCmd(std), newScenariosCmd(std), newTUICmd(std), newLoadCmd(std), newProbeCmd(std))
 	return root
 }
 

@@ -45,7 +45,8 @@ type runOptions struct {
 	// allowAllSkipped makes a run in which every scenario was skipped a
 	// success; without it such a run tested nothing and fails.
 	allowAllSkipped bool
-	warnings        []func() // secrets given as flags, said once the flags are right
+	warnings        []func()        // secrets given as flags, said once the flags are right
+	probe           runProbeOptions // the probe family (run_probe.go)
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
@@ -85,6 +86,10 @@ other servers they are skipped. A step's OAuth client secret comes from the
 file, from its server: clients (embedded server), or from the environment
 variable the step names with client_secret_env.
 
+The name probe runs tokenlab probe's measurements against --server as a
+family of scenarios, one per trait (probe/rotates_refresh_token, …), pinned
+with --probe-expect to a file from tokenlab probe --json or to a preset.
+
 --check reads and validates the files without running anything. --tag runs
 only the scenarios with one of the tags. The password of --username comes from
 --password-file, --password-stdin or TOKENLAB_PASSWORD (--password works too,
@@ -105,6 +110,7 @@ JUnit has an error, JSON says "interrupted": true.`,
   tokenlab run --check tests/*.yaml
   tokenlab run --tag smoke tests/*.yaml
   TOKENLAB_ADMIN_TOKEN=… tokenlab run --server http://127.0.0.1:8080
+  tokenlab run --server http://127.0.0.1:8080 probe --probe-expect rules.json --format junit --out probe.xml
   tokenlab run --server https://api.example.com --profile seed-json --username qa --password-file ~/.qa-pw basic-login tampered-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.resolveSecrets(std, cmd.Flags()); err != nil {
@@ -138,6 +144,7 @@ JUnit has an error, JSON says "interrupted": true.`,
 	f.StringSliceVar(&opts.tags, "tag", nil, "run only the scenarios with this tag (repeat or comma-separate for any of several)")
 	f.BoolVar(&opts.check, "check", false, "read and validate the scenarios, run nothing")
 	f.BoolVar(&opts.allowAllSkipped, "allow-all-skipped", false, "succeed even when every scenario was skipped (without it such a run, which tested nothing, exits 2)")
+	opts.probe.addFlags(f)
 	return cmd
 }
 
@@ -202,6 +209,14 @@ func (o *runOptions) resolvePassword(std streams, inline bool) error {
 // checkScenarios reads and validates scenarios (the flags and the profile
 // are checked before it) and runs nothing.
 func checkScenarios(std streams, opts runOptions, args []string) error {
+	args, family := splitProbeFamily(args)
+	if family && len(args) == 0 {
+		if _, _, err := probeFamilyConfig(opts); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(std.out, "the probe family is valid; nothing was run")
+		return err
+	}
 	scs, err := loadScenarios(std, args)
 	if err != nil {
 		return err
@@ -243,12 +258,20 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 	if err != nil {
 		return err
 	}
-	scs, err := loadScenarios(std, args)
-	if err != nil {
-		return err
+	args, family := splitProbeFamily(args)
+	if family {
+		if _, _, err := probeFamilyConfig(opts); err != nil {
+			return err
+		}
 	}
-	if scs, err = withTags(scs, opts.tags); err != nil {
-		return err
+	var scs []*scenarios.Scenario
+	if !family || len(args) > 0 {
+		if scs, err = loadScenarios(std, args); err != nil {
+			return err
+		}
+		if scs, err = withTags(scs, opts.tags); err != nil {
+			return err
+		}
 	}
 	if err := runner.CheckServer(ctx); err != nil {
 		return usageError{err} // a server that does not answer, or refuses the admin token, tests nothing
@@ -272,7 +295,20 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 	}
 	start := time.Now()
 	results := runner.RunAll(ctx, scs, opts.jobs)
-	report := scenarios.Run{Results: results, Elapsed: time.Since(start), Planned: len(scs), Interrupted: ctx.Err() != nil}
+	planned := len(scs)
+	if family && ctx.Err() == nil {
+		probed, err := runProbeFamily(ctx, std, opts)
+		if err != nil {
+			return err
+		}
+		for _, r := range probed {
+			if live != nil {
+				live.Done(nil, r)
+			}
+		}
+		results, planned = append(results, probed...), planned+len(probed)
+	}
+	report := scenarios.Run{Results: results, Elapsed: time.Since(start), Planned: planned, Interrupted: ctx.Err() != nil}
 	if live != nil {
 		live.Summary(report)
 		if err := live.Err(); err != nil {
