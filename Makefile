@@ -6,7 +6,7 @@ FUZZTIME  ?= 10s
 FUZZMINIMIZE ?= 50x
 BENCHTIME ?= 1s
 
-.PHONY: build run test lint fmt-check vet e2e fuzz bench bench-http golden clean
+.PHONY: build run test lint cross fmt-check vet e2e fuzz bench bench-http golden clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tokenlab
@@ -19,11 +19,16 @@ run:
 test: lint
 	$(GO) test -race -count=1 ./...
 
-lint: fmt-check vet
+# tokenlab runs on Linux, macOS and Windows: every package must build for
+# each (the keyring and file locks are platform-specific).
+cross:
+	GOOS=darwin $(GO) build ./... && GOOS=windows $(GO) build ./...
+
+lint: fmt-check vet cross
 	@mod=$$($(GO) list -m); \
 	if $(GO) list -deps ./client/... 2>/dev/null | grep -q "^$$mod/mockserver"; then echo "client/ must not import mockserver/"; exit 1; fi; \
 	if $(GO) list -deps ./mockserver/... 2>/dev/null | grep -q "^$$mod/client"; then echo "mockserver/ must not import client/"; exit 1; fi; \
-	if $(GO) list -deps -test ./tokenlabtest/... 2>/dev/null | grep -q "^$$mod/client"; then echo "tokenlabtest/ must not import client/"; exit 1; fi
+	if $(GO) list -deps -test ./tokenlabtest/... 2>/dev/null | grep -q "^$$mod/client"; then echo "tokenlabtest/ must not import client/"; exit 1; fi; \
 	if $(GO) list -deps ./probe/ 2>/dev/null | grep -q "^$$mod/mockserver"; then echo "probe/ must not import mockserver/: it measures any provider"; exit 1; fi
 
 fmt-check:
