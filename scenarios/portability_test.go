@@ -3,12 +3,10 @@ package scenarios
 import (
 	"bufio"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,36 +25,13 @@ const (
 // seedExpressDir is the seed-style Express API of testdata/seed-express.
 var seedExpressDir = filepath.Join("..", "testdata", "seed-express")
 
-var npmOnce sync.Once
-var npmErr error
-
 // startSeedExpress starts testdata/seed-express on a free loopback port
-// (npm ci into its folder the first time) and returns its URL. Without
-// node or npm it skips, except under CI=true, where it fails.
+// and returns its URL. Without node or its packages it skips, except
+// under CI=true, where it fails (see interoptest.RequireNodeModules).
 func startSeedExpress(tb testing.TB) string {
 	tb.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				tb.Fatalf("%s is not installed; CI must install node and npm (see testdata/seed-express/README.md)", tool)
-			}
-			tb.Skipf("%s is not installed: the seed-style Express server cannot run here", tool)
-		}
-	}
-	npmOnce.Do(func() {
-		if _, err := os.Stat(filepath.Join(seedExpressDir, "node_modules", "express")); err == nil {
-			return
-		}
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = seedExpressDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			npmErr = fmt.Errorf("npm ci in %s: %v\n%s", seedExpressDir, err, out)
-		}
-	})
-	if npmErr != nil {
-		tb.Fatal(npmErr)
-	}
-	cmd := exec.Command("node", "server.js", "0")
+	node := interoptest.RequireNodeModules(tb, seedExpressDir)
+	cmd := exec.Command(node, "server.js", "0")
 	cmd.Dir = seedExpressDir
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()

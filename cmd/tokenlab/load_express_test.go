@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/internal/interoptest"
 )
 
 // TestLoadE2ESeedExpressRefresh runs `tokenlab load --mode refresh` against
@@ -21,26 +22,7 @@ func TestLoadE2ESeedExpressRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
-		t.Skip("testdata/seed-express is not in this tree yet (it comes from the scenarios work)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is required under CI=true")
-		}
-		t.Skip("node is not installed")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatalf("testdata/seed-express has no node_modules and npm is missing: %v", err)
-		}
-		out, err := exec.CommandContext(t.Context(), npm, "ci", "--no-audit", "--no-fund", "--prefix", dir).CombinedOutput()
-		if err != nil {
-			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-		}
-	}
+	node := interoptest.RequireNodeModules(t, dir)
 	// Port 0: the server picks one and says it on its first line.
 	cmd := exec.CommandContext(t.Context(), node, "server.js", "0")
 	cmd.Dir = dir

@@ -267,15 +267,8 @@ type reportReader struct{ node, dir string }
 
 func reportReaders(t *testing.T) reportReader {
 	t.Helper()
-	node := interoptest.RequireTool(t, "node", "the independent TAP and JUnit readers run on node")
 	dir := filepath.Join(interoptest.RepoRoot(t), "testdata", "report-readers")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "tap-parser")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s has no node_modules: .ci/run runs npm ci there", dir)
-		}
-		t.Skipf("%s has no node_modules (run npm ci there; CI does)", dir)
-	}
-	return reportReader{node: node, dir: dir}
+	return reportReader{node: interoptest.RequireNodeModules(t, dir), dir: dir}
 }
 
 func (r reportReader) read(t *testing.T, kind, report string) map[string]any {

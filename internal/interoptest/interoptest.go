@@ -31,6 +31,30 @@ func RequireTool(tb testing.TB, name, why string) string {
 	return ""
 }
 
+// RequireNodeModules returns node's path once dir (a folder of testdata/
+// with a package-lock.json) has every locked package installed. Tests
+// never run npm themselves: .ci/run installs each such folder once,
+// before the tests, so parallel test binaries never install over each
+// other and a test needs no registry. Without node or the packages the
+// test skips with the command to run, except under CI=true, where it
+// fails.
+func RequireNodeModules(tb testing.TB, dir string) string {
+	tb.Helper()
+	node := RequireTool(tb, "node", "runs the independent servers and readers under testdata/")
+	missing, err := notInstalled(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if missing == "" {
+		return node
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("CI=true but %s lacks %s: .ci/run must run npm ci there", dir, missing)
+	}
+	tb.Skipf("%s lacks %s: run npm ci --prefix %s (CI does)", dir, missing, dir)
+	return ""
+}
+
 // RepoRoot is the directory holding go.mod, found from the test's working
 // directory (a package directory) upwards.
 func RepoRoot(tb testing.TB) string {

@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -39,7 +38,6 @@ const (
 
 // Upper bounds, not delays: a healthy run takes a fraction of each.
 const (
-	npmTimeout   = 5 * time.Minute // a cold npm cache downloads ~40 packages
 	startTimeout = 30 * time.Second
 	stopTimeout  = 5 * time.Second
 )
@@ -76,14 +74,14 @@ type Discovery struct {
 // MachineSecret is the confidential client's secret.
 func (p *OIDCProvider) MachineSecret() string { return p.machineSecret }
 
-// StartOIDCProvider installs oidc-provider (npm ci, once per lockfile) and
-// starts it on a free port of 127.0.0.1. It is stopped when the test ends.
+// StartOIDCProvider starts oidc-provider, as testdata/oidc-provider's
+// lockfile installed it (see RequireNodeModules), on a free port of
+// 127.0.0.1. It is stopped when the test ends.
 func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 	tb.Helper()
-	node := RequireTool(tb, "node", "runs the independent OAuth server oidc-provider")
-	requireNodeVersion(tb, node)
 	dir := filepath.Join(RepoRoot(tb), "testdata", "oidc-provider")
-	InstallOIDCProvider(tb, dir)
+	node := RequireNodeModules(tb, dir)
+	requireNodeVersion(tb, node)
 
 	secret := randomString(tb)
 	secretFile := filepath.Join(tb.TempDir(), "machine-secret")
@@ -227,40 +225,6 @@ func fetchDiscovery(ctx context.Context, client *http.Client, issuer string) (Di
 		return d, fmt.Errorf("issuer %q, want %q", d.Issuer, issuer)
 	}
 	return d, nil
-}
-
-// InstallOIDCProvider runs `npm ci` in dir unless node_modules already
-// holds every package of package-lock.json at its locked version (CI's
-// .ci/run installs them before the tests). A file lock keeps parallel test
-// binaries (go test ./... runs packages at once) from installing over each
-// other.
-func InstallOIDCProvider(tb testing.TB, dir string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), npmTimeout)
-	defer cancel()
-	lock := flock.New(filepath.Join(dir, ".npm-ci.lock"))
-	if ok, err := lock.TryLockContext(ctx, 100*time.Millisecond); !ok || err != nil {
-		tb.Fatalf("lock %s: %v", lock.Path(), err)
-	}
-	defer lock.Unlock()
-
-	missing, err := notInstalled(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if missing == "" {
-		return
-	}
-	npm := RequireTool(tb, "npm", "installs oidc-provider from package-lock.json")
-	tb.Logf("npm ci in %s (%s is not installed)", dir, missing)
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-	}
-	if missing, err = notInstalled(dir); err != nil || missing != "" {
-		tb.Fatalf("after npm ci in %s, %s is still not installed (%v)", dir, missing, err)
-	}
 }
 
 // notInstalled names the first package of dir's package-lock.json that
