@@ -595,14 +595,38 @@ func (c *manualClock) advance(d time.Duration) {
 
 // eventRecorder records a client's events; safe for concurrent use.
 type eventRecorder struct {
-	mu     sync.Mutex
-	events []Event
+	mu      sync.Mutex
+	events  []Event
+	waiters map[string][]chan struct{} // closed when an event of the kind arrives
 }
 
 func (l *eventRecorder) add(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, e)
+	for _, ch := range l.waiters[e.Kind] {
+		close(ch)
+	}
+	delete(l.waiters, e.Kind)
+}
+
+// seen returns a channel that is closed once an event of kind has been
+// recorded: a test waits on it (with its own deadline) instead of polling.
+func (l *eventRecorder) seen(kind string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	for _, e := range l.events {
+		if e.Kind == kind {
+			close(ch)
+			return ch
+		}
+	}
+	if l.waiters == nil {
+		l.waiters = map[string][]chan struct{}{}
+	}
+	l.waiters[kind] = append(l.waiters[kind], ch)
+	return ch
 }
 
 func (l *eventRecorder) all() []Event {

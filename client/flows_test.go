@@ -488,8 +488,12 @@ func TestLockWaiterNamesHolder(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { _, err := b.lock(ctx); done <- err }()
-	for b.events.count(EventLockWait) == 0 {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-b.events.seen(EventLockWait):
+	case err := <-done:
+		t.Fatalf("the waiter returned (%v) without waiting for the lock", err)
+	case <-time.After(lockWaitBound):
+		t.Fatal("the waiter never said it waits for the lock")
 	}
 	cancel()
 	err = <-done
@@ -499,6 +503,10 @@ func TestLockWaiterNamesHolder(t *testing.T) {
 		t.Fatalf("waiter: %v; want the holder's PID", err)
 	}
 }
+
+// lockWaitBound bounds a wait for a lock_wait event: an upper limit for a
+// broken client, not a delay (a working one says it within microseconds).
+const lockWaitBound = 30 * time.Second
 
 func TestDefaultLockDirWithoutHome(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "")
@@ -525,13 +533,13 @@ func TestClientCredentialsLogoutWaitsForLock(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- tc.Logout(t.Context()) }()
-	for tc.events.count(EventLockWait) == 0 {
-		select {
-		case err := <-done:
-			unlock()
-			t.Fatalf("Logout returned (%v) while another process held the session's lock", err)
-		case <-time.After(time.Millisecond):
-		}
+	select {
+	case <-tc.events.seen(EventLockWait):
+	case err := <-done:
+		unlock()
+		t.Fatalf("Logout returned (%v) while another process held the session's lock", err)
+	case <-time.After(lockWaitBound):
+		t.Fatal("Logout never said it waits for the lock")
 	}
 	if _, err := st.Load(t.Context(), tc.Key()); err != nil {
 		t.Errorf("the session went before the lock was free: %v", err)
