@@ -242,17 +242,26 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 func runFlow(ctx context.Context, std streams, c *client.Client, flow string, opts loginOptions, tty *os.File, isTTY, browser bool) (client.Session, error) {
 	switch flow {
 	case client.FlowPKCE:
+		// The browser is given only the one-time start URL (its command
+		// line is public); the authorize URL goes to this user's stderr.
+		opened := false
+		var startBrowser client.Opener
+		if browser {
+			startBrowser = func(ctx context.Context, u string) error {
+				err := client.OpenBrowser(ctx, u)
+				opened = err == nil
+				return err
+			}
+		}
 		open := func(ctx context.Context, u string) error {
-			if browser {
-				if err := client.OpenBrowser(ctx, u); err == nil {
-					fmt.Fprintf(std.err, "Opened the browser to log in; if it did not appear, open this URL:\n  %s\n", u)
-					return nil
-				}
+			if opened {
+				fmt.Fprintf(std.err, "Opened the browser to log in; if it did not appear, open this URL:\n  %s\n", u)
+				return nil
 			}
 			fmt.Fprintf(std.err, "Open this URL in a browser to log in:\n  %s\n", u)
 			return nil
 		}
-		sess, err := c.LoginPKCE(ctx, client.PKCEOptions{Open: open, RedirectPort: opts.redirectPort, Timeout: opts.loginTimeout})
+		sess, err := c.LoginPKCE(ctx, client.PKCEOptions{Browser: startBrowser, Open: open, RedirectPort: opts.redirectPort, Timeout: opts.loginTimeout})
 		if errors.Is(err, client.ErrLoginTimeout) {
 			err = fmt.Errorf("%w; run tokenlab login again (--login-timeout waits longer), or use --flow device where no browser can reach this machine", err)
 		}
