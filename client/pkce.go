@@ -198,7 +198,7 @@ type callbackResult struct {
 // comes, the login times out as usual and says wrong ones were refused.
 type loopback struct {
 	state   string
-	start   string // the random part of the one-time start URL
+	start   string              // the random part of the one-time start URL
 	issuer  string              // the issuer the authorize request went to, which iss must name (RFC 9207)
 	needIss bool                // the server said it always sends iss
 	results chan callbackResult // buffered: the login's one result
@@ -208,7 +208,7 @@ type loopback struct {
 	authorizeURL string     // where the start URL redirects; set before the browser is told
 	started      bool       // the start URL was used
 	over         bool
-	wrongState int
+	wrongState   int
 }
 
 func newLoopback(state, issuer string, needIss bool, refused func()) *loopback {
