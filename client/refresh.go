@@ -65,7 +65,7 @@ func (c *Client) validSession(ctx context.Context) (Session, uint64, error) {
 		return s, gen, err
 	}
 	next, nextGen, err := c.refresh(ctx, gen, seen, "the access token expires within "+c.skewFor(s).String())
-	if err != nil && !errors.Is(err, ErrLoginRequired) && !errors.Is(err, ErrSessionNotSaved) && c.clock.Now().Before(s.AccessExpiry) {
+	if err != nil && !errors.Is(err, ErrLoginRequired) && !errors.Is(err, ErrSessionNotSaved) && c.now().Before(s.AccessExpiry) {
 		// The refresh failed (server down, 5xx) but the token still has a
 		// little life: use it, and try again next time.
 		c.emit(Event{Kind: EventRefresh, Detail: "the early refresh failed (" + err.Error() + "); the access token is still valid, so it is used"})
@@ -89,7 +89,7 @@ func (c *Client) skewFor(s Session) time.Duration {
 }
 
 func (c *Client) expiring(s Session) bool {
-	return !s.AccessExpiry.IsZero() && !c.clock.Now().Add(c.skewFor(s)).Before(s.AccessExpiry)
+	return !s.AccessExpiry.IsZero() && !c.now().Add(c.skewFor(s)).Before(s.AccessExpiry)
 }
 
 // current returns the session and its generation.
@@ -112,6 +112,9 @@ func (c *Client) current(ctx context.Context) (Session, uint64, error) {
 	if !c.loaded {
 		c.sess, c.loaded = s, true
 		c.gen++
+		if !c.offsetKnown {
+			c.offset = s.ServerClockOffset // until the server says otherwise
+		}
 		if c.clientSecret == "" && s.ClientSecret != "" && s.ClientID == c.profile.OAuth.ClientID {
 			c.clientSecret = s.ClientSecret // kept at login: refresh and logout need it
 		}
@@ -200,7 +203,7 @@ func (c *Client) refreshOnce(ctx context.Context, gen uint64, why string) (Sessi
 	}
 	if stored.RefreshToken != cur.RefreshToken || stored.AccessToken != cur.AccessToken {
 		// Another process refreshed or logged in since this one looked.
-		if stored.AccessExpiry.IsZero() || c.clock.Now().Before(stored.AccessExpiry) {
+		if stored.AccessExpiry.IsZero() || c.now().Before(stored.AccessExpiry) {
 			return stored, c.set(stored), nil
 		}
 		cur = stored

@@ -419,6 +419,9 @@ type statusResult struct {
 	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitzero"`
 	RefreshExpired   bool      `json:"refreshExpired"`
 	Refreshes        int       `json:"refreshes"`
+	// ServerClockOffset is the server's clock minus this machine's as its
+	// last answer said (over a second only), e.g. "16m0s".
+	ServerClockOffset string `json:"serverClockOffset,omitempty"`
 }
 
 func statusRun(ctx context.Context, std streams, opts statusOptions) error {
@@ -434,7 +437,10 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		}
 		return s.fail(err)
 	}
-	now := opts.now()
+	// Expiry is judged by the server's clock, as the session's last
+	// answer told it.
+	offset := s.c.ServerClockOffset()
+	now := opts.now().Add(offset)
 	profile := s.entry.Profile
 	if opts.session.profile != "" {
 		profile = opts.session.profile
@@ -446,6 +452,9 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		Refreshes: sess.Refreshes}
 	if res.Username == "" {
 		res.Username = s.entry.Username
+	}
+	if offset.Abs() > time.Second {
+		res.ServerClockOffset = offset.Round(time.Second).String()
 	}
 	if fs, ok := s.store.(*client.FileStore); ok {
 		res.StoreDescription = "plaintext file " + fs.Path(s.c.Key())
@@ -469,10 +478,23 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		{"refresh token", expiryLine(st, res.RefreshExpiresAt, now)},
 		{"refreshes", fmt.Sprintf("%d since login", res.Refreshes)},
 	}
+	if res.ServerClockOffset != "" {
+		rows = append(rows, [2]string{"server clock", st.warn.Render(clockOffsetPhrase(offset)) +
+			st.faint.Render(" (its Date header at the last answer; expiry is judged by it)")})
+	}
 	for _, r := range rows {
 		fmt.Fprintln(w, "  "+st.key.Render(r[0])+r[1])
 	}
 	return nil
+}
+
+// clockOffsetPhrase says how far the server's clock is from this
+// machine's: "16m 0s ahead of this machine's".
+func clockOffsetPhrase(offset time.Duration) string {
+	if offset < 0 {
+		return client.HumanDuration(-offset) + " behind this machine's"
+	}
+	return client.HumanDuration(offset) + " ahead of this machine's"
 }
 
 // ---- token ----
@@ -503,6 +525,10 @@ func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
 	if err != nil {
 		return err
 	}
+	// The token's exp is in the server's time, and a lab server's clock
+	// may have moved since the session's last answer: ask it first. An
+	// unreachable server leaves the judgment to the kept offset.
+	s.c.SyncServerClock(ctx)
 	tok, err := s.c.Token(ctx)
 	if err != nil {
 		return s.fail(err)
