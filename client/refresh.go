@@ -287,14 +287,23 @@ func (c *Client) lock(ctx context.Context) (unlock func(), err error) {
 	if c.lockDir == "" {
 		return func() {}, nil
 	}
-	if err := os.MkdirAll(c.lockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create the lock folder %s: %w", c.lockDir, err)
+	sum := sha256.Sum256([]byte(c.Key()))
+	return lockIn(ctx, c.lockDir, hex.EncodeToString(sum[:8]), func(holder string) {
+		c.emit(Event{Kind: EventLockWait, Detail: "waiting for " + holder + ", which is refreshing this session; its result will be used"})
+	}, "to finish its refresh")
+}
+
+// lockIn takes the lock file NAME.lock in the private lock dir, waiting
+// until ctx ends; waiting is told once, with the holder's name. doing
+// says what the holder is busy with, for the error when ctx ends.
+func lockIn(ctx context.Context, dir, name string, waiting func(holder string), doing string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the lock folder %s: %w", dir, err)
 	}
-	if err := checkLockDir(c.lockDir); err != nil {
+	if err := checkLockDir(dir); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(c.Key()))
-	base := filepath.Join(c.lockDir, hex.EncodeToString(sum[:8]))
+	base := filepath.Join(dir, name)
 	fl := flock.New(base+".lock", flock.SetPermissions(0o600))
 	told := false
 	for {
@@ -305,13 +314,13 @@ func (c *Client) lock(ctx context.Context) (unlock func(), err error) {
 		if ok {
 			break
 		}
-		if !told {
+		if !told && waiting != nil {
 			told = true
-			c.emit(Event{Kind: EventLockWait, Detail: "waiting for " + lockHolder(base+".pid") + ", which is refreshing this session; its result will be used"})
+			waiting(lockHolder(base + ".pid"))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for %s to finish its refresh: %w", lockHolder(base+".pid"), ctx.Err())
+			return nil, fmt.Errorf("waiting for %s %s: %w", lockHolder(base+".pid"), doing, ctx.Err())
 		case <-time.After(lockPoll):
 		}
 	}

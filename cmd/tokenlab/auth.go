@@ -203,8 +203,7 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 		ClientID: c.Profile().OAuth.ClientID, Scope: c.Profile().OAuth.Scope, Resources: opts.resources, APIs: opts.apis,
 		CrossOriginEndpoints: opts.crossOriginEndpoints}
 	if opts.tokenStore != client.StoreMemory {
-		ix.Put(entry, true)
-		if err := ix.Save(); err != nil {
+		if err := ix.Update(ctx, client.DefaultLockDir(), func(ix *client.Index) { ix.Put(entry, true) }); err != nil {
 			return fmt.Errorf("logged in, but the session index could not be written (%v); tokenlab token will not find this session", err)
 		}
 	}
@@ -576,8 +575,7 @@ func logoutRun(ctx context.Context, std streams, opts sessionOptions) error {
 	// When the local session is gone (the client removes it even when the
 	// server could not be told), so is its index entry.
 	if _, lerr := s.store.Load(ctx, s.c.Key()); errors.Is(lerr, client.ErrNoSession) && s.kind == s.entry.Store {
-		s.index.Remove(s.entry.Key())
-		if serr := s.index.Save(); serr != nil {
+		if serr := s.forgetEntry(ctx); serr != nil {
 			err = errors.Join(err, fmt.Errorf("the session index could not be updated: %w", serr))
 		}
 	}

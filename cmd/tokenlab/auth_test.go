@@ -101,8 +101,9 @@ func TestAuthCmdStatusText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix.Put(client.IndexEntry{Server: server, Profile: "seed-json", Username: "bob", Store: client.StoreFile}, true)
-	if err := ix.Save(); err != nil {
+	if err := ix.Update(t.Context(), client.DefaultLockDir(), func(ix *client.Index) {
+		ix.Put(client.IndexEntry{Server: server, Profile: "seed-json", Username: "bob", Store: client.StoreFile}, true)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	dir, _ := sessionsDir()

@@ -5,6 +5,7 @@ package main
 // one sentence that says what to do next.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -222,13 +223,18 @@ func describeChoice(server, username string) string {
 // (refresh refused, or no longer stored) leaves the index too.
 func (s *session) fail(err error) error {
 	if errors.Is(err, client.ErrLoginRequired) && s.indexed {
-		s.index.Remove(s.entry.Key())
-		if serr := s.index.Save(); serr != nil {
+		if serr := s.forgetEntry(context.Background()); serr != nil {
 			err = errors.Join(err, fmt.Errorf("the session index could not be updated: %w", serr))
 		}
 		return fmt.Errorf("%w; run tokenlab login --server %s --username %s", explain(err), s.entry.Server, s.entry.Username)
 	}
 	return explain(err)
+}
+
+// forgetEntry removes the session from the index, as one locked update.
+func (s *session) forgetEntry(ctx context.Context) error {
+	key := s.entry.Key()
+	return s.index.Update(ctx, client.DefaultLockDir(), func(ix *client.Index) { ix.Remove(key) })
 }
 
 // explain turns the client's errors into what the user can act on.
