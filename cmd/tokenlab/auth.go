@@ -4,6 +4,7 @@ package main
 // request is in request.go; what they share is in session.go.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // ---- login ----
@@ -370,10 +372,19 @@ func passwordFromTerminal(ctx context.Context, std streams, tty *os.File, prompt
 	}
 }
 
+// writeJSON writes v as indented JSON, the --json output of every
+// command, with the characters a terminal would obey (C1 and bidi
+// controls, which encoding/json passes) as \uXXXX escapes (termtext):
+// the same JSON value, safe to show.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termtext.JSON(b.Bytes()))
+	return err
 }
 
 // ---- status ----
