@@ -581,7 +581,7 @@ func logoutRun(ctx context.Context, std streams, opts sessionOptions) error {
 		return notLoggedIn{fmt.Sprintf("not logged in as %s at %s; nothing to log out", s.entry.Username, s.entry.Server)}
 	}
 	if errors.Is(err, client.ErrNoKeyring) {
-		return explain(err)
+		return s.fail(err)
 	}
 	// When the local session is gone (the client removes it even when the
 	// server could not be told), so is its index entry.

@@ -131,6 +131,9 @@ type session struct {
 	// indexed says the entry came from the index and is used as it was
 	// recorded there, so an ended session may be removed from it.
 	indexed bool
+	// guessed says the index has no such entry: the session is looked
+	// for in the keyring all the same, and may not exist at all.
+	guessed bool
 }
 
 // notLoggedIn is "there is no session": exit code 3, in our own words.
@@ -157,7 +160,7 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	default:
 		return nil, notLoggedIn{fmt.Sprintf("no session matches %s; run tokenlab login", describeChoice(server, o.username))}
 	}
-	s := &session{entry: e, index: ix, indexed: found}
+	s := &session{entry: e, index: ix, indexed: found, guessed: !found}
 	use := e
 	if o.profile != "" && o.profile != e.Profile {
 		use.Profile, s.indexed = o.profile, false
@@ -228,7 +231,22 @@ func (s *session) fail(err error) error {
 		}
 		return fmt.Errorf("%w; run tokenlab login --server %s --username %s", explain(err), s.entry.Server, s.entry.Username)
 	}
+	if s.guessed && errors.Is(err, client.ErrNoKeyring) && !errors.Is(err, client.ErrKeyringLocked) {
+		// Nothing says the session exists: not "its tokens are in the keyring".
+		return notLoggedIn{fmt.Sprintf("no session of %s at %s is in the session index, and the OS keyring, where one could be kept, cannot be reached (%s); run tokenlab login",
+			s.entry.Username, s.entry.Server, keyringReason(err))}
+	}
 	return explain(err)
+}
+
+// keyringReason is the reason in a keyring error's parentheses ("there
+// is no D-Bus session"), or the whole error.
+func keyringReason(err error) string {
+	msg := err.Error()
+	if i, j := strings.Index(msg, "("), strings.LastIndex(msg, ")"); i >= 0 && j > i {
+		return msg[i+1 : j]
+	}
+	return msg
 }
 
 // forgetEntry removes the session from the index, as one locked update.
@@ -244,15 +262,23 @@ func explain(err error) error {
 		// client's own error says.
 		err = ue.Err
 	}
-	if errors.Is(err, client.ErrNoKeyring) {
-		return usageError{fmt.Errorf("%w; this session's tokens are in the OS keyring, so run tokenlab where the keyring is reachable, or log in again with --token-store memory or --token-store file", err)}
+	switch {
+	case errors.Is(err, client.ErrKeyringLocked):
+		return usageError{err} // it says: unlock it
+	case errors.Is(err, client.ErrNoKeyring):
+		return usageError{fmt.Errorf("%w; this session's tokens are in the OS keyring, so run tokenlab where the keyring is reachable, or log in again with --token-store file or --token-store memory", err)}
 	}
 	return err
 }
 
-// noKeyring is login's answer when the keyring cannot be reached.
+// noKeyring is login's answer when the keyring cannot be used: unlock a
+// locked one; else the file store, which keeps the session (memory keeps
+// nothing for the next command).
 func noKeyring(err error) error {
-	return usageError{fmt.Errorf("%w; log in with --token-store memory (tokens kept only while the command runs) or --token-store file (a plaintext file readable only by you)", err)}
+	if errors.Is(err, client.ErrKeyringLocked) {
+		return usageError{err}
+	}
+	return usageError{fmt.Errorf("%w; log in with --token-store file (a plaintext file readable only by you) or --token-store memory (nothing is kept: only this command has the session)", err)}
 }
 
 // resolveProfile returns the profile and how the index should name it: a
