@@ -71,6 +71,8 @@ func unreachable(server string, err error) error {
 		return err
 	case errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("%s did not answer in time: %w", server, err)
+	case untrusted(err):
+		return fmt.Errorf("%w: %s (%v)", ErrUntrustedCertificate, server, certReason(err))
 	}
 	return fmt.Errorf("cannot reach %s (is the server running?): %w", server, err)
 }

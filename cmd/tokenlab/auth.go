@@ -37,6 +37,7 @@ type loginOptions struct {
 	resources, apis           []string
 	crossOriginEndpoints      bool
 	json                      bool
+	cacert                    string
 }
 
 func newLoginCmd(std streams) *cobra.Command {
@@ -93,6 +94,7 @@ where ps shows it); it is kept with the session so refresh and logout work later
 	f.StringArrayVar(&opts.apis, "api", nil, "another origin that may receive the access token, e.g. http://127.0.0.1:8080 (repeatable; kept with the session)")
 	f.BoolVar(&opts.crossOriginEndpoints, "allow-cross-origin-endpoints", false, "accept OAuth discovery that puts endpoints on another origin than the issuer")
 	f.BoolVar(&opts.json, "json", false, "print the session as JSON")
+	addCACertFlag(f, &opts.cacert)
 	return cmd
 }
 
@@ -144,7 +146,11 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.New(opts.server, opts.username, p, st, lockDirOption())
+	ca, err := caCertOption(opts.cacert)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(opts.server, opts.username, p, st, append([]client.Option{lockDirOption()}, ca...)...)
 	if err != nil {
 		return usageError{err}
 	}

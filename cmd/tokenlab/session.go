@@ -39,6 +39,7 @@ type sessionOptions struct {
 	clientID   string
 	client     clientSecretOptions
 	apis       []string
+	cacert     string
 }
 
 func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
@@ -49,6 +50,25 @@ func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect (a secret from a flag or TOKENLAB_CLIENT_SECRET is used only with it)")
 	o.client.addFlags(f)
 	f.StringArrayVar(&o.apis, "api", nil, "another origin that may receive the access token for this command (repeatable)")
+	addCACertFlag(f, &o.cacert)
+}
+
+// addCACertFlag adds --cacert, for servers whose certificate the system
+// does not trust.
+func addCACertFlag(f *pflag.FlagSet, path *string) {
+	f.StringVar(path, "cacert", "", "also trust the CA certificates in this PEM file (a self-signed server's certificate or a private CA; SSL_CERT_FILE replaces the system's instead)")
+}
+
+// caCertOption is --cacert as a client option; none when not given.
+func caCertOption(path string) ([]client.Option, error) {
+	if path == "" {
+		return nil, nil
+	}
+	opt, err := client.WithCACertFile(path)
+	if err != nil {
+		return nil, usagef("--cacert %s: %v", path, err)
+	}
+	return []client.Option{opt}, nil
 }
 
 // clientSecretOptions say where an OAuth client secret comes from: a
@@ -189,7 +209,11 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 		return nil, err
 	}
 	s.kind = use.Store
-	s.c, err = client.New(use.Server, use.Username, p, s.store, append([]client.Option{lockDirOption()}, opts...)...)
+	ca, err := caCertOption(o.cacert)
+	if err != nil {
+		return nil, err
+	}
+	s.c, err = client.New(use.Server, use.Username, p, s.store, append(append([]client.Option{lockDirOption()}, ca...), opts...)...)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -263,6 +287,8 @@ func explain(err error) error {
 		err = ue.Err
 	}
 	switch {
+	case errors.Is(err, client.ErrUntrustedCertificate):
+		return fmt.Errorf("%w; if the server has a self-signed certificate or one from a private CA, give that certificate with --cacert FILE (or set SSL_CERT_FILE)", err)
 	case errors.Is(err, client.ErrKeyringLocked):
 		return usageError{err} // it says: unlock it
 	case errors.Is(err, client.ErrNoKeyring):
