@@ -74,7 +74,13 @@ where ps shows it); it is kept with the session so refresh and logout work later
   tokenlab login --profile oauth2 --client-id cli --api http://127.0.0.1:8080 --resource http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return oneLine(loginRun(cmd.Context(), std, opts))
+			err := loginRun(cmd.Context(), std, opts)
+			if err != nil && cmd.Context().Err() != nil {
+				// Ctrl-C (or SIGTERM) at the prompt, in the browser wait or
+				// the device poll: one sentence and 130, as run does.
+				return loginInterrupted{}
+			}
+			return oneLine(err)
 		},
 	}
 	f := cmd.Flags()
@@ -97,6 +103,11 @@ where ps shows it); it is kept with the session so refresh and logout work later
 	addCACertFlag(f, &opts.cacert)
 	return cmd
 }
+
+// loginInterrupted is a login ended by a signal: exit code 130.
+type loginInterrupted struct{}
+
+func (loginInterrupted) Error() string { return "login interrupted; nothing was logged in" }
 
 // loginResult is login's --json output. It holds no token.
 type loginResult struct {

@@ -71,7 +71,7 @@ func exitCode(err error) int {
 		return exitNoLogin
 	case errors.As(err, &ue), isFlagError(err):
 		return exitUsage
-	case errors.As(err, new(interrupted)):
+	case errors.As(err, new(interrupted)), errors.As(err, new(loginInterrupted)):
 		return exitInterrupted
 	}
 	return exitFailed

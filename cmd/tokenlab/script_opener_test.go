@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -43,4 +47,51 @@ func scriptLoginOpener(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return nil
 	})
+}
+
+// scriptInterruptAt: interrupt-at REGEX tokenlab ARGS — runs tokenlab,
+// sends it SIGINT (Ctrl-C) once a stderr line matches REGEX, and writes
+// "exit code N" to the script's stdout after the command's own output.
+func scriptInterruptAt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || args[1] != "tokenlab" {
+		ts.Fatalf("usage: interrupt-at REGEX tokenlab ARGS")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	cmd := exec.Command(scriptTokenlab(ts), args[2:]...)
+	cmd.Env = scriptEnv(ts)
+	cmd.Dir = ts.Getenv("WORK")
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	ts.Check(cmd.Start())
+	var stderr strings.Builder
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(pr)
+		sent := false
+		for sc.Scan() {
+			stderr.WriteString(sc.Text() + "\n")
+			if !sent && re.MatchString(sc.Text()) {
+				sent = true
+				cmd.Process.Signal(os.Interrupt)
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		ts.Fatalf("tokenlab did not end within a minute of the interrupt")
+	}
+	pw.Close()
+	<-read
+	fmt.Fprint(ts.Stdout(), stdout.String())
+	fmt.Fprintf(ts.Stdout(), "exit code %d\n", cmd.ProcessState.ExitCode())
+	fmt.Fprint(ts.Stderr(), stderr.String())
 }

@@ -13,6 +13,7 @@ package main
 //	login-device USER PASS tokenlab login ...    run a device login; approve the printed user code on /device
 //	login-opener USER PASS tokenlab login ...    run a PKCE login whose browser is a stand-in xdg-open writing $WORK/opener.args; play the browser on that URL, then check it works only once
 //	httpget URL              GET a URL, body to stdout (for checking a server answer)
+//	interrupt-at REGEX tokenlab ARGS   send tokenlab SIGINT once a stderr line matches; "exit code N" on stdout
 
 import (
 	"bufio"
@@ -73,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"login-browser": scriptLoginBrowser,
 			"login-device":  scriptLoginDevice,
 			"login-opener":  scriptLoginOpener,
+			"interrupt-at":  scriptInterruptAt,
 			"httpget":       scriptHTTPGet,
 		},
 	})
