@@ -409,6 +409,7 @@ func writeJSON(w io.Writer, v any) error {
 type statusOptions struct {
 	session sessionOptions
 	json    bool
+	all     bool
 	now     func() time.Time
 }
 
@@ -422,7 +423,8 @@ where, which profile, where the tokens are kept, when the access and refresh tok
 expire, and how often the session was refreshed. It does not contact the server.`,
 		Example: `  tokenlab status
   tokenlab status --server http://127.0.0.1:8080 --username bob
-  tokenlab status --json | jq .accessExpiresAt`,
+  tokenlab status --json | jq .accessExpiresAt
+  tokenlab status --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return oneLine(statusRun(cmd.Context(), std, opts))
@@ -430,6 +432,7 @@ expire, and how often the session was refreshed. It does not contact the server.
 	}
 	opts.session.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the session as JSON")
+	cmd.Flags().BoolVar(&opts.all, "all", false, "list every stored session: server, user, profile, where kept, expiries")
 	return cmd
 }
 
@@ -452,6 +455,9 @@ type statusResult struct {
 }
 
 func statusRun(ctx context.Context, std streams, opts statusOptions) error {
+	if opts.all {
+		return statusAllRun(ctx, std, opts)
+	}
 	s, err := opts.session.open()
 	if err != nil {
 		return err
@@ -568,6 +574,7 @@ func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
 
 func newLogoutCmd(std streams) *cobra.Command {
 	var opts sessionOptions
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Log out: revoke the session and forget it",
@@ -575,13 +582,18 @@ func newLogoutCmd(std streams) *cobra.Command {
 session from the index. The local session is removed even when the server cannot
 be told, and tokenlab says so.`,
 		Example: `  tokenlab logout
-  tokenlab logout --server http://127.0.0.1:8080 --username bob`,
+  tokenlab logout --server http://127.0.0.1:8080 --username bob
+  tokenlab logout --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return oneLine(logoutAllRun(cmd.Context(), std, opts))
+			}
 			return oneLine(logoutRun(cmd.Context(), std, opts))
 		},
 	}
 	opts.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&all, "all", false, "log out every stored session")
 	return cmd
 }
 

@@ -180,6 +180,12 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	default:
 		return nil, notLoggedIn{fmt.Sprintf("no session matches %s; run tokenlab login", describeChoice(server, o.username))}
 	}
+	return o.openEntry(ix, e, found, opts...)
+}
+
+// openEntry returns a client for the session e names; found says e is
+// the index's own entry.
+func (o sessionOptions) openEntry(ix *client.Index, e client.IndexEntry, found bool, opts ...client.Option) (*session, error) {
 	s := &session{entry: e, index: ix, indexed: found, guessed: !found}
 	use := e
 	if o.profile != "" && o.profile != e.Profile {
