@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenlab/tokenlab/internal/testskip"
 )
 
 // TestLoadE2ESeedExpressRefresh runs `tokenlab load --mode refresh` against
@@ -26,10 +28,7 @@ func TestLoadE2ESeedExpressRefresh(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is required under CI=true")
-		}
-		t.Skip("node is not installed")
+		testskip.Real(t, "node", "not installed, so tokenlab load is not run against the Express API")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
 		npm, err := exec.LookPath("npm")
