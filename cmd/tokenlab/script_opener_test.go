@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -50,8 +51,9 @@ func scriptLoginOpener(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // scriptInterruptAt: interrupt-at REGEX tokenlab ARGS — runs tokenlab,
-// sends it SIGINT (Ctrl-C) once a stderr line matches REGEX, and writes
-// "exit code N" to the script's stdout after the command's own output.
+// sends it SIGINT (Ctrl-C) once a line of its stdout or stderr matches
+// REGEX, and writes "exit code N" to the script's stdout after the
+// command's own output.
 func scriptInterruptAt(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 || args[1] != "tokenlab" {
 		ts.Fatalf("usage: interrupt-at REGEX tokenlab ARGS")
@@ -61,25 +63,29 @@ func scriptInterruptAt(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(scriptTokenlab(ts), args[2:]...)
 	cmd.Env = scriptEnv(ts)
 	cmd.Dir = ts.Getenv("WORK")
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	cmd.Stdout, cmd.Stderr = outW, errW
 	ts.Check(cmd.Start())
-	var stderr strings.Builder
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		sc := bufio.NewScanner(pr)
-		sent := false
-		for sc.Scan() {
-			stderr.WriteString(sc.Text() + "\n")
-			if !sent && re.MatchString(sc.Text()) {
-				sent = true
-				cmd.Process.Signal(os.Interrupt)
+	var once sync.Once
+	interrupt := func() { once.Do(func() { cmd.Process.Signal(os.Interrupt) }) }
+	var stdout, stderr strings.Builder
+	var wg sync.WaitGroup
+	for _, s := range []struct {
+		r   io.Reader
+		out *strings.Builder
+	}{{outR, &stdout}, {errR, &stderr}} {
+		wg.Go(func() {
+			sc := bufio.NewScanner(s.r)
+			for sc.Scan() {
+				s.out.WriteString(sc.Text() + "\n")
+				if re.MatchString(sc.Text()) {
+					interrupt()
+				}
 			}
-		}
-	}()
+			io.Copy(io.Discard, s.r)
+		})
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -87,10 +93,11 @@ func scriptInterruptAt(ts *testscript.TestScript, neg bool, args []string) {
 	case <-time.After(time.Minute):
 		cmd.Process.Kill()
 		<-done
-		ts.Fatalf("tokenlab did not end within a minute of the interrupt")
+		ts.Fatalf("tokenlab did not end within a minute")
 	}
-	pw.Close()
-	<-read
+	outW.Close()
+	errW.Close()
+	wg.Wait()
 	fmt.Fprint(ts.Stdout(), stdout.String())
 	fmt.Fprintf(ts.Stdout(), "exit code %d\n", cmd.ProcessState.ExitCode())
 	fmt.Fprint(ts.Stderr(), stderr.String())

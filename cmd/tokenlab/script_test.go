@@ -13,7 +13,7 @@ package main
 //	login-device USER PASS tokenlab login ...    run a device login; approve the printed user code on /device
 //	login-opener USER PASS tokenlab login ...    run a PKCE login whose browser is a stand-in xdg-open writing $WORK/opener.args; play the browser on that URL, then check it works only once
 //	httpget URL              GET a URL, body to stdout (for checking a server answer)
-//	interrupt-at REGEX tokenlab ARGS   send tokenlab SIGINT once a stderr line matches; "exit code N" on stdout
+//	interrupt-at REGEX tokenlab ARGS   send tokenlab SIGINT once a line of its output matches; "exit code N" on stdout
 
 import (
 	"bufio"
@@ -96,7 +96,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // scriptEnv is the script's environment as a list for exec.
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
-	for _, name := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "NO_COLOR", "TMPDIR", "TOKENLAB_CLIENT_SECRET", "DISPLAY"} {
+	for _, name := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "NO_COLOR", "TMPDIR", "TOKENLAB_CLIENT_SECRET", "TOKENLAB_ADMIN_TOKEN", "DISPLAY"} {
 		env = append(env, name+"="+ts.Getenv(name))
 	}
 	return env
