@@ -52,7 +52,7 @@ func TestAuthCmdUsage(t *testing.T) {
 		{"login with an unknown flag", "", []string{"login", "--pasword-stdin"}, exitUsage, "unknown flag"},
 		{"status with an argument", "", []string{"status", "x"}, exitUsage, "unknown command"},
 		{"token with an argument", "", []string{"token", "x"}, exitUsage, "unknown command"},
-		{"logout with an unknown flag", "", []string{"logout", "--all"}, exitUsage, "unknown flag"},
+		{"logout with an unknown flag", "", []string{"logout", "--everyone"}, exitUsage, "unknown flag"},
 		{"request without a path", "", []string{"request"}, exitUsage, "accepts between 1 and 2"},
 		{"request with three arguments", "", []string{"request", "GET", "/a", "/b"}, exitUsage, "accepts between 1 and 2"},
 		{"request with a bad method", "", []string{"request", "GE T", "/a"}, exitUsage, "not an HTTP method"},
