@@ -92,10 +92,14 @@ type Client struct {
 	lockDir  string
 	onEvent  func(Event)
 
-	mu     sync.Mutex // guards sess, loaded, gen
+	mu     sync.Mutex // guards sess, loaded, gen, offset, offsetKnown
 	sess   Session
 	loaded bool
 	gen    uint64 // bumped whenever the session changes
+	// offset is the server's clock minus ours (serverclock.go);
+	// offsetKnown says an answer of this process told it.
+	offset      time.Duration
+	offsetKnown bool
 
 	refreshMu sync.Mutex         // one refresh at a time in this process
 	flight    singleflight.Group // callers of one generation share its refresh, failures included
@@ -243,10 +247,11 @@ func (c *Client) start(ctx context.Context, ans tokenAnswer, grant, how string) 
 		c.setUsername(user)
 	}
 	id, secret := c.oauthClient()
-	now := c.clock.Now()
+	now := c.now()
 	s := Session{Server: c.server, Profile: c.profile.Name, Username: c.Username(),
 		AccessToken: ans.access, AccessExpiry: c.expiry(ans), AccessIssued: now,
-		RefreshToken: ans.refresh, RefreshExpiry: jwtExpiry(ans.refresh), Grant: grant, ClientID: id, ClientSecret: secret}
+		RefreshToken: ans.refresh, RefreshExpiry: jwtExpiry(ans.refresh), Grant: grant, ClientID: id, ClientSecret: secret,
+		ServerClockOffset: c.ServerClockOffset()}
 	c.fitIDToken(&s, ans.idToken, idClaims)
 	if err := c.save(ctx, s, "login: the new session is kept before it is used"); err != nil {
 		return Session{}, err
@@ -315,12 +320,12 @@ func storeName(st Store) string {
 // StoreName says in words where a store keeps sessions.
 func StoreName(st Store) string { return storeName(st) }
 
-// expiry is when an answer's access token expires by the client's clock:
-// expires_in when given (the server's clock may differ from ours), else
-// the token's exp claim.
+// expiry is when an answer's access token expires by the server's clock
+// (as far as its Date headers told it, see serverclock.go): expires_in
+// when given, else the token's exp claim.
 func (c *Client) expiry(a tokenAnswer) time.Time {
 	if a.expiresIn > 0 {
-		return c.clock.Now().Add(time.Duration(a.expiresIn) * time.Second)
+		return c.now().Add(time.Duration(a.expiresIn) * time.Second)
 	}
 	return jwtExpiry(a.access)
 }

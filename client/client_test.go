@@ -189,23 +189,26 @@ func TestTokenProactiveRefresh(t *testing.T) {
 }
 
 // TestAccessExpiry checks which clock an access token's expiry follows:
-// expires_in counts from the client's clock (the server's may be off);
-// without it, the JWT's exp is all there is.
+// the server's, as its Date header tells it (expires_in counts from the
+// server's now, exp is in the server's time); without a Date header,
+// expires_in counts from the client's clock.
 func TestAccessExpiry(t *testing.T) {
 	const ttl = 5 * time.Minute
 	tests := []struct {
 		name          string
 		sendExpiresIn bool
+		noDate        bool
 		serverAhead   time.Duration
 		want          func(client, server time.Time) time.Time
 	}{
-		{"expires_in, server clock an hour ahead", true, time.Hour, func(c, _ time.Time) time.Time { return c.Add(ttl) }},
-		{"expires_in, server clock an hour behind", true, -time.Hour, func(c, _ time.Time) time.Time { return c.Add(ttl) }},
-		{"no expires_in: the JWT's exp", false, time.Hour, func(_, s time.Time) time.Time { return s.Add(ttl) }},
+		{"expires_in, server clock an hour ahead", true, false, time.Hour, func(_, s time.Time) time.Time { return s.Add(ttl) }},
+		{"expires_in, server clock an hour behind", true, false, -time.Hour, func(_, s time.Time) time.Time { return s.Add(ttl) }},
+		{"expires_in without a Date header: the client's clock", true, true, time.Hour, func(c, _ time.Time) time.Time { return c.Add(ttl) }},
+		{"no expires_in: the JWT's exp", false, false, time.Hour, func(_, s time.Time) time.Time { return s.Add(ttl) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAPI(t, fakeConfig{SendExpiresIn: tt.sendExpiresIn, AccessTTL: ttl})
+			f := newFakeAPI(t, fakeConfig{SendExpiresIn: tt.sendExpiresIn, NoDate: tt.noDate, AccessTTL: ttl})
 			tc := newTestClient(t, f, builtinProfile(t, "tokenlab"), nil)
 			f.advance(tt.serverAhead)
 			s := tc.login(t)
@@ -389,7 +392,10 @@ func TestTransportSingleFlight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAPI(t, fakeConfig{Rotate: true, SendExpiresIn: true})
+			// Reactively, the server sends no Date header: with one, the
+			// first rejection would tell the others that the server's
+			// clock moved, and they would refresh before sending.
+			f := newFakeAPI(t, fakeConfig{Rotate: true, SendExpiresIn: true, NoDate: !tt.proactive})
 			tc := newTestClient(t, f, builtinProfile(t, "tokenlab"), nil)
 			tc.login(t)
 			f.advance(10 * time.Minute)
@@ -1071,7 +1077,9 @@ func TestTransportSingleFlightFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAPI(t, fakeConfig{Rotate: true, SendExpiresIn: true})
+			// No Date header: every request must learn of the expiry from
+			// its own rejection (with one, the first would tell the rest).
+			f := newFakeAPI(t, fakeConfig{Rotate: true, SendExpiresIn: true, NoDate: true})
 			tc := newTestClient(t, f, builtinProfile(t, "tokenlab"), nil)
 			tc.login(t)
 			f.advance(time.Hour)

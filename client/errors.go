@@ -14,6 +14,9 @@ var (
 	ErrNoSession = errors.New("no session stored")
 	// ErrNoKeyring means the OS keyring cannot be reached or used.
 	ErrNoKeyring = errors.New("no OS keyring is reachable")
+	// ErrKeyringLocked means the keyring is there but locked: unlocking
+	// it is the fix, not another store. It matches ErrNoKeyring too.
+	ErrKeyringLocked = errors.New("the OS keyring is locked")
 	// ErrSessionNotSaved means a refresh succeeded on the server but its
 	// result could not be kept: the new refresh token is lost.
 	ErrSessionNotSaved = errors.New("the refreshed session could not be saved")
@@ -85,3 +88,12 @@ func (e *flowError) Unwrap() error { return e.is }
 func sentinelf(is error, format string, args ...any) error {
 	return &flowError{is: is, msg: fmt.Sprintf(format, args...)}
 }
+
+// keyringLocked is a locked keyring: it matches ErrKeyringLocked and,
+// because the keyring cannot be used until then, ErrNoKeyring.
+type keyringLocked struct{}
+
+func (keyringLocked) Error() string {
+	return ErrKeyringLocked.Error() + ": unlock it (log in to the desktop, or unlock the login keyring in its manager) and try again"
+}
+func (keyringLocked) Unwrap() []error { return []error{ErrKeyringLocked, ErrNoKeyring} }

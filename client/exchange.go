@@ -60,6 +60,7 @@ func (c *Client) send(req *http.Request, why string) (answer, error) {
 		return answer{}, fmt.Errorf("the answer from %s %s is larger than %d bytes; is this the right server?", req.Method, req.URL.Path, maxAnswer)
 	}
 	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode})
+	c.observeDate(resp.Header)
 	return answer{status: resp.StatusCode, header: resp.Header, body: body, cookies: resp.Cookies()}, nil
 }
 
@@ -71,6 +72,8 @@ func unreachable(server string, err error) error {
 		return err
 	case errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("%s did not answer in time: %w", server, err)
+	case untrusted(err):
+		return fmt.Errorf("%w: %s (%v)", ErrUntrustedCertificate, server, certReason(err))
 	}
 	return fmt.Errorf("cannot reach %s (is the server running?): %w", server, err)
 }
@@ -171,7 +174,8 @@ func (c *Client) refreshExchange(ctx context.Context, s Session, why string) (Se
 		return Session{}, err
 	}
 	next := s
-	next.AccessToken, next.AccessExpiry, next.AccessIssued = ans.access, c.expiry(ans), c.clock.Now()
+	next.AccessToken, next.AccessExpiry, next.AccessIssued = ans.access, c.expiry(ans), c.now()
+	next.ServerClockOffset = c.ServerClockOffset()
 	next.Refreshes++
 	rotated := ans.refresh != "" && ans.refresh != s.RefreshToken
 	if rotated {

@@ -33,6 +33,7 @@ type fakeConfig struct {
 	// using a spent one again is reuse.
 	Rotate                bool
 	AccessTTL, RefreshTTL time.Duration // 5m and 24h when 0
+	NoDate                bool          // answer without a Date header
 	SendExpiresIn         bool          // add the expires-in field to token answers
 	OmitRefresh           bool          // login answers carry no refresh token
 	Password              string        // every user's password; "pw" when empty
@@ -154,9 +155,22 @@ func newFakeAPI(tb testing.TB, cfg fakeConfig) *fakeAPI {
 			mux.HandleFunc("POST "+cfg.Paths.Logout, f.route("logout", f.handleLogout))
 		}
 	}
-	f.Server = httptest.NewServer(mux)
+	f.Server = httptest.NewServer(f.dated(mux))
 	tb.Cleanup(f.Close)
 	return f
+}
+
+// dated sends the fake's clock in each answer's Date header, as
+// tokenlab's mock server sends its lab clock; with NoDate, none at all.
+func (f *fakeAPI) dated(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.cfg.NoDate {
+			w.Header()["Date"] = nil // net/http then sends none
+		} else {
+			w.Header().Set("Date", f.Now().UTC().Format(http.TimeFormat))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // route lets a test replace a route's handler with setOverride.

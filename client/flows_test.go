@@ -429,6 +429,7 @@ func TestRefreshSurvivesServerError(t *testing.T) {
 		fakeWriteJSON(w, http.StatusBadGateway, map[string]string{"error": "upstream"})
 	})
 	tc.clock.advance(10 * time.Minute)
+	f.advance(10 * time.Minute) // by both clocks the token has expired
 	if _, err := tc.Token(t.Context()); err == nil || errors.Is(err, ErrLoginRequired) {
 		t.Fatalf("Token during a 502 = %v, want the error reported without ending the session", err)
 	}

@@ -1,12 +1,14 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Index lists which sessions exist and which one is current. It holds no
@@ -108,18 +110,59 @@ func (ix *Index) Find(server, username string) (IndexEntry, bool) {
 	return IndexEntry{}, false
 }
 
-// Save writes the index atomically, readable only by its owner.
-func (ix *Index) Save() error {
+// indexLockTimeout bounds the wait for another process's index update,
+// which holds the lock only while it reads and writes one small file.
+const indexLockTimeout = 10 * time.Second
+
+// Update changes the index as one step among processes: under the lock
+// file "index" in lockDir (the refresh locks' private folder), it reads
+// the index again, applies change, and saves it, so two tokenlab
+// processes that log in at once both keep their sessions. ix becomes the
+// index as saved.
+func (ix *Index) Update(ctx context.Context, lockDir string, change func(*Index)) error {
+	ctx, cancel := context.WithTimeout(ctx, indexLockTimeout)
+	defer cancel()
+	unlock, err := lockIn(ctx, lockDir, "index", nil, "to write the session index")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	fresh, err := LoadIndex(ix.path)
+	if err != nil {
+		return err
+	}
+	change(fresh)
+	if err := fresh.write(); err != nil {
+		return err
+	}
+	*ix = *fresh
+	return nil
+}
+
+// write saves the index atomically, readable only by its owner: a new
+// file of a random name in the same folder, created with O_EXCL (so a
+// file or symlink planted there is never written through), then renamed
+// over the index.
+func (ix *Index) write() error {
 	data, err := json.MarshalIndent(ix, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(ix.path), 0o700); err != nil {
+	dir := filepath.Dir(ix.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp := ix.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(ix.path)+".*.tmp") // O_CREATE|O_EXCL, mode 0600
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, ix.path)
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing left to remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), ix.path)
 }

@@ -20,14 +20,17 @@ import (
 	"github.com/cli/browser"
 )
 
-// Opener shows the user an authorize URL: it opens a browser, prints the
+// Opener shows the user a login URL: it opens a browser, prints the
 // URL, or (in tests and the scenario runner) plays the browser's part. It
 // may return at once; the login then waits for the loopback redirect.
-type Opener func(ctx context.Context, authorizeURL string) error
+type Opener func(ctx context.Context, url string) error
 
-// OpenBrowser opens the URL in the system's browser, as gh does.
-func OpenBrowser(_ context.Context, authorizeURL string) error {
-	return browser.OpenURL(authorizeURL)
+// OpenBrowser opens the URL in the system's browser, as gh does: through
+// another program (xdg-open, open, start) whose command line every user on
+// the machine can read with ps. Give it only URLs that hold no secret,
+// such as a PKCE login's one-time start URL (PKCEOptions.Browser).
+func OpenBrowser(_ context.Context, url string) error {
+	return browser.OpenURL(url)
 }
 
 // DefaultLoginTimeout bounds how long a PKCE login waits for the browser.
@@ -36,8 +39,19 @@ const DefaultLoginTimeout = 5 * time.Minute
 // PKCEOptions configure LoginPKCE. Scope and resources come from the
 // profile's OAuth settings.
 type PKCEOptions struct {
-	// Open shows the authorize URL; OpenBrowser when nil.
+	// Open is given the authorize URL itself, with its state and
+	// challenge: to print it on the user's own terminal, or to play the
+	// browser inside this process. It must not pass the URL to another
+	// program's command line.
 	Open Opener
+	// Browser is a browser in another process, such as OpenBrowser. Its
+	// command line is public (ps), and another local user who read the
+	// state and challenge there could finish this login as themselves, so
+	// it is given only a one-time start URL on the loopback listener
+	// (http://127.0.0.1:PORT/start/RANDOM) that redirects to the authorize
+	// URL once. Browser runs before Open; when both are nil, Browser is
+	// OpenBrowser.
+	Browser Opener
 	// RedirectPort is the loopback port; 0 picks a free one (RFC 8252 §7.3
 	// lets the server accept any port).
 	RedirectPort int
@@ -45,8 +59,12 @@ type PKCEOptions struct {
 	Timeout time.Duration
 }
 
-// callbackPath is where the loopback listener takes the redirect.
-const callbackPath = "/callback"
+// callbackPath is where the loopback listener takes the redirect, and
+// startPath where it serves the one-time start URL.
+const (
+	callbackPath = "/callback"
+	startPath    = "/start/"
+)
 
 // LoginPKCE logs in with the authorization code flow and PKCE (RFC 6749
 // §4.1, RFC 7636 S256, RFC 8252 loopback redirect): a listener on
@@ -69,9 +87,8 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 	if timeout <= 0 {
 		timeout = DefaultLoginTimeout
 	}
-	open := opts.Open
-	if open == nil {
-		open = OpenBrowser
+	if opts.Open == nil && opts.Browser == nil {
+		opts.Browser = OpenBrowser
 	}
 
 	verifier := randomString(32)
@@ -113,12 +130,13 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 		return Session{}, fmt.Errorf("the authorization_endpoint %q is not a URL: %w", d.Authorization, err)
 	}
 	authURL.RawQuery = q.Encode()
+	lb.setAuthorizeURL(authURL.String())
 	c.emit(Event{Kind: EventAuthorizeURL, URL: d.Authorization,
 		Detail: "the browser goes to the server's login page with client_id, redirect_uri " + redirectURI + ", a random state and the challenge; the password never passes through tokenlab"})
 
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := open(wctx, authURL.String()); err != nil {
+	if err := show(wctx, opts, "http://"+ln.Addr().String()+startPath+lb.start, authURL.String()); err != nil {
 		return Session{}, fmt.Errorf("could not open the browser (%v); log in again and open the authorize URL yourself", err)
 	}
 	c.emit(Event{Kind: EventBrowserWait, Detail: "waiting for the browser to come back to " + redirectURI + " with a code (at most " + timeout.String() + ")"})
@@ -154,6 +172,20 @@ func (c *Client) LoginPKCE(ctx context.Context, opts PKCEOptions) (Session, erro
 	return c.start(ctx, ans, FlowPKCE, "logged in through the browser (authorization code + PKCE)")
 }
 
+// show hands the login to the browser (the one-time start URL) and to
+// Open (the authorize URL). A browser that cannot be started is no error
+// when Open can still show the URL.
+func show(ctx context.Context, opts PKCEOptions, startURL, authorizeURL string) error {
+	var browserErr error
+	if opts.Browser != nil {
+		browserErr = opts.Browser(ctx, startURL)
+	}
+	if opts.Open == nil {
+		return browserErr
+	}
+	return opts.Open(ctx, authorizeURL)
+}
+
 // callbackResult is what came back on the loopback: a code, or why not.
 type callbackResult struct {
 	code string
@@ -172,28 +204,57 @@ type callbackResult struct {
 // comes, the login times out as usual and says wrong ones were refused.
 type loopback struct {
 	state   string
+	start   string              // the random part of the one-time start URL
 	issuer  string              // the issuer the authorize request went to, which iss must name (RFC 9207)
 	needIss bool                // the server said it always sends iss
 	results chan callbackResult // buffered: the login's one result
 	refused func()              // called at the first wrong-state callback; must not block
 
-	mu         sync.Mutex // browsers and attackers may call back concurrently
-	over       bool
-	wrongState int
+	mu           sync.Mutex // browsers and attackers may call back concurrently
+	authorizeURL string     // where the start URL redirects; set before the browser is told
+	started      bool       // the start URL was used
+	over         bool
+	wrongState   int
 }
 
 func newLoopback(state, issuer string, needIss bool, refused func()) *loopback {
 	if refused == nil {
 		refused = func() {}
 	}
-	return &loopback{state: state, issuer: issuer, needIss: needIss, results: make(chan callbackResult, 1), refused: refused}
+	return &loopback{state: state, start: randomString(16), issuer: issuer, needIss: needIss, results: make(chan callbackResult, 1), refused: refused}
 }
 
 // handler serves the callback path only.
 func (l *loopback) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+callbackPath, l.callback)
+	mux.HandleFunc("GET "+startPath+"{token}", l.startPage)
 	return mux
+}
+
+func (l *loopback) setAuthorizeURL(u string) {
+	l.mu.Lock()
+	l.authorizeURL = u
+	l.mu.Unlock()
+}
+
+// startPage sends the browser on to the authorize URL, once: the start
+// URL was on a public command line, so a second use is someone else's.
+func (l *loopback) startPage(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if subtle.ConstantTimeCompare([]byte(r.PathValue("token")), []byte(l.start)) != 1 {
+		loopbackPage(w, http.StatusNotFound, "No such login", "This address does not start a tokenlab login.")
+		return
+	}
+	if l.started || l.authorizeURL == "" {
+		loopbackPage(w, http.StatusGone, "This link was already used", "A login link works once. If this tab did not log you in, start the login again.")
+		return
+	}
+	l.started = true
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, l.authorizeURL, http.StatusFound)
 }
 
 // wrongStates is how many callbacks were refused for a wrong state.

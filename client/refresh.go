@@ -65,7 +65,7 @@ func (c *Client) validSession(ctx context.Context) (Session, uint64, error) {
 		return s, gen, err
 	}
 	next, nextGen, err := c.refresh(ctx, gen, seen, "the access token expires within "+c.skewFor(s).String())
-	if err != nil && !errors.Is(err, ErrLoginRequired) && !errors.Is(err, ErrSessionNotSaved) && c.clock.Now().Before(s.AccessExpiry) {
+	if err != nil && !errors.Is(err, ErrLoginRequired) && !errors.Is(err, ErrSessionNotSaved) && c.now().Before(s.AccessExpiry) {
 		// The refresh failed (server down, 5xx) but the token still has a
 		// little life: use it, and try again next time.
 		c.emit(Event{Kind: EventRefresh, Detail: "the early refresh failed (" + err.Error() + "); the access token is still valid, so it is used"})
@@ -89,7 +89,7 @@ func (c *Client) skewFor(s Session) time.Duration {
 }
 
 func (c *Client) expiring(s Session) bool {
-	return !s.AccessExpiry.IsZero() && !c.clock.Now().Add(c.skewFor(s)).Before(s.AccessExpiry)
+	return !s.AccessExpiry.IsZero() && !c.now().Add(c.skewFor(s)).Before(s.AccessExpiry)
 }
 
 // current returns the session and its generation.
@@ -112,6 +112,9 @@ func (c *Client) current(ctx context.Context) (Session, uint64, error) {
 	if !c.loaded {
 		c.sess, c.loaded = s, true
 		c.gen++
+		if !c.offsetKnown {
+			c.offset = s.ServerClockOffset // until the server says otherwise
+		}
 		if c.clientSecret == "" && s.ClientSecret != "" && s.ClientID == c.profile.OAuth.ClientID {
 			c.clientSecret = s.ClientSecret // kept at login: refresh and logout need it
 		}
@@ -200,7 +203,7 @@ func (c *Client) refreshOnce(ctx context.Context, gen uint64, why string) (Sessi
 	}
 	if stored.RefreshToken != cur.RefreshToken || stored.AccessToken != cur.AccessToken {
 		// Another process refreshed or logged in since this one looked.
-		if stored.AccessExpiry.IsZero() || c.clock.Now().Before(stored.AccessExpiry) {
+		if stored.AccessExpiry.IsZero() || c.now().Before(stored.AccessExpiry) {
 			return stored, c.set(stored), nil
 		}
 		cur = stored
@@ -284,14 +287,23 @@ func (c *Client) lock(ctx context.Context) (unlock func(), err error) {
 	if c.lockDir == "" {
 		return func() {}, nil
 	}
-	if err := os.MkdirAll(c.lockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create the lock folder %s: %w", c.lockDir, err)
+	sum := sha256.Sum256([]byte(c.Key()))
+	return lockIn(ctx, c.lockDir, hex.EncodeToString(sum[:8]), func(holder string) {
+		c.emit(Event{Kind: EventLockWait, Detail: "waiting for " + holder + ", which is refreshing this session; its result will be used"})
+	}, "to finish its refresh")
+}
+
+// lockIn takes the lock file NAME.lock in the private lock dir, waiting
+// until ctx ends; waiting is told once, with the holder's name. doing
+// says what the holder is busy with, for the error when ctx ends.
+func lockIn(ctx context.Context, dir, name string, waiting func(holder string), doing string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the lock folder %s: %w", dir, err)
 	}
-	if err := checkLockDir(c.lockDir); err != nil {
+	if err := checkLockDir(dir); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(c.Key()))
-	base := filepath.Join(c.lockDir, hex.EncodeToString(sum[:8]))
+	base := filepath.Join(dir, name)
 	fl := flock.New(base+".lock", flock.SetPermissions(0o600))
 	told := false
 	for {
@@ -302,13 +314,13 @@ func (c *Client) lock(ctx context.Context) (unlock func(), err error) {
 		if ok {
 			break
 		}
-		if !told {
+		if !told && waiting != nil {
 			told = true
-			c.emit(Event{Kind: EventLockWait, Detail: "waiting for " + lockHolder(base+".pid") + ", which is refreshing this session; its result will be used"})
+			waiting(lockHolder(base + ".pid"))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for %s to finish its refresh: %w", lockHolder(base+".pid"), ctx.Err())
+			return nil, fmt.Errorf("waiting for %s %s: %w", lockHolder(base+".pid"), doing, ctx.Err())
 		case <-time.After(lockPoll):
 		}
 	}

@@ -19,8 +19,8 @@ type Session struct {
 	RefreshExpiry time.Time `json:"rtExp,omitzero"`
 	// Refreshes counts the refreshes since login, for status and reports.
 	Refreshes int `json:"n,omitempty"`
-	// AccessIssued is when the access token arrived, by the client's
-	// clock: with AccessExpiry it gives the token's lifetime, which scales
+	// AccessIssued is when the access token arrived, by the server's
+	// clock as the client knows it: with AccessExpiry it gives the token's lifetime, which scales
 	// the proactive refresh skew down for short-lived tokens.
 	AccessIssued time.Time `json:"atIat,omitzero"`
 	// Grant is the OAuth grant the session logged in with (FlowPKCE,
@@ -39,6 +39,11 @@ type Session struct {
 	// given again.
 	ClientID     string `json:"cid,omitempty"`
 	ClientSecret string `json:"cs,omitempty"`
+	// ServerClockOffset is the server's clock minus the client's, as the
+	// latest answer's Date header said: the times above are the server's,
+	// and the next process judges them by it before it hears from the
+	// server again.
+	ServerClockOffset time.Duration `json:"skew,omitempty"`
 }
 
 // MaxSessionBytes bounds a stored session.

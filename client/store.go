@@ -120,7 +120,8 @@ func (k *KeyringStore) call(ctx context.Context, fn func() error) error {
 }
 
 // keyringUnavailable wraps a keyring failure in ErrNoKeyring with a short
-// reason: no D-Bus session, no Secret Service, or a locked collection.
+// reason: no D-Bus session or no Secret Service; a locked collection is
+// ErrKeyringLocked, which says to unlock it.
 func keyringUnavailable(err error) error {
 	msg := err.Error()
 	reason := msg
@@ -129,8 +130,8 @@ func keyringUnavailable(err error) error {
 		reason = "there is no D-Bus session"
 	case strings.Contains(msg, "org.freedesktop.secrets"):
 		reason = "no Secret Service (such as gnome-keyring) is running"
-	case strings.Contains(msg, "unlock"):
-		reason = "the keyring is locked"
+	case strings.Contains(msg, "unlock"), strings.Contains(msg, "IsLocked"):
+		return keyringLocked{}
 	}
 	return fmt.Errorf("%w (%s)", ErrNoKeyring, reason)
 }

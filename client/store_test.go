@@ -175,7 +175,7 @@ func TestKeyringStoreUnavailable(t *testing.T) {
 	}{
 		{"no D-Bus session", errors.New(`exec: "dbus-launch": executable file not found in $PATH`), "there is no D-Bus session"},
 		{"no Secret Service", errors.New("The name org.freedesktop.secrets was not provided by any .service files"), "no Secret Service"},
-		{"locked", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/collection/login'"), "the keyring is locked"},
+		{"locked", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/collection/login'"), "the OS keyring is locked: unlock it"},
 		{"anything else", errors.New("boom"), "boom"},
 	}
 	for _, tt := range tests {
@@ -194,6 +194,9 @@ func TestKeyringStoreUnavailable(t *testing.T) {
 				if !errors.Is(err, ErrNoKeyring) {
 					t.Errorf("%s = %v, want ErrNoKeyring", name, err)
 					continue
+				}
+				if locked := errors.Is(err, ErrKeyringLocked); locked != (tt.name == "locked") {
+					t.Errorf("%s = %v: ErrKeyringLocked %v, want it only for a locked keyring", name, err, locked)
 				}
 				if !strings.Contains(err.Error(), tt.wantReason) {
 					t.Errorf("%s = %q, want the reason %q", name, err, tt.wantReason)

@@ -118,6 +118,9 @@ func (t *Transport) try(req *http.Request, token, why string) (*http.Response, e
 	if err != nil {
 		return nil, unreachable(r.URL.Scheme+"://"+r.URL.Host, err)
 	}
+	if c.fromServer(r.URL) {
+		c.observeDate(resp.Header) // another API's clock is not the one tokens expire by
+	}
 	return resp, nil
 }
 

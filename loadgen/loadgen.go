@@ -108,10 +108,47 @@ func (c Config) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("the target %q is not an http or https URL", c.Target)
 	}
-	if !c.AllowRemote && !Loopback(u.Hostname()) {
-		return fmt.Errorf("the target %s is not on this machine (127.0.0.0/8, ::1 or localhost); pass --allow-remote to load a server you run elsewhere", u.Host)
+	if c.AllowRemote {
+		return nil
+	}
+	for _, named := range c.urls() {
+		u, err := url.Parse(named.url)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s %q is not an http or https URL", named.name, named.url)
+		}
+		if !Loopback(u.Hostname()) {
+			return fmt.Errorf("%s %s is not on this machine (127.0.0.0/8, ::1 or localhost); pass --allow-remote to load a server you run elsewhere", named.name, u.Host)
+		}
 	}
 	return nil
+}
+
+// namedURL is a URL of the run and what names it, for errors.
+type namedURL struct{ name, url string }
+
+// urls are every URL the run sends to: the target, the profile's paths
+// that are absolute URLs, and its OAuth issuer. Each must pass the
+// loopback rule: the load, the bearer tokens and the password go there.
+func (c Config) urls() []namedURL {
+	out := []namedURL{{"the target", c.Target}}
+	p := c.Profile
+	for _, path := range []namedURL{{"paths.login", p.Paths.Login}, {"paths.refresh", p.Paths.Refresh},
+		{"paths.logout", p.Paths.Logout}, {"paths.protected", p.Paths.Protected}} {
+		if absoluteURL(path.url) {
+			out = append(out, namedURL{"the profile's " + path.name, path.url})
+		}
+	}
+	if p.OAuth.Issuer != "" {
+		out = append(out, namedURL{"the profile's oauth.issuer", p.OAuth.Issuer})
+	}
+	return out
+}
+
+// absoluteURL says whether a profile path is a URL of its own rather
+// than a path on the target.
+func absoluteURL(path string) bool {
+	lower := strings.ToLower(path)
+	return strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
 }
 
 func validMode(m Mode) bool {

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,42 @@ func TestHistogramQuantiles(t *testing.T) {
 	}
 	if h.quantile(1) != time.Millisecond || h.max != time.Millisecond {
 		t.Errorf("max = %v, quantile(1) = %v; want 1ms", h.max, h.quantile(1))
+	}
+}
+
+// TestValidateEveryProfileURL: the loopback rule holds for every URL the
+// profile resolves to, not the target alone: an absolute path or an
+// issuer elsewhere would send the load, the tokens and the password
+// there.
+func TestValidateEveryProfileURL(t *testing.T) {
+	base := Config{Target: "http://127.0.0.1:8080", Profile: client.BuiltinProfiles()["tokenlab"], Mode: ModeMixed,
+		Clients: 2, Duration: time.Second, Username: "alice", Password: "pw"}
+	for name, mutate := range map[string]func(*client.Profile){
+		"paths.login":     func(p *client.Profile) { p.Paths.Login = "http://192.0.2.1/login" },
+		"paths.refresh":   func(p *client.Profile) { p.Paths.Refresh = "https://192.0.2.1/token" },
+		"paths.logout":    func(p *client.Profile) { p.Paths.Logout = "http://example.com/logout" },
+		"paths.protected": func(p *client.Profile) { p.Paths.Protected = "HTTP://192.0.2.1/protected" },
+		"oauth.issuer": func(p *client.Profile) {
+			*p = client.BuiltinProfiles()["oauth2"]
+			p.OAuth.Issuer = "https://idp.example"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := base
+			mutate(&c.Profile)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), "not on this machine") || !strings.Contains(err.Error(), name) {
+				t.Fatalf("Validate = %v, want %s refused as not on this machine", err, name)
+			}
+			c.AllowRemote = true
+			if err := c.Validate(); err != nil {
+				t.Errorf("with --allow-remote: %v", err)
+			}
+		})
+	}
+	local := base
+	local.Profile.Paths.Protected = "http://127.0.0.2:9000/protected"
+	if err := local.Validate(); err != nil {
+		t.Errorf("an absolute loopback path: %v", err)
 	}
 }

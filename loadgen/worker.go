@@ -54,7 +54,7 @@ func newWorker(cfg Config, n int) *worker {
 }
 
 func (w *worker) url(path string) string {
-	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+	if absoluteURL(path) { // checked against the loopback rule in Validate
 		return path
 	}
 	return w.base + path

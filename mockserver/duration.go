@@ -23,8 +23,10 @@ var msUnits = map[string]time.Duration{
 }
 
 // ParseDuration accepts Go durations ("1h30m", "90s") and the ms-package
-// style ("1d", "7d", "2.5 hrs", "10 days"); a bare number is milliseconds,
-// as in ms.
+// style ("1d", "7d", "2.5 hrs", "10 days"). A bare number other than 0 is
+// refused: the ms package reads "15" as 15 milliseconds and jsonwebtoken's
+// expiresIn as 15 seconds, and a flag that silently picks one of them
+// (--access-ttl 15 was 15 ms) teaches the wrong lifetime.
 func ParseDuration(s string) (time.Duration, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
@@ -35,8 +37,8 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	neg := strings.HasPrefix(in, "-")
 	body := strings.TrimSpace(strings.TrimPrefix(in, "-"))
-	if isNumber(body) { // a bare number is milliseconds, as in ms
-		body += "ms"
+	if isNumber(body) {
+		return 0, fmt.Errorf("invalid duration %q: a number needs a unit, such as %ss, %sm or %sms", s, body, body, body)
 	}
 	// One or more number-unit pairs: "7d", "2.5 hrs", "1d1h30m".
 	var total float64

@@ -70,7 +70,7 @@ func (s *Server) routes() http.Handler {
 		}
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.URL.Path}
 	}))
-	return s.accessLog(s.recoverPanics(s.checkHost(s.injectFaults(mux))))
+	return s.labDate(s.accessLog(s.recoverPanics(s.checkHost(s.injectFaults(mux)))))
 }
 
 func (s *Server) errorHandler(h handlerFunc) http.Handler {

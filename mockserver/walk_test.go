@@ -184,9 +184,16 @@ func TestDurationRoundTrip(t *testing.T) {
 			t.Errorf("FormatDuration(ParseDuration(%q)) = %q", in, back)
 		}
 	}
-	for in, want := range map[string]time.Duration{"2.5 hrs": 150 * time.Minute, "10 days": 240 * time.Hour, "1500": 1500 * time.Millisecond, "-5m": -5 * time.Minute} {
+	for in, want := range map[string]time.Duration{"2.5 hrs": 150 * time.Minute, "10 days": 240 * time.Hour, "0": 0, "-5m": -5 * time.Minute} {
 		if got, err := ParseDuration(in); err != nil || got != want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	// A bare number has no unit: 15 ms (the ms package) or 15 s
+	// (jsonwebtoken)? Refused, with the units to use.
+	for _, bare := range []string{"15", "1500", "-5", " 2.5 "} {
+		if _, err := ParseDuration(bare); err == nil || !strings.Contains(err.Error(), "needs a unit") {
+			t.Errorf("ParseDuration(%q) = %v, want it refused for want of a unit", bare, err)
 		}
 	}
 	for _, bad := range []string{"", "soon", "5 parsecs", "1d-1h", "d", ".m"} {

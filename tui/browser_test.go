@@ -2,12 +2,13 @@ package tui
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/tokenlab/tokenlab/internal/testskip"
 )
 
 // TestPKCEInRealBrowserFromTheLab: a learner's browser login, with a real
@@ -27,10 +28,7 @@ func TestPKCEInRealBrowserFromTheLab(t *testing.T) {
 		}
 	}
 	if browser == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium on PATH; .ci/run installs Debian's chromium package")
-		}
-		t.Skip("no chromium on PATH")
+		testskip.Real(t, "chromium", "not on PATH; .ci/run installs Debian's chromium package")
 	}
 	l := newLab(t, func(o *Options) {
 		o.OpenBrowser = func(ctx context.Context, authorizeURL string) error {

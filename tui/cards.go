@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // Token states shown on the cards.
@@ -120,7 +121,8 @@ func (d dashboardModel) card(title, tok, state, note string, width int) string {
 // revoked empties the bar: a revoked token's exp no longer matters.
 func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) []string {
 	s := d.c.styles
-	str := func(k string) string { v, _ := tok.Claims[k].(string); return v }
+	// The server chose every claim: escaped before it reaches the terminal.
+	str := func(k string) string { v, _ := tok.Claims[k].(string); return termtext.Escape(v) }
 	var iat, exp time.Time
 	for _, t := range tok.Times(d.c.now) {
 		switch t.Claim {
@@ -154,7 +156,7 @@ func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) 
 		firstFit(inner, s.Label.Render(who+family)+s.Subtle.Render(jti), s.Label.Render(who+family), s.Label.Render(who)),
 		d.cardTimes(iat, exp, inner),
 		d.bar(iat, exp, revoked, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
-		firstFit(inner, s.Subtle.Render(tok.Typ()+" · "+tok.Alg()+" · "+store), s.Subtle.Render(store)),
+		firstFit(inner, s.Subtle.Render(termtext.Escape(tok.Typ()+" · "+tok.Alg())+" · "+store), s.Subtle.Render(store)),
 	}
 }
 

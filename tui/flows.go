@@ -134,18 +134,25 @@ func flowLoginCmd(ctx context.Context, a *acting, r flowRequest) tea.Cmd {
 		var s client.Session
 		switch r.flow {
 		case client.FlowPKCE:
-			s, err = c.LoginPKCE(ctx, client.PKCEOptions{Open: func(ctx context.Context, u string) error {
+			// The browser gets only the one-time start URL (its command
+			// line is public); the screen shows the authorize URL itself.
+			var browserErr error
+			opts := client.PKCEOptions{Open: func(ctx context.Context, u string) error {
 				msg := authorizeURLMsg{url: u}
 				if r.open == nil {
 					msg.why = "no browser is opened here (--no-browser)"
-				} else if oerr := r.open(ctx, u); oerr != nil {
-					msg.why = "the browser could not be opened (" + trimDot(oerr.Error()) + ")"
+				} else if browserErr != nil {
+					msg.why = "the browser could not be opened (" + trimDot(browserErr.Error()) + ")"
 				} else {
 					msg.opened = true
 				}
 				r.ch.send(msg)
 				return nil // shown to copy when no browser opened: the login waits either way
-			}})
+			}}
+			if r.open != nil {
+				opts.Browser = func(ctx context.Context, u string) error { browserErr = r.open(ctx, u); return browserErr }
+			}
+			s, err = c.LoginPKCE(ctx, opts)
 		case client.FlowDevice:
 			s, err = c.LoginDevice(ctx, client.DeviceOptions{Sleep: r.sleep, Show: func(_ context.Context, code client.DeviceCode) error {
 				r.ch.send(deviceCodeMsg{code: code})

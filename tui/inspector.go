@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // claimHelp explains the standard header fields and claims.
@@ -385,16 +386,16 @@ func (in inspectorModel) inspect() string {
 			val := times[k]
 			if val == "" {
 				raw, _ := json.Marshal(fields[k])
-				val = strings.Trim(string(raw), `"`)
+				val = termtext.Escape(strings.Trim(string(raw), `"`)) // the server chose it
 			}
 			lead := "  "
 			if editable && in.editing && i == in.cursor {
 				lead = "› "
 			}
-			b.WriteString(fmt.Sprintf("%s%s %s\n", lead, s.Selected.Render(fmt.Sprintf("%-9s", k)), s.Value.Render(truncate(val, width-12))))
+			b.WriteString(fmt.Sprintf("%s%s %s\n", lead, s.Selected.Render(fmt.Sprintf("%-9s", termtext.Escape(k))), s.Value.Render(truncate(val, width-12))))
 			help := claimHelp[k]
 			if old, ok := in.edits[k]; ok && editable {
-				b.WriteString(indent + s.Warn.Render(truncate("✎ edited; the server signed "+old, width-len(indent))) + "\n")
+				b.WriteString(indent + s.Warn.Render(truncate("✎ edited; the server signed "+termtext.Escape(old), width-len(indent))) + "\n")
 			}
 			if help != "" {
 				for _, l := range strings.Split(ansi.Wordwrap(help, width-len(indent), ""), "\n") {

@@ -20,9 +20,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // Sentinels of decoding and verification.
@@ -618,27 +618,5 @@ func leftPad(b []byte, size int) []byte {
 // isolates (which could make text read differently from what it is,
 // CVE-2021-42574) are written as \uXXXX escapes. Everything else, and so
 // valid JSON, is left as it is.
-func Printable(s string) string {
-	if !strings.ContainsFunc(s, unsafeRune) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unsafeRune(r) {
-			fmt.Fprintf(&b, `\u%04x`, r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, r == utf8.RuneError:
-		return true
-	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
-}
+// The rule is termtext's, shared by everything that shows such text.
+func Printable(s string) string { return termtext.Escape(s) }

@@ -4,6 +4,7 @@ package main
 // request is in request.go; what they share is in session.go.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // ---- login ----
@@ -35,6 +37,7 @@ type loginOptions struct {
 	resources, apis           []string
 	crossOriginEndpoints      bool
 	json                      bool
+	cacert                    string
 }
 
 func newLoginCmd(std streams) *cobra.Command {
@@ -71,7 +74,13 @@ where ps shows it); it is kept with the session so refresh and logout work later
   tokenlab login --profile oauth2 --client-id cli --api http://127.0.0.1:8080 --resource http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return oneLine(loginRun(cmd.Context(), std, opts))
+			err := loginRun(cmd.Context(), std, opts)
+			if err != nil && cmd.Context().Err() != nil {
+				// Ctrl-C (or SIGTERM) at the prompt, in the browser wait or
+				// the device poll: one sentence and 130, as run does.
+				return loginInterrupted{}
+			}
+			return oneLine(err)
 		},
 	}
 	f := cmd.Flags()
@@ -91,8 +100,14 @@ where ps shows it); it is kept with the session so refresh and logout work later
 	f.StringArrayVar(&opts.apis, "api", nil, "another origin that may receive the access token, e.g. http://127.0.0.1:8080 (repeatable; kept with the session)")
 	f.BoolVar(&opts.crossOriginEndpoints, "allow-cross-origin-endpoints", false, "accept OAuth discovery that puts endpoints on another origin than the issuer")
 	f.BoolVar(&opts.json, "json", false, "print the session as JSON")
+	addCACertFlag(f, &opts.cacert)
 	return cmd
 }
+
+// loginInterrupted is a login ended by a signal: exit code 130.
+type loginInterrupted struct{}
+
+func (loginInterrupted) Error() string { return "login interrupted; nothing was logged in" }
 
 // loginResult is login's --json output. It holds no token.
 type loginResult struct {
@@ -145,7 +160,11 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.New(opts.server, opts.username, p, st, lockDirOption())
+	ca, err := caCertOption(opts.cacert)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(opts.server, opts.username, p, st, append([]client.Option{lockDirOption()}, ca...)...)
 	if err != nil {
 		return usageError{err}
 	}
@@ -206,8 +225,7 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 		ClientID: c.Profile().OAuth.ClientID, Scope: c.Profile().OAuth.Scope, Resources: opts.resources, APIs: opts.apis,
 		CrossOriginEndpoints: opts.crossOriginEndpoints}
 	if opts.tokenStore != client.StoreMemory {
-		ix.Put(entry, true)
-		if err := ix.Save(); err != nil {
+		if err := ix.Update(ctx, client.DefaultLockDir(), func(ix *client.Index) { ix.Put(entry, true) }); err != nil {
 			return fmt.Errorf("logged in, but the session index could not be written (%v); tokenlab token will not find this session", err)
 		}
 	}
@@ -245,17 +263,26 @@ func loginRun(ctx context.Context, std streams, opts loginOptions) error {
 func runFlow(ctx context.Context, std streams, c *client.Client, flow string, opts loginOptions, tty *os.File, isTTY, browser bool) (client.Session, error) {
 	switch flow {
 	case client.FlowPKCE:
+		// The browser is given only the one-time start URL (its command
+		// line is public); the authorize URL goes to this user's stderr.
+		opened := false
+		var startBrowser client.Opener
+		if browser {
+			startBrowser = func(ctx context.Context, u string) error {
+				err := client.OpenBrowser(ctx, u)
+				opened = err == nil
+				return err
+			}
+		}
 		open := func(ctx context.Context, u string) error {
-			if browser {
-				if err := client.OpenBrowser(ctx, u); err == nil {
-					fmt.Fprintf(std.err, "Opened the browser to log in; if it did not appear, open this URL:\n  %s\n", u)
-					return nil
-				}
+			if opened {
+				fmt.Fprintf(std.err, "Opened the browser to log in; if it did not appear, open this URL:\n  %s\n", u)
+				return nil
 			}
 			fmt.Fprintf(std.err, "Open this URL in a browser to log in:\n  %s\n", u)
 			return nil
 		}
-		sess, err := c.LoginPKCE(ctx, client.PKCEOptions{Open: open, RedirectPort: opts.redirectPort, Timeout: opts.loginTimeout})
+		sess, err := c.LoginPKCE(ctx, client.PKCEOptions{Browser: startBrowser, Open: open, RedirectPort: opts.redirectPort, Timeout: opts.loginTimeout})
 		if errors.Is(err, client.ErrLoginTimeout) {
 			err = fmt.Errorf("%w; run tokenlab login again (--login-timeout waits longer), or use --flow device where no browser can reach this machine", err)
 		}
@@ -376,10 +403,19 @@ func passwordFromTerminal(ctx context.Context, std streams, tty *os.File, prompt
 	}
 }
 
+// writeJSON writes v as indented JSON, the --json output of every
+// command, with the characters a terminal would obey (C1 and bidi
+// controls, which encoding/json passes) as \uXXXX escapes (termtext):
+// the same JSON value, safe to show.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termtext.JSON(b.Bytes()))
+	return err
 }
 
 // ---- status ----
@@ -387,6 +423,7 @@ func writeJSON(w io.Writer, v any) error {
 type statusOptions struct {
 	session sessionOptions
 	json    bool
+	all     bool
 	now     func() time.Time
 }
 
@@ -400,7 +437,8 @@ where, which profile, where the tokens are kept, when the access and refresh tok
 expire, and how often the session was refreshed. It does not contact the server.`,
 		Example: `  tokenlab status
   tokenlab status --server http://127.0.0.1:8080 --username bob
-  tokenlab status --json | jq .accessExpiresAt`,
+  tokenlab status --json | jq .accessExpiresAt
+  tokenlab status --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return oneLine(statusRun(cmd.Context(), std, opts))
@@ -408,6 +446,7 @@ expire, and how often the session was refreshed. It does not contact the server.
 	}
 	opts.session.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the session as JSON")
+	cmd.Flags().BoolVar(&opts.all, "all", false, "list every stored session: server, user, profile, where kept, expiries")
 	return cmd
 }
 
@@ -427,9 +466,15 @@ type statusResult struct {
 	Refreshes        int       `json:"refreshes"`
 	// IDToken holds the verified ID token's claims; absent without one.
 	IDToken client.IDClaims `json:"idToken,omitempty"`
+	// ServerClockOffset is the server's clock minus this machine's as its
+	// last answer said (over a second only), e.g. "16m0s".
+	ServerClockOffset string `json:"serverClockOffset,omitempty"`
 }
 
 func statusRun(ctx context.Context, std streams, opts statusOptions) error {
+	if opts.all {
+		return statusAllRun(ctx, std, opts)
+	}
 	s, err := opts.session.open()
 	if err != nil {
 		return err
@@ -442,7 +487,10 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		}
 		return s.fail(err)
 	}
-	now := opts.now()
+	// Expiry is judged by the server's clock, as the session's last
+	// answer told it.
+	offset := s.c.ServerClockOffset()
+	now := opts.now().Add(offset)
 	profile := s.entry.Profile
 	if opts.session.profile != "" {
 		profile = opts.session.profile
@@ -454,6 +502,9 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		HasRefreshToken: sess.RefreshToken != "", IDToken: sess.IDTokenClaims(), Refreshes: sess.Refreshes}
 	if res.Username == "" {
 		res.Username = s.entry.Username
+	}
+	if offset.Abs() > time.Second {
+		res.ServerClockOffset = offset.Round(time.Second).String()
 	}
 	if fs, ok := s.store.(*client.FileStore); ok {
 		res.StoreDescription = "plaintext file " + fs.Path(s.c.Key())
@@ -476,6 +527,10 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		{"access token", expiryLine(st, res.AccessExpiresAt, now)},
 		{"refresh token", refreshLine(st, sess, now)},
 	}
+	if res.ServerClockOffset != "" {
+		rows = append(rows, [2]string{"server clock", st.warn.Render(clockOffsetPhrase(offset)) +
+			st.faint.Render(" (its Date header at the last answer; expiry is judged by it)")})
+	}
 	if s.c.Profile().Dialect == client.DialectOAuth2 {
 		rows = append(rows, [2]string{"ID token", idTokenRow(st, sess, now)})
 	}
@@ -484,6 +539,15 @@ func statusRun(ctx context.Context, std streams, opts statusOptions) error {
 		fmt.Fprintln(w, "  "+st.key.Render(r[0])+r[1])
 	}
 	return nil
+}
+
+// clockOffsetPhrase says how far the server's clock is from this
+// machine's: "16m 0s ahead of this machine's".
+func clockOffsetPhrase(offset time.Duration) string {
+	if offset < 0 {
+		return client.HumanDuration(-offset) + " behind this machine's"
+	}
+	return client.HumanDuration(offset) + " ahead of this machine's"
 }
 
 // ---- token ----
@@ -514,6 +578,10 @@ func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
 	if err != nil {
 		return err
 	}
+	// The token's exp is in the server's time, and a lab server's clock
+	// may have moved since the session's last answer: ask it first. An
+	// unreachable server leaves the judgment to the kept offset.
+	s.c.SyncServerClock(ctx)
 	tok, err := s.c.Token(ctx)
 	if err != nil {
 		return s.fail(err)
@@ -526,6 +594,7 @@ func tokenRun(ctx context.Context, std streams, opts sessionOptions) error {
 
 func newLogoutCmd(std streams) *cobra.Command {
 	var opts sessionOptions
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Log out: revoke the session and forget it",
@@ -533,13 +602,18 @@ func newLogoutCmd(std streams) *cobra.Command {
 session from the index. The local session is removed even when the server cannot
 be told, and tokenlab says so.`,
 		Example: `  tokenlab logout
-  tokenlab logout --server http://127.0.0.1:8080 --username bob`,
+  tokenlab logout --server http://127.0.0.1:8080 --username bob
+  tokenlab logout --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return oneLine(logoutAllRun(cmd.Context(), std, opts))
+			}
 			return oneLine(logoutRun(cmd.Context(), std, opts))
 		},
 	}
 	opts.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&all, "all", false, "log out every stored session")
 	return cmd
 }
 
@@ -556,13 +630,12 @@ func logoutRun(ctx context.Context, std streams, opts sessionOptions) error {
 		return notLoggedIn{fmt.Sprintf("not logged in as %s at %s; nothing to log out", s.entry.Username, s.entry.Server)}
 	}
 	if errors.Is(err, client.ErrNoKeyring) {
-		return explain(err)
+		return s.fail(err)
 	}
 	// When the local session is gone (the client removes it even when the
 	// server could not be told), so is its index entry.
 	if _, lerr := s.store.Load(ctx, s.c.Key()); errors.Is(lerr, client.ErrNoSession) && s.kind == s.entry.Store {
-		s.index.Remove(s.entry.Key())
-		if serr := s.index.Save(); serr != nil {
+		if serr := s.forgetEntry(ctx); serr != nil {
 			err = errors.Join(err, fmt.Errorf("the session index could not be updated: %w", serr))
 		}
 	}

@@ -52,7 +52,7 @@ func TestAuthCmdUsage(t *testing.T) {
 		{"login with an unknown flag", "", []string{"login", "--pasword-stdin"}, exitUsage, "unknown flag"},
 		{"status with an argument", "", []string{"status", "x"}, exitUsage, "unknown command"},
 		{"token with an argument", "", []string{"token", "x"}, exitUsage, "unknown command"},
-		{"logout with an unknown flag", "", []string{"logout", "--all"}, exitUsage, "unknown flag"},
+		{"logout with an unknown flag", "", []string{"logout", "--everyone"}, exitUsage, "unknown flag"},
 		{"request without a path", "", []string{"request"}, exitUsage, "accepts between 1 and 2"},
 		{"request with three arguments", "", []string{"request", "GET", "/a", "/b"}, exitUsage, "accepts between 1 and 2"},
 		{"request with a bad method", "", []string{"request", "GE T", "/a"}, exitUsage, "not an HTTP method"},
@@ -101,8 +101,9 @@ func TestAuthCmdStatusText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix.Put(client.IndexEntry{Server: server, Profile: "seed-json", Username: "bob", Store: client.StoreFile}, true)
-	if err := ix.Save(); err != nil {
+	if err := ix.Update(t.Context(), client.DefaultLockDir(), func(ix *client.Index) {
+		ix.Put(client.IndexEntry{Server: server, Profile: "seed-json", Username: "bob", Store: client.StoreFile}, true)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	dir, _ := sessionsDir()

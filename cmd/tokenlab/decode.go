@@ -16,6 +16,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // Bounds on what decode reads.
@@ -474,10 +475,4 @@ func prettyJSON(raw json.RawMessage, st decodeStyles) string {
 
 // printableLines escapes each line of untrusted text (see
 // client.Printable), keeping the line breaks.
-func printableLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, line := range lines {
-		lines[i] = client.Printable(line)
-	}
-	return strings.Join(lines, "\n")
-}
+func printableLines(s string) string { return termtext.Lines(s) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,18 @@ func (p *hostileProvider) serve(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"access_token": "eyJhbGciOiJIUzI1NiJ9." + payload + ".c2ln", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt"})
 	case "/revoke":
 		w.WriteHeader(http.StatusOK)
+	case "/hostile":
+		// A raw answer: C1 and bidi controls in the status line, a
+		// header and the JSON body, which net/http would not write.
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		body := "{\"name\":\"a\u009b2Jb\u202ecod.exe\x7f\"}"
+		buf.WriteString("HTTP/1.1 200 OK\u009b2J\u202e\x1b[31m\r\nX-Evil: x\u009by\u202ez\r\nContent-Type: application/json\r\n" +
+			"Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body)
+		buf.Flush()
 	}
 }
 
@@ -149,5 +162,39 @@ func TestServerTextReachesTerminalEscaped(t *testing.T) {
 				t.Fatalf("stderr = %q, want %q", stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestRequestOutputEscaped: request -i shows an answer's status line and
+// headers, and request --json its whole answer, with C0, C1 and bidi
+// controls escaped; the JSON still parses to the same body.
+func TestRequestOutputEscaped(t *testing.T) {
+	privateDirs(t)
+	idp := newHostileProvider(t, "https://idp.example/device")
+	if code, _, stderr := runBuffered(t, "pw\n", "login", "--server", idp.URL, "--profile", "oauth2", "--client-id", "tokenlab",
+		"--flow", "password", "--username", "bob", "--password-stdin", "--token-store", "file"); code != 0 {
+		t.Fatalf("login: %d %s", code, stderr)
+	}
+	raw := func(out string) bool { return strings.ContainsAny(out, "\x1b\u009b\u202e\x7f") }
+	code, stdout, stderr := runBuffered(t, "", "request", "-i", "/hostile")
+	if code != 0 {
+		t.Fatalf("request -i: %d %s", code, stderr)
+	}
+	head, _, _ := strings.Cut(stdout, "\r\n\r\n")
+	if raw(head) || !strings.Contains(head, `OK\u009b2J\u202e\u001b[31m`) || !strings.Contains(head, `x\u009by\u202ez`) {
+		t.Errorf("request -i status line and headers = %q, want the controls escaped", head)
+	}
+	code, stdout, stderr = runBuffered(t, "", "request", "--json", "/hostile")
+	if code != 0 {
+		t.Fatalf("request --json: %d %s", code, stderr)
+	}
+	if raw(stdout) {
+		t.Errorf("request --json lets controls through: %q", stdout)
+	}
+	var res struct {
+		Body struct{ Name string } `json:"body"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Body.Name != "a\u009b2Jb\u202ecod.exe\x7f" {
+		t.Errorf("request --json body = %+v (%v), want the same value, escaped only", res.Body, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenlab/tokenlab/client"
+	"github.com/tokenlab/tokenlab/internal/termtext"
 )
 
 // maxJSONAnswer bounds the body that --json holds in memory; without
@@ -186,9 +187,7 @@ func requestRun(ctx context.Context, std streams, opts requestOptions, args []st
 		}
 	} else {
 		if opts.include {
-			fmt.Fprintf(std.out, "%s %s\r\n", resp.Proto, resp.Status)
-			resp.Header.Write(std.out)
-			fmt.Fprint(std.out, "\r\n")
+			writeHead(std.out, resp)
 		}
 		if _, err := io.Copy(std.out, resp.Body); err != nil {
 			return fmt.Errorf("the answer from %s broke off: %w", req.URL.Host, err)
@@ -249,4 +248,21 @@ func validMethod(m string) bool {
 		}
 	}
 	return true
+}
+
+// writeHead prints an answer's status line and headers as -i shows them,
+// each escaped (termtext): the server chose them, and they reach a
+// terminal. The body that follows is the API's own, passed on as it is.
+func writeHead(w io.Writer, resp *http.Response) {
+	fmt.Fprintf(w, "%s %s\r\n", termtext.Escape(resp.Proto), termtext.Escape(resp.Status))
+	var head bytes.Buffer
+	resp.Header.Write(&head)
+	for _, line := range strings.SplitAfter(head.String(), "\r\n") {
+		if body, ok := strings.CutSuffix(line, "\r\n"); ok {
+			fmt.Fprint(w, termtext.Escape(body)+"\r\n")
+		} else if line != "" {
+			fmt.Fprint(w, termtext.Escape(line))
+		}
+	}
+	fmt.Fprint(w, "\r\n")
 }

@@ -71,7 +71,7 @@ func exitCode(err error) int {
 		return exitNoLogin
 	case errors.As(err, &ue), isFlagError(err):
 		return exitUsage
-	case errors.As(err, new(interrupted)):
+	case errors.As(err, new(interrupted)), errors.As(err, new(loginInterrupted)):
 		return exitInterrupted
 	}
 	return exitFailed
@@ -114,12 +114,14 @@ and scripted scenarios.`,
 		Example:       "  tokenlab            # the terminal UI on an embedded mock server (alice / password123)\n  tokenlab serve --clock frozen --access-ttl 1m\n  tokenlab run       # every built-in scenario",
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       version(),
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lab.storeChosen = cmd.Flags().Changed("token-store")
 			return tuiRun(cmd.Context(), std, lab)
 		},
 	}
+	root.SetVersionTemplate("tokenlab {{.Version}}\n")
 	addTUIFlags(root, &lab)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(std), newLoginCmd(std), newStatusCmd(std), newTokenCmd(std),

@@ -11,7 +11,9 @@ package main
 //	advance DURATION         move the server's clock (POST /admin/clock)
 //	login-browser USER PASS tokenlab login ...   run a PKCE login; play the browser on the printed URL
 //	login-device USER PASS tokenlab login ...    run a device login; approve the printed user code on /device
+//	login-opener USER PASS tokenlab login ...    run a PKCE login whose browser is a stand-in xdg-open writing $WORK/opener.args; play the browser on that URL, then check it works only once
 //	httpget URL              GET a URL, body to stdout (for checking a server answer)
+//	interrupt-at REGEX tokenlab ARGS   send tokenlab SIGINT once a line of its output matches; "exit code N" on stdout
 
 import (
 	"bufio"
@@ -71,6 +73,8 @@ func TestScripts(t *testing.T) {
 			"advance":       scriptAdvance,
 			"login-browser": scriptLoginBrowser,
 			"login-device":  scriptLoginDevice,
+			"login-opener":  scriptLoginOpener,
+			"interrupt-at":  scriptInterruptAt,
 			"httpget":       scriptHTTPGet,
 		},
 	})
@@ -92,7 +96,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // scriptEnv is the script's environment as a list for exec.
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
-	for _, name := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "NO_COLOR", "TMPDIR", "TOKENLAB_CLIENT_SECRET"} {
+	for _, name := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "NO_COLOR", "TMPDIR", "TOKENLAB_CLIENT_SECRET", "TOKENLAB_ADMIN_TOKEN", "DISPLAY"} {
 		env = append(env, name+"="+ts.Getenv(name))
 	}
 	return env

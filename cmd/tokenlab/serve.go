@@ -141,14 +141,14 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.Var((*mockserver.Duration)(&pol.RefreshTTL), "refresh-ttl", "refresh-token lifetime (env REFRESH_TOKEN_EXPIRY)")
 	f.Var((*mockserver.Duration)(&pol.SessionMax), "session-max", "absolute lifetime of a session, however often it rotates")
 	f.Var((*mockserver.Duration)(&pol.ReuseGrace), "reuse-grace", "a used refresh token replayed within this window gets a fresh pair instead of revocation")
-	f.StringVar(&opts.accessSecret, "access-secret", "", "HS256 secret for access tokens; generated and kept in the DB when unset (env ACCESS_TOKEN_SECRET)")
-	f.StringVar(&opts.refreshSecret, "refresh-secret", "", "HS256 secret for refresh tokens (env REFRESH_TOKEN_SECRET)")
+	f.StringVar(&opts.accessSecret, "access-secret", "", "HS256 secret for access tokens; generated and kept in the DB when unset (env ACCESS_TOKEN_SECRET; deprecated as a flag: visible in ps, use --access-secret-file)")
+	f.StringVar(&opts.refreshSecret, "refresh-secret", "", "HS256 secret for refresh tokens (env REFRESH_TOKEN_SECRET; deprecated as a flag: visible in ps, use --refresh-secret-file)")
 	f.StringVar(&opts.alg, "alg", opts.alg, "signing algorithm: HS256, RS256, ES256 or EdDSA (env TOKENLAB_ALG)")
 	f.BoolVar(&pol.Rotation, "rotation", pol.Rotation, "every refresh returns a new refresh token")
 	f.BoolVar(&pol.ReuseDetection, "reuse-detection", pol.ReuseDetection, "replaying a used refresh token revokes its whole family")
 	f.BoolVar(&pol.AccessDenylist, "access-denylist", pol.AccessDenylist, "logout also rejects the session's unexpired access tokens")
 	f.StringVar(&opts.clock, "clock", opts.clock, "real, offset (real time plus moves) or frozen")
-	f.StringVar(&opts.adminToken, "admin-token", "", "token for the /admin routes; generated and printed when unset (env TOKENLAB_ADMIN_TOKEN)")
+	f.StringVar(&opts.adminToken, "admin-token", "", "token for the /admin routes; generated and printed when unset (env TOKENLAB_ADMIN_TOKEN; deprecated as a flag: visible in ps, use --admin-token-file)")
 	f.StringArrayVar(&opts.users, "user", opts.users, "a user to create, as name:password (repeatable)")
 	f.StringVar(&opts.issuer, "issuer", "", "iss of the tokens (default: http://<listen address>)")
 	f.StringVar(&opts.audience, "audience", opts.audience, "aud of access tokens")
@@ -535,6 +535,7 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		// On stderr, in both forms: scripts read stdout's JSON line.
 		fmt.Fprintln(std.err, "warning: --client puts a client secret on the command line, where ps and shell history show it; use --client-file (with secret_file) instead")
 	}
+	warnSecretFlags(std, cfg.sources)
 	admin := "(as given; not shown)"
 	if cfg.adminGenerated {
 		// Printed because nobody else knows it; a token that was passed
@@ -675,4 +676,22 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// secretFlags are serve's secrets that have a -file twin and an
+// environment variable.
+var secretFlags = []struct{ flag, env string }{
+	{"admin-token", "TOKENLAB_ADMIN_TOKEN"},
+	{"access-secret", "ACCESS_TOKEN_SECRET"},
+	{"refresh-secret", "REFRESH_TOKEN_SECRET"},
+}
+
+// warnSecretFlags warns, as every command does, about each secret given
+// as a flag: ps shows it to every user on the machine.
+func warnSecretFlags(std streams, sources map[string]string) {
+	for _, s := range secretFlags {
+		if sources[s.flag] == "flag" {
+			warnVisibleSecret(std, "--"+s.flag, "--"+s.flag+"-file or "+s.env)
+		}
+	}
 }

@@ -5,6 +5,7 @@ package main
 // one sentence that says what to do next.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -38,6 +39,7 @@ type sessionOptions struct {
 	clientID   string
 	client     clientSecretOptions
 	apis       []string
+	cacert     string
 }
 
 func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
@@ -48,6 +50,25 @@ func (o *sessionOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id, for the oauth2 dialect (a secret from a flag or TOKENLAB_CLIENT_SECRET is used only with it)")
 	o.client.addFlags(f)
 	f.StringArrayVar(&o.apis, "api", nil, "another origin that may receive the access token for this command (repeatable)")
+	addCACertFlag(f, &o.cacert)
+}
+
+// addCACertFlag adds --cacert, for servers whose certificate the system
+// does not trust.
+func addCACertFlag(f *pflag.FlagSet, path *string) {
+	f.StringVar(path, "cacert", "", "also trust the CA certificates in this PEM file (a self-signed server's certificate or a private CA; SSL_CERT_FILE replaces the system's instead)")
+}
+
+// caCertOption is --cacert as a client option; none when not given.
+func caCertOption(path string) ([]client.Option, error) {
+	if path == "" {
+		return nil, nil
+	}
+	opt, err := client.WithCACertFile(path)
+	if err != nil {
+		return nil, usagef("--cacert %s: %v", path, err)
+	}
+	return []client.Option{opt}, nil
 }
 
 // clientSecretOptions say where an OAuth client secret comes from: a
@@ -130,6 +151,9 @@ type session struct {
 	// indexed says the entry came from the index and is used as it was
 	// recorded there, so an ended session may be removed from it.
 	indexed bool
+	// guessed says the index has no such entry: the session is looked
+	// for in the keyring all the same, and may not exist at all.
+	guessed bool
 }
 
 // notLoggedIn is "there is no session": exit code 3, in our own words.
@@ -156,7 +180,13 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 	default:
 		return nil, notLoggedIn{fmt.Sprintf("no session matches %s; run tokenlab login", describeChoice(server, o.username))}
 	}
-	s := &session{entry: e, index: ix, indexed: found}
+	return o.openEntry(ix, e, found, opts...)
+}
+
+// openEntry returns a client for the session e names; found says e is
+// the index's own entry.
+func (o sessionOptions) openEntry(ix *client.Index, e client.IndexEntry, found bool, opts ...client.Option) (*session, error) {
+	s := &session{entry: e, index: ix, indexed: found, guessed: !found}
 	use := e
 	if o.profile != "" && o.profile != e.Profile {
 		use.Profile, s.indexed = o.profile, false
@@ -185,7 +215,11 @@ func (o sessionOptions) open(opts ...client.Option) (*session, error) {
 		return nil, err
 	}
 	s.kind = use.Store
-	s.c, err = client.New(use.Server, use.Username, p, s.store, append([]client.Option{lockDirOption()}, opts...)...)
+	ca, err := caCertOption(o.cacert)
+	if err != nil {
+		return nil, err
+	}
+	s.c, err = client.New(use.Server, use.Username, p, s.store, append(append([]client.Option{lockDirOption()}, ca...), opts...)...)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -222,13 +256,33 @@ func describeChoice(server, username string) string {
 // (refresh refused, or no longer stored) leaves the index too.
 func (s *session) fail(err error) error {
 	if errors.Is(err, client.ErrLoginRequired) && s.indexed {
-		s.index.Remove(s.entry.Key())
-		if serr := s.index.Save(); serr != nil {
+		if serr := s.forgetEntry(context.Background()); serr != nil {
 			err = errors.Join(err, fmt.Errorf("the session index could not be updated: %w", serr))
 		}
 		return fmt.Errorf("%w; run tokenlab login --server %s --username %s", explain(err), s.entry.Server, s.entry.Username)
 	}
+	if s.guessed && errors.Is(err, client.ErrNoKeyring) && !errors.Is(err, client.ErrKeyringLocked) {
+		// Nothing says the session exists: not "its tokens are in the keyring".
+		return notLoggedIn{fmt.Sprintf("no session of %s at %s is in the session index, and the OS keyring, where one could be kept, cannot be reached (%s); run tokenlab login",
+			s.entry.Username, s.entry.Server, keyringReason(err))}
+	}
 	return explain(err)
+}
+
+// keyringReason is the reason in a keyring error's parentheses ("there
+// is no D-Bus session"), or the whole error.
+func keyringReason(err error) string {
+	msg := err.Error()
+	if i, j := strings.Index(msg, "("), strings.LastIndex(msg, ")"); i >= 0 && j > i {
+		return msg[i+1 : j]
+	}
+	return msg
+}
+
+// forgetEntry removes the session from the index, as one locked update.
+func (s *session) forgetEntry(ctx context.Context) error {
+	key := s.entry.Key()
+	return s.index.Update(ctx, client.DefaultLockDir(), func(ix *client.Index) { ix.Remove(key) })
 }
 
 // explain turns the client's errors into what the user can act on.
@@ -238,15 +292,25 @@ func explain(err error) error {
 		// client's own error says.
 		err = ue.Err
 	}
-	if errors.Is(err, client.ErrNoKeyring) {
-		return usageError{fmt.Errorf("%w; this session's tokens are in the OS keyring, so run tokenlab where the keyring is reachable, or log in again with --token-store memory or --token-store file", err)}
+	switch {
+	case errors.Is(err, client.ErrUntrustedCertificate):
+		return fmt.Errorf("%w; if the server has a self-signed certificate or one from a private CA, give that certificate with --cacert FILE (or set SSL_CERT_FILE)", err)
+	case errors.Is(err, client.ErrKeyringLocked):
+		return usageError{err} // it says: unlock it
+	case errors.Is(err, client.ErrNoKeyring):
+		return usageError{fmt.Errorf("%w; this session's tokens are in the OS keyring, so run tokenlab where the keyring is reachable, or log in again with --token-store file or --token-store memory", err)}
 	}
 	return err
 }
 
-// noKeyring is login's answer when the keyring cannot be reached.
+// noKeyring is login's answer when the keyring cannot be used: unlock a
+// locked one; else the file store, which keeps the session (memory keeps
+// nothing for the next command).
 func noKeyring(err error) error {
-	return usageError{fmt.Errorf("%w; log in with --token-store memory (tokens kept only while the command runs) or --token-store file (a plaintext file readable only by you)", err)}
+	if errors.Is(err, client.ErrKeyringLocked) {
+		return usageError{err}
+	}
+	return usageError{fmt.Errorf("%w; log in with --token-store file (a plaintext file readable only by you) or --token-store memory (nothing is kept: only this command has the session)", err)}
 }
 
 // resolveProfile returns the profile and how the index should name it: a

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/mockserver"
@@ -64,6 +66,9 @@ loopback whose clock the keys can move; the demo user is alice / password123.`,
 const labFPS = 20
 
 func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
+	if !isTTY(std.in) || !isTTY(std.out) {
+		return usagef("the lab is a terminal UI and stdin or stdout is not a terminal; run tokenlab in a terminal, or script it with tokenlab run, login, token and request")
+	}
 	profile, _, err := resolveProfile(o.profile)
 	if err != nil {
 		return err
@@ -138,4 +143,11 @@ func startLabServer(ctx context.Context, db string, secrets tui.Secrets) (*mocks
 		return nil, err
 	}
 	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: secrets.Configure})
+}
+
+// isTTY says whether a stream is a terminal (Bubble Tea's own error
+// without one is about epoll).
+func isTTY(s any) bool {
+	f, ok := s.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/tokenlab/tokenlab/client"
 	"github.com/tokenlab/tokenlab/scenarios"
+
+	"github.com/tokenlab/tokenlab/internal/testskip"
 )
 
 const (
@@ -35,11 +37,7 @@ func needTmux(tb testing.TB) {
 	if _, err := exec.LookPath("tmux"); err == nil {
 		return
 	}
-	msg := "needs tmux to drive the TUI in a real terminal (apt-get install tmux)"
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
+	testskip.Real(tb, "tmux", "not installed, so the TUI is not driven in a real terminal (apt-get install tmux)")
 }
 
 var tmuxSockets atomic.Int64
