@@ -109,7 +109,10 @@ func (c IDClaims) Expiry() time.Time {
 // several audiences), exp not past, and the nonce when one was sent. It
 // returns the token's claims; nil and no error when the answer has none.
 func (c *Client) verifyIDToken(ctx context.Context, ans tokenAnswer) (IDClaims, error) {
-	if ans.idToken == "" {
+	if ans.idToken == "" || c.profile.Dialect != DialectOAuth2 {
+		// An ID token is OpenID Connect's: a JSON API that happens to
+		// answer one has no discovery to verify it with, and the client
+		// neither trusts nor keeps it.
 		return nil, nil
 	}
 	d, err := c.endpoints(ctx)
@@ -132,7 +135,7 @@ func (c *Client) verifyIDToken(ctx context.Context, ans tokenAnswer) (IDClaims, 
 	}
 	claims := IDClaims(tok.Claims)
 	clientID, _ := c.oauthClient()
-	if err := checkIDClaims(claims, d.Issuer, clientID, ans.nonce, c.clock.Now()); err != nil {
+	if err := checkIDClaims(claims, d.Issuer, clientID, ans.nonce, c.now()); err != nil { // the server's clock, as for every expiry
 		return nil, err
 	}
 	detail := "the ID token verified: signature with the server's JWKS, iss, aud, exp"

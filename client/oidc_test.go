@@ -60,7 +60,12 @@ func newFakeOIDC(t *testing.T, offerID bool) *fakeOIDC {
 		f.mu.Unlock()
 		fakeWriteJSON(w, http.StatusOK, map[string]any{"active": !gone})
 	})
-	f.Server = httptest.NewServer(mux)
+	// Its Date is its clock, as tokenlab's server sends its lab clock: the
+	// client judges expiry, the ID token's too, by the server's time.
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", f.now.UTC().Format(http.TimeFormat))
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(f.Close)
 	return f
 }
