@@ -26,6 +26,10 @@ type grant struct {
 	RefreshExp time.Time
 	Scope      string
 	Rotated    bool
+	// family is the session (zero for client credentials), and nonce the
+	// authorization request's: what an ID token says (oidc.go).
+	family auth.Family
+	nonce  string
 }
 
 // Limits on what a user may choose.
@@ -170,7 +174,7 @@ func (s *Server) sessionGrant(fam auth.Family, refresh string, refreshExp, now t
 		return grant{}, err
 	}
 	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
-		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
+		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope, family: fam}, nil
 }
 
 func refOf(f auth.Family) familyRef {
@@ -237,7 +241,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		return grant{}, err
 	}
 	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
-		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
+		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope, family: fam}
 	if next != "" {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
 	}

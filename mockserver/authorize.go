@@ -19,6 +19,7 @@ import (
 // authzRequest is an authorization request's parameters.
 type authzRequest struct {
 	ResponseType, ClientID, RedirectURI, State, Scope, Challenge, Method, Resource string
+	Nonce                                                                          string // OIDC: echoed in the ID token
 }
 
 // hiddenField is a form field the page carries back unchanged.
@@ -28,7 +29,7 @@ type hiddenField struct{ Name, Value string }
 func (a authzRequest) fields() []hiddenField {
 	return []hiddenField{{"response_type", a.ResponseType}, {"client_id", a.ClientID}, {"redirect_uri", a.RedirectURI},
 		{"state", a.State}, {"scope", a.Scope}, {"code_challenge", a.Challenge}, {"code_challenge_method", a.Method},
-		{"resource", a.Resource}}
+		{"resource", a.Resource}, {"nonce", a.Nonce}}
 }
 
 // maxParam bounds each parameter of the authorization request.
@@ -41,7 +42,8 @@ func authzFrom(get func(string) []string) (authzRequest, error) {
 		name string
 		dst  *string
 	}{{"response_type", &a.ResponseType}, {"client_id", &a.ClientID}, {"redirect_uri", &a.RedirectURI}, {"state", &a.State},
-		{"scope", &a.Scope}, {"code_challenge", &a.Challenge}, {"code_challenge_method", &a.Method}, {"resource", &a.Resource}} {
+		{"scope", &a.Scope}, {"code_challenge", &a.Challenge}, {"code_challenge_method", &a.Method}, {"resource", &a.Resource},
+		{"nonce", &a.Nonce}} {
 		v := get(f.name)
 		switch {
 		case len(v) > 1:
@@ -206,7 +208,7 @@ func (s *Server) issueCode(ctx context.Context, c auth.Client, a authzRequest, u
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
-		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
+		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, Nonce: a.Nonce, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
 	return raw, s.db.CreateCode(ctx, code, codeLimits)
 }
 

@@ -24,6 +24,7 @@ type oauthTokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"` // none for client credentials
 	Scope        string `json:"scope,omitempty"`
+	IDToken      string `json:"id_token,omitempty"` // OIDC, for scope openid
 }
 
 // tokenCall is one call of the token endpoint: its form and its client
@@ -73,9 +74,13 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	idToken, err := s.idTokenFor(r.Context(), g, s.clock.Now())
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
-		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope})
+		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope, IDToken: idToken})
 	return nil
 }
 
@@ -184,7 +189,9 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 	case err != nil:
 		return grant{}, err
 	}
-	return s.sessionGrant(fam, m.raw, m.exp, now)
+	g, err := s.sessionGrant(fam, m.raw, m.exp, now)
+	g.nonce = code.Nonce
+	return g, err
 }
 
 // checkCode compares a token request with the authorization request the

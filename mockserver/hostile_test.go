@@ -340,7 +340,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 
 		// Routing.
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, code: "not_found", msg: "no such route: /nope"},
-		{name: "unknown OAuth route", method: "GET", path: "/oauth/userinfo", status: 404, code: "not_found", msg: "no such route: /oauth/userinfo"},
+		{name: "unknown OAuth route", method: "GET", path: "/oauth/userinfo2", status: 404, code: "not_found", msg: "no such route: /oauth/userinfo2"},
 		{name: "trailing slash", method: "POST", path: "/login/", body: map[string]string{"username": "alice", "password": "password123"},
 			status: 404, code: "not_found", msg: "no such route: /login/"},
 		{name: "DELETE /login", method: "DELETE", path: "/login", status: 405, code: "method_not_allowed", msg: "/login does not accept DELETE",

@@ -50,6 +50,12 @@ func (s *Server) routes() http.Handler {
 	handle("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
 	handle("GET /.well-known/jwks.json", s.handleJWKS)
 
+	// OpenID Connect (oidc.go).
+	handle("GET /oauth/userinfo", s.handleUserinfo)
+	handle("POST /oauth/userinfo", s.handleUserinfo)
+	handle("GET "+endSessionPath, s.handleEndSession)
+	handle("POST "+endSessionPath, s.handleEndSession)
+
 	// Admin.
 	handle("GET /admin/clock", admin(s.handleGetClock))
 	handle("POST /admin/clock", admin(s.handleSetClock))

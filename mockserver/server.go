@@ -82,6 +82,9 @@ const maxLifetime = 10 * 365 * 24 * time.Hour
 type Credentials struct {
 	Username string
 	Password string
+	// Claims are OpenID Connect claims (email, name, groups, ...): they
+	// appear in ID tokens and userinfo for the scopes that ask for them.
+	Claims map[string]any
 }
 
 // DefaultConfig returns the defaults of `tokenlab serve` (the README's
@@ -134,6 +137,10 @@ type Server struct {
 	// userCodeGuesses throttles failed user-code lookups on /device.
 	userCodeGuesses *guessLimiter
 	maint           *maintenance
+	// idKeys signs ID tokens (oidc.go); userClaims are the configured
+	// users' claims by username.
+	idKeys     idKeyHolder
+	userClaims map[string]map[string]any
 }
 
 // New prepares a server on db (a *sqlite.DB, or any Store): it loads or
@@ -188,9 +195,13 @@ func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, erro
 	s.hashing = newHashLimiter(workers, queue)
 	s.live.Store(newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now))
 	s.policy.Store(&cfg.Policy)
+	s.userClaims = map[string]map[string]any{}
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
 			return nil, err
+		}
+		if len(u.Claims) > 0 {
+			s.userClaims[lookupUsername(u.Username)] = u.Claims
 		}
 	}
 	if err := s.registerClients(ctx); err != nil {

@@ -26,6 +26,7 @@ type AuthCode struct {
 	Username    string
 	Scope       string
 	Resource    string
+	Nonce       string // OIDC: echoed in the ID token
 	IssuedAt    time.Time
 	ExpiresAt   time.Time
 	UsedAt      time.Time

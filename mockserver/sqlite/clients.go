@@ -85,9 +85,9 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 		); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
-			now.UnixNano(), c.ExpiresAt.UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at, nonce)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
+			now.UnixNano(), c.ExpiresAt.UnixNano(), c.Nonce); err != nil {
 			return err
 		}
 		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
@@ -187,10 +187,10 @@ func codeByHash(tx wtx, hash []byte) (auth.AuthCode, error) {
 	var c auth.AuthCode
 	var issued, expires, used sql.NullInt64
 	err := tx.QueryRowContext(tx.ctx, `SELECT a.code_hash, a.id, a.client_id, a.redirect_uri, a.challenge, a.user_id, u.username,
-		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id
+		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id, a.nonce
 		FROM auth_codes a JOIN users u ON u.id = a.user_id WHERE a.code_hash = ?`, hash).
 		Scan(&c.Hash, &c.ID, &c.ClientID, &c.RedirectURI, &c.Challenge, &c.UserID, &c.Username,
-			&c.Scope, &c.Resource, &issued, &expires, &used, &c.FamilyID)
+			&c.Scope, &c.Resource, &issued, &expires, &used, &c.FamilyID, &c.Nonce)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, auth.ErrNotFound
 	}
