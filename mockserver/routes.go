@@ -55,6 +55,8 @@ func (s *Server) routes() http.Handler {
 	handle("POST /oauth/userinfo", s.handleUserinfo)
 	handle("GET "+endSessionPath, s.handleEndSession)
 	handle("POST "+endSessionPath, s.handleEndSession)
+	handle("POST "+registerPath, s.handleRegisterClient)
+	handle("GET /admin/clients", admin(s.handleListClients))
 
 	// Admin.
 	handle("GET /admin/clock", admin(s.handleGetClock))

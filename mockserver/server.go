@@ -68,6 +68,17 @@ type Config struct {
 	// polling interval it starts with (RFC 8628).
 	DeviceTTL      time.Duration
 	DeviceInterval time.Duration
+	// Registration enables RFC 7591 dynamic client registration at
+	// /oauth/register, bounded by RegistrationMax registered clients and
+	// RegistrationPerMinute registrations per client address.
+	Registration          bool
+	RegistrationMax       int
+	RegistrationPerMinute int
+	// Resources are the RFC 8707 resources (absolute URIs) this server
+	// issues access tokens for besides its own origin; any other is
+	// invalid_target. Nil accepts any absolute URI, for the embedded
+	// server of scenarios that name APIs of their own.
+	Resources []string
 }
 
 // MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
@@ -108,6 +119,10 @@ func DefaultConfig() Config {
 		CodeTTL:        60 * time.Second,
 		DeviceTTL:      10 * time.Minute,
 		DeviceInterval: 5 * time.Second,
+
+		Registration:          true,
+		RegistrationMax:       DefaultRegistrationMax,
+		RegistrationPerMinute: DefaultRegistrationPerMinute,
 	}
 }
 
@@ -134,6 +149,8 @@ type Server struct {
 	pages     *template.Template
 	hashing   *hashLimiter
 	loginRate *loginRateLimiter
+	// registrationRate bounds dynamic registrations per client address.
+	registrationRate *loginRateLimiter
 	// userCodeGuesses throttles failed user-code lookups on /device.
 	userCodeGuesses *guessLimiter
 	maint           *maintenance
@@ -173,15 +190,19 @@ func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, erro
 		return nil, err
 	}
 	s := &Server{
-		cfg:             cfg,
-		db:              db,
-		clock:           clock,
-		log:             cfg.Logger,
-		admin:           sha256.Sum256([]byte(cfg.AdminToken)),
-		dummyHash:       dummy,
-		formKey:         randomBytes(32),
-		pages:           pageTemplates,
-		loginRate:       newLoginRateLimiter(cfg.LoginRate),
+		cfg:       cfg,
+		db:        db,
+		clock:     clock,
+		log:       cfg.Logger,
+		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
+		dummyHash: dummy,
+		formKey:   randomBytes(32),
+		pages:     pageTemplates,
+		loginRate: newLoginRateLimiter(cfg.LoginRate),
+		// A burst of the whole minute's allowance: a test suite registers
+		// a few clients at once; a flood gets 429 after that.
+		registrationRate: &loginRateLimiter{perSecond: float64(cfg.RegistrationPerMinute) / 60,
+			burst: float64(max(1, cfg.RegistrationPerMinute)), buckets: map[string]*bucket{}},
 		userCodeGuesses: newGuessLimiter(),
 	}
 	workers := cfg.HashWorkers
@@ -232,6 +253,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("retention must be between 0 and %s", FormatDuration(maxLifetime))
 	case c.LoginRate < 0 || c.HashWorkers < 0 || c.HashQueue < 0:
 		return errors.New("login-rate, hash workers and hash queue must not be negative")
+	case c.Registration && (c.RegistrationMax < 1 || c.RegistrationMax > maxClients || c.RegistrationPerMinute < 1):
+		return fmt.Errorf("with registration on, registration-max must be from 1 to %d and registration-rate at least 1/min", maxClients)
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
 	}

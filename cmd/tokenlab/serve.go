@@ -544,7 +544,7 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 	var users []string
 	for _, u := range cfg.Users {
 		b.Users = append(b.Users, u.Username)
-		if u == demoUser {
+		if u.Username == demoUser.Username && u.Password == demoUser.Password {
 			users = append(users, u.Username+" / "+u.Password)
 		} else {
 			users = append(users, u.Username+" (password as given)")

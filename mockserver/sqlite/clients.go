@@ -16,13 +16,14 @@ import (
 // still recognised as a replay rather than as an unknown code.
 const keepSpent = time.Hour
 
-const clientColumns = `id, secret_hash, grant_types, redirect_uris, scopes, created_at`
+const clientColumns = `id, secret_hash, grant_types, redirect_uris, scopes, created_at, registered_at, client_name`
 
 func scanClient(s scanner) (auth.Client, error) {
 	var c auth.Client
 	var grants, uris, scopes string
-	var created sql.NullInt64
-	err := s.Scan(&c.ID, &c.SecretHash, &grants, &uris, &scopes, &created)
+	var created, registered sql.NullInt64
+	err := s.Scan(&c.ID, &c.SecretHash, &grants, &uris, &scopes, &created, &registered, &c.Name)
+	c.RegisteredAt = fromNanos(registered)
 	c.GrantTypes, c.Scopes = strings.Fields(grants), strings.Fields(scopes)
 	c.RedirectURIs = strings.FieldsFunc(uris, func(r rune) bool { return r == '\n' })
 	c.CreatedAt = fromNanos(created)
@@ -38,9 +39,10 @@ func (db *DB) ClientByID(ctx context.Context, id string) (auth.Client, error) {
 	return c, err
 }
 
-// SyncClients makes the registry hold exactly these clients: new ones are
-// added, known ones updated, and any other removed with its codes, so a
-// client dropped from the configuration stops working at the next start.
+// SyncClients makes the registry hold exactly these clients besides the
+// registered ones (RFC 7591): new ones are added, known ones updated, and
+// any other configured one removed with its codes, so a client dropped
+// from the configuration stops working at the next start.
 func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error {
 	return db.tx(ctx, func(tx wtx) error {
 		keep := make([]any, 0, len(clients))
@@ -51,16 +53,17 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
-				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes`,
+				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes,
+				registered_at = NULL, client_name = ''`,
 				c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
 				now.UnixNano()); err != nil {
 				return fmt.Errorf("store client %s: %w", c.ID, err)
 			}
 			keep = append(keep, c.ID)
 		}
-		q := `DELETE FROM clients`
+		q := `DELETE FROM clients WHERE registered_at IS NULL`
 		if len(keep) > 0 {
-			q += ` WHERE id NOT IN (?` + strings.Repeat(", ?", len(keep)-1) + `)`
+			q += ` AND id NOT IN (?` + strings.Repeat(", ?", len(keep)-1) + `)`
 		}
 		_, err := tx.ExecContext(ctx, q, keep...)
 		return err
