@@ -82,7 +82,7 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (auth.Client, 
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
-func authzCheck(c auth.Client, a authzRequest) *Error {
+func (s *Server) authzCheck(c auth.Client, a authzRequest) *Error {
 	invalid := func(msg string) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
@@ -103,7 +103,7 @@ func authzCheck(c auth.Client, a authzRequest) *Error {
 		return invalid("code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
 	var ae *Error
-	if err := errors.Join(checkScope(c, a.Scope), checkResource(a.Resource)); errors.As(err, &ae) {
+	if err := errors.Join(checkScope(c, a.Scope), s.checkServedResource(a.Resource)); errors.As(err, &ae) {
 		return ae
 	}
 	return nil
@@ -136,7 +136,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ae := authzCheck(c, a); ae != nil {
+	if ae := s.authzCheck(c, a); ae != nil {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}
@@ -165,7 +165,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 	if !s.checkFormToken(form["form_token"], a.fields(), s.clock.Now()) {
 		return badRequest("this login form is too old, was changed, or did not come from this server; start the login again from the application")
 	}
-	if ae := authzCheck(c, a); ae != nil {
+	if ae := s.authzCheck(c, a); ae != nil {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}

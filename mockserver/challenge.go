@@ -6,7 +6,7 @@ import (
 )
 
 // bearerChallenge is the WWW-Authenticate of a refused resource request
-// (RFC 6750 §3): no error code when no token was sent (§3.1), else
+// (RFC 6750 §3, with RFC 9728's resource_metadata): no error code when no token was sent (§3.1), else
 // invalid_token or insufficient_scope with the scope needed.
 func (s *Server) bearerChallenge(e *Error) string {
 	challenge := `Bearer realm="tokenlab"`
@@ -20,7 +20,8 @@ func (s *Server) bearerChallenge(e *Error) string {
 	default:
 		challenge += fmt.Sprintf(`, error=%q, error_description=%q`, code, e.Message)
 	}
-	return challenge
+	// RFC 9728 §5.1: where a client finds who issues this API's tokens.
+	return challenge + fmt.Sprintf(`, resource_metadata=%q`, s.resourceMetadataURL())
 }
 
 // bearerCode is RFC 6750 §3.1's error code for a refusal.

@@ -101,7 +101,7 @@ func (s *Server) checkRequestScope(call tokenCall, scope, resource string) error
 	if err := checkScope(call.client, scope); err != nil {
 		return err
 	}
-	return checkResource(resource)
+	return s.checkServedResource(resource)
 }
 
 // refreshGrant redeems a refresh token. A token issued to a confidential
@@ -113,8 +113,15 @@ func (s *Server) refreshGrant(ctx context.Context, call tokenCall) (grant, error
 		return grant{}, badRequest("the refresh_token grant needs refresh_token")
 	}
 	if c, err := s.tokens().verifyRefresh(raw); err == nil {
-		if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && fam.ClientID != "" {
-			if err := s.checkTokenClient(ctx, call, fam.ClientID); err != nil {
+		if fam, err := s.db.Family(ctx, c.FamilyID); err == nil {
+			if fam.ClientID != "" {
+				if err := s.checkTokenClient(ctx, call, fam.ClientID); err != nil {
+					return grant{}, err
+				}
+			}
+			// Checked before redeeming, so a wrong resource leaves the
+			// refresh token unused.
+			if err := checkRefreshResource(call.form["resource"], fam.Resource); err != nil {
 				return grant{}, err
 			}
 		}

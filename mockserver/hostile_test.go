@@ -215,7 +215,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 
 		// Access tokens at /protected.
 		{name: "no token", method: "GET", path: "/protected",
-			status: 401, code: "missing_token", msg: "send an access token", want: map[string]string{"WWW-Authenticate": `Bearer realm="tokenlab"`}},
+			status: 401, code: "missing_token", msg: "send an access token", want: map[string]string{"WWW-Authenticate": `Bearer realm="tokenlab", resource_metadata="` + ts.URL + `/.well-known/oauth-protected-resource"`}},
 		{name: "Basic instead of Bearer", method: "GET", path: "/me", header: []string{"Authorization", "Basic " + access},
 			status: 401, code: "missing_token", msg: "send an access token"},
 		tokenCase("not a JWT", "not-a-jwt", codeInvalidToken, "the token is malformed"),

@@ -172,7 +172,7 @@ func TestUserinfo(t *testing.T) {
 		}
 	}
 	none := ts.do(t, "GET", "/oauth/userinfo", nil)
-	if none.Status != 401 || none.Header.Get("WWW-Authenticate") != `Bearer realm="tokenlab"` {
+	if none.Status != 401 || none.Header.Get("WWW-Authenticate") != `Bearer realm="tokenlab", resource_metadata="`+ts.URL+`/.well-known/oauth-protected-resource"` {
 		t.Errorf("no token: %d %q %s", none.Status, none.Header.Get("WWW-Authenticate"), none.Raw)
 	}
 	bad := ts.do(t, "GET", "/oauth/userinfo", nil, bearerHeader(r.str("access_token")+"x")...)

@@ -56,6 +56,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+endSessionPath, s.handleEndSession)
 	handle("POST "+endSessionPath, s.handleEndSession)
 	handle("POST "+registerPath, s.handleRegisterClient)
+	handle("GET "+protectedResourcePath, s.handleProtectedResource)
 	handle("GET /admin/clients", admin(s.handleListClients))
 
 	// Admin.

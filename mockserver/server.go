@@ -79,6 +79,9 @@ type Config struct {
 	// invalid_target. Nil accepts any absolute URI, for the embedded
 	// server of scenarios that name APIs of their own.
 	Resources []string
+	// APIScope, when set, is the scope the built-in API (/protected, /me)
+	// needs: a token without it gets 403 insufficient_scope.
+	APIScope string
 }
 
 // MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
