@@ -261,7 +261,7 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (gr
 	if err := s.checkRequestScope(call, f["scope"], f["resource"]); err != nil {
 		return grant{}, err
 	}
-	now, ttl := s.clock.Now(), s.Policy().AccessTTL
+	now, ttl := s.clock.Now(), s.accessTTL(s.Policy(), c.ID)
 	at, ac, err := s.tokens().signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
 	if err != nil {
 		return grant{}, err

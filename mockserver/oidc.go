@@ -123,7 +123,7 @@ func (s *Server) idTokenFor(ctx context.Context, g grant, now time.Time) (string
 	for k, v := range s.claimsFor(fam.Username, g.Scope) {
 		claims[k] = v
 	}
-	exp := earliest(now.Add(s.Policy().AccessTTL), fam.ExpiresAt)
+	exp := earliest(now.Add(s.accessTTL(s.Policy(), fam.ClientID)), fam.ExpiresAt)
 	claims["iss"] = s.cfg.Issuer
 	claims["sub"] = strconv.FormatInt(fam.UserID, 10)
 	claims["aud"] = fam.ClientID

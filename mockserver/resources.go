@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // RFC 8707 resource indicators: a client names the API it wants a token
@@ -35,4 +36,35 @@ func checkRefreshResource(asked, granted string) error {
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_target",
 		Message: "resource " + quote(asked) + " is not the one this session was granted (" + quote(granted) + "); log in again for another API"}
+}
+
+// accessTTL is the access-token lifetime for a client: its own when
+// configured, else the policy's.
+func (s *Server) accessTTL(pol Policy, clientID string) time.Duration {
+	if c, ok := s.clientLifetimes[clientID]; ok && c.AccessTTL > 0 {
+		return time.Duration(c.AccessTTL)
+	}
+	return pol.AccessTTL
+}
+
+// refreshTTL is accessTTL for refresh tokens.
+func (s *Server) refreshTTL(pol Policy, clientID string) time.Duration {
+	if c, ok := s.clientLifetimes[clientID]; ok && c.RefreshTTL > 0 {
+		return time.Duration(c.RefreshTTL)
+	}
+	return pol.RefreshTTL
+}
+
+// accessTokenClaims are the user's claims named by AccessTokenClaims.
+func (s *Server) accessTokenClaims(username string) map[string]any {
+	if len(s.cfg.AccessTokenClaims) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for name, v := range s.userClaims[lookupUsername(username)] {
+		if slices.Contains(s.cfg.AccessTokenClaims, name) {
+			out[name] = v
+		}
+	}
+	return out
 }

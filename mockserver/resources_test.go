@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func withResources(c *Config) { c.Resources = []string{"https://api.example/"} }
@@ -85,5 +86,32 @@ func TestProtectedResourceMetadata(t *testing.T) {
 	}
 	if r := ts.do(t, "GET", "/me", nil, bearerHeader(login("api:read"))...); r.Status != 200 {
 		t.Fatalf("token with the API scope: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestClientLifetimesAndAccessClaims: a client's own lifetimes replace
+// the policy's for its tokens only, and the claims named by
+// AccessTokenClaims ride in access tokens.
+func TestClientLifetimesAndAccessClaims(t *testing.T) {
+	ts := newTestServer(t, withAliceClaims, func(c *Config) {
+		c.Clients = []ClientConfig{{ID: "short", Secret: "short-secret-0123456789abcdef", AccessTTL: Duration(time.Minute), RefreshTTL: Duration(time.Hour)}}
+		c.AccessTokenClaims = []string{"groups"}
+	})
+	now := ts.Clock.Now().Unix()
+	short := ts.do(t, "POST", "/oauth/token", "grant_type=password&username=alice&password=password123", "Content-Type", formType,
+		"Authorization", "Basic "+basicAuth("short", "short-secret-0123456789abcdef"))
+	ac := claimsOf(t, short.str("access_token"))
+	if short.Status != 200 || ac["exp"] != float64(now+60) || claimsOf(t, short.str("refresh_token"))["exp"] != float64(now+3600) {
+		t.Fatalf("client lifetimes: %d %v %s", short.Status, ac, short.Raw)
+	}
+	if groups := toStrings(ac["groups"]); !slices.Equal(groups, []string{"admins", "staff"}) || ac["email"] != nil {
+		t.Fatalf("access token claims %v: want groups only", ac)
+	}
+	def := ts.form(t, "/oauth/token", "grant_type", grantPassword, "username", "alice", "password", "password123", "client_id", DefaultClientID)
+	if claimsOf(t, def.str("access_token"))["exp"] != float64(now+15*60) {
+		t.Fatalf("the policy's lifetime for other clients: %v", claimsOf(t, def.str("access_token")))
+	}
+	if r := ts.do(t, "GET", "/protected", nil, bearerHeader(short.str("access_token"))...); r.Status != 200 {
+		t.Fatalf("a token with extra claims verifies: %d %s", r.Status, r.Raw)
 	}
 }

@@ -82,6 +82,9 @@ type Config struct {
 	// APIScope, when set, is the scope the built-in API (/protected, /me)
 	// needs: a token without it gets 403 insufficient_scope.
 	APIScope string
+	// AccessTokenClaims names the users' claims (groups, roles, ...) that
+	// access tokens carry besides ID tokens and userinfo.
+	AccessTokenClaims []string
 }
 
 // MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
@@ -161,6 +164,8 @@ type Server struct {
 	// users' claims by username.
 	idKeys     idKeyHolder
 	userClaims map[string]map[string]any
+	// clientLifetimes are the configured clients' own token lifetimes.
+	clientLifetimes map[string]ClientConfig
 }
 
 // New prepares a server on db (a *sqlite.DB, or any Store): it loads or
@@ -219,6 +224,12 @@ func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, erro
 	s.hashing = newHashLimiter(workers, queue)
 	s.live.Store(newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now))
 	s.policy.Store(&cfg.Policy)
+	s.clientLifetimes = map[string]ClientConfig{}
+	for _, c := range cfg.Clients {
+		if c.AccessTTL > 0 || c.RefreshTTL > 0 {
+			s.clientLifetimes[c.ID] = c
+		}
+	}
 	s.userClaims = map[string]map[string]any{}
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
@@ -276,6 +287,11 @@ func (c Config) validate() error {
 		}
 	}
 	for _, u := range c.Users {
+		for name := range u.Claims {
+			if IsProtocolClaim(name) {
+				return fmt.Errorf("user %q: the claim %s is set by the server itself; choose another name", u.Username, name)
+			}
+		}
 		err := validateCredentials(u.Username, u.Password)
 		if err == nil {
 			_, err = canonicalUsername(u.Username)
