@@ -1,0 +1,212 @@
+package main
+
+// Independent OpenID Connect clients log in to the real `tokenlab serve`
+// binary without a line changed for it: golang.org/x/oauth2 with
+// github.com/coreos/go-oidc/v3 here, panva's openid-client v6 (node) and
+// the MCP TypeScript SDK's auth() from testdata/. Each logs in, verifies
+// the ID token, calls userinfo and the built-in API, refreshes with
+// rotation and logs out.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/tokenlab/tokenlab/internal/interoptest"
+	"golang.org/x/oauth2"
+)
+
+// oidcInteropConfig is the config file the interop tests start serve with.
+const oidcInteropConfig = `alg: ES256          # access tokens; ID tokens are RS256 whatever this says
+users:
+  - username: alice
+    password: password123
+    claims:
+      email: alice@example.com
+      email_verified: true
+      name: Alice Liddell
+      groups: [admins]
+clients:
+  - id: web
+    secret: web-secret-for-the-interop-test
+    redirect_uris: [loopback]
+    grant_types: [authorization_code, refresh_token]
+`
+
+// startOIDCServe starts serve with the interop config file.
+func startOIDCServe(t *testing.T, extra ...string) *proc {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tokenlab.yaml")
+	if err := os.WriteFile(path, []byte(oidcInteropConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startServe(t, append([]string{"--config", path, "--clock", "real"}, extra...)...)
+}
+
+// callback is a relying party's loopback redirect URI: it keeps the last
+// query it received.
+type callback struct {
+	srv   *httptest.Server
+	query chan url.Values
+}
+
+func newCallback(t *testing.T) *callback {
+	cb := &callback{query: make(chan url.Values, 4)}
+	cb.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cb.query <- r.URL.Query()
+		io.WriteString(w, "the relying party has the answer")
+	}))
+	t.Cleanup(cb.srv.Close)
+	return cb
+}
+
+func (cb *callback) url(path string) string { return cb.srv.URL + path }
+
+func (cb *callback) next(t *testing.T) url.Values {
+	t.Helper()
+	select {
+	case q := <-cb.query:
+		return q
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser never reached the redirect URI")
+		return nil
+	}
+}
+
+// signInAsAlice plays the user: the login page's form, filled and posted.
+func signInAsAlice(t *testing.T, authorizeURL string) {
+	t.Helper()
+	b := interoptest.NewFormBrowser(t)
+	page, err := b.Get(t.Context(), authorizeURL)
+	if err != nil || page.Status != http.StatusOK {
+		t.Fatalf("authorize page: %v %d %s", err, page.Status, page.Body)
+	}
+	form, ok := page.Form(func(f interoptest.Form) bool { return f.Has("username") })
+	if !ok {
+		t.Fatalf("no login form: %s", page.Body)
+	}
+	if _, err := b.Submit(t.Context(), page, form, url.Values{"username": {"alice"}, "password": {"password123"}, "action": {"approve"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func randomString(t *testing.T) string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// TestInteropGoOIDC: x/oauth2 and go-oidc, as a Go web app uses them.
+func TestInteropGoOIDC(t *testing.T) {
+	t.Parallel()
+	p := startOIDCServe(t)
+	issuer := p.banner.URL
+	ctx, cancel := context.WithTimeout(t.Context(), interopTimeout)
+	defer cancel()
+
+	provider, err := oidc.NewProvider(ctx, issuer) // discovery, with its issuer check
+	if err != nil {
+		t.Fatalf("go-oidc discovery: %v", err)
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+		Userinfo   string `json:"userinfo_endpoint"`
+	}
+	if err := provider.Claims(&meta); err != nil || meta.EndSession == "" || meta.Userinfo == "" {
+		t.Fatalf("discovery lacks endpoints: %+v %v", meta, err)
+	}
+	cb := newCallback(t)
+	conf := oauth2.Config{ClientID: "web", ClientSecret: "web-secret-for-the-interop-test", Endpoint: provider.Endpoint(),
+		RedirectURL: cb.url("/callback"), Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+	state, nonce, verifier := randomString(t), randomString(t), oauth2.GenerateVerifier()
+	resource := oauth2.SetAuthURLParam("resource", issuer) // RFC 8707: the built-in API
+
+	signInAsAlice(t, conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce), resource))
+	q := cb.next(t)
+	if q.Get("state") != state || q.Get("iss") != issuer || q.Get("code") == "" {
+		t.Fatalf("authorization response %v: want the state, iss %s (RFC 9207) and a code", q, issuer)
+	}
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier), resource)
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
+	}
+	idVerifier := provider.Verifier(&oidc.Config{ClientID: "web"})
+	rawID, _ := tok.Extra("id_token").(string)
+	idt, err := idVerifier.Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("go-oidc refuses the ID token: %v", err)
+	}
+	if idt.Nonce != nonce {
+		t.Fatalf("nonce %q, want %q", idt.Nonce, nonce)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Fatalf("at_hash: %v", err)
+	}
+	var claims struct {
+		Email  string   `json:"email"`
+		Name   string   `json:"name"`
+		Groups []string `json:"groups"`
+	}
+	if err := idt.Claims(&claims); err != nil || claims.Email != "alice@example.com" || claims.Name != "Alice Liddell" {
+		t.Fatalf("ID token claims %+v %v", claims, err)
+	}
+
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil || info.Subject != idt.Subject || info.Email != "alice@example.com" || !info.EmailVerified {
+		t.Fatalf("userinfo %+v %v", info, err)
+	}
+	api := func(tk *oauth2.Token) int {
+		resp, err := conf.Client(ctx, tk).Get(issuer + "/protected")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := api(tok); code != http.StatusOK {
+		t.Fatalf("the protected API: %d", code)
+	}
+
+	// Refresh with rotation: an expired token makes the source refresh.
+	stale := &oauth2.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Minute)}
+	fresh, err := conf.TokenSource(ctx, stale).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if fresh.RefreshToken == "" || fresh.RefreshToken == tok.RefreshToken || fresh.AccessToken == tok.AccessToken {
+		t.Fatalf("the refresh did not rotate: %+v", fresh)
+	}
+	refreshedID, _ := fresh.Extra("id_token").(string)
+	if again, err := idVerifier.Verify(ctx, refreshedID); err != nil || again.Subject != idt.Subject {
+		t.Fatalf("the refreshed ID token: %v", err)
+	}
+	if code := api(fresh); code != http.StatusOK {
+		t.Fatalf("the API with the refreshed token: %d", code)
+	}
+
+	// RP-initiated logout, then the session's refresh token is dead.
+	logout := meta.EndSession + "?" + url.Values{"id_token_hint": {rawID}, "post_logout_redirect_uri": {cb.url("/bye")},
+		"state": {"bye-" + state}}.Encode()
+	if _, err := interoptest.NewFormBrowser(t).Get(ctx, logout); err != nil {
+		t.Fatal(err)
+	}
+	if q := cb.next(t); q.Get("state") != "bye-"+state {
+		t.Fatalf("post-logout redirect %v", q)
+	}
+	_, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken, Expiry: time.Now().Add(-time.Minute)}).Token()
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || !strings.Contains(re.ErrorDescription, "revoked") {
+		t.Fatalf("refresh after logout: %v", err)
+	}
+}
