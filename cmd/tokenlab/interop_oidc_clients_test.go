@@ -11,12 +11,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,5 +210,77 @@ func TestInteropGoOIDC(t *testing.T) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || !strings.Contains(re.ErrorDescription, "revoked") {
 		t.Fatalf("refresh after logout: %v", err)
+	}
+}
+
+// nodeProject is a testdata directory with a package-lock.json: its
+// node_modules must be there (npm ci; CI runs it), or the test skips,
+// except under CI=true, where it fails.
+func nodeProject(t *testing.T, name, module string) (node, dir string) {
+	t.Helper()
+	node = interoptest.RequireTool(t, "node", name+" runs on node")
+	dir = filepath.Join(interoptest.RepoRoot(t), "testdata", name)
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", module)); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %s has no node_modules/%s: .ci/run runs npm ci there", dir, module)
+		}
+		t.Skipf("%s has no node_modules (run npm ci there; CI does)", dir)
+	}
+	return node, dir
+}
+
+// runNode runs a script of dir with env (settings and secrets travel in
+// the environment, never in argv) and decodes the JSON object it prints.
+func runNode(t *testing.T, node, dir, script string, env map[string]string, out any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), interopTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, script))
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\nstdout: %s\nstderr: %s", script, err, stdout, stderr.String())
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("%s printed %q: %v\nstderr: %s", script, stdout, err, stderr.String())
+	}
+}
+
+// TestInteropOpenIDClient: panva's openid-client v6 (testdata/openid-client).
+func TestInteropOpenIDClient(t *testing.T) {
+	t.Parallel()
+	node, dir := nodeProject(t, "openid-client", "openid-client")
+	p := startOIDCServe(t)
+	var got struct {
+		Issuer         string
+		CallbackHasIss bool
+		IDToken        struct {
+			Sub, Aud, Email, Name string
+			NonceMatched          bool
+		}
+		Userinfo       struct{ Sub, Email string }
+		APIStatus      int
+		Rotated        bool
+		RefreshedSub   string
+		LogoutRedirect bool
+		AfterLogout    string
+	}
+	runNode(t, node, dir, "login.js", map[string]string{"ISSUER": p.banner.URL, "CLIENT_ID": "web",
+		"CLIENT_SECRET": "web-secret-for-the-interop-test", "LOGIN_USER": "alice", "LOGIN_PASSWORD": "password123"}, &got)
+	if got.Issuer != p.banner.URL || !got.CallbackHasIss || got.IDToken.Aud != "web" || !got.IDToken.NonceMatched ||
+		got.IDToken.Email != "alice@example.com" || got.IDToken.Name != "Alice Liddell" {
+		t.Fatalf("login: %+v", got)
+	}
+	if got.Userinfo.Sub != got.IDToken.Sub || got.Userinfo.Email != "alice@example.com" || got.APIStatus != 200 {
+		t.Fatalf("userinfo and API: %+v", got)
+	}
+	if !got.Rotated || got.RefreshedSub != got.IDToken.Sub || !got.LogoutRedirect || got.AfterLogout != "invalid_grant" {
+		t.Fatalf("refresh and logout: %+v", got)
 	}
 }
