@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,5 +283,56 @@ func TestInteropOpenIDClient(t *testing.T) {
 	}
 	if !got.Rotated || got.RefreshedSub != got.IDToken.Sub || !got.LogoutRedirect || got.AfterLogout != "invalid_grant" {
 		t.Fatalf("refresh and logout: %+v", got)
+	}
+}
+
+// TestInteropMCPClientAuth: the MCP TypeScript SDK's auth() finds tokenlab
+// from the API's 401 (RFC 9728), registers (RFC 7591), logs in with PKCE
+// and the resource (RFC 8707), refreshes, and after the logout asks for a
+// new authorization.
+func TestInteropMCPClientAuth(t *testing.T) {
+	t.Parallel()
+	node, dir := nodeProject(t, "mcp-client", "@modelcontextprotocol/sdk")
+	p := startOIDCServe(t)
+	issuer := p.banner.URL
+	var got struct {
+		AnonymousStatus          int
+		ResourceMetadataURL      string
+		First, Second, Third     string
+		Fourth                   string
+		RegisteredClientID       string
+		AuthorizeResource        string
+		AuthorizeChallengeMethod string
+		StateMatched             bool
+		Iss                      string
+		APIStatus                int
+		UserinfoSub              string
+		AccessAud                []string
+		Rotated                  bool
+		RefreshedAPIStatus       int
+		LogoutStatus             int
+		NewAuthorizationAsked    bool
+	}
+	runNode(t, node, dir, "auth.js", map[string]string{"SERVER_URL": issuer + "/protected",
+		"LOGIN_USER": "alice", "LOGIN_PASSWORD": "password123"}, &got)
+	if got.AnonymousStatus != 401 || got.ResourceMetadataURL != issuer+"/.well-known/oauth-protected-resource" {
+		t.Fatalf("the API's 401: %+v", got)
+	}
+	if got.First != "REDIRECT" || !strings.HasPrefix(got.RegisteredClientID, "dyn-") || got.AuthorizeResource != issuer ||
+		got.AuthorizeChallengeMethod != "S256" || !got.StateMatched || got.Iss != issuer {
+		t.Fatalf("discovery, registration and authorization: %+v", got)
+	}
+	if got.Second != "AUTHORIZED" || got.APIStatus != 200 || got.UserinfoSub == "" || !slices.Contains(got.AccessAud, issuer) {
+		t.Fatalf("tokens: %+v", got)
+	}
+	if got.Third != "AUTHORIZED" || !got.Rotated || got.RefreshedAPIStatus != 200 {
+		t.Fatalf("refresh: %+v", got)
+	}
+	if got.LogoutStatus != 200 || got.Fourth != "REDIRECT" || !got.NewAuthorizationAsked {
+		t.Fatalf("logout: %+v", got)
+	}
+	list := p.client(t).admin("GET", "/admin/clients", nil).want(t, http.StatusOK)
+	if !strings.Contains(string(list.body), got.RegisteredClientID) {
+		t.Fatalf("/admin/clients lacks the registered client: %s", list.body)
 	}
 }
