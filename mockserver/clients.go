@@ -299,11 +299,23 @@ func allowsGrant(c auth.Client, grant string) error {
 // may resolve elsewhere).
 func redirectAllowed(c auth.Client, uri string) bool {
 	for _, allowed := range c.RedirectURIs {
-		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) {
+		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) || sameLoopbackButPort(allowed, uri) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameLoopbackButPort is RFC 8252 §7.3: a registered loopback redirect URI
+// matches on any port, as a native app gets a free port at run time; the
+// host, the path and the query must be the same.
+func sameLoopbackButPort(registered, uri string) bool {
+	if !isLoopbackRedirect(registered) || !isLoopbackRedirect(uri) {
+		return false
+	}
+	a, _ := url.Parse(registered)
+	b, _ := url.Parse(uri)
+	return a.Hostname() == b.Hostname() && a.EscapedPath() == b.EscapedPath() && a.RawQuery == b.RawQuery
 }
 
 func isLoopbackRedirect(uri string) bool {

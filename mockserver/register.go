@@ -185,9 +185,8 @@ func checkRegistration(req *registrationRequest) (auth.Client, error) {
 	return auth.Client{GrantTypes: req.GrantTypes, RedirectURIs: req.RedirectURIs, Name: req.ClientName}, nil
 }
 
-// registrableRedirect accepts https URIs and loopback http ones; an exact
-// loopback URI is kept exact (RFC 8252 §7.3's any-port rule applies to
-// the built-in client, whose registration says "loopback").
+// registrableRedirect accepts https URIs and loopback http ones (which
+// then match on any port, RFC 8252 §7.3).
 func registrableRedirect(uri string) bool {
 	if isLoopbackRedirect(uri) {
 		return true

@@ -33,6 +33,13 @@ func TestRegisterPublicClient(t *testing.T) {
 	if p := ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery("http://127.0.0.1:9/other", "client_id", id).Encode(), nil); p.Status != 400 {
 		t.Fatalf("a redirect URI the client did not register: %d", p.Status)
 	}
+	// RFC 8252 §7.3: the registered loopback URI on another port.
+	if p := ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery("http://127.0.0.1:40001/callback", "client_id", id).Encode(), nil); p.Status != 200 {
+		t.Fatalf("the registered loopback URI on another port: %d %s", p.Status, p.Body)
+	}
+	if p := ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery("http://[::1]:33418/callback", "client_id", id).Encode(), nil); p.Status != 400 {
+		t.Fatalf("another loopback host is another URI: %d", p.Status)
+	}
 	list := ts.admin(t, "GET", "/admin/clients", nil)
 	if !strings.Contains(string(list.Raw), `"id":"`+id+`"`) || !strings.Contains(string(list.Raw), `"source":"registered"`) ||
 		!strings.Contains(string(list.Raw), `"name":"MCP Inspector"`) {
