@@ -295,6 +295,9 @@ func TestInteropMCPClientAuth(t *testing.T) {
 	node, dir := nodeProject(t, "mcp-client", "@modelcontextprotocol/sdk")
 	p := startOIDCServe(t)
 	issuer := p.banner.URL
+	if !p.banner.Registration {
+		t.Fatalf("banner %+v: registration is on by default", p.banner)
+	}
 	var got struct {
 		AnonymousStatus          int
 		ResourceMetadataURL      string

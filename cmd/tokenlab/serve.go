@@ -540,6 +540,10 @@ type banner struct {
 	Sources  map[string]string `json:"sources,omitempty"`
 	MaxConns int               `json:"maxConns"`
 	Warnings []string          `json:"warnings,omitempty"`
+	// Registration says whether RFC 7591 registration is on; Resources
+	// are the RFC 8707 resources served besides the server's origin.
+	Registration bool     `json:"registration"`
+	Resources    []string `json:"resources,omitempty"`
 }
 
 // sensitiveSettings are the settings a stray ./.env must not change
@@ -573,7 +577,8 @@ func weak(secret string) bool { return secret != "" && len(secret) < mockserver.
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
 	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources), MaxConns: cfg.maxConns,
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL),
-		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL)}
+		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL),
+		Registration: cfg.Registration, Resources: cfg.Resources}
 	clients := []string{mockserver.DefaultClientID + " (public, loopback redirects)"}
 	for _, c := range cfg.Clients {
 		b.Clients = append(b.Clients, c.ID)
@@ -622,6 +627,7 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"login flows", fmt.Sprintf("PKCE %s/oauth/authorize · device %s/device (code %s, device %s)", url, url, b.CodeTTL, b.DeviceTTL)},
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
+		{"openid", oidcSummary(url, cfg)},
 	}
 	loginRate := "off"
 	if cfg.LoginRate > 0 {

@@ -582,3 +582,17 @@ func (o serveOptions) resolveOIDC(cfg *serveConfig) error {
 	}
 	return nil
 }
+
+// oidcSummary is the banner's line on OpenID Connect, registration and
+// resources.
+func oidcSummary(url string, cfg serveConfig) string {
+	reg := "registration off"
+	if cfg.Registration {
+		reg = fmt.Sprintf("registration %s/oauth/register (at most %d, %d/min per address)", url, cfg.RegistrationMax, cfg.RegistrationPerMinute)
+	}
+	resources := "resources: this origin"
+	if len(cfg.Resources) > 0 {
+		resources += ", " + strings.Join(cfg.Resources, ", ")
+	}
+	return "ID tokens RS256 · " + url + "/.well-known/openid-configuration · " + reg + " · " + resources
+}

@@ -172,3 +172,32 @@ clients:
 }
 
 func regexpLine(out, pattern string) bool { return regexp.MustCompile(pattern).MatchString(out) }
+
+// TestServeE2EConfigFile: the binary with --config: --print-config exits
+// 0 without a secret; a bad file exits 2 with one line naming FILE:LINE;
+// --registration off through the file removes the endpoint.
+func TestServeE2EConfigFile(t *testing.T) {
+	t.Parallel()
+	example := filepath.Join(repoRoot(t), "docs", "tokenlab.example.yaml")
+	code, stdout, stderr := runServe(t, serveSpec{}, "--config", example, "--print-config")
+	if code != 0 || !strings.Contains(stdout, "users:") || strings.Contains(stdout, "password123") || strings.Contains(stdout, "web-secret-change-me") {
+		t.Fatalf("--print-config: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	bad := writeConfig(t, "policy:\n  rotation: maybe\n")
+	code, _, stderr = runServe(t, serveSpec{}, "--config", bad)
+	if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "tokenlab.yaml:2: policy.rotation must be true or false") {
+		t.Fatalf("bad file: exit %d, stderr %q", code, stderr)
+	}
+	off := writeConfig(t, "registration:\n  enabled: false\nresources: [https://api.example/]\n")
+	p := startServe(t, "--config", off)
+	if p.banner.Registration || !slices.Equal(p.banner.Resources, []string{"https://api.example/"}) || p.banner.Sources["registration"] != "file tokenlab.yaml" {
+		t.Fatalf("banner %+v", p.banner)
+	}
+	c := p.client(t)
+	var meta map[string]any
+	c.get("/.well-known/openid-configuration", "").want(t, 200).decode(t, &meta)
+	if _, ok := meta["registration_endpoint"]; ok {
+		t.Fatalf("registration off in the file, yet advertised: %v", meta)
+	}
+	c.postJSON("/oauth/register", map[string]any{"redirect_uris": []string{"https://app.example/cb"}}).want(t, 404)
+}
