@@ -83,6 +83,7 @@ func (s *Server) metadata() serverMetadata {
 // preferred_username, and every claim a configured user has.
 func (s *Server) claimsSupported() []string {
 	names := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "sid", "preferred_username"}
+	protocol := len(names)
 	for _, claims := range s.userClaims {
 		for name := range claims {
 			if !slices.Contains(names, name) {
@@ -90,7 +91,7 @@ func (s *Server) claimsSupported() []string {
 			}
 		}
 	}
-	slices.Sort(names[11:])
+	slices.Sort(names[protocol:]) // a stable document: the map's order is random
 	return names
 }
 
