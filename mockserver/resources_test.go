@@ -115,3 +115,18 @@ func TestClientLifetimesAndAccessClaims(t *testing.T) {
 		t.Fatalf("a token with extra claims verifies: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestClientFileLifetimes: a --client-file takes access_ttl and
+// refresh_ttl too, in either duration form.
+func TestClientFileLifetimes(t *testing.T) {
+	clients, err := ParseClientFile([]byte("- id: web\n  secret: web-secret-0123456789abcdef\n  access_ttl: 5m\n  refresh_ttl: 1d\n"), nil)
+	if err != nil || len(clients) != 1 || clients[0].AccessTTL != Duration(5*time.Minute) || clients[0].RefreshTTL != Duration(24*time.Hour) {
+		t.Fatalf("%+v %v", clients, err)
+	}
+	if _, err := ParseClientFile([]byte("- id: web\n  access_ttl: soon\n"), nil); err == nil {
+		t.Fatal("a bad access_ttl was accepted")
+	}
+	if _, err := ParseClientFile([]byte("- id: web\n  access_ttl: -5m\n"), nil); err == nil {
+		t.Fatal("a negative access_ttl was accepted")
+	}
+}
