@@ -26,6 +26,10 @@ type grant struct {
 	RefreshExp time.Time
 	Scope      string
 	Rotated    bool
+	// family is the session (zero for client credentials), and nonce the
+	// authorization request's: what an ID token says (oidc.go).
+	family auth.Family
+	nonce  string
 }
 
 // Limits on what a user may choose.
@@ -137,7 +141,7 @@ func (s *Server) newFamily(userID int64, username, clientID, scope, resource str
 	pol := s.Policy()
 	fam := auth.Family{ID: newID(), UserID: userID, Username: username, ClientID: clientID, Scope: scope, Resource: resource,
 		CreatedAt: now, ExpiresAt: now.Add(pol.SessionMax)}
-	refreshExp := earliest(now.Add(pol.RefreshTTL), fam.ExpiresAt)
+	refreshExp := earliest(now.Add(s.refreshTTL(pol, clientID)), fam.ExpiresAt)
 	rt, rc, err := s.tokens().signRefresh(userID, fam.ID, now, refreshExp)
 	if err != nil {
 		return fam, auth.RefreshToken{}, "", err
@@ -165,16 +169,16 @@ func (s *Server) starter(clientID string, now time.Time, out *minted) auth.Start
 // never passes the family's deadline.
 func (s *Server) sessionGrant(fam auth.Family, refresh string, refreshExp, now time.Time) (grant, error) {
 	s.wrote(1)
-	at, ac, err := s.tokens().signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, s.Policy().AccessTTL)
+	at, ac, err := s.tokens().signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, s.refOf(fam), now, s.accessTTL(s.Policy(), fam.ClientID))
 	if err != nil {
 		return grant{}, err
 	}
 	return grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
-		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope}, nil
+		Refresh: refresh, RefreshExp: refreshExp, Scope: fam.Scope, family: fam}, nil
 }
 
-func refOf(f auth.Family) familyRef {
-	return familyRef{f.ID, f.ClientID, f.Scope, f.Resource, f.ExpiresAt}
+func (s *Server) refOf(f auth.Family) familyRef {
+	return familyRef{f.ID, f.ClientID, f.Scope, f.Resource, f.ExpiresAt, s.accessTokenClaims(f.Username)}
 }
 
 // refresh redeems a refresh token for a new access token and, with
@@ -205,7 +209,7 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 		JTI: c.ID, Now: now,
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
 		Mint: func(f auth.Family) (auth.RefreshToken, error) {
-			exp := earliest(now.Add(pol.RefreshTTL), f.ExpiresAt)
+			exp := earliest(now.Add(s.refreshTTL(pol, f.ClientID)), f.ExpiresAt)
 			tok, rc, err := tk.signRefresh(f.UserID, f.ID, now, exp)
 			next = tok
 			return auth.RefreshToken{JTI: rc.ID, Hash: hashToken(tok), IssuedAt: now, ExpiresAt: exp}, err
@@ -232,12 +236,12 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	}
 	s.wrote(2) // refresh and rotation
 	fam := res.Family
-	at, ac, err := tk.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, refOf(fam), now, pol.AccessTTL)
+	at, ac, err := tk.signAccess(strconv.FormatInt(fam.UserID, 10), fam.Username, s.refOf(fam), now, s.accessTTL(pol, fam.ClientID))
 	if err != nil {
 		return grant{}, err
 	}
 	g := grant{Access: at, AccessExp: ac.ExpiresAt.Time, ExpiresIn: expiresIn(ac, now),
-		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope}
+		Refresh: raw, RefreshExp: res.Old.ExpiresAt, Scope: fam.Scope, family: fam}
 	if next != "" {
 		g.Refresh, g.RefreshExp, g.Rotated = next, res.Successor.ExpiresAt, true
 	}

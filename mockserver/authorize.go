@@ -19,6 +19,7 @@ import (
 // authzRequest is an authorization request's parameters.
 type authzRequest struct {
 	ResponseType, ClientID, RedirectURI, State, Scope, Challenge, Method, Resource string
+	Nonce                                                                          string // OIDC: echoed in the ID token
 }
 
 // hiddenField is a form field the page carries back unchanged.
@@ -28,7 +29,7 @@ type hiddenField struct{ Name, Value string }
 func (a authzRequest) fields() []hiddenField {
 	return []hiddenField{{"response_type", a.ResponseType}, {"client_id", a.ClientID}, {"redirect_uri", a.RedirectURI},
 		{"state", a.State}, {"scope", a.Scope}, {"code_challenge", a.Challenge}, {"code_challenge_method", a.Method},
-		{"resource", a.Resource}}
+		{"resource", a.Resource}, {"nonce", a.Nonce}}
 }
 
 // maxParam bounds each parameter of the authorization request.
@@ -41,7 +42,8 @@ func authzFrom(get func(string) []string) (authzRequest, error) {
 		name string
 		dst  *string
 	}{{"response_type", &a.ResponseType}, {"client_id", &a.ClientID}, {"redirect_uri", &a.RedirectURI}, {"state", &a.State},
-		{"scope", &a.Scope}, {"code_challenge", &a.Challenge}, {"code_challenge_method", &a.Method}, {"resource", &a.Resource}} {
+		{"scope", &a.Scope}, {"code_challenge", &a.Challenge}, {"code_challenge_method", &a.Method}, {"resource", &a.Resource},
+		{"nonce", &a.Nonce}} {
 		v := get(f.name)
 		switch {
 		case len(v) > 1:
@@ -80,7 +82,7 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (auth.Client, 
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
-func authzCheck(c auth.Client, a authzRequest) *Error {
+func (s *Server) authzCheck(c auth.Client, a authzRequest) *Error {
 	invalid := func(msg string) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
@@ -101,7 +103,7 @@ func authzCheck(c auth.Client, a authzRequest) *Error {
 		return invalid("code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
 	var ae *Error
-	if err := errors.Join(checkScope(c, a.Scope), checkResource(a.Resource)); errors.As(err, &ae) {
+	if err := errors.Join(checkScope(c, a.Scope), s.checkServedResource(a.Resource)); errors.As(err, &ae) {
 		return ae
 	}
 	return nil
@@ -134,7 +136,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ae := authzCheck(c, a); ae != nil {
+	if ae := s.authzCheck(c, a); ae != nil {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}
@@ -163,7 +165,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 	if !s.checkFormToken(form["form_token"], a.fields(), s.clock.Now()) {
 		return badRequest("this login form is too old, was changed, or did not come from this server; start the login again from the application")
 	}
-	if ae := authzCheck(c, a); ae != nil {
+	if ae := s.authzCheck(c, a); ae != nil {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}
@@ -206,7 +208,7 @@ func (s *Server) issueCode(ctx context.Context, c auth.Client, a authzRequest, u
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
-		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
+		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, Nonce: a.Nonce, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
 	return raw, s.db.CreateCode(ctx, code, codeLimits)
 }
 

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
 	"go.yaml.in/yaml/v3"
@@ -49,6 +50,10 @@ type ClientConfig struct {
 	RedirectURIs []string `yaml:"redirect_uris" json:"redirect_uris"`
 	GrantTypes   []string `yaml:"grant_types" json:"grant_types"`
 	Scopes       []string `yaml:"scopes" json:"scopes"`
+	// AccessTTL and RefreshTTL, when set, replace the policy's lifetimes
+	// for this client's tokens (never longer than the session's maximum).
+	AccessTTL  Duration `yaml:"access_ttl" json:"access_ttl"`
+	RefreshTTL Duration `yaml:"refresh_ttl" json:"refresh_ttl"`
 }
 
 // defaultClient is the public client every server has.
@@ -105,6 +110,8 @@ func (c ClientConfig) validate() error {
 		return fmt.Errorf("client id %q: use at most 128 printable ASCII characters without spaces or colons", c.ID)
 	case len(c.Secret) > 512:
 		return fmt.Errorf("client %q: the secret is longer than 512 bytes", c.ID)
+	case c.AccessTTL < 0 || c.RefreshTTL < 0 || time.Duration(c.AccessTTL) > maxLifetime || time.Duration(c.RefreshTTL) > maxLifetime:
+		return fmt.Errorf("client %q: access_ttl and refresh_ttl must be positive and at most %s", c.ID, FormatDuration(maxLifetime))
 	case c.Secret == "" && slices.Contains(c.GrantTypes, grantClientCredentials):
 		return fmt.Errorf("client %q: client_credentials needs a secret (a public client cannot keep one)", c.ID)
 	}
@@ -292,11 +299,23 @@ func allowsGrant(c auth.Client, grant string) error {
 // may resolve elsewhere).
 func redirectAllowed(c auth.Client, uri string) bool {
 	for _, allowed := range c.RedirectURIs {
-		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) {
+		if allowed == uri || allowed == redirectLoopback && isLoopbackRedirect(uri) || sameLoopbackButPort(allowed, uri) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameLoopbackButPort is RFC 8252 §7.3: a registered loopback redirect URI
+// matches on any port, as a native app gets a free port at run time; the
+// host, the path and the query must be the same.
+func sameLoopbackButPort(registered, uri string) bool {
+	if !isLoopbackRedirect(registered) || !isLoopbackRedirect(uri) {
+		return false
+	}
+	a, _ := url.Parse(registered)
+	b, _ := url.Parse(uri)
+	return a.Hostname() == b.Hostname() && a.EscapedPath() == b.EscapedPath() && a.RawQuery == b.RawQuery
 }
 
 func isLoopbackRedirect(uri string) bool {

@@ -27,6 +27,8 @@ type Error struct {
 	Grant bool
 	// Bearer, when set, becomes a WWW-Authenticate challenge (RFC 6750).
 	Bearer bool
+	// Scope is the scope an insufficient_scope refusal asks for.
+	Scope string
 	// Basic asks for HTTP Basic client authentication (invalid_client).
 	Basic bool
 	// RetryAfter, when set, becomes a Retry-After header (whole seconds,
@@ -100,11 +102,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = &Error{Status: http.StatusInternalServerError, Code: codeServerError, Message: "the server failed; see its log"}
 	}
 	if e.Bearer {
-		challenge := `Bearer realm="tokenlab"`
-		if e.Code != "missing_token" {
-			challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, e.Message)
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
+		w.Header().Set("WWW-Authenticate", s.bearerChallenge(e))
 	}
 	if e.Basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="tokenlab"`)
@@ -113,6 +111,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case isPage(r):
 		s.writeErrorPage(w, e)
+	case strings.HasPrefix(r.URL.Path, "/oauth/") && e.Bearer:
+		// A resource request (userinfo): RFC 6750 §3.1's codes, not a grant's.
+		writeJSON(w, bearerStatus(e), oauthErrorBody{Error: bearerCode(e), Description: e.Message})
 	case strings.HasPrefix(r.URL.Path, "/oauth/") && e.Grant:
 		writeJSON(w, http.StatusBadRequest, oauthErrorBody{Error: "invalid_grant", Description: e.Message + " (" + e.Code + ")"})
 	case strings.HasPrefix(r.URL.Path, "/oauth/"):

@@ -14,5 +14,6 @@ func EventKinds() []string {
 		auth.EventCodeIssued, auth.EventCodeRedeemed, auth.EventCodeReused, auth.EventCodeRejected,
 		auth.EventDeviceCodeIssued, auth.EventDeviceApproved, auth.EventDeviceDenied, auth.EventDeviceSlowDown,
 		auth.EventDeviceExpired, auth.EventClientCredentialsIssued, auth.EventClientAuthFailed,
+		auth.EventClientRegistered,
 	}
 }

@@ -179,7 +179,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // the OAuth endpoints.
 func FuzzOAuthForm(f *testing.F) {
 	s := newFuzzServer(f, "HS256")
-	routes := []string{"/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device_authorization"}
+	routes := []string{"/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device_authorization", "/oauth/userinfo"}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("cli:secret"))
 	for _, seed := range []struct {
 		route      uint8
@@ -205,6 +205,7 @@ func FuzzOAuthForm(f *testing.F) {
 		{3, "client_id=ghost", basic},
 		{0, "grant_type=authorization_code&code=x&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2F&client_id=tokenlab&code_verifier=v", ""},
 		{0, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=x&client_id=tokenlab", ""},
+		{4, "", "Bearer " + s.access}, {4, "access_token=x", "Bearer"},
 	} {
 		f.Add(seed.route, seed.body, seed.auth)
 	}
@@ -408,10 +409,14 @@ func FuzzLoginPages(f *testing.F) {
 		{0, "client_id=%00&redirect_uri=javascript:alert(1)", ""}, {3, "", "user_code=%zz"},
 		{0, strings.Replace(q, "%3A9%2F", "%3A0%2F", 1), ""}, {0, strings.Replace(q, "%3A9%2F", "%3A99999999999%2F", 1), ""},
 		{2, "user_code=BBBB-BBBB", ""},
+		{4, "id_token_hint=a.b.c&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F", ""},
+		{4, "client_id=tokenlab&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fbye&state=s", ""},
+		{5, "", "id_token_hint=" + s.access + "&state=%zz"}, {5, "", "client_id=tokenlab&client_id=x"},
 	} {
 		f.Add(seed.route, seed.query, seed.body)
 	}
-	routes := []struct{ method, path string }{{"GET", "/oauth/authorize"}, {"POST", "/oauth/authorize"}, {"GET", "/device"}, {"POST", "/device"}}
+	routes := []struct{ method, path string }{{"GET", "/oauth/authorize"}, {"POST", "/oauth/authorize"}, {"GET", "/device"}, {"POST", "/device"},
+		{"GET", endSessionPath}, {"POST", endSessionPath}}
 	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
 		rt := routes[int(route)%len(routes)]
 		req := httptest.NewRequestWithContext(t.Context(), rt.method, "/", strings.NewReader(body))
@@ -424,6 +429,42 @@ func FuzzLoginPages(f *testing.F) {
 		}
 		if loc := rec.Header().Get("Location"); loc != "" && !strings.HasPrefix(loc, "http://127.0.0.1:") && !strings.HasPrefix(loc, "http://[::1]:") {
 			t.Fatalf("redirect to %q", loc)
+		}
+	})
+}
+
+// FuzzRegisterClient: any body at the registration endpoint gets 201 with
+// a client or a JSON refusal, never a 5xx; a registered client has only
+// https or loopback redirect URIs.
+func FuzzRegisterClient(f *testing.F) {
+	s := newFuzzServer(f, "HS256")
+	for _, seed := range []string{
+		`{"redirect_uris":["http://127.0.0.1:3000/cb"],"token_endpoint_auth_method":"none"}`,
+		`{"redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code","client_credentials"]}`,
+		`{"redirect_uris":["javascript:alert(1)"]}`, `{"redirect_uris":[1]}`, `{"grant_types":"x"}`, `[]`, `null`, `{`, ``,
+		`{"redirect_uris":["http://[::1]:0/"],"token_endpoint_auth_method":"none","scope":"a\u0000b"}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, registerPath, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code >= 500 || rec.Header().Get("Content-Type") != "application/json" || !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("%q: %d %s %q", body, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
+		}
+		if rec.Code != http.StatusCreated {
+			return
+		}
+		var got struct {
+			RedirectURIs []string `json:"redirect_uris"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &got)
+		for _, u := range got.RedirectURIs {
+			if !registrableRedirect(u) {
+				t.Fatalf("%q registered the redirect URI %q", body, u)
+			}
 		}
 	})
 }

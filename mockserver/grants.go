@@ -24,6 +24,7 @@ type oauthTokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"` // none for client credentials
 	Scope        string `json:"scope,omitempty"`
+	IDToken      string `json:"id_token,omitempty"` // OIDC, for scope openid
 }
 
 // tokenCall is one call of the token endpoint: its form and its client
@@ -73,9 +74,13 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	idToken, err := s.idTokenFor(r.Context(), g, s.clock.Now())
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, oauthTokenResponse{AccessToken: g.Access, TokenType: "Bearer",
-		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope})
+		ExpiresIn: g.ExpiresIn, RefreshToken: g.Refresh, Scope: g.Scope, IDToken: idToken})
 	return nil
 }
 
@@ -96,7 +101,7 @@ func (s *Server) checkRequestScope(call tokenCall, scope, resource string) error
 	if err := checkScope(call.client, scope); err != nil {
 		return err
 	}
-	return checkResource(resource)
+	return s.checkServedResource(resource)
 }
 
 // refreshGrant redeems a refresh token. A token issued to a confidential
@@ -108,8 +113,15 @@ func (s *Server) refreshGrant(ctx context.Context, call tokenCall) (grant, error
 		return grant{}, badRequest("the refresh_token grant needs refresh_token")
 	}
 	if c, err := s.tokens().verifyRefresh(raw); err == nil {
-		if fam, err := s.db.Family(ctx, c.FamilyID); err == nil && fam.ClientID != "" {
-			if err := s.checkTokenClient(ctx, call, fam.ClientID); err != nil {
+		if fam, err := s.db.Family(ctx, c.FamilyID); err == nil {
+			if fam.ClientID != "" {
+				if err := s.checkTokenClient(ctx, call, fam.ClientID); err != nil {
+					return grant{}, err
+				}
+			}
+			// Checked before redeeming, so a wrong resource leaves the
+			// refresh token unused.
+			if err := checkRefreshResource(call.form["resource"], fam.Resource); err != nil {
 				return grant{}, err
 			}
 		}
@@ -184,7 +196,9 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 	case err != nil:
 		return grant{}, err
 	}
-	return s.sessionGrant(fam, m.raw, m.exp, now)
+	g, err := s.sessionGrant(fam, m.raw, m.exp, now)
+	g.nonce = code.Nonce
+	return g, err
 }
 
 // checkCode compares a token request with the authorization request the
@@ -247,7 +261,7 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, call tokenCall) (gr
 	if err := s.checkRequestScope(call, f["scope"], f["resource"]); err != nil {
 		return grant{}, err
 	}
-	now, ttl := s.clock.Now(), s.Policy().AccessTTL
+	now, ttl := s.clock.Now(), s.accessTTL(s.Policy(), c.ID)
 	at, ac, err := s.tokens().signAccess(c.ID, "", familyRef{clientID: c.ID, scope: f["scope"], resource: f["resource"]}, now, ttl)
 	if err != nil {
 		return grant{}, err

@@ -215,7 +215,7 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 
 		// Access tokens at /protected.
 		{name: "no token", method: "GET", path: "/protected",
-			status: 401, code: "missing_token", msg: "send an access token", want: map[string]string{"WWW-Authenticate": `Bearer realm="tokenlab"`}},
+			status: 401, code: "missing_token", msg: "send an access token", want: map[string]string{"WWW-Authenticate": `Bearer realm="tokenlab", resource_metadata="` + ts.URL + `/.well-known/oauth-protected-resource"`}},
 		{name: "Basic instead of Bearer", method: "GET", path: "/me", header: []string{"Authorization", "Basic " + access},
 			status: 401, code: "missing_token", msg: "send an access token"},
 		tokenCase("not a JWT", "not-a-jwt", codeInvalidToken, "the token is malformed"),
@@ -338,9 +338,25 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 		{name: "Basic with a bad percent escape", method: "POST", path: "/oauth/token", body: formBody("grant_type", "client_credentials"),
 			header: []string{"Content-Type", formType, "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("a%zz:b"))}, status: 401, code: "invalid_client", msg: "not HTTP Basic"},
 
+		// OpenID Connect and registration (oidc.go, register.go).
+		{name: "userinfo with Basic", method: "GET", path: "/oauth/userinfo", header: []string{"Authorization", "Basic " + access},
+			status: 401, code: "invalid_request", msg: "send an access token", want: map[string]string{"WWW-Authenticate": "resource_metadata="}},
+		{name: "userinfo with a refresh token", method: "POST", path: "/oauth/userinfo", header: []string{"Authorization", "Bearer " + refresh},
+			status: 401, code: "invalid_token", msg: "of type", want: map[string]string{"WWW-Authenticate": `error="invalid_token"`}},
+		{name: "userinfo without openid", method: "GET", path: "/oauth/userinfo", header: []string{"Authorization", "Bearer " + access},
+			status: 403, code: "insufficient_scope", msg: "scope openid", want: map[string]string{"WWW-Authenticate": `scope="openid"`}},
+		{name: "registration as a form", method: "POST", path: "/oauth/register", body: "redirect_uris=https://x.example/", header: []string{"Content-Type", formType},
+			status: 415, code: "invalid_client_metadata", msg: "application/json"},
+		{name: "10 MB registration", method: "POST", path: "/oauth/register", body: `{"client_name":"` + tenMB + `"}`, header: []string{"Content-Type", "application/json"},
+			status: 413, code: "request_too_large", msg: "larger than 65536 bytes"},
+		{name: "registration with a javascript redirect", method: "POST", path: "/oauth/register", body: `{"redirect_uris":["javascript:alert(1)"]}`,
+			header: []string{"Content-Type", "application/json"}, status: 400, code: "invalid_redirect_uri", msg: "must be https"},
+		{name: "registration of a list", method: "POST", path: "/oauth/register", body: `[{}]`, header: []string{"Content-Type", "application/json"},
+			status: 400, code: "invalid_client_metadata", msg: "one JSON object"},
+
 		// Routing.
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, code: "not_found", msg: "no such route: /nope"},
-		{name: "unknown OAuth route", method: "GET", path: "/oauth/userinfo", status: 404, code: "not_found", msg: "no such route: /oauth/userinfo"},
+		{name: "unknown OAuth route", method: "GET", path: "/oauth/userinfo2", status: 404, code: "not_found", msg: "no such route: /oauth/userinfo2"},
 		{name: "trailing slash", method: "POST", path: "/login/", body: map[string]string{"username": "alice", "password": "password123"},
 			status: 404, code: "not_found", msg: "no such route: /login/"},
 		{name: "DELETE /login", method: "DELETE", path: "/login", status: 405, code: "method_not_allowed", msg: "/login does not accept DELETE",

@@ -137,32 +137,14 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 		Jti: c.ID, Sid: fam.ID}
 }
 
-func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
-	iss := s.cfg.Issuer
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                         iss,
-		"token_endpoint":                                 iss + "/oauth/token",
-		"revocation_endpoint":                            iss + "/oauth/revoke",
-		"introspection_endpoint":                         iss + "/oauth/introspect",
-		"jwks_uri":                                       iss + "/.well-known/jwks.json",
-		"authorization_endpoint":                         iss + "/oauth/authorize",
-		"device_authorization_endpoint":                  iss + "/oauth/device_authorization",
-		"grant_types_supported":                          allGrants,
-		"response_types_supported":                       []string{"code"},
-		"response_modes_supported":                       []string{"query"},
-		"code_challenge_methods_supported":               []string{"S256"},
-		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
-		"authorization_response_iss_parameter_supported": true,
-		"id_token_signing_alg_values_supported":          []string{s.cfg.Alg},
-		"subject_types_supported":                        []string{"public"},
-	})
-	return nil
-}
-
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
 	keys := []jwk{}
 	tk := s.tokens()
-	for _, sg := range []*signer{tk.access, tk.refresh} {
+	idKey, err := s.idSigner(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, sg := range []*signer{tk.access, tk.refresh, idKey} {
 		if k, ok := sg.jwk(); ok {
 			keys = append(keys, k)
 		}

@@ -23,7 +23,7 @@ var pageTemplates = template.Must(template.ParseFS(pageFiles, "pages/pages.html"
 
 // isPage reports whether r is for an HTML page, whose errors are pages too.
 func isPage(r *http.Request) bool {
-	return r.URL.Path == "/oauth/authorize" || r.URL.Path == "/device"
+	return r.URL.Path == "/oauth/authorize" || r.URL.Path == "/device" || r.URL.Path == endSessionPath
 }
 
 // pageHeaders keep the pages out of frames, caches and Referer headers,

@@ -50,6 +50,15 @@ func (s *Server) routes() http.Handler {
 	handle("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
 	handle("GET /.well-known/jwks.json", s.handleJWKS)
 
+	// OpenID Connect (oidc.go).
+	handle("GET /oauth/userinfo", s.handleUserinfo)
+	handle("POST /oauth/userinfo", s.handleUserinfo)
+	handle("GET "+endSessionPath, s.handleEndSession)
+	handle("POST "+endSessionPath, s.handleEndSession)
+	handle("POST "+registerPath, s.handleRegisterClient)
+	handle("GET "+protectedResourcePath, s.handleProtectedResource)
+	handle("GET /admin/clients", admin(s.handleListClients))
+
 	// Admin.
 	handle("GET /admin/clock", admin(s.handleGetClock))
 	handle("POST /admin/clock", admin(s.handleSetClock))

@@ -109,7 +109,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleProtected(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.authenticate(r); err != nil {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if err := s.requireAPIScope(c); err != nil {
 		return err
 	}
 	raw, _ := accessToken(r)
@@ -143,6 +147,9 @@ func protectedBody(raw string) []byte {
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.authenticate(r)
 	if err != nil {
+		return err
+	}
+	if err := s.requireAPIScope(c); err != nil {
 		return err
 	}
 	u, err := s.db.UserByName(r.Context(), c.Username)

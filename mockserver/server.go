@@ -68,6 +68,23 @@ type Config struct {
 	// polling interval it starts with (RFC 8628).
 	DeviceTTL      time.Duration
 	DeviceInterval time.Duration
+	// Registration enables RFC 7591 dynamic client registration at
+	// /oauth/register, bounded by RegistrationMax registered clients and
+	// RegistrationPerMinute registrations per client address.
+	Registration          bool
+	RegistrationMax       int
+	RegistrationPerMinute int
+	// Resources are the RFC 8707 resources (absolute URIs) this server
+	// issues access tokens for besides its own origin; any other is
+	// invalid_target. Nil accepts any absolute URI, for the embedded
+	// server of scenarios that name APIs of their own.
+	Resources []string
+	// APIScope, when set, is the scope the built-in API (/protected, /me)
+	// needs: a token without it gets 403 insufficient_scope.
+	APIScope string
+	// AccessTokenClaims names the users' claims (groups, roles, ...) that
+	// access tokens carry besides ID tokens and userinfo.
+	AccessTokenClaims []string
 }
 
 // MinSecretBytes is the shortest HS256 secret accepted: RFC 7518 §3.2 asks
@@ -82,6 +99,9 @@ const maxLifetime = 10 * 365 * 24 * time.Hour
 type Credentials struct {
 	Username string
 	Password string
+	// Claims are OpenID Connect claims (email, name, groups, ...): they
+	// appear in ID tokens and userinfo for the scopes that ask for them.
+	Claims map[string]any
 }
 
 // DefaultConfig returns the defaults of `tokenlab serve` (the README's
@@ -105,6 +125,10 @@ func DefaultConfig() Config {
 		CodeTTL:        60 * time.Second,
 		DeviceTTL:      10 * time.Minute,
 		DeviceInterval: 5 * time.Second,
+
+		Registration:          true,
+		RegistrationMax:       DefaultRegistrationMax,
+		RegistrationPerMinute: DefaultRegistrationPerMinute,
 	}
 }
 
@@ -132,9 +156,17 @@ type Server struct {
 	pages     *template.Template
 	hashing   *hashLimiter
 	loginRate *loginRateLimiter
+	// registrationRate bounds dynamic registrations per client address.
+	registrationRate *loginRateLimiter
 	// userCodeGuesses throttles failed user-code lookups on /device.
 	userCodeGuesses *guessLimiter
 	maint           *maintenance
+	// idKeys signs ID tokens (oidc.go); userClaims are the configured
+	// users' claims by username.
+	idKeys     idKeyHolder
+	userClaims map[string]map[string]any
+	// clientLifetimes are the configured clients' own token lifetimes.
+	clientLifetimes map[string]ClientConfig
 }
 
 // New prepares a server on db (a *sqlite.DB, or any Store): it loads or
@@ -167,15 +199,19 @@ func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, erro
 		return nil, err
 	}
 	s := &Server{
-		cfg:             cfg,
-		db:              db,
-		clock:           clock,
-		log:             cfg.Logger,
-		admin:           sha256.Sum256([]byte(cfg.AdminToken)),
-		dummyHash:       dummy,
-		formKey:         randomBytes(32),
-		pages:           pageTemplates,
-		loginRate:       newLoginRateLimiter(cfg.LoginRate),
+		cfg:       cfg,
+		db:        db,
+		clock:     clock,
+		log:       cfg.Logger,
+		admin:     sha256.Sum256([]byte(cfg.AdminToken)),
+		dummyHash: dummy,
+		formKey:   randomBytes(32),
+		pages:     pageTemplates,
+		loginRate: newLoginRateLimiter(cfg.LoginRate),
+		// A burst of the whole minute's allowance: a test suite registers
+		// a few clients at once; a flood gets 429 after that.
+		registrationRate: &loginRateLimiter{perSecond: float64(cfg.RegistrationPerMinute) / 60,
+			burst: float64(max(1, cfg.RegistrationPerMinute)), buckets: map[string]*bucket{}},
 		userCodeGuesses: newGuessLimiter(),
 	}
 	workers := cfg.HashWorkers
@@ -189,9 +225,19 @@ func New(ctx context.Context, db Store, clock *Clock, cfg Config) (*Server, erro
 	s.hashing = newHashLimiter(workers, queue)
 	s.live.Store(newTokens(cfg.Issuer, cfg.Audience, access, refresh, clock.Now))
 	s.policy.Store(&cfg.Policy)
+	s.clientLifetimes = map[string]ClientConfig{}
+	for _, c := range cfg.Clients {
+		if c.AccessTTL > 0 || c.RefreshTTL > 0 {
+			s.clientLifetimes[c.ID] = c
+		}
+	}
+	s.userClaims = map[string]map[string]any{}
 	for _, u := range cfg.Users {
 		if err := s.ensureUser(ctx, u); err != nil {
 			return nil, err
+		}
+		if len(u.Claims) > 0 {
+			s.userClaims[lookupUsername(u.Username)] = u.Claims
 		}
 	}
 	if err := s.registerClients(ctx); err != nil {
@@ -222,6 +268,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("retention must be between 0 and %s", FormatDuration(maxLifetime))
 	case c.LoginRate < 0 || c.HashWorkers < 0 || c.HashQueue < 0:
 		return errors.New("login-rate, hash workers and hash queue must not be negative")
+	case c.Registration && (c.RegistrationMax < 1 || c.RegistrationMax > maxClients || c.RegistrationPerMinute < 1):
+		return fmt.Errorf("with registration on, registration-max must be from 1 to %d and registration-rate at least 1/min", maxClients)
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
 	}
@@ -240,6 +288,11 @@ func (c Config) validate() error {
 		}
 	}
 	for _, u := range c.Users {
+		for name := range u.Claims {
+			if IsProtocolClaim(name) {
+				return fmt.Errorf("user %q: the claim %s is set by the server itself; choose another name", u.Username, name)
+			}
+		}
 		err := validateCredentials(u.Username, u.Password)
 		if err == nil {
 			_, err = canonicalUsername(u.Username)

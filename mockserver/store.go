@@ -22,6 +22,8 @@ type Store interface {
 
 	SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error
 	ClientByID(ctx context.Context, id string) (auth.Client, error)
+	RegisterClient(ctx context.Context, c auth.Client, max int) error
+	Clients(ctx context.Context, limit int) ([]auth.Client, error)
 	CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeLimits) error
 	RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCode, auth.Family, error)
 	CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits auth.CodeLimits) error

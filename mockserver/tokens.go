@@ -28,6 +28,29 @@ type AccessClaims struct {
 	SessionID string `json:"sid,omitempty"`      // the refresh-token family, for the logout denylist
 	ClientID  string `json:"client_id,omitempty"`
 	Scope     string `json:"scope,omitempty"`
+	// Extra are the user's configured claims that access tokens carry
+	// (Config.AccessTokenClaims); never read back from a token.
+	Extra map[string]any `json:"-"`
+}
+
+// MarshalJSON adds Extra to the registered claims; a claim of the token's
+// own is never replaced.
+func (c AccessClaims) MarshalJSON() ([]byte, error) {
+	type plain AccessClaims // without this method
+	base, err := json.Marshal(plain(c))
+	if err != nil || len(c.Extra) == 0 {
+		return base, err
+	}
+	all := map[string]any{}
+	if err := json.Unmarshal(base, &all); err != nil {
+		return nil, err
+	}
+	for k, v := range c.Extra {
+		if _, taken := all[k]; !taken {
+			all[k] = v
+		}
+	}
+	return json.Marshal(all)
 }
 
 // RefreshClaims are the claims of a refresh token.
@@ -91,6 +114,7 @@ func (t *tokens) signAccess(sub, user string, fam familyRef, now time.Time, ttl 
 		SessionID: fam.id,
 		ClientID:  fam.clientID,
 		Scope:     fam.scope,
+		Extra:     fam.claims,
 	}
 	s, err := sign(t.access, typAccess, c)
 	return s, c, err
@@ -122,6 +146,7 @@ func (t *tokens) signRefreshAs(jti string, userID int64, familyID string, now, e
 type familyRef struct {
 	id, clientID, scope, resource string
 	deadline                      time.Time
+	claims                        map[string]any // the user's claims that access tokens carry
 }
 
 // audienceFor is the aud of an access token. Without an RFC 8707 resource

@@ -73,6 +73,16 @@ type serveOptions struct {
 	// sources says where each setting not left at its default came from:
 	// "flag", "environment", ".env" or "file".
 	sources map[string]string
+
+	// The config file (serve_config.go) and what only it or these flags set.
+	configFile       string
+	printConfig      bool
+	file             *serveFile
+	registration     string // on or off
+	registrationMax  int
+	registrationRate string // N/min
+	resources        []string
+	apiScope         string
 }
 
 func defaultServeOptions() serveOptions {
@@ -83,6 +93,8 @@ func defaultServeOptions() serveOptions {
 		codeTTL: "60s", deviceTTL: "10m", deviceInterval: "5s",
 		headerTimeout: "2s", bodyTimeout: "5s",
 		eventsMax: mockserver.DefaultEventsMax, retention: mockserver.FormatDuration(mockserver.DefaultRetention),
+		registration: "on", registrationMax: mockserver.DefaultRegistrationMax,
+		registrationRate: strconv.Itoa(mockserver.DefaultRegistrationPerMinute) + "/min",
 	}
 }
 
@@ -99,9 +111,14 @@ var envFallbacks = []struct{ flag, env string }{
 	{"admin-token", "TOKENLAB_ADMIN_TOKEN"},
 	{"client-file", "TOKENLAB_CLIENT_FILE"},
 	{"code-ttl", "TOKENLAB_CODE_TTL"},
+	{"config", "TOKENLAB_CONFIG"},
 }
 
-func newServeCmd(std streams) *cobra.Command {
+func newServeCmd(std streams) *cobra.Command { return newServeCmdRun(std, serveRun) }
+
+// newServeCmdRun is serve with run in place of serveRun, for tests that
+// check the options without starting a server.
+func newServeCmdRun(std streams, run func(context.Context, streams, serveOptions) error) *cobra.Command {
 	opts := defaultServeOptions()
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -129,8 +146,19 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 			if err != nil {
 				return err
 			}
+			if err := applyServeFile(cmd, &opts, sources); err != nil {
+				return err
+			}
 			opts.sources = sources
-			return serveRun(cmd.Context(), std, opts)
+			if opts.printConfig {
+				cfg, err := opts.resolve()
+				if err != nil {
+					return err
+				}
+				printConfig(std.out, cmd, opts, cfg)
+				return nil
+			}
+			return run(cmd.Context(), std, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -172,6 +200,13 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
 	f.BoolVar(&opts.openIntrospection, "open-introspection", false, "answer /oauth/introspect without client authentication, for teaching (a client that names itself still sees only its own tokens)")
 	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
+	f.StringVar(&opts.configFile, "config", "", "YAML file of settings, users (with claims), clients (with lifetimes) and resources; flags and the environment override it (env TOKENLAB_CONFIG; see docs/tokenlab.example.yaml)")
+	f.BoolVar(&opts.printConfig, "print-config", false, "print the effective configuration, secrets redacted, with where each value came from, and exit")
+	f.StringVar(&opts.registration, "registration", opts.registration, "RFC 7591 dynamic client registration at /oauth/register: on or off")
+	f.IntVar(&opts.registrationMax, "registration-max", opts.registrationMax, "most clients that may register themselves")
+	f.StringVar(&opts.registrationRate, "registration-rate", opts.registrationRate, "most registrations per minute per client address, as N/min")
+	f.StringArrayVar(&opts.resources, "resource", nil, "an RFC 8707 resource (absolute URI) this server issues tokens for, besides its own origin (repeatable)")
+	f.StringVar(&opts.apiScope, "api-scope", "", "the scope the built-in API (/protected, /me) needs; other tokens get 403 insufficient_scope")
 	return cmd
 }
 
@@ -285,7 +320,13 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		*sf.out = v
 	}
 	cfg.Policy = o.policy
+	if err := o.resolveOIDC(&cfg); err != nil {
+		return cfg, err
+	}
 	users := o.users
+	if o.file != nil && len(o.file.users) > 0 && o.sources["user"] != "flag" {
+		users = nil // the file's users replace the demo user
+	}
 	if o.userFile != "" {
 		fromFile, err := readUserFile(o.userFile)
 		if err != nil {
@@ -297,12 +338,15 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		users = append(users, fromFile...)
 	}
 	cfg.Users = nil
+	if o.file != nil {
+		cfg.Users = append(cfg.Users, o.file.users...)
+	}
 	for _, u := range users {
 		name, pass, ok := strings.Cut(u, ":")
 		if !ok || name == "" || pass == "" {
 			return cfg, usagef("--user: write each user as name:password (the value is not repeated here: it may hold a password)")
 		}
-		cfg.Users = append(cfg.Users, mockserver.Credentials{Username: name, Password: pass})
+		cfg.Users = overrideUser(cfg.Users, mockserver.Credentials{Username: name, Password: pass})
 	}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken, cfg.adminGenerated = "tla_"+randomHex(24), true
@@ -319,13 +363,16 @@ func (o serveOptions) resolve() (serveConfig, error) {
 // is found beside the client file.
 func (o serveOptions) clientConfigs() ([]mockserver.ClientConfig, error) {
 	var clients []mockserver.ClientConfig
+	if o.file != nil {
+		clients = append(clients, o.file.clients...)
+	}
 	if o.clientFile != "" {
 		data, err := os.ReadFile(o.clientFile)
 		if err != nil {
 			return nil, usagef("--client-file: %v", err)
 		}
 		dir := filepath.Dir(o.clientFile)
-		clients, err = mockserver.ParseClientFile(data, func(name string) ([]byte, error) {
+		fromFile, err := mockserver.ParseClientFile(data, func(name string) ([]byte, error) {
 			if !filepath.IsAbs(name) {
 				name = filepath.Join(dir, name)
 			}
@@ -334,6 +381,7 @@ func (o serveOptions) clientConfigs() ([]mockserver.ClientConfig, error) {
 		if err != nil {
 			return nil, usagef("--client-file %s: %v", o.clientFile, err)
 		}
+		clients = append(clients, fromFile...)
 	}
 	for _, v := range o.clients {
 		c, err := mockserver.ParseClientFlag(v)
@@ -492,6 +540,10 @@ type banner struct {
 	Sources  map[string]string `json:"sources,omitempty"`
 	MaxConns int               `json:"maxConns"`
 	Warnings []string          `json:"warnings,omitempty"`
+	// Registration says whether RFC 7591 registration is on; Resources
+	// are the RFC 8707 resources served besides the server's origin.
+	Registration bool     `json:"registration"`
+	Resources    []string `json:"resources,omitempty"`
 }
 
 // sensitiveSettings are the settings a stray ./.env must not change
@@ -525,7 +577,8 @@ func weak(secret string) bool { return secret != "" && len(secret) < mockserver.
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
 	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources), MaxConns: cfg.maxConns,
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL),
-		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL)}
+		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL),
+		Registration: cfg.Registration, Resources: cfg.Resources}
 	clients := []string{mockserver.DefaultClientID + " (public, loopback redirects)"}
 	for _, c := range cfg.Clients {
 		b.Clients = append(b.Clients, c.ID)
@@ -545,7 +598,7 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 	var users []string
 	for _, u := range cfg.Users {
 		b.Users = append(b.Users, u.Username)
-		if u == demoUser {
+		if u.Username == demoUser.Username && u.Password == demoUser.Password {
 			users = append(users, u.Username+" / "+u.Password)
 		} else {
 			users = append(users, u.Username+" (password as given)")
@@ -575,6 +628,7 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"login flows", fmt.Sprintf("PKCE %s/oauth/authorize · device %s/device (code %s, device %s)", url, url, b.CodeTTL, b.DeviceTTL)},
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
+		{"openid", oidcSummary(url, cfg)},
 	}
 	loginRate := "off"
 	if cfg.LoginRate > 0 {

@@ -10,6 +10,10 @@ type Client struct {
 	RedirectURIs []string // "loopback" stands for any loopback http URI on any port
 	Scopes       []string // empty: any scope
 	CreatedAt    time.Time
+	// RegisteredAt is set for a client that registered itself (RFC 7591),
+	// which the configuration's sync leaves alone; Name is its client_name.
+	RegisteredAt time.Time
+	Name         string
 }
 
 // Public reports whether the client has no secret.
@@ -26,6 +30,7 @@ type AuthCode struct {
 	Username    string
 	Scope       string
 	Resource    string
+	Nonce       string // OIDC: echoed in the ID token
 	IssuedAt    time.Time
 	ExpiresAt   time.Time
 	UsedAt      time.Time

@@ -55,4 +55,5 @@ const (
 	EventDeviceExpired           = "device_expired"
 	EventClientCredentialsIssued = "client_credentials_issued"
 	EventClientAuthFailed        = "client_auth_failed"
+	EventClientRegistered        = "client_registered"
 )

@@ -16,13 +16,14 @@ import (
 // still recognised as a replay rather than as an unknown code.
 const keepSpent = time.Hour
 
-const clientColumns = `id, secret_hash, grant_types, redirect_uris, scopes, created_at`
+const clientColumns = `id, secret_hash, grant_types, redirect_uris, scopes, created_at, registered_at, client_name`
 
 func scanClient(s scanner) (auth.Client, error) {
 	var c auth.Client
 	var grants, uris, scopes string
-	var created sql.NullInt64
-	err := s.Scan(&c.ID, &c.SecretHash, &grants, &uris, &scopes, &created)
+	var created, registered sql.NullInt64
+	err := s.Scan(&c.ID, &c.SecretHash, &grants, &uris, &scopes, &created, &registered, &c.Name)
+	c.RegisteredAt = fromNanos(registered)
 	c.GrantTypes, c.Scopes = strings.Fields(grants), strings.Fields(scopes)
 	c.RedirectURIs = strings.FieldsFunc(uris, func(r rune) bool { return r == '\n' })
 	c.CreatedAt = fromNanos(created)
@@ -38,9 +39,10 @@ func (db *DB) ClientByID(ctx context.Context, id string) (auth.Client, error) {
 	return c, err
 }
 
-// SyncClients makes the registry hold exactly these clients: new ones are
-// added, known ones updated, and any other removed with its codes, so a
-// client dropped from the configuration stops working at the next start.
+// SyncClients makes the registry hold exactly these clients besides the
+// registered ones (RFC 7591): new ones are added, known ones updated, and
+// any other configured one removed with its codes, so a client dropped
+// from the configuration stops working at the next start.
 func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error {
 	return db.tx(ctx, func(tx wtx) error {
 		keep := make([]any, 0, len(clients))
@@ -51,16 +53,17 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
-				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes`,
+				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes,
+				registered_at = NULL, client_name = ''`,
 				c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
 				now.UnixNano()); err != nil {
 				return fmt.Errorf("store client %s: %w", c.ID, err)
 			}
 			keep = append(keep, c.ID)
 		}
-		q := `DELETE FROM clients`
+		q := `DELETE FROM clients WHERE registered_at IS NULL`
 		if len(keep) > 0 {
-			q += ` WHERE id NOT IN (?` + strings.Repeat(", ?", len(keep)-1) + `)`
+			q += ` AND id NOT IN (?` + strings.Repeat(", ?", len(keep)-1) + `)`
 		}
 		_, err := tx.ExecContext(ctx, q, keep...)
 		return err
@@ -85,9 +88,9 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 		); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
-			now.UnixNano(), c.ExpiresAt.UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (code_hash, id, client_id, redirect_uri, challenge, user_id, scope, resource, issued_at, expires_at, nonce)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ID, c.ClientID, c.RedirectURI, c.Challenge, c.UserID, c.Scope, c.Resource,
+			now.UnixNano(), c.ExpiresAt.UnixNano(), c.Nonce); err != nil {
 			return err
 		}
 		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
@@ -187,10 +190,10 @@ func codeByHash(tx wtx, hash []byte) (auth.AuthCode, error) {
 	var c auth.AuthCode
 	var issued, expires, used sql.NullInt64
 	err := tx.QueryRowContext(tx.ctx, `SELECT a.code_hash, a.id, a.client_id, a.redirect_uri, a.challenge, a.user_id, u.username,
-		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id
+		a.scope, a.resource, a.issued_at, a.expires_at, a.used_at, a.family_id, a.nonce
 		FROM auth_codes a JOIN users u ON u.id = a.user_id WHERE a.code_hash = ?`, hash).
 		Scan(&c.Hash, &c.ID, &c.ClientID, &c.RedirectURI, &c.Challenge, &c.UserID, &c.Username,
-			&c.Scope, &c.Resource, &issued, &expires, &used, &c.FamilyID)
+			&c.Scope, &c.Resource, &issued, &expires, &used, &c.FamilyID, &c.Nonce)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, auth.ErrNotFound
 	}
