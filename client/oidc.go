@@ -41,11 +41,13 @@ const EventIDToken = "id_token"
 func (d discovery) offersOpenID() bool { return slices.Contains(d.Scopes, scopeOpenID) }
 
 // withOpenID adds openid to a user login's scope when the discovered
-// server offers it. Client credentials have no user, so no ID token.
+// server offers it and the profile names no scope of its own (a scope
+// given, by --scope or the profile, is sent as written: the user chose
+// it). Client credentials have no user, so no ID token.
 // It reads the cached discovery: every OAuth flow discovers before it
 // builds a form (CheckFlow), and a server not yet discovered is not asked.
 func (c *Client) withOpenID(form url.Values, grant string) {
-	if grant == grantClientCredentials || grant == grantRefreshToken {
+	if grant == grantClientCredentials || grant == grantRefreshToken || c.profile.OAuth.Scope != "" {
 		return
 	}
 	c.discoMu.Lock()
