@@ -22,6 +22,8 @@ type Store interface {
 
 	SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error
 	ClientByID(ctx context.Context, id string) (auth.Client, error)
+	PutClient(ctx context.Context, c auth.Client, now time.Time) error
+	RevokeClientFamilies(ctx context.Context, clientID, reason string, now time.Time) (int, error)
 	CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeLimits) error
 	RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCode, auth.Family, error)
 	CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits auth.CodeLimits) error
@@ -39,6 +41,7 @@ type Store interface {
 	AddEvents(ctx context.Context, events ...auth.Event) error
 	AddRejection(ctx context.Context, e auth.Event, window time.Duration) error
 	Events(ctx context.Context, after int64, limit int, trace string) ([]auth.Event, error)
+	ClientEvents(ctx context.Context, after int64, limit int, clientID string) ([]auth.Event, error)
 	PruneEvents(ctx context.Context, keep int) (int64, error)
 	PruneEndedFamilies(ctx context.Context, cutoff time.Time) (int64, error)
 }

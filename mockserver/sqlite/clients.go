@@ -45,16 +45,8 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 	return db.tx(ctx, func(tx wtx) error {
 		keep := make([]any, 0, len(clients))
 		for _, c := range clients {
-			var secret any
-			if len(c.SecretHash) > 0 {
-				secret = c.SecretHash
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
-				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes`,
-				c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
-				now.UnixNano()); err != nil {
-				return fmt.Errorf("store client %s: %w", c.ID, err)
+			if err := putClient(tx, c, now); err != nil {
+				return err
 			}
 			keep = append(keep, c.ID)
 		}
@@ -65,6 +57,22 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 		_, err := tx.ExecContext(ctx, q, keep...)
 		return err
 	})
+}
+
+// putClient inserts a client or updates the one with its ID.
+func putClient(tx wtx, c auth.Client, now time.Time) error {
+	var secret any
+	if len(c.SecretHash) > 0 {
+		secret = c.SecretHash
+	}
+	if _, err := tx.ExecContext(tx.ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
+		grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes`,
+		c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
+		now.UnixNano()); err != nil {
+		return fmt.Errorf("store client %s: %w", c.ID, err)
+	}
+	return nil
 }
 
 // CreateCode stores a new authorization code and logs code_issued. Codes
@@ -89,7 +97,7 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 			now.UnixNano(), c.ExpiresAt.UnixNano()); err != nil {
 			return err
 		}
-		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
+		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID, ClientID: c.ClientID,
 			Reason: fmt.Sprintf("%s logged in on the authorize page; client %s gets a single-use code bound to its redirect URI and PKCE challenge, valid until %s",
 				c.Username, c.ClientID, c.ExpiresAt.Format(time.RFC3339))})
 	})
