@@ -47,6 +47,8 @@ type world struct {
 	events []actorEvent
 
 	v3 worldV3 // token variables and the like (world_v3.go)
+
+	app *appRun // the app under test (app.go), nil in other scenarios
 }
 
 // actor is one client of the scenario (a device): its own session.
@@ -383,6 +385,8 @@ func defaultCheck(kind string, o Observed, summary string) []string {
 		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("logout failed: %s (add an expect: to make this the point of the step)", o.describe())}
 		}
+	case KindHTTP, KindBrowse:
+		return appDefaultCheck(kind, o, summary)
 	case KindRequest:
 		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("the request failed: %s (add expect: {status: %d} if that is the point of the step)", summary, o.Status)}
@@ -447,6 +451,8 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return Observed{}, "restart", err
 		}
 		return Observed{}, "the server restarts on the same database", nil
+	case KindBrowse, KindHTTP, KindRestartApp, KindAwait, KindRevoke:
+		return w.doApp(ctx, st)
 	case KindRotateKeys:
 		if err := w.admin.rotateKeys(ctx); err != nil {
 			return Observed{}, "rotate_keys", err
@@ -623,6 +629,7 @@ func (w *world) doLogout(ctx context.Context, a *actor) (Observed, string, error
 
 func (w *world) doFault(ctx context.Context, st Step) (Observed, string, error) {
 	f := st.Fault
+	f.Client = w.clientID(f.Client)
 	if err := w.admin.fault(ctx, f); err != nil {
 		return Observed{}, "fault", err
 	}
@@ -632,12 +639,18 @@ func (w *world) doFault(ctx context.Context, st Step) (Observed, string, error) 
 	}
 	what := fmt.Sprintf("with %d", f.Status)
 	switch {
+	case f.LoseResponse:
+		what = "by acting on it and losing the answer on the way back"
 	case f.Status == 0:
 		what = "late, after " + time.Duration(f.Delay).String()
 	case f.Delay > 0:
 		what += ", after " + time.Duration(f.Delay).String()
 	}
-	return Observed{}, fmt.Sprintf("the server will answer the next %s to the %s route %s", calls, f.Route, what), nil
+	of := ""
+	if st.Fault.Client != "" {
+		of = " of client " + st.Fault.Client
+	}
+	return Observed{}, fmt.Sprintf("the server will answer the next %s%s to the %s route %s", calls, of, f.Route, what), nil
 }
 
 // restart stops the embedded server and starts it again on the same

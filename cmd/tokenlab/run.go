@@ -46,6 +46,7 @@ type runOptions struct {
 	// success; without it such a run tested nothing and fails.
 	allowAllSkipped bool
 	warnings        []func() // secrets given as flags, said once the flags are right
+	app             appOptions // --app and --app-path (run_app.go)
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
@@ -137,6 +138,7 @@ JUnit has an error, JSON says "interrupted": true.`,
 	opts.source.addFlags(f, "that user's")
 	f.StringSliceVar(&opts.tags, "tag", nil, "run only the scenarios with this tag (repeat or comma-separate for any of several)")
 	f.BoolVar(&opts.check, "check", false, "read and validate the scenarios, run nothing")
+	opts.app.addFlags(f)
 	f.BoolVar(&opts.allowAllSkipped, "allow-all-skipped", false, "succeed even when every scenario was skipped (without it such a run, which tested nothing, exits 2)")
 	return cmd
 }
@@ -202,7 +204,7 @@ func (o *runOptions) resolvePassword(std streams, inline bool) error {
 // checkScenarios reads and validates scenarios (the flags and the profile
 // are checked before it) and runs nothing.
 func checkScenarios(std streams, opts runOptions, args []string) error {
-	scs, err := loadScenarios(std, args)
+	scs, err := loadScenariosFor(std, opts, args)
 	if err != nil {
 		return err
 	}
@@ -243,7 +245,7 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 	if err != nil {
 		return err
 	}
-	scs, err := loadScenarios(std, args)
+	scs, err := loadScenariosFor(std, opts, args)
 	if err != nil {
 		return err
 	}
@@ -334,6 +336,9 @@ func (o runOptions) runner(env func(string) (string, bool)) (*scenarios.Runner, 
 	r := scenarios.NewRunner()
 	r.Server, r.AdminToken, r.Profile, r.Username, r.Password = o.server, o.adminToken, p, o.username, o.password
 	r.LookupEnv = env // client_secret_env
+	if err := o.app.apply(r); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -378,7 +383,7 @@ type scenarioInfo struct {
 }
 
 func newScenariosCmd(std streams) *cobra.Command {
-	var asJSON bool
+	var asJSON, appOnly bool
 	cmd := &cobra.Command{
 		Use:   "scenarios",
 		Short: "List the built-in scenarios",
@@ -388,15 +393,20 @@ Run one with tokenlab run NAME, or all of them with tokenlab run.`,
   tokenlab scenarios --json | jq -r '.[] | select(.requires | index("clock") | not) | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return listScenarios(std, asJSON)
+			return listScenarios(std, asJSON, appOnly)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires, tags and steps as JSON")
+	cmd.Flags().BoolVar(&appOnly, "app", false, "list the scenarios for an app under test (tokenlab run --app)")
 	return cmd
 }
 
-func listScenarios(std streams, asJSON bool) error {
-	scs, err := scenarios.Builtins()
+func listScenarios(std streams, asJSON, appOnly bool) error {
+	list := scenarios.Builtins
+	if appOnly {
+		list = scenarios.AppBuiltins
+	}
+	scs, err := list()
 	if err != nil {
 		return err
 	}

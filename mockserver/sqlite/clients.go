@@ -141,7 +141,7 @@ func (db *DB) RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCod
 		if err != nil {
 			return err
 		}
-		ev := auth.Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID}
+		ev := auth.Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID, ClientID: code.ClientID}
 		switch {
 		case !code.UsedAt.IsZero():
 			ev.Kind = auth.EventCodeReused
