@@ -45,7 +45,7 @@ type runOptions struct {
 	// allowAllSkipped makes a run in which every scenario was skipped a
 	// success; without it such a run tested nothing and fails.
 	allowAllSkipped bool
-	warnings        []func() // secrets given as flags, said once the flags are right
+	warnings        []func()   // secrets given as flags, said once the flags are right
 	app             appOptions // --app and --app-path (run_app.go)
 }
 
