@@ -144,6 +144,7 @@ type appRun struct {
 	// the earlier awaits' (see doAwait).
 	awaitBase ownEvents
 	restarted bool // a restart_app step ran: a reuse then means a lost rotation
+	lost      bool // a fault loses the answer of the app's refresh
 }
 
 // appFor prepares the scenario's app, or says why the scenario cannot

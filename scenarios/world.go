@@ -220,7 +220,8 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 	}
 	a := w.actor(who)
 	w.lastActor = who
-	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0)
+	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0) ||
+		w.app != nil && (st.Kind == KindHTTP || st.Kind == KindBrowse) // for the diagnosis of a failure (app_diagnose.go)
 	w.setTokenVars(ctx, a)
 	if st.Kind == KindExpect {
 		sr.Summary, sr.Got = "check the step before", w.last
@@ -286,6 +287,7 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 	}
 	if len(sr.Failures) > 0 {
 		sr.Status = Failed
+		sr.Failures = append(sr.Failures, w.app.diagnose(st, sr.Got)...)
 	}
 	sr.Duration = time.Since(start)
 	sr.DurationMS = ms(sr.Duration)
@@ -629,6 +631,9 @@ func (w *world) doLogout(ctx context.Context, a *actor) (Observed, string, error
 
 func (w *world) doFault(ctx context.Context, st Step) (Observed, string, error) {
 	f := st.Fault
+	if f.Client == appClient && f.LoseResponse && w.app != nil {
+		w.app.lost = true
+	}
 	f.Client = w.clientID(f.Client)
 	if err := w.admin.fault(ctx, f); err != nil {
 		return Observed{}, "fault", err
