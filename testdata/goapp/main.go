@@ -171,12 +171,15 @@ func (a *app) data(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusUnauthorized, map[string]string{"error": "login_required"})
 		return
 	}
-	tok, err := a.token(r.Context(), s, "")
+	s.mu.Lock()
+	start := *s.tok // the tokens this request started with
+	s.mu.Unlock()
+	tok, err := a.token(r.Context(), s, "", start)
 	if err == nil {
 		var status int
 		var body []byte
 		if status, body, err = a.callAPI(r.Context(), tok); err == nil && status == http.StatusUnauthorized && a.bug != "no-refresh" {
-			if tok, err = a.token(r.Context(), s, tok.AccessToken); err == nil {
+			if tok, err = a.token(r.Context(), s, tok.AccessToken, start); err == nil {
 				status, body, err = a.callAPI(r.Context(), tok)
 			}
 		}
@@ -202,9 +205,9 @@ func (a *app) data(w http.ResponseWriter, r *http.Request) {
 // clock says it expired or when stale (an access token the API refused)
 // is still the session's. One refresh at a time per session: concurrent
 // requests wait for it and share its result.
-func (a *app) token(ctx context.Context, s *session, stale string) (*oauth2.Token, error) {
+func (a *app) token(ctx context.Context, s *session, stale string, start oauth2.Token) (*oauth2.Token, error) {
 	if a.bug == "refresh-per-request" {
-		return a.refreshAlone(ctx, s, stale)
+		return a.refreshAlone(ctx, s, stale, start)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -233,11 +236,8 @@ func (a *app) token(ctx context.Context, s *session, stale string) (*oauth2.Toke
 }
 
 // refreshAlone is the refresh-per-request bug: each request refreshes
-// with the refresh token it read, whatever the others do.
-func (a *app) refreshAlone(ctx context.Context, s *session, stale string) (*oauth2.Token, error) {
-	s.mu.Lock()
-	mine := *s.tok
-	s.mu.Unlock()
+// with the refresh token it started with, whatever the others do.
+func (a *app) refreshAlone(ctx context.Context, s *session, stale string, mine oauth2.Token) (*oauth2.Token, error) {
 	if mine.Valid() && stale == "" {
 		return &mine, nil
 	}

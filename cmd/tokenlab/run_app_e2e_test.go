@@ -1,0 +1,181 @@
+package main
+
+// Apps under test through the real binary: testdata/goapp (x/oauth2) and
+// testdata/nodeapp (openid-client) pass every built-in app scenario, and
+// each APP_BUG fails its own scenario and exactly the cells the table
+// says; the reports carry the app's output and name the bug.
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tokenlab/tokenlab/internal/interoptest"
+	"github.com/tokenlab/tokenlab/scenarios"
+)
+
+// appBugs is the table: for each APP_BUG, its own scenario, the scenarios
+// it fails (its own and those that need what it breaks; every other cell
+// must pass) and a part of the sentence that names the bug.
+var appBugs = []struct {
+	bug, own string
+	fails    []string
+	says     string
+}{
+	{bug: "", fails: nil},
+	{"no-refresh", "app-refresh-on-expiry",
+		[]string{"app-refresh-on-expiry", "app-single-refresh", "app-rotation-persisted", "app-lost-refresh-response-grace"},
+		"the app never refreshed"},
+	{"refresh-per-request", "app-single-refresh",
+		[]string{"app-single-refresh", "app-lost-refresh-response", "app-lost-refresh-response-grace"},
+		"the app refreshed 20 times for 20 concurrent requests; the server saw the same refresh token 19 times after rotation and revoked the family"},
+	{"memory-rotation", "app-rotation-persisted", []string{"app-rotation-persisted"}, "kept the rotated refresh token in memory only"},
+	{"no-retry", "app-lost-refresh-response-grace", []string{"app-lost-refresh-response", "app-lost-refresh-response-grace"},
+		"instead of retrying the refresh once"},
+	{"error-loop", "app-reuse-relogin", []string{"app-lost-refresh-response", "app-reuse-relogin"}, "it kept the dead session"},
+	{"logout-no-revoke", "app-logout", []string{"app-logout"}, "the app's logout did not revoke the session at the server"},
+}
+
+var goApp struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// goAppBinary builds testdata/goapp (its own module, with x/oauth2) once.
+func goAppBinary(t *testing.T) string {
+	t.Helper()
+	tokenlabBinary(t) // skips under -short, and e2eBinary.dir is removed after the tests
+	goApp.once.Do(func() {
+		goApp.path = filepath.Join(e2eBinary.dir, "goapp")
+		cmd := exec.Command("go", "build", "-o", goApp.path, ".")
+		cmd.Dir = filepath.Join(interoptest.RepoRoot(t), "testdata", "goapp")
+		goApp.out, goApp.err = cmd.CombinedOutput()
+	})
+	if goApp.err != nil {
+		t.Fatalf("build testdata/goapp: %v\n%s", goApp.err, goApp.out)
+	}
+	return goApp.path
+}
+
+type appRunReport struct {
+	Passed, Failed, Skipped int
+	Scenarios               []struct {
+		Name, Status, Reason, AppOutput string
+	}
+}
+
+// runApp runs the built-in app scenarios (or those named) against the
+// app command with APP_BUG set.
+func runApp(t *testing.T, command, bug string, args ...string) appRunReport {
+	t.Helper()
+	env := map[string]string{"APP_BUG": bug, "APP_STATE_DIR": t.TempDir()}
+	code, out, errOut := runBinaryEnv(t, env, append([]string{"run", "--app", command, "--format", "json"}, args...)...)
+	var rep appRunReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, not a JSON report (%v):\n%s\n%s", code, err, out, errOut)
+	}
+	if want := map[bool]int{true: 1, false: 0}[rep.Failed > 0]; code != want {
+		t.Errorf("exit %d with %d failed", code, rep.Failed)
+	}
+	return rep
+}
+
+// checkAppTable runs every row of the table against one app.
+func checkAppTable(t *testing.T, command string) {
+	for _, row := range appBugs {
+		name := row.bug
+		if name == "" {
+			name = "correct"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rep := runApp(t, command, row.bug)
+			if len(rep.Scenarios) != len(scenarios.AppBuiltinNames) || rep.Skipped > 0 {
+				t.Fatalf("ran %d scenarios (%d skipped), want every one of %v", len(rep.Scenarios), rep.Skipped, scenarios.AppBuiltinNames)
+			}
+			var failed []string
+			for _, sc := range rep.Scenarios {
+				if sc.Status == scenarios.Failed {
+					failed = append(failed, sc.Name)
+				}
+				if sc.Name == row.own && !strings.Contains(sc.Reason, row.says) {
+					t.Errorf("%s failed without naming the bug (%q): %s", sc.Name, row.says, sc.Reason)
+				}
+				if slices.Contains(row.fails, sc.Name) != (sc.Status == scenarios.Failed) {
+					t.Errorf("%s: %s, the table expects it to %s: %s\napp output:\n%s", sc.Name, sc.Status,
+						map[bool]string{true: "fail", false: "pass"}[slices.Contains(row.fails, sc.Name)], sc.Reason, sc.AppOutput)
+				}
+			}
+			if row.own != "" && !slices.Contains(failed, row.own) {
+				t.Errorf("APP_BUG=%s did not fail its own scenario %s", row.bug, row.own)
+			}
+		})
+	}
+}
+
+func TestRunAppE2EGoApp(t *testing.T) {
+	t.Parallel()
+	checkAppTable(t, goAppBinary(t))
+}
+
+// The app's output reaches every report format, and the failure names the bug.
+func TestRunAppE2EReportsCarryTheAppOutput(t *testing.T) {
+	t.Parallel()
+	app := goAppBinary(t)
+	env := map[string]string{"APP_BUG": "logout-no-revoke", "APP_STATE_DIR": t.TempDir()}
+	for format, want := range map[string][]string{
+		"text":  {"✗ app-logout failed", "the app's output (stdout and stderr):", "│ goapp: listening on 127.0.0.1:", "the app's logout did not revoke"},
+		"json":  {`"appOutput": "goapp: listening on 127.0.0.1:`, "the app's logout did not revoke"},
+		"junit": {"<system-err>goapp: listening on 127.0.0.1:", "the app&#39;s logout did not revoke"},
+		"tap":   {"app_output: |", "goapp: listening on 127.0.0.1:", "logout did not revoke"},
+	} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runBinaryEnv(t, env, "run", "--app", app, "--format", format, "app-logout")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s\n%s", code, out, errOut)
+			}
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("the %s report lacks %q:\n%s", format, w, out)
+				}
+			}
+		})
+	}
+}
+
+// An app that exits early or never gets ready fails the scenario with a
+// sentence that says which, and its output is in the report.
+func TestRunAppE2EAppThatNeverGetsReady(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	never := filepath.Join(dir, "never.yaml")
+	if err := os.WriteFile(never, []byte("name: never-ready\napp: {ready_timeout: 1s}\nsteps:\n  - http: data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, command, file, reason, output string
+	}{
+		{"exits early", "echo 'cannot read my config' >&2; exit 3", "app-login", "the app exited before it was ready (exit status 3)", "cannot read my config"},
+		{"never ready", "echo 'starting, slowly'; exec sleep 60", never, "the app was not ready within 1s: GET http://127.0.0.1:", "starting, slowly"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := runApp(t, tc.command, "", tc.file)
+			if len(rep.Scenarios) != 1 {
+				t.Fatalf("%+v", rep)
+			}
+			sc := rep.Scenarios[0]
+			if sc.Status != scenarios.Failed || !strings.Contains(sc.Reason, tc.reason) || !strings.Contains(sc.AppOutput, tc.output) {
+				t.Errorf("status %s, reason %q, output %q; want failed, %q, %q", sc.Status, sc.Reason, sc.AppOutput, tc.reason, tc.output)
+			}
+		})
+	}
+}
