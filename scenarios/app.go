@@ -71,6 +71,10 @@ type AppSpec struct {
 	ReadyTimeout *Duration         `yaml:"ready_timeout"`
 }
 
+// appNeedsAdmin is why an app scenario cannot run on a server without its
+// admin token.
+const appNeedsAdmin = "it puts an app under test, whose client is registered through the server's admin API: give its --admin-token"
+
 // appOutputMax bounds the app's output kept for the report: its last 64 KiB.
 const appOutputMax = 64 << 10
 

@@ -340,6 +340,9 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	if r.AdminToken != "" {
 		w.admin = &adminAPI{url: w.server, token: r.AdminToken, trace: trace}
 	}
+	if w.app != nil && w.admin == nil {
+		return nil, appNeedsAdmin, nil
+	}
 	// The skip names the first step that cannot run here: a login the
 	// server cannot do comes before an advance it cannot do, whatever
 	// makes each impossible.

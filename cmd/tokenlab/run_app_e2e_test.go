@@ -179,3 +179,26 @@ func TestRunAppE2EAppThatNeverGetsReady(t *testing.T) {
 		})
 	}
 }
+
+// Against `tokenlab serve` the runner registers the app's client through
+// POST /admin/clients, and scenarios that share the server (-j) count
+// only their own app's events.
+func TestRunAppE2EExternalServer(t *testing.T) {
+	t.Parallel()
+	app := goAppBinary(t)
+	p := startServe(t)
+	env := map[string]string{"APP_STATE_DIR": t.TempDir(), "TOKENLAB_ADMIN_TOKEN": e2eAdminToken}
+	code, out, errOut := runBinaryEnv(t, env, "run", "--server", p.banner.URL, "--app", app, "--format", "json", "-j", "4")
+	var rep appRunReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, out, errOut)
+	}
+	if code != 0 || rep.Passed != len(scenarios.AppBuiltinNames) {
+		t.Errorf("exit %d, %d passed of %d:\n%s", code, rep.Passed, len(scenarios.AppBuiltinNames), out)
+	}
+
+	code, out, _ = runBinary(t, "run", "--server", p.banner.URL, "--app", app, "app-login")
+	if code != 2 || !strings.Contains(out, "○ app-login skipped: it puts an app under test, whose client is registered through the server's admin API: give its --admin-token") {
+		t.Errorf("without the admin token: exit %d\n%s", code, out)
+	}
+}
