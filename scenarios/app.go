@@ -83,10 +83,10 @@ func CheckAppPaths(pairs []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range pairs {
 		name, path, ok := strings.Cut(p, "=")
-		if err := checkAppPath(name, path); !ok || err != nil {
-			if err == nil {
-				err = fmt.Errorf("write --app-path as NAME=/path, such as data=/api/me, not %q", p)
-			}
+		if !ok {
+			return nil, fmt.Errorf("write --app-path as NAME=/path, such as data=/api/me, not %q", p)
+		}
+		if err := checkAppPath(name, path); err != nil {
 			return nil, err
 		}
 		out[name] = path
@@ -376,6 +376,28 @@ func (a *appRun) exited() error {
 	default:
 	}
 	return nil
+}
+
+// whyNoAnswer says that the app exited when that is why a request to it
+// failed: the connection drops a moment before the process is reaped, so
+// it waits for that moment (at most a second).
+func (a *appRun) whyNoAnswer(err error) error {
+	if err == nil {
+		return nil
+	}
+	a.mu.Lock()
+	p := a.proc
+	a.mu.Unlock()
+	if p != nil {
+		select {
+		case <-p.done:
+		case <-time.After(time.Second):
+		}
+	}
+	if exit := a.exited(); exit != nil {
+		return exit
+	}
+	return err
 }
 
 // output is what the app wrote, its last 64 KiB.

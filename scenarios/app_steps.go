@@ -149,9 +149,11 @@ func (w *world) doApp(ctx context.Context, st Step) (Observed, string, error) {
 	}
 	switch st.Kind {
 	case KindBrowse:
-		return w.doBrowse(ctx, st.App.Browse)
+		o, summary, err := w.doBrowse(ctx, st.App.Browse)
+		return o, summary, w.app.whyNoAnswer(err)
 	case KindHTTP:
-		return w.doHTTP(ctx, st.App.HTTP)
+		o, summary, err := w.doHTTP(ctx, st.App.HTTP)
+		return o, summary, w.app.whyNoAnswer(err)
 	case KindRestartApp:
 		w.app.stop()
 		w.app.restarted = true
