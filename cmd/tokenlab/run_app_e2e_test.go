@@ -75,7 +75,7 @@ type appRunReport struct {
 // app command with APP_BUG set.
 func runApp(t *testing.T, command, bug string, args ...string) appRunReport {
 	t.Helper()
-	env := map[string]string{"APP_BUG": bug, "APP_STATE_DIR": t.TempDir()}
+	env := map[string]string{"APP_BUG": bug, "APP_STATE_DIR": t.TempDir(), "TMPDIR": t.TempDir()}
 	code, out, errOut := runBinaryEnv(t, env, append([]string{"run", "--app", command, "--format", "json"}, args...)...)
 	var rep appRunReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -200,5 +200,58 @@ func TestRunAppE2EExternalServer(t *testing.T) {
 	code, out, _ = runBinary(t, "run", "--server", p.banner.URL, "--app", app, "app-login")
 	if code != 2 || !strings.Contains(out, "○ app-login skipped: it puts an app under test, whose client is registered through the server's admin API: give its --admin-token") {
 		t.Errorf("without the admin token: exit %d\n%s", code, out)
+	}
+}
+
+// The short app of docs/app-under-test.md is under a hundred lines and
+// passes every built-in app scenario; the page's scenarios load.
+func TestRunAppE2EDocApp(t *testing.T) {
+	t.Parallel()
+	tokenlabBinary(t)
+	root := interoptest.RepoRoot(t)
+	page, err := os.ReadFile(filepath.Join(root, "docs", "app-under-test.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := func(lang string) []string {
+		var out []string
+		for _, part := range strings.Split(string(page), "```"+lang+"\n")[1:] {
+			out = append(out, part[:strings.Index(part, "```")])
+		}
+		return out
+	}
+	for i, src := range blocks("yaml") {
+		if _, err := scenarios.Parse("app-under-test.md", []byte(src)); err != nil {
+			t.Errorf("yaml block %d: %v", i+1, err)
+		}
+	}
+	apps := blocks("go")
+	if len(apps) != 1 {
+		t.Fatalf("%d go blocks, want the one app", len(apps))
+	}
+	if n := strings.Count(apps[0], "\n"); n >= 100 {
+		t.Errorf("the short app has %d lines, want under 100", n)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum"} { // x/oauth2, as testdata/goapp requires it
+		data, err := os.ReadFile(filepath.Join(root, "testdata", "goapp", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(apps[0]), 0o644)
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "shortapp"), ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the page's app: %v\n%s", err, out)
+	}
+	rep := runApp(t, filepath.Join(dir, "shortapp"), "")
+	if rep.Passed != len(scenarios.AppBuiltinNames) {
+		for _, sc := range rep.Scenarios {
+			if sc.Status != scenarios.Passed {
+				t.Errorf("%s: %s: %s\n%s", sc.Name, sc.Status, sc.Reason, sc.AppOutput)
+			}
+		}
 	}
 }
