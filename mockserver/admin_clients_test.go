@@ -110,3 +110,33 @@ func TestFaultLoseResponseForOneClient(t *testing.T) {
 		t.Errorf("the app's events after the lost answer: %v, want login, refresh, rotation", got)
 	}
 }
+
+// Whatever a client sends to the new admin routes gets a JSON 4xx.
+func TestAdminClientsHostile(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{"POST", "/admin/clients", "{not json", 400},
+		{"POST", "/admin/clients", map[string]any{"id": "x", "colour": "blue"}, 400},
+		{"POST", "/admin/clients", map[string]any{"id": strings.Repeat("x", 200)}, 400},
+		{"POST", "/admin/clients", map[string]any{"id": "x", "secret": strings.Repeat("s", 600)}, 400},
+		{"POST", "/admin/clients", map[string]any{"id": "x", "redirect_uris": []string{"not a uri#frag"}}, 400},
+		{"POST", "/admin/clients", "", 400},
+		{"POST", "/admin/clients/%00/revoke", nil, 404},
+		{"GET", "/admin/events?client=" + strings.Repeat("c", 200), nil, 400},
+		{"POST", "/admin/faults", map[string]any{"route": "token", "lose_response": true, "client": strings.Repeat("c", 200)}, 400},
+	} {
+		var r reply
+		if s, ok := tc.body.(string); ok {
+			r = ts.do(t, tc.method, tc.path, s, "Authorization", "Bearer "+testAdminToken, "Content-Type", "application/json")
+		} else {
+			r = ts.admin(t, tc.method, tc.path, tc.body)
+		}
+		if r.Status != tc.status || r.str("error") == "" {
+			t.Errorf("%s %s %v: %d %s, want a JSON %d", tc.method, tc.path, tc.body, r.Status, r.Raw, tc.status)
+		}
+	}
+}

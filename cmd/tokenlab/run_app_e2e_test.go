@@ -277,3 +277,30 @@ func TestRunAppE2EDocApp(t *testing.T) {
 		}
 	}
 }
+
+// --app-path needs --app, and a well-formed NAME=/path; tokenlab
+// scenarios --app lists the app scenarios.
+func TestRunAppFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--app-path", "data=/api/me"}, "--app-path overrides a path of the app given with --app"},
+		{[]string{"run", "--app", "true", "--app-path", "data"}, "write --app-path as NAME=/path"},
+		{[]string{"run", "--app", "true", "--app-path", "home=/"}, `unknown app path "home"`},
+	} {
+		code, _, errOut := runBinary(t, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	code, out, _ := runBinary(t, "scenarios", "--app")
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		names = append(names, strings.Fields(line)[0])
+	}
+	if code != 0 || !slices.Equal(names, scenarios.AppBuiltinNames) {
+		t.Errorf("scenarios --app: exit %d, %v", code, names)
+	}
+}
