@@ -328,12 +328,14 @@ func exitText(err error) string {
 }
 
 // stop sends the app SIGTERM, kills it after the grace period, and reaps
-// it; an app that already exited is only reaped.
+// it; an app that already exited is only reaped. Once: the process group
+// is not signalled again after it is gone (its ID could be reused).
 func (a *appRun) stop() {
 	a.mu.Lock()
 	p := a.proc
 	if p != nil {
 		p.stopping = true
+		a.proc = nil
 	}
 	a.mu.Unlock()
 	if p == nil {
