@@ -9,7 +9,10 @@ import (
 
 // ownProcessGroup starts the app in a process group of its own, so that
 // the signals reach what its shell started too (npm start, go run).
-func ownProcessGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithRunner(cmd.SysProcAttr)
+}
 
 func terminate(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 

@@ -11,9 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tokenlab/tokenlab/internal/interoptest"
 	"github.com/tokenlab/tokenlab/scenarios"
@@ -303,4 +306,62 @@ func TestRunAppFlags(t *testing.T) {
 	if code != 0 || !slices.Equal(names, scenarios.AppBuiltinNames) {
 		t.Errorf("scenarios --app: exit %d, %v", code, names)
 	}
+}
+
+// A runner killed outright (kill -9, a CI's timeout) leaves no app behind.
+func TestRunAppE2EKilledRunnerTakesTheAppAlong(t *testing.T) {
+	t.Parallel()
+	app := goAppBinary(t)
+	dir := t.TempDir()
+	pidFile, file := filepath.Join(dir, "pid"), filepath.Join(dir, "slow.yaml")
+	os.WriteFile(file, []byte("name: slow\nsteps:\n  - http: /healthz\n  - wait: 1m\n"), 0o644)
+	cmd := exec.CommandContext(t.Context(), tokenlabBinary(t), "run", "--app", "echo $$ > "+appShellQuote(pidFile)+"; exec "+appShellQuote(app), file)
+	cmd.Env = serveSpec{env: map[string]string{"APP_STATE_DIR": dir, "NO_COLOR": "1"}}.environ()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	// The app is up once the first step passed.
+	buf := make([]byte, 0, 4096)
+	for !strings.Contains(string(buf), "✓ 1 GET /healthz") {
+		chunk := make([]byte, 1024)
+		n, err := out.Read(chunk)
+		if err != nil {
+			t.Fatalf("the run ended before its first step passed (%v):\n%s", err, buf)
+		}
+		buf = append(buf, chunk[:n]...)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	cmd.Process.Kill()
+	cmd.Wait()
+	// The kernel delivers the app's SIGKILL as the runner dies; wait (a
+	// bounded poll) until it is gone or a zombie waiting for init.
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the app (pid %d) outlived its killed runner by 10s", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// alive reports whether a process exists and is not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil // no /proc: ask the kernel
+	}
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] != "Z"
 }
