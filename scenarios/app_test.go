@@ -239,3 +239,36 @@ func TestTailBufferKeepsTheEnd(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// The app's command and paths may come from the file's app: block.
+func TestAppFromTheFile(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TOKENLAB_TEST_APP", "oauth")
+	src := fmt.Sprintf("name: x\napp: {command: %s, paths: {data: /healthz}, ready_timeout: 20s}\nsteps:\n  - http: data\n    expect: {status: 200}\n",
+		strconv.Quote("exec "+strconv.Quote(self)))
+	res := runAppScenario(t, NewRunner(), src)
+	if res.Status != Passed || !strings.Contains(res.Steps[0].Summary, "GET /healthz → 200") {
+		t.Errorf("%s: %s %+v", res.Status, res.Reason, res.Steps)
+	}
+}
+
+// In an app scenario the server events are the app's client's only: the
+// runner's own login and refresh (tokenlab's public client) do not count.
+func TestAppEventsAreTheAppClients(t *testing.T) {
+	r := appRunner(t, "oauth")
+	res := runAppScenario(t, r, `name: x
+steps:
+  - browse: login
+  - await: {events: {refresh: 1}, within: 10s}
+  - login: {}
+  - refresh:
+    expect: {no_events: [refresh, rotation, login]}
+  - await: {events: {refresh: 0}, within: 1s}
+`)
+	if res.Status != Passed {
+		t.Errorf("%s: %s", res.Status, res.Reason)
+	}
+}
