@@ -199,16 +199,27 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the app listens; the app then fails to start, and
-// the scenario says so.
+// appPorts are the ports given to the apps of this process's running
+// scenarios: the kernel may hand a port out again once its probe is
+// closed, and two apps of a -j run must not be given the same one.
+var appPorts sync.Map
+
+// freePort asks the kernel for a free port on 127.0.0.1 that no other app
+// of this run holds. Another process could take it before the app
+// listens; the app then fails to start, and the scenario says so.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, taken := appPorts.LoadOrStore(port, true); !taken {
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("the kernel kept offering ports that other apps of this run hold")
 }
 
 func (a *appRun) base() string { return "http://127.0.0.1:" + strconv.Itoa(a.port) }
@@ -254,7 +265,7 @@ func (w *world) startApp(ctx context.Context) error {
 	}
 	a.env = []string{EnvIssuer + "=" + w.server, EnvClientID + "=" + a.clientID, EnvClientSecret + "=" + a.secret,
 		EnvRedirectURI + "=" + a.redirectURI(), EnvAPI + "=" + w.server + "/protected", EnvPort + "=" + strconv.Itoa(a.port)}
-	w.cleanup = append(w.cleanup, func() error { a.stop(); return nil })
+	w.cleanup = append(w.cleanup, func() error { a.stop(); appPorts.Delete(a.port); return nil })
 	a.awaitBase = ownEvents{}
 	return a.start(ctx)
 }
