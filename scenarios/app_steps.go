@@ -82,6 +82,10 @@ const appClient = "app"
 func (p parser) appArgs(st *Step, v *yaml.Node) error {
 	null := v.Kind == yaml.ScalarNode && (v.Tag == "!!null" || v.Value == "")
 	a := &st.App
+	if e := st.Expect; e != nil && (e.LoginRequired != nil || e.Refreshes != nil || e.Rotations != nil || e.TokenChanged != nil ||
+		e.RefreshChanged != nil || e.HasRefresh != nil || e.Claims != nil) {
+		return p.errf(st.Line, "%s talks to the app, whose tokens tokenlab does not hold: check its answer (status: [401, 302]) and the server's events (events: {refresh: 1}) instead of login_required, refreshes, rotations, token or claims checks", st.Kind)
+	}
 	switch st.Kind {
 	case KindRestartApp:
 		if !null && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {

@@ -214,6 +214,7 @@ func TestParseAppMistakes(t *testing.T) {
 		{"an app path that is no path", "app: {paths: {data: api}}\n", "must be a path such as /api/me"},
 		{"an unknown key of browse", "  - browse: {path: login, username: bob}\n", `unknown key "username"`},
 		{"lose_response with a status", "  - fault: {route: token, lose_response: true, status: 503}\n", "cannot also answer a status"},
+		{"a check of tokenlab's own client", "  - http: data\n    expect: {refreshes: 1}\n", "check its answer (status: [401, 302]) and the server's events"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := "name: x\nsteps:\n  - http: data\n" + tc.src
