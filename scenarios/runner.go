@@ -48,16 +48,17 @@ type Result struct {
 	// Tags are the scenario's tags; XFail is the reason of the xfail that
 	// matched this run, XPassed that the scenario passed nonetheless;
 	// Notes say what the run assumed (settings: where_possible).
-	Tags    []string `json:"tags,omitempty"`
-	XFail   string   `json:"xfail,omitempty"`
-	XPassed bool     `json:"xpassed,omitempty"`
-	Notes   []string `json:"notes,omitempty"`
-	// AppOutput is what the app under test wrote (stdout and stderr, its
-	// last 64 KiB), in app scenarios.
-	AppOutput  string        `json:"appOutput,omitempty"`
+	Tags       []string      `json:"tags,omitempty"`
+	XFail      string        `json:"xfail,omitempty"`
+	XPassed    bool          `json:"xpassed,omitempty"`
+	Notes      []string      `json:"notes,omitempty"`
 	Steps      []StepResult  `json:"steps"`
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"durationMs"`
+
+	// AppOutput is what the app under test wrote (stdout and stderr, its
+	// last 64 KiB), in app scenarios.
+	AppOutput string `json:"appOutput,omitempty"`
 }
 
 // StepResult is the outcome of one step.

@@ -45,8 +45,9 @@ type runOptions struct {
 	// allowAllSkipped makes a run in which every scenario was skipped a
 	// success; without it such a run tested nothing and fails.
 	allowAllSkipped bool
-	warnings        []func()   // secrets given as flags, said once the flags are right
-	app             appOptions // --app and --app-path (run_app.go)
+	warnings        []func() // secrets given as flags, said once the flags are right
+
+	app appOptions // --app and --app-path (run_app.go)
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
