@@ -5,6 +5,8 @@ package mockserver
 // session of one (as a security team would after a breach).
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/tokenlab/tokenlab/mockserver/auth"
@@ -40,7 +42,11 @@ func (s *Server) handleAddClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.PutClient(r.Context(), c, s.clock.Now()); err != nil {
+	if err := s.db.PutClient(r.Context(), c, maxClients, s.clock.Now()); err != nil {
+		if errors.Is(err, auth.ErrTooMany) {
+			return &Error{Status: http.StatusConflict, Code: "too_many_clients",
+				Message: fmt.Sprintf("the server holds %d clients, its most; DELETE /admin/clients/{id} removes one", maxClients)}
+		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "public": c.Public(), "grant_types": c.GrantTypes, "redirect_uris": c.RedirectURIs})
@@ -68,6 +74,26 @@ func (s *Server) clientRecord(r *http.Request, c ClientConfig) (auth.Client, err
 		rec.SecretHash = hash
 	}
 	return rec, nil
+}
+
+// handleDeleteClient removes a client registered with POST /admin/clients
+// (or from the configuration, until the next start): DELETE
+// /admin/clients/{id}, with its pending codes; its sessions and their
+// events stay in the log.
+func (s *Server) handleDeleteClient(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if id == DefaultClientID {
+		return badRequest("%s is the server's built-in public client; it cannot be removed", DefaultClientID)
+	}
+	gone, err := s.db.DeleteClient(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !gone {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no client " + quote(id)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
+	return nil
 }
 
 // handleRevokeClient revokes every active session of a client: POST

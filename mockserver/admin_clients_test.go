@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,31 @@ func TestAdminClientsRegisterScopeEventsAndRevoke(t *testing.T) {
 	}
 	if r := ts.admin(t, http.MethodPost, "/admin/clients/nobody/revoke", nil); r.Status != 404 {
 		t.Errorf("revoke an unknown client: %d %s", r.Status, r.Raw)
+	}
+	for _, tc := range []struct {
+		id     string
+		status int
+	}{{"my-app", 200}, {"my-app", 404}, {DefaultClientID, 400}} {
+		if r := ts.admin(t, http.MethodDelete, "/admin/clients/"+tc.id, nil); r.Status != tc.status || (tc.status != 200 && r.str("error") == "") {
+			t.Errorf("DELETE %s: %d %s, want %d", tc.id, r.Status, r.Raw, tc.status)
+		}
+	}
+}
+
+// The registry is bounded: POST /admin/clients refuses a new client past
+// maxClients (a known one may still be replaced).
+func TestAdminClientsBounded(t *testing.T) {
+	ts := newTestServer(t)
+	for i := 1; i < maxClients; i++ { // the built-in public client is the first
+		if r := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{"id": "c" + strconv.Itoa(i)}); r.Status != 200 {
+			t.Fatalf("client %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	if r := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{"id": "one-too-many"}); r.Status != 409 || r.str("error") != "too_many_clients" {
+		t.Errorf("past the bound: %d %s", r.Status, r.Raw)
+	}
+	if r := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{"id": "c1", "secret": "now-confidential"}); r.Status != 200 {
+		t.Errorf("replace a known client at the bound: %d %s", r.Status, r.Raw)
 	}
 }
 

@@ -22,7 +22,8 @@ type Store interface {
 
 	SyncClients(ctx context.Context, clients []auth.Client, now time.Time) error
 	ClientByID(ctx context.Context, id string) (auth.Client, error)
-	PutClient(ctx context.Context, c auth.Client, now time.Time) error
+	PutClient(ctx context.Context, c auth.Client, limit int, now time.Time) error
+	DeleteClient(ctx context.Context, id string) (bool, error)
 	RevokeClientFamilies(ctx context.Context, clientID, reason string, now time.Time) (int, error)
 	CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeLimits) error
 	RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCode, auth.Family, error)

@@ -262,6 +262,13 @@ func (w *world) startApp(ctx context.Context) error {
 		if err := w.admin.do(ctx, http.MethodPost, "/admin/clients", body, nil); err != nil {
 			return fmt.Errorf("register the app's client: %w", err)
 		}
+		// A shared server keeps no client per scenario run: the registry is bounded.
+		w.cleanup = append(w.cleanup, func() error {
+			if err := w.admin.do(context.WithoutCancel(ctx), http.MethodDelete, "/admin/clients/"+url.PathEscape(c.ID), nil, nil); err != nil {
+				return fmt.Errorf("remove the app's client from the server: %w", err)
+			}
+			return nil
+		})
 	}
 	a.env = []string{EnvIssuer + "=" + w.server, EnvClientID + "=" + a.clientID, EnvClientSecret + "=" + a.secret,
 		EnvRedirectURI + "=" + a.redirectURI(), EnvAPI + "=" + w.server + "/protected", EnvPort + "=" + strconv.Itoa(a.port)}

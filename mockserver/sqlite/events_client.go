@@ -38,9 +38,35 @@ func (db *DB) ClientEvents(ctx context.Context, after int64, limit int, clientID
 }
 
 // PutClient adds a client to the registry, or replaces the one with its
-// ID (the admin API's POST /admin/clients); the others stay.
-func (db *DB) PutClient(ctx context.Context, c auth.Client, now time.Time) error {
-	return db.tx(ctx, func(tx wtx) error { return putClient(tx, c, now) })
+// ID (the admin API's POST /admin/clients); the others stay. A new client
+// beyond limit gets auth.ErrTooMany.
+func (db *DB) PutClient(ctx context.Context, c auth.Client, limit int, now time.Time) error {
+	return db.tx(ctx, func(tx wtx) error {
+		var n, known int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN id = ? THEN 1 END) FROM clients`, c.ID).Scan(&n, &known); err != nil {
+			return err
+		}
+		if known == 0 && n >= limit {
+			return auth.ErrTooMany
+		}
+		return putClient(tx, c, now)
+	})
+}
+
+// DeleteClient removes a client and its pending codes; its sessions' events
+// stay. It reports whether there was one.
+func (db *DB) DeleteClient(ctx context.Context, id string) (bool, error) {
+	var gone bool
+	err := db.tx(ctx, func(tx wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		gone = n > 0
+		return err
+	})
+	return gone, err
 }
 
 // RevokeClientFamilies revokes every active family of a client, as a
