@@ -181,7 +181,7 @@ func (r *Runner) appFor(sc *Scenario) (*appRun, string, error) {
 	}
 	jar, _ := cookiejar.New(nil)
 	a := &appRun{command: cfg.Command, dir: cfg.Dir, paths: paths, ready: cfg.ReadyTimeout, grace: cfg.StopGrace, port: port,
-		clientID: "app-" + r.RunID + "-" + strconv.FormatUint(traceSeq.Add(1), 10), secret: randomHex(24),
+		clientID: "app-" + r.RunID + "-" + randomHex(6), secret: randomHex(24),
 		out:     &tailBuffer{max: appOutputMax},
 		browser: &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: noRedirects}}
 	if a.ready <= 0 {
