@@ -79,7 +79,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_request",
 			Message: fmt.Sprintf("trace must be 1 to %d letters, digits, '.', '_' or '-'", auth.MaxTraceLen)}
 	}
-	events, err := s.db.Events(r.Context(), after, int(limit), trace)
+	var events []auth.Event
+	if c := r.URL.Query().Get("client"); c != "" {
+		events, err = s.clientEvents(r, after, int(limit), trace, c)
+	} else {
+		events, err = s.db.Events(r.Context(), after, int(limit), trace)
+	}
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,12 @@ type Fault struct {
 	Status int           `json:"status,omitempty"` // 0: answer normally after the delay
 	Times  int           `json:"times"`            // calls left
 	Delay  time.Duration `json:"-"`
+	// Client limits the fault to the requests of one OAuth client (the
+	// client_id of a token-endpoint request); empty: any request.
+	Client string `json:"client,omitempty"`
+	// LoseResponse: the server handles the request, then drops the
+	// connection instead of answering (faults_lose.go).
+	LoseResponse bool `json:"lose_response,omitempty"`
 }
 
 // Validate checks a fault as POST /admin/faults does: a known route, an
@@ -50,8 +56,12 @@ func (f Fault) Validate() error {
 	switch {
 	case !slices.Contains(faultRouteNames, f.Route):
 		return fmt.Errorf("fault route must be one of %s, not %q", strings.Join(faultRouteNames, ", "), f.Route)
-	case f.Status == 0 && f.Delay == 0:
-		return errors.New("a fault needs a status (such as 503), a delay (such as 2s), or both")
+	case f.Status == 0 && f.Delay == 0 && !f.LoseResponse:
+		return errors.New("a fault needs a status (such as 503), a delay (such as 2s), or lose_response")
+	case f.LoseResponse && f.Status != 0:
+		return errors.New("lose_response handles the request and drops its answer; it cannot also answer a status")
+	case len(f.Client) > 128:
+		return errors.New("fault client is a client id of at most 128 characters")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("fault status must be an error status from 400 to 599, not %d", f.Status)
 	case f.Times < 1 || f.Times > maxFaultTimes:
@@ -109,11 +119,11 @@ func (t *faultTable) clear() {
 	t.mu.Unlock()
 }
 
-// take uses up one call of the oldest fault for route.
-func (t *faultTable) take(route string) (Fault, bool) {
+// take uses up one call of the oldest fault for route and client.
+func (t *faultTable) take(route, client string) (Fault, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i := slices.IndexFunc(t.faults, func(f Fault) bool { return f.Route == route })
+	i := slices.IndexFunc(t.faults, func(f Fault) bool { return f.Route == route && (f.Client == "" || f.Client == client) })
 	if i < 0 {
 		return Fault{}, false
 	}
@@ -132,17 +142,20 @@ func (t *faultTable) list() []Fault {
 	return append([]Fault{}, t.faults...)
 }
 
-// faultRoute names the fault route a request belongs to, or "".
-func faultRoute(r *http.Request) string {
+// faultRoute names the fault route a request belongs to, or "", and the
+// client a token-endpoint request names.
+func faultRoute(r *http.Request) (route, client string) {
 	switch r.URL.Path {
 	case "/token":
-		return FaultToken
+		return FaultToken, ""
 	case "/login":
-		return FaultLogin
+		return FaultLogin, ""
 	case "/protected", "/me":
-		return FaultProtected
-	case "/logout", "/oauth/revoke":
-		return FaultLogout
+		return FaultProtected, ""
+	case "/logout":
+		return FaultLogout, ""
+	case "/oauth/revoke":
+		return FaultLogout, requestClient(r)
 	case "/oauth/token":
 		// The grant type is in the form body: read it, and put it back.
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
@@ -150,17 +163,18 @@ func faultRoute(r *http.Request) string {
 		// rest, so its own size limit still applies.
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
 		if err != nil {
-			return ""
+			return "", ""
 		}
 		form, _ := url.ParseQuery(string(body))
+		client := formClient(r, form)
 		switch form.Get("grant_type") {
 		case "refresh_token":
-			return FaultToken
+			return FaultToken, client
 		case "password", "authorization_code", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code":
-			return FaultLogin // every grant that starts a session
+			return FaultLogin, client // every grant that starts a session
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // injectFaults answers a request as a pending fault says, when one does.
@@ -171,6 +185,10 @@ func (s *Server) injectFaults(next http.Handler) http.Handler {
 			return
 		}
 		f, ok := s.faults.take(faultRoute(r))
+		if ok && f.LoseResponse {
+			s.loseResponse(w, r, next)
+			return
+		}
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -202,10 +220,12 @@ func (s *Server) injectFaults(next http.Handler) http.Handler {
 
 // faultRequest is the body of POST /admin/faults.
 type faultRequest struct {
-	Route  string `json:"route"`
-	Status int    `json:"status"`
-	Times  int    `json:"times"`
-	Delay  string `json:"delay"`
+	Route        string `json:"route"`
+	Status       int    `json:"status"`
+	Times        int    `json:"times"`
+	Delay        string `json:"delay"`
+	Client       string `json:"client"`
+	LoseResponse bool   `json:"lose_response"`
 }
 
 func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) error {
@@ -215,7 +235,7 @@ func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) error {
 	} else if empty {
 		return badRequest(`send a fault such as {"route": "token", "status": 503, "times": 1}`)
 	}
-	f := Fault{Route: req.Route, Status: req.Status, Times: req.Times}
+	f := Fault{Route: req.Route, Status: req.Status, Times: req.Times, Client: req.Client, LoseResponse: req.LoseResponse}
 	if f.Times == 0 {
 		f.Times = 1
 	}

@@ -69,6 +69,9 @@ func (s *Server) routes() http.Handler {
 	handle("POST /admin/faults", admin(s.handleAddFault))
 	handle("DELETE /admin/faults", admin(s.handleClearFaults))
 	handle("POST "+rotatePath, admin(s.handleRotateKeys))
+	handle("POST /admin/clients", admin(s.handleAddClient))
+	handle("POST /admin/clients/{id}/revoke", admin(s.handleRevokeClient))
+	handle("DELETE /admin/clients/{id}", admin(s.handleDeleteClient))
 
 	// Anything else: a JSON 404 or 405 instead of the mux's plain text.
 	mux.Handle("/", s.errorHandler(func(w http.ResponseWriter, r *http.Request) error {

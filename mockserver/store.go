@@ -24,6 +24,9 @@ type Store interface {
 	ClientByID(ctx context.Context, id string) (auth.Client, error)
 	RegisterClient(ctx context.Context, c auth.Client, max int) error
 	Clients(ctx context.Context, limit int) ([]auth.Client, error)
+	PutClient(ctx context.Context, c auth.Client, limit int, now time.Time) error
+	DeleteClient(ctx context.Context, id string) (bool, error)
+	RevokeClientFamilies(ctx context.Context, clientID, reason string, now time.Time) (int, error)
 	CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeLimits) error
 	RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCode, auth.Family, error)
 	CreateDeviceCode(ctx context.Context, d auth.DeviceCode, limits auth.CodeLimits) error
@@ -41,6 +44,7 @@ type Store interface {
 	AddEvents(ctx context.Context, events ...auth.Event) error
 	AddRejection(ctx context.Context, e auth.Event, window time.Duration) error
 	Events(ctx context.Context, after int64, limit int, trace string) ([]auth.Event, error)
+	ClientEvents(ctx context.Context, after int64, limit int, clientID string) ([]auth.Event, error)
 	PruneEvents(ctx context.Context, keep int) (int64, error)
 	PruneEndedFamilies(ctx context.Context, cutoff time.Time) (int64, error)
 }

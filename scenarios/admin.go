@@ -25,6 +25,8 @@ type serverEvent struct {
 	Kind  string `json:"kind"`
 	Trace string `json:"trace"`
 	Count int64  `json:"count"` // identical rejections coalesced into this row
+	// ClientID is the OAuth client of the event (app scenarios count by it).
+	ClientID string `json:"clientId"`
 }
 
 func (a *adminAPI) do(ctx context.Context, method, path string, in, out any) error {
@@ -94,6 +96,12 @@ func (a *adminAPI) fault(ctx context.Context, f FaultArgs) error {
 	}
 	if f.Delay > 0 {
 		body["delay"] = time.Duration(f.Delay).String()
+	}
+	if f.Client != "" {
+		body["client"] = f.Client
+	}
+	if f.LoseResponse {
+		body["lose_response"] = true
 	}
 	return a.do(ctx, http.MethodPost, "/admin/faults", body, nil)
 }

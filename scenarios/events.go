@@ -58,6 +58,9 @@ var errUnscoped = errors.New("this server cannot tell one scenario's events from
 
 // ownServerEvents reads every event of this scenario's trace.
 func (w *world) ownServerEvents(ctx context.Context) (ownEvents, error) {
+	if w.app != nil {
+		return w.appEvents(ctx) // the app's requests carry no trace: its client's events
+	}
 	if w.admin == nil {
 		return nil, errNoAdmin
 	}

@@ -33,6 +33,8 @@ type Scenario struct {
 	XFail    []XFail
 	Skew     *Skew
 	Settings string
+	// App is the scenario's app: block (app.go), nil without one.
+	App *AppSpec
 	// needs says, per step that needs more than the API, what it needs:
 	// the skip reason when that is missing.
 	needs []need
@@ -131,8 +133,8 @@ const (
 	KindRepeat     = "repeat"
 )
 
-var kinds = []string{KindLogin, KindRequest, KindRefresh, KindAdvance, KindWait, KindSave, KindReplay,
-	KindTamper, KindConcurrent, KindLogout, KindExpect, KindFault, KindRestart, KindRotateKeys, KindRepeat}
+var kinds = append([]string{KindLogin, KindRequest, KindRefresh, KindAdvance, KindWait, KindSave, KindReplay,
+	KindTamper, KindConcurrent, KindLogout, KindExpect, KindFault, KindRestart, KindRotateKeys, KindRepeat}, appKinds...)
 
 // Requirements a scenario may have.
 const (
@@ -162,6 +164,7 @@ type Step struct {
 	Refresh    RefreshArgs
 	Fault      FaultArgs
 	Timeout    time.Duration // bounds the step's exchanges (timeout:); 0: the runner's
+	App        AppStepArgs   // browse, http, await, revoke (app_steps.go)
 
 	repeated []Step // a repeat's steps, once; unrolled by the parser
 	times    int
@@ -385,12 +388,16 @@ func (p parser) parse(data []byte) (*Scenario, error) {
 			err = v.Decode(&sc.Tags)
 		case "steps":
 			stepsNode = v
+		case "app":
+			if err := p.parseApp(sc, v); err != nil {
+				return nil, err
+			}
 		case keyXFail, keySkew, keySettings:
 			if err := p.topLevelV3(sc, k, v); err != nil {
 				return nil, err
 			}
 		default:
-			return nil, p.errf(k.Line, "unknown key %q (want name, description, tags, server, settings, requires, skew, xfail, steps)", k.Value)
+			return nil, p.errf(k.Line, "unknown key %q (want name, description, tags, server, app, settings, requires, skew, xfail, steps)", k.Value)
 		}
 		if err != nil {
 			return nil, p.yamlErr(err, v.Line)
@@ -511,11 +518,13 @@ func (p parser) args(st *Step, v *yaml.Node) error {
 		if f.Times == 0 {
 			f.Times = 1
 		}
-		if err := (mockserver.Fault{Route: f.Route, Status: f.Status, Times: f.Times, Delay: time.Duration(f.Delay)}).Validate(); err != nil {
+		if err := (mockserver.Fault{Route: f.Route, Status: f.Status, Times: f.Times, Delay: time.Duration(f.Delay), LoseResponse: f.LoseResponse}).Validate(); err != nil {
 			return p.errf(v.Line, "%v", err)
 		}
 	case KindRequest:
 		return p.request(v, &st.Request)
+	case KindBrowse, KindHTTP, KindRestartApp, KindAwait, KindRevoke:
+		return p.appArgs(st, v)
 	case KindAdvance, KindWait:
 		d, err := mockserver.ParseDuration(v.Value)
 		if err != nil || v.Kind != yaml.ScalarNode {
@@ -731,9 +740,9 @@ var (
 	answerChecks = []string{"status", "error", "headers", "cookies"}
 	bodyChecks   = []string{"body_contains"}
 	// Steps that get an HTTP answer of their own.
-	answered = []string{KindLogin, KindRequest, KindRefresh, KindReplay, KindTamper, KindLogout, KindConcurrent}
+	answered = []string{KindLogin, KindRequest, KindRefresh, KindReplay, KindTamper, KindLogout, KindConcurrent, KindBrowse, KindHTTP}
 	// Steps whose answer has a body the runner keeps.
-	withBody = []string{KindRequest, KindTamper}
+	withBody = []string{KindRequest, KindTamper, KindBrowse, KindHTTP}
 )
 
 // setChecks lists the checks an Expect sets, by their YAML names.
@@ -821,7 +830,7 @@ func (p parser) check(sc *Scenario) error {
 		case KindAdvance:
 			require(RequiresClock)
 			sc.needs = append(sc.needs, need2(i, st, RequiresClock))
-		case KindFault, KindRotateKeys:
+		case KindFault, KindRotateKeys, KindRevoke:
 			require(RequiresAdmin)
 			sc.needs = append(sc.needs, need2(i, st, RequiresAdmin))
 		case KindRestart:

@@ -174,6 +174,10 @@ type FaultArgs struct {
 	Status int      `yaml:"status"` // answer this status instead (0: answer normally, after the delay)
 	Times  int      `yaml:"times"`  // how many calls; 1 by default
 	Delay  Duration `yaml:"delay"`  // wait this long before answering
+	// Client: only that client's requests (app: the app's); LoseResponse:
+	// the server acts and drops its answer (app scenarios).
+	Client       string `yaml:"client"`
+	LoseResponse bool   `yaml:"lose_response"`
 }
 
 // maxSteps bounds a scenario once its repeats are unrolled.

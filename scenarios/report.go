@@ -322,6 +322,7 @@ func (t *Text) outcome(r Result) {
 		} else { // it failed before its first step
 			t.printf("%s %s\n\n", t.s.fail.Render("✗ "+r.Name+" failed:"), t.s.failure.Render(r.Reason))
 		}
+		t.appOutput(r)
 	}
 }
 
@@ -399,6 +400,7 @@ type junitCase struct {
 	Skipped    *junitSkipped    `xml:"skipped,omitempty"`
 	Properties *junitProperties `xml:"properties,omitempty"`
 	SystemOut  xmlText          `xml:"system-out,omitempty"`
+	SystemErr  xmlText          `xml:"system-err,omitempty"` // the app under test's output
 }
 
 // junitProperties say what the pass/fail/skip of a test case cannot: how
@@ -470,7 +472,7 @@ func writeJUnit(w io.Writer, run Run) error {
 	cut := false
 	for _, r := range run.Results {
 		tc := junitCase{Name: r.Name, Classname: "tokenlab.scenarios", File: r.File, Time: seconds(r.Duration),
-			Properties: caseProperties(r), SystemOut: xmlText(narration(r))}
+			Properties: caseProperties(r), SystemOut: xmlText(narration(r)), SystemErr: xmlText(r.AppOutput)}
 		switch {
 		case r.Interrupted && r.Status != Failed:
 			msg := r.Reason + " (" + run.notRun() + ")"
@@ -568,6 +570,8 @@ type tapDiagnostic struct {
 	Got      any    `yaml:"got,omitempty"`
 	// DurationMS is the scenario's time, as node-tap writes it.
 	DurationMS float64 `yaml:"duration_ms"`
+	// AppOutput is the app under test's output, on a failure.
+	AppOutput string `yaml:"app_output,omitempty"`
 }
 
 // writeTAP writes the results as TAP version 14: one test point per
@@ -623,7 +627,7 @@ func writeTAP(w io.Writer, run Run) error {
 }
 
 func diagnostic(r Result) tapDiagnostic {
-	d := tapDiagnostic{Message: r.Reason, Severity: "fail", DurationMS: r.DurationMS}
+	d := tapDiagnostic{Message: r.Reason, Severity: "fail", DurationMS: r.DurationMS, AppOutput: r.AppOutput}
 	switch {
 	case r.Status == XFailed:
 		d.Severity = "todo"

@@ -55,6 +55,10 @@ type Result struct {
 	Steps      []StepResult  `json:"steps"`
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"durationMs"`
+
+	// AppOutput is what the app under test wrote (stdout and stderr, its
+	// last 64 KiB), in app scenarios.
+	AppOutput string `json:"appOutput,omitempty"`
 }
 
 // StepResult is the outcome of one step.
@@ -119,6 +123,9 @@ type Runner struct {
 	// LookupEnv reads the environment (client_secret_env); os.LookupEnv
 	// when nil.
 	LookupEnv func(string) (string, bool)
+	// App is the app under test (app.go), for the scenarios that put one
+	// under test; empty Command: none.
+	App AppConfig
 
 	// External servers are shared: a scenario that moves their clock or
 	// changes their settings runs alone.
@@ -188,12 +195,19 @@ func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 		return res
 	}
 	res.Notes = env.v3.notes
+	defer func() { res.AppOutput = env.app.output() }()
+	if err := env.startApp(ctx); err != nil {
+		env.close()
+		res.Status, res.Reason = Failed, err.Error()
+		return res
+	}
 	for i, st := range sc.Steps {
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			break
 		}
 		sr := env.run(ctx, i+1, st)
+		env.appExited(&sr)
 		if ctx.Err() != nil { // the step was cut short: it proves nothing
 			res.Interrupted = true
 			break
@@ -208,6 +222,9 @@ func (r *Runner) run(ctx context.Context, sc *Scenario) (res Result) {
 			res.Reason = fmt.Sprintf("step %d (%s, %s:%d): %s", sr.N, st.Kind, sc.File, st.Line, strings.Join(sr.Failures, "; "))
 			break
 		}
+	}
+	if env.app != nil {
+		env.app.stop() // before its server goes
 	}
 	if err := env.close(); err != nil && res.Status != Failed {
 		res.Status, res.Reason = Failed, err.Error()
@@ -308,6 +325,9 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 		browser: &http.Client{Transport: traced, Timeout: 30 * time.Second, CheckRedirect: noRedirects},
 		actors:  map[string]*actor{}, codes: map[string]*exchange{},
 		vars: map[string]string{VarRunID: r.RunID, VarScenario: sc.Name}}
+	if w.app, skip, err = r.appFor(sc); skip != "" || err != nil {
+		return nil, skip, err
+	}
 	if r.Server == "" {
 		if err := w.startEmbedded(ctx, wall, ""); err != nil {
 			return nil, "", err
@@ -320,6 +340,9 @@ func (r *Runner) setup(ctx context.Context, sc *Scenario) (env *world, skip stri
 	}
 	if r.AdminToken != "" {
 		w.admin = &adminAPI{url: w.server, token: r.AdminToken, trace: trace}
+	}
+	if w.app != nil && w.admin == nil {
+		return nil, appNeedsAdmin, nil
 	}
 	// The skip names the first step that cannot run here: a login the
 	// server cannot do comes before an advance it cannot do, whatever
@@ -401,6 +424,7 @@ func (w *world) startEmbedded(ctx context.Context, wall func() time.Time, addr s
 	for _, c := range w.sc.Server.Clients {
 		clients = append(clients, mockserver.ClientConfig{ID: c.ID, Secret: c.Secret})
 	}
+	clients = append(clients, w.app.clientConfigs()...)
 	var policyErr error
 	e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{Wall: wall, DB: w.dbPath, Addr: addr, Clock: w.clock, Clients: clients,
 		Configure: func(c *mockserver.Config) {

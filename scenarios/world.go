@@ -47,6 +47,8 @@ type world struct {
 	events []actorEvent
 
 	v3 worldV3 // token variables and the like (world_v3.go)
+
+	app *appRun // the app under test (app.go), nil in other scenarios
 }
 
 // actor is one client of the scenario (a device): its own session.
@@ -218,7 +220,8 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 	}
 	a := w.actor(who)
 	w.lastActor = who
-	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0)
+	wantsEvents := st.Expect != nil && (!st.Expect.Events.empty() || len(st.Expect.NoEvents) > 0) ||
+		w.app != nil && (st.Kind == KindHTTP || st.Kind == KindBrowse) // for the diagnosis of a failure (app_diagnose.go)
 	w.setTokenVars(ctx, a)
 	if st.Kind == KindExpect {
 		sr.Summary, sr.Got = "check the step before", w.last
@@ -284,6 +287,7 @@ func (w *world) run(ctx context.Context, n int, st Step) StepResult {
 	}
 	if len(sr.Failures) > 0 {
 		sr.Status = Failed
+		sr.Failures = append(sr.Failures, w.app.diagnose(st, sr.Got)...)
 	}
 	sr.Duration = time.Since(start)
 	sr.DurationMS = ms(sr.Duration)
@@ -383,6 +387,8 @@ func defaultCheck(kind string, o Observed, summary string) []string {
 		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("logout failed: %s (add an expect: to make this the point of the step)", o.describe())}
 		}
+	case KindHTTP, KindBrowse:
+		return appDefaultCheck(kind, o, summary)
 	case KindRequest:
 		if o.Status >= 400 || o.Error == ErrTimeout {
 			return []string{fmt.Sprintf("the request failed: %s (add expect: {status: %d} if that is the point of the step)", summary, o.Status)}
@@ -447,6 +453,8 @@ func (w *world) do(ctx context.Context, st Step, a *actor) (Observed, string, er
 			return Observed{}, "restart", err
 		}
 		return Observed{}, "the server restarts on the same database", nil
+	case KindBrowse, KindHTTP, KindRestartApp, KindAwait, KindRevoke:
+		return w.doApp(ctx, st)
 	case KindRotateKeys:
 		if err := w.admin.rotateKeys(ctx); err != nil {
 			return Observed{}, "rotate_keys", err
@@ -623,6 +631,10 @@ func (w *world) doLogout(ctx context.Context, a *actor) (Observed, string, error
 
 func (w *world) doFault(ctx context.Context, st Step) (Observed, string, error) {
 	f := st.Fault
+	if f.Client == appClient && f.LoseResponse && w.app != nil {
+		w.app.lost = true
+	}
+	f.Client = w.clientID(f.Client)
 	if err := w.admin.fault(ctx, f); err != nil {
 		return Observed{}, "fault", err
 	}
@@ -632,12 +644,18 @@ func (w *world) doFault(ctx context.Context, st Step) (Observed, string, error) 
 	}
 	what := fmt.Sprintf("with %d", f.Status)
 	switch {
+	case f.LoseResponse:
+		what = "by acting on it and losing the answer on the way back"
 	case f.Status == 0:
 		what = "late, after " + time.Duration(f.Delay).String()
 	case f.Delay > 0:
 		what += ", after " + time.Duration(f.Delay).String()
 	}
-	return Observed{}, fmt.Sprintf("the server will answer the next %s to the %s route %s", calls, f.Route, what), nil
+	of := ""
+	if st.Fault.Client != "" {
+		of = " of client " + st.Fault.Client
+	}
+	return Observed{}, fmt.Sprintf("the server will answer the next %s%s to the %s route %s", calls, of, f.Route, what), nil
 }
 
 // restart stops the embedded server and starts it again on the same

@@ -47,6 +47,8 @@ type runOptions struct {
 	allowAllSkipped bool
 	warnings        []func()        // secrets given as flags, said once the flags are right
 	probe           runProbeOptions // the probe family (run_probe.go)
+
+	app appOptions // --app and --app-path (run_app.go)
 }
 
 // interrupted is a run stopped by Ctrl-C: exit 130, as shells report SIGINT.
@@ -143,6 +145,7 @@ JUnit has an error, JSON says "interrupted": true.`,
 	opts.source.addFlags(f, "that user's")
 	f.StringSliceVar(&opts.tags, "tag", nil, "run only the scenarios with this tag (repeat or comma-separate for any of several)")
 	f.BoolVar(&opts.check, "check", false, "read and validate the scenarios, run nothing")
+	opts.app.addFlags(f)
 	f.BoolVar(&opts.allowAllSkipped, "allow-all-skipped", false, "succeed even when every scenario was skipped (without it such a run, which tested nothing, exits 2)")
 	opts.probe.addFlags(f)
 	return cmd
@@ -217,7 +220,7 @@ func checkScenarios(std streams, opts runOptions, args []string) error {
 		_, err := fmt.Fprintln(std.out, "the probe family is valid; nothing was run")
 		return err
 	}
-	scs, err := loadScenarios(std, args)
+	scs, err := loadScenariosFor(std, opts, args)
 	if err != nil {
 		return err
 	}
@@ -266,7 +269,7 @@ func runScenarios(ctx context.Context, std streams, opts runOptions, args []stri
 	}
 	var scs []*scenarios.Scenario
 	if !family || len(args) > 0 {
-		if scs, err = loadScenarios(std, args); err != nil {
+		if scs, err = loadScenariosFor(std, opts, args); err != nil {
 			return err
 		}
 		if scs, err = withTags(scs, opts.tags); err != nil {
@@ -370,6 +373,9 @@ func (o runOptions) runner(env func(string) (string, bool)) (*scenarios.Runner, 
 	r := scenarios.NewRunner()
 	r.Server, r.AdminToken, r.Profile, r.Username, r.Password = o.server, o.adminToken, p, o.username, o.password
 	r.LookupEnv = env // client_secret_env
+	if err := o.app.apply(r); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -414,7 +420,7 @@ type scenarioInfo struct {
 }
 
 func newScenariosCmd(std streams) *cobra.Command {
-	var asJSON bool
+	var asJSON, appOnly bool
 	cmd := &cobra.Command{
 		Use:   "scenarios",
 		Short: "List the built-in scenarios",
@@ -424,15 +430,20 @@ Run one with tokenlab run NAME, or all of them with tokenlab run.`,
   tokenlab scenarios --json | jq -r '.[] | select(.requires | index("clock") | not) | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return listScenarios(std, asJSON)
+			return listScenarios(std, asJSON, appOnly)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print name, summary, description, requires, tags and steps as JSON")
+	cmd.Flags().BoolVar(&appOnly, "app", false, "list the scenarios for an app under test (tokenlab run --app)")
 	return cmd
 }
 
-func listScenarios(std streams, asJSON bool) error {
-	scs, err := scenarios.Builtins()
+func listScenarios(std streams, asJSON, appOnly bool) error {
+	list := scenarios.Builtins
+	if appOnly {
+		list = scenarios.AppBuiltins
+	}
+	scs, err := list()
 	if err != nil {
 		return err
 	}

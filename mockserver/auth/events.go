@@ -36,6 +36,9 @@ type Event struct {
 	// Trace is the TraceHeader of the request that caused the event, if
 	// it carried one.
 	Trace string `json:"trace,omitempty"`
+	// ClientID is the OAuth client the event concerns: the client of its
+	// family, or the one the request named.
+	ClientID string `json:"clientId,omitempty"`
 	// Count is how many identical events this row stands for (see
 	// AddRejection); 1 for most.
 	Count int64 `json:"count"`

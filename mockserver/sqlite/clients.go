@@ -47,17 +47,8 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 	return db.tx(ctx, func(tx wtx) error {
 		keep := make([]any, 0, len(clients))
 		for _, c := range clients {
-			var secret any
-			if len(c.SecretHash) > 0 {
-				secret = c.SecretHash
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
-				grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes,
-				registered_at = NULL, client_name = ''`,
-				c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
-				now.UnixNano()); err != nil {
-				return fmt.Errorf("store client %s: %w", c.ID, err)
+			if err := putClient(tx, c, now); err != nil {
+				return err
 			}
 			keep = append(keep, c.ID)
 		}
@@ -68,6 +59,24 @@ func (db *DB) SyncClients(ctx context.Context, clients []auth.Client, now time.T
 		_, err := tx.ExecContext(ctx, q, keep...)
 		return err
 	})
+}
+
+// putClient inserts a configured client or updates the one with its ID;
+// a registered client (RFC 7591) of that ID becomes a configured one.
+func putClient(tx wtx, c auth.Client, now time.Time) error {
+	var secret any
+	if len(c.SecretHash) > 0 {
+		secret = c.SecretHash
+	}
+	if _, err := tx.ExecContext(tx.ctx, `INSERT INTO clients (id, secret_hash, grant_types, redirect_uris, scopes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash,
+		grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, scopes = excluded.scopes,
+		registered_at = NULL, client_name = ''`,
+		c.ID, secret, strings.Join(c.GrantTypes, " "), strings.Join(c.RedirectURIs, "\n"), strings.Join(c.Scopes, " "),
+		now.UnixNano()); err != nil {
+		return fmt.Errorf("store client %s: %w", c.ID, err)
+	}
+	return nil
 }
 
 // CreateCode stores a new authorization code and logs code_issued. Codes
@@ -93,7 +102,7 @@ func (db *DB) CreateCode(ctx context.Context, c auth.AuthCode, limits auth.CodeL
 			now.UnixNano(), c.ExpiresAt.UnixNano(), c.Nonce); err != nil {
 			return err
 		}
-		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID,
+		return addEvents(tx, auth.Event{At: now, Kind: auth.EventCodeIssued, Username: c.Username, JTI: c.ID, ClientID: c.ClientID,
 			Reason: fmt.Sprintf("%s logged in on the authorize page; client %s gets a single-use code bound to its redirect URI and PKCE challenge, valid until %s",
 				c.Username, c.ClientID, c.ExpiresAt.Format(time.RFC3339))})
 	})
@@ -143,7 +152,7 @@ func (db *DB) RedeemCode(ctx context.Context, req auth.CodeRedeem) (auth.AuthCod
 		if err != nil {
 			return err
 		}
-		ev := auth.Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID}
+		ev := auth.Event{At: req.Now, Username: code.Username, JTI: code.ID, FamilyID: code.FamilyID, ClientID: code.ClientID}
 		switch {
 		case !code.UsedAt.IsZero():
 			ev.Kind = auth.EventCodeReused

@@ -12,12 +12,14 @@ func (db *DB) AddEvents(ctx context.Context, events ...auth.Event) error {
 	return db.tx(ctx, func(tx wtx) error { return addEvents(tx, events...) })
 }
 
-const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason, trace) VALUES (?, ?, ?, ?, ?, ?, ?)`
+// qInsertEvent writes an event; its client is the event's own, else the
+// client of its family (events_client.go).
+const qInsertEvent = `INSERT INTO events (at, kind, username, family_id, jti, reason, trace, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ` + qEventClient + `)`
 
 func addEvents(tx wtx, events ...auth.Event) error {
 	for _, e := range events {
 		if _, err := tx.ExecContext(tx.ctx, qInsertEvent,
-			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason, tx.traceOf(e)); err != nil {
+			e.At.UnixNano(), e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason, tx.traceOf(e), e.ClientID, e.FamilyID); err != nil {
 			return err
 		}
 	}
@@ -36,11 +38,11 @@ func (t wtx) traceOf(e auth.Event) string {
 // Events returns up to limit events with an ID above after, oldest first;
 // with a trace, only the events of requests that carried it.
 func (db *DB) Events(ctx context.Context, after int64, limit int, trace string) ([]auth.Event, error) {
-	query := `SELECT id, at, kind, username, family_id, jti, reason, trace, count
+	query := `SELECT id, at, kind, username, family_id, jti, reason, trace, count, client_id
 		FROM events WHERE id > ? ORDER BY id LIMIT ?`
 	args := []any{after, limit}
 	if trace != "" {
-		query = `SELECT id, at, kind, username, family_id, jti, reason, trace, count
+		query = `SELECT id, at, kind, username, family_id, jti, reason, trace, count, client_id
 		FROM events WHERE trace = ? AND id > ? ORDER BY id LIMIT ?`
 		args = []any{trace, after, limit}
 	}
@@ -53,7 +55,7 @@ func (db *DB) Events(ctx context.Context, after int64, limit int, trace string) 
 	for rows.Next() {
 		var e auth.Event
 		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Trace, &e.Count); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Trace, &e.Count, &e.ClientID); err != nil {
 			return nil, err
 		}
 		e.At = fromNanos(at)
