@@ -110,9 +110,11 @@ func TestProbeE2EDefaultRules(t *testing.T) {
 		"rotates_refresh_token": "true", "old_refresh_after_rotation": "refused", "grace_window_s": "0",
 		"reuse_outside_grace": "revokes_family", "reuse_revokes_access_tokens": "false", "reuse_error": "400 invalid_grant",
 		"concurrent_refresh": "family_revoked", "revocation": "family", "revocation_revokes_access_tokens": "false",
-		"pkce": "required_s256", "iss_in_authorization_response": "true", "id_token": "false",
+		"pkce": "required_s256", "iss_in_authorization_response": "true", "id_token": "true",
 	})
-	if r.Logins != 7 || r.AccessCheck != "protected URL" {
+	// serve is an OpenID Provider: its userinfo tells whether an access
+	// token is still good, and the probe prefers it to --protected.
+	if r.Logins != 7 || r.AccessCheck != "userinfo" {
 		t.Errorf("logins %d, access checked by %q", r.Logins, r.AccessCheck)
 	}
 }
@@ -144,7 +146,7 @@ func TestProbeE2EReuseGrace(t *testing.T) {
 		"rotates_refresh_token": "true", "old_refresh_after_rotation": "accepted_within_grace",
 		"reuse_outside_grace": "revokes_family", "reuse_revokes_access_tokens": "true", "reuse_error": "400 invalid_grant",
 		"concurrent_refresh": "all_win", "revocation": "family", "revocation_revokes_access_tokens": "true",
-		"pkce": "null", "iss_in_authorization_response": "null", "id_token": "false",
+		"pkce": "null", "iss_in_authorization_response": "null", "id_token": "true",
 	})
 	if g := r.Traits.GraceWindowS; g == nil || g.Beyond || g.Seconds < 1 || g.Seconds > 3 {
 		t.Errorf("grace_window_s = %v, want 2 ± 1", g)
@@ -272,7 +274,7 @@ func TestRunProbeFamily(t *testing.T) {
 			failed[sc.Name] = sc.Reason
 		}
 	}
-	if code != 1 || failed["probe/reuse_error"] != "expected 403 invalid_grant, measured 400 invalid_grant" || failed["probe/id_token"] == "" {
+	if code != 1 || failed["probe/reuse_error"] != "expected 403 invalid_grant, measured 400 invalid_grant" || len(failed) != 1 {
 		t.Errorf("pinned to auth0: exit %d, failed %v", code, failed)
 	}
 
