@@ -702,6 +702,11 @@ func databasePath(path string) (string, error) {
 	if path == ":memory:" {
 		return path, nil
 	}
+	// A URL is not a file name: a postgres:// DSN used to become a SQLite
+	// file named after it, its password printed in the banner.
+	if scheme, _, ok := strings.Cut(path, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\.`) {
+		return "", usagef("--db takes a SQLite file or :memory:; %s:// URLs are not supported yet (the URL was not printed, in case it holds a password)", scheme)
+	}
 	if path == "" {
 		dir, err := dataDir()
 		if err != nil {
