@@ -16,7 +16,8 @@ import (
 
 // TestLoginTypingOnPrefocusedField (issue 9, point 3): the field focused
 // at launch takes keys at once, without Tab first; the footer says what
-// enter does; after L the demo password is not filled in again.
+// enter does; after L the password is prefilled only as at launch (here
+// with none, so the field is empty).
 func TestLoginTypingOnPrefocusedField(t *testing.T) {
 	l := newLab(t, func(o *Options) { o.Password = "" })
 	if l.m.login.active != fieldPassword {

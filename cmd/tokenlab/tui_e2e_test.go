@@ -264,13 +264,14 @@ func TestTUIE2E(t *testing.T) {
 		t.Errorf("the embedded database is not in XDG_DATA_HOME: %v", err)
 	}
 
-	// Typing reaches the pre-focused password field: clear it, a wrong
-	// password, then the right one.
-	tt.keys("C-u")
-	tt.typeText("not-the-password")
-	tt.keys("Enter")
-	tt.wait("wrong password", `wrong username or password`, `› password`)
-	tt.keys("C-u")
+	// ? on the login screen shows help, not a letter of the password; a
+	// newcomer types the shown password over the prefilled one, and the
+	// first key replaces it (issue 17, point 10).
+	tt.wait("prefilled", `prefilled: type to replace`)
+	tt.keys("?")
+	tt.wait("? on the login screen", `Dashboard`, `esc back`)
+	tt.keys("Escape")
+	tt.wait("esc from help", `› password`)
 	tt.typeText("password123")
 	tt.keys("Enter")
 	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `kept in OS keyring`, `Logged in\.`)
@@ -316,10 +317,13 @@ func TestTUIE2E(t *testing.T) {
 	}
 
 	tt.keys("L")
-	tt.wait("L", `› password`, `enter log in`)
-	if s := tt.screen(); regexp.MustCompile(`› password\s+•`).MatchString(s) {
-		t.Errorf("after L the password was filled in again:\n%s", indent(s))
-	}
+	// After L the demo password is prefilled as at launch; typing replaces
+	// it: a wrong password first, then, cleared, the right one.
+	tt.wait("L", `› password\s+•{11}`, `prefilled: type to replace`, `enter log in`)
+	tt.typeText("not-the-password")
+	tt.keys("Enter")
+	tt.wait("wrong password", `wrong username or password`, `› password`)
+	tt.keys("C-u")
 	tt.typeText("password123")
 	tt.keys("Enter")
 	tt.wait("login again", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
