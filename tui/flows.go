@@ -246,7 +246,7 @@ func (r flowRun) saw(msg tea.Msg, now time.Time) flowRun {
 		if msg.Kind == client.EventDevicePoll {
 			r.polls++
 		}
-		if en, ok := clientEntry(labEvent(msg), ""); ok && msg.Kind != client.EventResponse && msg.Kind != client.EventStoreWrite {
+		if en, ok := clientEntry(labEvent(msg), "", client.Profile{}); ok && msg.Kind != client.EventResponse && msg.Kind != client.EventStoreWrite {
 			r.steps = append(r.steps, en)
 			if len(r.steps) > 50 {
 				r.steps = r.steps[len(r.steps)-50:]

@@ -18,7 +18,8 @@
 // as commands whose URL and user code come back on common.flow;
 // forge.go is the inspector's signature check and claim editor; why.go
 // the "why two tokens" explanation and the prefs file that remembers it;
-// admin.go reads the embedded server's events and families.
+// admin.go reads the embedded server's events and families; routes.go
+// says what each endpoint's answer means, one sentence per route.
 package tui
 
 import (

@@ -23,7 +23,7 @@ type entry struct {
 // clientEntry turns a client event into a timeline entry; ok is false for
 // events not worth a line (outgoing requests: their answers are shown).
 // The source is who acted: the client (you) or the attacker.
-func clientEntry(e labEvent, storeName string) (entry, bool) {
+func clientEntry(e labEvent, storeName string, p client.Profile) (entry, bool) {
 	en := entry{At: e.At, Source: e.actor, Tone: "info"}
 	if en.Source == "" {
 		en.Source = "client"
@@ -32,7 +32,7 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 	switch e.Kind {
 	case client.EventResponse:
 		en.What = fmt.Sprintf("%s %s %d", e.Method, pathOf(e.URL), e.Status)
-		en.Why, en.Tone = responseWhy(e.Event, attacker)
+		en.Why, en.Tone = responseWhy(e.Event, attacker, p)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"
 		if strings.Contains(e.Detail, "browser") || strings.Contains(e.Detail, "device") {
@@ -116,39 +116,6 @@ func refreshWhy(e labEvent) string {
 	return "Refreshing because " + lowerFirst(e.Detail) + "."
 }
 
-func responseWhy(e client.Event, attacker bool) (string, string) {
-	path := pathOf(e.URL)
-	ok := e.Status >= 200 && e.Status < 300
-	switch {
-	case strings.Contains(path, "well-known"):
-		return "The client discovered the OAuth endpoints.", "info"
-	case attacker && ok:
-		return "The server accepted the attacker's token and sent new tokens.", "bad"
-	case attacker:
-		return "The server refused the attacker's token.", "good"
-	case ok && path == "/login":
-		return "The server checked the password and answered with both tokens.", "good"
-	case ok && path == "/oauth/device_authorization":
-		return "The server issued a device code (kept here) and a user code (for a person to enter).", "info"
-	case e.Status == 400 && isAuthPath(path) && !attacker:
-		return "The token endpoint did not give tokens (yet); the next line says why.", "warn"
-	case ok && path == "/logout":
-		return "The server revoked the session's refresh tokens.", "good"
-	case ok && isAuthPath(path):
-		return "The token endpoint answered with new tokens.", "good"
-	case ok:
-		return "The access token was valid, so the API answered.", "good"
-	case (e.Status == 401 || e.Status == 403) && path == "/login":
-		return "The server refused the username or password.", "bad"
-	case e.Status == 401 || e.Status == 403:
-		if isAuthPath(path) {
-			return "The server refused the refresh token.", "bad"
-		}
-		return "The API rejected the access token (expired, revoked or forged).", "bad"
-	}
-	return "The server answered " + fmt.Sprint(e.Status) + ".", "warn"
-}
-
 // serverEntry narrates an event of the embedded server.
 func serverEntry(e auth.Event) entry {
 	en := entry{At: e.At, Source: "server", What: e.Kind, Tone: "info"}
@@ -195,8 +162,4 @@ func lowerFirst(s string) string {
 		return "it was asked for"
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-func isAuthPath(p string) bool {
-	return p == "/token" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/oauth/")
 }

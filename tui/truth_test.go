@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -62,5 +65,67 @@ func TestPrefilledFieldBackspaceAndQuestionMark(t *testing.T) {
 	}
 	if strings.Contains(l.view(), "prefilled") {
 		t.Errorf("a typed field is still called prefilled:\n%s", l.view())
+	}
+}
+
+// postForm posts a form to the lab's server, as any client could, and
+// returns the status.
+func postForm(t *testing.T, u string, form url.Values) int {
+	t.Helper()
+	resp, err := http.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestEachRouteHasItsOwnSentence (issue 17, point 1): after a browser
+// (PKCE) login, x goes to /oauth/revoke; its row says the token was
+// revoked, not that new tokens came, and the real server agrees: the
+// refresh token in hand before x is refused afterwards. Every route the
+// walk touched has a sentence of its own.
+func TestEachRouteHasItsOwnSentence(t *testing.T) {
+	l := newLab(t, func(o *Options) {
+		o.OpenBrowser = func(ctx context.Context, u string) error { return fillAuthorizeForm(ctx, u, "approve") }
+	})
+	l.key("down", "right", "enter")
+	if l.m.screen != screenDashboard {
+		t.Fatalf("the PKCE login failed: %q", l.m.statusText())
+	}
+	l.key("p", "f", "p")
+	refresh := l.m.dash.session.RefreshToken
+	l.key("x")
+	why := map[string]string{} // path -> the sentence of its 2xx answer
+	for _, e := range l.m.dash.entries {
+		if e.Source != "client" || !strings.HasPrefix(e.What, "POST ") && !strings.HasPrefix(e.What, "GET ") {
+			continue
+		}
+		if f := strings.Fields(e.What); len(f) == 3 && strings.HasPrefix(f[2], "2") {
+			why[f[1]] = e.Why
+		}
+	}
+	revoke, ok := why["/oauth/revoke"]
+	if !ok {
+		t.Fatalf("no POST /oauth/revoke 200 row after x:\n%s", l.timelineText())
+	}
+	if strings.Contains(revoke, "new tokens") || !strings.Contains(revoke, "revoked") {
+		t.Errorf("the revocation is narrated %q", revoke)
+	}
+	seen := map[string]string{}
+	for path, s := range why {
+		if other, dup := seen[s]; dup {
+			t.Errorf("%s and %s share the sentence %q", path, other, s)
+		}
+		seen[s] = path
+	}
+	for _, path := range []string{"/oauth/token", "/protected", "/.well-known/openid-configuration"} {
+		if _, ok := why[path]; !ok {
+			t.Errorf("no 2xx row for %s:\n%s", path, l.timelineText())
+		}
+	}
+	if got := postForm(t, l.e.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"},
+		"refresh_token": {refresh}, "client_id": {"tokenlab"}}); got != http.StatusBadRequest {
+		t.Errorf("the row says revoked, but the server answered %d to the refresh token from before x", got)
 	}
 }
