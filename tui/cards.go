@@ -139,7 +139,7 @@ func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) 
 		family = " · family " + short(f)
 	}
 	jti := " · jti " + short(str("jti"))
-	store := "kept in " + client.StoreName(d.c.opts.Store)
+	store, storeShort := d.whereKept()
 	left := "—"
 	switch {
 	case revoked:
@@ -154,7 +154,7 @@ func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) 
 		firstFit(inner, s.Label.Render(who+family)+s.Subtle.Render(jti), s.Label.Render(who+family), s.Label.Render(who)),
 		d.cardTimes(iat, exp, inner),
 		d.bar(iat, exp, revoked, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
-		firstFit(inner, s.Subtle.Render(tok.Typ()+" · "+tok.Alg()+" · "+store), s.Subtle.Render(store)),
+		firstFit(inner, s.Subtle.Render(tok.Typ()+" · "+tok.Alg()+" · "+store), s.Subtle.Render(store), s.Subtle.Render(storeShort)),
 	}
 }
 

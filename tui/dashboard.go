@@ -33,6 +33,7 @@ type dashboardModel struct {
 	session     client.Session
 	prevRefresh string     // the refresh token before the last rotation: the attacker's copy
 	ended       sessionEnd // how the session ended; "" while it lives
+	kept        kept       // where the tokens are now (the store, or forgotten)
 	policy      policy     // the server's, read with its events
 
 	// The timeline: client and server events in time order.
@@ -182,6 +183,8 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 		return d.actionDone(msg)
 	case attackDoneMsg:
 		return d.attackDone(msg)
+	case storeCheckedMsg:
+		return d.storeChecked(msg), nil
 	case clockMovedMsg:
 		d.busy = ""
 		if msg.err != nil {
@@ -340,7 +343,7 @@ func (d dashboardModel) protectedPath() string {
 // timeline, its state goes.
 func (d dashboardModel) adoptLogin(msg loginDoneMsg) (dashboardModel, tea.Cmd) {
 	d.client, d.c.opts.Profile = msg.client, msg.profile
-	d.session, d.prevRefresh, d.ended = msg.session, "", endNone
+	d.session, d.prevRefresh, d.ended, d.kept = msg.session, "", endNone, keptInStore
 	d.status = status{"good", "Logged in. Press p to call the protected route, f to move the clock, ? for every key."}
 	return d, d.serverEvents()
 }
@@ -378,7 +381,7 @@ func (d dashboardModel) actionDone(msg actionDoneMsg) (dashboardModel, tea.Cmd) 
 		}
 		d.status = status{map[bool]string{true: "good", false: "bad"}[msg.status < 400], text}
 	}
-	return d, d.serverEvents()
+	return d, tea.Batch(d.serverEvents(), d.checkStore())
 }
 
 func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) {
@@ -399,7 +402,7 @@ func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) 
 		d.adopt(msg.session)
 	}
 	d.addEntries(d.attackerAccessEntry(msg.replayErr == nil))
-	return d, d.serverEvents()
+	return d, tea.Batch(d.serverEvents(), d.checkStore())
 }
 
 // attackerAccessEntry says what becomes of access tokens in the

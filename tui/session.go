@@ -30,7 +30,7 @@ func endOf(err error) sessionEnd {
 // endSession marks the session over and says in the timeline what the
 // API will do with the access token still in hand.
 func (d *dashboardModel) endSession(how sessionEnd) {
-	d.ended = how
+	d.ended, d.kept = how, keptChecking // the client forgets an ended session: checkStore reads where it is now
 	if fate := d.accessFate(); fate != "" {
 		why := map[string]string{
 			"refused: past its exp": "The access token is past its exp too: the API refuses it.",

@@ -2,10 +2,13 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tokenlab/tokenlab/client"
 )
 
 // The tests of issue 17: the TUI in a classroom. Each one checks what a
@@ -127,5 +130,33 @@ func TestEachRouteHasItsOwnSentence(t *testing.T) {
 	if got := postForm(t, l.e.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"},
 		"refresh_token": {refresh}, "client_id": {"tokenlab"}}); got != http.StatusBadRequest {
 		t.Errorf("the row says revoked, but the server answered %d to the refresh token from before x", got)
+	}
+}
+
+// TestRefreshCardSaysWhereTheTokenIs (issue 17, point 2): after a logout
+// or a reuse detection the client has forgotten the session; the refresh
+// card says so, and the store really holds nothing for it any more.
+func TestRefreshCardSaysWhereTheTokenIs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keys []string
+	}{
+		{"logout", []string{"x"}},
+		{"reuse detected", []string{"f", "p", "a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			l.login()
+			l.wantView("kept in memory")
+			key := l.m.dash.client.Key()
+			l.key(tc.keys...)
+			if _, err := l.store.Load(t.Context(), key); !errors.Is(err, client.ErrNoSession) {
+				t.Fatalf("the store answers %v after %s, want no session", err, tc.name)
+			}
+			l.wantView("forgotten: no longer in memory")
+			if strings.Contains(l.view(), "kept in memory") {
+				t.Errorf("a card still says kept in memory:\n%s", l.view())
+			}
+		})
 	}
 }

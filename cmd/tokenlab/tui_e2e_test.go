@@ -303,7 +303,10 @@ func TestTUIE2E(t *testing.T) {
 		t.Fatalf("the session is not in the OS keyring before logout: %v", err)
 	}
 	tt.keys("x")
-	screen = tt.wait("x", `REFRESH TOKEN\s+REVOKED`, `Logged out`, `family_revoked`)
+	screen = tt.wait("x", `REFRESH TOKEN\s+REVOKED`, `Logged out`, `family_revoked`, `forgotten: no longer in OS keyring`)
+	if got := keyringEntries(t, server); len(got) > 0 { // the card says forgotten: the keyring agrees
+		t.Errorf("after logout the refresh card says forgotten, but the OS keyring holds %q", got)
+	}
 	predicted := http.StatusOK
 	switch {
 	case regexp.MustCompile(`ACCESS TOKEN\s+VALID`).MatchString(screen) && strings.Contains(screen, "still accepted until exp"):
