@@ -15,10 +15,10 @@ import (
 type kept int
 
 const (
-	keptInStore kept = iota // saved by the login or the last exchange
-	keptChecking            // the session ended: the store is being read
-	keptGone                // the store holds no session for this key
-	keptUnknown             // the store could not be read
+	keptInStore  kept = iota // saved by the login or the last exchange
+	keptChecking             // the session ended: the store is being read
+	keptGone                 // the store holds no session for this key
+	keptUnknown              // the store could not be read
 )
 
 // storeCheckedMsg says whether the store still holds the session.
