@@ -35,6 +35,21 @@ type familyModel struct {
 	// openedWith is the dashboard's status when the graph opened: shown
 	// here only once a key pressed here changed it.
 	openedWith string
+	// policy is the server's, as the dashboard last read it (set by the
+	// root before each view): it decides what the access tokens do now.
+	policy policy
+}
+
+// accessAfterRevoke says what a revoked family means for the access
+// tokens already issued: the family holds only refresh tokens.
+func (f familyModel) accessAfterRevoke() string {
+	switch {
+	case !f.policy.known:
+		return "Access tokens already issued may still work until their exp: this API's policy is unknown here."
+	case f.policy.accessDenylist:
+		return "Its access tokens are refused too: the API checks a denylist of revoked sessions."
+	}
+	return "Access tokens already issued still work until their exp: the API checks them without the database."
 }
 
 // replayMark is a spent token sent again: reuse detected (the family
@@ -265,13 +280,14 @@ func (f familyModel) summary(width int) []string {
 	case fam.RevokedAt != nil:
 		badge = s.Badge(StateRevoked)
 		why := map[string]string{
-			"reuse_detected": "a spent refresh token came back (▲). The server cannot tell thief from owner, so every token of this login died, the attacker's and yours.",
+			"reuse_detected": "a spent refresh token came back (▲). The server cannot tell thief from owner, so every refresh token of this login died, the attacker's and yours.",
 			"logout":         "the owner logged out, which ends every refresh token of this login.",
-			"code_reused":    "the authorization code that started it was used twice.",
+			"code_reused":    "the authorization code that started it was used twice, so every refresh token of this login died.",
 		}[fam.RevokeReason]
 		if why == "" {
-			why = "the server ended it."
+			why = "the server ended it: no refresh token of it refreshes any more."
 		}
+		why += " " + f.accessAfterRevoke()
 		text = " at " + stamp(*fam.RevokedAt, f.c.now) + " (" + fam.RevokeReason + "): " + why
 	case fam.State == auth.StateExpired:
 		badge = s.Badge(StateExpired)

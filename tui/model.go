@@ -364,7 +364,9 @@ func (m Model) View() tea.View {
 	case screenHelp:
 		body = m.help.view()
 	case screenFamily:
-		body = m.fam.view(m.dash.statusKey(), m.dash.statusLine(true))
+		fam := m.fam
+		fam.policy = m.dash.policy
+		body = fam.view(m.dash.statusKey(), m.dash.statusLine(true))
 	default:
 		body = m.dash.view()
 	}

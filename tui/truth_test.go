@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/tokenlab/tokenlab/client"
 )
 
@@ -156,6 +157,42 @@ func TestRefreshCardSaysWhereTheTokenIs(t *testing.T) {
 			l.wantView("forgotten: no longer in memory")
 			if strings.Contains(l.view(), "kept in memory") {
 				t.Errorf("a card still says kept in memory:\n%s", l.view())
+			}
+		})
+	}
+}
+
+// TestFamilyBannerSaysWhichTokensDied (issue 17, point 3): a revoked
+// family is its refresh tokens; the banner says those died and what the
+// access tokens do now, and the real server agrees: the access token in
+// hand gets 200 (stateless) or 401 (denylist).
+func TestFamilyBannerSaysWhichTokensDied(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		denylist bool
+		says     string
+		status   int
+	}{
+		{"stateless", false, "Access tokens already issued still work until their exp", http.StatusOK},
+		{"denylist", true, "Its access tokens are refused too", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			setDenylist(t, l.e, tc.denylist)
+			l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+			l.login()
+			l.key("r", "g", "a")
+			v := flat(l.view())
+			if strings.Contains(v, "every token of this login died") {
+				t.Errorf("the banner says every token died:\n%s", l.view())
+			}
+			for _, want := range []string{"every refresh token of this login died", tc.says} {
+				if !strings.Contains(v, want) {
+					t.Errorf("the banner lacks %q:\n%s", want, l.view())
+				}
+			}
+			if got := protectedStatus(t, l.e.URL, l.m.dash.session.AccessToken); got != tc.status {
+				t.Errorf("the banner says %q, but the server answered %d to the access token in hand", tc.says, got)
 			}
 		})
 	}
