@@ -39,10 +39,11 @@ type dashboardModel struct {
 	// The timeline: client and server events in time order.
 	entries      []entry
 	timeline     viewport.Model
-	follow       bool  // keep the newest entry in view
-	eventsReady  bool  // lastEvent is known: this launch's events come after it
-	lastEvent    int64 // last server event shown
-	eventsFailed bool  // the last read of server events failed
+	follow       bool    // keep the newest entry in view
+	eventsReady  bool    // lastEvent is known: this launch's events come after it
+	lastEvent    int64   // last server event shown
+	eventsFailed bool    // the last read of server events failed
+	pending      []entry // lab rows waiting for the server's events of their action (order.go)
 
 	why bool // "why two tokens" is shown under the cards
 
@@ -166,7 +167,7 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case eventsBaselineMsg:
 		if msg.err != nil {
-			d.addEntries(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
+			d.appendNow(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
 				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
 			return d, nil
 		}
@@ -204,7 +205,7 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 
 func (d dashboardModel) serverEventsRead(msg serverEventMsg) dashboardModel {
 	if msg.err != nil && !d.eventsFailed { // said once, in the timeline: the status keeps the action's outcome
-		d.addEntries(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
+		d.appendNow(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
 			Why: "The embedded server's events could not be read: " + sentence(msg.err)})
 	}
 	d.eventsFailed = msg.err != nil
@@ -218,6 +219,7 @@ func (d dashboardModel) serverEventsRead(msg serverEventMsg) dashboardModel {
 		d.addEntries(serverEntry(e))
 		d.lastEvent = e.ID
 	}
+	d.flushPending()
 	return d
 }
 
@@ -277,7 +279,7 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		if stolen == "" {
 			stolen, what = d.session.RefreshToken, "the current refresh token, before its owner uses it"
 		}
-		d.addEntries(entry{At: d.c.now, Source: "attacker", What: "replay", Tone: "bad",
+		d.appendNow(entry{At: d.c.now, Source: "attacker", What: "replay", Tone: "bad",
 			Why: "An attacker who stole " + what + " sends it to the token endpoint."})
 		return d.start("attacker replaying", attackCmd(ctx, acting, d.client, stolen))
 	}
@@ -401,7 +403,7 @@ func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) 
 	} else if msg.refreshErr == nil {
 		d.adopt(msg.session)
 	}
-	d.addEntries(d.attackerAccessEntry(msg.replayErr == nil))
+	d.afterServer(d.attackerAccessEntry(msg.replayErr == nil))
 	return d, tea.Batch(d.serverEvents(), d.checkStore())
 }
 

@@ -41,6 +41,6 @@ func (d *dashboardModel) endSession(how sessionEnd) {
 		if why == "" {
 			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp."
 		}
-		d.addEntries(entry{At: d.c.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
+		d.afterServer(entry{At: d.c.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/tokenlab/tokenlab/client"
@@ -196,4 +197,55 @@ func TestFamilyBannerSaysWhichTokensDied(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTimelineOneOrdering (issue 17, point 5): around an attack the
+// timeline reads in the order things happened: the login, the replay,
+// the server's detection, then the lab's words on what it means; and the
+// times only go forward. The lab's tick lags the server's clock (here by
+// 800ms, as a real tick lags by up to a second): the lab's rows must not
+// be stamped with the stale tick, before the login.
+func TestTimelineOneOrdering(t *testing.T) {
+	l := newLab(t)
+	if err := l.e.Clock.Advance(800 * time.Millisecond); err != nil { // no tick yet: the lab's now is stale
+		t.Fatal(err)
+	}
+	l.login()
+	l.key("r", "a")
+	want := []string{"server login", "attacker replay", "attacker POST /token", "server reuse_detected",
+		"server family_revoked", "lab old access token"}
+	got := map[string]int{}
+	for i, e := range l.m.dash.entries {
+		k := e.Source + " " + e.What
+		for _, w := range want {
+			if _, seen := got[w]; !seen && strings.HasPrefix(k, w) {
+				got[w] = i
+			}
+		}
+		if i > 0 && e.At.Before(l.m.dash.entries[i-1].At) {
+			t.Errorf("row %d (%s) is stamped %s, before the row above it (%s)", i, k,
+				e.At.Format("15:04:05.000"), l.m.dash.entries[i-1].At.Format("15:04:05.000"))
+		}
+	}
+	if a, ok := lineOf(l, "lab attacker's access"); !ok || a < got["server family_revoked"] {
+		t.Errorf("the lab's word on the attacker's access token (row %d) is not after the family's revocation:\n%s", a, l.timelineText())
+	}
+	for i, w := range want {
+		if _, ok := got[w]; !ok {
+			t.Fatalf("the timeline lacks %q:\n%s", w, l.timelineText())
+		}
+		if i > 0 && got[w] < got[want[i-1]] {
+			t.Errorf("%q (row %d) comes before %q (row %d):\n%s", w, got[w], want[i-1], got[want[i-1]], l.timelineText())
+		}
+	}
+}
+
+// lineOf is the first timeline row whose source and what start with w.
+func lineOf(l *lab, w string) (int, bool) {
+	for i, e := range l.m.dash.entries {
+		if strings.HasPrefix(e.Source+" "+e.What, w) {
+			return i, true
+		}
+	}
+	return -1, false
 }
