@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -248,4 +249,57 @@ func lineOf(l *lab, w string) (int, bool) {
 		}
 	}
 	return -1, false
+}
+
+// editClaim edits one claim in the inspector: its value cleared, then typed.
+func (l *lab) editClaim(claim, value string) {
+	l.tb.Helper()
+	if !l.m.insp.editing {
+		l.key("e")
+	}
+	names := l.m.insp.claimNames()
+	for names[l.m.insp.cursor] != claim {
+		l.key("down")
+	}
+	l.key("enter")
+	for range len(l.m.insp.input.Value()) {
+		l.send(keyPress("backspace"))
+	}
+	for _, r := range value {
+		l.key(string(r))
+	}
+	l.key("enter")
+}
+
+// TestInspectorKeepsClaimTypes (issue 17, point 4): sub edited to 2 stays
+// the JSON string "2", so the real server gets as far as the signature
+// and says so; a number claim takes only a number.
+func TestInspectorKeepsClaimTypes(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	l.key("i")
+	l.editClaim("sub", "2")
+	_, forged := l.m.insp.token()
+	claims, err := decodeForTest(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := claims["sub"].(string); !ok || v != "2" {
+		t.Fatalf("after the edit sub is %#v (%T), want the JSON string \"2\"", claims["sub"], claims["sub"])
+	}
+	l.key("S")
+	st := l.m.insp.status.text
+	if !strings.Contains(st, "→ 401") || !strings.Contains(st, "signature") || strings.Contains(st, "malformed") {
+		t.Errorf("the server's answer to the forged sub reads %q, want the 401 for its signature", st)
+	}
+	l.editClaim("exp", "soon")
+	if st := l.m.insp.status.text; !strings.Contains(st, "number") {
+		t.Errorf("a word typed into exp gave %q, want a sentence that exp takes a number", st)
+	}
+	_, forged = l.m.insp.token()
+	claims, _ = decodeForTest(forged)
+	if _, ok := claims["exp"].(json.Number); !ok {
+		t.Errorf("exp became %#v", claims["exp"])
+	}
 }
