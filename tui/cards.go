@@ -17,13 +17,20 @@ const (
 	StateRotated  = "ROTATED"
 	StateRevoked  = "REVOKED"
 	StateNone     = "NONE"
+	// StateUnknown: the session ended and the API's policy cannot be read
+	// (another API): only it knows whether the access token still works.
+	StateUnknown = "UNKNOWN"
 )
 
 const cardHeight = 8 // 6 lines and the border
 
 func (d dashboardModel) accessState() string {
-	if d.ended != endNone && d.ended != endExpired && d.policy.accessDenylist {
+	ended := d.ended != endNone && d.ended != endExpired
+	if ended && d.policy.accessDenylist {
 		return StateRevoked // the API checks the session on every call
+	}
+	if state := tokenState(d.session.AccessToken, d.c.now, false, false, time.Minute); ended && !d.policy.known && state != StateExpired {
+		return StateUnknown // stateless or denylist: the lab cannot tell
 	}
 	// Otherwise a JWT access token is stateless: the API checks only its
 	// signature and exp, so it lives on after the session ends.
@@ -54,7 +61,7 @@ func (d dashboardModel) accessFate() string {
 	case d.policy.known:
 		return "still accepted until exp (stateless)"
 	}
-	return "may be accepted until exp (stateless APIs do)"
+	return "may be accepted until exp (stateless APIs do) or refused (with a denylist)"
 }
 
 // tokenState judges a token at now. soon is how close to exp counts as

@@ -64,6 +64,7 @@ var helpStates = [][2]string{
 	{StateExpired, "past its exp: the server refuses it"},
 	{StateRotated, "this refresh token replaced an older one, which is now spent"},
 	{StateRevoked, "the server ended the session (logout or reuse detection); an access token shows it only when the API checks a denylist"},
+	{StateUnknown, "the session ended and this API's policy cannot be read here: a stateless API still accepts the access token until exp, one with a denylist refuses it"},
 }
 
 func (h helpModel) content() string {

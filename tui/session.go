@@ -39,7 +39,7 @@ func (d *dashboardModel) endSession(how sessionEnd) {
 				stamp(expiry(d.session.AccessToken), d.c.now) + ": whoever holds it can use it until then.",
 		}[fate]
 		if why == "" {
-			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp."
+			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp, one with a denylist refuses it now."
 		}
 		d.afterServer(entry{At: d.c.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
 	}

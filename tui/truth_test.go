@@ -303,3 +303,28 @@ func TestInspectorKeepsClaimTypes(t *testing.T) {
 		t.Errorf("exp became %#v", claims["exp"])
 	}
 }
+
+// TestUnknownPolicyBadgeClaimsNothing (issue 17, point 6): against
+// --server the lab cannot read the API's policy; after logout the access
+// badge claims no state, whatever the real server then answers (401 with
+// its denylist on, 200 without).
+func TestUnknownPolicyBadgeClaimsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		denylist bool
+		status   int
+	}{{"denylist", true, http.StatusUnauthorized}, {"stateless", false, http.StatusOK}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, func(o *Options) { o.Server, o.Embedded = o.Embedded.URL, nil })
+			setDenylist(t, l.e, tc.denylist)
+			l.login()
+			stolen := l.m.dash.session.AccessToken
+			l.key("x")
+			l.wantCards(StateUnknown, StateRevoked)
+			l.wantView("may be accepted until exp")
+			if got := protectedStatus(t, l.e.URL, stolen); got != tc.status {
+				t.Fatalf("the server answered %d, want %d", got, tc.status)
+			}
+		})
+	}
+}
