@@ -32,8 +32,9 @@ func (d dashboardModel) accessState() string {
 	if state := tokenState(d.session.AccessToken, d.c.now, false, false, time.Minute); ended && !d.policy.known && state != StateExpired {
 		return StateUnknown // stateless or denylist: the lab cannot tell
 	}
-	// Otherwise a JWT access token is stateless: the API checks only its
-	// signature and exp, so it lives on after the session ends.
+	// Otherwise a JWT access token is stateless: the API checks its
+	// signature, exp, nbf, iss, aud and typ with no database, so it lives on
+	// after the session ends.
 	return tokenState(d.session.AccessToken, d.c.now, false, false, time.Minute)
 }
 

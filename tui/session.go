@@ -35,8 +35,8 @@ func (d *dashboardModel) endSession(how sessionEnd) {
 		why := map[string]string{
 			"refused: past its exp": "The access token is past its exp too: the API refuses it.",
 			"refused (denylist)":    "The API checks a denylist of ended sessions: the access token is refused (denylist) from now on, though its exp is still ahead.",
-			"still accepted until exp (stateless)": "The API checks only the access token's signature and exp, so it is still accepted until exp (stateless) at " +
-				stamp(expiry(d.session.AccessToken), d.c.now) + ": whoever holds it can use it until then.",
+			"still accepted until exp (stateless)": "The API checks signature, exp, nbf, iss, aud and typ, no database: still accepted until exp (stateless) at " +
+				stamp(expiry(d.session.AccessToken), d.c.now) + ", by whoever holds it.",
 		}[fate]
 		if why == "" {
 			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp, one with a denylist refuses it now."

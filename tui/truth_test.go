@@ -2,6 +2,9 @@ package tui
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -326,5 +329,73 @@ func TestUnknownPolicyBadgeClaimsNothing(t *testing.T) {
 				t.Fatalf("the server answered %d, want %d", got, tc.status)
 			}
 		})
+	}
+}
+
+// resign returns tok with its header and claims changed by edit and
+// signed again with the lab's HS256 access secret: a token the server
+// itself could have made, so only the changed claim can be refused.
+func resign(t *testing.T, tok, secret string, edit func(header, claims map[string]any)) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	var header, claims map[string]any
+	for i, v := range []*map[string]any{&header, &claims} {
+		raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(header, claims)
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	signing := enc(header) + "." + enc(claims)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(signing))
+	return signing + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// TestWhatTheAPIChecks (issue 17, point 8): the lab names what a resource
+// server checks in an access token (signature, exp, nbf, iss, aud, typ)
+// and that it needs no database; the real server refuses a token signed
+// with the right key when any one of them is wrong, and accepts it as
+// issued.
+func TestWhatTheAPIChecks(t *testing.T) {
+	l := newLab(t)
+	l.login()
+	tok, secret := l.m.dash.session.AccessToken, l.m.c.opts.Secrets.Access
+	if got := protectedStatus(t, l.e.URL, resign(t, tok, secret, func(h, c map[string]any) {})); got != http.StatusOK {
+		t.Fatalf("the token signed again unchanged got %d, want 200", got)
+	}
+	now := float64(labStart.Unix())
+	for name, edit := range map[string]func(h, c map[string]any){
+		"exp": func(h, c map[string]any) { c["exp"] = now - 60 },
+		"nbf": func(h, c map[string]any) { c["nbf"] = now + 3600 },
+		"iss": func(h, c map[string]any) { c["iss"] = "https://elsewhere.example" },
+		"aud": func(h, c map[string]any) { c["aud"] = "another-api" },
+		"typ": func(h, c map[string]any) { h["typ"] = "rt+jwt" },
+	} {
+		if got := protectedStatus(t, l.e.URL, resign(t, tok, secret, edit)); got != http.StatusUnauthorized {
+			t.Errorf("with a wrong %s the server answered %d, want 401", name, got)
+		}
+	}
+	l.m.dash.why = true
+	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	l.key("x")
+	texts := flat(l.view()) + " " + l.timelineText()
+	if strings.Contains(texts, "checks only") {
+		t.Errorf("the lab still says the API checks only the signature and exp:\n%s", texts)
+	}
+	for _, want := range []string{"signature, exp, nbf, iss, aud and typ", "no database"} {
+		if strings.Count(texts, want) < 2 { // the explanation and the logout row
+			t.Errorf("the explanation and the logout row do not both say %q:\n%s", want, texts)
+		}
 	}
 }
