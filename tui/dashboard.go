@@ -174,7 +174,7 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 		d.lastEvent, d.policy, d.eventsReady = msg.last, msg.policy, true
 		return d, nil
 	case clientEventMsg:
-		if en, ok := clientEntry(labEvent(msg), client.StoreName(d.c.opts.Store), d.c.opts.Profile); ok {
+		if en, ok := clientEntry(labEvent(msg), narration{client.StoreName(d.c.opts.Store), d.c.opts.Profile, expiry(d.session.AccessToken)}); ok {
 			d.addEntries(en)
 		}
 		return d, waitEvent(d.c.events)

@@ -371,5 +371,5 @@ func TestPlayerLogoutStatusIsNotInvented(t *testing.T) {
 	if strings.Contains(view, "log out → 200") {
 		t.Errorf("the player shows a logout answered 200; the server answers 204:\n%s", view)
 	}
-	l.wantView("log out → 204 (login required) · sent the refresh token")
+	l.wantView("log out → 204: logged out, the session is over · sent the refresh token")
 }

@@ -370,7 +370,7 @@ func wantNarrowFacts(t *testing.T, l *lab, screen string) {
 	t.Helper()
 	facts := map[string][]string{
 		"login":               {"Demo user: alice", "› password", "enter log in", "ctrl+c quit"},
-		"login-pkce":          {"Logging in through the browser", "✓ waiting for browser", "Open this URL", "http://127.0.0.1:", "esc cancel"},
+		"login-pkce":          {"Logging in through the browser", "… waiting for browser", "Open this URL", "http://127.0.0.1:", "esc cancel"},
 		"login-device":        {"Logging in with a device code", "████", "/device", "code BCDF-GHJK", "expires in 10m", "1 poll so far", "esc cancel"},
 		"dashboard-why":       {"Why two?", "lives 15m", "lives 7d", "t hides this", "? all keys • q quit"},
 		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? all keys • q quit"},

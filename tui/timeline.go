@@ -23,7 +23,7 @@ type entry struct {
 // clientEntry turns a client event into a timeline entry; ok is false for
 // events not worth a line (outgoing requests: their answers are shown).
 // The source is who acted: the client (you) or the attacker.
-func clientEntry(e labEvent, storeName string, p client.Profile) (entry, bool) {
+func clientEntry(e labEvent, n narration) (entry, bool) {
 	en := entry{At: e.At, Source: e.actor, Tone: "info"}
 	if en.Source == "" {
 		en.Source = "client"
@@ -32,18 +32,18 @@ func clientEntry(e labEvent, storeName string, p client.Profile) (entry, bool) {
 	switch e.Kind {
 	case client.EventResponse:
 		en.What = fmt.Sprintf("%s %s %d", e.Method, pathOf(e.URL), e.Status)
-		en.Why, en.Tone = responseWhy(e.Event, attacker, p)
+		en.Why, en.Tone = responseWhy(e.Event, attacker, n.profile)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"
 		if strings.Contains(e.Detail, "browser") || strings.Contains(e.Detail, "device") {
 			en.Why = upperFirst(trimDot(e.Detail)) + ": the server issued an access token and a refresh token; the password went only to the server's own page."
 		}
 	case client.EventRefresh:
-		en.What, en.Why, en.Tone = "refresh", refreshWhy(e), "warn"
+		en.What, en.Why, en.Tone = "refresh", refreshWhy(e, n.accessExpiry), "warn"
 	case client.EventRotation:
 		en.What, en.Why, en.Tone = "rotation", "The server sent a new refresh token; the old one is spent and must never come back.", "info"
 	case client.EventStoreWrite:
-		en.What, en.Why = "saved", "The tokens were saved ("+storeName+") before being used."
+		en.What, en.Why = "saved", "The tokens were saved ("+n.store+") before being used."
 	case client.EventLogout:
 		en.What, en.Why = "logout", "Logged out: "+e.Detail+"."
 	case client.EventSessionEnded:
@@ -104,9 +104,29 @@ func flowStep(e client.Event) (what, tone string, ok bool) {
 // apiRefused matches the client's reason for a reactive refresh.
 var apiRefused = regexp.MustCompile(`^the API rejected the access token with (\d{3})`)
 
+// narration is what the timeline's words need besides the event: where
+// tokens are kept, the profile's routes, and the access token's exp.
+type narration struct {
+	store        string
+	profile      client.Profile
+	accessExpiry time.Time // of the access token in hand when the event came
+}
+
+// expiresWithin matches the client's reason for a proactive refresh,
+// which names its skew (a raw duration), not the time left.
+var expiresWithin = regexp.MustCompile(`^the access token expires within (\S+)$`)
+
 // refreshWhy is the true cause of a refresh: the key you pressed, the
-// API's 401, or the access token about to expire.
-func refreshWhy(e labEvent) string {
+// API's 401, or the access token about to expire (said with the time it
+// had left, and the margin rounded).
+func refreshWhy(e labEvent, accessExpiry time.Time) string {
+	if m := expiresWithin.FindStringSubmatch(e.Detail); m != nil {
+		margin, err := time.ParseDuration(m[1])
+		if err == nil && !accessExpiry.IsZero() && accessExpiry.After(e.At) {
+			return "Refreshing because the access token expires in " + client.HumanDuration(accessExpiry.Sub(e.At).Round(time.Second)) +
+				": the client renews it " + client.HumanDuration(margin.Round(time.Second)) + " before exp."
+		}
+	}
 	if m := apiRefused.FindStringSubmatch(e.Detail); m != nil {
 		return "Refreshing because the API answered " + m[1] + ": it refused the access token (expired, revoked or forged)."
 	}
