@@ -40,6 +40,7 @@ type dashboardModel struct {
 	entries      []entry
 	timeline     viewport.Model
 	follow       bool    // keep the newest entry in view
+	unseen       int     // rows added since the reader scrolled up (scroll.go)
 	eventsReady  bool    // lastEvent is known: this launch's events come after it
 	lastEvent    int64   // last server event shown
 	eventsFailed bool    // the last read of server events failed
@@ -81,8 +82,9 @@ func (d dashboardModel) whyHeight() int {
 }
 
 // minTimeline is the fewest timeline lines the explanation leaves; below
-// it the explanation takes its compact form.
-const minTimeline = 5
+// it the explanation takes its compact form, so at 80×24 the last
+// action's rows stay on screen.
+const minTimeline = 10
 
 // why2 is the "why two tokens" explanation as it fits now, "" when hidden.
 func (d dashboardModel) why2() string {
@@ -100,6 +102,9 @@ func (d dashboardModel) why2() string {
 // addEntries adds to the timeline in time order (client and server events
 // arrive separately) and keeps the view at its end.
 func (d *dashboardModel) addEntries(es ...entry) {
+	if !d.follow {
+		d.unseen += len(es)
+	}
 	for _, e := range es {
 		i := len(d.entries)
 		for i > 0 && d.entries[i-1].At.After(e.At) {
@@ -144,8 +149,12 @@ func entryLines(e entry, s Styles, width int) []string {
 		tone.Render(fmt.Sprintf("%-19s", truncate(e.What, 19))) + " "
 	indent := lipgloss.Width(prefix)
 	room := width - indent
-	if room < 20 { // too narrow for a column: the why goes on its own lines
-		return append([]string{truncate(prefix, width)}, strings.Split(lipgloss.NewStyle().Width(max(width-2, 1)).Render(e.Why), "\n")...)
+	if room < 30 { // too narrow for a readable column: the why goes under the row, across the width
+		lines := []string{truncate(prefix, width)}
+		for _, w := range strings.Split(lipgloss.NewStyle().Width(max(width-2, 1)).Render(e.Why), "\n") {
+			lines = append(lines, "  "+s.Value.Render(strings.TrimRight(w, " ")))
+		}
+		return lines
 	}
 	why := strings.Split(lipgloss.NewStyle().Width(room).Render(e.Why), "\n")
 	lines := []string{prefix + s.Value.Render(strings.TrimRight(why[0], " "))}
@@ -240,13 +249,9 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, savePrefsCmd(d.c.opts.PrefsFile, prefs{WhyTwoTokens: d.why})
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
-	case key.Matches(k, keys.Up):
-		d.follow = false
-		d.timeline.ScrollUp(1)
-		return d, nil
-	case key.Matches(k, keys.Down):
-		d.timeline.ScrollDown(1)
-		d.follow = d.timeline.AtBottom()
+	case key.Matches(k, keys.Up), key.Matches(k, keys.Down), key.Matches(k, keys.PageUp), key.Matches(k, keys.PageDown),
+		key.Matches(k, keys.Top), key.Matches(k, keys.Bottom):
+		d.scroll(k)
 		return d, nil
 	case key.Matches(k, keys.Forward):
 		return d.moveClock(moveAccess)
@@ -422,13 +427,12 @@ func (d dashboardModel) attackerAccessEntry(gotTokens bool) entry {
 }
 
 func (d dashboardModel) view() string {
-	s := d.c.styles
 	width := d.c.width
 	half := max((width-1)/2, 20)
 	access := d.card("ACCESS TOKEN", d.session.AccessToken, d.accessState(), d.accessFate(), half)
 	refresh := d.card("REFRESH TOKEN", d.session.RefreshToken, d.refreshState(), "", width-half-1)
 	cards := lipgloss.JoinHorizontal(lipgloss.Top, access, " ", refresh)
-	title := s.Label.Render("Timeline") + s.Subtle.Render("  (↑/↓ scroll)")
+	title := d.timelineTitle()
 	st := d.c.statusView(d.status)
 	if d.busy != "" {
 		st = d.c.busyView(d.busy)

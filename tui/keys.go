@@ -15,6 +15,8 @@ type keyMap struct {
 	Scenarios, Inspect, Family, Why, Help, Quit, ForceQuit                      key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
+	// The timeline's pages and ends.
+	PageUp, PageDown, Top, Bottom key.Binding
 	// Login form.
 	NextField, PrevField, LogIn, FlowNext, FlowPrev key.Binding
 	// Inspector.
@@ -46,6 +48,10 @@ func newKeyMap() keyMap {
 		Back:        b([]string{"esc"}, "esc", "back"),
 		Up:          b([]string{"up", "k"}, "↑/k", "up"),
 		Down:        b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:      b([]string{"pgup"}, "pgup", "timeline: a page up"),
+		PageDown:    b([]string{"pgdown"}, "pgdn", "timeline: a page down"),
+		Top:         b([]string{"home"}, "home", "timeline: the first row"),
+		Bottom:      b([]string{"end"}, "end", "timeline: the newest row, and follow new rows"),
 		NextField:   b([]string{"tab", "down"}, "tab/↓", "next field"),
 		PrevField:   b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
 		LogIn:       b([]string{"enter"}, "enter", "log in"),
@@ -79,7 +85,8 @@ type helpSection struct {
 func (k keyMap) allKeys() []helpSection {
 	return []helpSection{
 		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
-			k.Logout, k.Login, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
+			k.Logout, k.Login, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom,
+			k.Help, k.Quit}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
 		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Up, k.Down, k.Back}},

@@ -94,7 +94,7 @@ var okWhy = map[route]string{
 	routeAPI:       "The access token was valid, so the API answered.",
 	routeDiscovery: "The client discovered the OAuth endpoints.",
 	routeLogin:     "The server checked the password and answered with both tokens.",
-	routeToken:     "The token endpoint answered with new tokens.",
+	routeToken:     "The token endpoint sent new tokens.",
 	routeLogout:    "The server revoked the session's refresh tokens.",
 	routeRevoke: "The revocation endpoint accepted the token: the server revoked its login's refresh tokens " +
 		"(RFC 7009 answers 200 even for a token it does not know).",

@@ -43,7 +43,7 @@ func clientEntry(e labEvent, n narration) (entry, bool) {
 	case client.EventRotation:
 		en.What, en.Why, en.Tone = "rotation", "The server sent a new refresh token; the old one is spent and must never come back.", "info"
 	case client.EventStoreWrite:
-		en.What, en.Why = "saved", "The tokens were saved ("+n.store+") before being used."
+		en.What, en.Why = "saved", "Saved in "+n.store+" before being used."
 	case client.EventLogout:
 		en.What, en.Why = "logout", "Logged out: "+e.Detail+"."
 	case client.EventSessionEnded:
