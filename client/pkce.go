@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,15 @@ type Opener func(ctx context.Context, authorizeURL string) error
 // OpenBrowser opens the URL in the system's browser, as gh does.
 func OpenBrowser(_ context.Context, authorizeURL string) error {
 	return browser.OpenURL(authorizeURL)
+}
+
+// The opener (xdg-open and the browser it starts) writes nothing on our
+// terminal, where it would paint over the TUI: its output goes to the
+// null device, a file, so no pipe keeps a long-lived browser waited on.
+func init() {
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		browser.Stdout, browser.Stderr = null, null
+	}
 }
 
 // DefaultLoginTimeout bounds how long a PKCE login waits for the browser.

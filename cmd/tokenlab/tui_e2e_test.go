@@ -563,3 +563,61 @@ func TestTUIE2ELoginFlows(t *testing.T) {
 		t.Errorf("tokenlab exited with %s, want 0; screen:\n%s", status, indent(tt.screen()))
 	}
 }
+
+// TestTUIE2EBrowserOpenerStaysOffScreen (issue 17, point 12): the
+// program that opens the browser (here a stand-in xdg-open that talks on
+// stdout and stderr) never writes on the TUI's terminal; when it fails,
+// the screen says so in one status and shows the URL to open.
+func TestTUIE2EBrowserOpenerStaysOffScreen(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	fake := t.TempDir()
+	exitFile := filepath.Join(fake, "exit")
+	script := "#!/bin/sh\necho OPENER-STDOUT-NOISE\necho OPENER-STDERR-NOISE >&2\nexit $(cat " + shellQuote(exitFile) + ")\n"
+	if err := os.WriteFile(filepath.Join(fake, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exitFile, []byte("0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range tuiEnv(t, t.TempDir()) {
+		if strings.HasPrefix(kv, "PATH=") {
+			kv = "PATH=" + fake + ":" + strings.TrimPrefix(kv, "PATH=")
+		}
+		env = append(env, kv)
+	}
+	tt := newTmuxTerm(t, env)
+	written := filepath.Join(t.TempDir(), "pane.log")
+	tt.start(t.TempDir(), bin, "--token-store", "memory")
+	if _, err := tt.tmux("pipe-pane", "-t", "tui", "-o", "cat >> "+shellQuote(written)); err != nil {
+		t.Fatal(err)
+	}
+	tt.wait("the login screen", `› password`)
+	noise := func(when string) {
+		t.Helper()
+		b, _ := os.ReadFile(written)
+		if s := tt.screen(); strings.Contains(string(b), "OPENER-") || strings.Contains(s, "OPENER-") {
+			t.Errorf("%s: the opener wrote on the TUI's terminal:\n%s", when, indent(s))
+		}
+	}
+	tt.keys("Down", "Right")
+	tt.wait("the browser flow chosen", `\[browser \(PKCE\)\]`)
+	tt.keys("Enter")
+	tt.wait("opened", `Your browser was opened`, `Waiting for the browser`)
+	noise("after opening")
+
+	tt.keys("Escape")
+	tt.wait("cancelled", `Cancelled\.`)
+	if err := os.WriteFile(exitFile, []byte("3"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tt.keys("Enter")
+	tt.wait("the opener failed", `the browser could not be opened \(exit\s+status 3\)`, `Open this URL`,
+		`(?m)^http://127\.0\.0\.1:\d+/oauth/authorize\?`)
+	noise("after a failed open")
+	tt.keys("C-c")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
