@@ -181,8 +181,8 @@ func firstFit(width int, lines ...string) string {
 // do not fit, the expiry alone, never cut.
 func (d dashboardModel) cardTimes(iat, exp time.Time, inner int) string {
 	s := d.c.styles
-	expires := s.Label.Render("expires ") + s.Value.Render(stamp(exp, d.c.now))
-	if both := s.Label.Render("issued ") + s.Value.Render(stamp(iat, d.c.now)) + "  " + expires; lipgloss.Width(both) <= inner {
+	expires := s.Label.Render("expires ") + s.Value.Render(d.c.stamp(exp))
+	if both := s.Label.Render("issued ") + s.Value.Render(d.c.stamp(iat)) + "  " + expires; lipgloss.Width(both) <= inner {
 		return both
 	}
 	return expires
@@ -200,11 +200,13 @@ func (d dashboardModel) bar(iat, exp time.Time, revoked bool, width int) string 
 	return d.c.styles.BarFull.Render(strings.Repeat("█", full)) + d.c.styles.BarEmpty.Render(strings.Repeat("░", width-full))
 }
 
-// stamp shows a time briefly: the clock time today, the date otherwise.
-func stamp(t, now time.Time) string {
+// stamp shows a time briefly in the learner's zone: the clock time
+// today, the date otherwise.
+func (c *common) stamp(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
+	t, now := t.In(c.opts.Location), c.now.In(c.opts.Location)
 	if t.Format("2006-01-02") == now.Format("2006-01-02") {
 		return t.Format("15:04:05")
 	}

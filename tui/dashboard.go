@@ -126,11 +126,11 @@ func (d *dashboardModel) render() {
 	for _, e := range d.entries {
 		// A line with the date whenever the day changes: the clock keys
 		// jump days, and 09:00 then 09:00 would read as no time at all.
-		if date := e.At.Format("Mon Jan 02 2006"); date != day {
+		if date := e.At.In(d.c.opts.Location).Format("Mon Jan 02 2006"); date != day {
 			day = date
 			lines = append(lines, s.Subtle.Render(truncate("── "+date+" ──", max(d.timeline.Width(), 1))))
 		}
-		lines = append(lines, entryLines(e, s, d.timeline.Width())...)
+		lines = append(lines, entryLines(e, s, d.timeline.Width(), d.c.opts.Location)...)
 	}
 	d.timeline.SetContentLines(lines)
 	if d.follow {
@@ -140,12 +140,12 @@ func (d *dashboardModel) render() {
 
 // entryLines renders one timeline entry: time, source and what, then the
 // why, wrapped under its own column so no narration is cut.
-func entryLines(e entry, s Styles, width int) []string {
+func entryLines(e entry, s Styles, width int, loc *time.Location) []string {
 	tone := map[string]lipgloss.Style{"good": s.Good, "warn": s.Warn, "bad": s.Bad}[e.Tone]
 	if e.Tone == "info" || e.Tone == "" {
 		tone = s.Info
 	}
-	prefix := s.Subtle.Render(e.At.Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-8s", e.Source)) + " " +
+	prefix := s.Subtle.Render(e.At.In(loc).Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-8s", e.Source)) + " " +
 		tone.Render(fmt.Sprintf("%-19s", truncate(e.What, 19))) + " "
 	indent := lipgloss.Width(prefix)
 	room := width - indent
@@ -455,7 +455,7 @@ func (d dashboardModel) view() string {
 // narrow it drops the server and profile first, the clock last.
 func (d dashboardModel) header() string {
 	s := d.c.styles
-	clock := "clock " + d.c.now.Format("Jan 02 15:04:05")
+	clock := "clock " + d.c.now.In(d.c.opts.Location).Format("Jan 02 15:04:05 MST") // the zone named: the inspector shows UTC
 	who := []string{"not logged in"}
 	if d.client != nil {
 		who = []string{d.session.Username + " @ " + strings.TrimPrefix(d.client.Server(), "http://") + " (" + d.c.opts.Profile.Name + ")",

@@ -288,14 +288,14 @@ func (f familyModel) summary(width int) []string {
 			why = "the server ended it: no refresh token of it refreshes any more."
 		}
 		why += " " + f.accessAfterRevoke()
-		text = " at " + stamp(*fam.RevokedAt, f.c.now) + " (" + fam.RevokeReason + "): " + why
+		text = " at " + f.c.stamp(*fam.RevokedAt) + " (" + fam.RevokeReason + "): " + why
 	case fam.State == auth.StateExpired:
 		badge = s.Badge(StateExpired)
-		text = " the session's time ran out at " + stamp(fam.ExpiresAt, f.c.now) + ": no token of it refreshes any more."
+		text = " the session's time ran out at " + f.c.stamp(fam.ExpiresAt) + ": no token of it refreshes any more."
 	default:
 		badge = s.Badge(StateValid)
 		text = fmt.Sprintf(" alive: %d token%s; only the newest unused one (●) may refresh. The session ends at %s at the latest, however often it rotates.",
-			fam.TokenCount, plural(fam.TokenCount), stamp(fam.ExpiresAt, f.c.now))
+			fam.TokenCount, plural(fam.TokenCount), f.c.stamp(fam.ExpiresAt))
 	}
 	lead := lipgloss.Width(badge)
 	body := wrap(strings.TrimSpace(text), width-lead-1)
@@ -346,7 +346,7 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	s := f.c.styles
 	glyph, style := f.stateLook(n.State)
 	head := lead + style.Render(glyph) + " " + s.Value.Render(n.JTI[:min(8, len(n.JTI))]) + "  " +
-		s.Subtle.Render("issued "+stamp(n.IssuedAt, f.c.now)) + "  " + style.Render(n.State)
+		s.Subtle.Render("issued "+f.c.stamp(n.IssuedAt)) + "  " + style.Render(n.State)
 	if n.State == auth.StateRevoked && n.UsedAt != nil {
 		head += s.Subtle.Render(" (spent before)")
 	}
@@ -356,10 +356,10 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	lines = append(lines, firstFit(width, head, lead+style.Render(glyph)+" "+s.Value.Render(n.JTI[:min(8, len(n.JTI))])+"  "+style.Render(n.State)))
 	indent := cont + "  "
 	if r, ok := f.replays[n.JTI]; ok {
-		text := "▲ REPLAYED at " + stamp(r.at, f.c.now) + ": this spent token was sent again → reuse detected, family revoked"
+		text := "▲ REPLAYED at " + f.c.stamp(r.at) + ": this spent token was sent again → reuse detected, family revoked"
 		mark := s.Error
 		if r.grace {
-			text, mark = "▲ sent again at "+stamp(r.at, f.c.now)+", inside the grace window: the same successor again, no revocation", s.Warn
+			text, mark = "▲ sent again at "+f.c.stamp(r.at)+", inside the grace window: the same successor again, no revocation", s.Warn
 		}
 		for _, l := range wrap(text, width-lipgloss.Width(indent)) {
 			lines = append(lines, indent+mark.Render(l))
@@ -368,7 +368,7 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	kids := children[n.JTI]
 	rotated := "rotated"
 	if n.UsedAt != nil {
-		rotated += " " + stamp(*n.UsedAt, f.c.now)
+		rotated += " " + f.c.stamp(*n.UsedAt)
 	}
 	switch len(kids) {
 	case 0:

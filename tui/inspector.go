@@ -373,7 +373,7 @@ func (in inspectorModel) inspect() string {
 	times := map[string]string{}
 	for _, t := range d.Times(in.c.now) {
 		if t.Problem == "" {
-			times[t.Claim] = t.At.Format("2006-01-02 15:04:05 UTC") + " (" + t.Relative + ")"
+			times[t.Claim] = t.At.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + t.Relative + ")"
 		}
 	}
 	width := max(in.vp.Width(), 30)

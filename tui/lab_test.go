@@ -74,7 +74,7 @@ func newLabOn(tb testing.TB, e *mockserver.Embedded, opts ...labOption) *lab {
 		tb.Fatal(err)
 	}
 	o := Options{Embedded: e, Clock: e.Clock, Profile: profile, Store: client.NewMemoryStore(),
-		Username: "alice", Password: "password123"}
+		Username: "alice", Password: "password123", Location: time.UTC}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -75,6 +75,10 @@ type Options struct {
 	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
+	// Location is the learner's time zone: the dashboard shows times in
+	// it and names it (the inspector shows the token's UTC). time.Local
+	// when nil.
+	Location *time.Location
 }
 
 type screen int
@@ -136,6 +140,9 @@ func New(ctx context.Context, opts Options) Model {
 	}
 	if opts.Runner == nil {
 		opts.Runner = scenarios.NewRunner()
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
 	}
 	c := &common{
 		ctx:    ctx,

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -83,3 +84,18 @@ func TestNarrowTimelineIsOneColumn(t *testing.T) {
 }
 
 func padRight(s string, n int) string { return s + strings.Repeat(" ", max(n-len(s), 0)) }
+
+// TestTimesInTheLearnersZone (issue 17, point 14): the clock line names
+// its zone; a learner east of UTC reads the dashboard in local time, and
+// the inspector shows the token's times in UTC, saying so.
+func TestTimesInTheLearnersZone(t *testing.T) {
+	l := newLab(t, func(o *Options) { o.Location = time.FixedZone("CET", 3600) })
+	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	l.login()
+	l.wantView("clock Jan 02 10:00:00 CET", "10:00:00 client   POST /login 200", "issued 10:00:00  expires 10:15:00")
+	l.key("i")
+	l.wantInspection("2030-01-02 09:15:00 UTC")
+	utc := newLab(t)
+	utc.login()
+	utc.wantView("clock Jan 02 09:00:00 UTC")
+}

@@ -36,7 +36,7 @@ func (d *dashboardModel) endSession(how sessionEnd) {
 			"refused: past its exp": "The access token is past its exp too: the API refuses it.",
 			"refused (denylist)":    "The API checks a denylist of ended sessions: the access token is refused (denylist) from now on, though its exp is still ahead.",
 			"still accepted until exp (stateless)": "The API checks signature, exp, nbf, iss, aud and typ, no database: still accepted until exp (stateless) at " +
-				stamp(expiry(d.session.AccessToken), d.c.now) + ", by whoever holds it.",
+				d.c.stamp(expiry(d.session.AccessToken)) + ", by whoever holds it.",
 		}[fate]
 		if why == "" {
 			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp, one with a denylist refuses it now."
