@@ -332,8 +332,11 @@ func (d dashboardModel) start(what string, cmd tea.Cmd) (dashboardModel, tea.Cmd
 }
 
 func (d dashboardModel) moveClock(by time.Duration) (dashboardModel, tea.Cmd) {
+	if r, ok := d.c.opts.Clock.(*remoteClock); ok && d.c.opts.Embedded == nil {
+		return d, remoteAdvanceCmd(d.c.ctx, r, by)
+	}
 	if d.c.opts.Embedded == nil {
-		d.status = status{"warn", "The clock keys move the embedded server's clock; " + d.c.opts.Server + " keeps its own time."}
+		d.status = status{"warn", "The clock keys move the embedded server's clock, or a tokenlab server's with --admin-token; " + d.c.opts.Server + " keeps its own time."}
 		return d, nil
 	}
 	return d, advanceCmd(d.c.opts.Embedded.Clock, by)

@@ -363,7 +363,11 @@ func (l loginModel) view() string {
 		b.WriteString(s.Label.Render("Embedded mock server at ") + s.Value.Render(l.c.opts.Embedded.URL) + "\n")
 		b.WriteString(s.Label.Render("Demo user: ") + s.Value.Render("alice") + s.Label.Render(" / password ") + s.Value.Render("password123") + "\n\n")
 	} else {
-		b.WriteString(s.Label.Render("API at ") + s.Value.Render(l.c.opts.Server) + s.Label.Render(" (its clock cannot be moved from here)") + "\n\n")
+		how := " (its clock cannot be moved from here)"
+		if l.c.admin != nil {
+			how = " (a tokenlab server: f, d and w move its clock through its admin API)"
+		}
+		b.WriteString(s.Label.Render("API at ") + s.Value.Render(l.c.opts.Server) + s.Label.Render(how) + "\n\n")
 	}
 	for i := range l.inputs {
 		if i != fieldServer && l.skips(i) {

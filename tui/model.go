@@ -43,8 +43,12 @@ type Options struct {
 	// Server, another API, whose clock cannot be moved.
 	Embedded *mockserver.Embedded
 	Server   string
-	Profile  client.Profile
-	Store    client.Store
+	// AdminToken, with Server, is the admin token of a tokenlab server
+	// there (tokenlab serve): the clock keys, the server's rows in the
+	// timeline and the family graph then work as on the embedded server.
+	AdminToken string
+	Profile    client.Profile
+	Store      client.Store
 	// StoreNote, when set, explains the choice of Store on the login
 	// screen (the lab fell back to memory because no keyring answered).
 	StoreNote string
@@ -132,10 +136,20 @@ type Model struct {
 
 // New returns the TUI's root model.
 func New(ctx context.Context, opts Options) Model {
+	var admin *adminAPI
+	switch {
+	case opts.Embedded != nil:
+		admin = newAdminAPI(opts.Embedded.URL, opts.Embedded.AdminToken)
+	case opts.AdminToken != "" && opts.Server != "":
+		admin = newAdminAPI(strings.TrimRight(opts.Server, "/"), opts.AdminToken)
+	}
 	if opts.Clock == nil {
 		opts.Clock = wallClock{}
-		if opts.Embedded != nil {
+		switch {
+		case opts.Embedded != nil:
 			opts.Clock = opts.Embedded.Clock
+		case admin != nil:
+			opts.Clock = &remoteClock{admin: admin}
 		}
 	}
 	if opts.Runner == nil {
@@ -157,9 +171,7 @@ func New(ctx context.Context, opts Options) Model {
 		now:    opts.Clock.Now(),
 		width:  80, height: 24,
 	}
-	if opts.Embedded != nil {
-		c.admin = newAdminAPI(opts.Embedded.URL, opts.Embedded.AdminToken)
-	}
+	c.admin = admin
 	c.help.Styles = c.styles.Help
 	m := Model{c: c}
 	m.login = newLoginModel(c)
@@ -182,7 +194,7 @@ func (wallClock) Now() time.Time { return time.Now() }
 func (m Model) Init() tea.Cmd {
 	var baseline tea.Cmd
 	if m.c.admin != nil {
-		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin)
+		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin, m.c.opts.Clock)
 	}
 	var remember tea.Cmd
 	if m.firstRun { // shown now, hidden on later runs until asked for
@@ -232,6 +244,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.show(msg.screen)
 	case eventsBaselineMsg:
 		m.login.eventsWait = false
+		if !msg.now.IsZero() {
+			m.c.now = msg.now // a --server's clock, read with its events
+		}
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd

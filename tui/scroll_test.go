@@ -99,3 +99,27 @@ func TestTimesInTheLearnersZone(t *testing.T) {
 	utc.login()
 	utc.wantView("clock Jan 02 09:00:00 UTC")
 }
+
+// TestAdminTokenAgainstAnotherServer (issue 17, point 13): against
+// --server with the server's admin token, f moves the real server's
+// clock, the server's rows reach the timeline and the family graph
+// draws, as on the embedded server.
+func TestAdminTokenAgainstAnotherServer(t *testing.T) {
+	l := newLab(t, func(o *Options) {
+		o.Server, o.AdminToken, o.Embedded, o.Clock = o.Embedded.URL, o.Embedded.AdminToken, nil, nil
+	})
+	l.wantView("f, d and w move its clock")
+	l.login()
+	l.key("f")
+	if got := l.e.Clock.Now(); !got.Equal(labStart.Add(moveAccess)) {
+		t.Errorf("f left the server's clock at %s, want %s", got, labStart.Add(moveAccess))
+	}
+	l.wantCards(StateExpired, StateValid)
+	l.key("p")
+	l.wantTimeline(0, "login", "clock_moved", "access_rejected", "rotation")
+	if !strings.Contains(l.timelineText(), "server login") {
+		t.Errorf("no server rows in the timeline:\n%s", l.timelineText())
+	}
+	l.key("g")
+	l.wantView("Token family", "alive: 2 tokens", "│ rotated")
+}

@@ -46,10 +46,14 @@ func newTUICmd(std streams) *cobra.Command {
 		Short: "Watch tokens live in the terminal UI (the default command)",
 		Long: `The terminal UI: log in, then watch the access and refresh tokens age, refresh,
 rotate and die. With no --server it runs against an embedded mock server on
-loopback whose clock the keys can move; the demo user is alice / password123.`,
+loopback whose clock the keys can move; the demo user is alice / password123.
+With --server on a tokenlab server (tokenlab serve), TOKENLAB_ADMIN_TOKEN in the
+environment gives the lab its admin routes: the clock keys, the server's rows in
+the timeline and the family graph then work there too.`,
 		Example: `  tokenlab
   tokenlab tui --token-store memory
-  tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice`,
+  tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice
+  TOKENLAB_ADMIN_TOKEN=… tokenlab tui --server http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.storeChosen = cmd.Flags().Changed("token-store")
@@ -94,6 +98,9 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	}
 	if v, ok := std.env("NO_COLOR"); ok && v != "" {
 		opts.NoColor = true
+	}
+	if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && o.server != "" {
+		opts.AdminToken = v // from the environment only: a secret stays out of argv
 	}
 	if o.server == "" {
 		// The lab picks its server's HS256 secrets, so the inspector can

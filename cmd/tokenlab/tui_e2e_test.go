@@ -621,3 +621,30 @@ func TestTUIE2EBrowserOpenerStaysOffScreen(t *testing.T) {
 		t.Errorf("tokenlab exited with %s, want 0", status)
 	}
 }
+
+// TestTUIE2EAdminTokenOnServer (issue 17, point 13): against --server on
+// a tokenlab serve, TOKENLAB_ADMIN_TOKEN in the environment lets the lab
+// move that server's clock, show its rows and draw the family graph.
+func TestTUIE2EAdminTokenOnServer(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	srv := startServe(t)
+	tt := newTmuxTerm(t, append(tuiEnv(t, t.TempDir()), "TOKENLAB_ADMIN_TOKEN="+e2eAdminToken))
+	tt.start(t.TempDir(), bin, "--server", srv.banner.URL, "--token-store", "memory", "--username", "alice")
+	tt.wait("the login screen", `move its clock through its admin API`, `› password`)
+	tt.typeText("password123")
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `server\s+login`)
+	tt.keys("f")
+	tt.wait("f", `ACCESS TOKEN\s+EXPIRED`, `clock \+16m`, `clock_moved`)
+	tt.keys("p")
+	tt.wait("p", `server\s+rotation`, `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+ROTATED`)
+	tt.keys("g")
+	tt.wait("g", `Token family`, `alive: 2 tokens`, `│ rotated`)
+	tt.keys("Escape")
+	tt.wait("back", `Timeline`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
