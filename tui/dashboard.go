@@ -195,6 +195,8 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 		return d.attackDone(msg)
 	case storeCheckedMsg:
 		return d.storeChecked(msg), nil
+	case oldAccessMsg:
+		return d.oldAccessDone(msg)
 	case clockMovedMsg:
 		d.busy = ""
 		if msg.err != nil {
@@ -249,6 +251,10 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, savePrefsCmd(d.c.opts.PrefsFile, prefs{WhyTwoTokens: d.why})
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
+	case key.Matches(k, keys.Copy):
+		var cmd tea.Cmd
+		d.status, cmd = copyToken("access token", d.session.AccessToken)
+		return d, cmd
 	case key.Matches(k, keys.Up), key.Matches(k, keys.Down), key.Matches(k, keys.PageUp), key.Matches(k, keys.PageDown),
 		key.Matches(k, keys.Top), key.Matches(k, keys.Bottom):
 		d.scroll(k)
@@ -263,8 +269,11 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 	if d.busy != "" {
 		return d, nil // one exchange at a time keeps the timeline readable
 	}
+	if !d.live() && key.Matches(k, keys.Protected) {
+		return d.sendOldAccess()
+	}
 	if !d.live() {
-		for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Attack, keys.Logout} {
+		for _, b := range []key.Binding{keys.Refresh, keys.Attack, keys.Logout} {
 			if key.Matches(k, b) {
 				d.status = status{"warn", "No session: press L to log in."}
 			}

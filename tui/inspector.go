@@ -168,6 +168,12 @@ func (in inspectorModel) key(k tea.KeyPressMsg) (inspectorModel, tea.Cmd) {
 		in.status = status{"info", "Back to the token as the server signed it."}
 	case key.Matches(k, keys.Send):
 		return in.send()
+	case key.Matches(k, keys.Copy):
+		name, tok := in.token()
+		var cmd tea.Cmd
+		in.status, cmd = copyToken(name, tok)
+		in.vp.SetHeight(in.vpHeight())
+		return in, cmd
 	case key.Matches(k, keys.Up):
 		if in.editing {
 			in.cursor = max(in.cursor-1, 0)

@@ -32,13 +32,14 @@ var labStart = time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)
 // lab is a TUI model against a real in-process mock server with a frozen
 // clock.
 type lab struct {
-	tb      testing.TB
-	m       Model
-	e       *mockserver.Embedded
-	store   client.Store
-	waiting []string // names of the waiting commands returned and not run
-	quit    bool     // a tea.Quit was returned
-	msgs    []string // types of the messages fed to Update, for failure messages
+	tb        testing.TB
+	m         Model
+	e         *mockserver.Embedded
+	store     client.Store
+	waiting   []string // names of the waiting commands returned and not run
+	quit      bool     // a tea.Quit was returned
+	msgs      []string // types of the messages fed to Update, for failure messages
+	clipboard string   // the last text a command put on the clipboard
 
 	closeOnce sync.Once
 }
@@ -111,6 +112,9 @@ func (l *lab) send(msg tea.Msg) {
 			continue
 		}
 		l.msgs = append(l.msgs, fmt.Sprintf("%T", msg))
+		if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" { // what an OSC 52 copy would put on the clipboard
+			l.clipboard = fmt.Sprint(msg)
+		}
 		var next tea.Model
 		var cmd tea.Cmd
 		next, cmd = l.m.Update(msg)

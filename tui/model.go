@@ -296,7 +296,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dash, cmd = m.dash.adoptLogin(msg)
 		m.screen = screenDashboard
 		return m, cmd
-	case actionDoneMsg, attackDoneMsg, clockMovedMsg, storeCheckedMsg:
+	case actionDoneMsg, attackDoneMsg, clockMovedMsg, storeCheckedMsg, oldAccessMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd

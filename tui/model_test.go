@@ -97,7 +97,9 @@ func TestDashboardWalk(t *testing.T) {
 		l.wantTimeline(mark, "session ended")
 		l.wantSentence("Reuse detected", "log in")
 		l.wantView("REVOKED", "family_revoked", "log in")
-		l.key("p")
+		l.key("p") // the access token in hand still works (stateless): the lab shows it
+		l.wantSentence("The old access token → 200")
+		l.key("r")
 		l.wantSentence("No session", "log in")
 	})
 
@@ -319,7 +321,7 @@ func TestHelpScreen(t *testing.T) {
 	}
 	l.wantFits("help at 60x20")
 	l.wantView("esc back")
-	for range 60 {
+	for range 120 {
 		l.key("down")
 	}
 	l.wantView("tokens age")

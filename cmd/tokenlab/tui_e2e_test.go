@@ -69,7 +69,8 @@ func newTmuxTerm(tb testing.TB, env []string) *tmuxTerm {
 		exitFile: filepath.Join(dir, "exit")}
 	// remain-on-exit keeps the pane, and its last screen, after the
 	// program exits; no status bar, so the program gets all 30 rows.
-	conf := "set -g remain-on-exit on\nset -g status off\nset -g history-limit 5000\n"
+	// set-clipboard on: the program's OSC 52 copy becomes a tmux buffer.
+	conf := "set -g remain-on-exit on\nset -g status off\nset -g history-limit 5000\nset -s set-clipboard on\n"
 	if err := os.WriteFile(tt.config, []byte(conf), 0o600); err != nil {
 		tb.Fatal(err)
 	}
@@ -318,6 +319,15 @@ func TestTUIE2E(t *testing.T) {
 	if got := protectedStatus(t, server, sess.AccessToken); got != predicted {
 		t.Errorf("the access card predicted %d for the pre-logout access token; the server answered %d:\n%s", predicted, got, indent(screen))
 	}
+	// c copies the access token (OSC 52, here into a tmux buffer), as a
+	// learner would for curl; p sends it and shows the server's answer.
+	tt.keys("c")
+	tt.wait("c", `Copied the access token \(jti [0-9a-f]{8}`)
+	if buf, err := tt.tmux("show-buffer"); err != nil || buf != sess.AccessToken {
+		t.Errorf("c put %d characters on the clipboard (%v), not the access token", len(buf), err)
+	}
+	tt.keys("p")
+	tt.wait("p after logout", fmt.Sprintf(`The old access token → %d`, predicted))
 
 	tt.keys("L")
 	// After L the demo password is prefilled as at launch; typing replaces
