@@ -13,7 +13,7 @@ type keyMap struct {
 	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
 	Scenarios, Inspect, Family, Why, Help, Quit, ForceQuit                      key.Binding
-	Copy                                                                        key.Binding
+	Copy, Reset                                                                 key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
 	// The timeline's pages and ends.
@@ -39,6 +39,7 @@ func newKeyMap() keyMap {
 		Attack:      b([]string{"a"}, "a", "attacker replays an old refresh token"),
 		Logout:      b([]string{"x"}, "x", "log out"),
 		Login:       b([]string{"L"}, "L", "log in again"),
+		Reset:       b([]string{"ctrl+r"}, "ctrl+r", "reset the lab (twice): a new database, a fresh login screen"),
 		Copy:        b([]string{"c"}, "c", "copy the token (OSC 52): the access token; in the inspector, the one in view"),
 		Scenarios:   b([]string{"s"}, "s", "scenarios"),
 		Inspect:     b([]string{"i"}, "i", "inspect tokens"),
@@ -88,7 +89,7 @@ func (k keyMap) allKeys() []helpSection {
 	return []helpSection{
 		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
 			k.Logout, k.Login, k.Copy, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom,
-			k.Help, k.Quit}},
+			k.Reset, k.Help, k.Quit}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
 		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Copy, k.Up, k.Down, k.Back}},

@@ -201,8 +201,8 @@ func keyPress(k string) tea.KeyPressMsg {
 	if c, ok := named[k]; ok {
 		return tea.KeyPressMsg{Code: c}
 	}
-	if k == "ctrl+c" {
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	if k == "ctrl+c" || k == "ctrl+r" {
+		return tea.KeyPressMsg{Code: rune(k[len(k)-1]), Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}

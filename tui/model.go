@@ -79,6 +79,10 @@ type Options struct {
 	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
+	// Reset, when set, starts the embedded server again on a new
+	// database and returns it (ctrl+r, twice); the caller closes the old
+	// one. Nil: ctrl+r only says it cannot.
+	Reset func(ctx context.Context) (*mockserver.Embedded, error)
 	// Location is the learner's time zone: the dashboard shows times in
 	// it and names it (the inspector shows the token's UTC). time.Local
 	// when nil.
@@ -125,6 +129,7 @@ type Model struct {
 	c            *common
 	screen, back screen
 	firstRun     bool // no prefs file yet: the explanation shows this once
+	resetAsked   bool // ctrl+r was pressed once: a second one resets (reset.go)
 
 	login  loginModel
 	dash   dashboardModel
@@ -304,7 +309,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.player, cmd = m.player.update(msg)
 		return m, cmd
+	case resetDoneMsg:
+		return m.resetDone(msg)
 	case tea.KeyPressMsg:
+		var cmd tea.Cmd
+		var handled bool
+		if m, cmd, handled = m.resetKey(msg); handled {
+			return m, cmd
+		}
 		if key.Matches(msg, m.c.keys.ForceQuit) || m.screen != screenLogin && key.Matches(msg, m.c.keys.Quit) {
 			return m, tea.Quit // on the login screen q is a letter of a password
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -110,8 +113,27 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 		if err != nil {
 			return err
 		}
-		defer e.Close()
+		defer func() { e.Close() }() // the server of the last reset
 		opts.Embedded, opts.Secrets = e, secrets
+		// ctrl+r (twice): the lab again on a new database, for the next class.
+		opts.Reset = func(ctx context.Context) (*mockserver.Embedded, error) {
+			db, err := databasePath(o.db)
+			if err != nil {
+				return nil, err
+			}
+			e.Close()
+			for _, f := range []string{db, db + "-wal", db + "-shm"} {
+				if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return nil, fmt.Errorf("remove the lab's database: %w", err)
+				}
+			}
+			next, err := startLabServer(ctx, db, secrets)
+			if err != nil {
+				return nil, err
+			}
+			e = next
+			return next, nil
+		}
 		if opts.Username == "" {
 			opts.Username, opts.Password = "alice", "password123"
 		}

@@ -658,3 +658,41 @@ func TestTUIE2EAdminTokenOnServer(t *testing.T) {
 		t.Errorf("tokenlab exited with %s, want 0", status)
 	}
 }
+
+// TestTUIE2EResetTheLab (issue 17, point 18): ctrl+r twice gives the
+// next class a new lab: a new server on a new database, a fresh login
+// screen, and none of the last class's rows.
+func TestTUIE2EResetTheLab(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	data := t.TempDir()
+	tt := newTmuxTerm(t, tuiEnv(t, data))
+	tt.start(t.TempDir(), bin, "--token-store", "memory")
+	screen := tt.wait("the login screen", `› password`)
+	first := embeddedURL.FindStringSubmatch(screen)[1]
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID`)
+	tt.keys("f", "p")
+	tt.wait("p", `REFRESH TOKEN\s+ROTATED`, `rotation`)
+	tt.keys("C-r")
+	tt.wait("asked", `Press ctrl\+r again to reset the lab`)
+	tt.keys("C-r")
+	screen = tt.wait("reset", `The lab was reset`, `› password`, `prefilled`)
+	if second := embeddedURL.FindStringSubmatch(screen)[1]; second == first {
+		t.Errorf("after the reset the lab still runs on %s", first)
+	}
+	tt.keys("Enter")
+	screen = tt.wait("login after the reset", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `server\s+login`)
+	for _, old := range []string{"rotation", "clock +16m", "access_rejected"} {
+		if strings.Contains(screen, old) {
+			t.Errorf("after the reset the timeline shows the last class's %s:\n%s", old, indent(screen))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "tokenlab", "tokenlab.db")); err != nil {
+		t.Errorf("no database after the reset: %v", err)
+	}
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
