@@ -251,6 +251,10 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, savePrefsCmd(d.c.opts.PrefsFile, prefs{WhyTwoTokens: d.why})
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
+	case key.Matches(k, keys.Settings):
+		return d, show(screenSettings)
+	case key.Matches(k, keys.ForwardMinute):
+		return d.moveClock(time.Minute)
 	case key.Matches(k, keys.Copy):
 		var cmd tea.Cmd
 		d.status, cmd = copyToken("access token", d.session.AccessToken)
@@ -304,7 +308,7 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 // the clock: they work on the family graph too, which shows what they did.
 func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
 	keys := d.c.keys
-	for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Forward, keys.ForwardDay, keys.ForwardWeek, keys.Attack, keys.Logout} {
+	for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.ForwardMinute, keys.Forward, keys.ForwardDay, keys.ForwardWeek, keys.Attack, keys.Logout} {
 		if key.Matches(k, b) {
 			return true
 		}

@@ -354,6 +354,8 @@ func (m Model) statusText() string {
 		return m.login.status.text
 	case screenPlayer:
 		return m.player.status.text
+	case screenSettings:
+		return m.set.status.text
 	}
 	return m.dash.status.text
 }

@@ -98,6 +98,7 @@ const (
 	screenPlayer
 	screenHelp
 	screenFamily
+	screenSettings
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -137,6 +138,7 @@ type Model struct {
 	player playerModel
 	help   helpModel
 	fam    familyModel
+	set    settingsModel
 }
 
 // New returns the TUI's root model.
@@ -187,6 +189,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.player = newPlayerModel(c)
 	m.help = newHelpModel(c)
 	m.fam = newFamilyModel(c)
+	m.set = newSettingsModel(c)
 	return m
 }
 
@@ -292,6 +295,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.fam, cmd = m.fam.update(msg)
 		return m, cmd
+	case settingsMsg:
+		var cmd tea.Cmd
+		m.set, cmd = m.set.update(msg)
+		if msg.err == nil && msg.changed != "" { // the change, in the timeline; the cards read the new policy
+			m.dash.appendNow(settingEntry(m.c.now, m.set, msg.changed))
+			return m, tea.Batch(cmd, m.dash.serverEvents())
+		}
+		return m, cmd
 	case loginDoneMsg:
 		var cmd tea.Cmd
 		m.login, cmd = m.login.update(msg)
@@ -338,6 +349,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help, cmd = m.help.update(msg)
 	case screenFamily:
 		m.fam, cmd = m.fam.update(msg)
+	case screenSettings:
+		m.set, cmd = m.set.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -368,6 +381,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.login, cmd = m.login.open(m.dash.live())
 		return m, cmd
+	case screenSettings:
+		m.screen = s
+		var cmd tea.Cmd
+		m.set, cmd = m.set.open()
+		return m, cmd
 	case screenDashboard:
 		if m.screen == screenInspector || m.screen == screenHelp {
 			s = m.back
@@ -397,6 +415,8 @@ func (m Model) View() tea.View {
 		body = m.player.view()
 	case screenHelp:
 		body = m.help.view()
+	case screenSettings:
+		body = m.set.view()
 	case screenFamily:
 		fam := m.fam
 		fam.policy = m.dash.policy

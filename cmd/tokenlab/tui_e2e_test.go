@@ -696,3 +696,47 @@ func TestTUIE2EResetTheLab(t *testing.T) {
 		t.Errorf("tokenlab exited with %s, want 0", status)
 	}
 }
+
+// TestTUIE2ELabSettings (issue 17, point 15): tokenlab tui takes the
+// embedded server's settings as flags; , shows them and changes one live
+// (it lands in the timeline); m moves the clock a minute, enough for a
+// 2m access token to turn EXPIRING.
+func TestTUIE2ELabSettings(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	tt := newTmuxTerm(t, tuiEnv(t, t.TempDir()))
+	tt.start(t.TempDir(), bin, "--token-store", "memory", "--access-ttl", "2m", "--rotation=false")
+	tt.wait("the login screen", `› password`)
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID`, `2m left`)
+	tt.keys(",")
+	tt.wait("the settings", `Lab settings`, `access TTL\s+2m`, `rotation\s+off`, `reuse detection\s+on`)
+	tt.keys("Down", "Down", "Down", "Down", "Down", "Enter") // access denylist
+	tt.wait("denylist on", `access denylist\s+on`, `access denylist is now on`)
+	tt.keys("Escape")
+	tt.wait("the dashboard", `setting access`, `Timeline`)
+	tt.keys("m")
+	tt.wait("m", `ACCESS TOKEN\s+EXPIRING`, `clock \+1m`)
+	tt.keys("x")
+	tt.wait("x with the denylist", `ACCESS TOKEN\s+REVOKED`, `refused \(denylist\)`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
+
+// TestTUISettingFlagsUsage (issue 17, point 15): the lab settings are the
+// embedded server's; with --server, or an impossible value, tokenlab tui
+// stops with a usage error before anything starts.
+func TestTUISettingFlagsUsage(t *testing.T) {
+	privateDirs(t)
+	for _, args := range [][]string{
+		{"tui", "--server", "http://127.0.0.1:1", "--rotation=false"},
+		{"tui", "--access-ttl", "0s", "--token-store", "memory"},
+	} {
+		code, _, stderr := runBuffered(t, "", args...)
+		if code != 2 || !strings.Contains(stderr, "tokenlab:") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error (2)", args, code, stderr)
+		}
+	}
+}
