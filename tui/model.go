@@ -19,7 +19,12 @@
 // forge.go is the inspector's signature check and claim editor; why.go
 // the "why two tokens" explanation and the prefs file that remembers it;
 // admin.go reads the embedded server's events and families; routes.go
-// says what each endpoint's answer means, one sentence per route.
+// says what each endpoint's answer means, one sentence per route;
+// order.go keeps the timeline in one ordering; where.go reads where the
+// tokens are now; scroll.go scrolls the timeline; copy.go copies tokens
+// and sends the old access token; reset.go is ctrl+r; remote.go moves a
+// --server's clock through its admin API; settings.go is the settings
+// screen.
 package tui
 
 import (
