@@ -170,7 +170,7 @@ func TestNarrowKeepsWhatMatters(t *testing.T) {
 	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	l.login()
 	l.key("d") // a day on: the expiries carry a date
-	l.wantView("clock Jan 03 09:00:00", "expires Jan 09 09:00", "? all keys • q quit")
+	l.wantView("clock Jan 03 09:00:00", "expires Jan 09 09:00", "? keys & words • q quit")
 	l.wantFits("60x20 after d")
 }
 

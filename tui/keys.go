@@ -77,7 +77,7 @@ func newKeyMap() keyMap {
 func (k keyMap) dashboardShort() []key.Binding {
 	short := func(b key.Binding, desc string) key.Binding { b.SetHelp(b.Help().Key, desc); return b }
 	return []key.Binding{short(k.Protected, "call API"), short(k.Refresh, "refresh"), short(k.Forward, "+16m"),
-		short(k.Attack, "attack"), k.Scenarios, k.Help, k.Quit}
+		short(k.Attack, "attack"), k.Scenarios, short(k.Help, "keys & words"), k.Quit}
 }
 
 // helpSection is one screen's keys, as the help screen lists them.

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // serverSettings reads the real server's settings through its admin API.
@@ -59,4 +62,34 @@ func TestSettingsScreen(t *testing.T) {
 	l.wantView("2m left")
 	l.key("m")
 	l.wantCards(StateExpiring, StateValid)
+}
+
+// TestGlossary (issue 17, point 19): ? ends with a glossary of the lab's
+// words, each in at most two lines at 60 columns, the dashboard's jargon
+// among them; the dashboard's footer points there.
+func TestGlossary(t *testing.T) {
+	l := newLab(t)
+	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	l.login()
+	l.wantView("? keys & words")
+	l.key("?")
+	content := ansi.Strip(l.m.help.content())
+	_, gloss, ok := strings.Cut(content, "Glossary\n")
+	if !ok {
+		t.Fatalf("the help has no glossary:\n%s", content)
+	}
+	for _, term := range []string{"access token", "refresh token", "rotation", "family", "reuse detection", "grace window",
+		"stateless", "denylist", "PKCE", "device code", "sub", "jti", "at+jwt"} {
+		lines := 0
+		for _, line := range strings.Split(gloss, "\n") {
+			if strings.HasPrefix(line, "  "+term) && lines == 0 || lines > 0 && strings.HasPrefix(line, "                  ") {
+				lines++
+			} else if lines > 0 {
+				break
+			}
+		}
+		if lines == 0 || lines > 2 {
+			t.Errorf("%q takes %d lines at 60 columns, want 1 or 2:\n%s", term, lines, gloss)
+		}
+	}
 }
