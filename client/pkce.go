@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,15 @@ type Opener func(ctx context.Context, url string) error
 // such as a PKCE login's one-time start URL (PKCEOptions.Browser).
 func OpenBrowser(_ context.Context, url string) error {
 	return browser.OpenURL(url)
+}
+
+// The opener (xdg-open and the browser it starts) writes nothing on our
+// terminal, where it would paint over the TUI: its output goes to the
+// null device, a file, so no pipe keeps a long-lived browser waited on.
+func init() {
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		browser.Stdout, browser.Stderr = null, null
+	}
 }
 
 // DefaultLoginTimeout bounds how long a PKCE login waits for the browser.

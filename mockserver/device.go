@@ -61,10 +61,10 @@ func formatUserCode(c string) string {
 }
 
 // normalizeUserCode accepts a user code in any case, with or without the
-// dash (and surrounding spaces), and returns its 8 letters.
+// dash or a space (and surrounding spaces), and returns its 8 letters.
 func normalizeUserCode(in string) (string, error) {
 	in = strings.TrimSpace(in)
-	if len(in) == 9 && in[4] == '-' {
+	if len(in) == 9 && (in[4] == '-' || in[4] == ' ') { // BCDF-GHJK, or typed as bcdf ghjk
 		in = in[:4] + in[5:]
 	}
 	if len(in) != 8 {

@@ -94,17 +94,24 @@ func (a *adminAPI) newestEvent(ctx context.Context) (int64, error) {
 type eventsBaselineMsg struct {
 	last   int64
 	policy policy
+	now    time.Time // a --server's clock, when the lab reads it remotely
 	err    error
 }
 
-func eventsBaselineCmd(ctx context.Context, a *adminAPI) tea.Cmd {
+func eventsBaselineCmd(ctx context.Context, a *adminAPI, clock Clock) tea.Cmd {
 	return func() tea.Msg {
 		last, err := a.newestEvent(ctx)
 		if err != nil {
 			return eventsBaselineMsg{err: err}
 		}
+		var now time.Time
+		if r, ok := clock.(*remoteClock); ok {
+			if now, err = r.read(ctx); err != nil {
+				return eventsBaselineMsg{err: err}
+			}
+		}
 		p, err := a.policy(ctx)
-		return eventsBaselineMsg{last: last, policy: p, err: err}
+		return eventsBaselineMsg{last: last, policy: p, now: now, err: err}
 	}
 }
 

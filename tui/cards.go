@@ -18,16 +18,24 @@ const (
 	StateRotated  = "ROTATED"
 	StateRevoked  = "REVOKED"
 	StateNone     = "NONE"
+	// StateUnknown: the session ended and the API's policy cannot be read
+	// (another API): only it knows whether the access token still works.
+	StateUnknown = "UNKNOWN"
 )
 
 const cardHeight = 8 // 6 lines and the border
 
 func (d dashboardModel) accessState() string {
-	if d.ended != endNone && d.ended != endExpired && d.policy.accessDenylist {
+	ended := d.ended != endNone && d.ended != endExpired
+	if ended && d.policy.accessDenylist {
 		return StateRevoked // the API checks the session on every call
 	}
-	// Otherwise a JWT access token is stateless: the API checks only its
-	// signature and exp, so it lives on after the session ends.
+	if state := tokenState(d.session.AccessToken, d.c.now, false, false, time.Minute); ended && !d.policy.known && state != StateExpired {
+		return StateUnknown // stateless or denylist: the lab cannot tell
+	}
+	// Otherwise a JWT access token is stateless: the API checks its
+	// signature, exp, nbf, iss, aud and typ with no database, so it lives on
+	// after the session ends.
 	return tokenState(d.session.AccessToken, d.c.now, false, false, time.Minute)
 }
 
@@ -55,7 +63,7 @@ func (d dashboardModel) accessFate() string {
 	case d.policy.known:
 		return "still accepted until exp (stateless)"
 	}
-	return "may be accepted until exp (stateless APIs do)"
+	return "may be accepted until exp (stateless APIs do) or refused (with a denylist)"
 }
 
 // tokenState judges a token at now. soon is how close to exp counts as
@@ -141,7 +149,7 @@ func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) 
 		family = " · family " + short(f)
 	}
 	jti := " · jti " + short(str("jti"))
-	store := "kept in " + client.StoreName(d.c.opts.Store)
+	store, storeShort := d.whereKept()
 	left := "—"
 	switch {
 	case revoked:
@@ -156,7 +164,7 @@ func (d dashboardModel) cardClaims(tok client.Decoded, revoked bool, inner int) 
 		firstFit(inner, s.Label.Render(who+family)+s.Subtle.Render(jti), s.Label.Render(who+family), s.Label.Render(who)),
 		d.cardTimes(iat, exp, inner),
 		d.bar(iat, exp, revoked, inner-lipgloss.Width(left)-1) + " " + s.Value.Render(left),
-		firstFit(inner, s.Subtle.Render(termtext.Escape(tok.Typ()+" · "+tok.Alg())+" · "+store), s.Subtle.Render(store)),
+		firstFit(inner, s.Subtle.Render(termtext.Escape(tok.Typ()+" · "+tok.Alg())+" · "+store), s.Subtle.Render(store), s.Subtle.Render(storeShort)),
 	}
 }
 
@@ -175,8 +183,8 @@ func firstFit(width int, lines ...string) string {
 // do not fit, the expiry alone, never cut.
 func (d dashboardModel) cardTimes(iat, exp time.Time, inner int) string {
 	s := d.c.styles
-	expires := s.Label.Render("expires ") + s.Value.Render(stamp(exp, d.c.now))
-	if both := s.Label.Render("issued ") + s.Value.Render(stamp(iat, d.c.now)) + "  " + expires; lipgloss.Width(both) <= inner {
+	expires := s.Label.Render("expires ") + s.Value.Render(d.c.stamp(exp))
+	if both := s.Label.Render("issued ") + s.Value.Render(d.c.stamp(iat)) + "  " + expires; lipgloss.Width(both) <= inner {
 		return both
 	}
 	return expires
@@ -194,11 +202,13 @@ func (d dashboardModel) bar(iat, exp time.Time, revoked bool, width int) string 
 	return d.c.styles.BarFull.Render(strings.Repeat("█", full)) + d.c.styles.BarEmpty.Render(strings.Repeat("░", width-full))
 }
 
-// stamp shows a time briefly: the clock time today, the date otherwise.
-func stamp(t, now time.Time) string {
+// stamp shows a time briefly in the learner's zone: the clock time
+// today, the date otherwise.
+func (c *common) stamp(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
+	t, now := t.In(c.opts.Location), c.now.In(c.opts.Location)
 	if t.Format("2006-01-02") == now.Format("2006-01-02") {
 		return t.Format("15:04:05")
 	}

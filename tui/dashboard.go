@@ -33,15 +33,18 @@ type dashboardModel struct {
 	session     client.Session
 	prevRefresh string     // the refresh token before the last rotation: the attacker's copy
 	ended       sessionEnd // how the session ended; "" while it lives
+	kept        kept       // where the tokens are now (the store, or forgotten)
 	policy      policy     // the server's, read with its events
 
 	// The timeline: client and server events in time order.
 	entries      []entry
 	timeline     viewport.Model
-	follow       bool  // keep the newest entry in view
-	eventsReady  bool  // lastEvent is known: this launch's events come after it
-	lastEvent    int64 // last server event shown
-	eventsFailed bool  // the last read of server events failed
+	follow       bool    // keep the newest entry in view
+	unseen       int     // rows added since the reader scrolled up (scroll.go)
+	eventsReady  bool    // lastEvent is known: this launch's events come after it
+	lastEvent    int64   // last server event shown
+	eventsFailed bool    // the last read of server events failed
+	pending      []entry // lab rows waiting for the server's events of their action (order.go)
 
 	why bool // "why two tokens" is shown under the cards
 
@@ -79,8 +82,9 @@ func (d dashboardModel) whyHeight() int {
 }
 
 // minTimeline is the fewest timeline lines the explanation leaves; below
-// it the explanation takes its compact form.
-const minTimeline = 5
+// it the explanation takes its compact form, so at 80×24 the last
+// action's rows stay on screen.
+const minTimeline = 10
 
 // why2 is the "why two tokens" explanation as it fits now, "" when hidden.
 func (d dashboardModel) why2() string {
@@ -98,6 +102,9 @@ func (d dashboardModel) why2() string {
 // addEntries adds to the timeline in time order (client and server events
 // arrive separately) and keeps the view at its end.
 func (d *dashboardModel) addEntries(es ...entry) {
+	if !d.follow {
+		d.unseen += len(es)
+	}
 	for _, e := range es {
 		i := len(d.entries)
 		for i > 0 && d.entries[i-1].At.After(e.At) {
@@ -119,11 +126,11 @@ func (d *dashboardModel) render() {
 	for _, e := range d.entries {
 		// A line with the date whenever the day changes: the clock keys
 		// jump days, and 09:00 then 09:00 would read as no time at all.
-		if date := e.At.Format("Mon Jan 02 2006"); date != day {
+		if date := e.At.In(d.c.opts.Location).Format("Mon Jan 02 2006"); date != day {
 			day = date
 			lines = append(lines, s.Subtle.Render(truncate("── "+date+" ──", max(d.timeline.Width(), 1))))
 		}
-		lines = append(lines, entryLines(e, s, d.timeline.Width())...)
+		lines = append(lines, entryLines(e, s, d.timeline.Width(), d.c.opts.Location)...)
 	}
 	d.timeline.SetContentLines(lines)
 	if d.follow {
@@ -133,17 +140,21 @@ func (d *dashboardModel) render() {
 
 // entryLines renders one timeline entry: time, source and what, then the
 // why, wrapped under its own column so no narration is cut.
-func entryLines(e entry, s Styles, width int) []string {
+func entryLines(e entry, s Styles, width int, loc *time.Location) []string {
 	tone := map[string]lipgloss.Style{"good": s.Good, "warn": s.Warn, "bad": s.Bad}[e.Tone]
 	if e.Tone == "info" || e.Tone == "" {
 		tone = s.Info
 	}
-	prefix := s.Subtle.Render(e.At.Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-8s", e.Source)) + " " +
+	prefix := s.Subtle.Render(e.At.In(loc).Format("15:04:05")) + " " + s.Label.Render(fmt.Sprintf("%-8s", e.Source)) + " " +
 		tone.Render(fmt.Sprintf("%-19s", truncate(e.What, 19))) + " "
 	indent := lipgloss.Width(prefix)
 	room := width - indent
-	if room < 20 { // too narrow for a column: the why goes on its own lines
-		return append([]string{truncate(prefix, width)}, strings.Split(lipgloss.NewStyle().Width(max(width-2, 1)).Render(e.Why), "\n")...)
+	if room < 30 { // too narrow for a readable column: the why goes under the row, across the width
+		lines := []string{truncate(prefix, width)}
+		for _, w := range strings.Split(lipgloss.NewStyle().Width(max(width-2, 1)).Render(e.Why), "\n") {
+			lines = append(lines, "  "+s.Value.Render(strings.TrimRight(w, " ")))
+		}
+		return lines
 	}
 	why := strings.Split(lipgloss.NewStyle().Width(room).Render(e.Why), "\n")
 	lines := []string{prefix + s.Value.Render(strings.TrimRight(why[0], " "))}
@@ -165,14 +176,14 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case eventsBaselineMsg:
 		if msg.err != nil {
-			d.addEntries(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
+			d.appendNow(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
 				Why: "The embedded server's events could not be read: " + sentence(msg.err)})
 			return d, nil
 		}
 		d.lastEvent, d.policy, d.eventsReady = msg.last, msg.policy, true
 		return d, nil
 	case clientEventMsg:
-		if en, ok := clientEntry(labEvent(msg), client.StoreName(d.c.opts.Store)); ok {
+		if en, ok := clientEntry(labEvent(msg), narration{client.StoreName(d.c.opts.Store), d.c.opts.Profile, expiry(d.session.AccessToken)}); ok {
 			d.addEntries(en)
 		}
 		return d, waitEvent(d.c.events)
@@ -182,6 +193,10 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 		return d.actionDone(msg)
 	case attackDoneMsg:
 		return d.attackDone(msg)
+	case storeCheckedMsg:
+		return d.storeChecked(msg), nil
+	case oldAccessMsg:
+		return d.oldAccessDone(msg)
 	case clockMovedMsg:
 		d.busy = ""
 		if msg.err != nil {
@@ -201,7 +216,7 @@ func (d dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
 
 func (d dashboardModel) serverEventsRead(msg serverEventMsg) dashboardModel {
 	if msg.err != nil && !d.eventsFailed { // said once, in the timeline: the status keeps the action's outcome
-		d.addEntries(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
+		d.appendNow(entry{At: d.c.now, Source: "lab", What: "no server events", Tone: "warn",
 			Why: "The embedded server's events could not be read: " + sentence(msg.err)})
 	}
 	d.eventsFailed = msg.err != nil
@@ -215,6 +230,7 @@ func (d dashboardModel) serverEventsRead(msg serverEventMsg) dashboardModel {
 		d.addEntries(serverEntry(e))
 		d.lastEvent = e.ID
 	}
+	d.flushPending()
 	return d
 }
 
@@ -235,13 +251,17 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, savePrefsCmd(d.c.opts.PrefsFile, prefs{WhyTwoTokens: d.why})
 	case key.Matches(k, keys.Login):
 		return d, show(screenLogin)
-	case key.Matches(k, keys.Up):
-		d.follow = false
-		d.timeline.ScrollUp(1)
-		return d, nil
-	case key.Matches(k, keys.Down):
-		d.timeline.ScrollDown(1)
-		d.follow = d.timeline.AtBottom()
+	case key.Matches(k, keys.Settings):
+		return d, show(screenSettings)
+	case key.Matches(k, keys.ForwardMinute):
+		return d.moveClock(time.Minute)
+	case key.Matches(k, keys.Copy):
+		var cmd tea.Cmd
+		d.status, cmd = copyToken("access token", d.session.AccessToken)
+		return d, cmd
+	case key.Matches(k, keys.Up), key.Matches(k, keys.Down), key.Matches(k, keys.PageUp), key.Matches(k, keys.PageDown),
+		key.Matches(k, keys.Top), key.Matches(k, keys.Bottom):
+		d.scroll(k)
 		return d, nil
 	case key.Matches(k, keys.Forward):
 		return d.moveClock(moveAccess)
@@ -253,8 +273,11 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 	if d.busy != "" {
 		return d, nil // one exchange at a time keeps the timeline readable
 	}
+	if !d.live() && key.Matches(k, keys.Protected) {
+		return d.sendOldAccess()
+	}
 	if !d.live() {
-		for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Attack, keys.Logout} {
+		for _, b := range []key.Binding{keys.Refresh, keys.Attack, keys.Logout} {
 			if key.Matches(k, b) {
 				d.status = status{"warn", "No session: press L to log in."}
 			}
@@ -274,7 +297,7 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		if stolen == "" {
 			stolen, what = d.session.RefreshToken, "the current refresh token, before its owner uses it"
 		}
-		d.addEntries(entry{At: d.c.now, Source: "attacker", What: "replay", Tone: "bad",
+		d.appendNow(entry{At: d.c.now, Source: "attacker", What: "replay", Tone: "bad",
 			Why: "An attacker who stole " + what + " sends it to the token endpoint."})
 		return d.start("attacker replaying", attackCmd(ctx, acting, d.client, stolen))
 	}
@@ -285,7 +308,7 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 // the clock: they work on the family graph too, which shows what they did.
 func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
 	keys := d.c.keys
-	for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.Forward, keys.ForwardDay, keys.ForwardWeek, keys.Attack, keys.Logout} {
+	for _, b := range []key.Binding{keys.Protected, keys.Refresh, keys.ForwardMinute, keys.Forward, keys.ForwardDay, keys.ForwardWeek, keys.Attack, keys.Logout} {
 		if key.Matches(k, b) {
 			return true
 		}
@@ -322,8 +345,11 @@ func (d dashboardModel) start(what string, cmd tea.Cmd) (dashboardModel, tea.Cmd
 }
 
 func (d dashboardModel) moveClock(by time.Duration) (dashboardModel, tea.Cmd) {
+	if r, ok := d.c.opts.Clock.(*remoteClock); ok && d.c.opts.Embedded == nil {
+		return d, remoteAdvanceCmd(d.c.ctx, r, by)
+	}
 	if d.c.opts.Embedded == nil {
-		d.status = status{"warn", "The clock keys move the embedded server's clock; " + d.c.opts.Server + " keeps its own time."}
+		d.status = status{"warn", "The clock keys move the embedded server's clock, or a tokenlab server's with --admin-token; " + d.c.opts.Server + " keeps its own time."}
 		return d, nil
 	}
 	return d, advanceCmd(d.c.opts.Embedded.Clock, by)
@@ -340,7 +366,7 @@ func (d dashboardModel) protectedPath() string {
 // timeline, its state goes.
 func (d dashboardModel) adoptLogin(msg loginDoneMsg) (dashboardModel, tea.Cmd) {
 	d.client, d.c.opts.Profile = msg.client, msg.profile
-	d.session, d.prevRefresh, d.ended = msg.session, "", endNone
+	d.session, d.prevRefresh, d.ended, d.kept = msg.session, "", endNone, keptInStore
 	d.status = status{"good", "Logged in. Press p to call the protected route, f to move the clock, ? for every key."}
 	return d, d.serverEvents()
 }
@@ -378,7 +404,7 @@ func (d dashboardModel) actionDone(msg actionDoneMsg) (dashboardModel, tea.Cmd) 
 		}
 		d.status = status{map[bool]string{true: "good", false: "bad"}[msg.status < 400], text}
 	}
-	return d, d.serverEvents()
+	return d, tea.Batch(d.serverEvents(), d.checkStore())
 }
 
 func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) {
@@ -398,8 +424,8 @@ func (d dashboardModel) attackDone(msg attackDoneMsg) (dashboardModel, tea.Cmd) 
 	} else if msg.refreshErr == nil {
 		d.adopt(msg.session)
 	}
-	d.addEntries(d.attackerAccessEntry(msg.replayErr == nil))
-	return d, d.serverEvents()
+	d.afterServer(d.attackerAccessEntry(msg.replayErr == nil))
+	return d, tea.Batch(d.serverEvents(), d.checkStore())
 }
 
 // attackerAccessEntry says what becomes of access tokens in the
@@ -417,13 +443,12 @@ func (d dashboardModel) attackerAccessEntry(gotTokens bool) entry {
 }
 
 func (d dashboardModel) view() string {
-	s := d.c.styles
 	width := d.c.width
 	half := max((width-1)/2, 20)
 	access := d.card("ACCESS TOKEN", d.session.AccessToken, d.accessState(), d.accessFate(), half)
 	refresh := d.card("REFRESH TOKEN", d.session.RefreshToken, d.refreshState(), "", width-half-1)
 	cards := lipgloss.JoinHorizontal(lipgloss.Top, access, " ", refresh)
-	title := s.Label.Render("Timeline") + s.Subtle.Render("  (↑/↓ scroll)")
+	title := d.timelineTitle()
 	st := d.c.statusView(d.status)
 	if d.busy != "" {
 		st = d.c.busyView(d.busy)
@@ -446,7 +471,7 @@ func (d dashboardModel) view() string {
 // narrow it drops the server and profile first, the clock last.
 func (d dashboardModel) header() string {
 	s := d.c.styles
-	clock := "clock " + d.c.now.Format("Jan 02 15:04:05")
+	clock := "clock " + d.c.now.In(d.c.opts.Location).Format("Jan 02 15:04:05 MST") // the zone named: the inspector shows UTC
 	who := []string{"not logged in"}
 	if d.client != nil {
 		who = []string{d.session.Username + " @ " + strings.TrimPrefix(d.client.Server(), "http://") + " (" + d.c.opts.Profile.Name + ")",

@@ -35,6 +35,21 @@ type familyModel struct {
 	// openedWith is the dashboard's status when the graph opened: shown
 	// here only once a key pressed here changed it.
 	openedWith string
+	// policy is the server's, as the dashboard last read it (set by the
+	// root before each view): it decides what the access tokens do now.
+	policy policy
+}
+
+// accessAfterRevoke says what a revoked family means for the access
+// tokens already issued: the family holds only refresh tokens.
+func (f familyModel) accessAfterRevoke() string {
+	switch {
+	case !f.policy.known:
+		return "Access tokens already issued may still work until their exp: this API's policy is unknown here."
+	case f.policy.accessDenylist:
+		return "Its access tokens are refused too: the API checks a denylist of revoked sessions."
+	}
+	return "Access tokens already issued still work until their exp: the API checks them without the database."
 }
 
 // replayMark is a spent token sent again: reuse detected (the family
@@ -265,21 +280,22 @@ func (f familyModel) summary(width int) []string {
 	case fam.RevokedAt != nil:
 		badge = s.Badge(StateRevoked)
 		why := map[string]string{
-			"reuse_detected": "a spent refresh token came back (▲). The server cannot tell thief from owner, so every token of this login died, the attacker's and yours.",
+			"reuse_detected": "a spent refresh token came back (▲). The server cannot tell thief from owner, so every refresh token of this login died, the attacker's and yours.",
 			"logout":         "the owner logged out, which ends every refresh token of this login.",
-			"code_reused":    "the authorization code that started it was used twice.",
+			"code_reused":    "the authorization code that started it was used twice, so every refresh token of this login died.",
 		}[fam.RevokeReason]
 		if why == "" {
-			why = "the server ended it."
+			why = "the server ended it: no refresh token of it refreshes any more."
 		}
-		text = " at " + stamp(*fam.RevokedAt, f.c.now) + " (" + fam.RevokeReason + "): " + why
+		why += " " + f.accessAfterRevoke()
+		text = " at " + f.c.stamp(*fam.RevokedAt) + " (" + fam.RevokeReason + "): " + why
 	case fam.State == auth.StateExpired:
 		badge = s.Badge(StateExpired)
-		text = " the session's time ran out at " + stamp(fam.ExpiresAt, f.c.now) + ": no token of it refreshes any more."
+		text = " the session's time ran out at " + f.c.stamp(fam.ExpiresAt) + ": no token of it refreshes any more."
 	default:
 		badge = s.Badge(StateValid)
 		text = fmt.Sprintf(" alive: %d token%s; only the newest unused one (●) may refresh. The session ends at %s at the latest, however often it rotates.",
-			fam.TokenCount, plural(fam.TokenCount), stamp(fam.ExpiresAt, f.c.now))
+			fam.TokenCount, plural(fam.TokenCount), f.c.stamp(fam.ExpiresAt))
 	}
 	lead := lipgloss.Width(badge)
 	body := wrap(strings.TrimSpace(text), width-lead-1)
@@ -330,7 +346,7 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	s := f.c.styles
 	glyph, style := f.stateLook(n.State)
 	head := lead + style.Render(glyph) + " " + s.Value.Render(n.JTI[:min(8, len(n.JTI))]) + "  " +
-		s.Subtle.Render("issued "+stamp(n.IssuedAt, f.c.now)) + "  " + style.Render(n.State)
+		s.Subtle.Render("issued "+f.c.stamp(n.IssuedAt)) + "  " + style.Render(n.State)
 	if n.State == auth.StateRevoked && n.UsedAt != nil {
 		head += s.Subtle.Render(" (spent before)")
 	}
@@ -340,10 +356,10 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	lines = append(lines, firstFit(width, head, lead+style.Render(glyph)+" "+s.Value.Render(n.JTI[:min(8, len(n.JTI))])+"  "+style.Render(n.State)))
 	indent := cont + "  "
 	if r, ok := f.replays[n.JTI]; ok {
-		text := "▲ REPLAYED at " + stamp(r.at, f.c.now) + ": this spent token was sent again → reuse detected, family revoked"
+		text := "▲ REPLAYED at " + f.c.stamp(r.at) + ": this spent token was sent again → reuse detected, family revoked"
 		mark := s.Error
 		if r.grace {
-			text, mark = "▲ sent again at "+stamp(r.at, f.c.now)+", inside the grace window: the same successor again, no revocation", s.Warn
+			text, mark = "▲ sent again at "+f.c.stamp(r.at)+", inside the grace window: the same successor again, no revocation", s.Warn
 		}
 		for _, l := range wrap(text, width-lipgloss.Width(indent)) {
 			lines = append(lines, indent+mark.Render(l))
@@ -352,7 +368,7 @@ func (f familyModel) drawNode(lines []string, n familyNode, lead, cont string, c
 	kids := children[n.JTI]
 	rotated := "rotated"
 	if n.UsedAt != nil {
-		rotated += " " + stamp(*n.UsedAt, f.c.now)
+		rotated += " " + f.c.stamp(*n.UsedAt)
 	}
 	switch len(kids) {
 	case 0:

@@ -16,7 +16,8 @@ import (
 
 // TestLoginTypingOnPrefocusedField (issue 9, point 3): the field focused
 // at launch takes keys at once, without Tab first; the footer says what
-// enter does; after L the demo password is not filled in again.
+// enter does; after L the password is prefilled only as at launch (here
+// with none, so the field is empty).
 func TestLoginTypingOnPrefocusedField(t *testing.T) {
 	l := newLab(t, func(o *Options) { o.Password = "" })
 	if l.m.login.active != fieldPassword {
@@ -169,7 +170,7 @@ func TestNarrowKeepsWhatMatters(t *testing.T) {
 	l.send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	l.login()
 	l.key("d") // a day on: the expiries carry a date
-	l.wantView("clock Jan 03 09:00:00", "expires Jan 09 09:00", "? all keys • q quit")
+	l.wantView("clock Jan 03 09:00:00", "expires Jan 09 09:00", "? keys & words • q quit")
 	l.wantFits("60x20 after d")
 }
 
@@ -370,7 +371,5 @@ func TestPlayerLogoutStatusIsNotInvented(t *testing.T) {
 	if strings.Contains(view, "log out → 200") {
 		t.Errorf("the player shows a logout answered 200; the server answers 204:\n%s", view)
 	}
-	// A passing logout is not news: "(login required)" on it read as a
-	// failure (issue 17, point 9).
-	l.wantView("log out → 204 · sent the refresh token")
+	l.wantView("log out → 204: logged out, the session is over · sent the refresh token")
 }

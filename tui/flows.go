@@ -253,7 +253,7 @@ func (r flowRun) saw(msg tea.Msg, now time.Time) flowRun {
 		if msg.Kind == client.EventDevicePoll {
 			r.polls++
 		}
-		if en, ok := clientEntry(labEvent(msg), ""); ok && msg.Kind != client.EventResponse && msg.Kind != client.EventStoreWrite {
+		if en, ok := clientEntry(labEvent(msg), narration{}); ok && msg.Kind != client.EventResponse && msg.Kind != client.EventStoreWrite {
 			r.steps = append(r.steps, en)
 			if len(r.steps) > 50 {
 				r.steps = r.steps[len(r.steps)-50:]
@@ -285,11 +285,11 @@ func (l loginModel) flowView() string {
 	// The steps so far, one short line; the newest step's why in full.
 	var names []string
 	for _, st := range r.steps {
-		names = append(names, strings.ReplaceAll("✓ "+st.What, " ", "\u00a0")) // a step never splits across lines
+		names = append(names, strings.ReplaceAll(stepMark(st)+" "+st.What, " ", "\u00a0")) // a step never splits across lines
 	}
 	if len(names) > 0 {
 		for _, w := range wrap(strings.Join(names, "  "), width) {
-			lines = append(lines, s.Good.Render(strings.ReplaceAll(w, "\u00a0", " ")))
+			lines = append(lines, s.Value.Render(strings.ReplaceAll(w, "\u00a0", " ")))
 		}
 		add(s.Value.Render, r.steps[len(r.steps)-1].Why)
 		lines = append(lines, "")
@@ -330,6 +330,10 @@ func (l loginModel) pkceLines(width int) []string {
 		add(s.Subtle.Render, "Preparing the authorize URL…")
 		return lines
 	}
+	if r.failed { // the client's loopback listener is closed: the URL leads nowhere now
+		add(s.Label.Render, "This login ended; its authorize URL is of no further use. Press enter to start a new one.")
+		return lines
+	}
 	if r.opened {
 		add(s.Label.Render, "Your browser was opened on the server's login page. Log in there (alice / password123); this screen goes on by itself. Or open this URL:")
 	} else {
@@ -350,6 +354,10 @@ func (l loginModel) deviceLines(width int) []string {
 		add(s.Subtle.Render, "Asking the server for a device code…")
 		return lines
 	}
+	if r.failed {
+		add(s.Label.Render, "This login ended; its code "+r.code.UserCode+" is of no further use. Press enter to start a new one.")
+		return lines
+	}
 	add(s.Label.Render, "On any device, open "+r.code.VerificationURI+" , log in and enter this code:")
 	lines = append(lines, "")
 	if big, ok := bigText(r.code.UserCode, width); ok {
@@ -364,4 +372,16 @@ func (l loginModel) deviceLines(width int) []string {
 	}
 	add(s.Value.Render, "code "+r.code.UserCode+" · "+expires+" · polls every "+r.code.Interval.String()+fmt.Sprintf(" · %d poll%s so far", r.polls, plural(r.polls)))
 	return lines
+}
+
+// stepMark marks a flow step: ✓ done, … still waiting (on a browser or
+// an approval), ✗ refused or failed. Only a step that succeeded gets ✓.
+func stepMark(st entry) string {
+	switch {
+	case st.Tone == "bad":
+		return "✗"
+	case st.What == "waiting for browser", strings.HasPrefix(st.What, "poll: "):
+		return "…"
+	}
+	return "✓"
 }

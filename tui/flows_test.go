@@ -289,8 +289,7 @@ var _ = tea.KeyPressMsg{}
 // screen the next key would only close).
 func TestWrongPasswordThenTyping(t *testing.T) {
 	l := newLab(t)
-	l.m.login.inputs[fieldPassword].SetValue("wrong")
-	l.key("enter")
+	l.key("w", "r", "o", "n", "g", "enter") // typed over the prefilled password
 	l.wantView("wrong username or password")
 	l.key("x")
 	if got := l.m.login.inputs[fieldPassword].Value(); got != "wrongx" {

@@ -167,12 +167,48 @@ func claimValue(old any, claim, value string) (any, error) {
 		}
 		return math.Round(at + d.Seconds()), nil
 	}
-	if n, err := strconv.ParseFloat(value, 64); err == nil {
+	return typedLike(old, claim, value)
+}
+
+// typedLike reads value as the JSON type the claim had, so an edit
+// changes only what the signature protects: sub "1" edited to 2 stays the
+// string "2" (as a number the server would refuse the token as malformed
+// before it checked the signature). A new claim is JSON when it parses,
+// a string otherwise.
+func typedLike(old any, claim, value string) (any, error) {
+	var parsed any
+	isJSON := json.Unmarshal([]byte(value), &parsed) == nil
+	switch old.(type) {
+	case string:
+		if s, ok := parsed.(string); ok && isJSON {
+			return s, nil // typed with its quotes
+		}
+		return value, nil
+	case float64:
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s is a number: type a number (or, for a time, +1d or -16m)", claim)
+		}
 		return n, nil
+	case bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return nil, fmt.Errorf("%s is true or false", claim)
+		}
+		return b, nil
+	case []any:
+		if _, ok := parsed.([]any); ok && isJSON {
+			return parsed, nil
+		}
+		return []any{value}, nil // one more element would be typed as a JSON list
+	case map[string]any:
+		if _, ok := parsed.(map[string]any); !ok || !isJSON {
+			return nil, fmt.Errorf("%s is a JSON object: type one, as {\"key\": \"value\"}", claim)
+		}
+		return parsed, nil
 	}
-	var v any
-	if json.Unmarshal([]byte(value), &v) == nil {
-		return v, nil
+	if isJSON {
+		return parsed, nil
 	}
 	return value, nil
 }

@@ -64,13 +64,14 @@ var helpStates = [][2]string{
 	{StateExpired, "past its exp: the server refuses it"},
 	{StateRotated, "this refresh token replaced an older one, which is now spent"},
 	{StateRevoked, "the server ended the session (logout or reuse detection); an access token shows it only when the API checks a denylist"},
+	{StateUnknown, "the session ended and this API's policy cannot be read here: a stateless API still accepts the access token until exp, one with a denylist refuses it"},
 }
 
 func (h helpModel) content() string {
 	s := h.c.styles
 	width := max(h.c.width, 30)
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Keys") + "\n")
+	b.WriteString(s.Title.Render("Keys") + s.Subtle.Render(" · then card states and a glossary (↓)") + "\n")
 	keyWidth := 0
 	for _, sec := range h.c.keys.allKeys() {
 		for _, k := range sec.keys {
@@ -111,5 +112,6 @@ func (h helpModel) content() string {
 	for _, l := range wrap("The clock keys move the embedded server's clock (and the lab's); tokens age as if that time had passed.", width) {
 		b.WriteString(s.Subtle.Render(l) + "\n")
 	}
+	b.WriteString(h.glossaryLines(width))
 	return b.String()
 }

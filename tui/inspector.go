@@ -169,6 +169,12 @@ func (in inspectorModel) key(k tea.KeyPressMsg) (inspectorModel, tea.Cmd) {
 		in.status = status{"info", "Back to the token as the server signed it."}
 	case key.Matches(k, keys.Send):
 		return in.send()
+	case key.Matches(k, keys.Copy):
+		name, tok := in.token()
+		var cmd tea.Cmd
+		in.status, cmd = copyToken(name, tok)
+		in.vp.SetHeight(in.vpHeight())
+		return in, cmd
 	case key.Matches(k, keys.Up):
 		if in.editing {
 			in.cursor = max(in.cursor-1, 0)
@@ -374,7 +380,7 @@ func (in inspectorModel) inspect() string {
 	times := map[string]string{}
 	for _, t := range d.Times(in.c.now) {
 		if t.Problem == "" {
-			times[t.Claim] = t.At.Format("2006-01-02 15:04:05 UTC") + " (" + t.Relative + ")"
+			times[t.Claim] = t.At.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + t.Relative + ")"
 		}
 	}
 	width := max(in.vp.Width(), 30)

@@ -13,8 +13,11 @@ type keyMap struct {
 	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
 	Scenarios, Inspect, Family, Why, Help, Quit, ForceQuit                      key.Binding
+	Copy, Reset, Settings, ForwardMinute                                        key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
+	// The timeline's pages and ends.
+	PageUp, PageDown, Top, Bottom key.Binding
 	// Login form.
 	NextField, PrevField, LogIn, FlowNext, FlowPrev key.Binding
 	// Inspector.
@@ -28,37 +31,45 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Protected:   b([]string{"p"}, "p", "call /protected"),
-		Refresh:     b([]string{"r"}, "r", "refresh now"),
-		Forward:     b([]string{"f"}, "f", "clock +16m"),
-		ForwardDay:  b([]string{"d"}, "d", "clock +1d"),
-		ForwardWeek: b([]string{"w"}, "w", "clock +8d"),
-		Attack:      b([]string{"a"}, "a", "attacker replays an old refresh token"),
-		Logout:      b([]string{"x"}, "x", "log out"),
-		Login:       b([]string{"L"}, "L", "log in again"),
-		Scenarios:   b([]string{"s"}, "s", "scenarios"),
-		Inspect:     b([]string{"i"}, "i", "inspect tokens"),
-		Family:      b([]string{"g"}, "g", "the refresh-token family as a graph"),
-		Why:         b([]string{"t"}, "t", "why two tokens (show or hide; remembered)"),
-		Help:        b([]string{"?"}, "?", "all keys"),
-		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
-		ForceQuit:   b([]string{"ctrl+c"}, "ctrl+c", "quit"),
-		Back:        b([]string{"esc"}, "esc", "back"),
-		Up:          b([]string{"up", "k"}, "↑/k", "up"),
-		Down:        b([]string{"down", "j"}, "↓/j", "down"),
-		NextField:   b([]string{"tab", "down"}, "tab/↓", "next field"),
-		PrevField:   b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
-		LogIn:       b([]string{"enter"}, "enter", "log in"),
-		FlowNext:    b([]string{"right", "l", "space"}, "←/→", "choose the login flow (on the flow row)"),
-		FlowPrev:    b([]string{"left", "h"}, "←", "previous flow"),
-		Tab:         b([]string{"tab"}, "tab", "the other token"),
-		Edit:        b([]string{"e"}, "e", "edit a claim (forge the token)"),
-		Apply:       b([]string{"enter"}, "enter", "edit the claim / apply the edit"),
-		Send:        b([]string{"S"}, "S", "send the token in view to the API"),
-		Undo:        b([]string{"u"}, "u", "undo the edits"),
-		Play:        b([]string{"enter"}, "enter", "play"),
-		Next:        b([]string{"n", "space"}, "n/space", "next step"),
-		RunAll:      b([]string{"R"}, "R", "run to the end"),
+		Protected:     b([]string{"p"}, "p", "call /protected"),
+		Refresh:       b([]string{"r"}, "r", "refresh now"),
+		Forward:       b([]string{"f"}, "f", "clock +16m"),
+		ForwardDay:    b([]string{"d"}, "d", "clock +1d"),
+		ForwardWeek:   b([]string{"w"}, "w", "clock +8d"),
+		Attack:        b([]string{"a"}, "a", "attacker replays an old refresh token"),
+		Logout:        b([]string{"x"}, "x", "log out"),
+		Login:         b([]string{"L"}, "L", "log in again"),
+		Settings:      b([]string{","}, ",", "lab settings: lifetimes, rotation, reuse detection, denylist"),
+		ForwardMinute: b([]string{"m"}, "m", "clock +1m (to watch EXPIRING)"),
+		Reset:         b([]string{"ctrl+r"}, "ctrl+r", "reset the lab (twice): a new database, a fresh login screen"),
+		Copy:          b([]string{"c"}, "c", "copy the token (OSC 52): the access token; in the inspector, the one in view"),
+		Scenarios:     b([]string{"s"}, "s", "scenarios"),
+		Inspect:       b([]string{"i"}, "i", "inspect tokens"),
+		Family:        b([]string{"g"}, "g", "the refresh-token family as a graph"),
+		Why:           b([]string{"t"}, "t", "why two tokens (show or hide; remembered)"),
+		Help:          b([]string{"?"}, "?", "all keys"),
+		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
+		ForceQuit:     b([]string{"ctrl+c"}, "ctrl+c", "quit"),
+		Back:          b([]string{"esc"}, "esc", "back"),
+		Up:            b([]string{"up", "k"}, "↑/k", "up"),
+		Down:          b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:        b([]string{"pgup"}, "pgup", "timeline: a page up"),
+		PageDown:      b([]string{"pgdown"}, "pgdn", "timeline: a page down"),
+		Top:           b([]string{"home"}, "home", "timeline: the first row"),
+		Bottom:        b([]string{"end"}, "end", "timeline: the newest row, and follow new rows"),
+		NextField:     b([]string{"tab", "down"}, "tab/↓", "next field"),
+		PrevField:     b([]string{"shift+tab", "up"}, "⇧tab/↑", "previous field"),
+		LogIn:         b([]string{"enter"}, "enter", "log in"),
+		FlowNext:      b([]string{"right", "l", "space"}, "←/→", "choose the login flow (on the flow row)"),
+		FlowPrev:      b([]string{"left", "h"}, "←", "previous flow"),
+		Tab:           b([]string{"tab"}, "tab", "the other token"),
+		Edit:          b([]string{"e"}, "e", "edit a claim (forge the token)"),
+		Apply:         b([]string{"enter"}, "enter", "edit the claim / apply the edit"),
+		Send:          b([]string{"S"}, "S", "send the token in view to the API"),
+		Undo:          b([]string{"u"}, "u", "undo the edits"),
+		Play:          b([]string{"enter"}, "enter", "play"),
+		Next:          b([]string{"n", "space"}, "n/space", "next step"),
+		RunAll:        b([]string{"R"}, "R", "run to the end"),
 	}
 }
 
@@ -66,7 +77,7 @@ func newKeyMap() keyMap {
 func (k keyMap) dashboardShort() []key.Binding {
 	short := func(b key.Binding, desc string) key.Binding { b.SetHelp(b.Help().Key, desc); return b }
 	return []key.Binding{short(k.Protected, "call API"), short(k.Refresh, "refresh"), short(k.Forward, "+16m"),
-		short(k.Attack, "attack"), k.Scenarios, k.Help, k.Quit}
+		short(k.Attack, "attack"), k.Scenarios, short(k.Help, "keys & words"), k.Quit}
 }
 
 // helpSection is one screen's keys, as the help screen lists them.
@@ -78,11 +89,13 @@ type helpSection struct {
 // allKeys is every screen's keys, for the help screen.
 func (k keyMap) allKeys() []helpSection {
 	return []helpSection{
-		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
-			k.Logout, k.Login, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.Help, k.Quit}},
+		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.ForwardMinute, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
+			k.Logout, k.Login, k.Copy, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom,
+			k.Settings, k.Reset, k.Help, k.Quit}},
+		{"Lab settings", []key.Binding{k.Up, k.Down, named(k.Apply, "change the setting (←/→ too)"), k.Back}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
-		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Up, k.Down, k.Back}},
+		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Copy, k.Up, k.Down, k.Back}},
 		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
 	}
 }

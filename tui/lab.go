@@ -78,7 +78,16 @@ func waitEvent(ch events) tea.Cmd {
 }
 
 func tick(clock Clock) tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clock.Now()} })
+	return tea.Tick(time.Second, func(time.Time) tea.Msg {
+		if r, ok := clock.(*remoteClock); ok { // a --server's clock: read again (here, off the UI's goroutine)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if now, err := r.read(ctx); err == nil {
+				return tickMsg{now: now}
+			}
+		}
+		return tickMsg{now: clock.Now()}
+	})
 }
 
 // loginRequest is what the login form asks for.

@@ -32,13 +32,14 @@ var labStart = time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)
 // lab is a TUI model against a real in-process mock server with a frozen
 // clock.
 type lab struct {
-	tb      testing.TB
-	m       Model
-	e       *mockserver.Embedded
-	store   client.Store
-	waiting []string // names of the waiting commands returned and not run
-	quit    bool     // a tea.Quit was returned
-	msgs    []string // types of the messages fed to Update, for failure messages
+	tb        testing.TB
+	m         Model
+	e         *mockserver.Embedded
+	store     client.Store
+	waiting   []string // names of the waiting commands returned and not run
+	quit      bool     // a tea.Quit was returned
+	msgs      []string // types of the messages fed to Update, for failure messages
+	clipboard string   // the last text a command put on the clipboard
 
 	closeOnce sync.Once
 }
@@ -74,7 +75,7 @@ func newLabOn(tb testing.TB, e *mockserver.Embedded, opts ...labOption) *lab {
 		tb.Fatal(err)
 	}
 	o := Options{Embedded: e, Clock: e.Clock, Profile: profile, Store: client.NewMemoryStore(),
-		Username: "alice", Password: "password123"}
+		Username: "alice", Password: "password123", Location: time.UTC}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -111,6 +112,9 @@ func (l *lab) send(msg tea.Msg) {
 			continue
 		}
 		l.msgs = append(l.msgs, fmt.Sprintf("%T", msg))
+		if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" { // what an OSC 52 copy would put on the clipboard
+			l.clipboard = fmt.Sprint(msg)
+		}
 		var next tea.Model
 		var cmd tea.Cmd
 		next, cmd = l.m.Update(msg)
@@ -197,8 +201,8 @@ func keyPress(k string) tea.KeyPressMsg {
 	if c, ok := named[k]; ok {
 		return tea.KeyPressMsg{Code: c}
 	}
-	if k == "ctrl+c" {
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	if k == "ctrl+c" || k == "ctrl+r" {
+		return tea.KeyPressMsg{Code: rune(k[len(k)-1]), Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}
@@ -350,6 +354,8 @@ func (m Model) statusText() string {
 		return m.login.status.text
 	case screenPlayer:
 		return m.player.status.text
+	case screenSettings:
+		return m.set.status.text
 	}
 	return m.dash.status.text
 }

@@ -117,7 +117,7 @@ func TestLayout(t *testing.T) {
 				t.Errorf("the dashboard's last line is %q, want the short help", last)
 			}
 			if size.Width >= 80 {
-				l.wantView("? all keys", "q quit")
+				l.wantView("? keys & words", "q quit")
 			}
 			// A played scenario at this size.
 			l.key("s", "up", "up", "up", "up", "up", "up", "up", "up", "up", "up", "down", "down", "down", "enter", "R")
@@ -370,11 +370,11 @@ func wantNarrowFacts(t *testing.T, l *lab, screen string) {
 	t.Helper()
 	facts := map[string][]string{
 		"login":               {"Demo user: alice", "› password", "enter log in", "ctrl+c quit"},
-		"login-pkce":          {"Logging in through the browser", "✓ waiting for browser", "Open this URL", "http://127.0.0.1:", "esc cancel"},
+		"login-pkce":          {"Logging in through the browser", "… waiting for browser", "Open this URL", "http://127.0.0.1:", "esc cancel"},
 		"login-device":        {"Logging in with a device code", "████", "/device", "code BCDF-GHJK", "expires in 10m", "1 poll so far", "esc cancel"},
-		"dashboard-why":       {"Why two?", "lives 15m", "lives 7d", "t hides this", "? all keys • q quit"},
-		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? all keys • q quit"},
-		"dashboard-loggedout": {"REVOKED", "still accepted until exp", "(stateless)", "expires Jan 09 09:00", "? all keys • q quit"},
+		"dashboard-why":       {"Why two?", "lives 15m", "lives 7d", "t hides this", "? keys & words • q quit"},
+		"dashboard":           {"ACCESS TOKEN", "REFRESH TOKEN", "VALID", "15m left", "7d left", "expires", "clock Jan 02 09:00:00", "GET /protected 200", "? keys & words • q quit"},
+		"dashboard-loggedout": {"REVOKED", "still accepted until exp", "(stateless)", "expires Jan 09 09:00", "? keys & words • q quit"},
 		"inspector":           {"Token inspector · access token", "sub", "username", "exp", "tab the other token", "esc back"},
 		"player":              {"reuse-detection", "revokes the whole family.", "n/space next step", "q quit"},
 		"help":                {"Keys", "Dashboard", "call /protected", "esc back"},

@@ -48,8 +48,12 @@ type loginModel struct {
 	// eventsWait: the newest server event is still being read; a login
 	// now would be lost among earlier launches' events.
 	eventsWait bool
-	busy       string
-	status     status
+	// prefilled: the field holds a value the learner did not type (the
+	// demo user and password); the first key typed replaces it, as a
+	// selected text is replaced, so typing the shown password works.
+	prefilled [fieldCount]bool
+	busy      string
+	status    status
 }
 
 func newLoginModel(c *common) loginModel {
@@ -69,6 +73,7 @@ func newLoginModel(c *common) loginModel {
 	}
 	l.inputs[fieldPassword].EchoMode = textinput.EchoPassword
 	l.inputs[fieldPassword].EchoCharacter = '•'
+	l = l.prefill()
 	l.active = fieldUser
 	if l.inputs[fieldUser].Value() != "" {
 		l.active = fieldPassword
@@ -96,10 +101,51 @@ func (l loginModel) resize() loginModel {
 }
 
 // open shows the form again (L on the dashboard); live says a session is
-// still behind it.
+// still behind it. The user and password are prefilled as at launch.
 func (l loginModel) open(live bool) (loginModel, tea.Cmd) {
 	l.back, l.status = live, status{}
+	l = l.prefill()
 	return l, l.focus()
+}
+
+// prefill puts the launch's user and password (the embedded demo user's)
+// in their fields, marked as not typed.
+func (l loginModel) prefill() loginModel {
+	for i, v := range map[int]string{fieldUser: l.c.opts.Username, fieldPassword: l.c.opts.Password} {
+		if v == "" {
+			continue
+		}
+		l.inputs[i].SetValue(v)
+		l.prefilled[i] = true
+	}
+	return l
+}
+
+// untouched reports whether the focused field holds nothing the learner
+// typed: then ? asks for help instead of being a letter.
+func (l loginModel) untouched() bool {
+	return l.active == flowRow || l.prefilled[l.active] || l.inputs[l.active].Value() == ""
+}
+
+// typeInto hands a key to the focused field; in a prefilled field the
+// first letter replaces the value and backspace or delete clears it.
+func (l loginModel) typeInto(msg tea.Msg) (loginModel, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && l.prefilled[l.active] {
+		switch {
+		case k.Text != "":
+			l.inputs[l.active].SetValue("")
+			l.prefilled[l.active] = false
+		case k.Code == tea.KeyBackspace || k.Code == tea.KeyDelete:
+			l.inputs[l.active].SetValue("")
+			l.prefilled[l.active] = false
+			return l, nil
+		case k.Code == tea.KeyLeft || k.Code == tea.KeyRight || k.Code == tea.KeyHome || k.Code == tea.KeyEnd:
+			l.prefilled[l.active] = false // moving in the value: the learner edits it
+		}
+	}
+	var cmd tea.Cmd
+	l.inputs[l.active], cmd = l.inputs[l.active].Update(msg)
+	return l, cmd
 }
 
 func (l *loginModel) focus() tea.Cmd {
@@ -176,7 +222,8 @@ func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 			return l, nil
 		}
 		l.status, l.run = status{}, flowRun{}
-		l.inputs[fieldPassword].SetValue("") // never kept after a login
+		l.inputs[fieldPassword].SetValue("") // never kept after a login (open prefills only the demo password)
+		l.prefilled[fieldPassword] = false
 		return l, nil
 	case flowsMsg:
 		l.flows = []string{client.FlowPassword}
@@ -226,6 +273,8 @@ func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 			return l, l.move(-1)
 		case key.Matches(k, keys.Back) && l.back:
 			return l, show(screenDashboard)
+		case key.Matches(k, keys.Help) && l.untouched():
+			return l, show(screenHelp)
 		case key.Matches(k, keys.LogIn):
 			if l.active != fieldPassword && l.flowName() == client.FlowPassword {
 				return l, l.move(1)
@@ -236,9 +285,7 @@ func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 	if l.active == flowRow {
 		return l, nil
 	}
-	var cmd tea.Cmd
-	l.inputs[l.active], cmd = l.inputs[l.active].Update(msg)
-	return l, cmd
+	return l.typeInto(msg)
 }
 
 // submit makes a client for the form's server, profile and user, and
@@ -316,7 +363,11 @@ func (l loginModel) view() string {
 		b.WriteString(s.Label.Render("Embedded mock server at ") + s.Value.Render(l.c.opts.Embedded.URL) + "\n")
 		b.WriteString(s.Label.Render("Demo user: ") + s.Value.Render("alice") + s.Label.Render(" / password ") + s.Value.Render("password123") + "\n\n")
 	} else {
-		b.WriteString(s.Label.Render("API at ") + s.Value.Render(l.c.opts.Server) + s.Label.Render(" (its clock cannot be moved from here)") + "\n\n")
+		how := " (its clock cannot be moved from here)"
+		if l.c.admin != nil {
+			how = " (a tokenlab server: f, d and w move its clock through its admin API)"
+		}
+		b.WriteString(s.Label.Render("API at ") + s.Value.Render(l.c.opts.Server) + s.Label.Render(how) + "\n\n")
 	}
 	for i := range l.inputs {
 		if i != fieldServer && l.skips(i) {
@@ -335,6 +386,9 @@ func (l loginModel) view() string {
 			field = s.Subtle.Render(l.inputs[i].Value() + " (embedded)")
 		}
 		b.WriteString(style.Render(label) + " " + field + "\n")
+		if i == l.active && l.prefilled[i] {
+			b.WriteString(strings.Repeat(" ", 12) + s.Subtle.Render("prefilled: type to replace, or press enter") + "\n")
+		}
 	}
 	if !l.skips(flowRow) {
 		b.WriteString(l.flowLine() + "\n")
@@ -351,6 +405,9 @@ func (l loginModel) view() string {
 	keys := []key.Binding{k.NextField, k.LogIn, k.ForceQuit}
 	if l.active == flowRow {
 		keys = []key.Binding{named(k.FlowNext, "choose flow"), k.NextField, k.LogIn, k.ForceQuit}
+	}
+	if l.untouched() {
+		keys = append(keys[:len(keys)-1], named(k.Help, "help"), k.ForceQuit)
 	}
 	if l.back {
 		keys = append(keys[:len(keys)-1], k.Back, k.ForceQuit)

@@ -18,7 +18,13 @@
 // as commands whose URL and user code come back on common.flow;
 // forge.go is the inspector's signature check and claim editor; why.go
 // the "why two tokens" explanation and the prefs file that remembers it;
-// admin.go reads the embedded server's events and families.
+// admin.go reads the embedded server's events and families; routes.go
+// says what each endpoint's answer means, one sentence per route;
+// order.go keeps the timeline in one ordering; where.go reads where the
+// tokens are now; scroll.go scrolls the timeline; copy.go copies tokens
+// and sends the old access token; reset.go is ctrl+r; remote.go moves a
+// --server's clock through its admin API; settings.go is the settings
+// screen.
 package tui
 
 import (
@@ -42,8 +48,12 @@ type Options struct {
 	// Server, another API, whose clock cannot be moved.
 	Embedded *mockserver.Embedded
 	Server   string
-	Profile  client.Profile
-	Store    client.Store
+	// AdminToken, with Server, is the admin token of a tokenlab server
+	// there (tokenlab serve): the clock keys, the server's rows in the
+	// timeline and the family graph then work as on the embedded server.
+	AdminToken string
+	Profile    client.Profile
+	Store      client.Store
 	// StoreNote, when set, explains the choice of Store on the login
 	// screen (the lab fell back to memory because no keyring answered).
 	StoreNote string
@@ -74,6 +84,14 @@ type Options struct {
 	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
+	// Reset, when set, starts the embedded server again on a new
+	// database and returns it (ctrl+r, twice); the caller closes the old
+	// one. Nil: ctrl+r only says it cannot.
+	Reset func(ctx context.Context) (*mockserver.Embedded, error)
+	// Location is the learner's time zone: the dashboard shows times in
+	// it and names it (the inspector shows the token's UTC). time.Local
+	// when nil.
+	Location *time.Location
 }
 
 type screen int
@@ -85,6 +103,7 @@ const (
 	screenPlayer
 	screenHelp
 	screenFamily
+	screenSettings
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -116,6 +135,7 @@ type Model struct {
 	c            *common
 	screen, back screen
 	firstRun     bool // no prefs file yet: the explanation shows this once
+	resetAsked   bool // ctrl+r was pressed once: a second one resets (reset.go)
 
 	login  loginModel
 	dash   dashboardModel
@@ -123,18 +143,32 @@ type Model struct {
 	player playerModel
 	help   helpModel
 	fam    familyModel
+	set    settingsModel
 }
 
 // New returns the TUI's root model.
 func New(ctx context.Context, opts Options) Model {
+	var admin *adminAPI
+	switch {
+	case opts.Embedded != nil:
+		admin = newAdminAPI(opts.Embedded.URL, opts.Embedded.AdminToken)
+	case opts.AdminToken != "" && opts.Server != "":
+		admin = newAdminAPI(strings.TrimRight(opts.Server, "/"), opts.AdminToken)
+	}
 	if opts.Clock == nil {
 		opts.Clock = wallClock{}
-		if opts.Embedded != nil {
+		switch {
+		case opts.Embedded != nil:
 			opts.Clock = opts.Embedded.Clock
+		case admin != nil:
+			opts.Clock = &remoteClock{admin: admin}
 		}
 	}
 	if opts.Runner == nil {
 		opts.Runner = scenarios.NewRunner()
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
 	}
 	c := &common{
 		ctx:    ctx,
@@ -149,9 +183,7 @@ func New(ctx context.Context, opts Options) Model {
 		now:    opts.Clock.Now(),
 		width:  80, height: 24,
 	}
-	if opts.Embedded != nil {
-		c.admin = newAdminAPI(opts.Embedded.URL, opts.Embedded.AdminToken)
-	}
+	c.admin = admin
 	c.help.Styles = c.styles.Help
 	m := Model{c: c}
 	m.login = newLoginModel(c)
@@ -162,6 +194,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.player = newPlayerModel(c)
 	m.help = newHelpModel(c)
 	m.fam = newFamilyModel(c)
+	m.set = newSettingsModel(c)
 	return m
 }
 
@@ -174,7 +207,7 @@ func (wallClock) Now() time.Time { return time.Now() }
 func (m Model) Init() tea.Cmd {
 	var baseline tea.Cmd
 	if m.c.admin != nil {
-		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin)
+		baseline = eventsBaselineCmd(m.c.ctx, m.c.admin, m.c.opts.Clock)
 	}
 	var remember tea.Cmd
 	if m.firstRun { // shown now, hidden on later runs until asked for
@@ -224,6 +257,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.show(msg.screen)
 	case eventsBaselineMsg:
 		m.login.eventsWait = false
+		if !msg.now.IsZero() {
+			m.c.now = msg.now // a --server's clock, read with its events
+		}
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
@@ -264,6 +300,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.fam, cmd = m.fam.update(msg)
 		return m, cmd
+	case settingsMsg:
+		var cmd tea.Cmd
+		m.set, cmd = m.set.update(msg)
+		if msg.err == nil && msg.changed != "" { // the change, in the timeline; the cards read the new policy
+			m.dash.appendNow(settingEntry(m.c.now, m.set, msg.changed))
+			return m, tea.Batch(cmd, m.dash.serverEvents())
+		}
+		return m, cmd
 	case loginDoneMsg:
 		var cmd tea.Cmd
 		m.login, cmd = m.login.update(msg)
@@ -273,7 +317,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dash, cmd = m.dash.adoptLogin(msg)
 		m.screen = screenDashboard
 		return m, cmd
-	case actionDoneMsg, attackDoneMsg, clockMovedMsg:
+	case actionDoneMsg, attackDoneMsg, clockMovedMsg, storeCheckedMsg, oldAccessMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
@@ -281,7 +325,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.player, cmd = m.player.update(msg)
 		return m, cmd
+	case resetDoneMsg:
+		return m.resetDone(msg)
 	case tea.KeyPressMsg:
+		var cmd tea.Cmd
+		var handled bool
+		if m, cmd, handled = m.resetKey(msg); handled {
+			return m, cmd
+		}
 		if key.Matches(msg, m.c.keys.ForceQuit) || m.screen != screenLogin && key.Matches(msg, m.c.keys.Quit) {
 			return m, tea.Quit // on the login screen q is a letter of a password
 		}
@@ -303,6 +354,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help, cmd = m.help.update(msg)
 	case screenFamily:
 		m.fam, cmd = m.fam.update(msg)
+	case screenSettings:
+		m.set, cmd = m.set.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -333,6 +386,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.login, cmd = m.login.open(m.dash.live())
 		return m, cmd
+	case screenSettings:
+		m.screen = s
+		var cmd tea.Cmd
+		m.set, cmd = m.set.open()
+		return m, cmd
 	case screenDashboard:
 		if m.screen == screenInspector || m.screen == screenHelp {
 			s = m.back
@@ -362,8 +420,12 @@ func (m Model) View() tea.View {
 		body = m.player.view()
 	case screenHelp:
 		body = m.help.view()
+	case screenSettings:
+		body = m.set.view()
 	case screenFamily:
-		body = m.fam.view(m.dash.statusKey(), m.dash.statusLine(true))
+		fam := m.fam
+		fam.policy = m.dash.policy
+		body = fam.view(m.dash.statusKey(), m.dash.statusLine(true))
 	default:
 		body = m.dash.view()
 	}

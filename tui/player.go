@@ -239,7 +239,7 @@ func (p playerModel) steps(used int) string {
 		mark, style, text := "·", s.Subtle, st.Kind
 		if i < len(p.results) {
 			r := p.results[i]
-			text = r.Summary
+			text = stepSummary(r)
 			if tok := stepToken(st); tok != "" {
 				text += " · " + tok
 			}
@@ -271,4 +271,16 @@ func (p playerModel) steps(used int) string {
 		lines = lines[max(len(lines)-(room-len(head)), 0):]
 	}
 	return strings.Join(append(head, lines...), "\n") + "\n"
+}
+
+// stepSummary is a step's summary as the player shows it. A logout that
+// passed ends the session, which the runner notes as "(login required)":
+// on a passing step that reads like a failure, so it says what it means.
+func stepSummary(r scenarios.StepResult) string {
+	if r.Kind == scenarios.KindLogout && r.Status != scenarios.Failed && r.Got.LoginRequired {
+		if cut, ok := strings.CutSuffix(r.Summary, " (login required)"); ok {
+			return cut + ": logged out, the session is over"
+		}
+	}
+	return r.Summary
 }

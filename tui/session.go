@@ -30,17 +30,17 @@ func endOf(err error) sessionEnd {
 // endSession marks the session over and says in the timeline what the
 // API will do with the access token still in hand.
 func (d *dashboardModel) endSession(how sessionEnd) {
-	d.ended = how
+	d.ended, d.kept = how, keptChecking // the client forgets an ended session: checkStore reads where it is now
 	if fate := d.accessFate(); fate != "" {
 		why := map[string]string{
 			"refused: past its exp": "The access token is past its exp too: the API refuses it.",
 			"refused (denylist)":    "The API checks a denylist of ended sessions: the access token is refused (denylist) from now on, though its exp is still ahead.",
-			"still accepted until exp (stateless)": "The API checks only the access token's signature and exp, so it is still accepted until exp (stateless) at " +
-				stamp(expiry(d.session.AccessToken), d.c.now) + ": whoever holds it can use it until then.",
+			"still accepted until exp (stateless)": "The API checks signature, exp, nbf, iss, aud and typ, no database: still accepted until exp (stateless) at " +
+				d.c.stamp(expiry(d.session.AccessToken)) + ", by whoever holds it.",
 		}[fate]
 		if why == "" {
-			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp."
+			why = "This API's policy is unknown here: a stateless API accepts the access token until its exp, one with a denylist refuses it now."
 		}
-		d.addEntries(entry{At: d.c.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
+		d.afterServer(entry{At: d.c.now, Source: "lab", What: "old access token", Tone: "warn", Why: why})
 	}
 }

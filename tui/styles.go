@@ -76,6 +76,7 @@ func NewStyles(dark, noColor bool) Styles {
 		StateValid: badge(lipgloss.Color("#007A55")), StateExpiring: badge(lipgloss.Color("#A35200")),
 		StateExpired: badge(lipgloss.Color("#5F5F5F")), StateRotated: badge(lipgloss.Color("#005FAF")),
 		StateRevoked: badge(lipgloss.Color("#C8004F")), StateNone: badge(lipgloss.Color("#6C6C6C")),
+		StateUnknown: badge(lipgloss.Color("#6C6C6C")),
 	}
 	return s
 }

@@ -23,7 +23,7 @@ type entry struct {
 // clientEntry turns a client event into a timeline entry; ok is false for
 // events not worth a line (outgoing requests: their answers are shown).
 // The source is who acted: the client (you) or the attacker.
-func clientEntry(e labEvent, storeName string) (entry, bool) {
+func clientEntry(e labEvent, n narration) (entry, bool) {
 	en := entry{At: e.At, Source: e.actor, Tone: "info"}
 	if en.Source == "" {
 		en.Source = "client"
@@ -32,18 +32,18 @@ func clientEntry(e labEvent, storeName string) (entry, bool) {
 	switch e.Kind {
 	case client.EventResponse:
 		en.What = fmt.Sprintf("%s %s %d", e.Method, pathOf(e.URL), e.Status)
-		en.Why, en.Tone = responseWhy(e.Event, attacker)
+		en.Why, en.Tone = responseWhy(e.Event, attacker, n.profile)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"
 		if strings.Contains(e.Detail, "browser") || strings.Contains(e.Detail, "device") {
 			en.Why = upperFirst(trimDot(e.Detail)) + ": the server issued an access token and a refresh token; the password went only to the server's own page."
 		}
 	case client.EventRefresh:
-		en.What, en.Why, en.Tone = "refresh", refreshWhy(e), "warn"
+		en.What, en.Why, en.Tone = "refresh", refreshWhy(e, n.accessExpiry), "warn"
 	case client.EventRotation:
 		en.What, en.Why, en.Tone = "rotation", "The server sent a new refresh token; the old one is spent and must never come back.", "info"
 	case client.EventStoreWrite:
-		en.What, en.Why = "saved", "The tokens were saved ("+storeName+") before being used."
+		en.What, en.Why = "saved", "Saved in "+n.store+" before being used."
 	case client.EventLogout:
 		en.What, en.Why = "logout", "Logged out: "+e.Detail+"."
 	case client.EventSessionEnded:
@@ -104,9 +104,29 @@ func flowStep(e client.Event) (what, tone string, ok bool) {
 // apiRefused matches the client's reason for a reactive refresh.
 var apiRefused = regexp.MustCompile(`^the API rejected the access token with (\d{3})`)
 
+// narration is what the timeline's words need besides the event: where
+// tokens are kept, the profile's routes, and the access token's exp.
+type narration struct {
+	store        string
+	profile      client.Profile
+	accessExpiry time.Time // of the access token in hand when the event came
+}
+
+// expiresWithin matches the client's reason for a proactive refresh,
+// which names its skew (a raw duration), not the time left.
+var expiresWithin = regexp.MustCompile(`^the access token expires within (\S+)$`)
+
 // refreshWhy is the true cause of a refresh: the key you pressed, the
-// API's 401, or the access token about to expire.
-func refreshWhy(e labEvent) string {
+// API's 401, or the access token about to expire (said with the time it
+// had left, and the margin rounded).
+func refreshWhy(e labEvent, accessExpiry time.Time) string {
+	if m := expiresWithin.FindStringSubmatch(e.Detail); m != nil {
+		margin, err := time.ParseDuration(m[1])
+		if err == nil && !accessExpiry.IsZero() && accessExpiry.After(e.At) {
+			return "Refreshing because the access token expires in " + client.HumanDuration(accessExpiry.Sub(e.At).Round(time.Second)) +
+				": the client renews it " + client.HumanDuration(margin.Round(time.Second)) + " before exp."
+		}
+	}
 	if m := apiRefused.FindStringSubmatch(e.Detail); m != nil {
 		return "Refreshing because the API answered " + m[1] + ": it refused the access token (expired, revoked or forged)."
 	}
@@ -114,39 +134,6 @@ func refreshWhy(e labEvent) string {
 		return "Refreshing because " + e.why + "."
 	}
 	return "Refreshing because " + lowerFirst(e.Detail) + "."
-}
-
-func responseWhy(e client.Event, attacker bool) (string, string) {
-	path := pathOf(e.URL)
-	ok := e.Status >= 200 && e.Status < 300
-	switch {
-	case strings.Contains(path, "well-known"):
-		return "The client discovered the OAuth endpoints.", "info"
-	case attacker && ok:
-		return "The server accepted the attacker's token and sent new tokens.", "bad"
-	case attacker:
-		return "The server refused the attacker's token.", "good"
-	case ok && path == "/login":
-		return "The server checked the password and answered with both tokens.", "good"
-	case ok && path == "/oauth/device_authorization":
-		return "The server issued a device code (kept here) and a user code (for a person to enter).", "info"
-	case e.Status == 400 && isAuthPath(path) && !attacker:
-		return "The token endpoint did not give tokens (yet); the next line says why.", "warn"
-	case ok && path == "/logout":
-		return "The server revoked the session's refresh tokens.", "good"
-	case ok && isAuthPath(path):
-		return "The token endpoint answered with new tokens.", "good"
-	case ok:
-		return "The access token was valid, so the API answered.", "good"
-	case (e.Status == 401 || e.Status == 403) && path == "/login":
-		return "The server refused the username or password.", "bad"
-	case e.Status == 401 || e.Status == 403:
-		if isAuthPath(path) {
-			return "The server refused the refresh token.", "bad"
-		}
-		return "The API rejected the access token (expired, revoked or forged).", "bad"
-	}
-	return "The server answered " + fmt.Sprint(e.Status) + ".", "warn"
 }
 
 // serverEntry narrates an event of the embedded server.
@@ -195,8 +182,4 @@ func lowerFirst(s string) string {
 		return "it was asked for"
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-func isAuthPath(p string) bool {
-	return p == "/token" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/oauth/")
 }

@@ -134,7 +134,7 @@ func (d dashboardModel) whyView(width int, compact bool) string {
 		}
 	}
 	item("ACCESS", "sent to the API with every call, so many systems see it; whoever holds it can use it. It lives "+access+
-		": the API checks only its signature and exp, no database, so a stolen one is useless soon.")
+		": the API checks signature, exp, nbf, iss, aud and typ, no database, so a stolen one is useless soon.")
 	item("REFRESH", "sent only to the auth server, to get new access tokens. It lives "+refresh+
 		", and the server checks it in its database each time, so it can be rotated and revoked.")
 	return strings.Join(out, "\n")

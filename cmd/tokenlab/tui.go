@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -28,7 +30,15 @@ type tuiOptions struct {
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
+	// The embedded server's settings (serve's flags of the same names);
+	// settingsChanged says one was given, which --server cannot take.
+	policy          mockserver.Policy
+	alg             string
+	settingsChanged bool
 }
+
+// labSettingFlags are the flags that set the embedded server's policy.
+var labSettingFlags = []string{"access-ttl", "refresh-ttl", "rotation", "reuse-detection", "reuse-grace", "access-denylist", "alg"}
 
 func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f := cmd.Flags()
@@ -39,6 +49,15 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id for the browser and device logins, with --profile oauth2 (the embedded server's is tokenlab)")
 	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
+	def := mockserver.DefaultConfig()
+	o.policy, o.alg = def.Policy, def.Alg
+	f.Var((*mockserver.Duration)(&o.policy.AccessTTL), "access-ttl", "the embedded server's access-token lifetime (the settings screen , changes it live)")
+	f.Var((*mockserver.Duration)(&o.policy.RefreshTTL), "refresh-ttl", "the embedded server's refresh-token lifetime")
+	f.Var((*mockserver.Duration)(&o.policy.ReuseGrace), "reuse-grace", "a spent refresh token replayed within this window gets a fresh pair instead of revocation")
+	f.BoolVar(&o.policy.Rotation, "rotation", o.policy.Rotation, "every refresh returns a new refresh token")
+	f.BoolVar(&o.policy.ReuseDetection, "reuse-detection", o.policy.ReuseDetection, "replaying a spent refresh token revokes its whole family")
+	f.BoolVar(&o.policy.AccessDenylist, "access-denylist", o.policy.AccessDenylist, "logout also rejects the session's unexpired access tokens")
+	f.StringVar(&o.alg, "alg", o.alg, "the embedded server's signing algorithm: HS256, RS256, ES256 or EdDSA")
 }
 
 func newTUICmd(std streams) *cobra.Command {
@@ -48,13 +67,20 @@ func newTUICmd(std streams) *cobra.Command {
 		Short: "Watch tokens live in the terminal UI (the default command)",
 		Long: `The terminal UI: log in, then watch the access and refresh tokens age, refresh,
 rotate and die. With no --server it runs against an embedded mock server on
-loopback whose clock the keys can move; the demo user is alice / password123.`,
+loopback whose clock the keys can move; the demo user is alice / password123.
+With --server on a tokenlab server (tokenlab serve), TOKENLAB_ADMIN_TOKEN in the
+environment gives the lab its admin routes: the clock keys, the server's rows in
+the timeline and the family graph then work there too.`,
 		Example: `  tokenlab
   tokenlab tui --token-store memory
-  tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice`,
+  tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice
+  TOKENLAB_ADMIN_TOKEN=… tokenlab tui --server http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.storeChosen = cmd.Flags().Changed("token-store")
+			for _, name := range labSettingFlags {
+				o.settingsChanged = o.settingsChanged || cmd.Flags().Changed(name)
+			}
 			return tuiRun(cmd.Context(), std, o)
 		},
 	}
@@ -66,6 +92,12 @@ loopback whose clock the keys can move; the demo user is alice / password123.`,
 const labFPS = 20
 
 func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
+	if o.settingsChanged && o.server != "" {
+		return usagef("--access-ttl, --rotation and the other lab settings are the embedded server's; %s keeps its own (with TOKENLAB_ADMIN_TOKEN the settings screen , changes a tokenlab server's)", o.server)
+	}
+	if err := o.policy.Validate(); err != nil {
+		return usagef("%v", err)
+	}
 	if !isTTY(std.in) || !isTTY(std.out) {
 		return usagef("the lab is a terminal UI and stdin or stdout is not a terminal; run tokenlab in a terminal, or script it with tokenlab run, login, token and request")
 	}
@@ -100,16 +132,42 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	if v, ok := std.env("NO_COLOR"); ok && v != "" {
 		opts.NoColor = true
 	}
+	if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && o.server != "" {
+		opts.AdminToken = v // from the environment only: a secret stays out of argv
+	}
 	if o.server == "" {
 		// The lab picks its server's HS256 secrets, so the inspector can
 		// check signatures as the server does (they live in memory only).
 		secrets := tui.NewSecrets()
-		e, err := startLabServer(ctx, o.db, secrets)
+		configure := func(cfg *mockserver.Config) {
+			cfg.Policy, cfg.Alg = o.policy, o.alg
+			secrets.Configure(cfg) // after the alg: it gives HS256 its secrets
+		}
+		e, err := startLabServer(ctx, o.db, configure)
 		if err != nil {
 			return err
 		}
-		defer e.Close()
+		defer func() { e.Close() }() // the server of the last reset
 		opts.Embedded, opts.Secrets = e, secrets
+		// ctrl+r (twice): the lab again on a new database, for the next class.
+		opts.Reset = func(ctx context.Context) (*mockserver.Embedded, error) {
+			db, err := databasePath(o.db)
+			if err != nil {
+				return nil, err
+			}
+			e.Close()
+			for _, f := range []string{db, db + "-wal", db + "-shm"} {
+				if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return nil, fmt.Errorf("remove the lab's database: %w", err)
+				}
+			}
+			next, err := startLabServer(ctx, db, configure)
+			if err != nil {
+				return nil, err
+			}
+			e = next
+			return next, nil
+		}
 		if opts.Username == "" {
 			opts.Username, opts.Password = "alice", "password123"
 		}
@@ -137,12 +195,12 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 
 // startLabServer starts the embedded server the TUI runs against: a
 // movable (offset) clock and a database in the user's data dir.
-func startLabServer(ctx context.Context, db string, secrets tui.Secrets) (*mockserver.Embedded, error) {
+func startLabServer(ctx context.Context, db string, configure func(*mockserver.Config)) (*mockserver.Embedded, error) {
 	db, err := databasePath(db)
 	if err != nil {
 		return nil, err
 	}
-	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: secrets.Configure})
+	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: configure})
 }
 
 // isTTY says whether a stream is a terminal (Bubble Tea's own error

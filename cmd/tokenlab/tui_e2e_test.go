@@ -67,7 +67,8 @@ func newTmuxTerm(tb testing.TB, env []string) *tmuxTerm {
 		exitFile: filepath.Join(dir, "exit")}
 	// remain-on-exit keeps the pane, and its last screen, after the
 	// program exits; no status bar, so the program gets all 30 rows.
-	conf := "set -g remain-on-exit on\nset -g status off\nset -g history-limit 5000\n"
+	// set-clipboard on: the program's OSC 52 copy becomes a tmux buffer.
+	conf := "set -g remain-on-exit on\nset -g status off\nset -g history-limit 5000\nset -s set-clipboard on\n"
 	if err := os.WriteFile(tt.config, []byte(conf), 0o600); err != nil {
 		tb.Fatal(err)
 	}
@@ -262,13 +263,14 @@ func TestTUIE2E(t *testing.T) {
 		t.Errorf("the embedded database is not in XDG_DATA_HOME: %v", err)
 	}
 
-	// Typing reaches the pre-focused password field: clear it, a wrong
-	// password, then the right one.
-	tt.keys("C-u")
-	tt.typeText("not-the-password")
-	tt.keys("Enter")
-	tt.wait("wrong password", `wrong username or password`, `› password`)
-	tt.keys("C-u")
+	// ? on the login screen shows help, not a letter of the password; a
+	// newcomer types the shown password over the prefilled one, and the
+	// first key replaces it (issue 17, point 10).
+	tt.wait("prefilled", `prefilled: type to replace`)
+	tt.keys("?")
+	tt.wait("? on the login screen", `Dashboard`, `esc back`)
+	tt.keys("Escape")
+	tt.wait("esc from help", `› password`)
 	tt.typeText("password123")
 	tt.keys("Enter")
 	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `kept in OS keyring`, `Logged in\.`)
@@ -300,7 +302,10 @@ func TestTUIE2E(t *testing.T) {
 		t.Fatalf("the session is not in the OS keyring before logout: %v", err)
 	}
 	tt.keys("x")
-	screen = tt.wait("x", `REFRESH TOKEN\s+REVOKED`, `Logged out`, `family_revoked`)
+	screen = tt.wait("x", `REFRESH TOKEN\s+REVOKED`, `Logged out`, `family_revoked`, `forgotten: no longer in OS keyring`)
+	if got := keyringEntries(t, server); len(got) > 0 { // the card says forgotten: the keyring agrees
+		t.Errorf("after logout the refresh card says forgotten, but the OS keyring holds %q", got)
+	}
 	predicted := http.StatusOK
 	switch {
 	case regexp.MustCompile(`ACCESS TOKEN\s+VALID`).MatchString(screen) && strings.Contains(screen, "still accepted until exp"):
@@ -312,12 +317,24 @@ func TestTUIE2E(t *testing.T) {
 	if got := protectedStatus(t, server, sess.AccessToken); got != predicted {
 		t.Errorf("the access card predicted %d for the pre-logout access token; the server answered %d:\n%s", predicted, got, indent(screen))
 	}
+	// c copies the access token (OSC 52, here into a tmux buffer), as a
+	// learner would for curl; p sends it and shows the server's answer.
+	tt.keys("c")
+	tt.wait("c", `Copied the access token \(jti [0-9a-f]{8}`)
+	if buf, err := tt.tmux("show-buffer"); err != nil || buf != sess.AccessToken {
+		t.Errorf("c put %d characters on the clipboard (%v), not the access token", len(buf), err)
+	}
+	tt.keys("p")
+	tt.wait("p after logout", fmt.Sprintf(`The old access token → %d`, predicted))
 
 	tt.keys("L")
-	tt.wait("L", `› password`, `enter log in`)
-	if s := tt.screen(); regexp.MustCompile(`› password\s+•`).MatchString(s) {
-		t.Errorf("after L the password was filled in again:\n%s", indent(s))
-	}
+	// After L the demo password is prefilled as at launch; typing replaces
+	// it: a wrong password first, then, cleared, the right one.
+	tt.wait("L", `› password\s+•{11}`, `prefilled: type to replace`, `enter log in`)
+	tt.typeText("not-the-password")
+	tt.keys("Enter")
+	tt.wait("wrong password", `wrong username or password`, `› password`)
+	tt.keys("C-u")
 	tt.typeText("password123")
 	tt.keys("Enter")
 	tt.wait("login again", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
@@ -552,5 +569,172 @@ func TestTUIE2ELoginFlows(t *testing.T) {
 	tt.keys("q")
 	if status := tt.exitStatus(); status != "0" {
 		t.Errorf("tokenlab exited with %s, want 0; screen:\n%s", status, indent(tt.screen()))
+	}
+}
+
+// TestTUIE2EBrowserOpenerStaysOffScreen (issue 17, point 12): the
+// program that opens the browser (here a stand-in xdg-open that talks on
+// stdout and stderr) never writes on the TUI's terminal; when it fails,
+// the screen says so in one status and shows the URL to open.
+func TestTUIE2EBrowserOpenerStaysOffScreen(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	fake := t.TempDir()
+	exitFile := filepath.Join(fake, "exit")
+	script := "#!/bin/sh\necho OPENER-STDOUT-NOISE\necho OPENER-STDERR-NOISE >&2\nexit $(cat " + shellQuote(exitFile) + ")\n"
+	if err := os.WriteFile(filepath.Join(fake, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exitFile, []byte("0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range tuiEnv(t, t.TempDir()) {
+		if strings.HasPrefix(kv, "PATH=") {
+			kv = "PATH=" + fake + ":" + strings.TrimPrefix(kv, "PATH=")
+		}
+		env = append(env, kv)
+	}
+	tt := newTmuxTerm(t, env)
+	written := filepath.Join(t.TempDir(), "pane.log")
+	tt.start(t.TempDir(), bin, "--token-store", "memory")
+	if _, err := tt.tmux("pipe-pane", "-t", "tui", "-o", "cat >> "+shellQuote(written)); err != nil {
+		t.Fatal(err)
+	}
+	tt.wait("the login screen", `› password`)
+	noise := func(when string) {
+		t.Helper()
+		b, _ := os.ReadFile(written)
+		if s := tt.screen(); strings.Contains(string(b), "OPENER-") || strings.Contains(s, "OPENER-") {
+			t.Errorf("%s: the opener wrote on the TUI's terminal:\n%s", when, indent(s))
+		}
+	}
+	tt.keys("Down", "Right")
+	tt.wait("the browser flow chosen", `\[browser \(PKCE\)\]`)
+	tt.keys("Enter")
+	tt.wait("opened", `Your browser was opened`, `Waiting for the browser`)
+	noise("after opening")
+
+	tt.keys("Escape")
+	tt.wait("cancelled", `Cancelled\.`)
+	if err := os.WriteFile(exitFile, []byte("3"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tt.keys("Enter")
+	tt.wait("the opener failed", `the browser could not be opened \(exit\s+status 3\)`, `Open this URL`,
+		`(?m)^http://127\.0\.0\.1:\d+/oauth/authorize\?`)
+	noise("after a failed open")
+	tt.keys("C-c")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
+
+// TestTUIE2EAdminTokenOnServer (issue 17, point 13): against --server on
+// a tokenlab serve, TOKENLAB_ADMIN_TOKEN in the environment lets the lab
+// move that server's clock, show its rows and draw the family graph.
+func TestTUIE2EAdminTokenOnServer(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	srv := startServe(t)
+	tt := newTmuxTerm(t, append(tuiEnv(t, t.TempDir()), "TOKENLAB_ADMIN_TOKEN="+e2eAdminToken))
+	tt.start(t.TempDir(), bin, "--server", srv.banner.URL, "--token-store", "memory", "--username", "alice")
+	tt.wait("the login screen", `move its clock through its admin API`, `› password`)
+	tt.typeText("password123")
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `server\s+login`)
+	tt.keys("f")
+	tt.wait("f", `ACCESS TOKEN\s+EXPIRED`, `clock \+16m`, `clock_moved`)
+	tt.keys("p")
+	tt.wait("p", `server\s+rotation`, `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+ROTATED`)
+	tt.keys("g")
+	tt.wait("g", `Token family`, `alive: 2 tokens`, `│ rotated`)
+	tt.keys("Escape")
+	tt.wait("back", `Timeline`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
+
+// TestTUIE2EResetTheLab (issue 17, point 18): ctrl+r twice gives the
+// next class a new lab: a new server on a new database, a fresh login
+// screen, and none of the last class's rows.
+func TestTUIE2EResetTheLab(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	data := t.TempDir()
+	tt := newTmuxTerm(t, tuiEnv(t, data))
+	tt.start(t.TempDir(), bin, "--token-store", "memory")
+	screen := tt.wait("the login screen", `› password`)
+	first := embeddedURL.FindStringSubmatch(screen)[1]
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID`)
+	tt.keys("f", "p")
+	tt.wait("p", `REFRESH TOKEN\s+ROTATED`, `rotation`)
+	tt.keys("C-r")
+	tt.wait("asked", `Press ctrl\+r again to reset the lab`)
+	tt.keys("C-r")
+	screen = tt.wait("reset", `The lab was reset`, `› password`, `prefilled`)
+	if second := embeddedURL.FindStringSubmatch(screen)[1]; second == first {
+		t.Errorf("after the reset the lab still runs on %s", first)
+	}
+	tt.keys("Enter")
+	screen = tt.wait("login after the reset", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `server\s+login`)
+	for _, old := range []string{"rotation", "clock +16m", "access_rejected"} {
+		if strings.Contains(screen, old) {
+			t.Errorf("after the reset the timeline shows the last class's %s:\n%s", old, indent(screen))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "tokenlab", "tokenlab.db")); err != nil {
+		t.Errorf("no database after the reset: %v", err)
+	}
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
+
+// TestTUIE2ELabSettings (issue 17, point 15): tokenlab tui takes the
+// embedded server's settings as flags; , shows them and changes one live
+// (it lands in the timeline); m moves the clock a minute, enough for a
+// 2m access token to turn EXPIRING.
+func TestTUIE2ELabSettings(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	tt := newTmuxTerm(t, tuiEnv(t, t.TempDir()))
+	tt.start(t.TempDir(), bin, "--token-store", "memory", "--access-ttl", "2m", "--rotation=false")
+	tt.wait("the login screen", `› password`)
+	tt.keys("Enter")
+	tt.wait("login", `ACCESS TOKEN\s+VALID`, `(2m|1m \d+s) left`) // the lab's clock runs: 2m, then 1m 59s…
+	tt.keys(",")
+	tt.wait("the settings", `Lab settings`, `access TTL\s+2m`, `rotation\s+off`, `reuse detection\s+on`)
+	tt.keys("Down", "Down", "Down", "Down", "Down", "Enter") // access denylist
+	tt.wait("denylist on", `access denylist\s+on`, `access denylist is now on`)
+	tt.keys("Escape")
+	tt.wait("the dashboard", `setting access`, `Timeline`)
+	tt.keys("m")
+	tt.wait("m", `ACCESS TOKEN\s+EXPIRING`, `clock \+1m`)
+	tt.keys("x")
+	tt.wait("x with the denylist", `ACCESS TOKEN\s+REVOKED`, `refused \(denylist\)`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
+
+// TestTUISettingFlagsUsage (issue 17, point 15): the lab settings are the
+// embedded server's; with --server, or an impossible value, tokenlab tui
+// stops with a usage error before anything starts.
+func TestTUISettingFlagsUsage(t *testing.T) {
+	privateDirs(t)
+	for _, args := range [][]string{
+		{"tui", "--server", "http://127.0.0.1:1", "--rotation=false"},
+		{"tui", "--access-ttl", "0s", "--token-store", "memory"},
+	} {
+		code, _, stderr := runBuffered(t, "", args...)
+		if code != 2 || !strings.Contains(stderr, "tokenlab:") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error (2)", args, code, stderr)
+		}
 	}
 }
