@@ -273,14 +273,11 @@ func (p playerModel) steps(used int) string {
 	return strings.Join(append(head, lines...), "\n") + "\n"
 }
 
-// stepSummary is a step's summary as the player shows it. A logout that
-// passed ends the session, which the runner notes as "(login required)":
-// on a passing step that reads like a failure, so it says what it means.
+// stepSummary is a step's summary as the player shows it: a logout that
+// passed says what it means for the session.
 func stepSummary(r scenarios.StepResult) string {
 	if r.Kind == scenarios.KindLogout && r.Status != scenarios.Failed && r.Got.LoginRequired {
-		if cut, ok := strings.CutSuffix(r.Summary, " (login required)"); ok {
-			return cut + ": logged out, the session is over"
-		}
+		return strings.TrimSuffix(r.Summary, " (login required)") + ": logged out, the session is over"
 	}
 	return r.Summary
 }
