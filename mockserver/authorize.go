@@ -80,7 +80,9 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (auth.Client, 
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
-func authzCheck(c auth.Client, a authzRequest) *Error {
+// pkce is the policy's PKCE rule: with a preset whose PKCE is optional a
+// public client may leave the challenge out.
+func authzCheck(c auth.Client, a authzRequest, pkce string) *Error {
 	invalid := func(msg string) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
@@ -93,7 +95,7 @@ func authzCheck(c auth.Client, a authzRequest) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
 	case a.Challenge == "" && a.Method != "":
 		return invalid("code_challenge_method without code_challenge")
-	case a.Challenge == "" && c.Public():
+	case a.Challenge == "" && c.Public() && (pkce == "" || pkce == PKCERequired):
 		return invalid("code_challenge is missing; public clients must use PKCE with S256 (RFC 7636)")
 	case a.Challenge != "" && a.Method != "S256":
 		return invalid("code_challenge_method must be S256; plain (the default when it is missing) is refused")
@@ -134,7 +136,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ae := authzCheck(c, a); ae != nil {
+	if ae := authzCheck(c, a, s.Policy().PKCE); ae != nil {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}
@@ -163,7 +165,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 	if !s.checkFormToken(form["form_token"], a.fields(), s.clock.Now()) {
 		return badRequest("this login form is too old, was changed, or did not come from this server; start the login again from the application")
 	}
-	if ae := authzCheck(c, a); ae != nil {
+	if ae := authzCheck(c, a, s.Policy().PKCE); ae != nil {
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}
@@ -221,7 +223,9 @@ func (s *Server) redirectBack(w http.ResponseWriter, a authzRequest, answer url.
 	if a.State != "" {
 		q.Set("state", a.State)
 	}
-	q.Set("iss", s.cfg.Issuer)
+	if !s.Policy().OmitIss { // a preset of a provider that does not send it
+		q.Set("iss", s.cfg.Issuer)
+	}
 	u.RawQuery = q.Encode()
 	pageHeaders(w)
 	w.Header().Set("Location", u.String())

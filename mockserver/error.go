@@ -113,6 +113,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case isPage(r):
 		s.writeErrorPage(w, e)
+	case strings.HasPrefix(r.URL.Path, "/oauth/") && e.Grant && s.writeVendorRefusal(w, e):
+		// a preset's vendor words it (presets.go)
 	case strings.HasPrefix(r.URL.Path, "/oauth/") && e.Grant:
 		writeJSON(w, http.StatusBadRequest, oauthErrorBody{Error: "invalid_grant", Description: e.Message + " (" + e.Code + ")"})
 	case strings.HasPrefix(r.URL.Path, "/oauth/"):

@@ -16,6 +16,10 @@ import (
 // token that names its session) ends the session. Unknown and invalid
 // tokens get 200 too, as §2.2 asks.
 func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error {
+	pol := s.Policy()
+	if pol.Revocation == RevokeAbsent {
+		return errNoRevocation
+	}
 	form, err := readForm(w, r)
 	if err != nil {
 		return err
@@ -30,11 +34,11 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	familyID, owner := "", ""
+	familyID, owner, jti := "", "", ""
 	tk := s.tokens()
 	if c, err := tk.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
-			familyID, owner = fam.ID, fam.ClientID
+			familyID, owner, jti = fam.ID, fam.ClientID, c.ID
 		}
 	} else if c, err := tk.verifyAccess(raw); err == nil {
 		familyID, owner = c.SessionID, c.ClientID
@@ -47,7 +51,18 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	if familyID != "" {
+	switch {
+	case pol.Revocation == RevokeNothing || familyID == "":
+		// A preset whose revocation revokes nothing (permissive) still answers 200.
+	case pol.Revocation == RevokeToken:
+		// A preset that revokes the refresh token only (Cognito, zitadel);
+		// an access token alone is not revoked there.
+		if jti != "" {
+			if _, err := s.db.RevokeToken(r.Context(), jti, "revoked", s.clock.Now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
+				return err
+			}
+		}
+	default:
 		if _, err := s.db.RevokeFamily(r.Context(), familyID, auth.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
 			return err
 		}
@@ -115,8 +130,8 @@ func (s *Server) introspectionClient(r *http.Request, form map[string]string) (*
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
 	if c, err := s.tokens().describeAccess(raw); err == nil {
-		if s.Policy().AccessDenylist && c.SessionID != "" {
-			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
+		if pol := s.Policy(); pol.checksAccess() && c.SessionID != "" {
+			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && pol.accessRevoked(fam, issuedAt(c)) {
 				return introspection{}
 			}
 		}
@@ -138,8 +153,8 @@ func (s *Server) introspect(r *http.Request, raw string) introspection {
 }
 
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
-	iss := s.cfg.Issuer
-	writeJSON(w, http.StatusOK, map[string]any{
+	iss, pol := s.cfg.Issuer, s.Policy()
+	doc := map[string]any{
 		"issuer":                                         iss,
 		"token_endpoint":                                 iss + "/oauth/token",
 		"revocation_endpoint":                            iss + "/oauth/revoke",
@@ -152,10 +167,14 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) error {
 		"response_modes_supported":                       []string{"query"},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
-		"authorization_response_iss_parameter_supported": true,
+		"authorization_response_iss_parameter_supported": !pol.OmitIss,
 		"id_token_signing_alg_values_supported":          []string{s.cfg.Alg},
 		"subject_types_supported":                        []string{"public"},
-	})
+	}
+	if pol.Revocation == RevokeAbsent {
+		delete(doc, "revocation_endpoint") // a preset without one (Entra ID, Dex)
+	}
+	writeJSON(w, http.StatusOK, doc)
 	return nil
 }
 

@@ -33,6 +33,7 @@ type serveOptions struct {
 	// policy holds the settings PUT /admin/settings can change later; its
 	// flags are bound to it directly.
 	policy         mockserver.Policy
+	preset         string // a vendor preset (preset.go), applied before the policy flags
 	accessSecret   string
 	refreshSecret  string
 	alg            string
@@ -99,6 +100,7 @@ var envFallbacks = []struct{ flag, env string }{
 	{"admin-token", "TOKENLAB_ADMIN_TOKEN"},
 	{"client-file", "TOKENLAB_CLIENT_FILE"},
 	{"code-ttl", "TOKENLAB_CODE_TTL"},
+	{"preset", "TOKENLAB_PRESET"},
 }
 
 func newServeCmd(std streams) *cobra.Command {
@@ -122,7 +124,9 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 		Example: `  tokenlab serve
   tokenlab serve --clock frozen --access-ttl 1m --admin-token "$TOKEN"
   ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:
-  tokenlab serve --client-file clients.yaml --code-ttl 2m`,
+  tokenlab serve --client-file clients.yaml --code-ttl 2m
+  tokenlab serve --preset auth0 --reuse-grace 10s
+  tokenlab serve --preset list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sources, err := applyEnv(cmd, std.env)
@@ -130,6 +134,13 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 				return err
 			}
 			opts.sources = sources
+			if opts.preset == presetList {
+				fmt.Fprintln(colorWriter(std, std.out), presetTable())
+				return nil
+			}
+			if err := applyPreset(cmd, &opts); err != nil {
+				return err
+			}
 			return serveRun(cmd.Context(), std, opts)
 		},
 	}
@@ -171,6 +182,7 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
 	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
 	f.BoolVar(&opts.openIntrospection, "open-introspection", false, "answer /oauth/introspect without client authentication, for teaching (a client that names itself still sees only its own tokens)")
+	addPresetFlags(f, &opts)
 	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	return cmd
 }
