@@ -23,6 +23,7 @@ type tuiOptions struct {
 	db         string
 	noBrowser  bool
 	clientID   string
+	preset     string // the embedded server's vendor preset
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
@@ -36,6 +37,7 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.username, "username", "", "user to prefill (default: the demo user alice on the embedded server)")
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id for the browser and device logins, with --profile oauth2 (the embedded server's is tokenlab)")
+	f.StringVar(&o.preset, "preset", "", "the embedded server behaves like a provider: "+strings.Join(mockserver.PresetNames(), ", "))
 	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
 }
 
@@ -99,7 +101,7 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 		// The lab picks its server's HS256 secrets, so the inspector can
 		// check signatures as the server does (they live in memory only).
 		secrets := tui.NewSecrets()
-		e, err := startLabServer(ctx, o.db, secrets)
+		e, err := startLabServer(ctx, o.db, o.preset, secrets)
 		if err != nil {
 			return err
 		}
@@ -132,10 +134,21 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 
 // startLabServer starts the embedded server the TUI runs against: a
 // movable (offset) clock and a database in the user's data dir.
-func startLabServer(ctx context.Context, db string, secrets tui.Secrets) (*mockserver.Embedded, error) {
+// With a preset the server's policy is the preset's.
+func startLabServer(ctx context.Context, db, preset string, secrets tui.Secrets) (*mockserver.Embedded, error) {
 	db, err := databasePath(db)
 	if err != nil {
 		return nil, err
 	}
-	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: secrets.Configure})
+	policy, err := mockserver.PresetPolicy(preset)
+	if err != nil {
+		return nil, err
+	}
+	configure := func(c *mockserver.Config) {
+		secrets.Configure(c)
+		if preset != "" {
+			c.Policy = policy
+		}
+	}
+	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{DB: db, ClockMode: mockserver.ClockOffset, Configure: configure})
 }
