@@ -489,6 +489,7 @@ func newLogger(w *batchedWriter, opts serveOptions) *slog.Logger {
 type banner struct {
 	URL        string   `json:"url"`
 	AdminToken string   `json:"adminToken,omitempty"` // only when generated
+	Preset     string   `json:"preset,omitempty"`     // the vendor preset, when one was chosen
 	DB         string   `json:"db"`
 	Clock      string   `json:"clock"`
 	Now        string   `json:"now"`
@@ -537,7 +538,8 @@ func weak(secret string) bool { return secret != "" && len(secret) < mockserver.
 func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *mockserver.Clock) {
 	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources), MaxConns: cfg.maxConns,
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL),
-		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL)}
+		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL),
+		Preset: cfg.Preset}
 	clients := []string{mockserver.DefaultClientID + " (public, loopback redirects)"}
 	for _, c := range cfg.Clients {
 		b.Clients = append(b.Clients, c.ID)
@@ -586,6 +588,9 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"login flows", fmt.Sprintf("PKCE %s/oauth/authorize · device %s/device (code %s, device %s)", url, url, b.CodeTTL, b.DeviceTTL)},
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
+	}
+	if cfg.Preset != "" {
+		rows = append(rows, [2]string{"preset", cfg.Preset + " (tokenlab serve --preset list shows its rules; flags given override them)"})
 	}
 	loginRate := "off"
 	if cfg.LoginRate > 0 {
