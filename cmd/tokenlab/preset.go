@@ -91,7 +91,10 @@ func presetRow(p mockserver.Preset) []string {
 	case pol.ReuseGrace > 0:
 		grace = mockserver.FormatDuration(pol.ReuseGrace)
 	}
-	if grace != "none" || pol.GracePrevious {
+	switch {
+	case grace == "none" && pol.GracePrevious:
+		grace = "none (previous token only, when set)"
+	case grace != "none":
 		if pol.GracePrevious {
 			grace += " · previous token only"
 		} else {
