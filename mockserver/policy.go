@@ -53,6 +53,7 @@ const (
 // PKCE rules (Policy.PKCE).
 const (
 	PKCERequired  = "required_s256" // public clients must send an S256 challenge
+	PKCEPlain     = "s256_or_plain" // public clients must send a challenge, S256 or plain
 	PKCEOptional  = "optional"      // a challenge is checked when sent (S256 only)
 	PKCEUnchecked = "unsupported"   // the verifier is never checked
 )
@@ -64,8 +65,8 @@ func (p Policy) Validate() error {
 		return errors.New("grace-replays must not be negative")
 	case !oneOf(p.Revocation, "", RevokeFamily, RevokeToken, RevokeNothing, RevokeAbsent):
 		return fmt.Errorf("revocation must be %s, %s, %s or %s", RevokeFamily, RevokeToken, RevokeNothing, RevokeAbsent)
-	case !oneOf(p.PKCE, "", PKCERequired, PKCEOptional, PKCEUnchecked):
-		return fmt.Errorf("pkce must be %s, %s or %s", PKCERequired, PKCEOptional, PKCEUnchecked)
+	case !oneOf(p.PKCE, "", PKCERequired, PKCEPlain, PKCEOptional, PKCEUnchecked):
+		return fmt.Errorf("pkce must be %s, %s, %s or %s", PKCERequired, PKCEPlain, PKCEOptional, PKCEUnchecked)
 	case p.Preset != "" && !isPreset(p.Preset):
 		return unknownPreset(p.Preset)
 	case p.Errors != "" && !isPreset(p.Errors):

@@ -88,7 +88,10 @@ func presets() []Preset {
 	oidcProvider.ReuseRevokesAccess, oidcProvider.RevocationRevokesAccess = true, true
 
 	zitadel := base(12*time.Hour, 30*day, 90*day)
+	// As the zitadel/oidc example OP measures (TestProbeZitadelOP): plain
+	// PKCE is accepted, and revoking a refresh token deletes its access token.
 	zitadel.ReuseDetection, zitadel.Revocation, zitadel.OmitIss = false, RevokeToken, true
+	zitadel.PKCE, zitadel.RevocationRevokesAccess = PKCEPlain, true
 
 	// permissive: like the popular mocks, every refresh token it issued
 	// stays good, revocation does nothing, PKCE is not checked.
