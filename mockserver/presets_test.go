@@ -175,3 +175,22 @@ func TestPresetPKCEUnchecked(t *testing.T) {
 		t.Errorf("wrong verifier at permissive: %d %s", tok.Status, tok.Raw)
 	}
 }
+
+// PUT /admin/settings with a preset sets its rules; an unknown preset or
+// rule value is a 400 with the valid names, never a 5xx.
+func TestAdminSettingsPreset(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.admin(t, http.MethodPut, "/admin/settings", map[string]any{"preset": "hydra", "reuseGrace": "2s"})
+	if r.Status != http.StatusOK || r.str("preset") != "hydra" || r.str("reuseGrace") != "2s" || r.Body["reuseRevokesAccess"] != true {
+		t.Fatalf("set preset: %d %s", r.Status, r.Raw)
+	}
+	for _, body := range []map[string]any{{"preset": "auth1"}, {"errors": "auth1"}, {"revocation": "all"}, {"pkce": "plain"}, {"graceReplays": -1}} {
+		r := ts.admin(t, http.MethodPut, "/admin/settings", body)
+		if r.Status != http.StatusBadRequest || r.str("error") != "invalid_request" {
+			t.Errorf("%v: %d %s", body, r.Status, r.Raw)
+		}
+	}
+	if ts.Policy().Preset != "hydra" {
+		t.Errorf("a refused patch changed the policy: %+v", ts.Policy())
+	}
+}

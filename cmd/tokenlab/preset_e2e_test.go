@@ -90,3 +90,16 @@ func adminSettings(t *testing.T, p *proc) map[string]any {
 	}
 	return got
 }
+
+// TestTUIPresetMisuse: tui --preset names a preset of the embedded server;
+// a wrong name, or a preset beside --server, is a usage error before any
+// screen.
+func TestTUIPresetMisuse(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"tui", "--preset", "auth1"}, {"tui", "--preset", "auth0", "--server", "http://127.0.0.1:9"}} {
+		code, _, errOut := runBinary(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "preset") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -66,6 +67,12 @@ loopback whose clock the keys can move; the demo user is alice / password123.`,
 const labFPS = 20
 
 func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
+	if o.preset != "" && o.server != "" {
+		return usageError{errors.New("--preset sets the rules of the embedded server; another server (--server) keeps its own")}
+	}
+	if _, err := mockserver.PresetPolicy(o.preset); err != nil {
+		return usageError{err}
+	}
 	profile, _, err := resolveProfile(o.profile)
 	if err != nil {
 		return err
