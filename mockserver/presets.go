@@ -82,7 +82,10 @@ func presets() []Preset {
 	hydra.ReuseRevokesAccess, hydra.RevocationRevokesAccess, hydra.PKCE, hydra.OmitIss = true, true, PKCEOptional, true
 
 	dex := base(24*time.Hour, 90*day, 165*day)
-	dex.ReuseGrace, dex.ReuseDetection, dex.Revocation, dex.PKCE, dex.OmitIss = 3*time.Second, false, RevokeAbsent, PKCEOptional, true
+	// Dex keeps one obsolete token beside the current one: the grace is for
+	// the previous token only.
+	dex.ReuseGrace, dex.GracePrevious, dex.ReuseDetection, dex.Revocation = 3*time.Second, true, false, RevokeAbsent
+	dex.PKCE, dex.OmitIss = PKCEOptional, true
 
 	oidcProvider := base(time.Hour, 14*day, 14*day)
 	oidcProvider.ReuseRevokesAccess, oidcProvider.RevocationRevokesAccess = true, true
