@@ -208,6 +208,8 @@ func (s *Server) refresh(ctx context.Context, raw string) (grant, error) {
 	res, err := s.db.Redeem(ctx, auth.RedeemRequest{
 		JTI: c.ID, Now: now,
 		Rotate: pol.Rotation, DetectReuse: pol.ReuseDetection, Grace: pol.ReuseGrace,
+		// A preset's grace rule (presets.go): forever, the previous token only, a replay count.
+		GraceForever: pol.GraceForever, GracePrevious: pol.GracePrevious, GraceReplays: pol.GraceReplays,
 		Mint: func(f auth.Family) (auth.RefreshToken, error) {
 			exp := earliest(now.Add(s.refreshTTL(pol, f.ClientID)), f.ExpiresAt)
 			tok, rc, err := tk.signRefresh(f.UserID, f.ID, now, exp)
@@ -279,6 +281,8 @@ func redeemFailure(err error) *Error {
 		return refused(codeInvalidToken, "the refresh token is unknown to this server")
 	case errors.Is(err, auth.ErrRevoked):
 		return refused(codeTokenRevoked, "the session of this refresh token was revoked (logout or reuse detection); log in again")
+	case errors.Is(err, auth.ErrTokenRevoked):
+		return refused(codeTokenRevoked, "this refresh token was revoked (RFC 7009); log in again")
 	case errors.Is(err, auth.ErrReused):
 		return refused(codeTokenReused, "this refresh token was already used; replaying it revoked the whole session")
 	case errors.Is(err, auth.ErrSessionExpired):
@@ -315,13 +319,13 @@ func (s *Server) authenticate(r *http.Request) (*AccessClaims, error) {
 			Message: "send an access token as Authorization: Bearer <token> or the AccessToken cookie"}
 	}
 	c, err := s.tokens().verifyAccess(raw)
-	if err == nil && s.Policy().AccessDenylist && c.SessionID != "" {
+	if pol := s.Policy(); err == nil && pol.checksAccess() && c.SessionID != "" {
 		fam, ferr := s.db.Family(r.Context(), c.SessionID)
 		if ferr != nil && !errors.Is(ferr, auth.ErrNotFound) {
 			return nil, ferr
 		}
-		if ferr == nil && fam.Revoked() {
-			err = refused(codeTokenRevoked, "the session of this access token was revoked ("+fam.RevokeReason+")")
+		if ferr == nil && pol.accessRevoked(fam, issuedAt(c)) {
+			err = refused(codeTokenRevoked, "the session of this access token was revoked ("+revokeReason(fam)+")")
 		}
 	}
 	if err != nil {

@@ -82,7 +82,10 @@ func (s *Server) authzClient(ctx context.Context, a authzRequest) (auth.Client, 
 }
 
 // authzCheck checks the rest; its errors go back to the client by redirect.
+// The policy's PKCE rule applies: with a preset whose PKCE is optional a
+// public client may leave the challenge out.
 func (s *Server) authzCheck(c auth.Client, a authzRequest) *Error {
+	pkce := s.Policy().PKCE
 	invalid := func(msg string) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg}
 	}
@@ -95,11 +98,13 @@ func (s *Server) authzCheck(c auth.Client, a authzRequest) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: "unauthorized_client", Message: "this client may not use the authorization code flow"}
 	case a.Challenge == "" && a.Method != "":
 		return invalid("code_challenge_method without code_challenge")
-	case a.Challenge == "" && c.Public():
+	case a.Challenge == "" && c.Public() && (pkce == "" || pkce == PKCERequired || pkce == PKCEPlain):
 		return invalid("code_challenge is missing; public clients must use PKCE with S256 (RFC 7636)")
-	case a.Challenge != "" && a.Method != "S256":
+	case a.Challenge != "" && isPlain(a, pkce) && !validVerifier(a.Challenge):
+		return invalid("a plain code_challenge is the verifier itself: 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
+	case a.Challenge != "" && a.Method != "S256" && !isPlain(a, pkce):
 		return invalid("code_challenge_method must be S256; plain (the default when it is missing) is refused")
-	case a.Challenge != "" && (len(a.Challenge) != 43 || !validVerifier(a.Challenge)):
+	case a.Challenge != "" && !isPlain(a, pkce) && (len(a.Challenge) != 43 || !validVerifier(a.Challenge)):
 		return invalid("code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
 	var ae *Error
@@ -107,6 +112,22 @@ func (s *Server) authzCheck(c auth.Client, a authzRequest) *Error {
 		return ae
 	}
 	return nil
+}
+
+// isPlain: a plain challenge (method plain, or none: RFC 7636 §4.3's
+// default) in a preset that allows it (PKCEPlain, the zitadel example OP).
+func isPlain(a authzRequest, pkce string) bool {
+	return pkce == PKCEPlain && (a.Method == "plain" || a.Method == "")
+}
+
+// storedChallenge is the challenge as a code keeps it: S256 always, so the
+// token endpoint checks every verifier alike (a plain challenge is the
+// verifier itself, so its S256 is what the verifier's S256 must be).
+func storedChallenge(a authzRequest, pkce string) string {
+	if a.Challenge != "" && isPlain(a, pkce) {
+		return s256(a.Challenge)
+	}
+	return a.Challenge
 }
 
 // authorizePage is what the authorize template shows.
@@ -207,7 +228,7 @@ func (s *Server) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) e
 func (s *Server) issueCode(ctx context.Context, c auth.Client, a authzRequest, u auth.User) (string, error) {
 	now := s.clock.Now()
 	raw := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: a.Challenge,
+	code := auth.AuthCode{Hash: hashToken(raw), ID: newID()[:16], ClientID: c.ID, RedirectURI: a.RedirectURI, Challenge: storedChallenge(a, s.Policy().PKCE),
 		UserID: u.ID, Username: u.Username, Scope: a.Scope, Resource: a.Resource, Nonce: a.Nonce, IssuedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)}
 	return raw, s.db.CreateCode(ctx, code, codeLimits)
 }
@@ -223,7 +244,9 @@ func (s *Server) redirectBack(w http.ResponseWriter, a authzRequest, answer url.
 	if a.State != "" {
 		q.Set("state", a.State)
 	}
-	q.Set("iss", s.cfg.Issuer)
+	if !s.Policy().OmitIss { // a preset of a provider that does not send it
+		q.Set("iss", s.cfg.Issuer)
+	}
 	u.RawQuery = q.Encode()
 	pageHeaders(w)
 	w.Header().Set("Location", u.String())

@@ -111,6 +111,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case isPage(r):
 		s.writeErrorPage(w, e)
+	case strings.HasPrefix(r.URL.Path, "/oauth/") && e.Grant && s.writeVendorRefusal(w, e):
+		// a preset's vendor words it (presets.go)
 	case strings.HasPrefix(r.URL.Path, "/oauth/") && e.Bearer:
 		// A resource request (userinfo): RFC 6750 §3.1's codes, not a grant's.
 		writeJSON(w, bearerStatus(e), oauthErrorBody{Error: bearerCode(e), Description: e.Message})

@@ -9,7 +9,7 @@ import "github.com/tokenlab/tokenlab/mockserver/auth"
 func EventKinds() []string {
 	return []string{
 		auth.EventRegister, auth.EventLogin, auth.EventLoginFailed, auth.EventRefresh, auth.EventRotation,
-		auth.EventRefreshRejected, auth.EventReuseDetected, auth.EventFamilyRevoked, auth.EventLogout,
+		auth.EventRefreshRejected, auth.EventReuseDetected, auth.EventFamilyRevoked, auth.EventLogout, auth.EventTokenRevoked,
 		auth.EventAccessRejected, auth.EventClock, EventKeysRotated,
 		auth.EventCodeIssued, auth.EventCodeRedeemed, auth.EventCodeReused, auth.EventCodeRejected,
 		auth.EventDeviceCodeIssued, auth.EventDeviceApproved, auth.EventDeviceDenied, auth.EventDeviceSlowDown,

@@ -19,7 +19,7 @@ type serverMetadata struct {
 	UserinfoEndpoint              string   `json:"userinfo_endpoint"`
 	JWKSURI                       string   `json:"jwks_uri"`
 	RegistrationEndpoint          string   `json:"registration_endpoint,omitempty"`
-	RevocationEndpoint            string   `json:"revocation_endpoint"`
+	RevocationEndpoint            string   `json:"revocation_endpoint,omitempty"`
 	IntrospectionEndpoint         string   `json:"introspection_endpoint"`
 	DeviceAuthorizationEndpoint   string   `json:"device_authorization_endpoint"`
 	EndSessionEndpoint            string   `json:"end_session_endpoint"`
@@ -29,7 +29,7 @@ type serverMetadata struct {
 	GrantTypesSupported           []string `json:"grant_types_supported"`
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 	TokenAuthMethods              []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationAuthMethods         []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthMethods         []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	IntrospectionAuthMethods      []string `json:"introspection_endpoint_auth_methods_supported"`
 	IDTokenSigningAlgs            []string `json:"id_token_signing_alg_values_supported"`
 	UserinfoSigningAlgs           []string `json:"userinfo_signing_alg_values_supported,omitempty"`
@@ -71,7 +71,13 @@ func (s *Server) metadata() serverMetadata {
 		IDTokenSigningAlgs:            []string{idTokenAlg},
 		SubjectTypesSupported:         []string{"public"},
 		ClaimsSupported:               s.claimsSupported(),
-		IssParameterSupported:         true,
+		IssParameterSupported:         !s.Policy().OmitIss, // a preset may leave iss out (RFC 9207)
+	}
+	if s.Policy().Revocation == RevokeAbsent { // a preset without one (Entra ID, Dex)
+		m.RevocationEndpoint, m.RevocationAuthMethods = "", nil
+	}
+	if s.Policy().PKCE == PKCEPlain {
+		m.CodeChallengeMethodsSupported = []string{"S256", "plain"}
 	}
 	if s.registrationOn() {
 		m.RegistrationEndpoint = iss + registerPath

@@ -16,6 +16,10 @@ import (
 // token that names its session) ends the session. Unknown and invalid
 // tokens get 200 too, as §2.2 asks.
 func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error {
+	pol := s.Policy()
+	if pol.Revocation == RevokeAbsent {
+		return errNoRevocation
+	}
 	form, err := readForm(w, r)
 	if err != nil {
 		return err
@@ -30,11 +34,11 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	familyID, owner := "", ""
+	familyID, owner, jti := "", "", ""
 	tk := s.tokens()
 	if c, err := tk.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
 		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
-			familyID, owner = fam.ID, fam.ClientID
+			familyID, owner, jti = fam.ID, fam.ClientID, c.ID
 		}
 	} else if c, err := tk.verifyAccess(raw); err == nil {
 		familyID, owner = c.SessionID, c.ClientID
@@ -47,7 +51,18 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	if familyID != "" {
+	switch {
+	case pol.Revocation == RevokeNothing || familyID == "":
+		// A preset whose revocation revokes nothing (permissive) still answers 200.
+	case pol.Revocation == RevokeToken:
+		// A preset that revokes the refresh token only (Cognito, zitadel);
+		// an access token alone is not revoked there.
+		if jti != "" {
+			if _, err := s.db.RevokeToken(r.Context(), jti, "revoked", s.clock.Now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
+				return err
+			}
+		}
+	default:
 		if _, err := s.db.RevokeFamily(r.Context(), familyID, auth.EventLogout, "revoked", s.clock.Now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
 			return err
 		}
@@ -115,8 +130,8 @@ func (s *Server) introspectionClient(r *http.Request, form map[string]string) (*
 
 func (s *Server) introspect(r *http.Request, raw string) introspection {
 	if c, err := s.tokens().describeAccess(raw); err == nil {
-		if s.Policy().AccessDenylist && c.SessionID != "" {
-			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && fam.Revoked() {
+		if pol := s.Policy(); pol.checksAccess() && c.SessionID != "" {
+			if fam, err := s.db.Family(r.Context(), c.SessionID); err == nil && pol.accessRevoked(fam, issuedAt(c)) {
 				return introspection{}
 			}
 		}

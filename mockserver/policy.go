@@ -24,11 +24,53 @@ type Policy struct {
 	Rotation       bool
 	ReuseDetection bool
 	AccessDenylist bool
+
+	// The rules of the vendor presets (presets.go); their zero values are
+	// tokenlab's own rules.
+	Preset        string // the preset these settings started from; "" for none
+	GraceForever  bool   // a spent refresh token stays good until it expires
+	GracePrevious bool   // only the immediately previous token gets the grace
+	GraceReplays  int    // how many replays a grace allows; 0 for any number
+	// ReuseRevokesAccess: a reuse that revokes the family refuses its
+	// access tokens too; RevocationRevokesAccess: so do revocation and
+	// logout. AccessDenylist is both.
+	ReuseRevokesAccess      bool
+	RevocationRevokesAccess bool
+	Revocation              string // what RFC 7009 revokes: RevokeFamily (""), RevokeToken, RevokeNothing, RevokeAbsent
+	PKCE                    string // PKCERequired (""), PKCEOptional, PKCEUnchecked
+	OmitIss                 bool   // no iss in authorization responses (RFC 9207)
+	Errors                  string // whose words the OAuth refusals use: a preset's name, "" for tokenlab's
 }
+
+// What revocation revokes (Policy.Revocation).
+const (
+	RevokeFamily  = "family" // the session: every token of the family
+	RevokeToken   = "token"  // the one refresh token
+	RevokeNothing = "none"   // answers 200 and revokes nothing
+	RevokeAbsent  = "absent" // no revocation endpoint at all
+)
+
+// PKCE rules (Policy.PKCE).
+const (
+	PKCERequired  = "required_s256" // public clients must send an S256 challenge
+	PKCEPlain     = "s256_or_plain" // public clients must send a challenge, S256 or plain
+	PKCEOptional  = "optional"      // a challenge is checked when sent (S256 only)
+	PKCEUnchecked = "unsupported"   // the verifier is never checked
+)
 
 // Validate reports the first impossible setting.
 func (p Policy) Validate() error {
 	switch {
+	case p.GraceReplays < 0:
+		return errors.New("grace-replays must not be negative")
+	case !oneOf(p.Revocation, "", RevokeFamily, RevokeToken, RevokeNothing, RevokeAbsent):
+		return fmt.Errorf("revocation must be %s, %s, %s or %s", RevokeFamily, RevokeToken, RevokeNothing, RevokeAbsent)
+	case !oneOf(p.PKCE, "", PKCERequired, PKCEPlain, PKCEOptional, PKCEUnchecked):
+		return fmt.Errorf("pkce must be %s, %s, %s or %s", PKCERequired, PKCEPlain, PKCEOptional, PKCEUnchecked)
+	case p.Preset != "" && !isPreset(p.Preset):
+		return unknownPreset(p.Preset)
+	case p.Errors != "" && !isPreset(p.Errors):
+		return fmt.Errorf("errors: %w", unknownPreset(p.Errors))
 	case p.AccessTTL <= 0 || p.RefreshTTL <= 0 || p.SessionMax <= 0:
 		return errors.New("access-ttl, refresh-ttl and session-max must be positive")
 	case p.ReuseGrace < 0:
@@ -50,11 +92,39 @@ type PolicyPatch struct {
 	Rotation       *bool     `json:"rotation,omitempty"`
 	ReuseDetection *bool     `json:"reuseDetection,omitempty"`
 	AccessDenylist *bool     `json:"accessDenylist,omitempty"`
+	// Preset, applied first, sets every rule to the preset's; the other
+	// fields of the patch then override theirs.
+	Preset                  *string `json:"preset,omitempty"`
+	GraceForever            *bool   `json:"graceForever,omitempty"`
+	GracePrevious           *bool   `json:"gracePrevious,omitempty"`
+	GraceReplays            *int    `json:"graceReplays,omitempty"`
+	ReuseRevokesAccess      *bool   `json:"reuseRevokesAccess,omitempty"`
+	RevocationRevokesAccess *bool   `json:"revocationRevokesAccess,omitempty"`
+	Revocation              *string `json:"revocation,omitempty"`
+	PKCE                    *string `json:"pkce,omitempty"`
+	OmitIss                 *bool   `json:"omitIss,omitempty"`
+	Errors                  *string `json:"errors,omitempty"`
 }
 
 // Apply returns p with the patch's settings, or an error when the result
 // is not a valid Policy.
 func (pp PolicyPatch) Apply(p Policy) (Policy, error) {
+	if pp.Preset != nil {
+		pre, err := PresetPolicy(*pp.Preset)
+		if err != nil {
+			return p, err
+		}
+		p = pre
+	}
+	set(&p.GraceForever, pp.GraceForever)
+	set(&p.GracePrevious, pp.GracePrevious)
+	set(&p.GraceReplays, pp.GraceReplays)
+	set(&p.ReuseRevokesAccess, pp.ReuseRevokesAccess)
+	set(&p.RevocationRevokesAccess, pp.RevocationRevokesAccess)
+	set(&p.Revocation, pp.Revocation)
+	set(&p.PKCE, pp.PKCE)
+	set(&p.OmitIss, pp.OmitIss)
+	set(&p.Errors, pp.Errors)
 	set(&p.AccessTTL, (*time.Duration)(pp.AccessTTL))
 	set(&p.RefreshTTL, (*time.Duration)(pp.RefreshTTL))
 	set(&p.SessionMax, (*time.Duration)(pp.SessionMax))
@@ -68,12 +138,24 @@ func (pp PolicyPatch) Apply(p Policy) (Policy, error) {
 // IsZero reports whether the patch changes nothing.
 func (pp PolicyPatch) IsZero() bool { return pp == PolicyPatch{} }
 
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
 // Patch is the patch that sets every setting to p's: applied to any
 // policy it gives p.
 func (p Policy) Patch() PolicyPatch {
 	return PolicyPatch{AccessTTL: (*Duration)(&p.AccessTTL), RefreshTTL: (*Duration)(&p.RefreshTTL),
 		SessionMax: (*Duration)(&p.SessionMax), ReuseGrace: (*Duration)(&p.ReuseGrace),
-		Rotation: &p.Rotation, ReuseDetection: &p.ReuseDetection, AccessDenylist: &p.AccessDenylist}
+		Rotation: &p.Rotation, ReuseDetection: &p.ReuseDetection, AccessDenylist: &p.AccessDenylist,
+		Preset: &p.Preset, GraceForever: &p.GraceForever, GracePrevious: &p.GracePrevious, GraceReplays: &p.GraceReplays,
+		ReuseRevokesAccess: &p.ReuseRevokesAccess, RevocationRevokesAccess: &p.RevocationRevokesAccess,
+		Revocation: &p.Revocation, PKCE: &p.PKCE, OmitIss: &p.OmitIss, Errors: &p.Errors}
 }
 
 func set[T any](dst *T, src *T) {

@@ -44,7 +44,9 @@ func TestPolicyPatchJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"accessTtl":"500us","refreshTtl":"7d","sessionMax":"30d","reuseGrace":"2s500ms","rotation":true,"reuseDetection":false,"accessDenylist":false}`
+	const want = `{"accessTtl":"500us","refreshTtl":"7d","sessionMax":"30d","reuseGrace":"2s500ms","rotation":true,"reuseDetection":false,"accessDenylist":false,` +
+		`"preset":"","graceForever":false,"gracePrevious":false,"graceReplays":0,"reuseRevokesAccess":false,` +
+		`"revocationRevokesAccess":false,"revocation":"","pkce":"","omitIss":false,"errors":""}`
 	if string(data) != want {
 		t.Fatalf("GET body %s, want %s", data, want)
 	}

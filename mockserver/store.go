@@ -37,6 +37,7 @@ type Store interface {
 	StartSession(ctx context.Context, f auth.Family, first auth.RefreshToken, now time.Time) error
 	Redeem(ctx context.Context, req auth.RedeemRequest) (auth.Redeemed, error)
 	RevokeFamily(ctx context.Context, familyID, kind, reason string, now time.Time) (bool, error)
+	RevokeToken(ctx context.Context, jti, reason string, now time.Time) (bool, error)
 	Family(ctx context.Context, id string) (auth.Family, error)
 	MatchRefreshToken(ctx context.Context, jti string, hash []byte) (auth.RefreshToken, auth.Family, error)
 	SessionsPage(ctx context.Context, q auth.SessionQuery) (auth.SessionPage, error)

@@ -83,10 +83,13 @@ var Presets = []Preset{
 	{Name: "oidc-provider", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRevokesFamily, ReuseRevokesAccess: yes,
 		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentFamily, Revocation: RevocationFamily,
 		RevocationRevokesAccess: yes, PKCE: PKCERequiredS256, Iss: true, IDToken: true},
-	// zitadel: the spent token is refused and nothing else is revoked.
+	// zitadel: the spent token is refused and nothing else is revoked;
+	// revocation and PKCE as the zitadel/oidc example OP measures
+	// (cmd/tokenlab's TestProbeZitadelOP): revoking a refresh token deletes
+	// its access token, and a plain challenge is accepted.
 	{Name: "zitadel", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRefusesToken, ReuseRevokesAccess: no,
 		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentOneWins, Revocation: RevocationToken,
-		RevocationRevokesAccess: no, PKCE: PKCERequiredS256, Iss: false, IDToken: true},
+		RevocationRevokesAccess: yes, PKCE: PKCES256OrPlain, Iss: false, IDToken: true},
 	// permissive: accepts any refresh token, like the popular mocks.
 	{Name: "permissive", Rotates: true, GraceS: Forever, ReuseOutsideGrace: ReuseAccepted, ReuseRevokesAccess: no,
 		Concurrent: ConcurrentAllWin, Revocation: RevocationNone, RevocationRevokesAccess: no,

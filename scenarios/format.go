@@ -66,6 +66,18 @@ type ServerSettings struct {
 	Rotation       *bool     `yaml:"rotation"`
 	ReuseDetection *bool     `yaml:"reuse_detection"`
 	AccessDenylist *bool     `yaml:"access_denylist"`
+	// Preset (a vendor's rules, mockserver/presets.go) applies first; the
+	// other settings override its parts.
+	Preset                  *PresetName `yaml:"preset"`
+	GraceForever            *bool       `yaml:"grace_forever"`
+	GracePrevious           *bool       `yaml:"grace_previous"`
+	GraceReplays            *int        `yaml:"grace_replays"`
+	ReuseRevokesAccess      *bool       `yaml:"reuse_revokes_access"`
+	RevocationRevokesAccess *bool       `yaml:"revocation_revokes_access"`
+	Revocation              *string     `yaml:"revocation"`
+	PKCE                    *string     `yaml:"pkce"`
+	OmitIss                 *bool       `yaml:"omit_iss"`
+	Errors                  *string     `yaml:"errors"`
 	// Clients are confidential clients the runner registers when it starts
 	// its own server. An external server must have been started with them
 	// (tokenlab serve --client-file); they are not settings the admin API
@@ -89,7 +101,24 @@ func (s ServerSettings) empty() bool { return s.patch().IsZero() }
 func (s ServerSettings) patch() mockserver.PolicyPatch {
 	return mockserver.PolicyPatch{AccessTTL: (*mockserver.Duration)(s.AccessTTL), RefreshTTL: (*mockserver.Duration)(s.RefreshTTL),
 		SessionMax: (*mockserver.Duration)(s.SessionMax), ReuseGrace: (*mockserver.Duration)(s.ReuseGrace),
-		Rotation: s.Rotation, ReuseDetection: s.ReuseDetection, AccessDenylist: s.AccessDenylist}
+		Rotation: s.Rotation, ReuseDetection: s.ReuseDetection, AccessDenylist: s.AccessDenylist,
+		Preset: (*string)(s.Preset), GraceForever: s.GraceForever, GracePrevious: s.GracePrevious, GraceReplays: s.GraceReplays,
+		ReuseRevokesAccess: s.ReuseRevokesAccess, RevocationRevokesAccess: s.RevocationRevokesAccess,
+		Revocation: s.Revocation, PKCE: s.PKCE, OmitIss: s.OmitIss, Errors: s.Errors}
+}
+
+// PresetName is a preset's name, checked when the file is read.
+type PresetName string
+
+func (p *PresetName) UnmarshalYAML(n *yaml.Node) error {
+	if _, err := mockserver.PresetPolicy(n.Value); err != nil || n.Value == "" {
+		if err == nil {
+			err = fmt.Errorf("preset must name one of %s", strings.Join(mockserver.PresetNames(), ", "))
+		}
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*p = PresetName(n.Value)
+	return nil
 }
 
 // clientSecret is the secret of one of the scenario's clients.

@@ -33,6 +33,7 @@ type serveOptions struct {
 	// policy holds the settings PUT /admin/settings can change later; its
 	// flags are bound to it directly.
 	policy         mockserver.Policy
+	preset         string // a vendor preset (preset.go), applied before the policy flags
 	accessSecret   string
 	refreshSecret  string
 	alg            string
@@ -112,6 +113,7 @@ var envFallbacks = []struct{ flag, env string }{
 	{"client-file", "TOKENLAB_CLIENT_FILE"},
 	{"code-ttl", "TOKENLAB_CODE_TTL"},
 	{"config", "TOKENLAB_CONFIG"},
+	{"preset", "TOKENLAB_PRESET"},
 }
 
 func newServeCmd(std streams) *cobra.Command { return newServeCmdRun(std, serveRun) }
@@ -139,7 +141,9 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 		Example: `  tokenlab serve
   tokenlab serve --clock frozen --access-ttl 1m --admin-token "$TOKEN"
   ACCESS_TOKEN_EXPIRY=30s tokenlab serve --alg ES256 --db :memory:
-  tokenlab serve --client-file clients.yaml --code-ttl 2m`,
+  tokenlab serve --client-file clients.yaml --code-ttl 2m
+  tokenlab serve --preset auth0 --reuse-grace 10s
+  tokenlab serve --preset list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sources, err := applyEnv(cmd, std.env)
@@ -150,6 +154,13 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 				return err
 			}
 			opts.sources = sources
+			if opts.preset == presetList {
+				fmt.Fprintln(colorWriter(std, std.out), presetTable())
+				return nil
+			}
+			if err := presetUnderFlags(cmd, opts.preset, &opts.policy, policyFlags); err != nil {
+				return err
+			}
 			if opts.printConfig {
 				cfg, err := opts.resolve()
 				if err != nil {
@@ -158,7 +169,7 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 				printConfig(std.out, cmd, opts, cfg)
 				return nil
 			}
-			return run(cmd.Context(), std, opts)
+			return serveRun(cmd.Context(), std, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -199,6 +210,7 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 	f.StringVar(&opts.retention, "retention", opts.retention, "how long after a session ends its refresh-token rows are kept")
 	f.StringVar(&opts.loginRate, "login-rate", "", "most password checks per second per client address, as N/s (default: no limit)")
 	f.BoolVar(&opts.openIntrospection, "open-introspection", false, "answer /oauth/introspect without client authentication, for teaching (a client that names itself still sees only its own tokens)")
+	addPresetFlags(f, &opts)
 	f.BoolVar(&opts.allowWeakSecrets, "allow-weak-secrets", false, "accept HS256 secrets shorter than 32 bytes, for teaching (a warning is printed)")
 	f.StringVar(&opts.configFile, "config", "", "YAML file of settings, users (with claims), clients (with lifetimes) and resources; flags and the environment override it (env TOKENLAB_CONFIG; see docs/tokenlab.example.yaml)")
 	f.BoolVar(&opts.printConfig, "print-config", false, "print the effective configuration, secrets redacted, with where each value came from, and exit")
@@ -525,6 +537,7 @@ func newLogger(w *batchedWriter, opts serveOptions) *slog.Logger {
 type banner struct {
 	URL        string   `json:"url"`
 	AdminToken string   `json:"adminToken,omitempty"` // only when generated
+	Preset     string   `json:"preset,omitempty"`     // the vendor preset, when one was chosen
 	DB         string   `json:"db"`
 	Clock      string   `json:"clock"`
 	Now        string   `json:"now"`
@@ -578,7 +591,7 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 	b := banner{URL: url, DB: cfg.db, Clock: clock.Mode(), Sources: cfg.sources, Warnings: bannerWarnings(cfg, cfg.sources), MaxConns: cfg.maxConns,
 		Now: clock.Now().Format(time.RFC3339), Alg: cfg.Alg, AccessTTL: mockserver.FormatDuration(cfg.AccessTTL), RefreshTTL: mockserver.FormatDuration(cfg.RefreshTTL),
 		Clients: []string{mockserver.DefaultClientID}, CodeTTL: mockserver.FormatDuration(cfg.CodeTTL), DeviceTTL: mockserver.FormatDuration(cfg.DeviceTTL),
-		Registration: cfg.Registration, Resources: cfg.Resources}
+		Registration: cfg.Registration, Resources: cfg.Resources, Preset: cfg.Preset}
 	clients := []string{mockserver.DefaultClientID + " (public, loopback redirects)"}
 	for _, c := range cfg.Clients {
 		b.Clients = append(b.Clients, c.ID)
@@ -629,6 +642,9 @@ func printBanner(std streams, asJSON bool, url string, cfg serveConfig, clock *m
 		{"rotation", fmt.Sprintf("%s · reuse detection %s · grace %s · access denylist %s",
 			onOff(cfg.Rotation), onOff(cfg.ReuseDetection), mockserver.FormatDuration(cfg.ReuseGrace), onOff(cfg.AccessDenylist))},
 		{"openid", oidcSummary(url, cfg)},
+	}
+	if cfg.Preset != "" {
+		rows = append(rows, [2]string{"preset", cfg.Preset + " (tokenlab serve --preset list shows its rules; flags given override them)"})
 	}
 	loginRate := "off"
 	if cfg.LoginRate > 0 {

@@ -27,6 +27,7 @@ type tuiOptions struct {
 	db         string
 	noBrowser  bool
 	clientID   string
+	preset     string // the embedded server's vendor preset
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
@@ -48,6 +49,7 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.username, "username", "", "user to prefill (default: the demo user alice on the embedded server)")
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id for the browser and device logins, with --profile oauth2 (the embedded server's is tokenlab)")
+	f.StringVar(&o.preset, "preset", "", "the embedded server behaves like a provider: "+strings.Join(mockserver.PresetNames(), ", "))
 	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
 	def := mockserver.DefaultConfig()
 	o.policy, o.alg = def.Policy, def.Alg
@@ -81,6 +83,12 @@ the timeline and the family graph then work there too.`,
 			for _, name := range labSettingFlags {
 				o.settingsChanged = o.settingsChanged || cmd.Flags().Changed(name)
 			}
+			if o.preset != "" && o.server == "" {
+				// The preset is the base; each lab setting given overrides its part.
+				if err := presetUnderFlags(cmd, o.preset, &o.policy, labSettingFlags); err != nil {
+					return usageError{err}
+				}
+			}
 			return tuiRun(cmd.Context(), std, o)
 		},
 	}
@@ -92,6 +100,12 @@ the timeline and the family graph then work there too.`,
 const labFPS = 20
 
 func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
+	if o.preset != "" && o.server != "" {
+		return usageError{errors.New("--preset sets the rules of the embedded server; another server (--server) keeps its own")}
+	}
+	if _, err := mockserver.PresetPolicy(o.preset); err != nil {
+		return usageError{err}
+	}
 	if o.settingsChanged && o.server != "" {
 		return usagef("--access-ttl, --rotation and the other lab settings are the embedded server's; %s keeps its own (with TOKENLAB_ADMIN_TOKEN the settings screen , changes a tokenlab server's)", o.server)
 	}

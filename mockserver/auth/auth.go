@@ -13,6 +13,7 @@ var (
 	ErrNotFound       = errors.New("not found")
 	ErrUserExists     = errors.New("user already exists")
 	ErrRevoked        = errors.New("refresh token family revoked")
+	ErrTokenRevoked   = errors.New("refresh token revoked")
 	ErrReused         = errors.New("refresh token already used")
 	ErrExpired        = errors.New("refresh token expired")
 	ErrSessionExpired = errors.New("session reached its maximum lifetime")

@@ -13,6 +13,7 @@ const (
 	EventReuseDetected   = "reuse_detected"
 	EventFamilyRevoked   = "family_revoked"
 	EventLogout          = "logout"
+	EventTokenRevoked    = "token_revoked" // one refresh token, not its family (a preset's RFC 7009)
 	EventAccessRejected  = "access_rejected"
 	EventClock           = "clock_moved"
 	EventKeysRotated     = "keys_rotated"

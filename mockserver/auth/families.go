@@ -15,6 +15,9 @@ type Family struct {
 	ExpiresAt    time.Time // absolute session lifetime, however often it rotates
 	RevokedAt    time.Time
 	RevokeReason string
+	// AccessRevokedAt: the access tokens issued up to this time were
+	// revoked by a token-only revocation (the family lives on).
+	AccessRevokedAt time.Time
 }
 
 // Revoked reports whether the family has been revoked.
@@ -30,6 +33,8 @@ type RefreshToken struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time
+	RevokedAt time.Time // revoked on its own (RFC 7009 in a preset that revokes the token only)
+	Replays   int       // replays inside the grace window so far
 }
 
 // Token states reported by Sessions.
@@ -43,7 +48,7 @@ const (
 // State is the token's state at now within its family.
 func (t RefreshToken) State(f Family, now time.Time) string {
 	switch {
-	case f.Revoked():
+	case f.Revoked() || !t.RevokedAt.IsZero():
 		return StateRevoked
 	case !t.UsedAt.IsZero():
 		return StateUsed
@@ -65,6 +70,15 @@ type RedeemRequest struct {
 	Rotate      bool          // mark the token used and mint a successor
 	DetectReuse bool          // a used token revokes its family
 	Grace       time.Duration // a used token replayed this soon gets its successor again
+	// The grace rule of a vendor preset: GraceForever keeps a spent token
+	// good until it expires (Keycloak without Revoke Refresh Token, Entra);
+	// GracePrevious lets only the immediately previous token back in (its
+	// successor is unused: Auth0's overlap period); GraceReplays, when
+	// above 0, is how many replays the grace allows (Keycloak's Refresh
+	// Token Max Reuse).
+	GraceForever  bool
+	GracePrevious bool
+	GraceReplays  int
 	// ReuseCheckOnly is for a token whose signature is genuine but not in
 	// canonical form (a high-s ECDSA twin): it is never redeemed
 	// (ErrNotFound), but when the token is spent its replay is a reuse.

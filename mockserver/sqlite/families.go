@@ -22,6 +22,7 @@ const (
 	qInsertToken = `INSERT INTO refresh_tokens (jti, family_id, token_hash, parent_jti, issued_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
 	qMarkUsed     = `UPDATE refresh_tokens SET used_at = ? WHERE jti = ?`
+	qCountReplay  = `UPDATE refresh_tokens SET replays = replays + 1 WHERE jti = ?`
 	qRevokeFamily = `UPDATE families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`
 	qTokenByJTI   = `SELECT ` + tokenColumns + ` FROM refresh_tokens WHERE jti = ?`
 	qSuccessor    = `SELECT ` + tokenColumns + ` FROM refresh_tokens WHERE family_id = ? AND parent_jti = ? ORDER BY rowid LIMIT 1`
@@ -61,10 +62,15 @@ func redeem(tx wtx, req auth.RedeemRequest) (auth.Redeemed, error) {
 	}
 	out := auth.Redeemed{Family: fam, Old: old}
 	ev := auth.Event{At: now, Username: fam.Username, FamilyID: fam.ID, JTI: old.JTI}
-	inGrace := !old.UsedAt.IsZero() && req.Grace > 0 && now.Sub(old.UsedAt) <= req.Grace
+	inGrace, err := graceCovers(tx, req, old)
+	if err != nil {
+		return out, err
+	}
 	switch {
 	case fam.Revoked():
 		return out, auth.ErrRevoked
+	case !old.RevokedAt.IsZero():
+		return out, auth.ErrTokenRevoked
 	case !now.Before(fam.ExpiresAt):
 		return out, auth.ErrSessionExpired
 	case !now.Before(old.ExpiresAt):
@@ -92,6 +98,9 @@ func redeem(tx wtx, req auth.RedeemRequest) (auth.Redeemed, error) {
 	refresh.Kind = auth.EventRefresh
 	if out.Grace {
 		refresh.Reason = "reuse_grace"
+		if _, err := tx.ExecContext(tx.ctx, qCountReplay, old.JTI); err != nil { // for GraceReplays
+			return out, err
+		}
 		again, err := successorOf(tx, old)
 		if err == nil && req.Resign != nil {
 			if err := req.Resign(fam, again); err != nil {
@@ -127,6 +136,29 @@ func redeem(tx wtx, req auth.RedeemRequest) (auth.Redeemed, error) {
 	return out, addEvents(tx, refresh, rotation)
 }
 
+// graceCovers says whether a replay of the spent token old is inside its
+// grace: within Grace of its use (or GraceForever), with replays left
+// (GraceReplays), and, with GracePrevious, while its successor is unused
+// (a newer token has been used: old is the previous-but-one, whose replay
+// is a reuse even inside the window, as at Auth0).
+func graceCovers(tx wtx, req auth.RedeemRequest, old auth.RefreshToken) (bool, error) {
+	switch {
+	case old.UsedAt.IsZero():
+		return false, nil
+	case !req.GraceForever && (req.Grace <= 0 || req.Now.Sub(old.UsedAt) > req.Grace):
+		return false, nil
+	case req.GraceReplays > 0 && old.Replays >= req.GraceReplays:
+		return false, nil
+	case !req.GracePrevious:
+		return true, nil
+	}
+	next, err := successorOf(tx, old)
+	if errors.Is(err, auth.ErrNotFound) {
+		return true, nil
+	}
+	return err == nil && next.UsedAt.IsZero(), err
+}
+
 // successorOf returns the first token minted from old, or ErrNotFound.
 func successorOf(tx wtx, old auth.RefreshToken) (auth.RefreshToken, error) {
 	t, err := scanToken(tx.QueryRowContext(tx.ctx, qSuccessor, old.FamilyID, old.JTI))
@@ -157,6 +189,34 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID, kind, reason string, n
 		revoked := ev
 		revoked.Kind = auth.EventFamilyRevoked
 		return addEvents(tx, ev, revoked)
+	})
+	return was, err
+}
+
+// RevokeToken revokes one refresh token and not its family (RFC 7009 in
+// a preset whose revocation revokes the token only), and logs
+// token_revoked. It notes the time in the family's AccessRevokedAt: the
+// server's policy decides whether that reaches the access tokens issued
+// up to it. It reports whether the token was live before.
+func (db *DB) RevokeToken(ctx context.Context, jti, reason string, now time.Time) (bool, error) {
+	var was bool
+	err := db.tx(ctx, func(tx wtx) error {
+		t, err := tokenByJTI(ctx, tx, jti)
+		if err != nil {
+			return err
+		}
+		fam, err := familyByID(ctx, tx, t.FamilyID)
+		if err != nil {
+			return err
+		}
+		was = t.RevokedAt.IsZero() && !fam.Revoked()
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL`, now.UnixNano(), jti); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE families SET access_revoked_at = ? WHERE id = ?`, now.UnixNano(), fam.ID); err != nil {
+			return err
+		}
+		return addEvents(tx, auth.Event{At: now, Kind: auth.EventTokenRevoked, Username: fam.Username, FamilyID: fam.ID, JTI: jti, Reason: reason})
 	})
 	return was, err
 }
@@ -198,25 +258,25 @@ func tokenByJTI(ctx context.Context, q querier, jti string) (auth.RefreshToken, 
 }
 
 // tokenColumns are what scanToken reads, in its order.
-const tokenColumns = `jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at`
+const tokenColumns = `jti, family_id, token_hash, parent_jti, issued_at, expires_at, used_at, revoked_at, replays`
 
 func scanToken(s scanner) (auth.RefreshToken, error) {
 	var t auth.RefreshToken
-	var issued, expires, used sql.NullInt64
-	err := s.Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used)
-	t.IssuedAt, t.ExpiresAt, t.UsedAt = fromNanos(issued), fromNanos(expires), fromNanos(used)
+	var issued, expires, used, revoked sql.NullInt64
+	err := s.Scan(&t.JTI, &t.FamilyID, &t.Hash, &t.ParentJTI, &issued, &expires, &used, &revoked, &t.Replays)
+	t.IssuedAt, t.ExpiresAt, t.UsedAt, t.RevokedAt = fromNanos(issued), fromNanos(expires), fromNanos(used), fromNanos(revoked)
 	return t, err
 }
 
-const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.resource, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason`
+const familyColumns = `f.id, f.user_id, u.username, f.client_id, f.scope, f.resource, f.created_at, f.expires_at, f.revoked_at, f.revoke_reason, f.access_revoked_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanFamily(s scanner) (auth.Family, error) {
 	var f auth.Family
-	var created, expires, revoked sql.NullInt64
-	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &f.Resource, &created, &expires, &revoked, &f.RevokeReason)
-	f.CreatedAt, f.ExpiresAt, f.RevokedAt = fromNanos(created), fromNanos(expires), fromNanos(revoked)
+	var created, expires, revoked, accessRevoked sql.NullInt64
+	err := s.Scan(&f.ID, &f.UserID, &f.Username, &f.ClientID, &f.Scope, &f.Resource, &created, &expires, &revoked, &f.RevokeReason, &accessRevoked)
+	f.CreatedAt, f.ExpiresAt, f.RevokedAt, f.AccessRevokedAt = fromNanos(created), fromNanos(expires), fromNanos(revoked), fromNanos(accessRevoked)
 	return f, err
 }
 
