@@ -12,14 +12,18 @@
 set -eu
 url="$1"
 endpoint="${url%%\?*}"
+# The password file's first line, without its line ending (as tokenlab
+# reads it), goes to curl on stdin: never on a command line.
+password() { head -n 1 "$TOKENLAB_PASSWORD_FILE" | tr -d '\r\n'; }
 if [ -n "${TOKENLAB_USER_CODE:-}" ]; then
-  exec curl --silent --show-error --fail --output /dev/null \
+  password | exec curl --silent --show-error --fail --output /dev/null \
     --data-urlencode "user_code=$TOKENLAB_USER_CODE" --data-urlencode "username=$TOKENLAB_USERNAME" \
-    --data-urlencode "password@$TOKENLAB_PASSWORD_FILE" --data "action=approve" "$endpoint"
+    --data-urlencode "password@-" --data "action=approve" "$endpoint"
+  exit
 fi
 query="${url#*\?}"
 page="$(curl --silent --show-error --fail "$url")"
 token="$(printf '%s' "$page" | sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' | head -n 1)"
-exec curl --silent --show-error --fail --location --max-redirs 1 --output /dev/null \
+password | curl --silent --show-error --fail --location --max-redirs 1 --output /dev/null \
   --data "$query" --data-urlencode "form_token=$token" --data-urlencode "username=$TOKENLAB_USERNAME" \
-  --data-urlencode "password@$TOKENLAB_PASSWORD_FILE" --data "action=approve" "$endpoint"
+  --data-urlencode "password@-" --data "action=approve" "$endpoint"
