@@ -166,3 +166,27 @@ func TestAdminClientsHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestClientEventsWithTracePage: ?client= with ?trace= pages over the
+// events of both, so a page is never cut short by the other traces of
+// the client. (The trace was applied to a page of the client's events, so
+// limit=2 over two events of another trace answered none, which a reader
+// takes for the end.)
+func TestClientEventsWithTracePage(t *testing.T) {
+	ts := newTestServer(t)
+	login := func(trace string) {
+		r := ts.do(t, http.MethodPost, "/oauth/token", formBody("grant_type", grantPassword, "username", "alice",
+			"password", "password123", "client_id", DefaultClientID), "Content-Type", formType, "Tokenlab-Trace", trace)
+		if r.Status != http.StatusOK {
+			t.Fatalf("login: %d %s", r.Status, r.Raw)
+		}
+	}
+	login("other")
+	login("other")
+	login("mine")
+	r := ts.admin(t, http.MethodGet, "/admin/events?limit=1&client="+DefaultClientID+"&trace=mine", nil)
+	list, _ := r.Body["events"].([]any)
+	if r.Status != http.StatusOK || len(list) != 1 || list[0].(map[string]any)["trace"] != "mine" {
+		t.Fatalf("the first page of client %s and trace mine: %d %s", DefaultClientID, r.Status, r.Raw)
+	}
+}
