@@ -56,6 +56,14 @@ func loginAtResource(ctx context.Context, std streams, opts *loginOptions, p cli
 	if err != nil {
 		return usageError{err}
 	}
+	if asOrigin, _ := client.Origin(md.AuthorizationServer()); asOrigin != origin && sendsPassword(opts) {
+		// The API names any server it likes: a password the user gave for
+		// the server they named goes to no other origin. (In a browser
+		// flow the user sees the server's page before typing anything.)
+		return usagef("%s names %s as its authorization server; tokenlab sends a password only to a server you name: "+
+			"tokenlab login --server %s --resource %s --api %s", client.Printable(api), client.Printable(md.AuthorizationServer()),
+			client.Printable(md.AuthorizationServer()), client.Printable(md.Resource), origin)
+	}
 	opts.server = md.AuthorizationServer()
 	if !slices.Contains(opts.resources, md.Resource) {
 		opts.resources = append(opts.resources, md.Resource)
@@ -68,6 +76,12 @@ func loginAtResource(ctx context.Context, std streams, opts *loginOptions, p cli
 	}
 	fmt.Fprintf(std.err, "Discovered: %s; logging in there with resource %s.\n", md.Summary(api), client.Printable(md.Resource))
 	return nil
+}
+
+// sendsPassword says whether the login sends the user's password to the
+// server: the password flow, named or implied by a piped password.
+func sendsPassword(opts *loginOptions) bool {
+	return opts.flow == client.FlowPassword || opts.flow == "" && opts.password.given()
 }
 
 // sayResourceMetadata is request's word on a 401 whose challenge names
