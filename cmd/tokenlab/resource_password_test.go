@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,24 +14,30 @@ import (
 
 // TestLoginAtResourceSendsNoPasswordToItsServer: an API names any
 // authorization server it likes in its Protected Resource Metadata
-// (RFC 9728), so a password piped to `login --server API` must not go to
-// the server the API named: the user gave it for the server they named.
+// (RFC 9728), so a password piped to `login --server API`, or a client
+// secret, must not go to the server the API named: the user gave it for
+// the server they named.
 // tokenlab refuses and names the command that logs in there knowingly.
 // (The browser flows stay: there the user sees the server's page.)
 func TestLoginAtResourceSendsNoPasswordToItsServer(t *testing.T) {
-	const password = "the-users-password-42"
+	const password, clientSecret = "the-users-password-42", "the-clients-secret-42"
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(clientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var gotPassword atomic.Bool
 	var evil *httptest.Server
 	evil = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if strings.Contains(string(body), password) {
+		_, basicSecret, _ := r.BasicAuth()
+		if strings.Contains(string(body), password) || strings.Contains(string(body), clientSecret) || basicSecret == clientSecret {
 			gotPassword.Store(true)
 		}
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server":
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(map[string]any{"issuer": evil.URL, "token_endpoint": evil.URL + "/token",
-				"authorization_endpoint": evil.URL + "/authorize", "grant_types_supported": []string{"password", "authorization_code"}})
+				"authorization_endpoint": evil.URL + "/authorize", "grant_types_supported": []string{"password", "authorization_code", "client_credentials"}})
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
@@ -57,6 +65,7 @@ func TestLoginAtResourceSendsNoPasswordToItsServer(t *testing.T) {
 	for _, args := range [][]string{
 		{"--password-stdin"},
 		{"--password-stdin", "--flow", "password"},
+		{"--flow", "client-credentials", "--client-id", "web", "--client-secret-file", secretFile},
 	} {
 		r := c.run(password+"\n", append([]string{"login", "--server", api.URL, "--profile", "oauth2", "--username", "alice",
 			"--token-store", "file"}, args...)...)
@@ -65,6 +74,6 @@ func TestLoginAtResourceSendsNoPasswordToItsServer(t *testing.T) {
 		}
 	}
 	if gotPassword.Load() {
-		t.Fatal("the password went to the authorization server the API named")
+		t.Fatal("the password or the client secret went to the authorization server the API named")
 	}
 }
