@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -361,6 +362,9 @@ func (f *serveFile) user(n *yaml.Node) error {
 			}
 		}
 		u.Claims = jsonClaims(u.Claims)
+		if _, err := json.Marshal(u.Claims); err != nil { // tokens carry them as JSON
+			return f.at(c, "%s: claims must be JSON values (a mapping's keys are strings, not numbers)", what)
+		}
 	}
 	f.users = append(f.users, u)
 	return nil

@@ -85,6 +85,10 @@ func TestServeConfigRefusals(t *testing.T) {
 		{"user key", "users:\n  - username: bob\n    pasword: x\n", `tokenlab.yaml:3: unknown key "pasword" in users; known keys there: username, password, password_file, claims`},
 		{"user without password", "users:\n  - username: bob\n", `tokenlab.yaml:2: user bob needs password or password_file`},
 		{"protocol claim", "users:\n  - username: bob\n    password: bob-password\n    claims: {sub: 7}\n", `tokenlab.yaml:4: user bob: the claim sub is set by the server itself`},
+		// A mapping with a number as key has no JSON form: every ID token
+		// of the user failed with 500 (json: unsupported type).
+		{"claim with a number key", "users:\n  - username: bob\n    password: bob-password\n    claims:\n      address: {1: main street}\n",
+			`tokenlab.yaml:5: user bob: claims must be JSON values (a mapping's keys are strings, not numbers)`},
 		{"client key", "clients:\n  - id: web\n    redirect_uri: [loopback]\n", `tokenlab.yaml:3: unknown key "redirect_uri" in clients;`},
 		{"client ttl", "clients:\n  - id: web\n    access_ttl: [5m]\n", `tokenlab.yaml:3: client web.access_ttl must be a duration such as 90s, 15m or 7d, not a list`},
 		{"twice", "alg: RS256\nalg: ES256\n", `tokenlab.yaml:2: alg is given twice`},
