@@ -205,3 +205,23 @@ func TestServeE2EConfigFile(t *testing.T) {
 	}
 	c.postJSON("/oauth/register", map[string]any{"redirect_uris": []string{"https://app.example/cb"}}).want(t, 404)
 }
+
+// TestServeWarnsOfReadableConfigSecrets: a config file that holds a
+// password or client secret inline, and that other users may read, is
+// named in the banner's warnings with the chmod that fixes it; a file of
+// mode 0600, or one whose secrets are in *_file files, is not.
+func TestServeWarnsOfReadableConfigSecrets(t *testing.T) {
+	t.Parallel()
+	inline := writeConfig(t, "users:\n  - username: carol\n    password: carol-password-1\n")
+	if err := os.Chmod(inline, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, "--config", inline)
+	if w := strings.Join(p.banner.Warnings, "\n"); !strings.Contains(w, "tokenlab.yaml holds passwords or client secrets") || !strings.Contains(w, "chmod 600") {
+		t.Errorf("a readable file with an inline password: warnings %q", p.banner.Warnings)
+	}
+	private := writeConfig(t, "users:\n  - username: carol\n    password: carol-password-1\n")
+	if p := startServe(t, "--config", private); strings.Contains(strings.Join(p.banner.Warnings, "\n"), "chmod 600") {
+		t.Errorf("a 0600 file: warnings %q", p.banner.Warnings)
+	}
+}
