@@ -1,11 +1,14 @@
 package client
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tokenlab/tokenlab/client/jwtx"
@@ -113,6 +116,59 @@ func FuzzPrintable(f *testing.F) {
 		}
 		if !utf8.ValidString(out) {
 			t.Fatalf("Printable(%q) is not UTF-8", s)
+		}
+	})
+}
+
+// FuzzResourceMetadataURL: any WWW-Authenticate header is read without a
+// panic, and a Bearer challenge that names resource_metadata first, as a
+// quoted string without quotes or backslashes, gives back that URL.
+func FuzzResourceMetadataURL(f *testing.F) {
+	for _, seed := range []string{
+		`https://api.example/.well-known/oauth-protected-resource`, ``, `a"b`, `\`, `x\"y`, `, =`,
+	} {
+		f.Add(seed, `Bearer error="invalid_token", resource_metadata=`)
+	}
+	f.Add("u", `Bearer resource_metadata="`)
+	f.Add("u", `Bearer a="\`)
+	f.Add("u", `Bearer ,,,=,"`)
+	f.Fuzz(func(t *testing.T, mdURL, header string) {
+		ResourceMetadataURL(http.Header{"Www-Authenticate": {header}}) // must not panic
+		if mdURL == "" || strings.ContainsAny(mdURL, "\"\\\r\n") || !utf8.ValidString(mdURL) {
+			return
+		}
+		v := `Bearer resource_metadata="` + mdURL + `", error="invalid_token"`
+		if got := ResourceMetadataURL(http.Header{"Www-Authenticate": {v}}); got != mdURL {
+			t.Fatalf("%q: got %q, want %q", v, got, mdURL)
+		}
+	})
+}
+
+// FuzzIDClaims: an ID token's claims of any shape (exp as a string, aud
+// as a number, nonce as an object) are judged without a panic, and never
+// pass without the issuer, this client in aud and a nonce that matches.
+func FuzzIDClaims(f *testing.F) {
+	for _, seed := range []string{
+		`{"iss":"https://idp.example","aud":"cli","exp":1900000000,"nonce":"n"}`,
+		`{"iss":"https://idp.example","aud":["cli","x"],"azp":"cli","exp":1900000000,"nonce":"n"}`,
+		`{"iss":"https://idp.example","aud":7,"exp":"soon","nonce":{}}`,
+		`{"iss":"https://idp.example","aud":"cli","exp":1e308,"nonce":"n"}`,
+		`{"iss":"https://idp.example","aud":"cli","exp":-1e308,"nonce":"n"}`,
+		`{"aud":[null,1,"cli"],"exp":null}`, `[]`, `null`,
+	} {
+		f.Add(seed)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, raw string) {
+		var claims IDClaims
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber() // as Decode reads them
+		if dec.Decode(&claims) != nil {
+			return
+		}
+		err := checkIDClaims(claims, "https://idp.example", "cli", "n", now)
+		if err == nil && (claims.String("iss") != "https://idp.example" || !slices.Contains(audiences(claims["aud"]), "cli") || claims.String("nonce") != "n") {
+			t.Fatalf("%s passed", raw)
 		}
 	})
 }

@@ -166,3 +166,61 @@ func TestAdminClientsHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestClientEventsWithTracePage: ?client= with ?trace= pages over the
+// events of both, so a page is never cut short by the other traces of
+// the client. (The trace was applied to a page of the client's events, so
+// limit=2 over two events of another trace answered none, which a reader
+// takes for the end.)
+func TestClientEventsWithTracePage(t *testing.T) {
+	ts := newTestServer(t)
+	login := func(trace string) {
+		r := ts.do(t, http.MethodPost, "/oauth/token", formBody("grant_type", grantPassword, "username", "alice",
+			"password", "password123", "client_id", DefaultClientID), "Content-Type", formType, "Tokenlab-Trace", trace)
+		if r.Status != http.StatusOK {
+			t.Fatalf("login: %d %s", r.Status, r.Raw)
+		}
+	}
+	login("other")
+	login("other")
+	login("mine")
+	r := ts.admin(t, http.MethodGet, "/admin/events?limit=1&client="+DefaultClientID+"&trace=mine", nil)
+	list, _ := r.Body["events"].([]any)
+	if r.Status != http.StatusOK || len(list) != 1 || list[0].(map[string]any)["trace"] != "mine" {
+		t.Fatalf("the first page of client %s and trace mine: %d %s", DefaultClientID, r.Status, r.Raw)
+	}
+}
+
+// TestDeletedClientsTokensDoNotRefresh: after DELETE /admin/clients/{id}
+// (an administrator removing a leaked client; the runner removing an
+// app's), the client's refresh tokens do not rotate any more, neither at
+// /oauth/token without the client's credentials nor at the seed /token:
+// the owner lookup found no client and let the refresh through without
+// any client authentication. Revoking the token still works.
+func TestDeletedClientsTokensDoNotRefresh(t *testing.T) {
+	ts := newTestServer(t)
+	if r := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{"id": "web", "secret": "web-secret-123456"}); r.Status != http.StatusOK {
+		t.Fatalf("add client: %d %s", r.Status, r.Raw)
+	}
+	login := func() string {
+		r := ts.do(t, http.MethodPost, "/oauth/token", formBody("grant_type", grantPassword, "username", "alice", "password", "password123",
+			"client_id", "web", "client_secret", "web-secret-123456"), "Content-Type", formType)
+		if r.Status != http.StatusOK {
+			t.Fatalf("login as web: %d %s", r.Status, r.Raw)
+		}
+		return r.str("refresh_token")
+	}
+	rt1, rt2, rt3 := login(), login(), login()
+	if r := ts.admin(t, http.MethodDelete, "/admin/clients/web", nil); r.Status != http.StatusOK {
+		t.Fatalf("delete client: %d %s", r.Status, r.Raw)
+	}
+	if r := ts.do(t, http.MethodPost, "/oauth/token", formBody("grant_type", grantRefreshToken, "refresh_token", rt1), "Content-Type", formType); r.Status/100 != 4 {
+		t.Errorf("refresh of the deleted client's token without credentials: %d %s", r.Status, r.Raw)
+	}
+	if r := ts.do(t, http.MethodPost, "/token", map[string]string{"token": rt2}); r.Status/100 != 4 {
+		t.Errorf("seed refresh of the deleted client's token: %d %s", r.Status, r.Raw)
+	}
+	if r := ts.do(t, http.MethodPost, "/oauth/revoke", formBody("token", rt3), "Content-Type", formType); r.Status != http.StatusOK {
+		t.Errorf("revoke of the deleted client's token: %d %s", r.Status, r.Raw)
+	}
+}

@@ -158,6 +158,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ae := s.authzCheck(c, a); ae != nil {
+		if !followsUnattended(c, a.RedirectURI) {
+			shown := *ae // the error page says both what is wrong and why it stays here
+			shown.Message += "; " + errUnattendedRedirect(a.RedirectURI).Message
+			return &shown
+		}
 		s.redirectBack(w, a, url.Values{"error": {ae.Code}, "error_description": {ae.Message}})
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ type fuzzServer struct {
 
 // newFuzzServer builds a server for alg (HS256 or EdDSA: both sign
 // deterministically, so fixed keys give fixed tokens).
-func newFuzzServer(f *testing.F, alg string) *fuzzServer {
+func newFuzzServer(f *testing.F, alg string, mutate ...func(*Config)) *fuzzServer {
 	f.Helper()
 	ctx := f.Context()
 	db, err := sqlite.Open(ctx, ":memory:")
@@ -66,6 +67,9 @@ func newFuzzServer(f *testing.F, alg string) *fuzzServer {
 		}
 	default:
 		f.Fatalf("no fixed keys for %s", alg)
+	}
+	for _, m := range mutate {
+		m(&cfg)
 	}
 	srv, err := New(ctx, db, clock, cfg)
 	if err != nil {
@@ -437,7 +441,10 @@ func FuzzLoginPages(f *testing.F) {
 // a client or a JSON refusal, never a 5xx; a registered client has only
 // https or loopback redirect URIs.
 func FuzzRegisterClient(f *testing.F) {
-	s := newFuzzServer(f, "HS256")
+	// With the default rate every input after the tenth met the limit
+	// (429), so the fuzzer never reached the metadata checks again; each
+	// registered client is removed again, so the cap is never reached.
+	s := newFuzzServer(f, "HS256", func(c *Config) { c.RegistrationPerMinute = 1 << 30 })
 	for _, seed := range []string{
 		`{"redirect_uris":["http://127.0.0.1:3000/cb"],"token_endpoint_auth_method":"none"}`,
 		`{"redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code","client_credentials"]}`,
@@ -454,13 +461,24 @@ func FuzzRegisterClient(f *testing.F) {
 		if rec.Code >= 500 || rec.Header().Get("Content-Type") != "application/json" || !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%q: %d %s %q", body, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 		}
+		if rec.Code == http.StatusTooManyRequests || rec.Code == http.StatusForbidden {
+			t.Fatalf("%q: %d: the fuzz server's registration bounds were reached", body, rec.Code)
+		}
 		if rec.Code != http.StatusCreated {
 			return
 		}
 		var got struct {
+			ClientID     string   `json:"client_id"`
 			RedirectURIs []string `json:"redirect_uris"`
 		}
 		json.Unmarshal(rec.Body.Bytes(), &got)
+		del := httptest.NewRequestWithContext(t.Context(), http.MethodDelete, "/admin/clients/"+url.PathEscape(got.ClientID), nil)
+		del.Header.Set("Authorization", "Bearer "+testAdminToken)
+		gone := httptest.NewRecorder()
+		s.ServeHTTP(gone, del)
+		if gone.Code != http.StatusOK {
+			t.Fatalf("remove %s: %d %s", got.ClientID, gone.Code, gone.Body.Bytes())
+		}
 		for _, u := range got.RedirectURIs {
 			if !registrableRedirect(u) {
 				t.Fatalf("%q registered the redirect URI %q", body, u)

@@ -140,7 +140,14 @@ func (s *Server) checkTokenClient(ctx context.Context, call tokenCall, owner str
 		return nil
 	}
 	oc, err := s.db.ClientByID(ctx, owner)
-	if err == nil && !oc.Public() {
+	switch {
+	case errors.Is(err, auth.ErrNotFound):
+		// Removed (DELETE /admin/clients, or gone from the configuration):
+		// nobody can authenticate as it, so its tokens serve nobody.
+		return errClientGone
+	case err != nil:
+		return err
+	case !oc.Public():
 		return invalidClient("this token was issued to the confidential client " + owner + "; authenticate as it (HTTP Basic or client_secret)")
 	}
 	return nil
@@ -148,6 +155,9 @@ func (s *Server) checkTokenClient(ctx context.Context, call tokenCall, owner str
 
 // errOtherClient refuses a token issued to another client.
 var errOtherClient = refused(codeInvalidToken, "this token was issued to another client")
+
+// errClientGone refuses a token of a client that is no longer registered.
+var errClientGone = refused(codeInvalidToken, "this token was issued to a client that is no longer registered; log in again")
 
 // requireClient is for grants that must name their client.
 func requireClient(call tokenCall, grantName string) error {

@@ -353,6 +353,25 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 			header: []string{"Content-Type", "application/json"}, status: 400, code: "invalid_redirect_uri", msg: "must be https"},
 		{name: "registration of a list", method: "POST", path: "/oauth/register", body: `[{}]`, header: []string{"Content-Type", "application/json"},
 			status: 400, code: "invalid_client_metadata", msg: "one JSON object"},
+		{name: "registration of a public client_credentials client", method: "POST", path: "/oauth/register",
+			body: `{"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}`, header: []string{"Content-Type", "application/json"},
+			status: 400, code: "invalid_client_metadata", msg: "needs a confidential client"},
+		{name: "registration with port 0", method: "POST", path: "/oauth/register", body: `{"redirect_uris":["http://127.0.0.1:0/cb"]}`,
+			header: []string{"Content-Type", "application/json"}, status: 400, code: "invalid_redirect_uri", msg: "with a port"},
+		{name: "registration with a user in the redirect", method: "POST", path: "/oauth/register", body: `{"redirect_uris":["https://me@evil.example/"]}`,
+			header: []string{"Content-Type", "application/json"}, status: 400, code: "invalid_redirect_uri", msg: "must be https"},
+		{name: "registration with a numeric client_name", method: "POST", path: "/oauth/register", body: `{"client_name":7}`,
+			header: []string{"Content-Type", "application/json"}, status: 400, code: "invalid_client_metadata", msg: "right types"},
+		{name: "admin events with a bad trace", method: "GET", path: "/admin/events?client=tokenlab&trace=a%20b", header: bearerHeader(testAdminToken),
+			status: 400, code: "invalid_request", msg: "trace must be"},
+		{name: "admin client with a javascript redirect", method: "POST", path: "/admin/clients", body: map[string]any{"id": "x", "redirect_uris": []string{"javascript:alert(1)"}},
+			header: bearerHeader(testAdminToken), status: 400, code: "invalid_request", msg: "absolute URI"},
+		{name: "admin client replacing the built-in one", method: "POST", path: "/admin/clients", body: map[string]any{"id": "tokenlab"},
+			header: bearerHeader(testAdminToken), status: 400, code: "invalid_request", msg: "built-in public client"},
+		{name: "DELETE the built-in client", method: "DELETE", path: "/admin/clients/tokenlab", header: bearerHeader(testAdminToken),
+			status: 400, code: "invalid_request", msg: "cannot be removed"},
+		{name: "revoke an unknown client", method: "POST", path: "/admin/clients/nobody/revoke", header: bearerHeader(testAdminToken),
+			status: 404, code: "not_found", msg: "no client"},
 
 		// Routing.
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, code: "not_found", msg: "no such route: /nope"},
@@ -372,6 +391,8 @@ func hostileCases(t *testing.T, ts *testServer) []hostileCase {
 	// Every admin route, without and with a wrong admin token.
 	for _, route := range []struct{ method, path string }{
 		{"GET", "/admin/clock"}, {"POST", "/admin/clock"}, {"GET", "/admin/events"}, {"GET", "/admin/sessions"},
+		{"GET", "/admin/clients"}, {"POST", "/admin/clients"}, {"DELETE", "/admin/clients/web"}, {"POST", "/admin/clients/web/revoke"},
+		{"GET", "/admin/events?client=tokenlab&trace=x"},
 	} {
 		var body any
 		if route.method == "POST" {

@@ -47,7 +47,7 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		err := s.checkTokenClient(r.Context(), tokenCall{form: form, client: client, known: known}, owner)
 		if errors.Is(err, errOtherClient) {
 			familyID = "" // another client's token: nothing happens, and §2.2 still answers 200
-		} else if err != nil {
+		} else if err != nil && !errors.Is(err, errClientGone) { // a removed client's session may still be ended
 			return err
 		}
 	}

@@ -267,6 +267,9 @@ func (s *Server) checkLogoutRedirect(ctx context.Context, clientID, uri string) 
 	if !redirectAllowed(c, uri) {
 		return badRequest("post_logout_redirect_uri %s is not registered for %s, so the logout does not send you there", quote(uri), clientID)
 	}
+	if !followsUnattended(c, uri) {
+		return errUnattendedRedirect(uri)
+	}
 	return nil
 }
 

@@ -194,3 +194,20 @@ func registrableRedirect(uri string) bool {
 	u, err := url.Parse(uri)
 	return err == nil && u.Scheme == "https" && u.Host != "" && u.Fragment == "" && u.User == nil && len(uri) <= maxParam
 }
+
+// followsUnattended reports whether the server may send a browser to uri
+// of client c without the user having logged in (an authorization error,
+// RP-initiated logout). A client that registered itself is anyone's: its
+// https redirect URI may be an attacker's page, and following it
+// unattended would make tokenlab an open redirector (RFC 9700 §4.11.2).
+// Its loopback URIs reach only this machine, and a configured client's
+// URIs were chosen by the administrator.
+func followsUnattended(c auth.Client, uri string) bool {
+	return c.RegisteredAt.IsZero() || isLoopbackRedirect(uri)
+}
+
+// errUnattendedRedirect is the refusal when followsUnattended says no.
+func errUnattendedRedirect(uri string) *Error {
+	return badRequest("this client registered itself (RFC 7591), so tokenlab sends a browser to its redirect URI %s only after a login, "+
+		"not for an error or a logout (a loopback redirect URI is followed)", quote(uri))
+}

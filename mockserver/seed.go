@@ -97,7 +97,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.seedMayUse(r.Context(), raw); err != nil {
+	if err := s.seedMayUse(r.Context(), raw); err != nil && !errors.Is(err, errClientGone) { // a removed client's session may still be ended
 		return err
 	}
 	if err := s.logout(r.Context(), raw); err != nil {
@@ -181,7 +181,10 @@ func (s *Server) seedMayUse(ctx context.Context, raw string) error {
 		return err
 	}
 	owner, err := s.db.ClientByID(ctx, fam.ClientID)
-	if errors.Is(err, auth.ErrNotFound) || err == nil && owner.Public() {
+	if errors.Is(err, auth.ErrNotFound) {
+		return errClientGone
+	}
+	if err == nil && owner.Public() {
 		return nil
 	}
 	if err != nil {

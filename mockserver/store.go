@@ -45,7 +45,7 @@ type Store interface {
 	AddEvents(ctx context.Context, events ...auth.Event) error
 	AddRejection(ctx context.Context, e auth.Event, window time.Duration) error
 	Events(ctx context.Context, after int64, limit int, trace string) ([]auth.Event, error)
-	ClientEvents(ctx context.Context, after int64, limit int, clientID string) ([]auth.Event, error)
+	ClientEvents(ctx context.Context, after int64, limit int, clientID, trace string) ([]auth.Event, error)
 	PruneEvents(ctx context.Context, keep int) (int64, error)
 	PruneEndedFamilies(ctx context.Context, cutoff time.Time) (int64, error)
 }

@@ -86,3 +86,40 @@ func TestEventsTraceIsValidated(t *testing.T) {
 		t.Errorf("an overlong trace was cut and kept: %v", got)
 	}
 }
+
+// A client may send any trace, and a new trace per request made every
+// rejection a row of its own (2000 forged tokens: 2000 rows, where one
+// trace or none gives one), so a client with no credentials could push
+// the whole ordinary log out in seconds. Past a few dozen traces among
+// the newest rows, an identical rejection counts in the untraced row.
+func TestTraceFloodStillCoalesces(t *testing.T) {
+	ts := newTestServer(t)
+	before, err := ts.DB.CountEvents(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		ts.do(t, http.MethodGet, "/protected", nil, "Authorization", "Bearer forged.token.x", "Tokenlab-Trace", fmt.Sprintf("flood-%d", i))
+	}
+	after, err := ts.DB.CountEvents(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := after - before; rows > 40 {
+		t.Errorf("500 identical rejections, each with a new trace, took %d rows", rows)
+	}
+	// Every rejection is still counted, traced or not.
+	events, err := ts.DB.Events(t.Context(), 0, 10000, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted int64
+	for _, e := range events {
+		if e.Kind == "access_rejected" {
+			counted += e.Count
+		}
+	}
+	if counted != 500 {
+		t.Errorf("the rows count %d rejections, want 500", counted)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -167,9 +168,16 @@ func (p *prober) authorizeLogin(ctx context.Context, v pkceVariant) (authorizeRe
 		return authorizeResult{}, fmt.Errorf("cannot listen on 127.0.0.1 for the redirect: %w", err)
 	}
 	redirectURI := "http://" + ln.Addr().String() + "/callback"
+	verifier, state := random(32), random(16)
 	callbacks := make(chan url.Values, 1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
+		// Any local program or web page can reach this port: a callback
+		// with another state is not this login's, and must not end it.
+		if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(state)) != 1 {
+			http.Error(w, "this is not the state of tokenlab probe's login", http.StatusBadRequest)
+			return
+		}
 		select {
 		case callbacks <- r.URL.Query():
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -182,7 +190,6 @@ func (p *prober) authorizeLogin(ctx context.Context, v pkceVariant) (authorizeRe
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	verifier, state := random(32), random(16)
 	q := url.Values{"response_type": {"code"}, "client_id": {p.cfg.ClientID}, "redirect_uri": {redirectURI},
 		"state": {state}, "scope": {p.cfg.Scope}}
 	for _, r := range p.cfg.Resources {

@@ -289,7 +289,7 @@ type appProc struct {
 func (a *appRun) start(ctx context.Context) error {
 	cmd := exec.Command("/bin/sh", "-c", a.command)
 	cmd.Dir = a.dir
-	cmd.Env = append(os.Environ(), a.env...)
+	cmd.Env = append(appEnviron(os.Environ()), a.env...)
 	cmd.Stdout, cmd.Stderr = a.out, a.out
 	cmd.WaitDelay = time.Second // a grandchild holding the output open must not hold the runner
 	ownProcessGroup(cmd)
@@ -420,12 +420,31 @@ func (a *appRun) whyNoAnswer(err error) error {
 	return err
 }
 
-// output is what the app wrote, its last 64 KiB.
+// tokenlabSecrets are the variables that hold tokenlab's own secrets
+// (run's admin token, a login's password and client secret, decode's key,
+// serve's signing secrets). The app under test may be anyone's code: with
+// the admin token it could move the server's clock or read the event log
+// that judges it.
+var tokenlabSecrets = []string{"TOKENLAB_ADMIN_TOKEN", "TOKENLAB_PASSWORD", EnvClientSecret, "TOKENLAB_DECODE_SECRET",
+	"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET"}
+
+// appEnviron is tokenlab's environment without its secrets, which the app
+// inherits (the contract's variables are added after it).
+func appEnviron(environ []string) []string {
+	return slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(tokenlabSecrets, name)
+	})
+}
+
+// output is what the app wrote, its last 64 KiB, for the reports: its
+// client secret and anything like a JWT are masked, as an app's debug log
+// may print them and reports are kept (CI artifacts).
 func (a *appRun) output() string {
 	if a == nil {
 		return ""
 	}
-	return a.out.String()
+	return maskTokens(strings.ReplaceAll(a.out.String(), a.secret, "<client secret>"))
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 //
 //	ignore-term   serves /healthz and ignores SIGTERM (the runner must kill it)
 //	exit-on-data  exits 4 when /data is called
+//	leaky         prints its client secret and a token, then serves /healthz
 //	oauth         logs in with the code flow at /login and /callback, then refreshes once in the background
 func testApp(mode string) int {
 	if mode == "ignore-term" {
@@ -43,6 +44,10 @@ func testApp(mode string) int {
 		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o600)
 	}
 	fmt.Printf("test app %s listening on %s\n", mode, os.Getenv(EnvPort))
+	if mode == "leaky" { // a debug log, as apps have: its secret and a token
+		fmt.Printf("test app: client secret %s, token %s\n", os.Getenv(EnvClientSecret), leakedToken)
+		fmt.Printf("test app: inherited admin token %q, password %q\n", os.Getenv("TOKENLAB_ADMIN_TOKEN"), os.Getenv("TOKENLAB_PASSWORD"))
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /data", func(w http.ResponseWriter, r *http.Request) {
@@ -271,5 +276,36 @@ steps:
 `)
 	if res.Status != Passed {
 		t.Errorf("%s: %s", res.Status, res.Reason)
+	}
+}
+
+// leakedToken is the JWT the leaky test app prints.
+const leakedToken = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+
+// The app's output goes into reports (JSON, JUnit, TAP, text), which CI
+// keeps as artifacts: an app that logs its client secret or a token must
+// not put them there.
+func TestAppOutputHidesSecretAndTokens(t *testing.T) {
+	r := appRunner(t, "leaky")
+	res := runAppScenario(t, r, "name: x\nsteps:\n  - http: /healthz\n")
+	if res.Status != Passed || !strings.Contains(res.AppOutput, "test app: client secret <client secret>, token <token>") {
+		t.Fatalf("%s: %s, output %q", res.Status, res.Reason, res.AppOutput)
+	}
+	if strings.Contains(res.AppOutput, leakedToken) {
+		t.Errorf("the report's app output holds the token: %q", res.AppOutput)
+	}
+}
+
+// tokenlab's own secrets in its environment (the admin token run reads,
+// the password login reads) are tokenlab's: the app under test, which may
+// be anyone's code, is not given them. With the admin token it could move
+// the server's clock or read the event log that judges it.
+func TestAppDoesNotInheritTokenlabSecrets(t *testing.T) {
+	t.Setenv("TOKENLAB_ADMIN_TOKEN", "admin-token-of-the-runner")
+	t.Setenv("TOKENLAB_PASSWORD", "password-of-the-runner")
+	r := appRunner(t, "leaky")
+	res := runAppScenario(t, r, "name: x\nsteps:\n  - http: /healthz\n")
+	if res.Status != Passed || !strings.Contains(res.AppOutput, `test app: inherited admin token "", password ""`) {
+		t.Fatalf("%s: %s, output %q", res.Status, res.Reason, res.AppOutput)
 	}
 }

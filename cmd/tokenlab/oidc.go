@@ -56,6 +56,14 @@ func loginAtResource(ctx context.Context, std streams, opts *loginOptions, p cli
 	if err != nil {
 		return usageError{err}
 	}
+	if asOrigin, _ := client.Origin(md.AuthorizationServer()); asOrigin != origin && sendsSecret(std, opts) {
+		// The API names any server it likes: a password or client secret
+		// the user gave for the server they named goes to no other origin.
+		// (In a browser flow the user sees the server's page before typing.)
+		return usagef("%s names %s as its authorization server; tokenlab sends a password or client secret only to a server you name: "+
+			"tokenlab login --server %s --resource %s --api %s", client.Printable(api), client.Printable(md.AuthorizationServer()),
+			client.Printable(md.AuthorizationServer()), client.Printable(md.Resource), origin)
+	}
 	opts.server = md.AuthorizationServer()
 	if !slices.Contains(opts.resources, md.Resource) {
 		opts.resources = append(opts.resources, md.Resource)
@@ -68,6 +76,15 @@ func loginAtResource(ctx context.Context, std streams, opts *loginOptions, p cli
 	}
 	fmt.Fprintf(std.err, "Discovered: %s; logging in there with resource %s.\n", md.Summary(api), client.Printable(md.Resource))
 	return nil
+}
+
+// sendsSecret says whether the login sends the server a secret the user
+// gave: the password (the password flow, named or implied by a piped
+// password) or a client secret (a flag, its file, TOKENLAB_CLIENT_SECRET).
+func sendsSecret(std streams, opts *loginOptions) bool {
+	envSecret, _ := std.env("TOKENLAB_CLIENT_SECRET")
+	return opts.flow == client.FlowPassword || opts.flow == "" && opts.password.given() ||
+		opts.client.file != "" || opts.client.inline != "" || envSecret != ""
 }
 
 // sayResourceMetadata is request's word on a 401 whose challenge names

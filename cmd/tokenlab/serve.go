@@ -270,6 +270,10 @@ type serveConfig struct {
 	adminGenerated      bool // the admin token was made here, so it must be shown
 	secretOnCommandLine bool // --client was used: warn
 	sources             map[string]string
+
+	// readableConfig warns that the config file's secrets are readable
+	// by other users ("" when they are not).
+	readableConfig string
 }
 
 func (o serveOptions) resolve() (serveConfig, error) {
@@ -368,6 +372,7 @@ func (o serveOptions) resolve() (serveConfig, error) {
 		return cfg, err
 	}
 	cfg.Clients, cfg.secretOnCommandLine = clients, len(o.clients) > 0
+	cfg.readableConfig = o.file.readableSecrets()
 	return cfg, nil
 }
 
@@ -578,6 +583,9 @@ func bannerWarnings(cfg serveConfig, sources map[string]string) []string {
 	if cfg.AllowWeakSecrets && cfg.Alg == "HS256" && (weak(cfg.AccessSecret) || weak(cfg.RefreshSecret)) {
 		warnings = append(warnings, fmt.Sprintf("weak HS256 secrets allowed (shorter than %d bytes): anyone can brute-force them and forge tokens; for teaching only",
 			mockserver.MinSecretBytes))
+	}
+	if cfg.readableConfig != "" {
+		warnings = append(warnings, cfg.readableConfig)
 	}
 	if cfg.OpenIntrospection {
 		warnings = append(warnings, "open introspection: anyone who holds a token can ask whether it is live; for teaching only")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -92,6 +93,10 @@ type serveFile struct {
 	resources         []string
 	hasResources      bool
 	accessTokenClaims []string
+	// inlineSecrets: a password or client secret is written in the file
+	// itself; mode is the file's, to warn when others may read it.
+	inlineSecrets bool
+	mode          os.FileMode
 }
 
 // loadServeFile reads and checks a config file.
@@ -105,6 +110,9 @@ func loadServeFile(path string) (*serveFile, error) {
 		return nil, usagef("--config %s: not valid YAML: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	f := &serveFile{path: path, values: map[string]string{}}
+	if fi, err := os.Stat(path); err == nil {
+		f.mode = fi.Mode().Perm()
+	}
 	if len(doc.Content) == 0 { // an empty file sets nothing
 		return f, nil
 	}
@@ -313,6 +321,7 @@ func (f *serveFile) secretOrFile(n *yaml.Node, fields map[string]*yaml.Node, key
 	case err != nil:
 		return "", err
 	case file == "":
+		f.inlineSecrets = f.inlineSecrets || inline != ""
 		return inline, nil
 	case inline != "":
 		return "", f.at(n, "%s: give %s or %s_file, not both", what, key, key)
@@ -361,6 +370,9 @@ func (f *serveFile) user(n *yaml.Node) error {
 			}
 		}
 		u.Claims = jsonClaims(u.Claims)
+		if _, err := json.Marshal(u.Claims); err != nil { // tokens carry them as JSON
+			return f.at(c, "%s: claims must be JSON values (a mapping's keys are strings, not numbers)", what)
+		}
 	}
 	f.users = append(f.users, u)
 	return nil
@@ -434,6 +446,16 @@ func (f *serveFile) client(n *yaml.Node) error {
 	}
 	f.clients = append(f.clients, c)
 	return nil
+}
+
+// readableSecrets is the banner's warning about a config file that holds
+// secrets and that other users may read, "" when there is none to give.
+func (f *serveFile) readableSecrets() string {
+	if f == nil || !f.inlineSecrets || f.mode&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds passwords or client secrets and other users may read it (mode %v): chmod 600 it, or move them to password_file and secret_file",
+		filepath.Base(f.path), f.mode)
 }
 
 // applyServeFile loads --config (or TOKENLAB_CONFIG) and sets every flag

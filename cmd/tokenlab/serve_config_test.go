@@ -85,6 +85,10 @@ func TestServeConfigRefusals(t *testing.T) {
 		{"user key", "users:\n  - username: bob\n    pasword: x\n", `tokenlab.yaml:3: unknown key "pasword" in users; known keys there: username, password, password_file, claims`},
 		{"user without password", "users:\n  - username: bob\n", `tokenlab.yaml:2: user bob needs password or password_file`},
 		{"protocol claim", "users:\n  - username: bob\n    password: bob-password\n    claims: {sub: 7}\n", `tokenlab.yaml:4: user bob: the claim sub is set by the server itself`},
+		// A mapping with a number as key has no JSON form: every ID token
+		// of the user failed with 500 (json: unsupported type).
+		{"claim with a number key", "users:\n  - username: bob\n    password: bob-password\n    claims:\n      address: {1: main street}\n",
+			`tokenlab.yaml:5: user bob: claims must be JSON values (a mapping's keys are strings, not numbers)`},
 		{"client key", "clients:\n  - id: web\n    redirect_uri: [loopback]\n", `tokenlab.yaml:3: unknown key "redirect_uri" in clients;`},
 		{"client ttl", "clients:\n  - id: web\n    access_ttl: [5m]\n", `tokenlab.yaml:3: client web.access_ttl must be a duration such as 90s, 15m or 7d, not a list`},
 		{"twice", "alg: RS256\nalg: ES256\n", `tokenlab.yaml:2: alg is given twice`},
@@ -200,4 +204,24 @@ func TestServeE2EConfigFile(t *testing.T) {
 		t.Fatalf("registration off in the file, yet advertised: %v", meta)
 	}
 	c.postJSON("/oauth/register", map[string]any{"redirect_uris": []string{"https://app.example/cb"}}).want(t, 404)
+}
+
+// TestServeWarnsOfReadableConfigSecrets: a config file that holds a
+// password or client secret inline, and that other users may read, is
+// named in the banner's warnings with the chmod that fixes it; a file of
+// mode 0600, or one whose secrets are in *_file files, is not.
+func TestServeWarnsOfReadableConfigSecrets(t *testing.T) {
+	t.Parallel()
+	inline := writeConfig(t, "users:\n  - username: carol\n    password: carol-password-1\n")
+	if err := os.Chmod(inline, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, "--config", inline)
+	if w := strings.Join(p.banner.Warnings, "\n"); !strings.Contains(w, "tokenlab.yaml holds passwords or client secrets") || !strings.Contains(w, "chmod 600") {
+		t.Errorf("a readable file with an inline password: warnings %q", p.banner.Warnings)
+	}
+	private := writeConfig(t, "users:\n  - username: carol\n    password: carol-password-1\n")
+	if p := startServe(t, "--config", private); strings.Contains(strings.Join(p.banner.Warnings, "\n"), "chmod 600") {
+		t.Errorf("a 0600 file: warnings %q", p.banner.Warnings)
+	}
 }

@@ -16,10 +16,10 @@ import (
 const qEventClient = `coalesce(nullif(?, ''), (SELECT client_id FROM families WHERE id = ?), '')`
 
 // ClientEvents returns up to limit events of one OAuth client with an ID
-// above after, oldest first.
-func (db *DB) ClientEvents(ctx context.Context, after int64, limit int, clientID string) ([]auth.Event, error) {
+// above after, oldest first; with a trace, only that trace's.
+func (db *DB) ClientEvents(ctx context.Context, after int64, limit int, clientID, trace string) ([]auth.Event, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason, trace, count, client_id
-		FROM events WHERE client_id = ? AND id > ? ORDER BY id LIMIT ?`, clientID, after, limit)
+		FROM events WHERE client_id = ? AND (? = '' OR trace = ?) AND id > ? ORDER BY id LIMIT ?`, clientID, trace, trace, after, limit)
 	if err != nil {
 		return nil, err
 	}

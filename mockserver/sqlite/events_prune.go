@@ -20,22 +20,60 @@ const coalesceLookback = 64
 // bad token is one row a second, not one per request.
 func (db *DB) AddRejection(ctx context.Context, e auth.Event, window time.Duration) error {
 	return db.tx(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE events SET count = count + 1 WHERE id = (
-			SELECT id FROM events
-			WHERE id > (SELECT coalesce(max(id), 0) FROM events) - ?
-			  AND kind = ? AND username = ? AND family_id = ? AND jti = ? AND reason = ? AND trace = ?
-			  AND at > ? AND at <= ?
-			ORDER BY id DESC LIMIT 1)`,
-			coalesceLookback, e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason, tx.traceOf(e),
-			e.At.Add(-window).UnixNano(), e.At.UnixNano())
-		if err != nil {
+		if done, err := countTwin(tx, e, window); err != nil || done {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
+		if tx.traceOf(e) != "" {
+			flooded, err := tracedTwinsFull(tx, e, window)
+			if err != nil {
+				return err
+			}
+			if flooded { // counted, but as no trace's
+				e.Trace, tx.trace = "", ""
+				if done, err := countTwin(tx, e, window); err != nil || done {
+					return err
+				}
+			}
 		}
 		return addEvents(tx, e)
 	})
+}
+
+// maxTracedTwins bounds the rows one rejection takes under different
+// traces among the newest coalesceLookback rows. Anyone may send any
+// trace: a new one per request made each rejection of a flood a row of
+// its own. Scenarios sharing a server each have one trace, and far fewer
+// than this reject the same thing at once.
+const maxTracedTwins = 32
+
+// countTwin adds one to the count of e's twin within window, if any.
+func countTwin(tx wtx, e auth.Event, window time.Duration) (bool, error) {
+	res, err := tx.ExecContext(tx.ctx, `UPDATE events SET count = count + 1 WHERE id = (
+		SELECT id FROM events
+		WHERE id > (SELECT coalesce(max(id), 0) FROM events) - ?
+		  AND kind = ? AND username = ? AND family_id = ? AND jti = ? AND reason = ? AND trace = ?
+		  AND at > ? AND at <= ?
+		ORDER BY id DESC LIMIT 1)`,
+		coalesceLookback, e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason, tx.traceOf(e),
+		e.At.Add(-window).UnixNano(), e.At.UnixNano())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// tracedTwinsFull says whether e already has maxTracedTwins twins under
+// other traces within window.
+func tracedTwinsFull(tx wtx, e auth.Event, window time.Duration) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(tx.ctx, `SELECT count(*) FROM events
+		WHERE id > (SELECT coalesce(max(id), 0) FROM events) - ?
+		  AND kind = ? AND username = ? AND family_id = ? AND jti = ? AND reason = ? AND trace <> ''
+		  AND at > ? AND at <= ?`,
+		coalesceLookback, e.Kind, e.Username, e.FamilyID, e.JTI, e.Reason,
+		e.At.Add(-window).UnixNano(), e.At.UnixNano()).Scan(&n)
+	return n >= maxTracedTwins, err
 }
 
 // pruneChunk bounds the rows one pruning transaction deletes, so writers
