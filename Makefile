@@ -22,7 +22,7 @@ run:
 # (internal/testskip); the last line printed lists them, or says none was.
 test: lint
 	@skips=$$(mktemp); \
-	TOKENLAB_SKIPS=$$skips $(GO) test $(RACE) -count=1 ./...; status=$$?; \
+	TOKENLAB_SKIPS=$$skips $(GO) test $(RACE) -count=1 -timeout 20m ./...; status=$$?; \
 	if [ -s $$skips ]; then echo "make test: real parts skipped: $$(sort -u $$skips | awk 'NR > 1 { printf "; " } { printf "%s", $$0 }')"; \
 	else echo "make test: no real part was skipped"; fi; \
 	rm -f $$skips; exit $$status

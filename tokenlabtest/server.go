@@ -162,10 +162,18 @@ func start(cfg config, opts []Option) (*Server, error) {
 	return s, nil
 }
 
+// testHashQueue is how many password checks may wait in a test server.
+const testHashQueue = 4096
+
 // apply is the server's configuration as the options want it.
 func (cfg config) apply(c *mockserver.Config) {
-	// Tests log in often; the cost of hashing is not what they test.
+	// Tests log in often; the cost of hashing is not what they test. And
+	// a test's own concurrent logins must not meet the flood limit that
+	// guards a shared server (503 temporarily_unavailable): the queue of
+	// password checks is long enough for any test (WithConfig may shorten
+	// it to test that limit).
 	c.BcryptCost = bcrypt.MinCost
+	c.HashQueue = testHashQueue
 	for _, change := range cfg.policy {
 		change(&c.Policy)
 	}

@@ -169,7 +169,7 @@ directory. Durations take Go's form (90s, 1h30m) or the ms form (1d, 7d).`,
 				printConfig(std.out, cmd, opts, cfg)
 				return nil
 			}
-			return serveRun(cmd.Context(), std, opts)
+			return run(cmd.Context(), std, opts)
 		},
 	}
 	f := cmd.Flags()

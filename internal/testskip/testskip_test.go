@@ -50,8 +50,8 @@ exit 0
 	for _, tc := range []struct {
 		name, race, wantArg string
 	}{
-		{"default", "", "test -race -count=1 ./..."},
-		{"RACE=", "RACE=", "test -count=1 ./..."},
+		{"default", "", "test -race -count=1 -timeout 20m ./..."},
+		{"RACE=", "RACE=", "test -count=1 -timeout 20m ./..."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(args)
