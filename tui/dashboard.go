@@ -47,6 +47,9 @@ type dashboardModel struct {
 	pending      []entry // lab rows waiting for the server's events of their action (order.go)
 
 	why bool // "why two tokens" is shown under the cards
+	// onStage: the cards of a playing scenario (stage.go), whose client
+	// the learner's keys do not drive.
+	onStage bool
 
 	busy   string
 	status status

@@ -23,7 +23,7 @@ type keyMap struct {
 	// Inspector.
 	Tab, Edit, Apply, Send, Undo key.Binding
 	// Scenario player.
-	Play, Next, RunAll key.Binding
+	Play, Next, RunAll, TextView key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -69,7 +69,8 @@ func newKeyMap() keyMap {
 		Undo:          b([]string{"u"}, "u", "undo the edits"),
 		Play:          b([]string{"enter"}, "enter", "play"),
 		Next:          b([]string{"n", "space"}, "n/space", "next step"),
-		RunAll:        b([]string{"R"}, "R", "run to the end"),
+		RunAll:        b([]string{"R"}, "R", "run to the end, pausing at each step"),
+		TextView:      b([]string{"v"}, "v", "the steps as text, or the scenario's dashboard"),
 	}
 }
 
@@ -96,7 +97,7 @@ func (k keyMap) allKeys() []helpSection {
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
 		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Copy, k.Up, k.Down, k.Back}},
-		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
+		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.TextView, k.Back, k.Quit}},
 	}
 }
 

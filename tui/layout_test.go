@@ -121,6 +121,9 @@ func TestLayout(t *testing.T) {
 			}
 			// A played scenario at this size.
 			l.key("s", "up", "up", "up", "up", "up", "up", "up", "up", "up", "up", "down", "down", "down", "enter", "R")
+			for !l.m.player.play.Done() { // R pauses at each step
+				l.send(stagePauseMsg{play: l.m.player.play})
+			}
 			l.wantFits("player")
 			l.wantView("All 7 steps passed")
 			lines = strings.Split(l.view(), "\n")
@@ -282,6 +285,14 @@ var goldenScreens = []struct {
 			l.key("down")
 		}
 		l.key("enter", "n", "n", "n", "n")
+	}, false},
+	{"player-text", func(l *lab) {
+		l.login()
+		l.key("s")
+		for l.m.player.list[l.m.player.cursor].Name != "reuse-detection" {
+			l.key("down")
+		}
+		l.key("enter", "v", "n", "n", "n", "n")
 	}, false},
 	{"help", func(l *lab) { l.login(); l.key("?") }, false},
 	{"login-pkce", pkceInProgress, false},

@@ -84,6 +84,9 @@ type Options struct {
 	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
+	// StepPause is how long each step of a scenario run to its end (R)
+	// stays on the screen before the next; 3 s when 0.
+	StepPause time.Duration
 	// Reset, when set, starts the embedded server again on a new
 	// database and returns it (ctrl+r, twice); the caller closes the old
 	// one. Nil: ctrl+r only says it cannot.
@@ -166,6 +169,9 @@ func New(ctx context.Context, opts Options) Model {
 	}
 	if opts.Runner == nil {
 		opts.Runner = scenarios.NewRunner()
+	}
+	if opts.StepPause <= 0 {
+		opts.StepPause = 3 * time.Second
 	}
 	if opts.Location == nil {
 		opts.Location = time.Local
@@ -321,7 +327,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
-	case playStartedMsg, stepDoneMsg, playClosedMsg:
+	case playStartedMsg, stepDoneMsg, playClosedMsg, stagePauseMsg:
 		var cmd tea.Cmd
 		m.player, cmd = m.player.update(msg)
 		return m, cmd
