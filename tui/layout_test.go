@@ -295,6 +295,8 @@ var goldenScreens = []struct {
 		l.key("enter", "v", "n", "n", "n", "n")
 	}, false},
 	{"help", func(l *lab) { l.login(); l.key("?") }, false},
+	{"request", func(l *lab) { l.login(); l.key("p", "enter") }, false},
+	{"request-diagram", func(l *lab) { l.login(); l.key("p", "enter", "tab") }, false},
 	{"login-pkce", pkceInProgress, false},
 	{"login-device", deviceInProgress, false},
 	{"dashboard-why", func(l *lab) { l.login(); l.key("p") }, true},

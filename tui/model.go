@@ -107,6 +107,7 @@ const (
 	screenHelp
 	screenFamily
 	screenSettings
+	screenRequest
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -147,6 +148,7 @@ type Model struct {
 	help   helpModel
 	fam    familyModel
 	set    settingsModel
+	req    requestModel
 }
 
 // New returns the TUI's root model.
@@ -201,6 +203,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.help = newHelpModel(c)
 	m.fam = newFamilyModel(c)
 	m.set = newSettingsModel(c)
+	m.req = newRequestModel(c)
 	return m
 }
 
@@ -241,6 +244,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.player = m.player.resize()
 		m.help = m.help.resize()
 		m.fam = m.fam.resize()
+		m.req = m.req.resize()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.c.styles = NewStyles(msg.IsDark(), m.c.opts.NoColor)
@@ -362,6 +366,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.fam, cmd = m.fam.update(msg)
 	case screenSettings:
 		m.set, cmd = m.set.update(msg)
+	case screenRequest:
+		m.req, cmd = m.req.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -397,8 +403,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.set, cmd = m.set.open()
 		return m, cmd
+	case screenRequest:
+		m.req = m.req.open(m.dash.entries, m.dash.bottomRow(), m.login.seq)
+		m.back = m.screen
 	case screenDashboard:
-		if m.screen == screenInspector || m.screen == screenHelp {
+		if m.screen == screenInspector || m.screen == screenHelp || m.screen == screenRequest {
 			s = m.back
 		}
 	}
@@ -428,6 +437,8 @@ func (m Model) View() tea.View {
 		body = m.help.view()
 	case screenSettings:
 		body = m.set.view()
+	case screenRequest:
+		body = m.req.view()
 	case screenFamily:
 		fam := m.fam
 		fam.policy = m.dash.policy
