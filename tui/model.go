@@ -91,6 +91,10 @@ type Options struct {
 	// database and returns it (ctrl+r, twice); the caller closes the old
 	// one. Nil: ctrl+r only says it cannot.
 	Reset func(ctx context.Context) (*mockserver.Embedded, error)
+	// Watch, with Server and AdminToken, is an OAuth client's ID: the lab
+	// opens on the watch screen (watch.go), the families and server events
+	// of that client's sessions, live; nothing logs in.
+	Watch string
 	// Location is the learner's time zone: the dashboard shows times in
 	// it and names it (the inspector shows the token's UTC). time.Local
 	// when nil.
@@ -108,6 +112,7 @@ const (
 	screenFamily
 	screenSettings
 	screenRequest
+	screenWatch
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -149,6 +154,7 @@ type Model struct {
 	fam    familyModel
 	set    settingsModel
 	req    requestModel
+	watch  watchModel
 }
 
 // New returns the TUI's root model.
@@ -204,6 +210,10 @@ func New(ctx context.Context, opts Options) Model {
 	m.fam = newFamilyModel(c)
 	m.set = newSettingsModel(c)
 	m.req = newRequestModel(c)
+	m.watch = newWatchModel(c)
+	if opts.Watch != "" && admin != nil {
+		m.screen = screenWatch
+	}
 	return m
 }
 
@@ -225,6 +235,9 @@ func (m Model) Init() tea.Cmd {
 	server := m.c.opts.Server
 	if m.c.opts.Embedded != nil {
 		server = m.c.opts.Embedded.URL
+	}
+	if m.screen == screenWatch {
+		return tea.Batch(tick(m.c.opts.Clock), m.watch.poll(), tea.RequestBackgroundColor)
 	}
 	flows := flowsCmd(m.c.ctx, server, m.c.opts.Profile, m.c.opts.Embedded != nil)
 	return tea.Batch(baseline, remember, flows, tick(m.c.opts.Clock), waitEvent(m.c.events), waitFlow(m.c.flow),
@@ -255,7 +268,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		m.c.now = msg.now
+		if m.screen == screenWatch { // live: each tick reads what is new
+			return m, tea.Batch(tick(m.c.opts.Clock), m.watch.poll())
+		}
 		return m, tick(m.c.opts.Clock)
+	case watchMsg:
+		var cmd tea.Cmd
+		m.watch, cmd = m.watch.update(msg)
+		return m, cmd
 	case spinner.TickMsg:
 		if !m.busy() {
 			return m, nil // stop spinning when idle
@@ -327,7 +347,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dash, cmd = m.dash.adoptLogin(msg)
 		m.screen = screenDashboard
 		return m, cmd
-	case actionDoneMsg, attackDoneMsg, clockMovedMsg, storeCheckedMsg, oldAccessMsg:
+	case clockMovedMsg:
+		var cmd tea.Cmd
+		if m.screen == screenWatch {
+			m.watch, cmd = m.watch.update(msg)
+			return m, cmd
+		}
+		m.dash, cmd = m.dash.update(msg)
+		return m, cmd
+	case actionDoneMsg, attackDoneMsg, storeCheckedMsg, oldAccessMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
@@ -368,6 +396,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.set, cmd = m.set.update(msg)
 	case screenRequest:
 		m.req, cmd = m.req.update(msg)
+	case screenWatch:
+		m.watch, cmd = m.watch.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -439,6 +469,8 @@ func (m Model) View() tea.View {
 		body = m.set.view()
 	case screenRequest:
 		body = m.req.view()
+	case screenWatch:
+		body = m.watch.view()
 	case screenFamily:
 		fam := m.fam
 		fam.policy = m.dash.policy

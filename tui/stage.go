@@ -175,21 +175,7 @@ func (s stageModel) familyLine(width int) string {
 	case s.fam.ID == "":
 		return st.Subtle.Render(truncate("family: none yet (no refresh token)", width))
 	}
-	f := familyModel{c: s.c}
-	var chain []string
-	for _, t := range slices.Backward(s.fam.Tokens) {
-		g, style := f.stateLook(t.State)
-		chain = append(chain, style.Render(g))
-	}
-	head := fmt.Sprintf("family %s %s · %d token%s · ", short(s.fam.ID), s.fam.Username, s.fam.TokenCount, plural(s.fam.TokenCount))
-	state := s.fam.State
-	if s.fam.RevokeReason != "" {
-		state += " (" + s.fam.RevokeReason + ")"
-	}
-	glyphs := strings.Join(chain, st.Subtle.Render("→"))
-	return firstFit(width, st.Label.Render(head)+st.Value.Render(state)+"  "+glyphs,
-		st.Label.Render(fmt.Sprintf("family %s · ", short(s.fam.ID)))+st.Value.Render(state)+"  "+glyphs,
-		st.Label.Render("family ")+st.Value.Render(state))
+	return familyLineOf(s.c, s.fam, width)
 }
 
 // view is the narration, the cards, the family and the timeline's newest
