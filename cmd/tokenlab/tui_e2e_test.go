@@ -286,6 +286,30 @@ func TestTUIE2E(t *testing.T) {
 	tt.keys("p")
 	tt.wait("p", `GET /protected 200`, `/protected → 200\.`)
 
+	// enter: the request view of the newest row, the call just made, as
+	// the client sent it (the token shortened) and the server answered;
+	// ← the login before it, its password hidden; tab the login's diagram
+	// (issue 17, point 17).
+	tt.keys("Enter")
+	screen = tt.wait("enter: the request view", `Request \d+ of \d+`, `→ GET http://127\.0\.0\.1:\d+/protected`,
+		`Authorization: Bearer eyJ\S{5}… \(\d+ chars\)`, `← 200 OK`, `"username": "alice"`)
+	inHand, err := client.NewKeyringStore().Load(t.Context(), client.Key("tokenlab", server, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ReplaceAll(screen, "\n", ""), inHand.AccessToken[len(inHand.AccessToken)-20:]) {
+		t.Errorf("the request view shows the access token's end, not only its start:\n%s", indent(screen))
+	}
+	tt.keys("Left")
+	screen = tt.wait("← the login", `→ POST http://127\.0\.0\.1:\d+/login`, `"password": "•••• \(hidden\)"`, `"accessToken": "eyJ\S{5}… \(\d+ chars\)"`)
+	if strings.Contains(screen, "password123") {
+		t.Errorf("the request view shows the password:\n%s", indent(screen))
+	}
+	tt.keys("Tab")
+	tt.wait("tab: the login's diagram", `Login sequence`, `authorization server`, `POST /login ─+▶│`, `│◀─+ 200 access \+ refresh`)
+	tt.keys("Escape")
+	tt.wait("esc from the request view", `Timeline`, `GET /protected 200`)
+
 	tt.keys("f")
 	tt.wait("f", `ACCESS TOKEN\s+EXPIRED.*REFRESH TOKEN\s+VALID`, `clock \+16m`)
 
@@ -363,9 +387,23 @@ func TestTUIE2E(t *testing.T) {
 	tt.keys("Down", "Down", "Down")
 	tt.wait("the 4th scenario", `› reuse-detection`)
 	tt.keys("Enter")
-	tt.wait("reuse-detection started", `Press n or space`)
-	tt.keys("R")
-	tt.wait("R", fmt.Sprintf(`All %d steps passed`, len(sc.Steps)))
+	// The scenario plays on a dashboard of its own server: its cards,
+	// family and timeline move with each step, its narration above them
+	// (issue 17, point 16).
+	tt.wait("reuse-detection started", `Press n or space`, `reuse-detection · step 0 of 7`, `no token yet`)
+	tt.keys("n")
+	tt.wait("n: the login step", `step 1 of 7: log in as alice → 200`, regexp.QuoteMeta(sc.Steps[0].Say),
+		`ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `family [0-9a-f]{8}… alice · 1 token · active`, `server\s+login`)
+	tt.keys("R") // to the end, with a pause at each step for the class to read
+	for n := 2; n < len(sc.Steps); n++ {
+		tt.wait(fmt.Sprintf("R: the pause after step %d", n), fmt.Sprintf(`Step %d of %d done; the next follows`, n, len(sc.Steps)))
+		if n == 4 {
+			tt.wait("the replay on the stage", `REFRESH TOKEN\s+REVOKED`, `revoked \(reuse_detected\)`, `server\s+family_revoked`)
+		}
+	}
+	tt.wait("R", fmt.Sprintf(`All %d steps passed`, len(sc.Steps)), `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	tt.keys("v") // the text-only player stays as a view
+	tt.wait("v: the steps as text", `✓  7 GET /protected → 200`)
 	tt.keys("Escape")
 	tt.wait("esc to the list", `› reuse-detection`)
 	tt.keys("Escape")
