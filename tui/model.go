@@ -24,7 +24,9 @@
 // tokens are now; scroll.go scrolls the timeline; copy.go copies tokens
 // and sends the old access token; reset.go is ctrl+r; remote.go moves a
 // --server's clock through its admin API; settings.go is the settings
-// screen.
+// screen; stage.go the dashboard of a playing scenario; request.go the
+// request view; sequence.go a login's sequence diagram; idtoken.go the
+// inspector's ID token; watch.go the --watch screen.
 package tui
 
 import (
