@@ -599,10 +599,22 @@ func TestTUIE2ELoginFlows(t *testing.T) {
 	tt.keys("Enter")
 	screen = tt.wait("the device screen", `Logging in with a device code`, `████`, `/device`, `code [A-Z]{4}-[A-Z]{4} · expires in`, `esc cancel`)
 	code := userCodeLine.FindStringSubmatch(screen)[1]
+	// tab: the flow as a sequence diagram, filled in as it runs (issue 17, point 17).
+	tt.keys("Tab")
+	tt.wait("tab: the device flow's diagram", `Login sequence · fills in as the flow runs`, `authorization server`,
+		`POST /oauth/device_authorization ─*▶│`, `200 device code \+ user code`, `│ device code`)
+	tt.keys("Tab")
+	tt.wait("tab: back to the code", `code [A-Z]{4}-[A-Z]{4} · expires in`)
 	if err := fillLoginForm(server+"/device", "alice", "password123", map[string]string{"user_code": code}); err != nil {
 		t.Fatalf("approving %s on /device: %v", code, err)
 	}
 	tt.wait("device login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `device approved`, `poll: pending|device_approved`)
+	tt.keys("Enter")
+	tt.wait("enter: the request view", `Request \d+ of \d+`)
+	tt.keys("Tab")
+	tt.wait("the device login's whole diagram", `Login sequence`, `POST /oauth/token`, `user on another device: approved`, `200 access \+ refresh`)
+	tt.keys("Escape")
+	tt.wait("back", `Timeline`)
 
 	tt.keys("q")
 	if status := tt.exitStatus(); status != "0" {
