@@ -788,3 +788,48 @@ func TestTUISettingFlagsUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestTUIE2EWatch (issue 15, point 6): tokenlab tui --server URL
+// --admin-token-file F --watch ID on a tokenlab serve shows that client's
+// family and server events live, as an app logs in, rotates and has a
+// spent token replayed, and f moves the server's clock.
+func TestTUIE2EWatch(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	srv := startServe(t)
+	tokenFile := filepath.Join(t.TempDir(), "admin.txt")
+	if err := os.WriteFile(tokenFile, []byte(e2eAdminToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tt := newTmuxTerm(t, tuiEnv(t, t.TempDir()))
+	tt.start(t.TempDir(), bin, "--server", srv.banner.URL, "--admin-token-file", tokenFile, "--watch", "tokenlab", "--token-store", "memory")
+	tt.wait("the watch screen", `watching client tokenlab`, `None yet`, `No events of this client yet`)
+
+	// The app: the OAuth client tokenlab, logging in with a password, refreshing, then its spent token replayed.
+	p, err := client.ResolveProfile("oauth2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.OAuth.ClientID = "tokenlab"
+	app, err := client.New(srv.banner.URL, "alice", p, client.NewMemoryStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := app.Login(t.Context(), "password123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt.wait("the app's login, live", `family [0-9a-f]{8}… alice · 1 token · active`, `server\s+login`)
+	if _, err := app.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tt.wait("the rotation, live", `alice · 2 tokens · active\s+○→●`, `server\s+rotation`)
+	app.Replay(t.Context(), first.RefreshToken)
+	tt.wait("the replay, live", `revoked \(reuse_detected\)\s+✗→✗`, `server\s+reuse_detected`, `server\s+family_revoked`)
+	tt.keys("f")
+	tt.wait("f", `The server's clock moved 16m forward`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
+	}
+}
