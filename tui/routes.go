@@ -20,6 +20,8 @@ const (
 	routeRevoke
 	routeIntrospect
 	routeDeviceAuthorization
+	routeKeys // the server's published keys (JWKS)
+	routeUserinfo
 )
 
 // routeOf names the route of a path: the profile's own paths first (a
@@ -34,6 +36,10 @@ func routeOf(path string, p client.Profile) route {
 		}
 	}
 	switch {
+	case strings.HasSuffix(path, "/jwks.json"), strings.HasSuffix(path, "/jwks"):
+		return routeKeys
+	case strings.HasSuffix(path, "/userinfo"):
+		return routeUserinfo
 	case strings.HasPrefix(path, "/.well-known/"):
 		return routeDiscovery
 	case path == "/login":
@@ -100,4 +106,6 @@ var okWhy = map[route]string{
 		"(RFC 7009 answers 200 even for a token it does not know).",
 	routeIntrospect:          "The server said whether the token is active.",
 	routeDeviceAuthorization: "The server issued a device code (kept here) and a user code (for a person to enter).",
+	routeKeys:                "The client read the server's public keys (JWKS) to check the ID token's signature.",
+	routeUserinfo:            "The server said who the access token's user is (OpenID Connect userinfo).",
 }
