@@ -292,6 +292,10 @@ var goldenScreens = []struct {
 		}
 		l.key("enter", "n", "n", "n", "n")
 	}, false},
+	{"player-family", func(l *lab) {
+		l.login()
+		l.key("s", "down", "down", "down", "enter", "n", "n", "n", "n", "g")
+	}, false},
 	{"player-text", func(l *lab) {
 		l.login()
 		l.key("s")

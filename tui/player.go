@@ -169,6 +169,8 @@ func (p playerModel) key(k tea.KeyPressMsg) (playerModel, tea.Cmd) {
 		return p, closePlayCmd(play)
 	case key.Matches(k, keys.TextView):
 		p.text = !p.text
+	case key.Matches(k, keys.Family):
+		p.stage.graph, p.text = !p.stage.graph, false
 	case key.Matches(k, keys.Next) && !p.play.Done():
 		p.running = true
 		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play, p.stage))
@@ -208,7 +210,7 @@ func (p playerModel) view() string {
 		}
 		help = []key.Binding{k.Up, k.Down, k.Play, k.Back, k.Quit}
 	} else {
-		help = []key.Binding{k.Next, k.RunAll, k.TextView, k.Back, k.Quit}
+		help = []key.Binding{k.Next, k.RunAll, k.TextView, named(k.Family, "family"), k.Back, k.Quit}
 	}
 	st := p.c.statusView(p.status)
 	if p.running {

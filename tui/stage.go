@@ -33,7 +33,9 @@ type stageModel struct {
 	fid         string
 	fam         familyView
 	famErr      string
-	name, about string // the scenario, and what it teaches
+	replays     map[string]replayMark // spent tokens that came back, from the server's events
+	graph       bool                  // g: the whole family graph instead of the cards
+	name, about string                // the scenario, and what it teaches
 	steps, done int
 	step        string // what the last step did
 	say         string // its narration
@@ -113,7 +115,16 @@ func (s stageModel) took(res *scenarios.StepResult, r stageRead) stageModel {
 		}
 	}
 	s.seen += len(r.stage.Events)
+	if r.stage.AdminToken != "" && s.admin == nil {
+		s.admin = newAdminAPI(r.stage.Server, r.stage.AdminToken)
+	}
+	if s.replays == nil {
+		s.replays = map[string]replayMark{}
+	}
 	for _, e := range r.events {
+		if e.Kind == auth.EventReuseDetected || e.Kind == auth.EventRefresh && e.Reason == "reuse_grace" {
+			s.replays[e.JTI] = replayMark{at: e.At, grace: e.Kind == auth.EventRefresh}
+		}
 		if e.ID > s.lastEvent {
 			add = append(add, serverEntry(e))
 			s.lastEvent = e.ID
@@ -204,6 +215,9 @@ func (s stageModel) view(height int) string {
 			top = append(top, style.Render(l))
 		}
 	}
+	if s.graph {
+		return s.graphView(top, height)
+	}
 	d := s.dash()
 	half := max((width-1)/2, 20)
 	access := d.card("ACCESS TOKEN", d.session.AccessToken, d.accessState(), d.accessFate(), half)
@@ -237,4 +251,21 @@ type stagePauseMsg struct{ play *scenarios.Play }
 
 func stagePauseCmd(play *scenarios.Play, d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return stagePauseMsg{play: play} })
+}
+
+// graphView is the narration above the scenario's family drawn whole, as
+// the family screen draws the learner's: read from the scenario's server.
+func (s stageModel) graphView(top []string, height int) string {
+	cc := *s.c
+	cc.now, cc.admin = s.now, s.admin // the family was read through the scenario server's admin API
+	f := familyModel{c: &cc, fid: s.fid, fam: s.fam, loaded: s.fam.ID != "", replays: s.replays, policy: s.policy}
+	if f.replays == nil {
+		f.replays = map[string]replayMark{}
+	}
+	if s.famErr != "" {
+		f.err = s.famErr
+	}
+	lines := append(top, "")
+	lines = append(lines, strings.Split(f.graph(), "\n")...)
+	return strings.Join(lines[:min(len(lines), max(height, 1))], "\n")
 }

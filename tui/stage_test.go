@@ -102,3 +102,19 @@ func TestPlayerDrivesTheStage(t *testing.T) {
 		t.Error("v again should bring the scenario's dashboard back")
 	}
 }
+
+// TestStageFamilyGraph: g on a playing scenario draws its family whole,
+// from the scenario server's records: the replayed token marked.
+func TestStageFamilyGraph(t *testing.T) {
+	l := newLab(t, pinnedRunner)
+	l.login()
+	l.key("s", "down", "down", "down", "enter", "n", "n", "n", "n", "g")
+	fam := stageFamily(t, l)
+	l.wantView("REVOKED", "(reuse_detected)", "▲ REPLAYED at", "(login)", "│ rotated")
+	if fam.State != "revoked" || len(fam.Tokens) != 2 {
+		t.Fatalf("the server holds family %s with %d tokens", fam.State, len(fam.Tokens))
+	}
+	l.wantFits("stage graph")
+	l.key("g")
+	l.wantView("ACCESS TOKEN")
+}

@@ -402,6 +402,10 @@ func TestTUIE2E(t *testing.T) {
 		}
 	}
 	tt.wait("R", fmt.Sprintf(`All %d steps passed`, len(sc.Steps)), `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	tt.keys("g") // the scenario's family, drawn whole from its server's records
+	tt.wait("g on the stage", `alive: 1 token`, `\(login\)`)
+	tt.keys("g")
+	tt.wait("g again: the cards", `ACCESS TOKEN\s+VALID`)
 	tt.keys("v") // the text-only player stays as a view
 	tt.wait("v: the steps as text", `✓  7 GET /protected → 200`)
 	tt.keys("Escape")
