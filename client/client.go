@@ -39,7 +39,7 @@ type Event struct {
 	Detail string    `json:"detail,omitempty"` // why it happened, in words
 	// Exchange, on a response, is the request and its answer with their
 	// secrets masked (record.go).
-	Exchange *Exchange `json:"exchange,omitempty"`
+	Exchange *Exchange `json:"-"` // for viewers in the process; not in --json output
 }
 
 // Event kinds.
