@@ -37,6 +37,9 @@ type Event struct {
 	URL    string    `json:"url,omitempty"`
 	Status int       `json:"status,omitempty"`
 	Detail string    `json:"detail,omitempty"` // why it happened, in words
+	// Exchange, on a response, is the request and its answer with their
+	// secrets masked (record.go).
+	Exchange *Exchange `json:"-"` // for viewers in the process; not in --json output
 }
 
 // Event kinds.

@@ -59,7 +59,7 @@ func (c *Client) send(req *http.Request, why string) (answer, error) {
 	if len(body) > maxAnswer {
 		return answer{}, fmt.Errorf("the answer from %s %s is larger than %d bytes; is this the right server?", req.Method, req.URL.Path, maxAnswer)
 	}
-	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode})
+	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Exchange: record(req, resp, body)})
 	c.observeDate(resp.Header)
 	return answer{status: resp.StatusCode, header: resp.Header, body: body, cookies: resp.Cookies()}, nil
 }

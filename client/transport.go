@@ -106,7 +106,12 @@ func (c *Client) rejected(resp *http.Response) bool {
 
 // answered reports an answer, with why it matters when it does.
 func (c *Client) answered(req *http.Request, resp *http.Response, detail string) {
-	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Detail: detail})
+	sent := req
+	if resp.Request != nil {
+		sent = resp.Request // with the Authorization header attached
+	}
+	c.emit(Event{Kind: EventResponse, Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode, Detail: detail,
+		Exchange: record(sent, resp, peekBody(resp))})
 }
 
 func (t *Transport) try(req *http.Request, token, why string) (*http.Response, error) {

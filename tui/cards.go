@@ -103,7 +103,11 @@ func (d dashboardModel) card(title, tok, state, note string, width int) string {
 	lines := []string{s.Title.Render(title) + "  " + s.Badge(state)}
 	dec, err := client.Decode(tok)
 	if tok == "" || err != nil {
-		lines = append(lines, s.Subtle.Render("no token: press L to log in"))
+		hint := "no token: press L to log in"
+		if d.onStage {
+			hint = "no token yet"
+		}
+		lines = append(lines, s.Subtle.Render(hint))
 	} else {
 		lines = append(lines, d.cardClaims(dec, state == StateRevoked, inner)...)
 	}

@@ -45,8 +45,12 @@ type dashboardModel struct {
 	lastEvent    int64   // last server event shown
 	eventsFailed bool    // the last read of server events failed
 	pending      []entry // lab rows waiting for the server's events of their action (order.go)
+	rowStart     []int   // each entry's first line in the timeline, for the request view
 
 	why bool // "why two tokens" is shown under the cards
+	// onStage: the cards of a playing scenario (stage.go), whose client
+	// the learner's keys do not drive.
+	onStage bool
 
 	busy   string
 	status status
@@ -123,6 +127,7 @@ func (d *dashboardModel) render() {
 	s := d.c.styles
 	var lines []string
 	day := ""
+	d.rowStart = d.rowStart[:0]
 	for _, e := range d.entries {
 		// A line with the date whenever the day changes: the clock keys
 		// jump days, and 09:00 then 09:00 would read as no time at all.
@@ -130,6 +135,7 @@ func (d *dashboardModel) render() {
 			day = date
 			lines = append(lines, s.Subtle.Render(truncate("── "+date+" ──", max(d.timeline.Width(), 1))))
 		}
+		d.rowStart = append(d.rowStart, len(lines))
 		lines = append(lines, entryLines(e, s, d.timeline.Width(), d.c.opts.Location)...)
 	}
 	d.timeline.SetContentLines(lines)
@@ -253,6 +259,8 @@ func (d dashboardModel) key(k tea.KeyPressMsg) (dashboardModel, tea.Cmd) {
 		return d, show(screenLogin)
 	case key.Matches(k, keys.Settings):
 		return d, show(screenSettings)
+	case key.Matches(k, keys.Request):
+		return d, show(screenRequest)
 	case key.Matches(k, keys.ForwardMinute):
 		return d.moveClock(time.Minute)
 	case key.Matches(k, keys.Copy):
@@ -314,6 +322,19 @@ func (d dashboardModel) acts(k tea.KeyPressMsg) bool {
 		}
 	}
 	return false
+}
+
+// bottomRow is the entry on the timeline's last line in view: the row
+// enter opens in the request view.
+func (d dashboardModel) bottomRow() int {
+	last := d.timeline.YOffset() + d.timeline.Height() - 1
+	row := -1
+	for i, start := range d.rowStart {
+		if start <= last {
+			row = i
+		}
+	}
+	return row
 }
 
 // statusKey says what statusLine shows, unrendered.

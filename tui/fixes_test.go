@@ -253,7 +253,7 @@ func TestPlayerNarrationWraps(t *testing.T) {
 	for l.m.player.list[l.m.player.cursor].Name != "reuse-detection" {
 		l.key("down")
 	}
-	l.key("enter", "n", "n", "n", "n")
+	l.key("enter", "v", "n", "n", "n", "n") // the text view
 	view := flat(l.view())
 	for _, say := range []string{
 		"The attacker tries the copy. The server sees a spent token come back and revokes the whole family.",
@@ -366,7 +366,7 @@ func TestPlayerLogoutStatusIsNotInvented(t *testing.T) {
 	for l.m.player.list[l.m.player.cursor].Name != "logout" {
 		l.key("down")
 	}
-	l.key("enter", "n", "n", "n", "n")
+	l.key("enter", "v", "n", "n", "n", "n") // the text view
 	view := l.view()
 	if strings.Contains(view, "log out → 200") {
 		t.Errorf("the player shows a logout answered 200; the server answers 204:\n%s", view)

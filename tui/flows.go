@@ -308,7 +308,7 @@ func (l loginModel) flowView() string {
 		lines = append(lines, st)
 	}
 	k := l.c.keys
-	help := []key.Binding{named(k.Back, "cancel"), k.ForceQuit}
+	help := []key.Binding{named(k.Tab, "diagram"), named(k.Back, "cancel"), k.ForceQuit}
 	if l.busy == "" {
 		help = []key.Binding{k.NextField, named(k.LogIn, "try again"), k.ForceQuit}
 	}

@@ -238,6 +238,19 @@ func deviceInProgress(l *lab) {
 // the authorize URL); the flow is then cancelled.
 func recordFlow(l *lab, flow string) ([]client.Event, string) {
 	l.tb.Helper()
+	events, authorize := recordFlowAll(l, flow)
+	var kept []client.Event
+	for _, e := range events {
+		if e.Kind != client.EventRequest && e.Kind != client.EventResponse {
+			kept = append(kept, e)
+		}
+	}
+	return kept, authorize
+}
+
+// recordFlowAll is recordFlow with the requests and answers kept.
+func recordFlowAll(l *lab, flow string) ([]client.Event, string) {
+	l.tb.Helper()
 	var events []client.Event
 	var authorize string
 	ctx, cancel := context.WithCancel(context.Background())
@@ -273,13 +286,7 @@ func recordFlow(l *lab, flow string) ([]client.Event, string) {
 			}})
 		l.e.Clock.Set(labStart)
 	}
-	var kept []client.Event
-	for _, e := range events {
-		if e.Kind != client.EventRequest && e.Kind != client.EventResponse {
-			kept = append(kept, e)
-		}
-	}
-	return kept, authorize
+	return events, authorize
 }
 
 var _ = tea.KeyPressMsg{}

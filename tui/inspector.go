@@ -49,6 +49,7 @@ type inspectorModel struct {
 	c           *common
 	session     client.Session
 	showRefresh bool
+	showID      bool // the login's OpenID Connect ID token (idtoken.go)
 	vp          viewport.Model
 
 	jwks    []byte // the server's published keys, for non-HMAC tokens
@@ -80,15 +81,15 @@ func newInspectorModel(c *common) inspectorModel {
 // open shows the session's tokens, the access token first, unedited; it
 // fetches the server's JWKS once, for tokens not signed with a secret.
 func (in inspectorModel) open(s client.Session, server string) (inspectorModel, tea.Cmd) {
-	in.session, in.showRefresh = s, false
+	in.session, in.showRefresh, in.showID = s, false, false
 	in = in.reset()
 	in = in.resize()
 	in.vp.GotoTop()
 	if in.jwks != nil || server == "" {
 		return in, nil
 	}
-	if d, err := client.Decode(s.AccessToken); err == nil && !strings.HasPrefix(d.Alg(), "HS") {
-		return in, jwksCmd(in.c.ctx, server)
+	if d, err := client.Decode(s.AccessToken); err == nil && !strings.HasPrefix(d.Alg(), "HS") || s.IDToken != "" {
+		return in, jwksCmd(in.c.ctx, server) // ID tokens are RS256: checked with the published key
 	}
 	return in, nil
 }
@@ -156,7 +157,7 @@ func (in inspectorModel) key(k tea.KeyPressMsg) (inspectorModel, tea.Cmd) {
 	case key.Matches(k, keys.Back), key.Matches(k, keys.Inspect):
 		return in, show(screenDashboard)
 	case key.Matches(k, keys.Tab):
-		in.showRefresh = !in.showRefresh
+		in = in.nextToken()
 		in = in.reset()
 		in.vp.GotoTop()
 	case key.Matches(k, keys.Edit):
@@ -260,6 +261,9 @@ func (in inspectorModel) send() (inspectorModel, tea.Cmd) {
 	case in.showRefresh:
 		in.status = status{"warn", "The API takes access tokens: press tab for the access token, then e to edit it."}
 		return in, nil
+	case in.showID:
+		in.status = status{"warn", "An ID token tells the client who logged in; APIs take access tokens. Press tab for the access token."}
+		return in, nil
 	case in.c.opts.Profile.Transport == client.ViaCookie:
 		in.status = status{"warn", "This profile sends tokens as cookies; the inspector sends a bearer token only."}
 		return in, nil
@@ -277,8 +281,11 @@ type sendForgedMsg struct{ url, token string }
 // token is the token in view and its name: the forged one once edited.
 func (in inspectorModel) token() (which, tok string) {
 	which, tok = "access token", in.session.AccessToken
-	if in.showRefresh {
+	switch {
+	case in.showRefresh:
 		which, tok = "refresh token", in.session.RefreshToken
+	case in.showID:
+		which, tok = "ID token", in.session.IDToken
 	}
 	if in.forged != "" {
 		return which + " (forged)", in.forged
@@ -370,6 +377,9 @@ func (in inspectorModel) cursorLine() int {
 func (in inspectorModel) inspect() string {
 	s := in.c.styles
 	_, tok := in.token()
+	if in.showID && tok == "" {
+		return in.idClaimsView()
+	}
 	if tok == "" {
 		return s.Subtle.Render("No token yet: log in first.")
 	}

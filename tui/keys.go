@@ -13,7 +13,7 @@ type keyMap struct {
 	// Dashboard.
 	Protected, Refresh, Forward, ForwardDay, ForwardWeek, Attack, Logout, Login key.Binding
 	Scenarios, Inspect, Family, Why, Help, Quit, ForceQuit                      key.Binding
-	Copy, Reset, Settings, ForwardMinute                                        key.Binding
+	Copy, Reset, Settings, ForwardMinute, Request                               key.Binding
 	// Moving about.
 	Back, Up, Down key.Binding
 	// The timeline's pages and ends.
@@ -23,7 +23,9 @@ type keyMap struct {
 	// Inspector.
 	Tab, Edit, Apply, Send, Undo key.Binding
 	// Scenario player.
-	Play, Next, RunAll key.Binding
+	Play, Next, RunAll, TextView key.Binding
+	// Request view.
+	Earlier, Later key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -42,6 +44,7 @@ func newKeyMap() keyMap {
 		Settings:      b([]string{","}, ",", "lab settings: lifetimes, rotation, reuse detection, denylist"),
 		ForwardMinute: b([]string{"m"}, "m", "clock +1m (to watch EXPIRING)"),
 		Reset:         b([]string{"ctrl+r"}, "ctrl+r", "reset the lab (twice): a new database, a fresh login screen"),
+		Request:       b([]string{"enter"}, "enter", "the HTTP request and answer of the timeline's last row in view (tab: the login's diagram)"),
 		Copy:          b([]string{"c"}, "c", "copy the token (OSC 52): the access token; in the inspector, the one in view"),
 		Scenarios:     b([]string{"s"}, "s", "scenarios"),
 		Inspect:       b([]string{"i"}, "i", "inspect tokens"),
@@ -69,7 +72,10 @@ func newKeyMap() keyMap {
 		Undo:          b([]string{"u"}, "u", "undo the edits"),
 		Play:          b([]string{"enter"}, "enter", "play"),
 		Next:          b([]string{"n", "space"}, "n/space", "next step"),
-		RunAll:        b([]string{"R"}, "R", "run to the end"),
+		RunAll:        b([]string{"R"}, "R", "run to the end, pausing at each step"),
+		Earlier:       b([]string{"left", "h"}, "←", "the request before"),
+		Later:         b([]string{"right", "l"}, "→", "the request after"),
+		TextView:      b([]string{"v"}, "v", "the steps as text, or the scenario's dashboard"),
 	}
 }
 
@@ -91,12 +97,13 @@ func (k keyMap) allKeys() []helpSection {
 	return []helpSection{
 		{"Dashboard", []key.Binding{k.Protected, k.Refresh, k.ForwardMinute, k.Forward, k.ForwardDay, k.ForwardWeek, k.Attack,
 			k.Logout, k.Login, k.Copy, k.Inspect, k.Family, k.Why, k.Scenarios, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom,
-			k.Settings, k.Reset, k.Help, k.Quit}},
+			k.Settings, k.Request, k.Reset, k.Help, k.Quit}},
+		{"Request view", []key.Binding{k.Earlier, k.Later, k.Up, k.Down, named(k.Tab, "the last login's sequence diagram"), k.Back}},
 		{"Lab settings", []key.Binding{k.Up, k.Down, named(k.Apply, "change the setting (←/→ too)"), k.Back}},
 		{"Family graph", []key.Binding{k.Refresh, k.Attack, k.Forward, k.Protected, k.Logout, k.Up, k.Down, k.Back}},
 		{"Login", []key.Binding{k.FlowNext, k.NextField, k.PrevField, k.LogIn, named(k.Back, "back; cancels a browser or device login"), k.ForceQuit}},
 		{"Inspector", []key.Binding{k.Tab, k.Edit, k.Apply, k.Send, k.Undo, k.Copy, k.Up, k.Down, k.Back}},
-		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.Back, k.Quit}},
+		{"Scenario player", []key.Binding{k.Up, k.Down, k.Play, k.Next, k.RunAll, k.TextView, named(k.Family, "the scenario's family as a graph (or its cards)"), k.Back, k.Quit}},
 	}
 }
 

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"image/color"
@@ -121,6 +122,9 @@ func TestLayout(t *testing.T) {
 			}
 			// A played scenario at this size.
 			l.key("s", "up", "up", "up", "up", "up", "up", "up", "up", "up", "up", "down", "down", "down", "enter", "R")
+			for !l.m.player.play.Done() { // R pauses at each step
+				l.send(stagePauseMsg{play: l.m.player.play})
+			}
 			l.wantFits("player")
 			l.wantView("All 7 steps passed")
 			lines = strings.Split(l.view(), "\n")
@@ -232,6 +236,7 @@ var (
 	maskBase64 = regexp.MustCompile(`[A-Za-z0-9_-]{24,}`)
 	// The lines of a hard-wrapped URL (PKCE's authorize URL: its state,
 	// challenge and loopback port are random).
+	maskIDClaim = regexp.MustCompile(`(?:at_hash|nonce)(?: |\x1b\[[0-9;]*m)+[A-Za-z0-9_-]{16,}`)
 	maskURLLine = regexp.MustCompile(`(?m)^(?:http://127\.0\.0\.1:#+/oauth/authorize\?|[A-Za-z0-9%=&._~-]{30,}$).*$`)
 )
 
@@ -250,6 +255,10 @@ func masked(view string) string {
 	view = maskNode.ReplaceAllString(view, "$1########")
 	view = maskKid.ReplaceAllString(view, "$1################")
 	view = maskBase64.ReplaceAllStringFunc(view, func(s string) string { return strings.Repeat("=", len(s)) })
+	view = maskIDClaim.ReplaceAllStringFunc(view, func(s string) string { // random per login (ID tokens)
+		v := regexp.MustCompile(`[A-Za-z0-9_-]{16,}$`).FindString(s)
+		return s[:len(s)-len(v)] + strings.Repeat("=", len(v))
+	})
 	lines := strings.Split(view, "\n")
 	inURL := false
 	for i, line := range lines {
@@ -283,7 +292,25 @@ var goldenScreens = []struct {
 		}
 		l.key("enter", "n", "n", "n", "n")
 	}, false},
+	{"player-family", func(l *lab) {
+		l.login()
+		l.key("s", "down", "down", "down", "enter", "n", "n", "n", "n", "g")
+	}, false},
+	{"player-text", func(l *lab) {
+		l.login()
+		l.key("s")
+		for l.m.player.list[l.m.player.cursor].Name != "reuse-detection" {
+			l.key("down")
+		}
+		l.key("enter", "v", "n", "n", "n", "n")
+	}, false},
 	{"help", func(l *lab) { l.login(); l.key("?") }, false},
+	{"inspector-idtoken", func(l *lab) {
+		l.m.c.opts.OpenBrowser = func(ctx context.Context, u string) error { return fillAuthorizeForm(ctx, u, "approve") }
+		l.key("down", "right", "enter", "i", "tab", "tab")
+	}, false},
+	{"request", func(l *lab) { l.login(); l.key("p", "enter") }, false},
+	{"request-diagram", func(l *lab) { l.login(); l.key("p", "enter", "tab") }, false},
 	{"login-pkce", pkceInProgress, false},
 	{"login-device", deviceInProgress, false},
 	{"dashboard-why", func(l *lab) { l.login(); l.key("p") }, true},

@@ -52,8 +52,12 @@ type loginModel struct {
 	// demo user and password); the first key typed replaces it, as a
 	// selected text is replaced, so typing the shown password works.
 	prefilled [fieldCount]bool
-	busy      string
-	status    status
+	// seq is the last login's steps for its sequence diagram (sequence.go),
+	// filled as its events come; seqShown: tab shows it while a flow runs.
+	seq      []entry
+	seqShown bool
+	busy     string
+	status   status
 }
 
 func newLoginModel(c *common) loginModel {
@@ -236,9 +240,16 @@ func (l loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 		return l, nil
 	case authorizeURLMsg, deviceCodeMsg, clientEventMsg:
 		l.run = l.run.saw(msg, l.c.now)
+		if e, ok := msg.(clientEventMsg); ok {
+			l.seq = seqSaw(l.seq, labEvent(e))
+		}
 		return l, nil
 	}
 	keys := l.c.keys
+	if k, ok := msg.(tea.KeyPressMsg); ok && l.busy != "" && key.Matches(k, keys.Tab) && l.run.flow != "" {
+		l.seqShown = !l.seqShown
+		return l, nil
+	}
 	if k, ok := msg.(tea.KeyPressMsg); ok && l.busy != "" {
 		if key.Matches(k, keys.Back) && l.cancel != nil {
 			l.cancel() // the flow's command ends with context.Canceled
@@ -296,6 +307,7 @@ func (l loginModel) submit() (loginModel, tea.Cmd) {
 		l.status = status{"info", "One moment: the lab is reading where the server's event log ends. Press enter again."}
 		return l, nil
 	}
+	l.seq, l.seqShown = nil, false // a new login, a new diagram
 	if flow := l.flowName(); flow != client.FlowPassword {
 		return l.startFlow(flow, v(fieldServer), v(fieldProfile))
 	}
@@ -353,6 +365,9 @@ func (l loginModel) startFlow(flow, server, profileName string) (loginModel, tea
 }
 
 func (l loginModel) view() string {
+	if l.run.flow != "" && l.seqShown && l.busy != "" {
+		return l.seqView()
+	}
 	if l.run.flow != "" && (l.busy != "" || l.run.failed) {
 		return l.flowView()
 	}

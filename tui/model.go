@@ -24,7 +24,9 @@
 // tokens are now; scroll.go scrolls the timeline; copy.go copies tokens
 // and sends the old access token; reset.go is ctrl+r; remote.go moves a
 // --server's clock through its admin API; settings.go is the settings
-// screen.
+// screen; stage.go the dashboard of a playing scenario; request.go the
+// request view; sequence.go a login's sequence diagram; idtoken.go the
+// inspector's ID token; watch.go the --watch screen.
 package tui
 
 import (
@@ -84,10 +86,17 @@ type Options struct {
 	DeviceSleep func(ctx context.Context, d time.Duration) error
 	// Runner plays scenarios; scenarios.NewRunner() when nil.
 	Runner *scenarios.Runner
+	// StepPause is how long each step of a scenario run to its end (R)
+	// stays on the screen before the next; 3 s when 0.
+	StepPause time.Duration
 	// Reset, when set, starts the embedded server again on a new
 	// database and returns it (ctrl+r, twice); the caller closes the old
 	// one. Nil: ctrl+r only says it cannot.
 	Reset func(ctx context.Context) (*mockserver.Embedded, error)
+	// Watch, with Server and AdminToken, is an OAuth client's ID: the lab
+	// opens on the watch screen (watch.go), the families and server events
+	// of that client's sessions, live; nothing logs in.
+	Watch string
 	// Location is the learner's time zone: the dashboard shows times in
 	// it and names it (the inspector shows the token's UTC). time.Local
 	// when nil.
@@ -104,6 +113,8 @@ const (
 	screenHelp
 	screenFamily
 	screenSettings
+	screenRequest
+	screenWatch
 )
 
 // showMsg asks the root to bring a screen to the front.
@@ -144,6 +155,8 @@ type Model struct {
 	help   helpModel
 	fam    familyModel
 	set    settingsModel
+	req    requestModel
+	watch  watchModel
 }
 
 // New returns the TUI's root model.
@@ -166,6 +179,9 @@ func New(ctx context.Context, opts Options) Model {
 	}
 	if opts.Runner == nil {
 		opts.Runner = scenarios.NewRunner()
+	}
+	if opts.StepPause <= 0 {
+		opts.StepPause = 3 * time.Second
 	}
 	if opts.Location == nil {
 		opts.Location = time.Local
@@ -195,6 +211,11 @@ func New(ctx context.Context, opts Options) Model {
 	m.help = newHelpModel(c)
 	m.fam = newFamilyModel(c)
 	m.set = newSettingsModel(c)
+	m.req = newRequestModel(c)
+	m.watch = newWatchModel(c)
+	if opts.Watch != "" && admin != nil {
+		m.screen = screenWatch
+	}
 	return m
 }
 
@@ -217,6 +238,9 @@ func (m Model) Init() tea.Cmd {
 	if m.c.opts.Embedded != nil {
 		server = m.c.opts.Embedded.URL
 	}
+	if m.screen == screenWatch {
+		return tea.Batch(tick(m.c.opts.Clock), m.watch.poll(), tea.RequestBackgroundColor)
+	}
 	flows := flowsCmd(m.c.ctx, server, m.c.opts.Profile, m.c.opts.Embedded != nil)
 	return tea.Batch(baseline, remember, flows, tick(m.c.opts.Clock), waitEvent(m.c.events), waitFlow(m.c.flow),
 		tea.RequestBackgroundColor, m.login.blink())
@@ -235,6 +259,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.player = m.player.resize()
 		m.help = m.help.resize()
 		m.fam = m.fam.resize()
+		m.req = m.req.resize()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.c.styles = NewStyles(msg.IsDark(), m.c.opts.NoColor)
@@ -245,7 +270,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		m.c.now = msg.now
+		if m.screen == screenWatch { // live: each tick reads what is new
+			return m, tea.Batch(tick(m.c.opts.Clock), m.watch.poll())
+		}
 		return m, tick(m.c.opts.Clock)
+	case watchMsg:
+		var cmd tea.Cmd
+		m.watch, cmd = m.watch.update(msg)
+		return m, cmd
 	case spinner.TickMsg:
 		if !m.busy() {
 			return m, nil // stop spinning when idle
@@ -317,11 +349,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dash, cmd = m.dash.adoptLogin(msg)
 		m.screen = screenDashboard
 		return m, cmd
-	case actionDoneMsg, attackDoneMsg, clockMovedMsg, storeCheckedMsg, oldAccessMsg:
+	case clockMovedMsg:
+		var cmd tea.Cmd
+		if m.screen == screenWatch {
+			m.watch, cmd = m.watch.update(msg)
+			return m, cmd
+		}
+		m.dash, cmd = m.dash.update(msg)
+		return m, cmd
+	case actionDoneMsg, attackDoneMsg, storeCheckedMsg, oldAccessMsg:
 		var cmd tea.Cmd
 		m.dash, cmd = m.dash.update(msg)
 		return m, cmd
-	case playStartedMsg, stepDoneMsg, playClosedMsg:
+	case playStartedMsg, stepDoneMsg, playClosedMsg, stagePauseMsg:
 		var cmd tea.Cmd
 		m.player, cmd = m.player.update(msg)
 		return m, cmd
@@ -356,6 +396,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.fam, cmd = m.fam.update(msg)
 	case screenSettings:
 		m.set, cmd = m.set.update(msg)
+	case screenRequest:
+		m.req, cmd = m.req.update(msg)
+	case screenWatch:
+		m.watch, cmd = m.watch.update(msg)
 	default:
 		m.dash, cmd = m.dash.update(msg)
 	}
@@ -391,8 +435,11 @@ func (m Model) show(s screen) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.set, cmd = m.set.open()
 		return m, cmd
+	case screenRequest:
+		m.req = m.req.open(m.dash.entries, m.dash.bottomRow(), m.login.seq)
+		m.back = m.screen
 	case screenDashboard:
-		if m.screen == screenInspector || m.screen == screenHelp {
+		if m.screen == screenInspector || m.screen == screenHelp || m.screen == screenRequest {
 			s = m.back
 		}
 	}
@@ -422,6 +469,10 @@ func (m Model) View() tea.View {
 		body = m.help.view()
 	case screenSettings:
 		body = m.set.view()
+	case screenRequest:
+		body = m.req.view()
+	case screenWatch:
+		body = m.watch.view()
 	case screenFamily:
 		fam := m.fam
 		fam.policy = m.dash.policy

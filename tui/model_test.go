@@ -363,12 +363,17 @@ func TestPlayer(t *testing.T) {
 	if l.m.player.play == nil {
 		t.Fatalf("no play started; status %q", l.m.statusText())
 	}
-	l.wantView("reuse-detection", "A refresh token is copied by an attacker", "·  1 login", "Press n or space")
+	l.wantView("reuse-detection", "A refresh token is copied by an attacker", "Press n or space")
+	l.key("v") // the steps as text
+	l.wantView("·  1 login")
 	l.key("n")
 	l.wantView("✓  1 log in as alice → 200", sc.Steps[0].Say, "·  2 save")
 	l.key("space")
 	l.wantView("✓  2 save")
 	l.key("R")
+	for !l.m.player.play.Done() { // R pauses at each step: the pause's end, sent by hand
+		l.send(stagePauseMsg{play: l.m.player.play})
+	}
 	if !l.m.player.play.Done() || len(l.m.player.results) != len(sc.Steps) {
 		t.Fatalf("after R: %d of %d steps", len(l.m.player.results), len(sc.Steps))
 	}

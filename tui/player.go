@@ -7,12 +7,15 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/tokenlab/tokenlab/scenarios"
 )
 
 // playerModel is the scenario player: pick a built-in scenario, then step
 // through it with its narration or run it to the end. Each scenario gets
-// its own embedded server, so the dashboard's session is left alone.
+// its own embedded server, so the dashboard's session is left alone; while
+// it plays, the player shows that server's dashboard (stage.go), or the
+// steps as text (v).
 type playerModel struct {
 	c       *common
 	list    []*scenarios.Scenario
@@ -21,17 +24,23 @@ type playerModel struct {
 	play    *scenarios.Play
 	results []scenarios.StepResult
 	running bool // a step is in flight
-	toEnd   bool // keep going after each step
+	toEnd   bool // keep going after each step, with a pause at each
+	stage   stageModel
+	text    bool // the steps as text instead of the scenario's dashboard
 	status  status
 }
 
 type (
 	playStartedMsg struct {
-		play *scenarios.Play
-		skip string
-		err  error
+		play  *scenarios.Play
+		skip  string
+		err   error
+		stage stageRead
 	}
-	stepDoneMsg   struct{ result scenarios.StepResult }
+	stepDoneMsg struct {
+		result scenarios.StepResult
+		stage  stageRead
+	}
 	playClosedMsg struct{}
 )
 
@@ -49,12 +58,21 @@ func (p playerModel) resize() playerModel { return p } // the view lays out from
 func startPlayCmd(ctx context.Context, r *scenarios.Runner, sc *scenarios.Scenario) tea.Cmd {
 	return func() tea.Msg {
 		play, skip, err := r.Start(ctx, sc)
-		return playStartedMsg{play: play, skip: skip, err: err}
+		msg := playStartedMsg{play: play, skip: skip, err: err}
+		if play != nil {
+			msg.stage = readStage(ctx, play, 0, 0, "")
+		}
+		return msg
 	}
 }
 
-func nextStepCmd(ctx context.Context, play *scenarios.Play) tea.Cmd {
-	return func() tea.Msg { return stepDoneMsg{result: play.Next(ctx)} }
+// nextStepCmd runs the next step, then reads the scenario's world for the
+// stage: what its server and its client hold now.
+func nextStepCmd(ctx context.Context, play *scenarios.Play, s stageModel) tea.Cmd {
+	return func() tea.Msg {
+		res := play.Next(ctx)
+		return stepDoneMsg{result: res, stage: readStage(ctx, play, s.seen, s.lastEvent, s.fid)}
+	}
 }
 
 // closePlayCmd stops a scenario's server off the update loop: Close waits
@@ -77,7 +95,9 @@ func (p playerModel) update(msg tea.Msg) (playerModel, tea.Cmd) {
 			p.status = status{"warn", "Skipped: " + msg.skip}
 		default:
 			p.play, p.results = msg.play, nil
-			p.status = status{"info", "Press n or space for the next step, R to run to the end."}
+			sc := msg.play.Scenario
+			p.stage = stageModel{c: p.c, name: sc.Name, about: strings.Join(strings.Fields(sc.Description), " "), steps: len(sc.Steps)}.took(nil, msg.stage)
+			p.status = status{"info", "Press n or space for the next step, R to run to the end, v for the steps as text."}
 		}
 		return p, nil
 	case stepDoneMsg:
@@ -86,16 +106,24 @@ func (p playerModel) update(msg tea.Msg) (playerModel, tea.Cmd) {
 			return p, nil // closed while the step ran
 		}
 		p.results = append(p.results, msg.result)
+		p.stage = p.stage.took(&msg.result, msg.stage)
 		if p.play.Done() {
 			p.toEnd = false
 			p.status = p.outcome()
 			return p, nil
 		}
-		if p.toEnd {
-			p.running = true
-			return p, nextStepCmd(p.c.ctx, p.play)
+		if p.toEnd { // the class reads the step before the next one runs
+			p.status = status{"info", fmt.Sprintf("Step %d of %d done; the next follows in a moment (n now, esc to stop).", len(p.results), len(p.play.Scenario.Steps))}
+			return p, stagePauseCmd(p.play, p.c.opts.StepPause)
 		}
+		p.status = status{"info", fmt.Sprintf("Step %d of %d done. n for the next, R to run to the end, v for the steps as text.", len(p.results), len(p.play.Scenario.Steps))}
 		return p, nil
+	case stagePauseMsg:
+		if p.play == nil || msg.play != p.play || !p.toEnd || p.running || p.play.Done() {
+			return p, nil // stopped, stepped by hand, or another play
+		}
+		p.running = true
+		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play, p.stage))
 	case playClosedMsg:
 		return p, nil
 	case tea.KeyPressMsg:
@@ -137,14 +165,18 @@ func (p playerModel) key(k tea.KeyPressMsg) (playerModel, tea.Cmd) {
 	switch {
 	case key.Matches(k, keys.Back):
 		play := p.play
-		p.play, p.results, p.toEnd, p.status = nil, nil, false, status{}
+		p.play, p.results, p.toEnd, p.status, p.stage = nil, nil, false, status{}, stageModel{}
 		return p, closePlayCmd(play)
+	case key.Matches(k, keys.TextView):
+		p.text = !p.text
+	case key.Matches(k, keys.Family):
+		p.stage.graph, p.text = !p.stage.graph, false
 	case key.Matches(k, keys.Next) && !p.play.Done():
 		p.running = true
-		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play))
+		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play, p.stage))
 	case key.Matches(k, keys.RunAll) && !p.play.Done():
 		p.running, p.toEnd = true, true
-		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play))
+		return p, tea.Batch(p.c.spin.Tick, nextStepCmd(p.c.ctx, p.play, p.stage))
 	}
 	return p, nil
 }
@@ -178,12 +210,16 @@ func (p playerModel) view() string {
 		}
 		help = []key.Binding{k.Up, k.Down, k.Play, k.Back, k.Quit}
 	} else {
-		b.WriteString(p.steps(lineCount(b.String())))
-		help = []key.Binding{k.Next, k.RunAll, k.Back, k.Quit}
+		help = []key.Binding{k.Next, k.RunAll, k.TextView, named(k.Family, "family"), k.Back, k.Quit}
 	}
 	st := p.c.statusView(p.status)
 	if p.running {
 		st = p.c.busyView("running")
+	}
+	if p.play != nil && p.text {
+		b.WriteString(p.steps(lineCount(b.String())))
+	} else if p.play != nil {
+		b.WriteString(p.stage.view(p.c.height-lineCount(b.String())-2-lipgloss.Height(st)) + "\n")
 	}
 	b.WriteString("\n" + st + "\n" + p.c.footer(help))
 	return b.String()
@@ -276,7 +312,8 @@ func (p playerModel) steps(used int) string {
 // stepSummary is a step's summary as the player shows it: a logout that
 // passed says what it means for the session.
 func stepSummary(r scenarios.StepResult) string {
-	if r.Kind == scenarios.KindLogout && r.Status != scenarios.Failed && r.Got.LoginRequired {
+	// The runner may or may not note it; either way a passing logout ended the session.
+	if r.Kind == scenarios.KindLogout && r.Status != scenarios.Failed && r.Got.Status >= 200 && r.Got.Status < 300 {
 		return strings.TrimSuffix(r.Summary, " (login required)") + ": logged out, the session is over"
 	}
 	return r.Summary

@@ -20,7 +20,7 @@ const (
 	routeRevoke
 	routeIntrospect
 	routeDeviceAuthorization
-	routeJWKS
+	routeKeys // the server's published keys (JWKS)
 	routeUserinfo
 )
 
@@ -36,12 +36,12 @@ func routeOf(path string, p client.Profile) route {
 		}
 	}
 	switch {
-	case path == "/.well-known/jwks.json", strings.HasSuffix(path, "/jwks"):
-		return routeJWKS
+	case strings.HasSuffix(path, "/jwks.json"), strings.HasSuffix(path, "/jwks"):
+		return routeKeys
+	case strings.HasSuffix(path, "/userinfo"):
+		return routeUserinfo
 	case strings.HasPrefix(path, "/.well-known/"):
 		return routeDiscovery
-	case path == "/oauth/userinfo", strings.HasSuffix(path, "/userinfo"):
-		return routeUserinfo
 	case path == "/login":
 		return routeLogin
 	case path == "/token", path == "/oauth/token":
@@ -106,6 +106,6 @@ var okWhy = map[route]string{
 		"(RFC 7009 answers 200 even for a token it does not know).",
 	routeIntrospect:          "The server said whether the token is active.",
 	routeDeviceAuthorization: "The server issued a device code (kept here) and a user code (for a person to enter).",
-	routeJWKS:                "The client fetched the server's public keys (JWKS), to check the ID token's signature itself.",
-	routeUserinfo:            "The userinfo endpoint said who the access token is for.",
+	routeKeys:                "The client read the server's public keys (JWKS) to check the ID token's signature.",
+	routeUserinfo:            "The server said who the access token's user is (OpenID Connect userinfo).",
 }

@@ -18,6 +18,9 @@ type entry struct {
 	What   string
 	Why    string // the narration
 	Tone   string // good, warn, bad or info
+	// Exchange is the HTTP request and answer of a client's row (masked by
+	// the client): the request view shows it.
+	Exchange *client.Exchange
 }
 
 // clientEntry turns a client event into a timeline entry; ok is false for
@@ -32,6 +35,7 @@ func clientEntry(e labEvent, n narration) (entry, bool) {
 	switch e.Kind {
 	case client.EventResponse:
 		en.What = fmt.Sprintf("%s %s %d", e.Method, pathOf(e.URL), e.Status)
+		en.Exchange = e.Exchange
 		en.Why, en.Tone = responseWhy(e.Event, attacker, n.profile)
 	case client.EventLogin:
 		en.What, en.Why, en.Tone = "login", "The server checked the password and issued an access token and a refresh token.", "good"

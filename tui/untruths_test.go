@@ -125,7 +125,7 @@ func TestPlayerLogoutStepReadsAsPassed(t *testing.T) {
 		l.key("down")
 	}
 	l.wantView("› logout")
-	l.key("enter", "n", "n", "n", "n")
+	l.key("enter", "v", "n", "n", "n", "n") // the text view
 	l.wantView("✓  4 log out → 204")
 	if strings.Contains(l.view(), "(login required)") {
 		t.Errorf("the passing logout step reads as a failure:\n%s", l.view())

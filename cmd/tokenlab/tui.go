@@ -28,6 +28,10 @@ type tuiOptions struct {
 	noBrowser  bool
 	clientID   string
 	preset     string // the embedded server's vendor preset
+	// watch is an OAuth client's ID: the lab shows that client's families
+	// and server events on --server, live (the admin token required).
+	watch          string
+	adminTokenFile string
 	// storeChosen says --token-store was given: then a missing keyring is
 	// an error, not a reason to keep the lab's tokens in memory.
 	storeChosen bool
@@ -50,6 +54,8 @@ func addTUIFlags(cmd *cobra.Command, o *tuiOptions) {
 	f.StringVar(&o.db, "db", "", "SQLite file of the embedded server (default: tokenlab.db in the user's data dir)")
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id for the browser and device logins, with --profile oauth2 (the embedded server's is tokenlab)")
 	f.StringVar(&o.preset, "preset", "", "the embedded server behaves like a provider: "+strings.Join(mockserver.PresetNames(), ", "))
+	f.StringVar(&o.watch, "watch", "", "with --server on a tokenlab server: watch this OAuth client's sessions live (its families and server events), e.g. your app's")
+	f.StringVar(&o.adminTokenFile, "admin-token-file", "", "read the admin token of --server from the first line of this file (or set TOKENLAB_ADMIN_TOKEN)")
 	f.BoolVar(&o.noBrowser, "no-browser", false, "for a browser (PKCE) login, show the authorize URL instead of opening a browser")
 	def := mockserver.DefaultConfig()
 	o.policy, o.alg = def.Policy, def.Alg
@@ -76,7 +82,8 @@ the timeline and the family graph then work there too.`,
 		Example: `  tokenlab
   tokenlab tui --token-store memory
   tokenlab tui --server http://127.0.0.1:8080 --profile seed-json --username alice
-  TOKENLAB_ADMIN_TOKEN=… tokenlab tui --server http://127.0.0.1:8080`,
+  TOKENLAB_ADMIN_TOKEN=… tokenlab tui --server http://127.0.0.1:8080
+  tokenlab tui --server http://127.0.0.1:8080 --admin-token-file admin.txt --watch my-app`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.storeChosen = cmd.Flags().Changed("token-store")
@@ -112,6 +119,10 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	if err := o.policy.Validate(); err != nil {
 		return usagef("%v", err)
 	}
+	adminToken, err := tuiAdminToken(std, o)
+	if err != nil {
+		return err
+	}
 	if !isTTY(std.in) || !isTTY(std.out) {
 		return usagef("the lab is a terminal UI and stdin or stdout is not a terminal; run tokenlab in a terminal, or script it with tokenlab run, login, token and request")
 	}
@@ -146,9 +157,7 @@ func tuiRun(ctx context.Context, std streams, o tuiOptions) error {
 	if v, ok := std.env("NO_COLOR"); ok && v != "" {
 		opts.NoColor = true
 	}
-	if v, ok := std.env("TOKENLAB_ADMIN_TOKEN"); ok && o.server != "" {
-		opts.AdminToken = v // from the environment only: a secret stays out of argv
-	}
+	opts.AdminToken, opts.Watch = adminToken, o.watch // from a file or the environment only: a secret stays out of argv
 	if o.server == "" {
 		// The lab picks its server's HS256 secrets, so the inspector can
 		// check signatures as the server does (they live in memory only).

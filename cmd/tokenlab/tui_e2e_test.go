@@ -286,6 +286,30 @@ func TestTUIE2E(t *testing.T) {
 	tt.keys("p")
 	tt.wait("p", `GET /protected 200`, `/protected → 200\.`)
 
+	// enter: the request view of the newest row, the call just made, as
+	// the client sent it (the token shortened) and the server answered;
+	// ← the login before it, its password hidden; tab the login's diagram
+	// (issue 17, point 17).
+	tt.keys("Enter")
+	screen = tt.wait("enter: the request view", `Request \d+ of \d+`, `→ GET http://127\.0\.0\.1:\d+/protected`,
+		`Authorization: Bearer eyJ\S{5}… \(\d+ chars\)`, `← 200 OK`, `"username": "alice"`)
+	inHand, err := client.NewKeyringStore().Load(t.Context(), client.Key("tokenlab", server, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ReplaceAll(screen, "\n", ""), inHand.AccessToken[len(inHand.AccessToken)-20:]) {
+		t.Errorf("the request view shows the access token's end, not only its start:\n%s", indent(screen))
+	}
+	tt.keys("Left")
+	screen = tt.wait("← the login", `→ POST http://127\.0\.0\.1:\d+/login`, `"password": "•••• \(hidden\)"`, `"accessToken": "eyJ\S{5}… \(\d+ chars\)"`)
+	if strings.Contains(screen, "password123") {
+		t.Errorf("the request view shows the password:\n%s", indent(screen))
+	}
+	tt.keys("Tab")
+	tt.wait("tab: the login's diagram", `Login sequence`, `authorization server`, `POST /login ─+▶│`, `│◀─+ 200 access \+ refresh`)
+	tt.keys("Escape")
+	tt.wait("esc from the request view", `Timeline`, `GET /protected 200`)
+
 	tt.keys("f")
 	tt.wait("f", `ACCESS TOKEN\s+EXPIRED.*REFRESH TOKEN\s+VALID`, `clock \+16m`)
 
@@ -363,9 +387,27 @@ func TestTUIE2E(t *testing.T) {
 	tt.keys("Down", "Down", "Down")
 	tt.wait("the 4th scenario", `› reuse-detection`)
 	tt.keys("Enter")
-	tt.wait("reuse-detection started", `Press n or space`)
-	tt.keys("R")
-	tt.wait("R", fmt.Sprintf(`All %d steps passed`, len(sc.Steps)))
+	// The scenario plays on a dashboard of its own server: its cards,
+	// family and timeline move with each step, its narration above them
+	// (issue 17, point 16).
+	tt.wait("reuse-detection started", `Press n or space`, `reuse-detection · step 0 of 7`, `no token yet`)
+	tt.keys("n")
+	tt.wait("n: the login step", `step 1 of 7: log in as alice → 200`, regexp.QuoteMeta(sc.Steps[0].Say),
+		`ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `family [0-9a-f]{8}… alice · 1 token · active`, `server\s+login`)
+	tt.keys("R") // to the end, with a pause at each step for the class to read
+	for n := 2; n < len(sc.Steps); n++ {
+		tt.wait(fmt.Sprintf("R: the pause after step %d", n), fmt.Sprintf(`Step %d of %d done; the next follows`, n, len(sc.Steps)))
+		if n == 4 {
+			tt.wait("the replay on the stage", `REFRESH TOKEN\s+REVOKED`, `revoked \(reuse_detected\)`, `server\s+family_revoked`)
+		}
+	}
+	tt.wait("R", fmt.Sprintf(`All %d steps passed`, len(sc.Steps)), `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`)
+	tt.keys("g") // the scenario's family, drawn whole from its server's records
+	tt.wait("g on the stage", `alive: 1 token`, `\(login\)`)
+	tt.keys("g")
+	tt.wait("g again: the cards", `ACCESS TOKEN\s+VALID`)
+	tt.keys("v") // the text-only player stays as a view
+	tt.wait("v: the steps as text", `✓  7 GET /protected → 200`)
 	tt.keys("Escape")
 	tt.wait("esc to the list", `› reuse-detection`)
 	tt.keys("Escape")
@@ -561,10 +603,22 @@ func TestTUIE2ELoginFlows(t *testing.T) {
 	tt.keys("Enter")
 	screen = tt.wait("the device screen", `Logging in with a device code`, `████`, `/device`, `code [A-Z]{4}-[A-Z]{4} · expires in`, `esc cancel`)
 	code := userCodeLine.FindStringSubmatch(screen)[1]
+	// tab: the flow as a sequence diagram, filled in as it runs (issue 17, point 17).
+	tt.keys("Tab")
+	tt.wait("tab: the device flow's diagram", `Login sequence · fills in as the flow runs`, `authorization server`,
+		`POST /oauth/device_authorization ─*▶│`, `200 device code \+ user code`, `│ device code`)
+	tt.keys("Tab")
+	tt.wait("tab: back to the code", `code [A-Z]{4}-[A-Z]{4} · expires in`)
 	if err := fillLoginForm(server+"/device", "alice", "password123", map[string]string{"user_code": code}); err != nil {
 		t.Fatalf("approving %s on /device: %v", code, err)
 	}
 	tt.wait("device login", `ACCESS TOKEN\s+VALID.*REFRESH TOKEN\s+VALID`, `device approved`, `poll: pending|device_approved`)
+	tt.keys("Enter")
+	tt.wait("enter: the request view", `Request \d+ of \d+`)
+	tt.keys("Tab")
+	tt.wait("the device login's whole diagram", `Login sequence`, `POST /oauth/token`, `user on another device: approved`, `200 access \+ refresh`)
+	tt.keys("Escape")
+	tt.wait("back", `Timeline`)
 
 	tt.keys("q")
 	if status := tt.exitStatus(); status != "0" {
@@ -736,5 +790,50 @@ func TestTUISettingFlagsUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "tokenlab:") {
 			t.Errorf("%v: exit %d, stderr %q; want a usage error (2)", args, code, stderr)
 		}
+	}
+}
+
+// TestTUIE2EWatch (issue 15, point 6): tokenlab tui --server URL
+// --admin-token-file F --watch ID on a tokenlab serve shows that client's
+// family and server events live, as an app logs in, rotates and has a
+// spent token replayed, and f moves the server's clock.
+func TestTUIE2EWatch(t *testing.T) {
+	needTmux(t)
+	bin := tokenlabBinary(t)
+	srv := startServe(t)
+	tokenFile := filepath.Join(t.TempDir(), "admin.txt")
+	if err := os.WriteFile(tokenFile, []byte(e2eAdminToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tt := newTmuxTerm(t, tuiEnv(t, t.TempDir()))
+	tt.start(t.TempDir(), bin, "--server", srv.banner.URL, "--admin-token-file", tokenFile, "--watch", "tokenlab", "--token-store", "memory")
+	tt.wait("the watch screen", `watching client tokenlab`, `None yet`, `No events of this client yet`)
+
+	// The app: the OAuth client tokenlab, logging in with a password, refreshing, then its spent token replayed.
+	p, err := client.ResolveProfile("oauth2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.OAuth.ClientID = "tokenlab"
+	app, err := client.New(srv.banner.URL, "alice", p, client.NewMemoryStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := app.Login(t.Context(), "password123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt.wait("the app's login, live", `family [0-9a-f]{8}… alice · 1 token · active`, `server\s+login`)
+	if _, err := app.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tt.wait("the rotation, live", `alice · 2 tokens · active\s+○→●`, `server\s+rotation`)
+	app.Replay(t.Context(), first.RefreshToken)
+	tt.wait("the replay, live", `revoked \(reuse_detected\)\s+✗→✗`, `server\s+reuse_detected`, `server\s+family_revoked`)
+	tt.keys("f")
+	tt.wait("f", `The server's clock moved 16m forward`)
+	tt.keys("q")
+	if status := tt.exitStatus(); status != "0" {
+		t.Errorf("tokenlab exited with %s, want 0", status)
 	}
 }
