@@ -72,7 +72,7 @@ func TestResetTheLab(t *testing.T) {
 	var servers []*mockserver.Embedded
 	l := newLab(t, func(o *Options) {
 		o.Reset = func(ctx context.Context) (*mockserver.Embedded, error) {
-			e, err := mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen})
+			e, err := startTestServer(ctx)
 			if err == nil {
 				servers = append(servers, e)
 				e.Clock.Set(labStart)

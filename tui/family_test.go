@@ -88,8 +88,7 @@ func decodeForTest(tok string) (map[string]any, error) {
 // graph marks where it hit and says so, and the family stays alive.
 func TestFamilyGraphGraceReplay(t *testing.T) {
 	secrets := NewSecrets()
-	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
-		Configure: func(c *mockserver.Config) { secrets.Configure(c); c.Policy.ReuseGrace = time.Minute }})
+	e, err := startTestServer(context.Background(), func(c *mockserver.Config) { secrets.Configure(c); c.Policy.ReuseGrace = time.Minute })
 	if err != nil {
 		t.Fatal(err)
 	}

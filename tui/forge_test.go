@@ -94,8 +94,7 @@ func TestInspectorHS256WithoutSecret(t *testing.T) {
 // TestInspectorChecksJWKS: an ES256 server's tokens are checked against
 // its published JWKS.
 func TestInspectorChecksJWKS(t *testing.T) {
-	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
-		Configure: func(c *mockserver.Config) { c.Alg = "ES256" }})
+	e, err := startTestServer(context.Background(), func(c *mockserver.Config) { c.Alg = "ES256" })
 	if err != nil {
 		t.Fatal(err)
 	}

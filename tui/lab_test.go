@@ -11,6 +11,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -52,14 +53,26 @@ func newLab(tb testing.TB, opts ...labOption) *lab {
 	// The lab's server signs with secrets the TUI knows, as tokenlab tui
 	// starts it, so the inspector can check HS256 signatures.
 	secrets := NewSecrets()
-	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
-		Configure: secrets.Configure})
+	e, err := startTestServer(context.Background(), secrets.Configure)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	l := newLabOn(tb, e, append([]labOption{func(o *Options) { o.Secrets = secrets }}, opts...)...)
 	tb.Cleanup(l.stopServer)
 	return l
+}
+
+// startTestServer starts every test's embedded server: a frozen clock,
+// bcrypt at its lowest cost (hashing is not what a TUI test shows; at full
+// cost it was most of this package's time), then configure.
+func startTestServer(ctx context.Context, configure ...func(*mockserver.Config)) (*mockserver.Embedded, error) {
+	return mockserver.StartEmbedded(ctx, mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen,
+		Configure: func(c *mockserver.Config) {
+			c.BcryptCost = bcrypt.MinCost
+			for _, f := range configure {
+				f(c)
+			}
+		}})
 }
 
 // newLabOn starts a TUI on a running server, as a second launch of the

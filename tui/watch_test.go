@@ -7,7 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/tokenlab/tokenlab/client"
-	"github.com/tokenlab/tokenlab/mockserver"
 )
 
 // TestWatchAClient (issue 15, point 6): against a tokenlab server with an
@@ -15,7 +14,7 @@ import (
 // events as the server holds them, live on each tick, and the clock keys
 // move the server's clock. Another client's sessions stay out.
 func TestWatchAClient(t *testing.T) {
-	e, err := mockserver.StartEmbedded(context.Background(), mockserver.EmbeddedOptions{ClockMode: mockserver.ClockFrozen})
+	e, err := startTestServer(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
