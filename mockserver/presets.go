@@ -97,9 +97,11 @@ func presets() []Preset {
 	zitadel.PKCE, zitadel.RevocationRevokesAccess = PKCEPlain, true
 
 	// permissive: like the popular mocks, every refresh token it issued
-	// stays good, revocation does nothing, PKCE is not checked.
+	// stays good and revocation does nothing. PKCE is optional, as
+	// oauth2-mock-server measures (TestProbeOAuth2MockServer): a challenge
+	// is checked when one was sent, and a login without one is accepted.
 	permissive := base(time.Hour, forever, forever)
-	permissive.GraceForever, permissive.Revocation, permissive.PKCE, permissive.OmitIss = true, RevokeNothing, PKCEUnchecked, true
+	permissive.GraceForever, permissive.Revocation, permissive.PKCE, permissive.OmitIss = true, RevokeNothing, PKCEOptional, true
 
 	list := []Preset{
 		{Name: "auth0", Vendor: "Auth0 (Okta CIC)", Policy: auth0, Refusals: map[string]Refusal{

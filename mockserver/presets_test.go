@@ -164,15 +164,35 @@ func TestPresetEndpoints(t *testing.T) {
 	}
 }
 
-// PKCE unsupported (permissive): a wrong verifier is accepted.
+// PKCE unsupported (--pkce unsupported): a wrong verifier is accepted.
 func TestPresetPKCEUnchecked(t *testing.T) {
-	ts := newTestServer(t, withPreset("permissive"))
+	ts := newTestServer(t, withPreset("permissive", func(p *Policy) { p.PKCE = PKCEUnchecked }))
 	redirect := "http://127.0.0.1:9/callback"
 	code := ts.authorize(t, authorizeQuery(redirect))
 	tok := ts.form(t, "/oauth/token", "grant_type", "authorization_code", "code", code,
 		"redirect_uri", redirect, "client_id", DefaultClientID, "code_verifier", strings.Repeat("w", 43))
 	if tok.Status != http.StatusOK {
+		t.Errorf("wrong verifier with pkce unsupported: %d %s", tok.Status, tok.Raw)
+	}
+}
+
+// The permissive preset checks PKCE as oauth2-mock-server does: a wrong
+// verifier is refused, a login without a challenge accepted.
+func TestPresetPermissivePKCE(t *testing.T) {
+	ts := newTestServer(t, withPreset("permissive"))
+	redirect := "http://127.0.0.1:9/callback"
+	code := ts.authorize(t, authorizeQuery(redirect))
+	tok := ts.form(t, "/oauth/token", "grant_type", "authorization_code", "code", code,
+		"redirect_uri", redirect, "client_id", DefaultClientID, "code_verifier", strings.Repeat("w", 43))
+	if tok.Status != http.StatusBadRequest || tok.str("error") != "invalid_grant" {
 		t.Errorf("wrong verifier at permissive: %d %s", tok.Status, tok.Raw)
+	}
+	p := ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery(redirect, "code_challenge", "", "code_challenge_method", "").Encode(), nil)
+	loc := location(t, ts.submit(t, formOf(t, p), "username", "alice", "password", "password123", "action", "approve"))
+	tok = ts.form(t, "/oauth/token", "grant_type", "authorization_code", "code", loc.Query().Get("code"),
+		"redirect_uri", redirect, "client_id", DefaultClientID)
+	if tok.Status != http.StatusOK {
+		t.Errorf("no challenge at permissive: %d %s", tok.Status, tok.Raw)
 	}
 }
 

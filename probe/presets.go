@@ -90,10 +90,13 @@ var Presets = []Preset{
 	{Name: "zitadel", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRefusesToken, ReuseRevokesAccess: no,
 		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentOneWins, Revocation: RevocationToken,
 		RevocationRevokesAccess: yes, PKCE: PKCES256OrPlain, Iss: false, IDToken: true},
-	// permissive: accepts any refresh token, like the popular mocks.
+	// permissive: accepts any refresh token, like the popular mocks; PKCE
+	// as oauth2-mock-server measures (cmd/tokenlab's
+	// TestProbeOAuth2MockServer): a wrong verifier is refused, a login
+	// without a challenge accepted.
 	{Name: "permissive", Rotates: true, GraceS: Forever, ReuseOutsideGrace: ReuseAccepted, ReuseRevokesAccess: no,
 		Concurrent: ConcurrentAllWin, Revocation: RevocationNone, RevocationRevokesAccess: no,
-		PKCE: PKCEUnsupported, Iss: false, IDToken: true},
+		PKCE: PKCEOptional, Iss: false, IDToken: true},
 }
 
 // reuseReplayAfter is how long after the window the reuse chain replays.
