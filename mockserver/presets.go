@@ -80,6 +80,10 @@ func presets() []Preset {
 
 	hydra := base(time.Hour, 30*day, forever)
 	hydra.ReuseRevokesAccess, hydra.RevocationRevokesAccess, hydra.PKCE, hydra.OmitIss = true, true, PKCEOptional, true
+	// As Hydra v2.3.0 measures without a grace period (TestProbeHydra):
+	// revoking a spent token is ignored, revoking the current one revokes
+	// it and its access tokens.
+	hydra.Revocation = RevokeToken
 
 	dex := base(24*time.Hour, 90*day, 165*day)
 	// Dex keeps one obsolete token beside the current one: the grace is for

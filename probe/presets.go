@@ -68,9 +68,11 @@ var Presets = []Preset{
 		Concurrent: ConcurrentAllWin, Revocation: RevocationNone, RevocationRevokesAccess: nil,
 		PKCE: PKCEOptional, Iss: false, IDToken: true},
 	// Ory Hydra: a reuse revokes the whole chain, access tokens included;
-	// the grace period is optional (0 by default).
+	// the grace period is optional (0 by default). Revocation as Hydra
+	// v2.3.0 measures (cmd/tokenlab's TestProbeHydra): revoking the spent
+	// token is ignored, revoking the current one revokes it.
 	{Name: "hydra", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRevokesFamily, ReuseRevokesAccess: yes,
-		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentFamily, Revocation: RevocationFamily,
+		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentFamily, Revocation: RevocationToken,
 		RevocationRevokesAccess: yes, PKCE: PKCEOptional, Iss: false, IDToken: true},
 	// Dex: reuse allowed within reuseInterval (3 s by default), refused
 	// after it with invalid_request, nothing else revoked; no revocation
