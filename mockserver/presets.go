@@ -80,10 +80,10 @@ func presets() []Preset {
 
 	hydra := base(time.Hour, 30*day, forever)
 	hydra.ReuseRevokesAccess, hydra.RevocationRevokesAccess, hydra.PKCE, hydra.OmitIss = true, true, PKCEOptional, true
-	// As Hydra v2.3.0 measures without a grace period (TestProbeHydra):
-	// revoking a spent token is ignored, revoking the current one revokes
-	// it and its access tokens.
-	hydra.Revocation = RevokeToken
+	// As Hydra v2.3.0 measures (TestProbeHydra): revoking a spent token is
+	// ignored; revoking the current one, or a spent one inside the grace
+	// period, revokes the chain and its access tokens.
+	hydra.Revocation = RevokeLiveFamily
 
 	dex := base(24*time.Hour, 90*day, 165*day)
 	// Dex keeps one obsolete token beside the current one: the grace is for
@@ -274,4 +274,10 @@ func (p Preset) ReuseRefusal() Refusal {
 		return r
 	}
 	return invalidGrant("")
+}
+
+// liveRefresh says whether a refresh token could still be redeemed: it is
+// unused, or spent but inside the grace (ReuseGrace, GraceForever).
+func (p Policy) liveRefresh(t auth.RefreshToken, now time.Time) bool {
+	return t.UsedAt.IsZero() || p.GraceForever || (p.ReuseGrace > 0 && now.Sub(t.UsedAt) <= p.ReuseGrace)
 }

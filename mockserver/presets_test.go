@@ -214,3 +214,31 @@ func TestAdminSettingsPreset(t *testing.T) {
 		t.Errorf("a refused patch changed the policy: %+v", ts.Policy())
 	}
 }
+
+// Revocation of a live token only (Hydra): revoking a spent token outside
+// its grace is ignored (200, the newest goes on); revoking a live one, the
+// current token or a spent one still inside its grace, revokes the family.
+func TestRevokeLiveFamily(t *testing.T) {
+	ts := newTestServer(t, withPreset("hydra"))
+	_, r1 := ts.oauthLogin(t)
+	r2 := ts.oauthRefresh(t, r1).str("refresh_token")
+	if r := ts.form(t, "/oauth/revoke", "token", r1, "client_id", DefaultClientID); r.Status != http.StatusOK {
+		t.Fatalf("revoke the spent token: %d %s", r.Status, r.Raw)
+	}
+	r3 := ts.oauthRefresh(t, r2)
+	if r3.Status != http.StatusOK {
+		t.Fatalf("the newest token after revoking the spent one: %d %s", r3.Status, r3.Raw)
+	}
+	ts.form(t, "/oauth/revoke", "token", r3.str("refresh_token"), "client_id", DefaultClientID)
+	if r := ts.oauthRefresh(t, r3.str("refresh_token")); r.Status != http.StatusBadRequest {
+		t.Errorf("the revoked current token: %d %s", r.Status, r.Raw)
+	}
+
+	graced := newTestServer(t, withPreset("hydra", func(p *Policy) { p.ReuseGrace = time.Minute }))
+	_, g1 := graced.oauthLogin(t)
+	g2 := graced.oauthRefresh(t, g1).str("refresh_token")
+	graced.form(t, "/oauth/revoke", "token", g1, "client_id", DefaultClientID)
+	if r := graced.oauthRefresh(t, g2); r.Status != http.StatusBadRequest {
+		t.Errorf("the newest token after revoking a spent one inside its grace: %d %s, want the family revoked", r.Status, r.Raw)
+	}
+}

@@ -70,7 +70,9 @@ var Presets = []Preset{
 	// Ory Hydra: a reuse revokes the whole chain, access tokens included;
 	// the grace period is optional (0 by default). Revocation as Hydra
 	// v2.3.0 measures (cmd/tokenlab's TestProbeHydra): revoking the spent
-	// token is ignored, revoking the current one revokes it.
+	// token is ignored, revoking the current one revokes it (and the chain:
+	// with a grace period, where the spent token is live, that shows as
+	// family).
 	{Name: "hydra", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRevokesFamily, ReuseRevokesAccess: yes,
 		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentFamily, Revocation: RevocationToken,
 		RevocationRevokesAccess: yes, PKCE: PKCEOptional, Iss: false, IDToken: true},

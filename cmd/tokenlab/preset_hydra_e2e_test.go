@@ -28,17 +28,11 @@ type hydraTimed struct {
 	hydra  []string
 }
 
-// hydraDifference is a trait where Hydra and the preset are measured
-// apart because the preset has no rule for what Hydra does
-// (docs/presets.md#hydra says which and why).
-type hydraDifference struct{ preset, hydra string }
-
 // TestProbeHydra: `tokenlab probe` of Ory Hydra v2.3.0 (testdata/hydra,
 // built from its Go module, in-memory database), without and with a
 // refresh-token rotation grace period, and of `tokenlab serve --preset
 // hydra` (with --reuse-grace for the grace period): every trait agrees,
-// concurrent_refresh as far as Hydra's timing allows (hydraTimed), except
-// the one listed difference with a grace period.
+// concurrent_refresh as far as Hydra's timing allows (hydraTimed).
 func TestProbeHydra(t *testing.T) {
 	t.Parallel()
 	interoptest.RequireTool(t, "curl", "the login helper accepts Hydra's login and consent requests")
@@ -46,17 +40,11 @@ func TestProbeHydra(t *testing.T) {
 		name  string
 		grace time.Duration
 		timed hydraTimed // concurrent_refresh
-		known map[string]hydraDifference
 	}{
 		{name: "no grace", timed: hydraTimed{preset: probe.ConcurrentFamily,
 			hydra: []string{probe.ConcurrentOneWins, probe.ConcurrentFamily}}},
 		{name: "grace 2s", grace: 2 * time.Second, timed: hydraTimed{preset: probe.ConcurrentAllWin,
-			hydra: []string{probe.ConcurrentOneWins, probe.ConcurrentAllWin}},
-			// Within its grace the spent token is still active at Hydra, and
-			// revoking it revokes the chain; the preset revokes one token
-			// (as Hydra measures without a grace period: a spent token's
-			// revocation is ignored there).
-			known: map[string]hydraDifference{"revocation": {preset: probe.RevocationToken, hydra: probe.RevocationFamily}}},
+			hydra: []string{probe.ConcurrentOneWins, probe.ConcurrentAllWin}}},
 	}
 	helpers := filepath.Join(interoptest.RepoRoot(t), "cmd", "tokenlab", "testdata")
 	for _, tc := range cases {
@@ -87,11 +75,6 @@ func TestProbeHydra(t *testing.T) {
 						k, got, tc.timed.preset, want, tc.timed.hydra, evidenceText(real.Evidence[k]))
 				case k == "concurrent_refresh":
 					t.Logf("%s: serve --preset hydra %s, Hydra %s (depends on timing at Hydra)", k, got, want)
-				case tc.known[k] != (hydraDifference{}):
-					if d := tc.known[k]; got != d.preset || want != d.hydra {
-						t.Errorf("%s: serve --preset hydra %s, Hydra %s; the known difference is preset %s, Hydra %s (update docs/presets.md)",
-							k, got, want, d.preset, d.hydra)
-					}
 				case got != want:
 					t.Errorf("%s: serve --preset hydra %s, Hydra %s; evidence of Hydra:\n%s", k, got, want, evidenceText(real.Evidence[k]))
 				}
