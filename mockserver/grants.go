@@ -213,7 +213,7 @@ func (s *Server) codeGrant(ctx context.Context, call tokenCall) (grant, error) {
 
 // checkCode compares a token request with the authorization request the
 // code came from (RFC 6749 §4.1.3, RFC 7636 §4.6). With PKCEUnchecked
-// (the permissive preset, like mocks that ignore PKCE) the verifier is not
+// (--pkce unsupported, like mocks that ignore PKCE) the verifier is not
 // looked at.
 func checkCode(c auth.AuthCode, clientID string, f map[string]string, pkce string) error {
 	verifier := f["code_verifier"]

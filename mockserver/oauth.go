@@ -35,10 +35,11 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	familyID, owner, jti := "", "", ""
+	var refresh auth.RefreshToken
 	tk := s.tokens()
 	if c, err := tk.verifyRefresh(raw); err == nil || ErrorCode(err) == codeTokenExpired {
-		if _, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
-			familyID, owner, jti = fam.ID, fam.ClientID, c.ID
+		if t, fam, err := s.db.MatchRefreshToken(r.Context(), c.ID, hashToken(raw)); err == nil {
+			familyID, owner, jti, refresh = fam.ID, fam.ClientID, c.ID, t
 		}
 	} else if c, err := tk.verifyAccess(raw); err == nil {
 		familyID, owner = c.SessionID, c.ClientID
@@ -54,6 +55,8 @@ func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error
 	switch {
 	case pol.Revocation == RevokeNothing || familyID == "":
 		// A preset whose revocation revokes nothing (permissive) still answers 200.
+	case pol.Revocation == RevokeLiveFamily && jti != "" && !pol.liveRefresh(refresh, s.clock.Now()):
+		// Hydra: a spent refresh token is inactive, and revoking it does nothing.
 	case pol.Revocation == RevokeToken:
 		// A preset that revokes the refresh token only (Cognito, zitadel);
 		// an access token alone is not revoked there.

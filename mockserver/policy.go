@@ -36,7 +36,7 @@ type Policy struct {
 	// logout. AccessDenylist is both.
 	ReuseRevokesAccess      bool
 	RevocationRevokesAccess bool
-	Revocation              string // what RFC 7009 revokes: RevokeFamily (""), RevokeToken, RevokeNothing, RevokeAbsent
+	Revocation              string // what RFC 7009 revokes: RevokeFamily (""), RevokeLiveFamily, RevokeToken, RevokeNothing, RevokeAbsent
 	PKCE                    string // PKCERequired (""), PKCEOptional, PKCEUnchecked
 	OmitIss                 bool   // no iss in authorization responses (RFC 9207)
 	Errors                  string // whose words the OAuth refusals use: a preset's name, "" for tokenlab's
@@ -44,10 +44,14 @@ type Policy struct {
 
 // What revocation revokes (Policy.Revocation).
 const (
-	RevokeFamily  = "family" // the session: every token of the family
-	RevokeToken   = "token"  // the one refresh token
-	RevokeNothing = "none"   // answers 200 and revokes nothing
-	RevokeAbsent  = "absent" // no revocation endpoint at all
+	RevokeFamily = "family" // the session: every token of the family
+	// RevokeLiveFamily revokes the family when the token could still be
+	// redeemed (unused, or inside its grace); revoking a spent one does
+	// nothing (Ory Hydra).
+	RevokeLiveFamily = "live_family"
+	RevokeToken      = "token"  // the one refresh token
+	RevokeNothing    = "none"   // answers 200 and revokes nothing
+	RevokeAbsent     = "absent" // no revocation endpoint at all
 )
 
 // PKCE rules (Policy.PKCE).
@@ -63,8 +67,8 @@ func (p Policy) Validate() error {
 	switch {
 	case p.GraceReplays < 0:
 		return errors.New("grace-replays must not be negative")
-	case !oneOf(p.Revocation, "", RevokeFamily, RevokeToken, RevokeNothing, RevokeAbsent):
-		return fmt.Errorf("revocation must be %s, %s, %s or %s", RevokeFamily, RevokeToken, RevokeNothing, RevokeAbsent)
+	case !oneOf(p.Revocation, "", RevokeFamily, RevokeLiveFamily, RevokeToken, RevokeNothing, RevokeAbsent):
+		return fmt.Errorf("revocation must be %s, %s, %s, %s or %s", RevokeFamily, RevokeLiveFamily, RevokeToken, RevokeNothing, RevokeAbsent)
 	case !oneOf(p.PKCE, "", PKCERequired, PKCEPlain, PKCEOptional, PKCEUnchecked):
 		return fmt.Errorf("pkce must be %s, %s, %s or %s", PKCERequired, PKCEPlain, PKCEOptional, PKCEUnchecked)
 	case p.Preset != "" && !isPreset(p.Preset):

@@ -80,6 +80,10 @@ func presets() []Preset {
 
 	hydra := base(time.Hour, 30*day, forever)
 	hydra.ReuseRevokesAccess, hydra.RevocationRevokesAccess, hydra.PKCE, hydra.OmitIss = true, true, PKCEOptional, true
+	// As Hydra v2.3.0 measures (TestProbeHydra): revoking a spent token is
+	// ignored; revoking the current one, or a spent one inside the grace
+	// period, revokes the chain and its access tokens.
+	hydra.Revocation = RevokeLiveFamily
 
 	dex := base(24*time.Hour, 90*day, 165*day)
 	// Dex keeps one obsolete token beside the current one: the grace is for
@@ -97,9 +101,11 @@ func presets() []Preset {
 	zitadel.PKCE, zitadel.RevocationRevokesAccess = PKCEPlain, true
 
 	// permissive: like the popular mocks, every refresh token it issued
-	// stays good, revocation does nothing, PKCE is not checked.
+	// stays good and revocation does nothing. PKCE is optional, as
+	// oauth2-mock-server measures (TestProbeOAuth2MockServer): a challenge
+	// is checked when one was sent, and a login without one is accepted.
 	permissive := base(time.Hour, forever, forever)
-	permissive.GraceForever, permissive.Revocation, permissive.PKCE, permissive.OmitIss = true, RevokeNothing, PKCEUnchecked, true
+	permissive.GraceForever, permissive.Revocation, permissive.PKCE, permissive.OmitIss = true, RevokeNothing, PKCEOptional, true
 
 	list := []Preset{
 		{Name: "auth0", Vendor: "Auth0 (Okta CIC)", Policy: auth0, Refusals: map[string]Refusal{
@@ -268,4 +274,10 @@ func (p Preset) ReuseRefusal() Refusal {
 		return r
 	}
 	return invalidGrant("")
+}
+
+// liveRefresh says whether a refresh token could still be redeemed: it is
+// unused, or spent but inside the grace (ReuseGrace, GraceForever).
+func (p Policy) liveRefresh(t auth.RefreshToken, now time.Time) bool {
+	return t.UsedAt.IsZero() || p.GraceForever || (p.ReuseGrace > 0 && now.Sub(t.UsedAt) <= p.ReuseGrace)
 }

@@ -164,15 +164,35 @@ func TestPresetEndpoints(t *testing.T) {
 	}
 }
 
-// PKCE unsupported (permissive): a wrong verifier is accepted.
+// PKCE unsupported (--pkce unsupported): a wrong verifier is accepted.
 func TestPresetPKCEUnchecked(t *testing.T) {
-	ts := newTestServer(t, withPreset("permissive"))
+	ts := newTestServer(t, withPreset("permissive", func(p *Policy) { p.PKCE = PKCEUnchecked }))
 	redirect := "http://127.0.0.1:9/callback"
 	code := ts.authorize(t, authorizeQuery(redirect))
 	tok := ts.form(t, "/oauth/token", "grant_type", "authorization_code", "code", code,
 		"redirect_uri", redirect, "client_id", DefaultClientID, "code_verifier", strings.Repeat("w", 43))
 	if tok.Status != http.StatusOK {
+		t.Errorf("wrong verifier with pkce unsupported: %d %s", tok.Status, tok.Raw)
+	}
+}
+
+// The permissive preset checks PKCE as oauth2-mock-server does: a wrong
+// verifier is refused, a login without a challenge accepted.
+func TestPresetPermissivePKCE(t *testing.T) {
+	ts := newTestServer(t, withPreset("permissive"))
+	redirect := "http://127.0.0.1:9/callback"
+	code := ts.authorize(t, authorizeQuery(redirect))
+	tok := ts.form(t, "/oauth/token", "grant_type", "authorization_code", "code", code,
+		"redirect_uri", redirect, "client_id", DefaultClientID, "code_verifier", strings.Repeat("w", 43))
+	if tok.Status != http.StatusBadRequest || tok.str("error") != "invalid_grant" {
 		t.Errorf("wrong verifier at permissive: %d %s", tok.Status, tok.Raw)
+	}
+	p := ts.browser(t, "GET", "/oauth/authorize?"+authorizeQuery(redirect, "code_challenge", "", "code_challenge_method", "").Encode(), nil)
+	loc := location(t, ts.submit(t, formOf(t, p), "username", "alice", "password", "password123", "action", "approve"))
+	tok = ts.form(t, "/oauth/token", "grant_type", "authorization_code", "code", loc.Query().Get("code"),
+		"redirect_uri", redirect, "client_id", DefaultClientID)
+	if tok.Status != http.StatusOK {
+		t.Errorf("no challenge at permissive: %d %s", tok.Status, tok.Raw)
 	}
 }
 
@@ -192,5 +212,33 @@ func TestAdminSettingsPreset(t *testing.T) {
 	}
 	if ts.Policy().Preset != "hydra" {
 		t.Errorf("a refused patch changed the policy: %+v", ts.Policy())
+	}
+}
+
+// Revocation of a live token only (Hydra): revoking a spent token outside
+// its grace is ignored (200, the newest goes on); revoking a live one, the
+// current token or a spent one still inside its grace, revokes the family.
+func TestRevokeLiveFamily(t *testing.T) {
+	ts := newTestServer(t, withPreset("hydra"))
+	_, r1 := ts.oauthLogin(t)
+	r2 := ts.oauthRefresh(t, r1).str("refresh_token")
+	if r := ts.form(t, "/oauth/revoke", "token", r1, "client_id", DefaultClientID); r.Status != http.StatusOK {
+		t.Fatalf("revoke the spent token: %d %s", r.Status, r.Raw)
+	}
+	r3 := ts.oauthRefresh(t, r2)
+	if r3.Status != http.StatusOK {
+		t.Fatalf("the newest token after revoking the spent one: %d %s", r3.Status, r3.Raw)
+	}
+	ts.form(t, "/oauth/revoke", "token", r3.str("refresh_token"), "client_id", DefaultClientID)
+	if r := ts.oauthRefresh(t, r3.str("refresh_token")); r.Status != http.StatusBadRequest {
+		t.Errorf("the revoked current token: %d %s", r.Status, r.Raw)
+	}
+
+	graced := newTestServer(t, withPreset("hydra", func(p *Policy) { p.ReuseGrace = time.Minute }))
+	_, g1 := graced.oauthLogin(t)
+	g2 := graced.oauthRefresh(t, g1).str("refresh_token")
+	graced.form(t, "/oauth/revoke", "token", g1, "client_id", DefaultClientID)
+	if r := graced.oauthRefresh(t, g2); r.Status != http.StatusBadRequest {
+		t.Errorf("the newest token after revoking a spent one inside its grace: %d %s, want the family revoked", r.Status, r.Raw)
 	}
 }

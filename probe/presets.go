@@ -68,9 +68,13 @@ var Presets = []Preset{
 		Concurrent: ConcurrentAllWin, Revocation: RevocationNone, RevocationRevokesAccess: nil,
 		PKCE: PKCEOptional, Iss: false, IDToken: true},
 	// Ory Hydra: a reuse revokes the whole chain, access tokens included;
-	// the grace period is optional (0 by default).
+	// the grace period is optional (0 by default). Revocation as Hydra
+	// v2.3.0 measures (cmd/tokenlab's TestProbeHydra): revoking the spent
+	// token is ignored, revoking the current one revokes it (and the chain:
+	// with a grace period, where the spent token is live, that shows as
+	// family).
 	{Name: "hydra", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRevokesFamily, ReuseRevokesAccess: yes,
-		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentFamily, Revocation: RevocationFamily,
+		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentFamily, Revocation: RevocationToken,
 		RevocationRevokesAccess: yes, PKCE: PKCEOptional, Iss: false, IDToken: true},
 	// Dex: reuse allowed within reuseInterval (3 s by default), refused
 	// after it with invalid_request, nothing else revoked; no revocation
@@ -90,10 +94,13 @@ var Presets = []Preset{
 	{Name: "zitadel", Rotates: true, GraceS: 0, ReuseOutsideGrace: ReuseRefusesToken, ReuseRevokesAccess: no,
 		ReuseError: refusal(400, "invalid_grant"), Concurrent: ConcurrentOneWins, Revocation: RevocationToken,
 		RevocationRevokesAccess: yes, PKCE: PKCES256OrPlain, Iss: false, IDToken: true},
-	// permissive: accepts any refresh token, like the popular mocks.
+	// permissive: accepts any refresh token, like the popular mocks; PKCE
+	// as oauth2-mock-server measures (cmd/tokenlab's
+	// TestProbeOAuth2MockServer): a wrong verifier is refused, a login
+	// without a challenge accepted.
 	{Name: "permissive", Rotates: true, GraceS: Forever, ReuseOutsideGrace: ReuseAccepted, ReuseRevokesAccess: no,
 		Concurrent: ConcurrentAllWin, Revocation: RevocationNone, RevocationRevokesAccess: no,
-		PKCE: PKCEUnsupported, Iss: false, IDToken: true},
+		PKCE: PKCEOptional, Iss: false, IDToken: true},
 }
 
 // reuseReplayAfter is how long after the window the reuse chain replays.

@@ -32,7 +32,7 @@ func addPresetFlags(f *pflag.FlagSet, opts *serveOptions) {
 	f.IntVar(&pol.GraceReplays, "grace-replays", pol.GraceReplays, "replays a spent token gets inside its grace; 0 for any number (Keycloak's Refresh Token Max Reuse)")
 	f.BoolVar(&pol.ReuseRevokesAccess, "reuse-revokes-access", pol.ReuseRevokesAccess, "a reuse that revokes the session also rejects its access tokens (Hydra)")
 	f.BoolVar(&pol.RevocationRevokesAccess, "revocation-revokes-access", pol.RevocationRevokesAccess, "revocation and logout also reject the session's access tokens")
-	f.StringVar(&pol.Revocation, "revocation", mockserver.RevokeFamily, "what RFC 7009 revocation revokes: family, token, none (answers 200) or absent (no endpoint)")
+	f.StringVar(&pol.Revocation, "revocation", mockserver.RevokeFamily, "what RFC 7009 revocation revokes: family, live_family (the family, unless the token is spent), token, none (answers 200) or absent (no endpoint)")
 	f.StringVar(&pol.PKCE, "pkce", mockserver.PKCERequired, "PKCE for public clients: required_s256, optional or unsupported (the verifier is not checked)")
 	f.BoolVar(&pol.OmitIss, "omit-iss", pol.OmitIss, "leave iss out of authorization responses (RFC 9207)")
 	f.StringVar(&pol.Errors, "errors", "", "word the OAuth refusals as this preset's vendor does")
@@ -118,7 +118,7 @@ func presetRow(p mockserver.Preset) []string {
 	} else {
 		reuseErr = "—"
 	}
-	revocation := map[string]string{"": "family", mockserver.RevokeFamily: "family", mockserver.RevokeToken: "the token",
+	revocation := map[string]string{"": "family", mockserver.RevokeFamily: "family", mockserver.RevokeToken: "the token", mockserver.RevokeLiveFamily: "family, unless spent",
 		mockserver.RevokeNothing: "nothing (200)", mockserver.RevokeAbsent: "no endpoint"}[pol.Revocation]
 	var dies []string
 	if pol.AccessDenylist || pol.ReuseRevokesAccess {

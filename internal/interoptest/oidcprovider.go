@@ -83,7 +83,7 @@ func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 	tb.Helper()
 	dir := filepath.Join(RepoRoot(tb), "testdata", "oidc-provider")
 	node := RequireNodeModules(tb, dir)
-	requireNodeVersion(tb, node)
+	requireNodeVersion(tb, node, "node-oidc-provider")
 
 	secret := randomString(tb)
 	secretFile := filepath.Join(tb.TempDir(), "machine-secret")
@@ -127,12 +127,15 @@ func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 }
 
 // minNode is the oldest Node.js oidc-provider 9 runs on (it needs
-// URL.parse). Debian 12's own nodejs package (18.x) is older: the machine's
-// Node.js 20 comes with the machine image.
+// URL.parse); oauth2-mock-server 9.3 runs on it too (its package.json asks
+// for 22, but the probe test passes on 20.20). Debian 12's own nodejs
+// package (18.x) is older: the machine's Node.js 20 comes with the machine
+// image.
 var minNode = [2]int{20, 19}
 
-// requireNodeVersion skips (fails under CI=true) when node is too old.
-func requireNodeVersion(tb testing.TB, node string) {
+// requireNodeVersion skips (fails under CI=true) when node is too old for
+// the named server.
+func requireNodeVersion(tb testing.TB, node, server string) {
 	tb.Helper()
 	out, err := exec.Command(node, "--version").Output()
 	if err != nil {
@@ -146,7 +149,7 @@ func requireNodeVersion(tb testing.TB, node string) {
 	if major > minNode[0] || (major == minNode[0] && minor >= minNode[1]) {
 		return
 	}
-	testskip.Real(tb, "node-oidc-provider", fmt.Sprintf("node %s is older than %d.%d, which it needs", version, minNode[0], minNode[1]))
+	testskip.Real(tb, server, fmt.Sprintf("node %s is older than %d.%d, which it needs", version, minNode[0], minNode[1]))
 }
 
 // readIssuer reads the server's first line, {"issuer": URL}, then drains
@@ -166,17 +169,17 @@ func readIssuer(tb testing.TB, stdout io.Reader, stderr *syncBuffer) string {
 	select {
 	case line, ok := <-lines:
 		if !ok {
-			tb.Fatalf("oidc-provider exited before it served:\n%s", stderr.String())
+			tb.Fatalf("the server exited before it served:\n%s", stderr.String())
 		}
 		var hello struct {
 			Issuer string `json:"issuer"`
 		}
 		if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://127.0.0.1:") {
-			tb.Fatalf("oidc-provider's first line is not {\"issuer\":\"http://127.0.0.1:PORT\"}: %q", line)
+			tb.Fatalf("the server's first line is not {\"issuer\":\"http://127.0.0.1:PORT\"}: %q", line)
 		}
 		return hello.Issuer
 	case <-time.After(startTimeout):
-		tb.Fatalf("oidc-provider did not start within %s:\n%s", startTimeout, stderr.String())
+		tb.Fatalf("the server did not start within %s:\n%s", startTimeout, stderr.String())
 		return ""
 	}
 }
@@ -196,7 +199,7 @@ func waitForDiscovery(tb testing.TB, issuer string) Discovery {
 		lastErr = err
 		select {
 		case <-ctx.Done():
-			tb.Fatalf("oidc-provider's discovery document: %v", lastErr)
+			tb.Fatalf("the server's discovery document: %v", lastErr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
