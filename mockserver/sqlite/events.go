@@ -35,17 +35,20 @@ func (t wtx) traceOf(e auth.Event) string {
 	return t.trace
 }
 
+// eventColumns are what queryEvents scans, in its order.
+const eventColumns = `id, at, kind, username, family_id, jti, reason, trace, count, client_id`
+
 // Events returns up to limit events with an ID above after, oldest first;
 // with a trace, only the events of requests that carried it.
 func (db *DB) Events(ctx context.Context, after int64, limit int, trace string) ([]auth.Event, error) {
-	query := `SELECT id, at, kind, username, family_id, jti, reason, trace, count, client_id
-		FROM events WHERE id > ? ORDER BY id LIMIT ?`
-	args := []any{after, limit}
 	if trace != "" {
-		query = `SELECT id, at, kind, username, family_id, jti, reason, trace, count, client_id
-		FROM events WHERE trace = ? AND id > ? ORDER BY id LIMIT ?`
-		args = []any{trace, after, limit}
+		return db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events WHERE trace = ? AND id > ? ORDER BY id LIMIT ?`, trace, after, limit)
 	}
+	return db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+}
+
+// queryEvents runs a query that selects eventColumns.
+func (db *DB) queryEvents(ctx context.Context, query string, args ...any) ([]auth.Event, error) {
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -18,23 +17,8 @@ const qEventClient = `coalesce(nullif(?, ''), (SELECT client_id FROM families WH
 // ClientEvents returns up to limit events of one OAuth client with an ID
 // above after, oldest first; with a trace, only that trace's.
 func (db *DB) ClientEvents(ctx context.Context, after int64, limit int, clientID, trace string) ([]auth.Event, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, at, kind, username, family_id, jti, reason, trace, count, client_id
-		FROM events WHERE client_id = ? AND (? = '' OR trace = ?) AND id > ? ORDER BY id LIMIT ?`, clientID, trace, trace, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	events := []auth.Event{}
-	for rows.Next() {
-		var e auth.Event
-		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Username, &e.FamilyID, &e.JTI, &e.Reason, &e.Trace, &e.Count, &e.ClientID); err != nil {
-			return nil, err
-		}
-		e.At = fromNanos(at)
-		events = append(events, e)
-	}
-	return events, rows.Err()
+	return db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events WHERE client_id = ? AND (? = '' OR trace = ?) AND id > ? ORDER BY id LIMIT ?`,
+		clientID, trace, trace, after, limit)
 }
 
 // PutClient adds a client to the registry, or replaces the one with its
