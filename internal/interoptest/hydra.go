@@ -94,22 +94,7 @@ func StartHydra(tb testing.TB, grace time.Duration) Hydra {
 		"SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+admin,
 		"URLS_SELF_ISSUER="+h.Issuer, "URLS_LOGIN="+nowhere+"/login", "URLS_CONSENT="+nowhere+"/consent",
 		"OAUTH2_GRANT_REFRESH_TOKEN_ROTATION_GRACE_PERIOD="+grace.String())
-	stderr := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = stderr, stderr
-	stdin, err := cmd.StdinPipe() // testdata/hydra exits when its stdin closes
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start Ory Hydra: %v", err)
-	}
-	tb.Cleanup(func() {
-		stdin.Close()
-		stopProcess(cmd)
-		if tb.Failed() {
-			tb.Logf("hydra output:\n%s", stderr.String())
-		}
-	})
+	startProcess(tb, "hydra", cmd, nil) // Hydra prints no issuer line: its discovery document tells when it serves
 	waitForDiscovery(tb, h.Issuer)
 	h.registerClient(tb)
 	return h

@@ -19,32 +19,10 @@ func StartOAuth2MockServer(tb testing.TB) string {
 	node := RequireNodeModules(tb, dir)
 	requireNodeVersion(tb, node, "oauth2-mock-server")
 
-	stderr := &syncBuffer{}
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "OAUTH2_MOCK_PORT=0") // the OS picks a free port; the first line names it
-	cmd.Stderr = stderr
-	// The server exits when its stdin closes: even a test killed by a
-	// timeout leaves no server behind.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start oauth2-mock-server: %v", err)
-	}
-	tb.Cleanup(func() {
-		stdin.Close()
-		stopProcess(cmd)
-		if tb.Failed() {
-			tb.Logf("oauth2-mock-server stderr:\n%s", stderr.String())
-		}
-	})
-	issuer := readIssuer(tb, stdout, stderr)
+	issuer := startIssuer(tb, "oauth2-mock-server", cmd)
 	waitForDiscovery(tb, issuer) // its discovery document names the same issuer
 	return issuer
 }

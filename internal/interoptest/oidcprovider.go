@@ -1,8 +1,6 @@
 package interoptest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +54,6 @@ type OIDCProvider struct {
 	// MachineSecretFile holds the confidential client's secret (0600).
 	MachineSecretFile string
 	machineSecret     string
-	stderr            *syncBuffer
 }
 
 // Discovery is the part of the server's discovery document the tests use.
@@ -95,33 +91,11 @@ func StartOIDCProvider(tb testing.TB, opts OIDCProviderOptions) *OIDCProvider {
 		env = append(env, "OIDC_ACCESS_TTL="+strconv.Itoa(int(opts.AccessTTL/time.Second)))
 	}
 
-	p := &OIDCProvider{MachineSecretFile: secretFile, machineSecret: secret, stderr: &syncBuffer{}}
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = p.stderr
-	// The server exits when its stdin closes: even a test killed by a
-	// timeout leaves no server behind.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start oidc-provider: %v", err)
-	}
-	tb.Cleanup(func() {
-		stdin.Close()
-		stopProcess(cmd)
-		if tb.Failed() {
-			tb.Logf("oidc-provider stderr:\n%s", p.stderr.String())
-		}
-	})
-
-	p.Issuer = readIssuer(tb, stdout, p.stderr)
+	p := &OIDCProvider{MachineSecretFile: secretFile, machineSecret: secret}
+	p.Issuer = startIssuer(tb, "oidc-provider", cmd)
 	p.Discovery = waitForDiscovery(tb, p.Issuer)
 	return p
 }
@@ -150,38 +124,6 @@ func requireNodeVersion(tb testing.TB, node, server string) {
 		return
 	}
 	testskip.Real(tb, server, fmt.Sprintf("node %s is older than %d.%d, which it needs", version, minNode[0], minNode[1]))
-}
-
-// readIssuer reads the server's first line, {"issuer": URL}, then drains
-// the rest of stdout.
-func readIssuer(tb testing.TB, stdout io.Reader, stderr *syncBuffer) string {
-	tb.Helper()
-	lines := make(chan string, 1)
-	go func() {
-		scanner := bufio.NewScanner(stdout)
-		if scanner.Scan() {
-			lines <- scanner.Text()
-		}
-		close(lines)
-		for scanner.Scan() {
-		}
-	}()
-	select {
-	case line, ok := <-lines:
-		if !ok {
-			tb.Fatalf("the server exited before it served:\n%s", stderr.String())
-		}
-		var hello struct {
-			Issuer string `json:"issuer"`
-		}
-		if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://127.0.0.1:") {
-			tb.Fatalf("the server's first line is not {\"issuer\":\"http://127.0.0.1:PORT\"}: %q", line)
-		}
-		return hello.Issuer
-	case <-time.After(startTimeout):
-		tb.Fatalf("the server did not start within %s:\n%s", startTimeout, stderr.String())
-		return ""
-	}
 }
 
 // waitForDiscovery polls the discovery document until it is served.
@@ -256,19 +198,6 @@ func notInstalled(dir string) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// stopProcess waits for a process told to stop (its stdin closed) and kills
-// it when it does not exit in time.
-func stopProcess(cmd *exec.Cmd) {
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(stopTimeout):
-		cmd.Process.Kill()
-		<-done
-	}
 }
 
 func randomString(tb testing.TB) string {
@@ -490,22 +419,4 @@ func hostOf(rawURL string) string {
 		return ""
 	}
 	return u.Host
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

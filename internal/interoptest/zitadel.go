@@ -62,27 +62,6 @@ func BuildZitadelOP(tb testing.TB) string {
 // client "native". It stops when the test ends.
 func StartZitadelOP(tb testing.TB) string {
 	tb.Helper()
-	cmd := exec.Command(BuildZitadelOP(tb))
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe() // the OP exits when its stdin closes
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start the zitadel/oidc example OP: %v", err)
-	}
-	tb.Cleanup(func() {
-		stdin.Close()
-		stopProcess(cmd)
-		if tb.Failed() {
-			tb.Logf("zitadel-op stderr:\n%s", stderr.String())
-		}
-	})
 	// It listens before it prints: the issuer answers from then on.
-	return readIssuer(tb, stdout, stderr)
+	return startIssuer(tb, "zitadel-op", exec.Command(BuildZitadelOP(tb)))
 }
