@@ -291,11 +291,11 @@ func runFlow(ctx context.Context, std streams, c *client.Client, flow string, op
 		show := func(ctx context.Context, d client.DeviceCode) error {
 			fmt.Fprintf(std.err, "To log in, open %s and enter the code %s (it expires in %s).\n", d.VerificationURI, d.UserCode, client.HumanDuration(d.ExpiresIn))
 			if browser {
-				target := d.VerificationURIComplete
-				if target == "" {
-					target = d.VerificationURI
-				}
-				client.OpenBrowser(ctx, target)
+				// Only the page: verification_uri_complete holds the user
+				// code, and the opener's command line is readable by every
+				// local user (ps), who could approve the login as
+				// themselves. The code is on this user's terminal.
+				client.OpenBrowser(ctx, d.VerificationURI)
 			}
 			return nil
 		}
