@@ -6,6 +6,7 @@ package mockserver
 // after a breach).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,7 +41,7 @@ func (s *Server) handleAddClient(w http.ResponseWriter, r *http.Request) error {
 	if cfg.ID == DefaultClientID {
 		return badRequest("%s is the server's built-in public client; give yours another id", DefaultClientID)
 	}
-	c, err := s.clientRecord(r, cfg)
+	c, err := s.clientRecord(r.Context(), cfg)
 	if err != nil {
 		return err
 	}
@@ -55,9 +56,10 @@ func (s *Server) handleAddClient(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// clientRecord is what the store keeps of a configured client: the
-// defaults registerClients gives, and the secret's hash.
-func (s *Server) clientRecord(r *http.Request, c ClientConfig) (auth.Client, error) {
+// clientRecord is what the store keeps of a configured client (from the
+// configuration or POST /admin/clients): its grants and redirect URIs, or
+// the defaults, and the secret's hash.
+func (s *Server) clientRecord(ctx context.Context, c ClientConfig) (auth.Client, error) {
 	rec := auth.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
 	if len(rec.GrantTypes) == 0 {
 		rec.GrantTypes = allGrants
@@ -69,7 +71,7 @@ func (s *Server) clientRecord(r *http.Request, c ClientConfig) (auth.Client, err
 		rec.RedirectURIs = []string{redirectLoopback}
 	}
 	if c.Secret != "" {
-		hash, err := s.secretHash(r.Context(), c.ID, c.Secret)
+		hash, err := s.secretHash(ctx, c.ID, c.Secret)
 		if err != nil {
 			return rec, err
 		}

@@ -151,22 +151,9 @@ func (s *Server) registerClients(ctx context.Context) error {
 			return fmt.Errorf("%w: client %q is configured twice (%s is the built-in public client)", ErrBadConfig, c.ID, DefaultClientID)
 		}
 		seen[c.ID] = true
-		sc := auth.Client{ID: c.ID, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes}
-		if len(sc.GrantTypes) == 0 {
-			sc.GrantTypes = allGrants
-			if c.Secret == "" {
-				sc.GrantTypes = defaultClient.GrantTypes
-			}
-		}
-		if len(sc.RedirectURIs) == 0 {
-			sc.RedirectURIs = []string{redirectLoopback}
-		}
-		if c.Secret != "" {
-			hash, err := s.secretHash(ctx, c.ID, c.Secret)
-			if err != nil {
-				return err
-			}
-			sc.SecretHash = hash
+		sc, err := s.clientRecord(ctx, c)
+		if err != nil {
+			return err
 		}
 		clients = append(clients, sc)
 	}
