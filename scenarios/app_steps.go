@@ -265,24 +265,7 @@ func (w *world) authorizeForm(ctx context.Context, u, user, pass, consent string
 
 // appBrowse is one request of the person's browser, with its cookies.
 func (w *world) appBrowse(ctx context.Context, method, u string, form url.Values) (*http.Response, []byte, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := w.app.browser.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp, data, err
+	return pageRequest(ctx, w.app.browser, method, u, form)
 }
 
 // doHTTP calls the app with the browser's cookies, once or concurrently.
@@ -373,23 +356,6 @@ func (w *world) doAwait(ctx context.Context, a AwaitArgs) (Observed, string, err
 		case <-tick.C:
 		}
 	}
-}
-
-// eventsBetween lists the kinds of the events in now that are not in
-// before (or have grown), once per occurrence.
-func eventsBetween(before, now ownEvents) []string {
-	var kinds []string
-	for _, id := range slices.Sorted(maps.Keys(now)) {
-		e := now[id]
-		n := max(e.Count, 1)
-		if old, seen := before[id]; seen {
-			n = e.Count - old.Count
-		}
-		for range n {
-			kinds = append(kinds, e.Kind)
-		}
-	}
-	return kinds
 }
 
 // reached: every kind listed happened, every count reached its minimum.

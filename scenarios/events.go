@@ -86,6 +86,12 @@ func (w *world) serverEventsSince(ctx context.Context, before ownEvents) ([]stri
 	if err != nil {
 		return nil, err
 	}
+	return eventsBetween(before, now), nil
+}
+
+// eventsBetween lists the kinds of the events in now that are not in
+// before (or have grown), once per occurrence, oldest first.
+func eventsBetween(before, now ownEvents) []string {
 	var kinds []string
 	for _, id := range slices.Sorted(maps.Keys(now)) {
 		e := now[id]
@@ -97,5 +103,5 @@ func (w *world) serverEventsSince(ctx context.Context, before ownEvents) ([]stri
 			kinds = append(kinds, e.Kind)
 		}
 	}
-	return kinds, nil
+	return kinds
 }

@@ -504,6 +504,12 @@ func (w *world) sameServer(u string) error {
 // browse is one request of the person's browser: cookie-less, and it
 // follows no redirect by itself.
 func (w *world) browse(ctx context.Context, method, u string, form url.Values) (*http.Response, []byte, error) {
+	return pageRequest(ctx, w.browser, method, u, form)
+}
+
+// pageRequest sends a browser's request (a form, when given, as a browser
+// posts it) with hc and reads up to 1 MiB of the answer.
+func pageRequest(ctx context.Context, hc *http.Client, method, u string, form url.Values) (*http.Response, []byte, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -515,7 +521,7 @@ func (w *world) browse(ctx context.Context, method, u string, form url.Values) (
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := w.browser.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
