@@ -111,30 +111,24 @@ func (r requestModel) content() []string {
 	if x.Authorization != "" {
 		add(s.Label.Render, "Authorization: "+esc(x.Authorization))
 	}
-	if x.RequestType != "" {
-		add(s.Subtle.Render, "Content-Type: "+esc(x.RequestType))
-	}
-	if x.RequestBody != "" {
-		for _, l := range strings.Split(x.RequestBody, "\n") {
+	body := func(contentType, text string) { // one side's type and (masked) body
+		if contentType != "" {
+			add(s.Subtle.Render, "Content-Type: "+esc(contentType))
+		}
+		if text == "" {
+			add(s.Subtle.Render, "(no body)")
+			return
+		}
+		for _, l := range strings.Split(text, "\n") {
 			add(s.Value.Render, esc(l))
 		}
-	} else {
-		add(s.Subtle.Render, "(no body)")
 	}
+	body(x.RequestType, x.RequestBody)
 	lines = append(lines, "", s.Title.Render(fmt.Sprintf("← %d %s", x.Status, http.StatusText(x.Status))))
 	if x.WWWAuthenticate != "" {
 		add(s.Warn.Render, "WWW-Authenticate: "+esc(x.WWWAuthenticate))
 	}
-	if x.ResponseType != "" {
-		add(s.Subtle.Render, "Content-Type: "+esc(x.ResponseType))
-	}
-	if x.ResponseBody != "" {
-		for _, l := range strings.Split(x.ResponseBody, "\n") {
-			add(s.Value.Render, esc(l))
-		}
-	} else {
-		add(s.Subtle.Render, "(no body)")
-	}
+	body(x.ResponseType, x.ResponseBody)
 	lines = append(lines, "", s.Subtle.Render("Passwords and client secrets are hidden; tokens show their first characters."))
 	return lines
 }
